@@ -1,0 +1,49 @@
+"""The published JSON Schemas of agentdeck's file formats, and validation with precise errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from agentdeck.core.errors import SpecError
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema ``<name>.schema.json`` shipped in ``agentdeck/schemas``."""
+    text = resources.files("agentdeck.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def field_path(path: Any) -> str:
+    """``tools[1].input_schema`` from a jsonschema error path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate(name: str, data: Any, source: str) -> None:
+    """Raise :class:`SpecError` naming ``source`` and the first failing field."""
+    validator = _validator(name)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path))))
+    if not errors:
+        return
+    err = errors[0]
+    where = field_path(err.absolute_path) or None
+    reason = err.message
+    if err.validator == "additionalProperties" and where is None:
+        reason = f"unknown field: {err.message}"
+    raise SpecError(source, where, reason)

@@ -1,0 +1,151 @@
+"""The trace model: a Run is one execution of an agent; a Span is one step inside it.
+
+Ids follow W3C trace context: a run's ``trace_id`` is 32 lowercase hex digits, a span's
+``span_id`` 16. Spans nest by ``parent_id``; ``links`` record data flow (this span consumed
+the output of the linked span), possibly across agents and traces. ``seq`` orders the spans of
+a run as they started (the order replay serves recorded responses in).
+
+Values here are plain frozen dataclasses; ``inputs``/``outputs``/``attributes`` hold JSON data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+JSON = Any
+
+
+class SpanKind(StrEnum):
+    AGENT = "agent"
+    LLM = "llm"
+    TOOL = "tool"
+    RETRIEVAL = "retrieval"
+    HANDOFF = "handoff"
+    POLICY = "policy"
+    GUARDRAIL = "guardrail"
+    EVAL = "eval"
+    CUSTOM = "custom"
+
+
+class SpanStatus(StrEnum):
+    UNSET = "unset"
+    OK = "ok"
+    ERROR = "error"
+
+
+class LinkKind(StrEnum):
+    DATA = "data"  # this span consumed the linked span's output
+    POLICY = "policy"  # a policy decision span linked to the tool span it governed
+    FOLLOWS = "follows"  # causal, no data (e.g. a handoff target)
+
+
+def new_trace_id() -> str:
+    """A random W3C trace id: 32 lowercase hex digits, never all zero."""
+    while True:
+        tid = os.urandom(16).hex()
+        if tid != "0" * 32:
+            return tid
+
+
+def new_span_id() -> str:
+    """A random W3C span id: 16 lowercase hex digits, never all zero."""
+    while True:
+        sid = os.urandom(8).hex()
+        if sid != "0" * 16:
+            return sid
+
+
+def is_trace_id(value: str) -> bool:
+    return len(value) == 32 and value != "0" * 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def is_span_id(value: str) -> bool:
+    return len(value) == 16 and value != "0" * 16 and all(c in "0123456789abcdef" for c in value)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanLink:
+    """A directed edge from the span holding it to ``span_id`` (in ``trace_id``)."""
+
+    trace_id: str
+    span_id: str
+    kind: LinkKind = LinkKind.DATA
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One step of a run.
+
+    Conventions for ``inputs``/``outputs``/``attributes`` by kind:
+
+    - ``tool``: inputs ``{"args": {...}}``; outputs ``{"result": ...}``; attributes
+      ``tool.name``, ``tool.version``, ``tool.call_id``, ``tool.args_valid`` (bool),
+      ``tool.args_errors`` (list of str), ``tool.output_valid`` (bool, when checked).
+    - ``llm``: inputs ``{"messages": [...], "tools": [...]}``; outputs ``{"message": {...}}``
+      (role, content, tool_calls); attributes ``llm.provider``, ``llm.model``
+      (requested), ``llm.response_model`` (answered), ``llm.params``.
+    - ``agent``: attributes ``agent.name``, ``agent.version``, ``agent.digest``.
+    - ``handoff``: attributes ``handoff.from``, ``handoff.to``.
+    - ``policy``: outputs ``{"effect": ..., "rules": [...], "message": ...}``; attributes
+      ``policy.name``, ``policy.version``, ``policy.digest``.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    kind: SpanKind
+    start_ns: int
+    end_ns: int
+    seq: int = 0
+    status: SpanStatus = SpanStatus.UNSET
+    error: str | None = None
+    inputs: JSON = None
+    outputs: JSON = None
+    attributes: dict[str, JSON] = field(default_factory=dict)
+    links: tuple[SpanLink, ...] = ()
+    usage: TokenUsage | None = None
+
+    @property
+    def duration_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+    @property
+    def tool_name(self) -> str | None:
+        v = self.attributes.get("tool.name")
+        return v if isinstance(v, str) else (self.name if self.kind is SpanKind.TOOL else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One execution of an agent, stamped with exactly what ran."""
+
+    trace_id: str
+    agent_name: str | None
+    agent_version: int | None
+    agent_digest: str | None
+    env: str | None
+    deployment_id: str | None
+    start_ns: int
+    end_ns: int | None = None
+    status: SpanStatus = SpanStatus.UNSET
+    error: str | None = None
+    input: JSON = None
+    output: JSON = None
+    root_span_id: str | None = None
+    attributes: dict[str, JSON] = field(default_factory=dict)

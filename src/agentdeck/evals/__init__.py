@@ -1,0 +1,1 @@
+"""agentdeck.evals."""
