@@ -1,0 +1,81 @@
+"""Shared CLI plumbing: the console, option bundles, store opening, JSON output, time parsing."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from agentdeck.core.errors import InputError
+from agentdeck.store import SqlStore, open_store
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: AGENTDECK_DATABASE_URL or .agentdeck/agentdeck.db).", envvar="AGENTDECK_DATABASE_URL"),
+]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who is acting (default: AGENTDECK_ACTOR or the OS user).")
+]
+
+
+def get_store(db: str | None) -> SqlStore:
+    return open_store(db)
+
+
+def actor_name(actor: str | None) -> str:
+    if actor:
+        return actor
+    env_actor = os.environ.get("AGENTDECK_ACTOR")
+    if env_actor:
+        return env_actor
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+def print_json(value: Any) -> None:
+    """Write JSON to stdout (no Rich markup, no wrapping)."""
+    typer.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default).decode())
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(type(value).__name__)
+
+
+def parse_time(text: str, option: str = "--time") -> datetime:
+    """ISO 8601 (naive = UTC), ``now``, or a relative ``-15m``/``-2h``/``-3d`` before now."""
+    t = text.strip()
+    now = datetime.now(UTC)
+    if t == "now":
+        return now
+    if t.startswith("-") and t[-1:] in "smhd" and t[1:-1].isdigit():
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[t[-1]]
+        return now - timedelta(**{unit: int(t[1:-1])})
+    try:
+        value = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a time (ISO 8601, 'now', or -15m/-2h/-3d)") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def fmt_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def short(digest: str, n: int = 12) -> str:
+    return digest[: len("sha256:") + n] if digest.startswith("sha256:") else digest[:n]

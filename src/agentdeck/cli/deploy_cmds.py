@@ -1,0 +1,231 @@
+"""Deployment commands: promote, rollback, history, at, mark; and the ``env`` group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agentdeck.cli.common import ActorOpt, DbOpt, JsonOpt, actor_name, console, fmt_time, get_store, parse_time, print_json, short
+from agentdeck.cli.wiring import deployments_service
+from agentdeck.core.deploy import Deployment, GateConfig, Health
+from agentdeck.core.errors import InputError
+
+NameArg = Annotated[str, typer.Argument(help="Agent name.", show_default=False)]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_default=False)]
+
+env_app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("promote", help="Promote an agent version into an environment, through its gates.")(promote_cmd)
+    app.command("rollback", help="Roll an environment back to the previous known-good version (or --to REF).")(rollback_cmd)
+    app.command("history", help="The deployment history of an agent in an environment.")(history_cmd)
+    app.command("at", help="Which version was running in an environment at a given time.")(at_cmd)
+    app.command("mark", help="Mark the current deployment of an agent in an environment good or bad.")(mark_cmd)
+
+
+def _dep_json(d: Deployment) -> dict[str, object]:
+    return {
+        "id": d.id,
+        "agent": d.agent_name,
+        "env": d.env,
+        "seq": d.seq,
+        "version": d.agent_version,
+        "digest": d.agent_digest,
+        "policy_digest": d.policy_digest,
+        "action": d.action.value,
+        "actor": d.actor,
+        "reason": d.reason,
+        "at": d.at,
+        "previous_id": d.previous_id,
+        "health": d.health.value,
+        "forced": d.forced,
+    }
+
+
+def promote_cmd(
+    ref: Annotated[str, typer.Argument(help="Agent reference to promote (name@N, name@ENV, ...).", show_default=False)],
+    to: Annotated[str, typer.Option("--to", help="Target environment.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Override failing gates (needs --reason).")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the history and audit log.")] = "",
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    svc = deployments_service(get_store(db))
+    result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
+    if json:
+        print_json({"deployment": _dep_json(result.deployment), "gates": [{"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates]})
+        return
+    for g in result.gates:
+        mark = "[green]pass[/]" if g.passed else "[red]FAIL[/]"
+        console.print(f"  gate {g.name:<22} {mark}  {escape(g.reason)}")
+    d = result.deployment
+    forced = " [red](forced)[/]" if d.forced else ""
+    console.print(f"[green]{d.action.value}[/] {d.agent_name}@{d.agent_version} -> [bold]{d.env}[/]{forced}  deployment {d.id[:12]}")
+
+
+def rollback_cmd(
+    name: NameArg,
+    env: EnvOpt,
+    to: Annotated[str | None, typer.Option("--to", help="Roll back to this reference instead of the previous known-good.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded.")] = "",
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    svc = deployments_service(get_store(db))
+    d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
+    if json:
+        print_json(_dep_json(d))
+        return
+    console.print(f"[yellow]rolled back[/] {name} in [bold]{env}[/] to {name}@{d.agent_version} ({short(d.agent_digest)})  deployment {d.id[:12]}")
+
+
+def _history_table(title: str, deps: list[Deployment]) -> Table:
+    t = Table(title=title)
+    for col in ("#", "when", "action", "version", "digest", "health", "actor", "reason"):
+        t.add_column(col)
+    health_style = {Health.GOOD: "green", Health.BAD: "red", Health.UNKNOWN: "dim"}
+    for d in deps:
+        t.add_row(
+            str(d.seq),
+            fmt_time(d.at),
+            d.action.value + (" (forced)" if d.forced else ""),
+            str(d.agent_version),
+            short(d.agent_digest),
+            f"[{health_style[d.health]}]{d.health.value}[/]",
+            escape(d.actor),
+            escape(d.reason),
+        )
+    return t
+
+
+def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
+    svc = deployments_service(get_store(db))
+    deps = svc.history(name, env)
+    if json:
+        print_json([_dep_json(d) for d in deps])
+        return
+    if not deps:
+        console.print(f"nothing of {name} has been deployed in {env}")
+        return
+    console.print(_history_table(f"{name} in {env}", deps))
+
+
+def at_cmd(
+    name: NameArg,
+    env: EnvOpt,
+    time: Annotated[str, typer.Option("--time", "-t", help="ISO 8601 time (UTC if no offset), 'now', or -15m/-2h/-3d.")],
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    when = parse_time(time)
+    svc = deployments_service(get_store(db))
+    d = svc.at(name, env, when)
+    if json:
+        print_json(_dep_json(d) if d else None)
+        return
+    if d is None:
+        console.print(f"nothing of {name} was deployed in {env} at {fmt_time(when)}")
+        raise typer.Exit(1)
+    console.print(
+        f"at {fmt_time(when)}, [bold]{env}[/] ran [bold]{name}@{d.agent_version}[/] {d.agent_digest}\n"
+        f"  deployed {fmt_time(d.at)} by {escape(d.actor)} ({d.action.value}: {escape(d.reason)}), deployment {d.id}"
+    )
+
+
+def mark_cmd(
+    name: NameArg,
+    env: EnvOpt,
+    health: Annotated[str, typer.Argument(help="good or bad.", show_default=False)],
+    deployment: Annotated[str | None, typer.Option("--deployment", help="A deployment id (default: the current one).")] = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    if health not in ("good", "bad"):
+        raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
+    svc = deployments_service(get_store(db))
+    d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
+    if json:
+        print_json(_dep_json(d))
+        return
+    console.print(f"marked {name}@{d.agent_version} in {env} (deployment {d.id[:12]}) [bold]{health}[/]")
+
+
+@env_app.command("list", help="Show the promotion path, each env's current deployments and gate settings.")
+def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
+    store = get_store(db)
+    svc = deployments_service(store)
+    path = svc.path()
+    names = store.list_agent_names()
+    rows = []
+    for env in path.envs:
+        cfg = store.get_gate_config(env)
+        heads = {n: h for n in names if (h := store.head(n, env)) is not None}
+        rows.append((env, cfg, heads))
+    if json:
+        print_json(
+            [
+                {"env": env, "gates": dict(cfg.settings), "disabled": list(cfg.disabled), "deployed": {n: _dep_json(h) for n, h in heads.items()}}
+                for env, cfg, heads in rows
+            ]
+        )
+        return
+    console.print("promotion path: " + " -> ".join(path.envs))
+    t = Table()
+    for col in ("env", "deployed", "gate settings", "disabled gates"):
+        t.add_column(col)
+    for env, cfg, heads in rows:
+        deployed = ", ".join(f"{n}@{h.agent_version}" for n, h in heads.items()) or "-"
+        t.add_row(env, deployed, escape(str(dict(cfg.settings))) if cfg.settings else "-", ", ".join(cfg.disabled) or "-")
+    console.print(t)
+
+
+@env_app.command("path", help="Set the promotion path, e.g. `agentdeck env path dev staging production`.")
+def env_path_cmd(
+    envs: Annotated[list[str], typer.Argument(help="Environments in promotion order.", show_default=False)],
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    svc = deployments_service(get_store(db))
+    path = svc.set_path(envs, actor_name(actor))
+    console.print("promotion path: " + " -> ".join(path.envs))
+
+
+@env_app.command("gates", help="Set an environment's gate settings (--set gate.key=value) or disable/enable gates.")
+def env_gates_cmd(
+    env: Annotated[str, typer.Argument(help="Environment.", show_default=False)],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="gate.key=value (value parsed as JSON when it can be).")] = None,
+    disable: Annotated[list[str] | None, typer.Option("--disable", help="Gate name to skip in this env.")] = None,
+    enable: Annotated[list[str] | None, typer.Option("--enable", help="Gate name to check again.")] = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    import orjson
+
+    svc = deployments_service(get_store(db))
+    cfg = svc.gate_config(env)
+    settings = {k: dict(v) if isinstance(v, dict) else v for k, v in cfg.settings.items()}
+    for item in set_ or []:
+        key, sep, raw = item.partition("=")
+        gate, dot, field = key.partition(".")
+        if not sep or not dot or not gate or not field:
+            raise InputError(f"--set {item!r}: expected gate.key=value")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        settings.setdefault(gate, {})[field] = value
+    disabled = [g for g in cfg.disabled if g not in (enable or [])] + [g for g in disable or [] if g not in cfg.disabled]
+    new = GateConfig(env, settings, tuple(disabled))
+    svc.set_gate_config(new, actor_name(actor))
+    if json:
+        print_json({"env": env, "gates": settings, "disabled": disabled})
+        return
+    console.print(f"{env}: gates {escape(str(settings))}; disabled {disabled or '-'}")

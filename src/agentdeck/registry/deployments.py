@@ -1,0 +1,184 @@
+"""Promotion, rollback, history and ``at``: the deployment service.
+
+Every change appends a :class:`Deployment` by compare-and-set on the env head, so concurrent
+promotions and rollbacks on one env serialize into a linear history (a loser re-reads the head
+and tries again), and each change is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from agentdeck.core.artifacts import AgentVersion, AuditEvent
+from agentdeck.core.deploy import Action, Deployment, GateConfig, GateResult, Health, PromotionPath
+from agentdeck.core.errors import ConflictError, EnvironmentError_, GateBlocked, InputError, ReferenceError_
+from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
+from agentdeck.registry.service import DEFAULT_ACTOR, Registry
+from agentdeck.store.protocol import Store
+
+MAX_CAS_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    deployment: Deployment
+    gates: tuple[GateResult, ...]
+
+
+class Deployments:
+    def __init__(self, store: Store, registry: Registry | None = None, gates: Sequence[Gate] | None = None) -> None:
+        self.store = store
+        self.registry = registry or Registry(store)
+        self.gates: list[Gate] = list(gates) if gates is not None else default_gates()
+
+    # -- environments ------------------------------------------------------------------------
+
+    def path(self) -> PromotionPath:
+        return PromotionPath(self.store.get_promotion_path())
+
+    def set_path(self, envs: Sequence[str], actor: str = DEFAULT_ACTOR) -> PromotionPath:
+        if len(envs) < 1 or len(set(envs)) != len(envs):
+            raise InputError("promotion path: give one or more distinct environment names")
+        for e in envs:
+            if not e.replace("-", "").replace("_", "").isalnum() or not e[0].isalpha() or e != e.lower():
+                raise EnvironmentError_(e, "environment names are lowercase letters, digits, - and _")
+        self.store.set_promotion_path(list(envs), AuditEvent(actor, "env.path", "environments", {"path": list(envs)}))
+        return PromotionPath(tuple(envs))
+
+    def gate_config(self, env: str) -> GateConfig:
+        self.path().index(env)
+        return self.store.get_gate_config(env)
+
+    def set_gate_config(self, config: GateConfig, actor: str = DEFAULT_ACTOR) -> None:
+        self.path().index(config.env)
+        self.store.set_gate_config(
+            config,
+            AuditEvent(actor, "env.gates", config.env, {"settings": dict(config.settings), "disabled": list(config.disabled)}),
+        )
+
+    # -- promote / rollback --------------------------------------------------------------------
+
+    def check_gates(self, candidate: AgentVersion, env: str) -> list[GateResult]:
+        path = self.path()
+        path.index(env)
+        cfg = self.store.get_gate_config(env)
+        ctx = GateContext(candidate, env, path.previous(env), cfg.settings, self.store)
+        return run_gates(self.gates, ctx, cfg.disabled)
+
+    def promote(
+        self, ref: str, to_env: str, actor: str = DEFAULT_ACTOR, *, force: bool = False, reason: str = ""
+    ) -> PromotionResult:
+        """Deploy ``ref`` into ``to_env`` after its gates pass (or ``force`` with a ``reason``)."""
+        if force and not reason.strip():
+            raise InputError("--force needs --reason: say why the gates are overridden")
+        path = self.path()
+        path.index(to_env)
+        candidate = self.registry.get(ref)
+        results = self.check_gates(candidate, to_env)
+        failures = [(r.name, r.reason) for r in results if not r.passed]
+        if failures and not force:
+            raise GateBlocked(to_env, failures)
+        action = Action.DEPLOY if path.previous(to_env) is None else Action.PROMOTE
+        why = reason or f"promote {candidate.ref} to {to_env}"
+        if failures:
+            why = f"{why} [forced past: {', '.join(n for n, _ in failures)}]"
+        dep = self._append(candidate, to_env, action, actor, why, forced=bool(failures))
+        return PromotionResult(dep, tuple(results))
+
+    def rollback(
+        self, name: str, env: str, actor: str = DEFAULT_ACTOR, *, to_ref: str | None = None, reason: str = ""
+    ) -> Deployment:
+        """Put back the previous known-good deployment (or ``to_ref``), marking the current one bad."""
+        self.path().index(env)
+        for _ in range(MAX_CAS_RETRIES):
+            head = self.store.head(name, env)
+            if head is None:
+                raise ReferenceError_(f"{name}@{env}", "nothing is deployed there to roll back")
+            if to_ref is not None:
+                target = self.registry.get(to_ref)
+                if target.name != name:
+                    raise ReferenceError_(to_ref, f"is not a version of {name!r}")
+            else:
+                target = self._previous_good(name, env, head)
+            why = reason or f"rollback from {name}@{head.agent_version} to {target.ref}"
+            try:
+                dep = self._append_once(target, env, Action.ROLLBACK, actor, why, head, forced=False)
+            except ConflictError:
+                continue
+            if head.health is not Health.BAD:
+                self.store.set_health(
+                    head.id, Health.BAD, AuditEvent(actor, "deployment.mark", f"{name}@{env}", {"deployment": head.id, "health": "bad", "by": "rollback"})
+                )
+            return dep
+        raise ConflictError(f"{name}@{env}: too much concurrent change; try again")
+
+    def _previous_good(self, name: str, env: str, head: Deployment) -> AgentVersion:
+        history = self.store.history(name, env)
+        for d in reversed(history):
+            if d.agent_digest != head.agent_digest and d.health is not Health.BAD:
+                found = self.store.get_agent_version(name, d.agent_version)
+                if found is not None:
+                    return found
+        raise ReferenceError_(f"{name}@{env}", "no earlier known-good deployment to roll back to; use --to REF")
+
+    def _append(self, candidate: AgentVersion, env: str, action: Action, actor: str, reason: str, *, forced: bool) -> Deployment:
+        for _ in range(MAX_CAS_RETRIES):
+            head = self.store.head(candidate.name, env)
+            try:
+                return self._append_once(candidate, env, action, actor, reason, head, forced=forced)
+            except ConflictError:
+                continue
+        raise ConflictError(f"{candidate.name}@{env}: too much concurrent change; try again")
+
+    def _append_once(
+        self, candidate: AgentVersion, env: str, action: Action, actor: str, reason: str, head: Deployment | None, *, forced: bool
+    ) -> Deployment:
+        policy = self.registry.policy_for(candidate.spec)
+        dep = Deployment(
+            id=uuid.uuid4().hex,
+            agent_name=candidate.name,
+            env=env,
+            seq=(head.seq if head else 0) + 1,
+            agent_digest=candidate.digest,
+            agent_version=candidate.version,
+            policy_digest=policy.digest if policy else None,
+            action=action,
+            actor=actor,
+            reason=reason,
+            at=datetime.now(UTC),
+            previous_id=head.id if head else None,
+            forced=forced,
+        )
+        audit = AuditEvent(
+            actor,
+            f"deployment.{action.value}",
+            f"{candidate.name}@{env}",
+            {"deployment": dep.id, "version": candidate.version, "digest": candidate.digest, "reason": reason, "forced": forced, "previous": dep.previous_id},
+        )
+        self.store.append_deployment(dep, head.seq if head else 0, audit)
+        return dep
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def history(self, name: str, env: str) -> list[Deployment]:
+        self.path().index(env)
+        return self.store.history(name, env)
+
+    def at(self, name: str, env: str, when: datetime) -> Deployment | None:
+        """The deployment in force in ``env`` at ``when`` (None if nothing was deployed yet)."""
+        self.path().index(env)
+        return self.store.deployment_at(name, env, when.astimezone(UTC))
+
+    def mark(self, name: str, env: str, health: Health, actor: str = DEFAULT_ACTOR, deployment_id: str | None = None) -> Deployment:
+        """Mark the current (or a given) deployment of ``name`` in ``env`` good or bad."""
+        self.path().index(env)
+        dep = self.store.deployment(deployment_id) if deployment_id else self.store.head(name, env)
+        if dep is None or dep.agent_name != name or dep.env != env:
+            raise ReferenceError_(f"{name}@{env}", "no such deployment")
+        self.store.set_health(dep.id, health, AuditEvent(actor, "deployment.mark", f"{name}@{env}", {"deployment": dep.id, "health": health.value}))
+        updated = self.store.deployment(dep.id)
+        assert updated is not None
+        return updated

@@ -1,0 +1,67 @@
+"""Deployment gates: a pluggable list of checks an artifact must pass to enter an environment.
+
+A gate is any object with a ``name`` and ``check(ctx) -> GateResult``. The registry ships the
+promotion-path gate; evals, policy tests and monitoring register theirs (the CLI and server
+compose the list). Each env's settings for a gate come from the store
+(``GateConfig.settings[gate.name]``); a gate listed in ``GateConfig.disabled`` is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from agentdeck.core.artifacts import AgentVersion
+from agentdeck.core.deploy import GateResult, Health
+from agentdeck.store.protocol import Store
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate sees: the candidate, the target env, its settings, and the store."""
+
+    candidate: AgentVersion
+    env: str
+    previous_env: str | None
+    settings: Mapping[str, Any]
+    store: Store
+
+
+class Gate(Protocol):
+    name: str
+
+    def check(self, ctx: GateContext) -> GateResult: ...
+
+
+class PreviousEnvGate:
+    """The artifact (this exact digest) was deployed in the previous env and not marked bad."""
+
+    name = "previous-env"
+
+    def check(self, ctx: GateContext) -> GateResult:
+        if ctx.previous_env is None:
+            return GateResult(self.name, True, "first environment on the path")
+        seen = [d for d in ctx.store.deployments_of_digest(ctx.candidate.digest) if d.env == ctx.previous_env]
+        if not seen:
+            return GateResult(self.name, False, f"{ctx.candidate.ref} was never deployed in {ctx.previous_env!r}")
+        if all(d.health is Health.BAD for d in seen):
+            return GateResult(self.name, False, f"{ctx.candidate.ref} was marked bad in {ctx.previous_env!r}")
+        return GateResult(self.name, True, f"deployed in {ctx.previous_env!r}")
+
+
+def default_gates() -> list[Gate]:
+    return [PreviousEnvGate()]
+
+
+def run_gates(gates: Sequence[Gate], ctx: GateContext, disabled: Sequence[str] = ()) -> list[GateResult]:
+    """Run every enabled gate; a gate that raises fails with its error as the reason."""
+    results: list[GateResult] = []
+    for gate in gates:
+        if gate.name in disabled:
+            continue
+        try:
+            results.append(gate.check(ctx))
+        except Exception as exc:  # a broken gate must block, not crash or pass
+            results.append(GateResult(gate.name, False, f"gate error: {type(exc).__name__}: {exc}"))
+    return results

@@ -1,0 +1,1 @@
+"""Alembic migrations of the agentdeck store: one ordered history for SQLite and PostgreSQL."""

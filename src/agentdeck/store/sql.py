@@ -1,0 +1,35 @@
+"""The SQL store: SQLite (embedded default) and PostgreSQL behind one class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from agentdeck.store.engine import create_store_engine, default_database_url
+from agentdeck.store.migrate import upgrade
+from agentdeck.store.sql_audit import SqlAudit
+from agentdeck.store.sql_deploy import SqlDeployments
+from agentdeck.store.sql_registry import SqlRegistry
+from agentdeck.store.sql_traces import SqlTraces
+
+
+class SqlStore(SqlRegistry, SqlDeployments, SqlAudit, SqlTraces):
+    """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
+
+    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+        self.engine = engine
+        if migrate:
+            upgrade(engine)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None, *, cwd: Path | None = None, schema: str | None = None) -> SqlStore:
+    """Open (and migrate, on first use) the store at ``url`` or ``AGENTDECK_DATABASE_URL``."""
+    return SqlStore(create_store_engine(url or default_database_url(cwd), schema=schema))

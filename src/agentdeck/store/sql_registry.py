@@ -1,0 +1,145 @@
+"""Agent and policy versions in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection, Row
+
+from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
+from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.spec import AgentSpec
+from agentdeck.store.base import SqlBase, as_utc, utcnow
+from agentdeck.store.engine import advisory_lock
+from agentdeck.store.sql_audit import append_audit_in
+from agentdeck.store.tables import agent_versions, policy_versions
+
+_AGENT_LOCK = 0x72656701
+_POLICY_LOCK = 0x72656702
+
+
+def _agent(row: Row[Any]) -> AgentVersion:
+    return AgentVersion(
+        name=row.name,
+        version=int(row.version),
+        digest=row.digest,
+        spec=AgentSpec.from_dict(orjson.loads(row.spec)),
+        created_at=as_utc(row.created_at),
+        created_by=row.created_by,
+    )
+
+
+def _policy(row: Row[Any]) -> PolicyVersion:
+    return PolicyVersion(
+        name=row.name,
+        version=int(row.version),
+        digest=row.digest,
+        policy=PolicySet.from_dict(orjson.loads(row.spec)),
+        created_at=as_utc(row.created_at),
+        created_by=row.created_by,
+    )
+
+
+def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
+    return AuditEvent(event.actor, event.action, event.subject, {**event.payload, **extra})
+
+
+class SqlRegistry(SqlBase):
+    def put_agent_version(self, spec: AgentSpec, actor: str, audit: AuditEvent) -> tuple[AgentVersion, bool]:
+        digest = spec.digest
+        with self._write() as conn:
+            advisory_lock(conn, _AGENT_LOCK)
+            row = conn.execute(select(agent_versions).where(agent_versions.c.digest == digest)).first()
+            if row is not None:
+                return _agent(row), False
+            version = self._next_version(conn, agent_versions.c.version, agent_versions.c.name, spec.name)
+            now = utcnow()
+            conn.execute(
+                insert(agent_versions).values(
+                    digest=digest,
+                    name=spec.name,
+                    version=version,
+                    spec=orjson.dumps(spec.to_dict()).decode(),
+                    prompt_digest=spec.prompt_digest,
+                    policy=spec.policy,
+                    created_at=now,
+                    created_by=actor,
+                )
+            )
+            append_audit_in(conn, _with_audit(audit, version=version, digest=digest))
+        return AgentVersion(spec.name, version, digest, spec, now, actor), True
+
+    @staticmethod
+    def _next_version(conn: Connection, version_col: Any, name_col: Any, name: str) -> int:
+        current = conn.execute(select(func.max(version_col)).where(name_col == name)).scalar()
+        return int(current or 0) + 1
+
+    def get_agent_version(self, name: str, version: int) -> AgentVersion | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(agent_versions).where(agent_versions.c.name == name, agent_versions.c.version == version)
+            ).first()
+        return _agent(row) if row else None
+
+    def get_agent_by_digest(self, digest_prefix: str, name: str | None = None) -> list[AgentVersion]:
+        q = select(agent_versions).where(agent_versions.c.digest.startswith(digest_prefix, autoescape=True))
+        if name is not None:
+            q = q.where(agent_versions.c.name == name)
+        with self._read() as conn:
+            rows = conn.execute(q.limit(5)).all()
+        return [_agent(r) for r in rows]
+
+    def list_agent_versions(self, name: str) -> list[AgentVersion]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(agent_versions).where(agent_versions.c.name == name).order_by(agent_versions.c.version)
+            ).all()
+        return [_agent(r) for r in rows]
+
+    def list_agent_names(self) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(select(agent_versions.c.name).distinct().order_by(agent_versions.c.name)).all()
+        return [r[0] for r in rows]
+
+    def put_policy_version(self, policy: PolicySet, actor: str, audit: AuditEvent) -> tuple[PolicyVersion, bool]:
+        digest = policy.digest
+        with self._write() as conn:
+            advisory_lock(conn, _POLICY_LOCK)
+            row = conn.execute(select(policy_versions).where(policy_versions.c.digest == digest)).first()
+            if row is not None:
+                return _policy(row), False
+            version = self._next_version(conn, policy_versions.c.version, policy_versions.c.name, policy.name)
+            now = utcnow()
+            conn.execute(
+                insert(policy_versions).values(
+                    digest=digest,
+                    name=policy.name,
+                    version=version,
+                    spec=orjson.dumps(policy.to_dict()).decode(),
+                    created_at=now,
+                    created_by=actor,
+                )
+            )
+            append_audit_in(conn, _with_audit(audit, version=version, digest=digest))
+        return PolicyVersion(policy.name, version, digest, policy, now, actor), True
+
+    def get_policy_version(self, name: str, version: int) -> PolicyVersion | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(policy_versions).where(policy_versions.c.name == name, policy_versions.c.version == version)
+            ).first()
+        return _policy(row) if row else None
+
+    def get_policy_by_digest(self, digest: str) -> PolicyVersion | None:
+        with self._read() as conn:
+            row = conn.execute(select(policy_versions).where(policy_versions.c.digest == digest)).first()
+        return _policy(row) if row else None
+
+    def list_policy_versions(self, name: str) -> list[PolicyVersion]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(policy_versions).where(policy_versions.c.name == name).order_by(policy_versions.c.version)
+            ).all()
+        return [_policy(r) for r in rows]

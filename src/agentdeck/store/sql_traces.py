@@ -1,0 +1,172 @@
+"""Runs and spans in SQL: idempotent batched writes and the queries tracing needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+
+from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.store.base import SqlBase
+from agentdeck.store.engine import insert_ignore
+from agentdeck.store.tables import runs, spans
+
+_dumps = orjson.dumps
+
+
+def _j(value: Any) -> str | None:
+    return None if value is None else _dumps(value).decode()
+
+
+def _l(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def span_row(s: Span) -> dict[str, Any]:
+    u = s.usage
+    return {
+        "trace_id": s.trace_id,
+        "span_id": s.span_id,
+        "parent_id": s.parent_id,
+        "seq": s.seq,
+        "name": s.name,
+        "kind": s.kind.value,
+        "tool_name": s.tool_name,
+        "start_ns": s.start_ns,
+        "end_ns": s.end_ns,
+        "status": s.status.value,
+        "error": s.error,
+        "inputs": _j(s.inputs),
+        "outputs": _j(s.outputs),
+        "attributes": _j(s.attributes) if s.attributes else None,
+        "links": _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links]) if s.links else None,
+        "input_tokens": u.input_tokens if u else None,
+        "output_tokens": u.output_tokens if u else None,
+        "usage": _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens]) if u else None,
+    }
+
+
+def row_span(r: Row[Any]) -> Span:
+    usage = _l(r.usage)
+    return Span(
+        trace_id=r.trace_id,
+        span_id=r.span_id,
+        parent_id=r.parent_id,
+        name=r.name,
+        kind=SpanKind(r.kind),
+        start_ns=int(r.start_ns),
+        end_ns=int(r.end_ns),
+        seq=int(r.seq),
+        status=SpanStatus(r.status),
+        error=r.error,
+        inputs=_l(r.inputs),
+        outputs=_l(r.outputs),
+        attributes=_l(r.attributes) or {},
+        links=tuple(SpanLink(t, sid, LinkKind(k)) for t, sid, k in (_l(r.links) or [])),
+        usage=TokenUsage(*usage) if usage else None,
+    )
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    return {
+        "trace_id": run.trace_id,
+        "agent_name": run.agent_name,
+        "agent_version": run.agent_version,
+        "agent_digest": run.agent_digest,
+        "env": run.env,
+        "deployment_id": run.deployment_id,
+        "start_ns": run.start_ns,
+        "end_ns": run.end_ns,
+        "status": run.status.value,
+        "error": run.error,
+        "input": _j(run.input),
+        "output": _j(run.output),
+        "root_span_id": run.root_span_id,
+        "attributes": _j(run.attributes) if run.attributes else None,
+    }
+
+
+def row_run(r: Row[Any]) -> Run:
+    return Run(
+        trace_id=r.trace_id,
+        agent_name=r.agent_name,
+        agent_version=r.agent_version,
+        agent_digest=r.agent_digest,
+        env=r.env,
+        deployment_id=r.deployment_id,
+        start_ns=int(r.start_ns),
+        end_ns=None if r.end_ns is None else int(r.end_ns),
+        status=SpanStatus(r.status),
+        error=r.error,
+        input=_l(r.input),
+        output=_l(r.output),
+        root_span_id=r.root_span_id,
+        attributes=_l(r.attributes) or {},
+    )
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Filters for :meth:`SqlTraces.find_runs`; every field is optional. Times in ns since epoch."""
+
+    agent_name: str | None = None
+    agent_version: int | None = None
+    agent_digest: str | None = None
+    env: str | None = None
+    status: SpanStatus | None = None
+    since_ns: int | None = None
+    until_ns: int | None = None
+    tool: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class SqlTraces(SqlBase):
+    def write_batch(self, runs_: Sequence[Run], spans_: Sequence[Span]) -> None:
+        if not runs_ and not spans_:
+            return
+        with self._write() as conn:
+            if spans_:
+                conn.execute(insert_ignore(conn, spans), [span_row(s) for s in spans_])
+            if runs_:
+                conn.execute(insert_ignore(conn, runs), [run_row(r) for r in runs_])
+
+    def get_run(self, trace_id: str) -> Run | None:
+        with self._read() as conn:
+            row = conn.execute(select(runs).where(runs.c.trace_id == trace_id)).first()
+        return row_run(row) if row else None
+
+    def get_spans(self, trace_id: str) -> list[Span]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.seq, spans.c.start_ns)
+            ).all()
+        return [row_span(r) for r in rows]
+
+    def find_runs(self, query: RunQuery) -> list[Run]:
+        q = select(runs)
+        c = runs.c
+        if query.agent_name is not None:
+            q = q.where(c.agent_name == query.agent_name)
+        if query.agent_version is not None:
+            q = q.where(c.agent_version == query.agent_version)
+        if query.agent_digest is not None:
+            q = q.where(c.agent_digest == query.agent_digest)
+        if query.env is not None:
+            q = q.where(c.env == query.env)
+        if query.status is not None:
+            q = q.where(c.status == query.status.value)
+        if query.since_ns is not None:
+            q = q.where(c.start_ns >= query.since_ns)
+        if query.until_ns is not None:
+            q = q.where(c.start_ns < query.until_ns)
+        if query.tool is not None:
+            q = q.where(c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool)))
+        q = q.order_by(c.start_ns.desc()).limit(query.limit).offset(query.offset)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return [row_run(r) for r in rows]

@@ -1,0 +1,152 @@
+"""Table definitions (SQLAlchemy Core). The schema itself is created by Alembic migrations in
+``store/migrations``; these objects describe it for queries, and a test checks they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+agent_versions = Table(
+    "agent_versions",
+    metadata,
+    Column("digest", String(80), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("prompt_digest", String(80), nullable=False),
+    Column("policy", String(120)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("name", "version", name="uq_agent_versions_name_version"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("digest", String(80), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("name", "version", name="uq_policy_versions_name_version"),
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("gates", Text, nullable=False),
+    Column("disabled", Text, nullable=False),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("agent_name", String(100), nullable=False),
+    Column("env", String(60), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("agent_digest", String(80), nullable=False),
+    Column("agent_version", Integer, nullable=False),
+    Column("policy_digest", String(80)),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("previous_id", String(32)),
+    Column("health", String(10), nullable=False),
+    Column("forced", Boolean, nullable=False),
+    UniqueConstraint("agent_name", "env", "seq", name="uq_deployments_agent_env_seq"),
+)
+
+env_heads = Table(
+    "env_heads",
+    metadata,
+    Column("agent_name", String(100), primary_key=True),
+    Column("env", String(60), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("deployment_id", String(32), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# -- tracing (migration 0002) ---------------------------------------------------------------
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("agent_name", String(100)),
+    Column("agent_version", Integer),
+    Column("agent_digest", String(80)),
+    Column("env", String(60)),
+    Column("deployment_id", String(32)),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger),
+    Column("status", String(10), nullable=False),
+    Column("error", Text),
+    Column("input", Text),
+    Column("output", Text),
+    Column("root_span_id", String(16)),
+    Column("attributes", Text),
+)
+Index("ix_runs_agent_start", runs.c.agent_name, runs.c.start_ns)
+Index("ix_runs_env_start", runs.c.env, runs.c.start_ns)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("parent_id", String(16)),
+    Column("seq", Integer, nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("tool_name", String(128)),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("error", Text),
+    Column("inputs", Text),
+    Column("outputs", Text),
+    Column("attributes", Text),
+    Column("links", Text),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    Column("usage", Text),
+)
+Index("ix_spans_tool_name", spans.c.tool_name)
