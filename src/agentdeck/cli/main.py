@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
-from agentdeck.cli import audit_cmds, deploy_cmds, policy_cmds, registry_cmds
+from agentdeck.cli import audit_cmds, deploy_cmds, policy_cmds, registry_cmds, trace_cmds
 from agentdeck.cli.common import err_console
 from agentdeck.core.errors import AgentDeckError
+
+
+def _usage_errors() -> tuple[type[Any], ...]:
+    """Click's exception base: Typer >= 0.25 vendors click (``typer.TyperException`` is its
+    base), older Typer uses the ``click`` package."""
+    found: list[type[Any]] = []
+    vendored = getattr(typer, "TyperException", None)
+    if isinstance(vendored, type):
+        found.append(vendored)
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:  # pragma: no cover - typer without click
+        pass
+    return tuple(found)
+
+
+_USAGE_ERRORS = _usage_errors()
 
 app = typer.Typer(
     name="agentdeck",
@@ -21,15 +41,21 @@ app = typer.Typer(
 
 registry_cmds.register(app)
 deploy_cmds.register(app)
+trace_cmds.register(app)
 app.add_typer(policy_cmds.app, name="policy", help="Register, check, test and explain policy sets.")
-app.add_typer(deploy_cmds.env_app, name="env", help="Show and configure environments, the promotion path and gates.")
+app.add_typer(
+    deploy_cmds.env_app,
+    name="env",
+    help="Show and configure environments, the promotion path and gates.",
+)
 app.add_typer(audit_cmds.app, name="audit", help="Inspect and verify the hash-chained audit log.")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; an agentdeck error becomes one line on stderr and its exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Non-standalone click returns the code of a ``typer.Exit`` instead of raising it.
+        code = app(args=argv, standalone_mode=False)
     except AgentDeckError as exc:
         err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -38,14 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(0)
+    except _USAGE_ERRORS as exc:  # click usage errors arrive here in non-standalone mode
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

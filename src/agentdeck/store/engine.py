@@ -57,9 +57,16 @@ def create_store_engine(url: str, *, schema: str | None = None, echo: bool = Fal
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         return create_engine(
-            parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args=connect_args,
         )
-    raise StoreError(f"AGENTDECK_DATABASE_URL: unsupported backend {backend!r} (use sqlite or postgresql)")
+    raise StoreError(
+        f"AGENTDECK_DATABASE_URL: unsupported backend {backend!r} (use sqlite or postgresql)"
+    )
 
 
 def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:

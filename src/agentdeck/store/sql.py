@@ -30,6 +30,8 @@ class SqlStore(SqlRegistry, SqlDeployments, SqlAudit, SqlTraces):
         self.engine.dispose()
 
 
-def open_store(url: str | None = None, *, cwd: Path | None = None, schema: str | None = None) -> SqlStore:
+def open_store(
+    url: str | None = None, *, cwd: Path | None = None, schema: str | None = None
+) -> SqlStore:
     """Open (and migrate, on first use) the store at ``url`` or ``AGENTDECK_DATABASE_URL``."""
     return SqlStore(create_store_engine(url or default_database_url(cwd), schema=schema))

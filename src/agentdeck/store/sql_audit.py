@@ -72,5 +72,7 @@ class SqlAudit(SqlBase):
 
     def audit_head(self) -> tuple[int, str] | None:
         with self._read() as conn:
-            row = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+            row = conn.execute(
+                select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+            ).first()
         return (int(row.seq), str(row.hash)) if row else None

@@ -70,17 +70,26 @@ class SqlDeployments(SqlBase):
             row = conn.execute(select(environments).where(environments.c.name == env)).first()
         if row is None:
             return GateConfig(env=env)
-        return GateConfig(env=env, settings=orjson.loads(row.gates), disabled=tuple(orjson.loads(row.disabled)))
+        return GateConfig(
+            env=env, settings=orjson.loads(row.gates), disabled=tuple(orjson.loads(row.disabled))
+        )
 
     def set_gate_config(self, config: GateConfig, audit: AuditEvent) -> None:
         with self._write() as conn:
             if conn.execute(select(environments.c.name)).first() is None:
                 for i, name in enumerate(DEFAULT_PATH):
-                    conn.execute(insert(environments).values(name=name, position=i, gates="{}", disabled="[]"))
+                    conn.execute(
+                        insert(environments).values(
+                            name=name, position=i, gates="{}", disabled="[]"
+                        )
+                    )
             res = conn.execute(
                 update(environments)
                 .where(environments.c.name == config.env)
-                .values(gates=orjson.dumps(dict(config.settings)).decode(), disabled=orjson.dumps(list(config.disabled)).decode())
+                .values(
+                    gates=orjson.dumps(dict(config.settings)).decode(),
+                    disabled=orjson.dumps(list(config.disabled)).decode(),
+                )
             )
             if res.rowcount == 0:
                 raise ConflictError(f"environment {config.env!r} is not on the promotion path")
@@ -95,12 +104,18 @@ class SqlDeployments(SqlBase):
             ).first()
         return _deployment(row) if row else None
 
-    def append_deployment(self, deployment: Deployment, expected_head_seq: int, audit: AuditEvent) -> None:
+    def append_deployment(
+        self, deployment: Deployment, expected_head_seq: int, audit: AuditEvent
+    ) -> None:
         d = deployment
         try:
             with self._write() as conn:
                 if expected_head_seq == 0:
-                    conn.execute(insert(env_heads).values(agent_name=d.agent_name, env=d.env, seq=d.seq, deployment_id=d.id))
+                    conn.execute(
+                        insert(env_heads).values(
+                            agent_name=d.agent_name, env=d.env, seq=d.seq, deployment_id=d.id
+                        )
+                    )
                 else:
                     res = conn.execute(
                         update(env_heads)
@@ -135,7 +150,9 @@ class SqlDeployments(SqlBase):
                 )
                 append_audit_in(conn, audit)
         except IntegrityError:
-            raise ConflictError(f"{d.agent_name}@{d.env}: a concurrent deployment took position {d.seq}") from None
+            raise ConflictError(
+                f"{d.agent_name}@{d.env}: a concurrent deployment took position {d.seq}"
+            ) from None
 
     def history(self, agent_name: str, env: str) -> list[Deployment]:
         with self._read() as conn:
@@ -154,7 +171,9 @@ class SqlDeployments(SqlBase):
     def deployments_of_digest(self, agent_digest: str) -> list[Deployment]:
         with self._read() as conn:
             rows = conn.execute(
-                select(deployments).where(deployments.c.agent_digest == agent_digest).order_by(deployments.c.at)
+                select(deployments)
+                .where(deployments.c.agent_digest == agent_digest)
+                .order_by(deployments.c.at)
             ).all()
         return [_deployment(r) for r in rows]
 
@@ -162,7 +181,11 @@ class SqlDeployments(SqlBase):
         with self._read() as conn:
             row = conn.execute(
                 select(deployments)
-                .where(deployments.c.agent_name == agent_name, deployments.c.env == env, deployments.c.at <= at)
+                .where(
+                    deployments.c.agent_name == agent_name,
+                    deployments.c.env == env,
+                    deployments.c.at <= at,
+                )
                 .order_by(deployments.c.seq.desc())
                 .limit(1)
             ).first()
@@ -170,7 +193,11 @@ class SqlDeployments(SqlBase):
 
     def set_health(self, deployment_id: str, health: Health, audit: AuditEvent) -> None:
         with self._write() as conn:
-            res = conn.execute(update(deployments).where(deployments.c.id == deployment_id).values(health=health.value))
+            res = conn.execute(
+                update(deployments)
+                .where(deployments.c.id == deployment_id)
+                .values(health=health.value)
+            )
             if res.rowcount != 1:
                 raise ConflictError(f"deployment {deployment_id!r} does not exist")
             append_audit_in(conn, audit)

@@ -47,14 +47,20 @@ def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
 
 
 class SqlRegistry(SqlBase):
-    def put_agent_version(self, spec: AgentSpec, actor: str, audit: AuditEvent) -> tuple[AgentVersion, bool]:
+    def put_agent_version(
+        self, spec: AgentSpec, actor: str, audit: AuditEvent
+    ) -> tuple[AgentVersion, bool]:
         digest = spec.digest
         with self._write() as conn:
             advisory_lock(conn, _AGENT_LOCK)
-            row = conn.execute(select(agent_versions).where(agent_versions.c.digest == digest)).first()
+            row = conn.execute(
+                select(agent_versions).where(agent_versions.c.digest == digest)
+            ).first()
             if row is not None:
                 return _agent(row), False
-            version = self._next_version(conn, agent_versions.c.version, agent_versions.c.name, spec.name)
+            version = self._next_version(
+                conn, agent_versions.c.version, agent_versions.c.name, spec.name
+            )
             now = utcnow()
             conn.execute(
                 insert(agent_versions).values(
@@ -79,12 +85,18 @@ class SqlRegistry(SqlBase):
     def get_agent_version(self, name: str, version: int) -> AgentVersion | None:
         with self._read() as conn:
             row = conn.execute(
-                select(agent_versions).where(agent_versions.c.name == name, agent_versions.c.version == version)
+                select(agent_versions).where(
+                    agent_versions.c.name == name, agent_versions.c.version == version
+                )
             ).first()
         return _agent(row) if row else None
 
-    def get_agent_by_digest(self, digest_prefix: str, name: str | None = None) -> list[AgentVersion]:
-        q = select(agent_versions).where(agent_versions.c.digest.startswith(digest_prefix, autoescape=True))
+    def get_agent_by_digest(
+        self, digest_prefix: str, name: str | None = None
+    ) -> list[AgentVersion]:
+        q = select(agent_versions).where(
+            agent_versions.c.digest.startswith(digest_prefix, autoescape=True)
+        )
         if name is not None:
             q = q.where(agent_versions.c.name == name)
         with self._read() as conn:
@@ -94,23 +106,33 @@ class SqlRegistry(SqlBase):
     def list_agent_versions(self, name: str) -> list[AgentVersion]:
         with self._read() as conn:
             rows = conn.execute(
-                select(agent_versions).where(agent_versions.c.name == name).order_by(agent_versions.c.version)
+                select(agent_versions)
+                .where(agent_versions.c.name == name)
+                .order_by(agent_versions.c.version)
             ).all()
         return [_agent(r) for r in rows]
 
     def list_agent_names(self) -> list[str]:
         with self._read() as conn:
-            rows = conn.execute(select(agent_versions.c.name).distinct().order_by(agent_versions.c.name)).all()
+            rows = conn.execute(
+                select(agent_versions.c.name).distinct().order_by(agent_versions.c.name)
+            ).all()
         return [r[0] for r in rows]
 
-    def put_policy_version(self, policy: PolicySet, actor: str, audit: AuditEvent) -> tuple[PolicyVersion, bool]:
+    def put_policy_version(
+        self, policy: PolicySet, actor: str, audit: AuditEvent
+    ) -> tuple[PolicyVersion, bool]:
         digest = policy.digest
         with self._write() as conn:
             advisory_lock(conn, _POLICY_LOCK)
-            row = conn.execute(select(policy_versions).where(policy_versions.c.digest == digest)).first()
+            row = conn.execute(
+                select(policy_versions).where(policy_versions.c.digest == digest)
+            ).first()
             if row is not None:
                 return _policy(row), False
-            version = self._next_version(conn, policy_versions.c.version, policy_versions.c.name, policy.name)
+            version = self._next_version(
+                conn, policy_versions.c.version, policy_versions.c.name, policy.name
+            )
             now = utcnow()
             conn.execute(
                 insert(policy_versions).values(
@@ -128,18 +150,24 @@ class SqlRegistry(SqlBase):
     def get_policy_version(self, name: str, version: int) -> PolicyVersion | None:
         with self._read() as conn:
             row = conn.execute(
-                select(policy_versions).where(policy_versions.c.name == name, policy_versions.c.version == version)
+                select(policy_versions).where(
+                    policy_versions.c.name == name, policy_versions.c.version == version
+                )
             ).first()
         return _policy(row) if row else None
 
     def get_policy_by_digest(self, digest: str) -> PolicyVersion | None:
         with self._read() as conn:
-            row = conn.execute(select(policy_versions).where(policy_versions.c.digest == digest)).first()
+            row = conn.execute(
+                select(policy_versions).where(policy_versions.c.digest == digest)
+            ).first()
         return _policy(row) if row else None
 
     def list_policy_versions(self, name: str) -> list[PolicyVersion]:
         with self._read() as conn:
             rows = conn.execute(
-                select(policy_versions).where(policy_versions.c.name == name).order_by(policy_versions.c.version)
+                select(policy_versions)
+                .where(policy_versions.c.name == name)
+                .order_by(policy_versions.c.version)
             ).all()
         return [_policy(r) for r in rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Row
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore
+from agentdeck.store.protocol import RunQuery
 from agentdeck.store.tables import runs, spans
 
 _dumps = orjson.dumps
@@ -43,10 +43,14 @@ def span_row(s: Span) -> dict[str, Any]:
         "inputs": _j(s.inputs),
         "outputs": _j(s.outputs),
         "attributes": _j(s.attributes) if s.attributes else None,
-        "links": _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links]) if s.links else None,
+        "links": _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links])
+        if s.links
+        else None,
         "input_tokens": u.input_tokens if u else None,
         "output_tokens": u.output_tokens if u else None,
-        "usage": _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens]) if u else None,
+        "usage": _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens])
+        if u
+        else None,
     }
 
 
@@ -109,22 +113,6 @@ def row_run(r: Row[Any]) -> Run:
     )
 
 
-@dataclass(frozen=True)
-class RunQuery:
-    """Filters for :meth:`SqlTraces.find_runs`; every field is optional. Times in ns since epoch."""
-
-    agent_name: str | None = None
-    agent_version: int | None = None
-    agent_digest: str | None = None
-    env: str | None = None
-    status: SpanStatus | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-    tool: str | None = None
-    limit: int = 100
-    offset: int = 0
-
-
 class SqlTraces(SqlBase):
     def write_batch(self, runs_: Sequence[Run], spans_: Sequence[Span]) -> None:
         if not runs_ and not spans_:
@@ -143,9 +131,18 @@ class SqlTraces(SqlBase):
     def get_spans(self, trace_id: str) -> list[Span]:
         with self._read() as conn:
             rows = conn.execute(
-                select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.seq, spans.c.start_ns)
+                select(spans)
+                .where(spans.c.trace_id == trace_id)
+                .order_by(spans.c.seq, spans.c.start_ns)
             ).all()
         return [row_span(r) for r in rows]
+
+    def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(runs.c.trace_id).where(runs.c.trace_id.startswith(prefix, autoescape=True)).limit(limit)
+            ).all()
+        return [r[0] for r in rows]
 
     def find_runs(self, query: RunQuery) -> list[Run]:
         q = select(runs)
@@ -165,7 +162,9 @@ class SqlTraces(SqlBase):
         if query.until_ns is not None:
             q = q.where(c.start_ns < query.until_ns)
         if query.tool is not None:
-            q = q.where(c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool)))
+            q = q.where(
+                c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool))
+            )
         q = q.order_by(c.start_ns.desc()).limit(query.limit).offset(query.offset)
         with self._read() as conn:
             rows = conn.execute(q).all()

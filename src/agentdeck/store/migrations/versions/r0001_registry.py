@@ -90,5 +90,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("audit_head", "audit_log", "env_heads", "deployments", "environments", "policy_versions", "agent_versions"):
+    for name in (
+        "audit_head",
+        "audit_log",
+        "env_heads",
+        "deployments",
+        "environments",
+        "policy_versions",
+        "agent_versions",
+    ):
         op.drop_table(name)

@@ -1,0 +1,231 @@
+"""Tracing commands: runs, trace, rca."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time, print_json
+from agentdeck.core.errors import InputError
+from agentdeck.core.rca import RootCause
+from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.store import RunQuery
+from agentdeck.tracing.queries import SpanNode, execution_graph, load_trace
+from agentdeck.tracing.rca import root_cause
+
+RunIdArg = Annotated[str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("runs", help="List runs, filtered by agent, version, env, status, time and tool used.")(runs_cmd)
+    app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(trace_cmd)
+    app.command("rca", help="Root cause of a failed run: the earliest bad span and how it spread.")(rca_cmd)
+
+
+def run_json(r: Run) -> dict[str, Any]:
+    return {
+        "trace_id": r.trace_id,
+        "agent": r.agent_name,
+        "version": r.agent_version,
+        "digest": r.agent_digest,
+        "env": r.env,
+        "deployment_id": r.deployment_id,
+        "start_ns": r.start_ns,
+        "end_ns": r.end_ns,
+        "status": r.status.value,
+        "error": r.error,
+        "input": r.input,
+        "output": r.output,
+    }
+
+
+def span_json(s: Span) -> dict[str, Any]:
+    return {
+        "span_id": s.span_id,
+        "trace_id": s.trace_id,
+        "parent_id": s.parent_id,
+        "seq": s.seq,
+        "name": s.name,
+        "kind": s.kind.value,
+        "status": s.status.value,
+        "error": s.error,
+        "start_ns": s.start_ns,
+        "end_ns": s.end_ns,
+        "inputs": s.inputs,
+        "outputs": s.outputs,
+        "attributes": s.attributes,
+        "links": [{"trace_id": ln.trace_id, "span_id": ln.span_id, "kind": ln.kind.value} for ln in s.links],
+        "usage": None if s.usage is None else {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
+    }
+
+
+def runs_cmd(
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name.")] = None,
+    version: Annotated[int | None, typer.Option("--version", "-v", help="Agent version number.")] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="ok, error or unset.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Start time lower bound (ISO 8601 or -2h).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Start time upper bound.")] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="Only runs that called this tool.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many, newest first.")] = 50,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    try:
+        st = SpanStatus(status) if status else None
+    except ValueError:
+        raise InputError(f"--status: expected ok, error or unset, got {status!r}") from None
+    q = RunQuery(
+        agent_name=agent,
+        agent_version=version,
+        env=env,
+        status=st,
+        since_ns=int(parse_time(since, "--since").timestamp() * 1e9) if since else None,
+        until_ns=int(parse_time(until, "--until").timestamp() * 1e9) if until else None,
+        tool=tool,
+        limit=limit,
+    )
+    found = get_store(db).find_runs(q)
+    if json:
+        print_json([run_json(r) for r in found])
+        return
+    t = Table(title=f"runs ({len(found)})")
+    for col in ("run", "agent", "env", "status", "started", "ms", "input"):
+        t.add_column(col)
+    from datetime import UTC, datetime
+
+    for r in found:
+        started = datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime("%m-%d %H:%M:%S")
+        ms = f"{(r.end_ns - r.start_ns) / 1e6:.0f}" if r.end_ns else "-"
+        style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
+        t.add_row(
+            r.trace_id[:12],
+            f"{r.agent_name or '-'}@{r.agent_version or '?'}",
+            r.env or "-",
+            f"[{style}]{r.status.value}[/]",
+            started,
+            ms,
+            escape(_clip(r.input, 40)),
+        )
+    console.print(t)
+
+
+def _clip(value: Any, n: int = 80) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_KIND_STYLE = {
+    SpanKind.AGENT: "bold magenta",
+    SpanKind.LLM: "cyan",
+    SpanKind.TOOL: "yellow",
+    SpanKind.POLICY: "blue",
+    SpanKind.HANDOFF: "magenta",
+}
+
+
+def _label(s: Span) -> str:
+    ms = s.duration_ns / 1e6
+    style = _KIND_STYLE.get(s.kind, "white")
+    status = "[red]✗ error[/]" if s.status is SpanStatus.ERROR else "[green]✓[/]"
+    head = f"[{style}]{s.kind.value}[/] [bold]{escape(s.name)}[/] {status} [dim]{ms:.1f} ms[/]"
+    lines = [head]
+    if s.kind is SpanKind.TOOL:
+        args = s.inputs.get("args") if isinstance(s.inputs, dict) else s.inputs
+        lines.append(f"  args: {escape(_clip(args, 120))}")
+        if s.attributes.get("tool.args_valid") is False:
+            lines.append(f"  [red]invalid args: {escape(_clip(s.attributes.get('tool.args_errors'), 120))}[/]")
+        if s.status is not SpanStatus.ERROR:
+            result = s.outputs.get("result") if isinstance(s.outputs, dict) else s.outputs
+            lines.append(f"  result: {escape(_clip(result, 120))}")
+    elif s.kind is SpanKind.LLM:
+        msgs = s.inputs.get("messages", []) if isinstance(s.inputs, dict) else []
+        model = s.attributes.get("llm.response_model") or s.attributes.get("llm.model")
+        lines.append(f"  model: {escape(str(model))}, {len(msgs)} messages in context")
+        msg = s.outputs.get("message") if isinstance(s.outputs, dict) else None
+        if isinstance(msg, dict):
+            calls = msg.get("tool_calls") or []
+            if calls:
+                lines.append("  calls: " + escape(", ".join(f"{c.get('name')}({_clip(c.get('arguments'), 60)})" for c in calls)))
+            if msg.get("content"):
+                lines.append(f"  says: {escape(_clip(msg.get('content'), 120))}")
+        if s.usage:
+            lines.append(f"  tokens: {s.usage.input_tokens} in / {s.usage.output_tokens} out")
+    elif s.kind is SpanKind.POLICY and isinstance(s.outputs, dict):
+        lines.append(f"  effect: {s.outputs.get('effect')} rules: {escape(_clip(s.outputs.get('rules'), 80))}")
+    elif s.kind is SpanKind.AGENT:
+        a = s.attributes
+        if a.get("agent.name"):
+            lines.append(f"  {escape(str(a.get('agent.name')))}@{a.get('agent.version')}")
+    if s.error:
+        lines.append(f"  [red]error: {escape(_clip(s.error, 160))}[/]")
+    return "\n".join(lines)
+
+
+def _add(tree: Tree, node: SpanNode) -> None:
+    branch = tree.add(_label(node.span))
+    for child in node.children:
+        _add(branch, child)
+
+
+def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    trace = load_trace(get_store(db), run_id)
+    if json:
+        print_json(
+            {
+                "run": run_json(trace.run) if trace.run else None,
+                "spans": [span_json(s) for s in trace.spans],
+                "graph": execution_graph(trace),
+            }
+        )
+        return
+    r = trace.run
+    title = f"run {trace.trace_id}"
+    if r is not None:
+        title += f"  {r.agent_name}@{r.agent_version} in {r.env or '-'}  [{r.status.value}]"
+    tree = Tree(title)
+    for root in trace.roots:
+        _add(tree, root)
+    console.print(tree)
+
+
+def _rca_json(rc: RootCause) -> dict[str, Any]:
+    return {
+        "failure": span_json(rc.failure),
+        "cause": None
+        if rc.cause is None
+        else {"span": span_json(rc.cause.span), "why": rc.cause.why.value, "detail": rc.cause.detail},
+        "path": [{"span_id": p.span.span_id, "name": p.span.name, "kind": p.span.kind.value, "edge": p.edge.value if p.edge else None} for p in rc.path],
+        "bad_spans": [{"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail} for b in rc.bad_spans],
+    }
+
+
+def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    rc = root_cause(get_store(db), run_id)
+    if rc is None:
+        raise InputError(f"{run_id}: the run has no spans to analyse")
+    if json:
+        print_json(_rca_json(rc))
+        return
+    f = rc.failure
+    console.print(f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}")
+    if rc.cause is None:
+        console.print("[green]no bad span upstream of it[/]: nothing to blame")
+        return
+    c = rc.cause
+    console.print(f"[red]root cause[/]: [bold]{escape(c.span.name)}[/] ({c.span.kind.value}, span {c.span.span_id}): {c.why.value}")
+    console.print(f"  {escape(c.detail)}")
+    console.print("propagation:")
+    for i, p in enumerate(rc.path):
+        arrow = "" if i == 0 else "  -> "
+        via = f" [dim](via {p.edge.value})[/]" if p.edge else ""
+        agent = p.span.attributes.get("agent.name")
+        who = f" [magenta]{escape(str(agent))}[/]" if agent else ""
+        console.print(f"  {arrow}{p.span.kind.value} {escape(p.span.name)}{who}{via}")

@@ -1,0 +1,94 @@
+"""Trace queries: a run with its span tree, and its execution graph as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.trace import Run, Span
+from agentdeck.store.protocol import Store
+
+
+@dataclass
+class SpanNode:
+    span: Span
+    children: list[SpanNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunTrace:
+    run: Run | None
+    spans: tuple[Span, ...]
+    roots: tuple[SpanNode, ...]
+
+    @property
+    def trace_id(self) -> str:
+        return self.run.trace_id if self.run else self.spans[0].trace_id
+
+
+def build_tree(spans: list[Span]) -> list[SpanNode]:
+    """Span nodes nested by parent, children in ``seq`` order; orphans become roots."""
+    nodes = {s.span_id: SpanNode(s) for s in spans}
+    roots: list[SpanNode] = []
+    for s in sorted(spans, key=lambda x: (x.seq, x.start_ns)):
+        parent = nodes.get(s.parent_id) if s.parent_id else None
+        (parent.children if parent else roots).append(nodes[s.span_id])
+    return roots
+
+
+def find_trace_id(store: Store, prefix: str) -> str:
+    """Accept a full trace id or a unique prefix (as printed by ``agentdeck runs``)."""
+    prefix = prefix.strip().lower()
+    if len(prefix) == 32:
+        return prefix
+    if len(prefix) >= 4:
+        matches = store.trace_ids_with_prefix(prefix)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ReferenceError_(prefix, "ambiguous run id prefix; give more digits")
+    raise ReferenceError_(prefix, "no run with that id")
+
+
+def load_trace(store: Store, trace_id: str) -> RunTrace:
+    tid = find_trace_id(store, trace_id)
+    run = store.get_run(tid)
+    spans = store.get_spans(tid)
+    if run is None and not spans:
+        raise ReferenceError_(trace_id, "no run with that id")
+    return RunTrace(run, tuple(spans), tuple(build_tree(spans)))
+
+
+def execution_graph(trace: RunTrace) -> dict[str, Any]:
+    """Nodes (spans) and edges (parent -> child, and data-flow/policy links) as JSON data."""
+    nodes = []
+    edges: list[dict[str, Any]] = []
+    for s in trace.spans:
+        nodes.append(
+            {
+                "id": s.span_id,
+                "trace_id": s.trace_id,
+                "name": s.name,
+                "kind": s.kind.value,
+                "status": s.status.value,
+                "error": s.error,
+                "seq": s.seq,
+                "start_ns": s.start_ns,
+                "duration_ms": round(s.duration_ns / 1e6, 3),
+                "agent": s.attributes.get("agent.name"),
+                "tool": s.tool_name,
+            }
+        )
+        if s.parent_id:
+            edges.append({"source": s.parent_id, "target": s.span_id, "kind": "parent"})
+        for link in s.links:
+            edges.append(
+                {
+                    "source": link.span_id,
+                    "target": s.span_id,
+                    "kind": link.kind.value,
+                    "source_trace_id": link.trace_id,
+                }
+            )
+    return {"trace_id": trace.trace_id, "nodes": nodes, "edges": edges}

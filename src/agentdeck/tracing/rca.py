@@ -1,0 +1,89 @@
+"""``agentdeck rca``: load a run (and the runs its data-flow links reach), check tool responses
+against the pinned output schemas of the agents that made them, and explain the failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+
+from agentdeck.core.rca import RootCause, analyze, failing_span
+from agentdeck.core.spec import AgentSpec
+from agentdeck.core.trace import Span, SpanKind
+from agentdeck.store.protocol import Store
+from agentdeck.tracing.queries import load_trace
+
+MAX_LINKED_TRACES = 50
+
+
+def _gather(store: Store, trace_id: str) -> tuple[list[Span], list[Span]]:
+    """Spans of the trace and of every trace reachable through links (bounded)."""
+    first = load_trace(store, trace_id)
+    spans = list(first.spans)
+    seen = {first.trace_id}
+    frontier = [ln.trace_id for s in spans for ln in s.links if ln.trace_id not in seen]
+    while frontier and len(seen) < MAX_LINKED_TRACES:
+        tid = frontier.pop()
+        if tid in seen:
+            continue
+        seen.add(tid)
+        more = store.get_spans(tid)
+        spans.extend(more)
+        frontier.extend(ln.trace_id for s in more for ln in s.links if ln.trace_id not in seen)
+    return list(first.spans), spans
+
+
+def _spec_lookup(store: Store, spans: list[Span]) -> Callable[[Span], AgentSpec | None]:
+    by_id = {s.span_id: s for s in spans}
+    run_digests: dict[str, str | None] = {}
+    specs: dict[str, AgentSpec | None] = {}
+
+    def digest_for(span: Span) -> str | None:
+        cur: Span | None = span
+        while cur is not None:
+            if cur.kind is SpanKind.AGENT and isinstance(cur.attributes.get("agent.digest"), str):
+                return str(cur.attributes["agent.digest"])
+            cur = by_id.get(cur.parent_id) if cur.parent_id else None
+        if span.trace_id not in run_digests:
+            run = store.get_run(span.trace_id)
+            run_digests[span.trace_id] = run.agent_digest if run else None
+        return run_digests[span.trace_id]
+
+    def lookup(span: Span) -> AgentSpec | None:
+        d = digest_for(span)
+        if d is None:
+            return None
+        if d not in specs:
+            found = store.get_agent_by_digest(d)
+            specs[d] = found[0].spec if found else None
+        return specs[d]
+
+    return lookup
+
+
+def output_checker(store: Store, spans: list[Span]) -> Callable[[Span], str | None]:
+    """Does a tool span's result match the pinned output schema of its agent's spec?"""
+    lookup = _spec_lookup(store, spans)
+
+    def check(span: Span) -> str | None:
+        spec = lookup(span)
+        name = span.tool_name
+        if spec is None or name is None:
+            return None
+        tool = spec.tool(name)
+        if tool is None or tool.output_schema is None or not isinstance(span.outputs, dict):
+            return None
+        result: Any = span.outputs.get("result")
+        err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(dict(tool.output_schema)).iter_errors(result))
+        if err is None:
+            return None
+        where = "/".join(map(str, err.absolute_path)) or "(root)"
+        return f"response of {name!r} does not match its pinned output schema at {where}: {err.message}"
+
+    return check
+
+
+def root_cause(store: Store, trace_id: str) -> RootCause | None:
+    own, spans = _gather(store, trace_id)
+    return analyze(spans, start=failing_span(own), output_check=output_checker(store, spans))
