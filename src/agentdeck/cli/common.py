@@ -16,13 +16,20 @@ from agentdeck.store import SqlStore, open_store
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")
+]
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (default: AGENTDECK_DATABASE_URL or .agentdeck/agentdeck.db).", envvar="AGENTDECK_DATABASE_URL"),
+    typer.Option(
+        "--db",
+        help="Database URL (default: AGENTDECK_DATABASE_URL or .agentdeck/agentdeck.db).",
+        envvar="AGENTDECK_DATABASE_URL",
+    ),
 ]
 ActorOpt = Annotated[
-    str | None, typer.Option("--actor", help="Who is acting (default: AGENTDECK_ACTOR or the OS user).")
+    str | None,
+    typer.Option("--actor", help="Who is acting (default: AGENTDECK_ACTOR or the OS user)."),
 ]
 
 
@@ -46,7 +53,11 @@ def actor_name(actor: str | None) -> str:
 
 def print_json(value: Any) -> None:
     """Write JSON to stdout (no Rich markup, no wrapping)."""
-    typer.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default).decode())
+    typer.echo(
+        orjson.dumps(
+            value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default
+        ).decode()
+    )
 
 
 def _default(value: Any) -> Any:
@@ -69,7 +80,9 @@ def parse_time(text: str, option: str = "--time") -> datetime:
     try:
         value = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{option}: {text!r} is not a time (ISO 8601, 'now', or -15m/-2h/-3d)") from None
+        raise InputError(
+            f"{option}: {text!r} is not a time (ISO 8601, 'now', or -15m/-2h/-3d)"
+        ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

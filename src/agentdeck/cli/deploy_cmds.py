@@ -8,7 +8,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agentdeck.cli.common import ActorOpt, DbOpt, JsonOpt, actor_name, console, fmt_time, get_store, parse_time, print_json, short
+from agentdeck.cli.common import (
+    ActorOpt,
+    DbOpt,
+    JsonOpt,
+    actor_name,
+    console,
+    fmt_time,
+    get_store,
+    parse_time,
+    print_json,
+    short,
+)
 from agentdeck.cli.wiring import deployments_service
 from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.errors import InputError
@@ -20,11 +31,20 @@ env_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("promote", help="Promote an agent version into an environment, through its gates.")(promote_cmd)
-    app.command("rollback", help="Roll an environment back to the previous known-good version (or --to REF).")(rollback_cmd)
-    app.command("history", help="The deployment history of an agent in an environment.")(history_cmd)
+    app.command("promote", help="Promote an agent version into an environment, through its gates.")(
+        promote_cmd
+    )
+    app.command(
+        "rollback",
+        help="Roll an environment back to the previous known-good version (or --to REF).",
+    )(rollback_cmd)
+    app.command("history", help="The deployment history of an agent in an environment.")(
+        history_cmd
+    )
     app.command("at", help="Which version was running in an environment at a given time.")(at_cmd)
-    app.command("mark", help="Mark the current deployment of an agent in an environment good or bad.")(mark_cmd)
+    app.command(
+        "mark", help="Mark the current deployment of an agent in an environment good or bad."
+    )(mark_cmd)
 
 
 def _dep_json(d: Deployment) -> dict[str, object]:
@@ -47,10 +67,19 @@ def _dep_json(d: Deployment) -> dict[str, object]:
 
 
 def promote_cmd(
-    ref: Annotated[str, typer.Argument(help="Agent reference to promote (name@N, name@ENV, ...).", show_default=False)],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="Agent reference to promote (name@N, name@ENV, ...).", show_default=False
+        ),
+    ],
     to: Annotated[str, typer.Option("--to", help="Target environment.", show_default=False)],
-    force: Annotated[bool, typer.Option("--force", help="Override failing gates (needs --reason).")] = False,
-    reason: Annotated[str, typer.Option("--reason", help="Why; recorded in the history and audit log.")] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Override failing gates (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why; recorded in the history and audit log.")
+    ] = "",
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
@@ -58,20 +87,34 @@ def promote_cmd(
     svc = deployments_service(get_store(db))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:
-        print_json({"deployment": _dep_json(result.deployment), "gates": [{"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates]})
+        print_json(
+            {
+                "deployment": _dep_json(result.deployment),
+                "gates": [
+                    {"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates
+                ],
+            }
+        )
         return
     for g in result.gates:
         mark = "[green]pass[/]" if g.passed else "[red]FAIL[/]"
         console.print(f"  gate {g.name:<22} {mark}  {escape(g.reason)}")
     d = result.deployment
     forced = " [red](forced)[/]" if d.forced else ""
-    console.print(f"[green]{d.action.value}[/] {d.agent_name}@{d.agent_version} -> [bold]{d.env}[/]{forced}  deployment {d.id[:12]}")
+    console.print(
+        f"[green]{d.action.value}[/] {d.agent_name}@{d.agent_version} -> [bold]{d.env}[/]{forced}  deployment {d.id[:12]}"
+    )
 
 
 def rollback_cmd(
     name: NameArg,
     env: EnvOpt,
-    to: Annotated[str | None, typer.Option("--to", help="Roll back to this reference instead of the previous known-good.")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Roll back to this reference instead of the previous known-good."
+        ),
+    ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why; recorded.")] = "",
     db: DbOpt = None,
     actor: ActorOpt = None,
@@ -82,7 +125,9 @@ def rollback_cmd(
     if json:
         print_json(_dep_json(d))
         return
-    console.print(f"[yellow]rolled back[/] {name} in [bold]{env}[/] to {name}@{d.agent_version} ({short(d.agent_digest)})  deployment {d.id[:12]}")
+    console.print(
+        f"[yellow]rolled back[/] {name} in [bold]{env}[/] to {name}@{d.agent_version} ({short(d.agent_digest)})  deployment {d.id[:12]}"
+    )
 
 
 def _history_table(title: str, deps: list[Deployment]) -> Table:
@@ -119,7 +164,12 @@ def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = Fa
 def at_cmd(
     name: NameArg,
     env: EnvOpt,
-    time: Annotated[str, typer.Option("--time", "-t", help="ISO 8601 time (UTC if no offset), 'now', or -15m/-2h/-3d.")],
+    time: Annotated[
+        str,
+        typer.Option(
+            "--time", "-t", help="ISO 8601 time (UTC if no offset), 'now', or -15m/-2h/-3d."
+        ),
+    ],
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -142,7 +192,9 @@ def mark_cmd(
     name: NameArg,
     env: EnvOpt,
     health: Annotated[str, typer.Argument(help="good or bad.", show_default=False)],
-    deployment: Annotated[str | None, typer.Option("--deployment", help="A deployment id (default: the current one).")] = None,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", help="A deployment id (default: the current one).")
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
@@ -154,10 +206,14 @@ def mark_cmd(
     if json:
         print_json(_dep_json(d))
         return
-    console.print(f"marked {name}@{d.agent_version} in {env} (deployment {d.id[:12]}) [bold]{health}[/]")
+    console.print(
+        f"marked {name}@{d.agent_version} in {env} (deployment {d.id[:12]}) [bold]{health}[/]"
+    )
 
 
-@env_app.command("list", help="Show the promotion path, each env's current deployments and gate settings.")
+@env_app.command(
+    "list", help="Show the promotion path, each env's current deployments and gate settings."
+)
 def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
     store = get_store(db)
     svc = deployments_service(store)
@@ -171,7 +227,12 @@ def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
     if json:
         print_json(
             [
-                {"env": env, "gates": dict(cfg.settings), "disabled": list(cfg.disabled), "deployed": {n: _dep_json(h) for n, h in heads.items()}}
+                {
+                    "env": env,
+                    "gates": dict(cfg.settings),
+                    "disabled": list(cfg.disabled),
+                    "deployed": {n: _dep_json(h) for n, h in heads.items()},
+                }
                 for env, cfg, heads in rows
             ]
         )
@@ -182,13 +243,23 @@ def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
         t.add_column(col)
     for env, cfg, heads in rows:
         deployed = ", ".join(f"{n}@{h.agent_version}" for n, h in heads.items()) or "-"
-        t.add_row(env, deployed, escape(str(dict(cfg.settings))) if cfg.settings else "-", ", ".join(cfg.disabled) or "-")
+        t.add_row(
+            env,
+            deployed,
+            escape(str(dict(cfg.settings))) if cfg.settings else "-",
+            ", ".join(cfg.disabled) or "-",
+        )
     console.print(t)
 
 
-@env_app.command("path", help="Set the promotion path, e.g. `agentdeck env path dev staging production`.")
+@env_app.command(
+    "path",
+    help="Set the promotion path: environments in order (agentdeck env path dev staging production).",
+)
 def env_path_cmd(
-    envs: Annotated[list[str], typer.Argument(help="Environments in promotion order.", show_default=False)],
+    envs: Annotated[
+        list[str], typer.Argument(help="Environments in promotion order.", show_default=False)
+    ],
     db: DbOpt = None,
     actor: ActorOpt = None,
 ) -> None:
@@ -197,12 +268,22 @@ def env_path_cmd(
     console.print("promotion path: " + " -> ".join(path.envs))
 
 
-@env_app.command("gates", help="Set an environment's gate settings (--set gate.key=value) or disable/enable gates.")
+@env_app.command(
+    "gates",
+    help="Set an environment's gate settings (--set gate.key=value) or disable/enable gates.",
+)
 def env_gates_cmd(
     env: Annotated[str, typer.Argument(help="Environment.", show_default=False)],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="gate.key=value (value parsed as JSON when it can be).")] = None,
-    disable: Annotated[list[str] | None, typer.Option("--disable", help="Gate name to skip in this env.")] = None,
-    enable: Annotated[list[str] | None, typer.Option("--enable", help="Gate name to check again.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="gate.key=value (value parsed as JSON when it can be)."),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", help="Gate name to skip in this env.")
+    ] = None,
+    enable: Annotated[
+        list[str] | None, typer.Option("--enable", help="Gate name to check again.")
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
@@ -222,7 +303,9 @@ def env_gates_cmd(
         except orjson.JSONDecodeError:
             value = raw
         settings.setdefault(gate, {})[field] = value
-    disabled = [g for g in cfg.disabled if g not in (enable or [])] + [g for g in disable or [] if g not in cfg.disabled]
+    disabled = [g for g in cfg.disabled if g not in (enable or [])] + [
+        g for g in disable or [] if g not in cfg.disabled
+    ]
     new = GateConfig(env, settings, tuple(disabled))
     svc.set_gate_config(new, actor_name(actor))
     if json:

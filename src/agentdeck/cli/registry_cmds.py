@@ -10,42 +10,77 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from agentdeck.cli.common import ActorOpt, DbOpt, JsonOpt, actor_name, console, fmt_time, get_store, print_json, short
+from agentdeck.cli.common import (
+    ActorOpt,
+    DbOpt,
+    JsonOpt,
+    actor_name,
+    console,
+    fmt_time,
+    get_store,
+    print_json,
+    short,
+)
 from agentdeck.cli.render_diff import render_diff
 from agentdeck.core.spec import lint_agent_spec
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_agent_spec
 
 FileArg = Annotated[Path, typer.Argument(help="Agent spec file (agent.yaml).", show_default=False)]
-RefArg = Annotated[str, typer.Argument(help="Reference: name, name@N, name@sha256:<hex> or name@ENV.", show_default=False)]
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        help="Reference: name, name@N, name@sha256:<hex> or name@ENV.", show_default=False
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("register", help="Register an agent spec file as a new immutable version.")(register_cmd)
+    app.command("register", help="Register an agent spec file as a new immutable version.")(
+        register_cmd
+    )
     app.command("versions", help="List the registered versions of an agent.")(versions_cmd)
     app.command("show", help="Show one agent version: model, prompt, tools, policy.")(show_cmd)
     app.command("diff", help="Semantic diff between two agent versions.")(diff_cmd)
-    app.command("lint", help="Check a spec file for unpinned models, tools without schemas and missing policy.")(lint_cmd)
+    app.command(
+        "lint",
+        help="Check a spec file for unpinned models, tools without schemas and missing policy.",
+    )(lint_cmd)
 
 
-def register_cmd(file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False) -> None:
+def register_cmd(
+    file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
+) -> None:
     spec = load_agent_spec(file)
     store = get_store(db)
     av, created = Registry(store).register_agent(spec, actor_name(actor), source=str(file))
     if json:
-        print_json({"name": av.name, "version": av.version, "digest": av.digest, "created": created})
+        print_json(
+            {"name": av.name, "version": av.version, "digest": av.digest, "created": created}
+        )
         return
     verb = "registered" if created else "unchanged, already registered as"
     console.print(f"[green]{verb}[/] [bold]{av.ref}[/]  {av.digest}")
 
 
-def versions_cmd(name: Annotated[str, typer.Argument(help="Agent name.")], db: DbOpt = None, json: JsonOpt = False) -> None:
+def versions_cmd(
+    name: Annotated[str, typer.Argument(help="Agent name.")],
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
     store = get_store(db)
     versions = Registry(store).versions(name)
     if json:
         print_json(
             [
-                {"version": v.version, "digest": v.digest, "model": v.spec.model.id, "policy": v.spec.policy, "created_at": v.created_at, "created_by": v.created_by}
+                {
+                    "version": v.version,
+                    "digest": v.digest,
+                    "model": v.spec.model.id,
+                    "policy": v.spec.policy,
+                    "created_at": v.created_at,
+                    "created_by": v.created_by,
+                }
                 for v in versions
             ]
         )
@@ -54,7 +89,15 @@ def versions_cmd(name: Annotated[str, typer.Argument(help="Agent name.")], db: D
     for col in ("version", "digest", "model", "tools", "policy", "created", "by"):
         t.add_column(col)
     for v in versions:
-        t.add_row(str(v.version), short(v.digest), v.spec.model.id, str(len(v.spec.tools)), v.spec.policy or "-", fmt_time(v.created_at), v.created_by)
+        t.add_row(
+            str(v.version),
+            short(v.digest),
+            v.spec.model.id,
+            str(len(v.spec.tools)),
+            v.spec.policy or "-",
+            fmt_time(v.created_at),
+            v.created_by,
+        )
     console.print(t)
 
 
@@ -62,7 +105,16 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     store = get_store(db)
     av = Registry(store).get(ref)
     if json:
-        print_json({"name": av.name, "version": av.version, "digest": av.digest, "created_at": av.created_at, "created_by": av.created_by, "spec": av.spec.to_dict()})
+        print_json(
+            {
+                "name": av.name,
+                "version": av.version,
+                "digest": av.digest,
+                "created_at": av.created_at,
+                "created_by": av.created_by,
+                "spec": av.spec.to_dict(),
+            }
+        )
         return
     s = av.spec
     console.print(f"[bold]{av.ref}[/]  {av.digest}")
@@ -76,7 +128,13 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         t.add_column(col)
     for tool in s.tools:
         fields = ", ".join(sorted((tool.input_schema or {}).get("properties", {})))
-        t.add_row(tool.name, tool.version or "-", fields or "-", "yes" if tool.output_schema else "no", short(tool.digest))
+        t.add_row(
+            tool.name,
+            tool.version or "-",
+            fields or "-",
+            "yes" if tool.output_schema else "no",
+            short(tool.digest),
+        )
     console.print(t)
     if s.system_prompt:
         console.print(Syntax(s.system_prompt, "markdown", word_wrap=True))

@@ -52,9 +52,7 @@ class AuditProblem:
     problem: str
 
 
-def verify_chain(
-    entries: Iterable[AuditEntry], head: tuple[int, str] | None
-) -> list[AuditProblem]:
+def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> list[AuditProblem]:
     """Problems found walking ``entries`` in stored order; empty means the chain verifies."""
     problems: list[AuditProblem] = []
     prev = GENESIS
@@ -62,10 +60,20 @@ def verify_chain(
     last: tuple[int, str] | None = None
     for e in entries:
         if e.seq != expected_seq:
-            kind = "missing entries before it (deleted)" if e.seq > expected_seq else "out of order (reordered)"
-            problems.append(AuditProblem(e.seq, f"expected seq {expected_seq}, found {e.seq}: {kind}"))
+            kind = (
+                "missing entries before it (deleted)"
+                if e.seq > expected_seq
+                else "out of order (reordered)"
+            )
+            problems.append(
+                AuditProblem(e.seq, f"expected seq {expected_seq}, found {e.seq}: {kind}")
+            )
         if e.prev_hash != prev:
-            problems.append(AuditProblem(e.seq, "previous-hash link broken (entry deleted or reordered before it)"))
+            problems.append(
+                AuditProblem(
+                    e.seq, "previous-hash link broken (entry deleted or reordered before it)"
+                )
+            )
         recomputed = entry_hash(e.seq, e.at, e.actor, e.action, e.subject, e.payload, e.prev_hash)
         if recomputed != e.hash:
             problems.append(AuditProblem(e.seq, "content does not match its hash (entry modified)"))
@@ -74,6 +82,9 @@ def verify_chain(
         last = (e.seq, e.hash)
     if head is not None and last != head:
         problems.append(
-            AuditProblem(head[0], f"chain head is seq {head[0]} but the log ends at {last[0] if last else 0} (tail deleted or replaced)")
+            AuditProblem(
+                head[0],
+                f"chain head is seq {head[0]} but the log ends at {last[0] if last else 0} (tail deleted or replaced)",
+            )
         )
     return problems

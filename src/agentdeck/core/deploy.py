@@ -35,7 +35,9 @@ class PromotionPath:
         try:
             return self.envs.index(env)
         except ValueError:
-            raise EnvironmentError_(env, f"not on the promotion path {' -> '.join(self.envs)}") from None
+            raise EnvironmentError_(
+                env, f"not on the promotion path {' -> '.join(self.envs)}"
+            ) from None
 
     def previous(self, env: str) -> str | None:
         i = self.index(env)

@@ -75,7 +75,9 @@ class AgentDiff:
         }
 
 
-def _mapping_changes(section: str, prefix: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Change]:
+def _mapping_changes(
+    section: str, prefix: str, a: Mapping[str, Any], b: Mapping[str, Any]
+) -> list[Change]:
     out: list[Change] = []
     for key in sorted(set(a) | set(b)):
         path = f"{prefix}.{key}" if prefix else key
@@ -100,7 +102,9 @@ def _schema_type(schema: Mapping[str, Any]) -> Any:
     return t
 
 
-def _flatten_schema(schema: Mapping[str, Any] | None, prefix: str = "") -> dict[str, dict[str, Any]]:
+def _flatten_schema(
+    schema: Mapping[str, Any] | None, prefix: str = ""
+) -> dict[str, dict[str, Any]]:
     """Field path -> {type, required, rest} for every property of a JSON Schema, recursively
     through nested objects and arrays of objects (``items[]``)."""
     out: dict[str, dict[str, Any]] = {}
@@ -111,7 +115,11 @@ def _flatten_schema(schema: Mapping[str, Any] | None, prefix: str = "") -> dict[
         if not isinstance(sub, Mapping):
             continue
         path = f"{prefix}{name}"
-        rest = {k: v for k, v in sub.items() if k not in ("properties", "required", "items", "type", "description")}
+        rest = {
+            k: v
+            for k, v in sub.items()
+            if k not in ("properties", "required", "items", "type", "description")
+        }
         out[path] = {"type": _schema_type(sub), "required": name in required, "rest": rest}
         if sub.get("type") == "object" or "properties" in sub:
             out.update(_flatten_schema(sub, f"{path}."))
@@ -121,7 +129,9 @@ def _flatten_schema(schema: Mapping[str, Any] | None, prefix: str = "") -> dict[
     return out
 
 
-def schema_changes(section: str, prefix: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> list[Change]:
+def schema_changes(
+    section: str, prefix: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
+) -> list[Change]:
     """Field-by-field changes between two JSON Schemas."""
     if a is None and b is None:
         return []
@@ -134,22 +144,74 @@ def schema_changes(section: str, prefix: str, a: Mapping[str, Any] | None, b: Ma
     for path in sorted(set(fa) | set(fb)):
         full = f"{prefix}.{path}"
         if path not in fa:
-            out.append(Change(section, full, ChangeKind.ADDED, after=fb[path]["type"], detail="field added" + (" (required)" if fb[path]["required"] else "")))
+            out.append(
+                Change(
+                    section,
+                    full,
+                    ChangeKind.ADDED,
+                    after=fb[path]["type"],
+                    detail="field added" + (" (required)" if fb[path]["required"] else ""),
+                )
+            )
         elif path not in fb:
-            out.append(Change(section, full, ChangeKind.REMOVED, before=fa[path]["type"], detail="field removed"))
+            out.append(
+                Change(
+                    section,
+                    full,
+                    ChangeKind.REMOVED,
+                    before=fa[path]["type"],
+                    detail="field removed",
+                )
+            )
         else:
             x, y = fa[path], fb[path]
             if x["type"] != y["type"]:
-                out.append(Change(section, full, ChangeKind.CHANGED, before=x["type"], after=y["type"], detail="type changed"))
+                out.append(
+                    Change(
+                        section,
+                        full,
+                        ChangeKind.CHANGED,
+                        before=x["type"],
+                        after=y["type"],
+                        detail="type changed",
+                    )
+                )
             if x["required"] != y["required"]:
-                out.append(Change(section, full, ChangeKind.CHANGED, before=x["required"], after=y["required"], detail="required changed"))
+                out.append(
+                    Change(
+                        section,
+                        full,
+                        ChangeKind.CHANGED,
+                        before=x["required"],
+                        after=y["required"],
+                        detail="required changed",
+                    )
+                )
             if x["rest"] != y["rest"]:
-                out.append(Change(section, full, ChangeKind.CHANGED, before=x["rest"], after=y["rest"], detail="constraints changed"))
+                out.append(
+                    Change(
+                        section,
+                        full,
+                        ChangeKind.CHANGED,
+                        before=x["rest"],
+                        after=y["rest"],
+                        detail="constraints changed",
+                    )
+                )
     # top-level keywords that are not properties (e.g. additionalProperties, top-level type)
     top_a = {k: v for k, v in a.items() if k not in ("properties", "required", "description")}
     top_b = {k: v for k, v in b.items() if k not in ("properties", "required", "description")}
     if top_a != top_b and not out:
-        out.append(Change(section, prefix, ChangeKind.CHANGED, before=top_a, after=top_b, detail="schema changed"))
+        out.append(
+            Change(
+                section,
+                prefix,
+                ChangeKind.CHANGED,
+                before=top_a,
+                after=top_b,
+                detail="schema changed",
+            )
+        )
     return out
 
 
@@ -157,7 +219,9 @@ def _tool_changes(a: ToolSpec, b: ToolSpec) -> list[Change]:
     base = f"tools.{a.name}"
     out: list[Change] = []
     if a.description != b.description:
-        out.append(Change("tools", f"{base}.description", ChangeKind.CHANGED, a.description, b.description))
+        out.append(
+            Change("tools", f"{base}.description", ChangeKind.CHANGED, a.description, b.description)
+        )
     if a.version != b.version:
         out.append(Change("tools", f"{base}.version", ChangeKind.CHANGED, a.version, b.version))
     out.extend(schema_changes("tools", f"{base}.input_schema", a.input_schema, b.input_schema))
@@ -171,7 +235,11 @@ def diff_specs(a: AgentSpec, b: AgentSpec, a_ref: str = "a", b_ref: str = "b") -
     if a.name != b.name:
         changes.append(Change("name", "name", ChangeKind.CHANGED, a.name, b.name))
     if a.model.provider != b.model.provider:
-        changes.append(Change("model", "model.provider", ChangeKind.CHANGED, a.model.provider, b.model.provider))
+        changes.append(
+            Change(
+                "model", "model.provider", ChangeKind.CHANGED, a.model.provider, b.model.provider
+            )
+        )
     if a.model.id != b.model.id:
         changes.append(Change("model", "model.id", ChangeKind.CHANGED, a.model.id, b.model.id))
     changes.extend(_mapping_changes("model", "model.params", a.model.params, b.model.params))
@@ -179,11 +247,22 @@ def diff_specs(a: AgentSpec, b: AgentSpec, a_ref: str = "a", b_ref: str = "b") -
     if a.system_prompt != b.system_prompt:
         prompt_diff = tuple(
             difflib.unified_diff(
-                a.system_prompt.splitlines(), b.system_prompt.splitlines(), f"{a_ref}/system_prompt", f"{b_ref}/system_prompt", lineterm=""
+                a.system_prompt.splitlines(),
+                b.system_prompt.splitlines(),
+                f"{a_ref}/system_prompt",
+                f"{b_ref}/system_prompt",
+                lineterm="",
             )
         )
         changes.append(
-            Change("prompt", "system_prompt", ChangeKind.CHANGED, a.prompt_digest, b.prompt_digest, detail=f"{len(prompt_diff)} diff lines")
+            Change(
+                "prompt",
+                "system_prompt",
+                ChangeKind.CHANGED,
+                a.prompt_digest,
+                b.prompt_digest,
+                detail=f"{len(prompt_diff)} diff lines",
+            )
         )
     ta = {t.name: t for t in a.tools}
     tb = {t.name: t for t in b.tools}
@@ -191,14 +270,24 @@ def diff_specs(a: AgentSpec, b: AgentSpec, a_ref: str = "a", b_ref: str = "b") -
         if name not in ta:
             changes.append(Change("tools", f"tools.{name}", ChangeKind.ADDED, detail="tool added"))
         elif name not in tb:
-            changes.append(Change("tools", f"tools.{name}", ChangeKind.REMOVED, detail="tool removed"))
+            changes.append(
+                Change("tools", f"tools.{name}", ChangeKind.REMOVED, detail="tool removed")
+            )
         elif ta[name] != tb[name]:
             changes.extend(_tool_changes(ta[name], tb[name]))
     if a.policy != b.policy:
-        kind = ChangeKind.ADDED if a.policy is None else ChangeKind.REMOVED if b.policy is None else ChangeKind.CHANGED
+        kind = (
+            ChangeKind.ADDED
+            if a.policy is None
+            else ChangeKind.REMOVED
+            if b.policy is None
+            else ChangeKind.CHANGED
+        )
         changes.append(Change("policy", "policy", kind, a.policy, b.policy))
     changes.extend(_mapping_changes("runtime", "runtime", a.runtime, b.runtime))
     if a.entrypoint != b.entrypoint:
-        changes.append(Change("entrypoint", "entrypoint", ChangeKind.CHANGED, a.entrypoint, b.entrypoint))
+        changes.append(
+            Change("entrypoint", "entrypoint", ChangeKind.CHANGED, a.entrypoint, b.entrypoint)
+        )
     changes.extend(_mapping_changes("metadata", "metadata", a.metadata, b.metadata))
     return AgentDiff(a_ref, b_ref, a.digest, b.digest, tuple(changes), prompt_diff)

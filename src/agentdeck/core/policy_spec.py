@@ -61,7 +61,11 @@ class PolicyTest:
     expect_rules: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "call": dict(self.call), "expect": self.expect.value}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "call": dict(self.call),
+            "expect": self.expect.value,
+        }
         if self.expect_rules is not None:
             out["expect_rules"] = list(self.expect_rules)
         return out
@@ -96,7 +100,9 @@ class PolicySet:
 def parse_policy_spec(data: Any, source: str) -> PolicySet:
     """Validate and normalize a policy document. Errors name ``source`` and the field."""
     if not isinstance(data, Mapping):
-        raise SpecError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
+        raise SpecError(
+            source, None, f"expected a mapping at the top level, got {type(data).__name__}"
+        )
     validate("policy", data, source)
     rules: list[Rule] = []
     seen: set[str] = set()

@@ -24,7 +24,7 @@ def load_schema(name: str) -> dict[str, Any]:
 def _validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def field_path(path: Any) -> str:
@@ -38,7 +38,9 @@ def field_path(path: Any) -> str:
 def validate(name: str, data: Any, source: str) -> None:
     """Raise :class:`SpecError` naming ``source`` and the first failing field."""
     validator = _validator(name)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path))))
+    errors = sorted(
+        validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path)))
+    )
     if not errors:
         return
     err = errors[0]

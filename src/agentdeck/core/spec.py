@@ -152,16 +152,16 @@ def _normalize_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_agent_spec(
-    data: Any, source: str, load_prompt: PromptLoader | None = None
-) -> AgentSpec:
+def parse_agent_spec(data: Any, source: str, load_prompt: PromptLoader | None = None) -> AgentSpec:
     """Validate ``data`` (a parsed YAML document) and return the normalized spec.
 
     ``load_prompt`` reads a prompt file named in ``system_prompt: {file: ...}``; the caller
     supplies it so that this module stays free of I/O. Errors name ``source`` and the field.
     """
     if not isinstance(data, Mapping):
-        raise SpecError(source, None, f"expected a mapping at the top level, got {type(data).__name__}")
+        raise SpecError(
+            source, None, f"expected a mapping at the top level, got {type(data).__name__}"
+        )
     validate("agent", data, source)
     prompt_raw = data.get("system_prompt", "")
     if isinstance(prompt_raw, Mapping):
@@ -171,7 +171,9 @@ def parse_agent_spec(
         try:
             prompt = load_prompt(path)
         except OSError as exc:
-            raise SpecError(source, "system_prompt.file", f"cannot read {path!r}: {exc.strerror or exc}") from None
+            raise SpecError(
+                source, "system_prompt.file", f"cannot read {path!r}: {exc.strerror or exc}"
+            ) from None
     else:
         prompt = prompt_raw
     tools: list[ToolSpec] = []
@@ -238,9 +240,36 @@ def lint_agent_spec(spec: AgentSpec) -> list[LintFinding]:
         )
     for i, t in enumerate(spec.tools):
         if t.input_schema is None:
-            out.append(LintFinding(f"tools[{i}].input_schema", "tool-without-schema", f"tool {t.name!r} has no input_schema"))
+            out.append(
+                LintFinding(
+                    f"tools[{i}].input_schema",
+                    "tool-without-schema",
+                    f"tool {t.name!r} has no input_schema",
+                )
+            )
         if t.output_schema is None:
-            out.append(LintFinding(f"tools[{i}].output_schema", "tool-without-output-schema", f"tool {t.name!r} has no output_schema: responses cannot be checked for drift"))
+            out.append(
+                LintFinding(
+                    f"tools[{i}].output_schema",
+                    "tool-without-output-schema",
+                    f"tool {t.name!r} has no output_schema: responses cannot be checked for drift",
+                )
+            )
     if spec.policy is None:
         out.append(LintFinding("policy", "no-policy", "no policy pinned: tool calls run unchecked"))
     return out
+
+
+@dataclass(frozen=True)
+class ResolvedAgent:
+    """What a reference resolved to: the exact artifact, and the deployment that put it there.
+
+    Produced by the registry's one resolver; the SDK stamps runs with it.
+    """
+
+    name: str
+    version: int
+    digest: str
+    spec: AgentSpec
+    env: str | None = None
+    deployment_id: str | None = None

@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 from agentdeck.core.artifacts import AgentVersion, AuditEvent
 from agentdeck.core.deploy import Action, Deployment, GateConfig, GateResult, Health, PromotionPath
-from agentdeck.core.errors import ConflictError, EnvironmentError_, GateBlocked, InputError, ReferenceError_
+from agentdeck.core.errors import (
+    ConflictError,
+    EnvironmentError_,
+    GateBlocked,
+    InputError,
+    ReferenceError_,
+)
 from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
 from agentdeck.registry.service import DEFAULT_ACTOR, Registry
 from agentdeck.store.protocol import Store
@@ -29,7 +35,9 @@ class PromotionResult:
 
 
 class Deployments:
-    def __init__(self, store: Store, registry: Registry | None = None, gates: Sequence[Gate] | None = None) -> None:
+    def __init__(
+        self, store: Store, registry: Registry | None = None, gates: Sequence[Gate] | None = None
+    ) -> None:
         self.store = store
         self.registry = registry or Registry(store)
         self.gates: list[Gate] = list(gates) if gates is not None else default_gates()
@@ -43,9 +51,17 @@ class Deployments:
         if len(envs) < 1 or len(set(envs)) != len(envs):
             raise InputError("promotion path: give one or more distinct environment names")
         for e in envs:
-            if not e.replace("-", "").replace("_", "").isalnum() or not e[0].isalpha() or e != e.lower():
-                raise EnvironmentError_(e, "environment names are lowercase letters, digits, - and _")
-        self.store.set_promotion_path(list(envs), AuditEvent(actor, "env.path", "environments", {"path": list(envs)}))
+            if (
+                not e.replace("-", "").replace("_", "").isalnum()
+                or not e[0].isalpha()
+                or e != e.lower()
+            ):
+                raise EnvironmentError_(
+                    e, "environment names are lowercase letters, digits, - and _"
+                )
+        self.store.set_promotion_path(
+            list(envs), AuditEvent(actor, "env.path", "environments", {"path": list(envs)})
+        )
         return PromotionPath(tuple(envs))
 
     def gate_config(self, env: str) -> GateConfig:
@@ -56,7 +72,12 @@ class Deployments:
         self.path().index(config.env)
         self.store.set_gate_config(
             config,
-            AuditEvent(actor, "env.gates", config.env, {"settings": dict(config.settings), "disabled": list(config.disabled)}),
+            AuditEvent(
+                actor,
+                "env.gates",
+                config.env,
+                {"settings": dict(config.settings), "disabled": list(config.disabled)},
+            ),
         )
 
     # -- promote / rollback --------------------------------------------------------------------
@@ -69,7 +90,13 @@ class Deployments:
         return run_gates(self.gates, ctx, cfg.disabled)
 
     def promote(
-        self, ref: str, to_env: str, actor: str = DEFAULT_ACTOR, *, force: bool = False, reason: str = ""
+        self,
+        ref: str,
+        to_env: str,
+        actor: str = DEFAULT_ACTOR,
+        *,
+        force: bool = False,
+        reason: str = "",
     ) -> PromotionResult:
         """Deploy ``ref`` into ``to_env`` after its gates pass (or ``force`` with a ``reason``)."""
         if force and not reason.strip():
@@ -89,7 +116,13 @@ class Deployments:
         return PromotionResult(dep, tuple(results))
 
     def rollback(
-        self, name: str, env: str, actor: str = DEFAULT_ACTOR, *, to_ref: str | None = None, reason: str = ""
+        self,
+        name: str,
+        env: str,
+        actor: str = DEFAULT_ACTOR,
+        *,
+        to_ref: str | None = None,
+        reason: str = "",
     ) -> Deployment:
         """Put back the previous known-good deployment (or ``to_ref``), marking the current one bad."""
         self.path().index(env)
@@ -105,12 +138,21 @@ class Deployments:
                 target = self._previous_good(name, env, head)
             why = reason or f"rollback from {name}@{head.agent_version} to {target.ref}"
             try:
-                dep = self._append_once(target, env, Action.ROLLBACK, actor, why, head, forced=False)
+                dep = self._append_once(
+                    target, env, Action.ROLLBACK, actor, why, head, forced=False
+                )
             except ConflictError:
                 continue
             if head.health is not Health.BAD:
                 self.store.set_health(
-                    head.id, Health.BAD, AuditEvent(actor, "deployment.mark", f"{name}@{env}", {"deployment": head.id, "health": "bad", "by": "rollback"})
+                    head.id,
+                    Health.BAD,
+                    AuditEvent(
+                        actor,
+                        "deployment.mark",
+                        f"{name}@{env}",
+                        {"deployment": head.id, "health": "bad", "by": "rollback"},
+                    ),
                 )
             return dep
         raise ConflictError(f"{name}@{env}: too much concurrent change; try again")
@@ -122,9 +164,20 @@ class Deployments:
                 found = self.store.get_agent_version(name, d.agent_version)
                 if found is not None:
                     return found
-        raise ReferenceError_(f"{name}@{env}", "no earlier known-good deployment to roll back to; use --to REF")
+        raise ReferenceError_(
+            f"{name}@{env}", "no earlier known-good deployment to roll back to; use --to REF"
+        )
 
-    def _append(self, candidate: AgentVersion, env: str, action: Action, actor: str, reason: str, *, forced: bool) -> Deployment:
+    def _append(
+        self,
+        candidate: AgentVersion,
+        env: str,
+        action: Action,
+        actor: str,
+        reason: str,
+        *,
+        forced: bool,
+    ) -> Deployment:
         for _ in range(MAX_CAS_RETRIES):
             head = self.store.head(candidate.name, env)
             try:
@@ -134,7 +187,15 @@ class Deployments:
         raise ConflictError(f"{candidate.name}@{env}: too much concurrent change; try again")
 
     def _append_once(
-        self, candidate: AgentVersion, env: str, action: Action, actor: str, reason: str, head: Deployment | None, *, forced: bool
+        self,
+        candidate: AgentVersion,
+        env: str,
+        action: Action,
+        actor: str,
+        reason: str,
+        head: Deployment | None,
+        *,
+        forced: bool,
     ) -> Deployment:
         policy = self.registry.policy_for(candidate.spec)
         dep = Deployment(
@@ -156,7 +217,14 @@ class Deployments:
             actor,
             f"deployment.{action.value}",
             f"{candidate.name}@{env}",
-            {"deployment": dep.id, "version": candidate.version, "digest": candidate.digest, "reason": reason, "forced": forced, "previous": dep.previous_id},
+            {
+                "deployment": dep.id,
+                "version": candidate.version,
+                "digest": candidate.digest,
+                "reason": reason,
+                "forced": forced,
+                "previous": dep.previous_id,
+            },
         )
         self.store.append_deployment(dep, head.seq if head else 0, audit)
         return dep
@@ -172,13 +240,29 @@ class Deployments:
         self.path().index(env)
         return self.store.deployment_at(name, env, when.astimezone(UTC))
 
-    def mark(self, name: str, env: str, health: Health, actor: str = DEFAULT_ACTOR, deployment_id: str | None = None) -> Deployment:
+    def mark(
+        self,
+        name: str,
+        env: str,
+        health: Health,
+        actor: str = DEFAULT_ACTOR,
+        deployment_id: str | None = None,
+    ) -> Deployment:
         """Mark the current (or a given) deployment of ``name`` in ``env`` good or bad."""
         self.path().index(env)
         dep = self.store.deployment(deployment_id) if deployment_id else self.store.head(name, env)
         if dep is None or dep.agent_name != name or dep.env != env:
             raise ReferenceError_(f"{name}@{env}", "no such deployment")
-        self.store.set_health(dep.id, health, AuditEvent(actor, "deployment.mark", f"{name}@{env}", {"deployment": dep.id, "health": health.value}))
+        self.store.set_health(
+            dep.id,
+            health,
+            AuditEvent(
+                actor,
+                "deployment.mark",
+                f"{name}@{env}",
+                {"deployment": dep.id, "health": health.value},
+            ),
+        )
         updated = self.store.deployment(dep.id)
         assert updated is not None
         return updated

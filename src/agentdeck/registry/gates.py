@@ -42,11 +42,19 @@ class PreviousEnvGate:
     def check(self, ctx: GateContext) -> GateResult:
         if ctx.previous_env is None:
             return GateResult(self.name, True, "first environment on the path")
-        seen = [d for d in ctx.store.deployments_of_digest(ctx.candidate.digest) if d.env == ctx.previous_env]
+        seen = [
+            d
+            for d in ctx.store.deployments_of_digest(ctx.candidate.digest)
+            if d.env == ctx.previous_env
+        ]
         if not seen:
-            return GateResult(self.name, False, f"{ctx.candidate.ref} was never deployed in {ctx.previous_env!r}")
+            return GateResult(
+                self.name, False, f"{ctx.candidate.ref} was never deployed in {ctx.previous_env!r}"
+            )
         if all(d.health is Health.BAD for d in seen):
-            return GateResult(self.name, False, f"{ctx.candidate.ref} was marked bad in {ctx.previous_env!r}")
+            return GateResult(
+                self.name, False, f"{ctx.candidate.ref} was marked bad in {ctx.previous_env!r}"
+            )
         return GateResult(self.name, True, f"deployed in {ctx.previous_env!r}")
 
 
@@ -54,7 +62,9 @@ def default_gates() -> list[Gate]:
     return [PreviousEnvGate()]
 
 
-def run_gates(gates: Sequence[Gate], ctx: GateContext, disabled: Sequence[str] = ()) -> list[GateResult]:
+def run_gates(
+    gates: Sequence[Gate], ctx: GateContext, disabled: Sequence[str] = ()
+) -> list[GateResult]:
     """Run every enabled gate; a gate that raises fails with its error as the reason."""
     results: list[GateResult] = []
     for gate in gates:

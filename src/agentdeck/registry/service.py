@@ -21,7 +21,9 @@ class Registry:
 
     # -- agents ------------------------------------------------------------------------------
 
-    def register_agent(self, spec: AgentSpec, actor: str = DEFAULT_ACTOR, source: str = "spec") -> tuple[AgentVersion, bool]:
+    def register_agent(
+        self, spec: AgentSpec, actor: str = DEFAULT_ACTOR, source: str = "spec"
+    ) -> tuple[AgentVersion, bool]:
         """Register ``spec``; identical content returns the existing version and ``False``.
 
         A spec that pins a policy version that is not registered is refused (nothing written).
@@ -31,10 +33,23 @@ class Registry:
             assert name is not None and version is not None
             if self.store.get_policy_version(name, version) is None:
                 known = [p.version for p in self.store.list_policy_versions(name)]
-                hint = f"registered versions: {', '.join(map(str, known))}" if known else "no version of it is registered"
-                raise SpecError(source, "policy", f"pins {spec.policy!r}, which does not exist ({hint})")
+                hint = (
+                    f"registered versions: {', '.join(map(str, known))}"
+                    if known
+                    else "no version of it is registered"
+                )
+                raise SpecError(
+                    source, "policy", f"pins {spec.policy!r}, which does not exist ({hint})"
+                )
         return self.store.put_agent_version(
-            spec, actor, AuditEvent(actor, "agent.register", spec.name, {"prompt_digest": spec.prompt_digest, "policy": spec.policy})
+            spec,
+            actor,
+            AuditEvent(
+                actor,
+                "agent.register",
+                spec.name,
+                {"prompt_digest": spec.prompt_digest, "policy": spec.policy},
+            ),
         )
 
     def versions(self, name: str) -> list[AgentVersion]:
@@ -97,17 +112,23 @@ class Registry:
         if r.env not in path and not self.store.list_agent_versions(r.name):
             raise ReferenceError_(str(r), "no agent of that name is registered")
         if r.env not in path:
-            raise ReferenceError_(str(r), f"{r.env!r} is neither a version nor an environment ({' -> '.join(path)})")
+            raise ReferenceError_(
+                str(r), f"{r.env!r} is neither a version nor an environment ({' -> '.join(path)})"
+            )
 
     # -- policies ----------------------------------------------------------------------------
 
-    def register_policy(self, policy: PolicySet, actor: str = DEFAULT_ACTOR, source: str = "policy") -> tuple[PolicyVersion, bool]:
+    def register_policy(
+        self, policy: PolicySet, actor: str = DEFAULT_ACTOR, source: str = "policy"
+    ) -> tuple[PolicyVersion, bool]:
         """Register a policy set after compiling every rule (errors name the rule and column)."""
         from agentdeck.core.policy_eval import compile_policy
 
         compile_policy(policy, source)
         return self.store.put_policy_version(
-            policy, actor, AuditEvent(actor, "policy.register", policy.name, {"rules": len(policy.rules)})
+            policy,
+            actor,
+            AuditEvent(actor, "policy.register", policy.name, {"rules": len(policy.rules)}),
         )
 
     def get_policy(self, ref: str) -> PolicyVersion:
