@@ -111,3 +111,14 @@ def advisory_lock(conn: Connection, key: int) -> None:
     """Serialize a critical section across processes (PostgreSQL); SQLite's write lock already does."""
     if not is_sqlite(conn):
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(key)})")
+
+
+def insert_ignore_sql(conn: Connection, table: Table) -> str:
+    """Driver-level ``INSERT``-or-ignore for positional tuples, for bulk writes on hot paths
+    (skips SQLAlchemy's per-row parameter processing)."""
+    cols = ", ".join(c.name for c in table.columns)
+    if is_sqlite(conn):
+        marks = ", ".join("?" for _ in table.columns)
+        return f"INSERT OR IGNORE INTO {table.name} ({cols}) VALUES ({marks})"
+    marks = ", ".join("%s" for _ in table.columns)
+    return f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"

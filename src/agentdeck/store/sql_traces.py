@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage
 from agentdeck.store.base import SqlBase
-from agentdeck.store.engine import insert_ignore
+from agentdeck.store.engine import insert_ignore_sql
 from agentdeck.store.protocol import RunQuery
 from agentdeck.store.tables import runs, spans
 
@@ -27,31 +27,36 @@ def _l(text: str | None) -> Any:
 
 
 def span_row(s: Span) -> dict[str, Any]:
+    return dict(zip(_SPAN_COLS, span_tuple(s), strict=True))
+
+
+_SPAN_COLS = [c.name for c in spans.columns]
+_RUN_COLS = [c.name for c in runs.columns]
+
+
+def span_tuple(s: Span) -> tuple[Any, ...]:
+    """A span as a row tuple in the ``spans`` table's column order."""
     u = s.usage
-    return {
-        "trace_id": s.trace_id,
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "seq": s.seq,
-        "name": s.name,
-        "kind": s.kind.value,
-        "tool_name": s.tool_name,
-        "start_ns": s.start_ns,
-        "end_ns": s.end_ns,
-        "status": s.status.value,
-        "error": s.error,
-        "inputs": _j(s.inputs),
-        "outputs": _j(s.outputs),
-        "attributes": _j(s.attributes) if s.attributes else None,
-        "links": _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links])
-        if s.links
-        else None,
-        "input_tokens": u.input_tokens if u else None,
-        "output_tokens": u.output_tokens if u else None,
-        "usage": _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens])
-        if u
-        else None,
-    }
+    return (
+        s.trace_id,
+        s.span_id,
+        s.parent_id,
+        s.seq,
+        s.name,
+        s.kind.value,
+        s.tool_name,
+        s.start_ns,
+        s.end_ns,
+        s.status.value,
+        s.error,
+        _j(s.inputs),
+        _j(s.outputs),
+        _j(s.attributes) if s.attributes else None,
+        _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links]) if s.links else None,
+        u.input_tokens if u else None,
+        u.output_tokens if u else None,
+        _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens]) if u else None,
+    )
 
 
 def row_span(r: Row[Any]) -> Span:
@@ -75,23 +80,24 @@ def row_span(r: Row[Any]) -> Span:
     )
 
 
-def run_row(run: Run) -> dict[str, Any]:
-    return {
-        "trace_id": run.trace_id,
-        "agent_name": run.agent_name,
-        "agent_version": run.agent_version,
-        "agent_digest": run.agent_digest,
-        "env": run.env,
-        "deployment_id": run.deployment_id,
-        "start_ns": run.start_ns,
-        "end_ns": run.end_ns,
-        "status": run.status.value,
-        "error": run.error,
-        "input": _j(run.input),
-        "output": _j(run.output),
-        "root_span_id": run.root_span_id,
-        "attributes": _j(run.attributes) if run.attributes else None,
-    }
+def run_tuple(run: Run) -> tuple[Any, ...]:
+    """A run as a row tuple in the ``runs`` table's column order."""
+    return (
+        run.trace_id,
+        run.agent_name,
+        run.agent_version,
+        run.agent_digest,
+        run.env,
+        run.deployment_id,
+        run.start_ns,
+        run.end_ns,
+        run.status.value,
+        run.error,
+        _j(run.input),
+        _j(run.output),
+        run.root_span_id,
+        _j(run.attributes) if run.attributes else None,
+    )
 
 
 def row_run(r: Row[Any]) -> Run:
@@ -119,9 +125,9 @@ class SqlTraces(SqlBase):
             return
         with self._write() as conn:
             if spans_:
-                conn.execute(insert_ignore(conn, spans), [span_row(s) for s in spans_])
+                conn.exec_driver_sql(insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_])
             if runs_:
-                conn.execute(insert_ignore(conn, runs), [run_row(r) for r in runs_])
+                conn.exec_driver_sql(insert_ignore_sql(conn, runs), [run_tuple(r) for r in runs_])
 
     def get_run(self, trace_id: str) -> Run | None:
         with self._read() as conn:
