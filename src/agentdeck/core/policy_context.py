@@ -1,0 +1,231 @@
+"""What a policy expression sees: one tool call with its context.
+
+:class:`ToolCallContext` is the input of :meth:`agentdeck.core.policy_eval.CompiledPolicy.decide`.
+It is built by the SDK before a tool runs, by ``policy test`` from a test case's ``call``
+mapping, and by ``policy eval --call JSON`` (both through :meth:`ToolCallContext.from_dict`).
+
+:meth:`ToolCallContext.variables` turns it into the CEL variables documented in
+docs/policies.md::
+
+    tool   {name, version}
+    args   the call's arguments (JSON values)
+    agent  {name, version, digest}
+    env    the deployment environment's name ("" when unknown)
+    run    {counts: {tool: n}, calls: [{tool, args, outcome}], elapsed_s, step}
+    now    a CEL timestamp (absent when the caller gave none)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from agentdeck.core.errors import SpecError
+
+#: The root variables a ``when`` expression may read.
+ROOT_VARIABLES: tuple[str, ...] = ("tool", "args", "agent", "env", "run", "now")
+
+#: Outcomes recorded for earlier calls (free text is accepted; these are the SDK's words).
+OUTCOMES: tuple[str, ...] = ("ok", "error", "denied")
+
+
+@dataclass(frozen=True)
+class PriorCall:
+    """An earlier tool call of the same run: which tool, with what arguments, how it ended."""
+
+    tool: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    outcome: str = "ok"
+
+    def to_value(self) -> dict[str, Any]:
+        return {"tool": self.tool, "args": dict(self.args), "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class ToolCallContext:
+    """One tool call about to run, and the state of the run it belongs to.
+
+    ``counts`` are calls per tool *before* this one; ``calls`` are those earlier calls in
+    order; ``step`` is the index of this call in the run (0 for the first).
+    """
+
+    tool: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    tool_version: str | None = None
+    agent_name: str = ""
+    agent_version: int | None = None
+    agent_digest: str = ""
+    env: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+    calls: tuple[PriorCall, ...] = ()
+    elapsed_s: float = 0.0
+    step: int = 0
+    now: datetime | None = None
+
+    # -- the CEL view -------------------------------------------------------------------------
+
+    def variables(
+        self,
+        zero_counts: Mapping[str, int] | None = None,
+        roots: Collection[str] = ROOT_VARIABLES,
+    ) -> dict[str, Any]:
+        """The CEL variables for this call, as plain Python values.
+
+        ``zero_counts`` (tool name -> 0) is merged under ``counts`` so that a policy can read
+        ``run.counts["send_email"]`` before the first e-mail; the compiled policy passes the
+        tool names it mentions. ``roots`` limits the work to the variables a policy reads.
+        """
+        out: dict[str, Any] = {}
+        if "tool" in roots:
+            out["tool"] = {"name": self.tool, "version": self.tool_version}
+        if "args" in roots:
+            out["args"] = dict(self.args)
+        if "agent" in roots:
+            out["agent"] = {
+                "name": self.agent_name,
+                "version": self.agent_version,
+                "digest": self.agent_digest,
+            }
+        if "env" in roots:
+            out["env"] = self.env
+        if "run" in roots:
+            out["run"] = {
+                "counts": {**zero_counts, **self.counts} if zero_counts else dict(self.counts),
+                "calls": [c.to_value() for c in self.calls],
+                "elapsed_s": float(self.elapsed_s),
+                "step": self.step,
+            }
+        if "now" in roots and self.now is not None:
+            out["now"] = self.now
+        return out
+
+    # -- parsing ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(
+        cls, data: Any, source: str = "<call>", field_prefix: str = ""
+    ) -> ToolCallContext:
+        """Build a context from a test case's ``call`` or ``--call JSON``.
+
+        Accepted shape (only ``tool`` is required)::
+
+            tool: issue_refund            # or {name: issue_refund, version: "1.2.0"}
+            args: {order_id: A1, amount: 120}
+            agent: {name: support-bot, version: 3, digest: "sha256:..."}
+            env: production
+            run:
+              calls: [{tool: verify_identity, args: {...}, outcome: ok}]
+              counts: {verify_identity: 1}   # derived from calls when omitted
+              elapsed_s: 4.2
+              step: 1                        # defaults to len(calls)
+            now: "2025-01-31T12:00:00Z"
+
+        Errors are :class:`SpecError` naming ``source`` and the field.
+        """
+        p = field_prefix
+
+        def bad(where: str, reason: str) -> SpecError:
+            return SpecError(source, f"{p}{where}" if p or where else None, reason)
+
+        if not isinstance(data, Mapping):
+            raise bad("", f"a call must be a mapping, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(ROOT_VARIABLES))
+        if unknown:
+            raise bad(unknown[0], f"unknown key (expected some of {', '.join(ROOT_VARIABLES)})")
+        tool_raw = data.get("tool")
+        if isinstance(tool_raw, str):
+            tool, tool_version = tool_raw, None
+        elif isinstance(tool_raw, Mapping) and isinstance(tool_raw.get("name"), str):
+            tool, tool_version = tool_raw["name"], _opt_str(tool_raw.get("version"))
+        else:
+            raise bad("tool", "expected a tool name or a mapping with 'name'")
+        args = data.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise bad("args", f"expected a mapping, got {type(args).__name__}")
+        agent = data.get("agent") or {}
+        if not isinstance(agent, Mapping):
+            raise bad("agent", f"expected a mapping, got {type(agent).__name__}")
+        agent_version = agent.get("version")
+        if agent_version is not None and (
+            not isinstance(agent_version, int) or isinstance(agent_version, bool)
+        ):
+            raise bad("agent.version", "expected an integer")
+        env = data.get("env") or ""
+        if not isinstance(env, str):
+            raise bad("env", "expected the environment's name")
+        run = data.get("run") or {}
+        if not isinstance(run, Mapping):
+            raise bad("run", f"expected a mapping, got {type(run).__name__}")
+        calls = _parse_calls(run.get("calls") or [], bad)
+        counts_raw = run.get("counts")
+        if counts_raw is None:
+            counts: dict[str, int] = {}
+            for c in calls:
+                counts[c.tool] = counts.get(c.tool, 0) + 1
+        elif isinstance(counts_raw, Mapping) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in counts_raw.values()
+        ):
+            counts = {str(k): int(v) for k, v in counts_raw.items()}
+        else:
+            raise bad("run.counts", "expected a mapping of tool name to integer")
+        elapsed = run.get("elapsed_s", 0.0)
+        if not isinstance(elapsed, int | float) or isinstance(elapsed, bool):
+            raise bad("run.elapsed_s", "expected a number of seconds")
+        step = run.get("step", len(calls))
+        if not isinstance(step, int) or isinstance(step, bool):
+            raise bad("run.step", "expected an integer")
+        return cls(
+            tool=tool,
+            args=dict(args),
+            tool_version=tool_version,
+            agent_name=str(agent.get("name") or ""),
+            agent_version=agent_version,
+            agent_digest=str(agent.get("digest") or ""),
+            env=env,
+            counts=counts,
+            calls=calls,
+            elapsed_s=float(elapsed),
+            step=step,
+            now=_parse_now(data.get("now"), bad),
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _parse_calls(raw: Any, bad: Any) -> tuple[PriorCall, ...]:
+    if not isinstance(raw, list):
+        raise bad("run.calls", "expected a list of earlier calls")
+    out: list[PriorCall] = []
+    for i, c in enumerate(raw):
+        if isinstance(c, str):
+            out.append(PriorCall(tool=c))
+            continue
+        if not isinstance(c, Mapping) or not isinstance(c.get("tool"), str):
+            raise bad(f"run.calls[{i}]", "expected a tool name or a mapping with 'tool'")
+        args = c.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise bad(f"run.calls[{i}].args", "expected a mapping")
+        outcome = c.get("outcome", "ok")
+        if not isinstance(outcome, str):
+            raise bad(f"run.calls[{i}].outcome", f"expected a string such as {', '.join(OUTCOMES)}")
+        out.append(PriorCall(tool=c["tool"], args=dict(args), outcome=outcome))
+    return tuple(out)
+
+
+def _parse_now(raw: Any, bad: Any) -> datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise bad("now", f"not an ISO 8601 timestamp: {raw!r}") from None
+    else:
+        raise bad("now", "expected an ISO 8601 timestamp")
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

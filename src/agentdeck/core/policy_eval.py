@@ -1,0 +1,409 @@
+"""Policy evaluation: compile a :class:`PolicySet` once, then decide tool calls.
+
+Semantics (docs/policies.md has the full text):
+
+- every rule that can match the call is evaluated, in file order; a rule *matches* when its
+  ``when`` is true;
+- the decision is the most severe effect among the matched rules
+  (deny > require_approval > warn > allow); with no match, the policy's default effect;
+- fail-closed: a rule whose evaluation errors (or yields a non-boolean) counts as a deny,
+  and the error is recorded in the decision.
+
+Speed (bench/policy_bench.py): rules are indexed by the tool names their top-level
+conjuncts require (``tool.name == "x"``, ``tool.name in [...]``), so a decision evaluates only
+the rules that can match; the rules of one tool are evaluated as one CEL list program, with
+a per-rule fallback to attribute errors; and only the variables (and the fields of them)
+those rules read are converted into CEL values.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from agentdeck.core.errors import SpecError
+from agentdeck.core.policy_compile import RuleCompileError, cel_type_name, compile_when
+from agentdeck.core.policy_context import ROOT_VARIABLES, ToolCallContext
+from agentdeck.core.policy_spec import Effect, PolicySet, Rule
+from agentdeck.core.policy_static import EACH, ExprFacts
+
+__all__ = [
+    "CompiledPolicy",
+    "CompiledRule",
+    "Decision",
+    "PolicyCache",
+    "PolicyTestResult",
+    "RuleError",
+    "RuleMatch",
+    "ToolCallContext",
+    "check_policy",
+    "compile_policy",
+    "run_policy_tests",
+]
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """A rule whose ``when`` was true for the call."""
+
+    rule_id: str
+    effect: Effect
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleError:
+    """A rule whose evaluation failed; it counts as a deny (fail-closed)."""
+
+    rule_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one tool call against one policy version."""
+
+    effect: Effect
+    tool: str
+    policy_name: str
+    policy_digest: str
+    matched: tuple[RuleMatch, ...] = ()
+    errors: tuple[RuleError, ...] = ()
+    evaluated: tuple[str, ...] = ()
+    default_applied: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        """The tool may run now (allow or warn); require_approval and deny stop it."""
+        return self.effect in (Effect.ALLOW, Effect.WARN)
+
+    @property
+    def decisive_rules(self) -> tuple[str, ...]:
+        """Ids of the rules that produced the effect (errored rules for a fail-closed deny)."""
+        if self.errors:
+            return tuple(e.rule_id for e in self.errors)
+        return tuple(m.rule_id for m in self.matched if m.effect is self.effect)
+
+    @property
+    def message(self) -> str:
+        """The message to show: the first decisive rule's, in file order."""
+        if self.errors:
+            first = self.errors[0]
+            return (
+                f"policy evaluation failed in rule {first.rule_id!r} (fail-closed): {first.error}"
+            )
+        for m in self.matched:
+            if m.effect is self.effect:
+                return m.message or f"rule {m.rule_id!r} matched"
+        return f"no rule matched; default effect {self.effect.value}"
+
+    @property
+    def explanation(self) -> str:
+        """Several lines saying why: what was evaluated, what matched, what failed."""
+        lines = [
+            f"{self.effect.value}: tool {self.tool!r} under policy {self.policy_name} "
+            f"({self.policy_digest[:19]}...)"
+        ]
+        for m in self.matched:
+            lines.append(
+                f"  rule {m.rule_id} matched -> {m.effect.value}: {m.message}".rstrip(": ")
+            )
+        for e in self.errors:
+            lines.append(f"  rule {e.rule_id} failed -> deny (fail-closed): {e.error}")
+        if self.default_applied:
+            lines.append(f"  no rule matched -> default effect {self.effect.value}")
+        elif not self.errors:
+            lines.append(f"  most severe matched effect wins: {self.effect.value}")
+        ids = ", ".join(self.evaluated) or "none"
+        lines.append(f"  rules evaluated for this tool: {ids}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its compiled program and the static facts of its ``when``."""
+
+    index: int
+    rule: Rule
+    program: Any  # cel.Program (the bindings' stub types it loosely)
+    facts: ExprFacts
+
+
+# -- projection: convert only what the rules read -----------------------------------------
+
+# A projection tree: True = the value whole; a dict = only these keys, projected in turn.
+_Tree = dict[str, Any]
+
+
+def _add_path(tree: _Tree, path: tuple[str, ...]) -> None:
+    node = tree
+    for i, key in enumerate(path):
+        if i == len(path) - 1:
+            node[key] = True
+            return
+        nxt = node.get(key)
+        if nxt is True:
+            return
+        if nxt is None:
+            nxt = node[key] = {}
+        node = nxt
+
+
+def _project(value: Any, tree: Any) -> Any:
+    if tree is True:
+        return value
+    if isinstance(value, dict):
+        if EACH in tree:
+            return value  # a macro iterates this map's keys: keep them all
+        return {k: _project(value[k], sub) for k, sub in tree.items() if k in value}
+    if isinstance(value, list) and EACH in tree and len(tree) == 1:
+        sub = tree[EACH]
+        return [_project(v, sub) for v in value]
+    return value
+
+
+class _Group:
+    """The rules that can match one tool, evaluated together."""
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self.ids = tuple(r.rule.id for r in rules)
+        self.combined: Any = None
+        if len(rules) > 1:
+            self.combined = cel.compile(
+                "[" + ", ".join(f"(\n{r.rule.when}\n)" for r in rules) + "]"
+            )
+        self.tree: _Tree | None = {}
+        for r in rules:
+            if r.facts.opaque or r.facts.bound & set(ROOT_VARIABLES):
+                self.tree = None  # paths may not tell all the rule reads: no projection
+                break
+            seen = {p[0] for p in r.facts.paths}
+            for name in r.program.variables():
+                if name in ROOT_VARIABLES and name not in seen:
+                    _add_path(self.tree, (name,))  # e.g. a leading-dot `.args`
+            for p in r.facts.paths:
+                if p[0] in ROOT_VARIABLES:
+                    _add_path(self.tree, p)
+        self.roots: tuple[str, ...] = tuple(self.tree) if self.tree is not None else ROOT_VARIABLES
+
+    def variables(self, ctx: ToolCallContext, zero_counts: Mapping[str, int]) -> dict[str, Any]:
+        full = ctx.variables(zero_counts, self.roots)
+        if self.tree is None:
+            return full
+        return {k: _project(v, self.tree[k]) for k, v in full.items()}
+
+
+class CompiledPolicy:
+    """A policy version compiled for evaluation. Immutable after construction; thread-safe
+    (each decision builds its own CEL context)."""
+
+    def __init__(self, policy: PolicySet, source: str, rules: tuple[CompiledRule, ...]) -> None:
+        self.policy = policy
+        self.source = source
+        self.name = policy.name
+        self.digest = policy.digest
+        self.rules = rules
+        named: set[str] = set()
+        counted: set[str] = set()
+        for r in rules:
+            named |= r.facts.named_tools | (r.facts.tool_scope or frozenset())
+            counted |= {p[2] for p in r.facts.paths if len(p) > 2 and p[:2] == ("run", "counts")}
+        self.zero_counts: Mapping[str, int] = dict.fromkeys(sorted(named | counted), 0)
+        scoped = {n for r in rules for n in (r.facts.tool_scope or ())}
+        self._groups = {
+            name: _Group(
+                tuple(r for r in rules if r.facts.tool_scope is None or name in r.facts.tool_scope)
+            )
+            for name in sorted(scoped)
+        }
+        self._any_tool = _Group(tuple(r for r in rules if r.facts.tool_scope is None))
+
+    def rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
+        """The rules that can match a call to ``tool``, in file order."""
+        return self._groups.get(tool, self._any_tool).rules
+
+    def decide(self, ctx: ToolCallContext) -> Decision:
+        """Decide one tool call. Never raises on evaluation problems: they deny (fail-closed)."""
+        group = self._groups.get(ctx.tool, self._any_tool)
+        rules = group.rules
+        if not rules:
+            return Decision(
+                self.policy.default_effect, ctx.tool, self.name, self.digest, default_applied=True
+            )
+        try:
+            env: Any = cel.Context(group.variables(ctx, self.zero_counts))
+        except Exception as exc:
+            error = f"the call's context cannot be given to CEL: {exc}"
+            errs = tuple(RuleError(r.rule.id, error) for r in rules)
+            return Decision(Effect.DENY, ctx.tool, self.name, self.digest, (), errs, group.ids)
+        results: list[Any] | None = None
+        if group.combined is not None:
+            try:
+                out = group.combined.execute(env)
+                if all(type(x) is bool for x in out):
+                    results = out
+            except Exception:
+                results = None  # find which rule failed, one by one
+        matched: list[RuleMatch] = []
+        errors: list[RuleError] = []
+        for i, r in enumerate(rules):
+            if results is not None:
+                value: Any = results[i]
+            else:
+                try:
+                    value = r.program.execute(env)
+                except Exception as exc:
+                    errors.append(RuleError(r.rule.id, _describe(exc)))
+                    continue
+                if type(value) is not bool:
+                    errors.append(
+                        RuleError(r.rule.id, f"'when' yielded {cel_type_name(value)}, not bool")
+                    )
+                    continue
+            if value:
+                matched.append(RuleMatch(r.rule.id, r.rule.effect, r.rule.message))
+        if errors:
+            effect = Effect.DENY
+        elif matched:
+            effect = max((m.effect for m in matched), key=lambda e: e.severity)
+        else:
+            effect = self.policy.default_effect
+        return Decision(
+            effect,
+            ctx.tool,
+            self.name,
+            self.digest,
+            tuple(matched),
+            tuple(errors),
+            group.ids,
+            default_applied=not matched and not errors,
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"no such key: {exc.args[0] if exc.args else exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# -- compiling ----------------------------------------------------------------------------
+
+
+def _compile_rules(policy: PolicySet, source: str) -> tuple[list[CompiledRule], list[SpecError]]:
+    compiled: list[CompiledRule] = []
+    problems: list[SpecError] = []
+    seen: set[str] = set()
+    for i, rule in enumerate(policy.rules):
+        if rule.id in seen:
+            problems.append(
+                SpecError(source, f"rules[{i}].id", f"rule {rule.id!r}: duplicate rule id")
+            )
+            continue
+        seen.add(rule.id)
+        try:
+            program, facts = compile_when(rule.when)
+        except RuleCompileError as exc:
+            problems.append(
+                SpecError(source, f"rules[{i}].when", f"rule {rule.id!r}: {exc.reason}")
+            )
+            continue
+        compiled.append(CompiledRule(i, rule, program, facts))
+    return compiled, problems
+
+
+def check_policy(policy: PolicySet, source: str) -> list[SpecError]:
+    """Every problem in the policy's rules (``policy check``); empty when it compiles."""
+    return _compile_rules(policy, source)[1]
+
+
+def compile_policy(policy: PolicySet, source: str) -> CompiledPolicy:
+    """Compile every rule; raise the first problem as a :class:`SpecError` naming the rule
+    (``rules[i].when``: ``rule 'id': <reason> at column N``)."""
+    compiled, problems = _compile_rules(policy, source)
+    if problems:
+        raise problems[0]
+    return CompiledPolicy(policy, source, tuple(compiled))
+
+
+class PolicyCache:
+    """Compiled policies by digest, so each policy version is compiled once (bounded, LRU,
+    thread-safe). The SDK and the server each own one; there is no global instance."""
+
+    def __init__(self, maxsize: int = 64) -> None:
+        self._maxsize = maxsize
+        self._items: OrderedDict[str, CompiledPolicy] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, policy: PolicySet, source: str) -> CompiledPolicy:
+        key = policy.digest
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        compiled = compile_policy(policy, source)
+        with self._lock:
+            self._items[key] = compiled
+            while len(self._items) > self._maxsize:
+                self._items.popitem(last=False)
+        return compiled
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# -- policy tests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyTestResult:
+    """One test case's outcome; ``reason`` says what differed when it failed."""
+
+    name: str
+    index: int
+    passed: bool
+    expected: Effect
+    expected_rules: tuple[str, ...] | None
+    decision: Decision
+    reason: str = ""
+
+
+def run_policy_tests(
+    policy: PolicySet | CompiledPolicy, source: str = "<policy>"
+) -> list[PolicyTestResult]:
+    """Run the policy's test cases. A malformed ``call`` raises :class:`SpecError`
+    (``tests[i].call...``); a wrong decision is a failed result."""
+    compiled = policy if isinstance(policy, CompiledPolicy) else compile_policy(policy, source)
+    results: list[PolicyTestResult] = []
+    for i, case in enumerate(compiled.policy.tests):
+        ctx = ToolCallContext.from_dict(case.call, compiled.source, f"tests[{i}].call.")
+        decision = compiled.decide(ctx)
+        problems: list[str] = []
+        if decision.effect is not case.expect:
+            problems.append(f"expected {case.expect.value}, got {decision.effect.value}")
+        if case.expect_rules is not None:
+            got = sorted(
+                {m.rule_id for m in decision.matched} | {e.rule_id for e in decision.errors}
+            )
+            if got != sorted(set(case.expect_rules)):
+                problems.append(f"expected rules {sorted(set(case.expect_rules))}, got {got}")
+        if problems:  # an error is a deny: fine where a deny is expected, explained otherwise
+            problems.extend(f"rule {e.rule_id!r} failed: {e.error}" for e in decision.errors)
+        results.append(
+            PolicyTestResult(
+                name=case.name,
+                index=i,
+                passed=not problems,
+                expected=case.expect,
+                expected_rules=case.expect_rules,
+                decision=decision,
+                reason="; ".join(problems),
+            )
+        )
+    return results
