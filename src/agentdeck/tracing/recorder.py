@@ -1,0 +1,324 @@
+"""The recorder: the current span in a contextvar, span handles, and spans finished as raw tuples.
+
+One ``ContextVar`` holds the current :class:`SpanHandle`; the handle points at its
+:class:`Scope` (the agent whose code is running, with its pinned tool table) and the scope at
+its :class:`RunRecord` (trace id, ``seq`` counter, guard history). Contextvars make nesting
+correct under threads (each thread starts empty) and asyncio (each task copies its parent's
+context), so spans of concurrent runs never mix.
+
+A finished span leaves the agent's thread as a pending record (``to_span()``): the exporter's
+thread builds the frozen :class:`Span` and snapshots user values to JSON. User values are
+therefore read after the call returns; a value mutated in place later may be recorded in its
+later state (the price of doing no serialization on the agent's thread). Message lists given to
+:func:`llm` are copied, since agents commonly append to them.
+
+``config`` is the SDK's one configured client (set by ``agentdeck.init``); while it is None
+every recording entry point is a cheap pass-through.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from itertools import count
+from typing import Any, Protocol
+
+from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.trace import (
+    LinkKind,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+)
+from agentdeck.tracing.exporter import Exporter
+from agentdeck.tracing.guard import RunState, ToolCallInfo, ToolGuard
+from agentdeck.tracing.traceparent import RemoteContext
+from agentdeck.tracing.validation import ToolEntry, tools_for
+from agentdeck.tracing.wire import to_json_data
+
+log = logging.getLogger("agentdeck.tracing")
+time_ns = time.time_ns
+_getrandbits = random.getrandbits  # reseeded in forked children by the random module
+
+
+class AgentResolver(Protocol):
+    """Resolves ``name@N``, ``name@sha256:...`` or ``name@env`` to the exact artifact."""
+
+    def resolve(self, ref: str) -> ResolvedAgent: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What ``agentdeck.init`` configured."""
+
+    exporter: Exporter
+    resolver: AgentResolver | None
+    env: str | None
+    raise_invalid_args: bool
+    guard: ToolGuard | None
+
+
+config: Config | None = None
+_internal_errors = 0
+
+
+def internal_error(where: str, exc: BaseException) -> None:
+    """A bug in telemetry: count it, log the first few, never raise."""
+    global _internal_errors
+    _internal_errors += 1
+    if _internal_errors <= 5:
+        log.warning("agentdeck: telemetry error in %s: %s: %s", where, type(exc).__name__, exc)
+
+
+def internal_errors() -> int:
+    return _internal_errors
+
+
+def new_span_id() -> str:
+    n = _getrandbits(64)
+    while not n:
+        n = _getrandbits(64)
+    return f"{n:016x}"
+
+
+def new_trace_id() -> str:
+    n = _getrandbits(128)
+    while not n:
+        n = _getrandbits(128)
+    return f"{n:032x}"
+
+
+def describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+# -- runs, scopes, handles -----------------------------------------------------------------
+
+
+class RunRecord:
+    """Per-run mutable state shared by the run's spans (thread- and task-safe by construction)."""
+
+    __slots__ = ("fresh_results", "pending_calls", "seq", "state", "tool_steps", "trace_id")
+
+    def __init__(self, trace_id: str) -> None:
+        self.trace_id = trace_id
+        self.seq = count()  # next() is atomic under the GIL
+        self.tool_steps = count()
+        self.state = RunState(time.monotonic())
+        # Automatic data-flow links: tool calls the last LLM response asked for (name ->
+        # [(llm span id, call id)]), and tool spans whose results the next LLM call consumes.
+        self.pending_calls: dict[str, list[tuple[str, str]]] = {}
+        self.fresh_results: deque[str] = deque(maxlen=64)
+
+
+class Scope:
+    """The agent whose code is running: set by a run, a nested run, or a handoff."""
+
+    __slots__ = ("agent", "env", "handle", "run", "span_id", "tools")
+
+    def __init__(
+        self, run: RunRecord, agent: ResolvedAgent | None, env: str | None, span_id: str
+    ) -> None:
+        self.run = run
+        self.agent = agent
+        self.env = env
+        self.span_id = span_id
+        self.handle: SpanHandle | None = None  # the agent span's handle (a RunHandle)
+        self.tools: dict[str, ToolEntry] = tools_for(agent) if agent is not None else {}
+
+
+class SpanHandle:
+    """An open (or finished) span: link it, annotate it, give it an output.
+
+    Handles stay valid as link targets after their span ends. A handle whose ``recording`` is
+    False (no ``init``, or outside any run) accepts every call and records nothing.
+    """
+
+    __slots__ = ("attrs", "kind", "links", "name", "output", "scope", "span_id", "trace_id")
+
+    def __init__(
+        self, trace_id: str, span_id: str, name: str, kind: SpanKind, scope: Scope | None
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.name = name
+        self.kind = kind
+        self.scope = scope
+        self.links: list[SpanLink] | None = None
+        self.attrs: dict[str, Any] | None = None
+        self.output: Any = None
+
+    @property
+    def recording(self) -> bool:
+        return self.scope is not None
+
+    def link(self, other: Any, kind: LinkKind | str = LinkKind.DATA) -> None:
+        """Record that this span consumed ``other``'s output (a handle, SpanLink, remote context)."""
+        if isinstance(other, SpanLink):
+            lk = other
+        elif isinstance(other, SpanHandle | RemoteContext):
+            if not other.span_id:
+                return  # a non-recording handle
+            lk = SpanLink(other.trace_id, other.span_id, LinkKind(kind))
+        elif isinstance(other, tuple) and len(other) == 2:
+            lk = SpanLink(str(other[0]), str(other[1]), LinkKind(kind))
+        else:
+            raise TypeError(f"span.link: cannot link to {type(other).__name__}")
+        if self.links is None:
+            self.links = []
+        self.links.append(lk)
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        if self.attrs is None:
+            self.attrs = {}
+        self.attrs[key] = value
+
+    def set_output(self, value: Any) -> None:
+        self.output = value
+
+    def __repr__(self) -> str:
+        return f"<span {self.kind.value} {self.name!r} {self.trace_id}/{self.span_id}>"
+
+
+current: ContextVar[SpanHandle | None] = ContextVar("agentdeck_current_span", default=None)
+
+
+def reset(token: Token[SpanHandle | None], previous: SpanHandle | None) -> None:
+    """Restore the current span; tolerate exit in another context than enter."""
+    try:
+        current.reset(token)
+    except ValueError:
+        current.set(previous)
+
+
+# -- finishing spans (builders run in the exporter's thread) --------------------------------
+
+# payload: trace_id, span_id, parent_id, name, kind, start, end, seq, status, error,
+#          inputs, outputs, attributes, links, usage
+SpanPayload = tuple[
+    str, str, "str | None", str, SpanKind, int, int, int, SpanStatus, "str | None",
+    Any, Any, "dict[str, Any]", "list[SpanLink] | None", "TokenUsage | None",
+]  # fmt: skip
+
+
+class PendingSpan:
+    """A finished context-managed span, built into a :class:`Span` by the exporter's thread."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: SpanPayload) -> None:
+        self.payload = payload
+
+    def to_span(self) -> Span:
+        return build_span(self.payload)
+
+
+def build_span(p: SpanPayload) -> Span:
+    return Span(
+        trace_id=p[0],
+        span_id=p[1],
+        parent_id=p[2],
+        name=p[3],
+        kind=p[4],
+        start_ns=p[5],
+        end_ns=p[6],
+        seq=p[7],
+        status=p[8],
+        error=p[9],
+        inputs=to_json_data(p[10]),
+        outputs=to_json_data(p[11]),
+        attributes=to_json_data(p[12]),
+        links=tuple(p[13]) if p[13] else (),
+        usage=p[14],
+    )
+
+
+def finish(
+    cfg: Config,
+    h: SpanHandle,
+    parent_id: str | None,
+    seq: int,
+    start: int,
+    exc: BaseException | None,
+    inputs: Any,
+    outputs: Any,
+    attrs: dict[str, Any],
+    usage: TokenUsage | None = None,
+) -> None:
+    """Submit a context-managed span (agent, handoff, llm, custom) that just ended."""
+    if h.attrs:
+        attrs.update(h.attrs)
+    if exc is not None:
+        attrs["error.type"] = type(exc).__qualname__
+    status = SpanStatus.ERROR if exc is not None else SpanStatus.OK
+    err = describe_error(exc) if exc is not None else None
+    payload: SpanPayload = (
+        h.trace_id, h.span_id, parent_id, h.name, h.kind, start, time_ns(), seq, status, err,
+        inputs, outputs, attrs, h.links, usage,
+    )  # fmt: skip
+    cfg.exporter.submit(PendingSpan(payload))
+
+
+def emit_linked_span(
+    call: ToolCallInfo,
+    *,
+    name: str,
+    start_ns: int,
+    end_ns: int,
+    kind: SpanKind = SpanKind.POLICY,
+    inputs: Any = None,
+    outputs: Any = None,
+    attributes: Mapping[str, Any] | None = None,
+    status: SpanStatus = SpanStatus.OK,
+    error: str | None = None,
+    link_kind: LinkKind = LinkKind.POLICY,
+) -> str | None:
+    """Record a finished span (e.g. a policy decision) as a child of, and linked to, a tool span.
+
+    For guards: call it from ``ToolGuard.check``. Returns the new span id (None if not
+    recording). Never raises.
+    """
+    cfg = config
+    if cfg is None:
+        return None
+    try:
+        cur = current.get()
+        seq = next(cur.scope.run.seq) if cur is not None and cur.scope is not None else 0
+        sid = new_span_id()
+        links = [SpanLink(call.trace_id, call.span_id, link_kind)]
+        payload: SpanPayload = (
+            call.trace_id, sid, call.span_id, name, kind, start_ns, end_ns, seq, status, error,
+            inputs, outputs, dict(attributes or {}), links, None,
+        )  # fmt: skip
+        cfg.exporter.submit(PendingSpan(payload))
+        return sid
+    except Exception as exc:
+        internal_error("emit_linked_span", exc)
+        return None
+
+
+# -- resolution ----------------------------------------------------------------------------
+
+
+def resolve(
+    agent: str | AgentSpec | ResolvedAgent | None, cfg: Config
+) -> tuple[ResolvedAgent | None, str | None]:
+    """The agent to stamp, and why resolution failed (a warning, never an exception)."""
+    if agent is None or isinstance(agent, ResolvedAgent):
+        return agent, None
+    if isinstance(agent, AgentSpec):
+        # Not registered: version 0 marks "no registry version" (stamped as None on the run).
+        return ResolvedAgent(agent.name, 0, agent.digest, agent, env=cfg.env), None
+    if cfg.resolver is None:
+        return None, "no resolver configured (agentdeck.init(resolver=...))"
+    try:
+        return cfg.resolver.resolve(agent), None
+    except Exception as exc:
+        return None, describe_error(exc)

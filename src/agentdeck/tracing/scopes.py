@@ -1,0 +1,347 @@
+"""Context-managed spans: ``run`` (and nested agents), ``handoff``, ``span`` and ``llm``.
+
+Each is a small class usable as ``with`` and ``async with``. Entering sets the current span
+(:data:`agentdeck.tracing.recorder.current`); leaving restores it and submits the finished span.
+An exception raised by the agent's code inside the block is recorded and propagates unchanged;
+an exception inside the recording itself is counted and swallowed.
+
+- ``run(agent=..., input=...)`` at top level starts a Run (new trace id) stamped with the
+  resolved agent; its root span is an ``agent`` span, and a :class:`Run` record is emitted when
+  it ends. Started from a remote context (``parent=extract_traceparent(headers)``) it is still
+  its own Run, because a Run is identified by its trace id: its root span links (``follows``)
+  to the remote span and the run's attributes name ``parent.trace_id``/``parent.span_id``.
+- ``run(...)`` inside a run, and ``handoff(to=...)``, open a nested ``agent`` span in the same
+  trace: tools called inside validate against, and guards see, that agent.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from types import TracebackType
+from typing import Any, Literal
+
+from agentdeck.core.model import ModelResponse
+from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.tracing import recorder as rec
+from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
+from agentdeck.tracing.traceparent import RemoteContext, from_carrier
+
+AgentArg = str | AgentSpec | ResolvedAgent | None
+
+
+class RunHandle(SpanHandle):
+    """What ``with agentdeck.run(...) as run`` gives: the agent span plus what the run is stamped with."""
+
+    __slots__ = ("agent", "deployment_id", "env", "input")
+
+    agent: ResolvedAgent | None
+    env: str | None
+    deployment_id: str | None
+    input: Any
+
+
+def _noop_run(input: Any) -> RunHandle:
+    h = RunHandle("", "", "run", SpanKind.AGENT, None)
+    h.agent, h.env, h.deployment_id, h.input = None, None, None, input
+    return h
+
+
+class _Block:
+    """Shared enter/exit plumbing; subclasses implement ``_open`` and ``_close``."""
+
+    _handle: SpanHandle
+    _cfg: rec.Config | None = None
+    _token: Any = None
+    _prev: SpanHandle | None = None
+
+    def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
+        raise NotImplementedError
+
+    def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
+        raise NotImplementedError
+
+    def _noop(self) -> SpanHandle:
+        return SpanHandle("", "", "noop", SpanKind.CUSTOM, None)
+
+    def __enter__(self) -> Any:
+        cfg = rec.config
+        h = None
+        if cfg is not None:
+            self._prev = rec.current.get()
+            try:
+                h = self._open(cfg, self._prev)
+            except Exception as exc:
+                rec.internal_error(type(self).__name__, exc)
+                h = None
+        if h is None:
+            self._handle = self._noop()
+            return self._handle
+        self._cfg, self._handle = cfg, h
+        self._token = rec.current.set(h)
+        return h
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
+        cfg = self._cfg
+        if cfg is None:
+            return False
+        rec.reset(self._token, self._prev)
+        try:
+            self._close(cfg, exc)
+        except Exception as err:
+            rec.internal_error(type(self).__name__, err)
+        return False
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
+        return self.__exit__(et, exc, tb)
+
+
+class run(_Block):
+    """Record a run of ``agent`` (a reference, AgentSpec or ResolvedAgent) on ``input``."""
+
+    def __init__(
+        self,
+        agent: AgentArg = None,
+        input: Any = None,
+        *,
+        parent: RemoteContext | str | dict[str, str] | None = None,
+        attributes: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._agent_arg, self._input, self._parent_arg = agent, input, parent
+        self._attributes, self._name = attributes, name
+
+    def _noop(self) -> SpanHandle:
+        return _noop_run(self._input)
+
+    def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
+        agent, why = rec.resolve(self._agent_arg, cfg)
+        self._why = why
+        if why is not None:
+            rec.log.warning("agentdeck: run of %r not resolved: %s", self._agent_arg, why)
+        self._remote = None
+        if parent is None or parent.scope is None:
+            self._remote = (
+                from_carrier(self._parent_arg)
+                if isinstance(self._parent_arg, str | dict)
+                else self._parent_arg
+            )
+            run_rec, parent_id = RunRecord(rec.new_trace_id()), None
+        else:
+            run_rec, parent_id = parent.scope.run, parent.span_id
+        self._root = parent_id is None
+        self._parent_id = parent_id
+        env = (agent.env if agent is not None else None) or cfg.env
+        sid = rec.new_span_id()
+        ref = self._agent_arg if isinstance(self._agent_arg, str) else None
+        name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
+        h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, Scope(run_rec, agent, env, sid))
+        h.agent, h.env, h.input = agent, env, self._input
+        h.scope.handle = h  # type: ignore[union-attr]
+        h.deployment_id = agent.deployment_id if agent else None
+        if self._remote is not None:
+            h.link(SpanLink(self._remote.trace_id, self._remote.span_id, LinkKind.FOLLOWS))
+        self._seq, self._start = next(run_rec.seq), time_ns()
+        return h
+
+    def _stamp(self, h: RunHandle) -> dict[str, Any]:
+        a = h.agent
+        attrs: dict[str, Any] = dict(self._attributes or {})
+        if isinstance(self._agent_arg, str):
+            attrs["agent.ref"] = self._agent_arg
+        if a is not None:
+            attrs.update({"agent.name": a.name, "agent.digest": a.digest})
+            if a.version:
+                attrs["agent.version"] = a.version
+        if h.env is not None:
+            attrs["agent.env"] = h.env
+        if h.deployment_id is not None:
+            attrs["agent.deployment_id"] = h.deployment_id
+        if self._why is not None:
+            attrs["agent.resolve_error"] = self._why
+        if self._remote is not None:
+            attrs["parent.trace_id"] = self._remote.trace_id
+            attrs["parent.span_id"] = self._remote.span_id
+        return attrs
+
+    def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
+        h = self._handle
+        assert isinstance(h, RunHandle)
+        attrs = self._stamp(h)
+        run_attrs = dict(attrs)
+        finish(cfg, h, self._parent_id, self._seq, self._start, exc,
+               {"input": h.input}, {"output": h.output}, attrs)  # fmt: skip
+        if not self._root:
+            return
+        a = h.agent
+        ref = self._agent_arg if isinstance(self._agent_arg, str) else None
+        cfg.exporter.submit(
+            Run(
+                trace_id=h.trace_id,
+                agent_name=a.name if a else (ref.split("@", 1)[0] if ref else None),
+                agent_version=a.version if a and a.version else None,
+                agent_digest=a.digest if a else None,
+                env=h.env,
+                deployment_id=h.deployment_id,
+                start_ns=self._start,
+                end_ns=time_ns(),
+                status=SpanStatus.ERROR if exc is not None else SpanStatus.OK,
+                error=rec.describe_error(exc) if exc is not None else None,
+                input=h.input,
+                output=h.output,
+                root_span_id=h.span_id,
+                attributes=run_attrs,
+            )
+        )
+
+
+class span(_Block):
+    """A generic step inside a run (retrieval, guardrail, custom): ``kind`` is a SpanKind."""
+
+    def __init__(
+        self, name: str, kind: SpanKind | str = SpanKind.CUSTOM, *, inputs: Any = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self._name, self._kind, self._inputs = name, SpanKind(kind), inputs
+        self._attributes = attributes
+
+    def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
+        if parent is None or parent.scope is None:
+            return None
+        self._parent_id = parent.span_id
+        run_rec = parent.scope.run
+        h = SpanHandle(run_rec.trace_id, rec.new_span_id(), self._name, self._kind, parent.scope)
+        self._seq, self._start = next(run_rec.seq), time_ns()
+        return h
+
+    def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
+        h = self._handle
+        finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs,
+               h.output, dict(self._attributes or {}))  # fmt: skip
+
+
+class handoff(_Block):
+    """Hand control to another agent: a ``handoff`` span holding that agent's nested agent span."""
+
+    def __init__(self, to: AgentArg, *, input: Any = None, reason: str | None = None) -> None:
+        self._to, self._input, self._reason = to, input, reason
+        self._inner: run | None = None
+
+    def _noop(self) -> SpanHandle:
+        return _noop_run(self._input)
+
+    def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
+        if parent is None or parent.scope is None:
+            return None
+        to = self._to
+        to_name = to if isinstance(to, str) else (to.name if to is not None else "?")
+        from_agent = parent.scope.agent
+        self._attrs: dict[str, Any] = {
+            "handoff.from": from_agent.name if from_agent else None,
+            "handoff.to": to_name,
+        }
+        if self._reason is not None:
+            self._attrs["handoff.reason"] = self._reason
+        self._outer = span(f"handoff {to_name}", SpanKind.HANDOFF, inputs={"input": self._input},
+                           attributes=self._attrs)  # fmt: skip
+        self._outer.__enter__()
+        self._inner = run(self._to, self._input)
+        inner = self._inner.__enter__()
+        if not isinstance(inner, RunHandle) or not inner.recording:
+            self._outer.__exit__(None, None, None)
+            return None
+        # The inner run already set the current span; _Block will set it again (same handle).
+        return inner
+
+    def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
+        assert self._inner is not None
+        et = type(exc) if exc is not None else None
+        self._inner.__exit__(et, exc, None)
+        self._outer._handle.output = self._handle.output
+        self._outer.__exit__(et, exc, None)
+
+
+class LlmCall(SpanHandle):
+    """The handle of an ``llm`` block: call :meth:`record` with what the model answered."""
+
+    __slots__ = ("response",)
+
+    response: ModelResponse | None
+
+    def record(
+        self, response: ModelResponse | None = None, *, message: dict[str, Any] | None = None,
+        model: str | None = None, usage: TokenUsage | None = None,
+    ) -> None:  # fmt: skip
+        """Record the model's answer: a :class:`ModelResponse`, or its parts."""
+        if response is None:
+            response = ModelResponse(message=message or {"role": "assistant", "content": None},
+                                     model=model, usage=usage)  # fmt: skip
+        self.response = response
+
+
+class llm(_Block):
+    """Record one model call: the full message list (context window), model, params, tools."""
+
+    def __init__(
+        self, *, messages: list[dict[str, Any]], model: str | None = None,
+        tools: list[dict[str, Any]] | None = None, params: dict[str, Any] | None = None,
+        provider: str | None = None, name: str | None = None,
+    ) -> None:  # fmt: skip
+        self._messages, self._model, self._tools = messages, model, tools
+        self._params, self._provider, self._name = params, provider, name
+
+    def _noop(self) -> SpanHandle:
+        h = LlmCall("", "", "llm", SpanKind.LLM, None)
+        h.response = None
+        return h
+
+    def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
+        if parent is None or parent.scope is None:
+            return None
+        scope = parent.scope
+        spec = scope.agent.spec if scope.agent is not None else None
+        self._model = (
+            self._model or (self._params or {}).get("model") or (spec.model.id if spec else None)
+        )
+        self._provider = self._provider or (spec.model.provider if spec else None)
+        # Copied now: agents append to their message list right after the call.
+        self._inputs = {
+            "messages": [dict(m) if isinstance(m, dict) else m for m in self._messages],
+            "tools": list(self._tools or ()),
+        }
+        run_rec = scope.run
+        h = LlmCall(run_rec.trace_id, rec.new_span_id(), self._name or f"chat {self._model}",
+                    SpanKind.LLM, scope)  # fmt: skip
+        h.response = None
+        fresh, run_rec.fresh_results = run_rec.fresh_results, deque(maxlen=64)
+        for sid in fresh:  # tool results this call's context window consumed
+            h.link((run_rec.trace_id, sid))
+        self._parent_id = parent.span_id
+        self._seq, self._start = next(run_rec.seq), time_ns()
+        return h
+
+    def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
+        h = self._handle
+        assert isinstance(h, LlmCall)
+        resp = h.response
+        attrs: dict[str, Any] = {"llm.provider": self._provider, "llm.model": self._model,
+                                 "llm.params": dict(self._params or {})}  # fmt: skip
+        outputs = None
+        if resp is not None:
+            attrs["llm.response_model"] = resp.model
+            outputs = {"message": resp.message}
+            calls = resp.message.get("tool_calls") or ()
+            if calls and h.scope is not None:
+                pending: dict[str, list[tuple[str, str]]] = {}
+                for c in calls:
+                    pending.setdefault(str(c.get("name")), []).append((h.span_id, str(c.get("id"))))
+                h.scope.run.pending_calls = pending
+        finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs, outputs,
+               attrs, resp.usage if resp is not None else None)  # fmt: skip

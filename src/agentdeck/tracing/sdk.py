@@ -1,0 +1,216 @@
+"""The public tracing SDK: what ``agentdeck/__init__.py`` re-exports.
+
+::
+
+    agentdeck.init(sink=store, resolver=registry_resolver, env="production")
+    with agentdeck.run(agent="support-bot@production", input=question) as run:
+        reply = agent_main(question, model=agentdeck.recorded_model(client))
+        run.set_output(reply)
+
+Importing does nothing; until :func:`init` every entry point is a cheap pass-through.
+``init`` starts the exporter's background thread and registers a flush at interpreter exit.
+The agent's thread never does telemetry I/O and never sees a telemetry exception; the only
+exceptions raised on purpose are ``PolicyDenied`` (a guard denied a tool call) and, with
+``invalid_args="raise"``, ``ToolArgumentsInvalid``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from agentdeck.core.errors import InputError
+from agentdeck.core.model import ModelClient, ModelResponse
+from agentdeck.tracing import recorder as rec
+from agentdeck.tracing.exporter import Exporter, ExporterStats
+from agentdeck.tracing.guard import ToolGuard
+from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
+from agentdeck.tracing.scopes import LlmCall, RunHandle, handoff, llm, run, span
+from agentdeck.tracing.sink import HttpSink, InMemorySink, SpanSink
+from agentdeck.tracing.tools import tool
+from agentdeck.tracing.traceparent import RemoteContext, format_traceparent, from_carrier
+from agentdeck.tracing.validation import ToolArgumentsInvalid
+
+__all__ = [
+    "AgentResolver",
+    "ExporterStats",
+    "HttpSink",
+    "InMemorySink",
+    "LlmCall",
+    "RecordedModel",
+    "RemoteContext",
+    "RunHandle",
+    "SpanHandle",
+    "SpanSink",
+    "ToolArgumentsInvalid",
+    "current_run",
+    "current_span",
+    "emit_linked_span",
+    "extract_traceparent",
+    "flush",
+    "handoff",
+    "init",
+    "inject_traceparent",
+    "llm",
+    "recorded_model",
+    "run",
+    "shutdown",
+    "span",
+    "stats",
+    "tool",
+]
+
+_lock = threading.Lock()
+_atexit_registered = False
+
+
+def init(
+    *,
+    sink: SpanSink | None = None,
+    resolver: AgentResolver | None = None,
+    env: str | None = None,
+    endpoint: str | None = None,
+    api_key: str | None = None,
+    spill_dir: str | os.PathLike[str] | None = None,
+    queue_size: int = 4096,
+    batch_size: int = 512,
+    schedule_delay: float = 0.5,
+    invalid_args: Literal["record", "raise"] = "record",
+    guard: ToolGuard | None = None,
+) -> None:
+    """Configure the SDK and start its exporter (calling it again replaces the configuration).
+
+    Spans go to ``sink`` if given, else are POSTed to ``endpoint`` (or ``AGENTDECK_ENDPOINT``)
+    with ``api_key`` (or ``AGENTDECK_API_KEY``). Undeliverable batches spill to ``spill_dir``
+    (default ``.agentdeck/spill`` in the working directory, created only when needed).
+    ``invalid_args="raise"`` makes a call with schema-invalid args raise
+    :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
+    """
+    global _atexit_registered
+    if invalid_args not in ("record", "raise"):
+        raise InputError(
+            f"agentdeck.init: invalid_args must be 'record' or 'raise', not {invalid_args!r}"
+        )
+    if sink is None:
+        endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
+        if not endpoint:
+            raise InputError(
+                "agentdeck.init: no destination: pass sink=... or endpoint=... "
+                "(or set AGENTDECK_ENDPOINT)"
+            )
+        sink = HttpSink(endpoint, api_key or os.environ.get("AGENTDECK_API_KEY"))
+    exporter = Exporter(
+        sink,
+        spill_dir=Path(spill_dir) if spill_dir is not None else Path.cwd() / ".agentdeck" / "spill",
+        queue_size=queue_size,
+        batch_size=batch_size,
+        schedule_delay=schedule_delay,
+    )
+    with _lock:
+        old, rec.config = (
+            rec.config,
+            rec.Config(exporter, resolver, env, invalid_args == "raise", guard),
+        )
+        if not _atexit_registered:
+            atexit.register(_at_exit)
+            _atexit_registered = True
+    if old is not None:
+        old.exporter.shutdown(timeout=5.0)
+
+
+def _at_exit() -> None:
+    shutdown(timeout=5.0)
+
+
+def flush(timeout: float | None = 5.0) -> bool:
+    """Deliver (or spill) everything recorded so far; False if not done within ``timeout``."""
+    cfg = rec.config
+    return True if cfg is None else cfg.exporter.flush(timeout)
+
+
+def shutdown(timeout: float | None = 5.0) -> bool:
+    """Flush, stop the exporter and return to pass-through mode; False if that timed out."""
+    with _lock:
+        cfg, rec.config = rec.config, None
+    if cfg is None:
+        return True
+    ok = cfg.exporter.shutdown(timeout)
+    close = getattr(cfg.exporter.sink, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception as exc:
+            rec.internal_error("sink close", exc)
+    return ok
+
+
+def stats() -> ExporterStats | None:
+    """The exporter's counters (dropped, spilled, resent, ...); None before ``init``."""
+    cfg = rec.config
+    return None if cfg is None else cfg.exporter.stats()
+
+
+def current_span() -> SpanHandle | None:
+    """The innermost open span in this context (thread / task), if recording."""
+    h = rec.current.get()
+    return h if h is not None and h.recording else None
+
+
+def current_run() -> RunHandle | None:
+    """The innermost agent in this context: the run, or the nested agent after a handoff."""
+    h = rec.current.get()
+    if h is None or h.scope is None:
+        return None
+    r = h.scope.handle
+    return r if isinstance(r, RunHandle) else None
+
+
+def inject_traceparent(carrier: dict[str, str] | None = None) -> dict[str, str]:
+    """Put the current span's ``traceparent`` into ``carrier`` (a new dict if None)."""
+    out = {} if carrier is None else carrier
+    h = current_span()
+    if h is not None:
+        out["traceparent"] = format_traceparent(h.trace_id, h.span_id)
+    return out
+
+
+def extract_traceparent(carrier: Mapping[str, str] | str) -> RemoteContext | None:
+    """The remote parent in headers (any key case) or a raw value; None if absent or invalid.
+
+    Pass it to ``agentdeck.run(..., parent=...)``.
+    """
+    try:
+        return from_carrier(carrier)
+    except Exception:
+        return None
+
+
+class RecordedModel:
+    """A :class:`ModelClient` whose every ``complete`` is recorded as an ``llm`` span."""
+
+    def __init__(
+        self, client: ModelClient, *, model: str | None = None, provider: str | None = None
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.provider = provider
+
+    def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], params: dict[str, Any]
+    ) -> ModelResponse:
+        with llm(messages=messages, tools=tools, params=params, model=self.model,
+                 provider=self.provider) as call:  # fmt: skip
+            response = self.client.complete(messages, tools, params)
+            call.record(response)
+        return response
+
+
+def recorded_model(
+    client: ModelClient, *, model: str | None = None, provider: str | None = None
+) -> RecordedModel:
+    """Wrap ``client`` so its calls are recorded (model and provider default to the agent spec's)."""
+    return RecordedModel(client, model=model, provider=provider)

@@ -1,0 +1,259 @@
+"""The JSON wire format of a batch of runs and spans (HTTP ingest body and spill-file line).
+
+A batch is one JSON object::
+
+    {"v": 1,
+     "runs":  [{"trace_id", "agent_name", "agent_version", "agent_digest", "env",
+                "deployment_id", "start_ns", "end_ns", "status", "error", "input", "output",
+                "root_span_id", "attributes"}, ...],
+     "spans": [{"trace_id", "span_id", "parent_id", "name", "kind", "start_ns", "end_ns",
+                "seq", "status", "error", "inputs", "outputs", "attributes",
+                "links": [{"trace_id", "span_id", "kind"}],
+                "usage": {"input_tokens", "output_tokens", "cache_read_tokens",
+                          "reasoning_tokens"} | null}, ...]}
+
+Every key is always present; enums are their string values; times are integer nanoseconds
+since the Unix epoch. ``span_from_dict(span_to_dict(s)) == s`` for any span whose payloads are
+JSON data (the Hypothesis test checks it). :func:`to_json_data` turns arbitrary user values into
+JSON data (never failing: unknown objects become their ``repr``); the exporter applies it in its
+background thread so that no sink ever sees a value it cannot store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from agentdeck.core.errors import InputError
+from agentdeck.core.trace import (
+    JSON,
+    LinkKind,
+    Run,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+)
+
+WIRE_VERSION = 1
+_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _fallback(value: Any) -> Any:
+    """orjson ``default=``: sets and tuples-like become lists, anything else its ``repr``."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if hasattr(value, "model_dump"):  # pydantic v2 models
+        try:
+            return value.model_dump(mode="json")
+        except Exception:
+            pass
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return repr(value)
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes for any value; unknown objects are written as their ``repr``."""
+    try:
+        return orjson.dumps(value, default=_fallback, option=_OPTS)
+    except TypeError:
+        # Integers beyond 64 bits, recursion, or a key orjson refuses: degrade that value only.
+        return orjson.dumps(_scrub(value), default=_fallback, option=_OPTS)
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    if depth > 64:
+        return "<too deep>"
+    if isinstance(value, Mapping):
+        return {str(k): _scrub(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v, depth + 1) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return str(value)
+    try:
+        orjson.dumps(value, default=_fallback, option=_OPTS)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+def to_json_data(value: Any, owned: bool = False) -> JSON:
+    """A snapshot of ``value`` as plain JSON data (dicts, lists, str, numbers, bools, None).
+
+    ``owned=True`` says the caller made ``value`` itself, so a flat dict of scalars is not copied.
+    """
+    t = type(value)
+    if value is None or t in _SCALARS:
+        return value
+    if t is dict and len(value) <= 16:
+        # Fast path (most tool args and results): a small flat dict of str keys and scalars.
+        for k, v in value.items():
+            if type(k) is not str or (v is not None and type(v) not in _SCALARS):
+                break
+        else:
+            return value if owned else dict(value)
+    return orjson.loads(dumps(value))
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+# -- spans ---------------------------------------------------------------------------------
+
+
+def _usage_to_dict(u: TokenUsage | None) -> dict[str, int] | None:
+    if u is None:
+        return None
+    return {
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_read_tokens": u.cache_read_tokens,
+        "reasoning_tokens": u.reasoning_tokens,
+    }
+
+
+def span_to_dict(span: Span) -> dict[str, JSON]:
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_id": span.parent_id,
+        "name": span.name,
+        "kind": span.kind.value,
+        "start_ns": span.start_ns,
+        "end_ns": span.end_ns,
+        "seq": span.seq,
+        "status": span.status.value,
+        "error": span.error,
+        "inputs": span.inputs,
+        "outputs": span.outputs,
+        "attributes": span.attributes,
+        "links": [
+            {"trace_id": lk.trace_id, "span_id": lk.span_id, "kind": lk.kind.value}
+            for lk in span.links
+        ],
+        "usage": _usage_to_dict(span.usage),
+    }
+
+
+def span_from_dict(data: Mapping[str, JSON], where: str = "span") -> Span:
+    """Rebuild a span; a missing or mistyped field raises :class:`InputError` naming it."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected a JSON object")
+    try:
+        usage = data.get("usage")
+        return Span(
+            trace_id=str(data["trace_id"]),
+            span_id=str(data["span_id"]),
+            parent_id=data.get("parent_id"),
+            name=str(data["name"]),
+            kind=SpanKind(data["kind"]),
+            start_ns=int(data["start_ns"]),
+            end_ns=int(data["end_ns"]),
+            seq=int(data.get("seq", 0)),
+            status=SpanStatus(data.get("status", "unset")),
+            error=data.get("error"),
+            inputs=data.get("inputs"),
+            outputs=data.get("outputs"),
+            attributes=dict(data.get("attributes") or {}),
+            links=tuple(
+                SpanLink(str(lk["trace_id"]), str(lk["span_id"]), LinkKind(lk.get("kind", "data")))
+                for lk in data.get("links") or ()
+            ),
+            usage=TokenUsage(**usage) if usage is not None else None,
+        )
+    except KeyError as exc:
+        raise InputError(f"{where}: missing field {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def run_to_dict(run: Run) -> dict[str, JSON]:
+    return {
+        "trace_id": run.trace_id,
+        "agent_name": run.agent_name,
+        "agent_version": run.agent_version,
+        "agent_digest": run.agent_digest,
+        "env": run.env,
+        "deployment_id": run.deployment_id,
+        "start_ns": run.start_ns,
+        "end_ns": run.end_ns,
+        "status": run.status.value,
+        "error": run.error,
+        "input": run.input,
+        "output": run.output,
+        "root_span_id": run.root_span_id,
+        "attributes": run.attributes,
+    }
+
+
+def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
+    """Rebuild a run; a missing or mistyped field raises :class:`InputError` naming it."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected a JSON object")
+    try:
+        end = data.get("end_ns")
+        version = data.get("agent_version")
+        return Run(
+            trace_id=str(data["trace_id"]),
+            agent_name=data.get("agent_name"),
+            agent_version=int(version) if version is not None else None,
+            agent_digest=data.get("agent_digest"),
+            env=data.get("env"),
+            deployment_id=data.get("deployment_id"),
+            start_ns=int(data["start_ns"]),
+            end_ns=int(end) if end is not None else None,
+            status=SpanStatus(data.get("status", "unset")),
+            error=data.get("error"),
+            input=data.get("input"),
+            output=data.get("output"),
+            root_span_id=data.get("root_span_id"),
+            attributes=dict(data.get("attributes") or {}),
+        )
+    except KeyError as exc:
+        raise InputError(f"{where}: missing field {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+def batch_to_dict(runs: Sequence[Run], spans: Sequence[Span]) -> dict[str, JSON]:
+    return {
+        "v": WIRE_VERSION,
+        "runs": [run_to_dict(r) for r in runs],
+        "spans": [span_to_dict(s) for s in spans],
+    }
+
+
+def batch_to_bytes(runs: Sequence[Run], spans: Sequence[Span]) -> bytes:
+    return dumps(batch_to_dict(runs, spans))
+
+
+def batch_from_dict(data: Any, where: str = "batch") -> tuple[list[Run], list[Span]]:
+    """Parse a batch; errors name the element (``batch.spans[3]: missing field 'kind'``)."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected a JSON object")
+    if data.get("v", WIRE_VERSION) != WIRE_VERSION:
+        raise InputError(f"{where}.v: unsupported wire version {data.get('v')!r}")
+    runs_raw, spans_raw = data.get("runs") or [], data.get("spans") or []
+    if not isinstance(runs_raw, list) or not isinstance(spans_raw, list):
+        raise InputError(f"{where}: 'runs' and 'spans' must be lists")
+    runs = [run_from_dict(r, f"{where}.runs[{i}]") for i, r in enumerate(runs_raw)]
+    spans = [span_from_dict(s, f"{where}.spans[{i}]") for i, s in enumerate(spans_raw)]
+    return runs, spans
+
+
+def batch_from_bytes(body: bytes, where: str = "batch") -> tuple[list[Run], list[Span]]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON ({exc})") from None
+    return batch_from_dict(data, where)
