@@ -1,1 +1,105 @@
-"""agentdeck."""
+"""agentdeck: the SDK an agent imports.
+
+::
+
+    import agentdeck
+
+    agentdeck.init()                                   # embedded store, or AGENTDECK_ENDPOINT
+    with agentdeck.run(agent="support-bot@production", input=question) as run:
+        answer = my_agent(question, model=agentdeck.recorded_model(client))
+        run.set_output(answer)
+
+    @agentdeck.tool
+    def lookup_order(order_id: str) -> dict: ...
+
+Importing this package does nothing: every name below is loaded on first use, and until
+:func:`init` the decorators and context managers are cheap pass-throughs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "AgentDeckError": "agentdeck.core.errors",
+    "InMemorySink": "agentdeck.tracing.sdk",
+    "ModelResponse": "agentdeck.core.model",
+    "PolicyDenied": "agentdeck.core.errors",
+    "ToolArgumentsInvalid": "agentdeck.tracing.sdk",
+    "ToolCall": "agentdeck.core.model",
+    "current_run": "agentdeck.tracing.sdk",
+    "current_span": "agentdeck.tracing.sdk",
+    "extract_traceparent": "agentdeck.tracing.sdk",
+    "flush": "agentdeck.tracing.sdk",
+    "handoff": "agentdeck.tracing.sdk",
+    "init": "agentdeck.sdk_init",
+    "inject_traceparent": "agentdeck.tracing.sdk",
+    "llm": "agentdeck.tracing.sdk",
+    "recorded_model": "agentdeck.tracing.sdk",
+    "run": "agentdeck.tracing.sdk",
+    "shutdown": "agentdeck.tracing.sdk",
+    "span": "agentdeck.tracing.sdk",
+    "stats": "agentdeck.tracing.sdk",
+    "tool": "agentdeck.tracing.sdk",
+}
+
+__all__ = [
+    "AgentDeckError",
+    "InMemorySink",
+    "ModelResponse",
+    "PolicyDenied",
+    "ToolArgumentsInvalid",
+    "ToolCall",
+    "current_run",
+    "current_span",
+    "extract_traceparent",
+    "flush",
+    "handoff",
+    "init",
+    "inject_traceparent",
+    "llm",
+    "recorded_model",
+    "run",
+    "shutdown",
+    "span",
+    "stats",
+    "tool",
+]
+
+if TYPE_CHECKING:
+    from agentdeck.core.errors import AgentDeckError, PolicyDenied
+    from agentdeck.core.model import ModelResponse, ToolCall
+    from agentdeck.sdk_init import init
+    from agentdeck.tracing.sdk import (
+        InMemorySink,
+        ToolArgumentsInvalid,
+        current_run,
+        current_span,
+        extract_traceparent,
+        flush,
+        handoff,
+        inject_traceparent,
+        llm,
+        recorded_model,
+        run,
+        shutdown,
+        span,
+        stats,
+        tool,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentdeck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -85,7 +85,9 @@ def init(
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
     Spans go to ``sink`` if given, else are POSTed to ``endpoint`` (or ``AGENTDECK_ENDPOINT``)
-    with ``api_key`` (or ``AGENTDECK_API_KEY``). Undeliverable batches spill to ``spill_dir``
+    with ``api_key`` (or ``AGENTDECK_API_KEY``), else are written to the embedded store
+    (``AGENTDECK_DATABASE_URL`` or ``.agentdeck/agentdeck.db``), whose registry then also
+    resolves agent references. Undeliverable batches spill to ``spill_dir``
     (default ``.agentdeck/spill`` in the working directory, created only when needed).
     ``invalid_args="raise"`` makes a call with schema-invalid args raise
     :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
@@ -97,12 +99,11 @@ def init(
         )
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
-        if not endpoint:
-            raise InputError(
-                "agentdeck.init: no destination: pass sink=... or endpoint=... "
-                "(or set AGENTDECK_ENDPOINT)"
-            )
-        sink = HttpSink(endpoint, api_key or os.environ.get("AGENTDECK_API_KEY"))
+        if endpoint:
+            sink = HttpSink(endpoint, api_key or os.environ.get("AGENTDECK_API_KEY"))
+        else:
+            sink, default_resolver = _embedded_store()
+            resolver = resolver or default_resolver
     exporter = Exporter(
         sink,
         spill_dir=Path(spill_dir) if spill_dir is not None else Path.cwd() / ".agentdeck" / "spill",
@@ -120,6 +121,17 @@ def init(
             _atexit_registered = True
     if old is not None:
         old.exporter.shutdown(timeout=5.0)
+
+
+def _embedded_store() -> tuple[SpanSink, AgentResolver]:
+    """The embedded store (``AGENTDECK_DATABASE_URL`` or ``.agentdeck/agentdeck.db``) as the
+    sink, and a caching registry resolver on it."""
+    from agentdeck.registry.resolver import CachingResolver
+    from agentdeck.registry.service import Registry
+    from agentdeck.store import open_store
+
+    store = open_store()
+    return store, CachingResolver(Registry(store))
 
 
 def _at_exit() -> None:

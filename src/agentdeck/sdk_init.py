@@ -1,0 +1,28 @@
+"""``agentdeck.init``: the tracing SDK's init, with the pinned-policy guard composed in.
+
+This module sits above every layer (like the CLI), so it can hand the tracing SDK the policy
+enforcement that the policy package provides, without tracing importing policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentdeck.tracing import sdk
+
+
+def init(**kwargs: Any) -> None:
+    """Configure the SDK; see :func:`agentdeck.tracing.sdk.init` for the options.
+
+    Unless ``guard=`` is given, tool calls are checked against the policy pinned by the
+    running agent's spec (``enforce_policies=False`` turns that off).
+    """
+    enforce = kwargs.pop("enforce_policies", True)
+    if enforce and "guard" not in kwargs:
+        try:
+            from agentdeck.policy.enforcer import default_guard
+        except ImportError:  # policy enforcement not installed in this build
+            pass
+        else:
+            kwargs["guard"] = default_guard(kwargs)
+    sdk.init(**kwargs)
