@@ -16,6 +16,7 @@ an exception inside the recording itself is counted and swallowed.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from types import TracebackType
 from typing import Any, Literal
@@ -47,7 +48,7 @@ def _noop_run(input: Any) -> RunHandle:
     return h
 
 
-class _Block:
+class _Block(ABC):
     """Shared enter/exit plumbing; subclasses implement ``_open`` and ``_close``."""
 
     _handle: SpanHandle
@@ -55,11 +56,13 @@ class _Block:
     _token: Any = None
     _prev: SpanHandle | None = None
 
+    @abstractmethod
     def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
-        raise NotImplementedError
+        """Start the span; None means record nothing for this block."""
 
+    @abstractmethod
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
-        raise NotImplementedError
+        """Finish the span (``exc`` is the exception leaving the block, if any)."""
 
     def _noop(self) -> SpanHandle:
         return SpanHandle("", "", "noop", SpanKind.CUSTOM, None)
