@@ -137,16 +137,10 @@ class Deployments:
             else:
                 target = self._previous_good(name, env, head)
             why = reason or f"rollback from {name}@{head.agent_version} to {target.ref}"
-            try:
-                dep = self._append_once(
-                    target, env, Action.ROLLBACK, actor, why, head, forced=False
-                )
-            except ConflictError:
-                continue
+            retire = None
             if head.health is not Health.BAD:
-                self.store.set_health(
+                retire = (
                     head.id,
-                    Health.BAD,
                     AuditEvent(
                         actor,
                         "deployment.mark",
@@ -154,7 +148,12 @@ class Deployments:
                         {"deployment": head.id, "health": "bad", "by": "rollback"},
                     ),
                 )
-            return dep
+            try:
+                return self._append_once(
+                    target, env, Action.ROLLBACK, actor, why, head, forced=False, retire=retire
+                )
+            except ConflictError:
+                continue
         raise ConflictError(f"{name}@{env}: too much concurrent change; try again")
 
     def _previous_good(self, name: str, env: str, head: Deployment) -> AgentVersion:
@@ -196,6 +195,7 @@ class Deployments:
         head: Deployment | None,
         *,
         forced: bool,
+        retire: tuple[str, AuditEvent] | None = None,
     ) -> Deployment:
         policy = self.registry.policy_for(candidate.spec)
         dep = Deployment(
@@ -226,7 +226,7 @@ class Deployments:
                 "previous": dep.previous_id,
             },
         )
-        self.store.append_deployment(dep, head.seq if head else 0, audit)
+        self.store.append_deployment(dep, head.seq if head else 0, audit, retire)
         return dep
 
     # -- queries -------------------------------------------------------------------------------

@@ -105,7 +105,11 @@ class SqlDeployments(SqlBase):
         return _deployment(row) if row else None
 
     def append_deployment(
-        self, deployment: Deployment, expected_head_seq: int, audit: AuditEvent
+        self,
+        deployment: Deployment,
+        expected_head_seq: int,
+        audit: AuditEvent,
+        retire: tuple[str, AuditEvent] | None = None,
     ) -> None:
         d = deployment
         try:
@@ -149,6 +153,12 @@ class SqlDeployments(SqlBase):
                     )
                 )
                 append_audit_in(conn, audit)
+                if retire is not None:
+                    retired_id, retire_audit = retire
+                    conn.execute(
+                        update(deployments).where(deployments.c.id == retired_id).values(health=Health.BAD.value)
+                    )
+                    append_audit_in(conn, retire_audit)
         except IntegrityError:
             raise ConflictError(
                 f"{d.agent_name}@{d.env}: a concurrent deployment took position {d.seq}"
