@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentdeck.policy.enforcer import default_guard
 from agentdeck.tracing import sdk
 
 
@@ -15,14 +16,12 @@ def init(**kwargs: Any) -> None:
     """Configure the SDK; see :func:`agentdeck.tracing.sdk.init` for the options.
 
     Unless ``guard=`` is given, tool calls are checked against the policy pinned by the
-    running agent's spec (``enforce_policies=False`` turns that off).
+    running agent's spec (``enforce_policies=False`` turns that off); ``approver=`` decides
+    calls that need approval (default: denied with "approval required"; see
+    :mod:`agentdeck.policy.approvals`).
     """
     enforce = kwargs.pop("enforce_policies", True)
+    approver = kwargs.pop("approver", None)
     if enforce and "guard" not in kwargs:
-        try:
-            from agentdeck.policy.enforcer import default_guard
-        except ImportError:  # policy enforcement not installed in this build
-            pass
-        else:
-            kwargs["guard"] = default_guard(kwargs)
+        kwargs["guard"] = default_guard(kwargs, approver=approver)
     sdk.init(**kwargs)

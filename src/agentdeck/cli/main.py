@@ -7,7 +7,9 @@ from typing import Any
 
 import typer
 
-from agentdeck.cli import audit_cmds, deploy_cmds, policy_cmds, registry_cmds, trace_cmds
+from agentdeck.cli import audit_cmds, deploy_cmds, policy_cmds, registry_cmds, serve_cmds, trace_cmds
+from agentdeck.cli import eval_cmds, monitor_cmds
+from agentdeck.cli import replay_cmds
 from agentdeck.cli.common import err_console
 from agentdeck.core.errors import AgentDeckError
 
@@ -42,6 +44,10 @@ app = typer.Typer(
 registry_cmds.register(app)
 deploy_cmds.register(app)
 trace_cmds.register(app)
+replay_cmds.register(app)
+monitor_cmds.register(app)
+serve_cmds.register(app)
+eval_cmds.register(app)
 app.add_typer(policy_cmds.app, name="policy", help="Register, check, test and explain policy sets.")
 app.add_typer(
     deploy_cmds.env_app,

@@ -1,10 +1,12 @@
-"""Policy commands: register, versions, show (check, test, eval, coverage arrive with enforcement)."""
+"""Policy commands: register, versions, show, check, test, eval, coverage, and the approval
+queue (approvals, approve, reject)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -15,10 +17,23 @@ from agentdeck.cli.common import (
     JsonOpt,
     actor_name,
     console,
+    err_console,
     fmt_time,
     get_store,
     print_json,
     short,
+)
+from agentdeck.core.errors import InputError
+from agentdeck.core.policy_context import ToolCallContext
+from agentdeck.core.policy_coverage import policy_coverage
+from agentdeck.core.policy_eval import Decision, check_policy, compile_policy
+from agentdeck.core.policy_spec import PolicySet
+from agentdeck.policy import approvals
+from agentdeck.policy.testing import (
+    AgentPolicyTests,
+    agent_defaults,
+    record_policy_tests,
+    run_tests_for_agent,
 )
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_policy_spec
@@ -108,3 +123,342 @@ def show_cmd(
     for r in pv.policy.rules:
         t.add_row(r.id, r.effect.value, escape(r.when), escape(r.message))
     console.print(t)
+
+
+# -- check, test, eval, coverage ----------------------------------------------------------------
+
+PolicyRefArg = Annotated[
+    str, typer.Argument(help="A policy file, or a registered policy (name@N, name).")
+]
+AgentOpt = Annotated[
+    str | None,
+    typer.Option("--agent", help="Agent version (name@N, name@ENV, ...) the calls come from."),
+]
+
+
+def _is_file(ref: str) -> bool:
+    return Path(ref).exists() or ref.endswith((".yaml", ".yml", ".json"))
+
+
+def _load(ref: str, db: str | None) -> tuple[PolicySet, str]:
+    """A policy from a file (no database needed) or from the registry."""
+    if _is_file(ref):
+        return load_policy_spec(Path(ref)), ref
+    pv = Registry(get_store(db)).get_policy(ref)
+    return pv.policy, pv.ref
+
+
+@app.command(
+    "check", help="Compile every rule of a policy file; errors name the rule id and column."
+)
+def check_cmd(file: FileArg, json: JsonOpt = False) -> None:
+    policy = load_policy_spec(file)
+    problems = check_policy(policy, str(file))
+    if json:
+        print_json(
+            {
+                "ok": not problems,
+                "name": policy.name,
+                "digest": policy.digest,
+                "rules": len(policy.rules),
+                "problems": [{"field": p.field, "message": str(p)} for p in problems],
+            }
+        )
+    elif problems:
+        for p in problems:
+            err_console.print(f"error: {p}", markup=False, soft_wrap=True)
+    else:
+        console.print(
+            f"[green]ok[/] {escape(policy.name)}: {len(policy.rules)} rules compiled, "
+            f"{len(policy.tests)} test cases  {policy.digest}"
+        )
+    if problems:
+        raise typer.Exit(2)
+
+
+def _tests_json(t: AgentPolicyTests) -> dict[str, Any]:
+    return {
+        "policy": t.policy_name,
+        "policy_digest": t.policy_digest,
+        "agent": t.agent.ref if t.agent else None,
+        "agent_digest": t.agent.digest if t.agent else None,
+        "passed": t.passed,
+        "total": len(t.results),
+        "failed": t.failed,
+        "stored": t.record is not None,
+        "cases": [
+            {
+                "name": r.name,
+                "passed": r.passed,
+                "expected": r.expected.value,
+                "effect": r.decision.effect.value,
+                "rules": [m.rule_id for m in r.decision.matched],
+                "reason": r.reason,
+            }
+            for r in t.results
+        ],
+    }
+
+
+@app.command(
+    "test",
+    help="Run a policy's test cases; with --agent, for that agent version, and store the result "
+    "(the policy-tests gate reads it).",
+)
+def test_cmd(
+    ref: PolicyRefArg,
+    agent: AgentOpt = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    policy, source = _load(ref, db)
+    av = Registry(get_store(db)).get(agent) if agent else None
+    tests = run_tests_for_agent(policy, source, av)
+    if av is not None:
+        tests = record_policy_tests(get_store(db), source, tests, actor_name(actor))
+    if json:
+        print_json(_tests_json(tests))
+    else:
+        t = Table(title=f"{policy.name}: {len(tests.results)} test cases")
+        for col in ("", "case", "expected", "got", "detail"):
+            t.add_column(col)
+        for r in tests.results:
+            rules = ", ".join(m.rule_id for m in r.decision.matched)
+            t.add_row(
+                "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+                escape(r.name),
+                r.expected.value,
+                r.decision.effect.value,
+                escape(r.reason or rules),
+            )
+        console.print(t)
+        verdict = "[green]all passed[/]" if tests.passed else f"[red]{tests.failed} failed[/]"
+        where = f" for {av.ref} (stored)" if av is not None else ""
+        console.print(f"{verdict}{where}")
+    if not tests.passed:
+        raise typer.Exit(1)
+
+
+def _decision_json(d: Decision) -> dict[str, Any]:
+    return {
+        "effect": d.effect.value,
+        "tool": d.tool,
+        "policy": d.policy_name,
+        "policy_digest": d.policy_digest,
+        "message": d.message,
+        "matched": [
+            {"rule": m.rule_id, "effect": m.effect.value, "message": m.message} for m in d.matched
+        ],
+        "errors": [{"rule": e.rule_id, "error": e.error} for e in d.errors],
+        "evaluated": list(d.evaluated),
+        "default_applied": d.default_applied,
+        "explanation": d.explanation,
+    }
+
+
+def _parse_call(text: str) -> Any:
+    raw = text
+    if text.startswith("@"):
+        try:
+            raw = Path(text[1:]).read_text("utf-8")
+        except OSError as exc:
+            raise InputError(f"--call: cannot read {text[1:]}: {exc.strerror or exc}") from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"--call: not JSON: {exc}") from None
+
+
+@app.command("eval", help="Decide one tool call against a policy and explain the decision.")
+def eval_cmd(
+    ref: PolicyRefArg,
+    call: Annotated[
+        str,
+        typer.Option(
+            "--call",
+            help='The call as JSON ({"tool": ..., "args": {...}, "run": {...}}) or @file.',
+        ),
+    ],
+    agent: AgentOpt = None,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    data = _parse_call(call)
+    policy, source = _load(ref, db)
+    if agent and isinstance(data, dict):
+        data = {**agent_defaults(Registry(get_store(db)).get(agent)), **data}
+    ctx = ToolCallContext.from_dict(data, "--call")
+    decision = compile_policy(policy, source).decide(ctx)
+    if json:
+        print_json(_decision_json(decision))
+        return
+    colour = {"allow": "green", "warn": "yellow", "require_approval": "yellow"}.get(
+        decision.effect.value, "red"
+    )
+    console.print(f"[{colour}]{decision.effect.value}[/]: {escape(decision.message)}")
+    console.print(escape(decision.explanation))
+
+
+@app.command(
+    "coverage",
+    help="The agent's tools and argument fields that no rule of its pinned policy mentions.",
+)
+def coverage_cmd(
+    agent_ref: Annotated[str, typer.Argument(help="Agent version: name@N, name@ENV, name.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="An earlier agent version: also list what is new since it."),
+    ] = None,
+    policy_ref: Annotated[
+        str | None,
+        typer.Option("--policy", help="Check this policy instead of the pinned one."),
+    ] = None,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    reg = Registry(get_store(db))
+    av = reg.get(agent_ref)
+    if policy_ref is not None:
+        policy, pref = _load(policy_ref, db)
+    else:
+        pinned = reg.policy_for(av.spec)
+        if pinned is None:
+            raise InputError(f"{av.ref} pins no policy; pass --policy REF to check one")
+        policy, pref = pinned.policy, pinned.ref
+    old = reg.get(since) if since else None
+    report = policy_coverage(policy, av.spec, old.spec if old else None)
+    if json:
+        print_json(
+            {
+                "agent": av.ref,
+                "policy": pref,
+                "since": old.ref if old else None,
+                "fully_covered": report.fully_covered,
+                "uncovered_tools": list(report.uncovered_tools),
+                "uncovered_fields": [
+                    {"tool": f.tool, "field": f.path} for f in report.uncovered_fields
+                ],
+                "unknown_tools": list(report.unknown_tools),
+                "new_tools": [{"tool": t.tool, "covered": t.covered} for t in report.new_tools],
+                "new_fields": [
+                    {"tool": f.tool, "field": f.path, "covered": f.covered}
+                    for f in report.new_fields
+                ],
+            }
+        )
+        return
+    console.print(f"[bold]{av.ref}[/] under [bold]{escape(pref)}[/]")
+    t = Table(title="tools")
+    for col in ("tool", "named by a rule", "argument fields no rule mentions"):
+        t.add_column(col)
+    for tc in report.tools:
+        missing = [f.path for f in report.uncovered_fields if f.tool == tc.tool]
+        t.add_row(
+            tc.tool, "[green]yes[/]" if tc.covered else "[red]no[/]", escape(", ".join(missing))
+        )
+    console.print(t)
+    if report.unknown_tools:
+        console.print(
+            f"[yellow]the policy names tools {av.ref} does not have:[/] "
+            f"{escape(', '.join(report.unknown_tools))}"
+        )
+    if old is not None:
+        if not report.new_tools and not report.new_fields:
+            console.print(f"nothing new since {old.ref}")
+        for tc in report.new_tools:
+            state = "covered" if tc.covered else "[red]NOT covered[/]"
+            console.print(f"new since {old.ref}: tool [bold]{tc.tool}[/] ({state})")
+        for fc in report.new_fields:
+            state = "covered" if fc.covered else "[red]NOT covered[/]"
+            console.print(f"new since {old.ref}: field {fc.tool}.{escape(fc.path)} ({state})")
+    if report.fully_covered:
+        console.print("[green]every tool and argument field is covered[/]")
+
+
+# -- approvals ------------------------------------------------------------------------------
+
+IdArg = Annotated[str, typer.Argument(help="The approval request's id (apr_...).")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded and audited).")]
+
+
+def _approval_json(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": a.status,
+        "tool": a.tool,
+        "args": a.args,
+        "agent": f"{a.agent_name}@{a.agent_version}" if a.agent_name else None,
+        "env": a.env,
+        "policy": f"{a.policy_name}@{a.policy_version}",
+        "rules": list(a.rules),
+        "message": a.message,
+        "trace_id": a.trace_id,
+        "requested_at": a.requested_at,
+        "expires_at": a.expires_at,
+        "decided_at": a.decided_at,
+        "decided_by": a.decided_by,
+        "reason": a.reason,
+    }
+
+
+@app.command("approvals", help="List tool calls waiting for (or given) approval.")
+def approvals_cmd(
+    status: Annotated[
+        str,
+        typer.Option("--status", help="pending, granted, denied, expired, or all."),
+    ] = "pending",
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    allowed = ("pending", "granted", "denied", "expired", "all")
+    if status not in allowed:
+        raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
+    found = get_store(db).list_approvals(None if status == "all" else status)
+    if json:
+        print_json([_approval_json(a) for a in found])
+        return
+    t = Table(title=f"approval requests ({status})")
+    for col in ("id", "status", "tool", "args", "agent", "rules", "requested"):
+        t.add_column(col)
+    for a in found:
+        t.add_row(
+            a.id,
+            a.status,
+            a.tool,
+            escape(orjson.dumps(a.args).decode()[:60]),
+            f"{a.agent_name}@{a.agent_version}" if a.agent_name else "",
+            ", ".join(a.rules),
+            fmt_time(a.requested_at),
+        )
+    console.print(t)
+
+
+@app.command("approve", help="Grant a pending approval request: the waiting tool call runs.")
+def approve_cmd(
+    approval_id: IdArg,
+    reason: ReasonOpt = "",
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    rec = approvals.grant(get_store(db), approval_id, actor_name(actor), reason)
+    if json:
+        print_json(_approval_json(rec))
+        return
+    console.print(f"[green]granted[/] {rec.id}: {rec.tool} ({', '.join(rec.rules)})")
+
+
+@app.command("reject", help="Reject a pending approval request: the waiting tool call is denied.")
+def reject_cmd(
+    approval_id: IdArg,
+    reason: ReasonOpt = "",
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    rec = approvals.reject(get_store(db), approval_id, actor_name(actor), reason)
+    if json:
+        print_json(_approval_json(rec))
+        return
+    console.print(f"[red]rejected[/] {rec.id}: {rec.tool} ({', '.join(rec.rules)})")

@@ -41,6 +41,7 @@ def run_json(r: Run) -> dict[str, Any]:
         "error": r.error,
         "input": r.input,
         "output": r.output,
+        "attributes": r.attributes,
     }
 
 
@@ -136,6 +137,8 @@ def _label(s: Span) -> str:
     style = _KIND_STYLE.get(s.kind, "white")
     status = "[red]✗ error[/]" if s.status is SpanStatus.ERROR else "[green]✓[/]"
     head = f"[{style}]{s.kind.value}[/] [bold]{escape(s.name)}[/] {status} [dim]{ms:.1f} ms[/]"
+    if s.attributes.get("tool.intercepted"):
+        head += " [dim](served by replay)[/]"
     lines = [head]
     if s.kind is SpanKind.TOOL:
         args = s.inputs.get("args") if isinstance(s.inputs, dict) else s.inputs
@@ -189,7 +192,11 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
     r = trace.run
     title = f"run {trace.trace_id}"
     if r is not None:
-        title += f"  {r.agent_name}@{r.agent_version} in {r.env or '-'}  [{r.status.value}]"
+        title += f"  {r.agent_name}@{r.agent_version} in {r.env or '-'}  \\[{r.status.value}]"
+        replay_of = r.attributes.get("replay.of")
+        if replay_of:
+            mode = r.attributes.get("replay.mode") or "replay"
+            title += f"  ({mode} replay of {replay_of})"
     tree = Tree(title)
     for root in trace.roots:
         _add(tree, root)

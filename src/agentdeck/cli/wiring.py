@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from agentdeck.evals.gates import EvalGate, ReplayGate
+from agentdeck.monitor.gate import NoOpenCriticalAlertGate
+from agentdeck.policy.testing import PolicyTestsGate
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import Gate, default_gates
 from agentdeck.registry.service import Registry
@@ -10,7 +13,7 @@ from agentdeck.store.protocol import Store
 
 def all_gates() -> list[Gate]:
     """The registry's gates plus those registered by policy, evals and monitoring."""
-    return default_gates()
+    return [*default_gates(), PolicyTestsGate(), NoOpenCriticalAlertGate(), EvalGate(), ReplayGate()]
 
 
 def deployments_service(store: Store) -> Deployments:

@@ -18,6 +18,7 @@ but it has no type checker and exposes no syntax tree. So this module adds, on t
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -153,7 +154,9 @@ def _tree(paths: list[Path], leaf: Any) -> dict[str, Any]:
                 nxt = node[key] = {}
             node = nxt
         if p and not isinstance(node.get(p[-1]), dict):
-            node[p[-1]] = leaf
+            # A copy per place: a shared dict leaf would get itself as a child when a longer
+            # path descends through it (``cc`` and ``cc[each]``), a cycle cel-rust crashes on.
+            node[p[-1]] = copy.deepcopy(leaf)
     return out
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ import cel
 
 from agentdeck.core.errors import SpecError
 from agentdeck.core.policy_compile import RuleCompileError, cel_type_name, compile_when
-from agentdeck.core.policy_context import ROOT_VARIABLES, ToolCallContext
+from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall, ToolCallContext
 from agentdeck.core.policy_spec import Effect, PolicySet, Rule
 from agentdeck.core.policy_static import EACH, ExprFacts
 
@@ -40,6 +40,7 @@ __all__ = [
     "PolicyTestResult",
     "RuleError",
     "RuleMatch",
+    "RunEvaluator",
     "ToolCallContext",
     "check_policy",
     "compile_policy",
@@ -231,17 +232,27 @@ class CompiledPolicy:
     def decide(self, ctx: ToolCallContext) -> Decision:
         """Decide one tool call. Never raises on evaluation problems: they deny (fail-closed)."""
         group = self._groups.get(ctx.tool, self._any_tool)
-        rules = group.rules
-        if not rules:
-            return Decision(
-                self.policy.default_effect, ctx.tool, self.name, self.digest, default_applied=True
-            )
+        if not group.rules:
+            return self._default(ctx.tool)
         try:
             env: Any = cel.Context(group.variables(ctx, self.zero_counts))
         except Exception as exc:
-            error = f"the call's context cannot be given to CEL: {exc}"
-            errs = tuple(RuleError(r.rule.id, error) for r in rules)
-            return Decision(Effect.DENY, ctx.tool, self.name, self.digest, (), errs, group.ids)
+            return self._unconvertible(group, ctx.tool, exc)
+        return self._evaluate(group, env, ctx.tool)
+
+    def _default(self, tool: str) -> Decision:
+        return Decision(
+            self.policy.default_effect, tool, self.name, self.digest, default_applied=True
+        )
+
+    def _unconvertible(self, group: _Group, tool: str, exc: Exception) -> Decision:
+        error = f"the call's context cannot be given to CEL: {exc}"
+        errs = tuple(RuleError(r.rule.id, error) for r in group.rules)
+        return Decision(Effect.DENY, tool, self.name, self.digest, (), errs, group.ids)
+
+    def _evaluate(self, group: _Group, env: Any, tool: str) -> Decision:
+        """Run the group's rules on a ready CEL context and combine the results."""
+        rules = group.rules
         results: list[Any] | None = None
         if group.combined is not None:
             try:
@@ -276,7 +287,7 @@ class CompiledPolicy:
             effect = self.policy.default_effect
         return Decision(
             effect,
-            ctx.tool,
+            tool,
             self.name,
             self.digest,
             tuple(matched),
@@ -284,6 +295,96 @@ class CompiledPolicy:
             group.ids,
             default_applied=not matched and not errors,
         )
+
+
+class RunEvaluator:
+    """Decides the tool calls of one run, keeping one CEL context per rule group for the run.
+
+    :meth:`CompiledPolicy.decide` converts the whole call context into CEL values at every
+    decision; here the agent and environment are converted once per run, ``tool`` only when
+    it changes, and each earlier call is cut down to what the rules read once, when it is new
+    (``calls`` must only grow between decisions: the run's history). Decisions are the same as
+    ``decide`` on the equivalent :class:`ToolCallContext`. Thread-safe (one lock per run).
+    """
+
+    def __init__(self, policy: CompiledPolicy, agent_name: str = "",
+                 agent_version: int | None = None, agent_digest: str = "", env: str = "") -> None:  # fmt: skip
+        self.policy = policy
+        self._base = ToolCallContext("", agent_name=agent_name, agent_version=agent_version,
+                                     agent_digest=agent_digest, env=env)  # fmt: skip
+        self._state: dict[int, tuple[Any, list[Any], list[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def decide(self, tool: str, args: Mapping[str, Any], calls: Sequence[PriorCall],
+               counts: Mapping[str, int], *, tool_version: str | None = None, step: int = 0,
+               elapsed_s: float = 0.0, now: Any = None) -> Decision:  # fmt: skip
+        """Decide one call; ``calls``/``counts`` are the run's earlier calls (see ToolCallContext)."""
+        cp = self.policy
+        group = cp._groups.get(tool, cp._any_tool)
+        if not group.rules:
+            return cp._default(tool)
+        if now is None and "now" in group.roots:  # a context cannot drop a variable
+            ctx = ToolCallContext(tool, args, tool_version, self._base.agent_name,
+                                  self._base.agent_version, self._base.agent_digest,
+                                  self._base.env, counts, tuple(calls), elapsed_s, step)  # fmt: skip
+            return cp.decide(ctx)
+        tree = group.tree
+        with self._lock:
+            try:
+                st = self._state.get(id(group))
+                if st is None:  # per run: agent and env converted once
+                    st = (cel.Context(), [None], [])
+                    const = self._base.variables(
+                        None, [r for r in group.roots if r in ("agent", "env")]
+                    )
+                    for k, v in const.items():
+                        st[0].add_variable(k, v if tree is None else _project(v, tree[k]))
+                    self._state[id(group)] = st
+                env, last_tool, seen = st
+                if "tool" in group.roots and last_tool[0] != (tool, tool_version):
+                    env.add_variable("tool", {"name": tool, "version": tool_version})
+                    last_tool[0] = (tool, tool_version)
+                if "args" in group.roots:
+                    a = dict(args)
+                    env.add_variable("args", a if tree is None else _project(a, tree["args"]))
+                if "now" in group.roots:
+                    env.add_variable("now", now)
+                if "run" in group.roots:
+                    env.add_variable("run", self._run(tree, seen, calls, counts, step, elapsed_s))
+            except Exception as exc:
+                return cp._unconvertible(group, tool, exc)
+            return cp._evaluate(group, env, tool)
+
+    def _run(self, tree: _Tree | None, seen: list[Any], calls: Sequence[PriorCall],
+             counts: Mapping[str, int], step: int, elapsed_s: float) -> Any:  # fmt: skip
+        sub: Any = True if tree is None else tree["run"]
+        calls_sub: Any = True if sub is True else sub.get("calls")
+        if calls_sub is not None:
+            if len(seen) > len(calls):
+                seen.clear()  # not this run's history any more: start over
+            for c in calls[len(seen) :]:  # only the new calls are cut down
+                seen.append(_project_item(c.to_value(), calls_sub))
+        zc = self.policy.zero_counts
+        value = {
+            "counts": {**zc, **counts} if zc else dict(counts),
+            "calls": seen,
+            "elapsed_s": float(elapsed_s),
+            "step": step,
+        }
+        if sub is True:
+            return value
+        return {
+            k: (_project(value[k], sub[k]) if k != "calls" else seen) for k in sub if k in value
+        }
+
+
+def _project_item(value: Any, calls_sub: Any) -> Any:
+    """One element of ``run.calls`` projected like :func:`_project` projects the list."""
+    if calls_sub is True or not isinstance(calls_sub, dict):
+        return value
+    if EACH in calls_sub and len(calls_sub) == 1:
+        return _project(value, calls_sub[EACH])
+    return value
 
 
 def _describe(exc: BaseException) -> str:
@@ -375,14 +476,20 @@ class PolicyTestResult:
 
 
 def run_policy_tests(
-    policy: PolicySet | CompiledPolicy, source: str = "<policy>"
+    policy: PolicySet | CompiledPolicy,
+    source: str = "<policy>",
+    call_defaults: Mapping[str, Any] | None = None,
 ) -> list[PolicyTestResult]:
     """Run the policy's test cases. A malformed ``call`` raises :class:`SpecError`
-    (``tests[i].call...``); a wrong decision is a failed result."""
+    (``tests[i].call...``); a wrong decision is a failed result. ``call_defaults`` fills the
+    top-level keys a case's ``call`` leaves out (e.g. the ``agent`` under test)."""
     compiled = policy if isinstance(policy, CompiledPolicy) else compile_policy(policy, source)
     results: list[PolicyTestResult] = []
     for i, case in enumerate(compiled.policy.tests):
-        ctx = ToolCallContext.from_dict(case.call, compiled.source, f"tests[{i}].call.")
+        call = case.call
+        if call_defaults and isinstance(call, Mapping):
+            call = {**call_defaults, **call}
+        ctx = ToolCallContext.from_dict(call, compiled.source, f"tests[{i}].call.")
         decision = compiled.decide(ctx)
         problems: list[str] = []
         if decision.effect is not case.expect:

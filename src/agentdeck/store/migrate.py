@@ -1,12 +1,17 @@
 """Apply Alembic migrations on first use.
 
-Opening a store compares the database's revision with :data:`HEAD` (one cheap SELECT) and runs
-``alembic upgrade head`` only when they differ, under a lock so that concurrent first uses
-do not race. A test checks that :data:`HEAD` is the migration scripts' head.
+Each capability owns a branch of migrations off the tracing revision (``0002``), so the
+history can have several heads; ``alembic upgrade heads`` applies them all. Opening a store
+compares the database's revisions (one cheap SELECT) with the heads of the scripts (read from
+the files' ``revision``/``down_revision`` lines, without importing Alembic) and runs Alembic only
+when they differ, under a lock so that concurrent first uses do not race. A test checks that
+:func:`script_heads` agrees with Alembic's own view.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from importlib import resources
 
 from sqlalchemy import inspect, text
@@ -14,25 +19,45 @@ from sqlalchemy.engine import Engine
 
 from agentdeck.store.engine import advisory_lock
 
-HEAD = "0002"
 _LOCK_KEY = 0x61676E74  # "agnt"
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        return row[0] if row else None
+_REV = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+_DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
 
 
 def script_location() -> str:
     return str(resources.files("agentdeck.store").joinpath("migrations"))
 
 
+@functools.cache
+def script_heads() -> frozenset[str]:
+    """Revisions that no other migration revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    versions = resources.files("agentdeck.store").joinpath("migrations", "versions")
+    for entry in versions.iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+            continue
+        body = entry.read_text("utf-8")
+        rev = _REV.search(body)
+        down = _DOWN.search(body)
+        if rev is None:
+            continue
+        revisions.add(rev.group(1))
+        if down is not None:
+            revised.update(re.findall(r'["\']([^"\']+)["\']', down.group(1)))
+    return frozenset(revisions - revised)
+
+
+def current_revisions(engine: Engine) -> frozenset[str]:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version")))
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to :data:`HEAD` if it is not there yet."""
-    if current_revision(engine) == HEAD:
+    """Bring the schema to every head if it is not there yet."""
+    if current_revisions(engine) == script_heads():
         return
     from alembic import command
     from alembic.config import Config
@@ -42,4 +67,4 @@ def upgrade(engine: Engine) -> None:
     with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
         advisory_lock(conn, _LOCK_KEY)
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")

@@ -8,14 +8,15 @@ it to the hash-chained audit log in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.audit import AuditEntry
 from agentdeck.core.deploy import Deployment, GateConfig, Health
+from agentdeck.core.eval_result import EvalResult
 from agentdeck.core.policy_spec import PolicySet
 from agentdeck.core.spec import AgentSpec
 from agentdeck.core.trace import Run, Span, SpanStatus
@@ -52,10 +53,15 @@ class DeploymentStore(Protocol):
 
     def head(self, agent_name: str, env: str) -> Deployment | None: ...
     def append_deployment(
-        self, deployment: Deployment, expected_head_seq: int, audit: AuditEvent
+        self,
+        deployment: Deployment,
+        expected_head_seq: int,
+        audit: AuditEvent,
+        retire: tuple[str, AuditEvent] | None = None,
     ) -> None:
         """Append ``deployment`` if the env head is still at ``expected_head_seq`` (0 = empty);
-        raise :class:`ConflictError` if another writer moved it (compare-and-set)."""
+        raise :class:`ConflictError` if another writer moved it (compare-and-set). ``retire``
+        marks that deployment id bad in the same transaction (a rollback's replaced head)."""
         ...
 
     def history(self, agent_name: str, env: str) -> list[Deployment]: ...
@@ -99,8 +105,331 @@ class TraceStore(Protocol):
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]: ...
 
 
+# -- monitoring: run summaries, baselines, findings, alerts (migration 0004_monitor) ----------
+
+
+@dataclass(frozen=True)
+class RunSummaryRow:
+    """A checked run's compact summary (JSON text made by ``agentdeck.monitor.summary``)."""
+
+    trace_id: str
+    agent_name: str | None
+    agent_digest: str | None
+    env: str | None
+    start_ns: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class BaselineRecord:
+    """A named behaviour profile (``profile`` is its JSON) and the runs it was built from."""
+
+    name: str
+    agent_name: str
+    agent_digest: str | None
+    env: str | None
+    selection: str  # human-readable: which runs were selected
+    n_runs: int
+    created_at: datetime
+    created_by: str
+    profile: str
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    """A stored per-run finding; ``id`` is derived from (trace, span, check) by the writer."""
+
+    id: str
+    trace_id: str
+    span_id: str | None
+    agent_name: str | None
+    env: str | None
+    check: str
+    severity: str
+    explanation: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """A fired alert rule. ``status``: ``open``, ``acknowledged`` or ``resolved``;
+    ``action`` records what was done automatically (e.g. the rollback's deployment id)."""
+
+    id: str
+    rule: str
+    subject: str
+    agent_name: str | None
+    env: str | None
+    severity: str
+    status: str
+    message: str
+    value: float | None
+    opened_at: datetime
+    last_seen_at: datetime
+    updated_at: datetime
+    updated_by: str | None = None
+    action: str | None = None
+
+
+class MonitorStore(Protocol):
+    def put_run_summaries(self, rows: Sequence[RunSummaryRow]) -> None:
+        """Idempotent by trace id (the first summary of a run wins)."""
+        ...
+
+    def iter_run_summaries(
+        self,
+        agent_name: str,
+        env: str | None,
+        since_ns: int | None,
+        until_ns: int | None,
+        agent_digest: str | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        """The summary JSON of matching runs, streamed in chunks."""
+        ...
+
+    def runs_without_summary(
+        self,
+        agent_name: str,
+        env: str | None,
+        since_ns: int | None,
+        until_ns: int | None,
+        agent_digest: str | None = None,
+        trace_ids: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[str]:
+        """Trace ids of matching finished runs that have no summary yet."""
+        ...
+
+    def trace_ids_with_attribute(
+        self, key: str, value: str, agent_name: str | None = None
+    ) -> list[str]: ...
+
+    def put_baseline(self, baseline: BaselineRecord) -> None:
+        """Store a new baseline; raise :class:`ConflictError` if the name is taken."""
+        ...
+
+    def get_baseline(self, name: str) -> BaselineRecord | None: ...
+    def list_baselines(self, agent_name: str | None = None) -> list[BaselineRecord]: ...
+    def latest_baseline(self, agent_name: str, env: str | None) -> BaselineRecord | None:
+        """The newest baseline of the agent for ``env``, else its newest env-less one."""
+        ...
+
+    def put_findings(self, rows: Sequence[FindingRecord]) -> None:
+        """Idempotent by finding id."""
+        ...
+
+    def list_findings(
+        self,
+        agent_name: str | None = None,
+        check: str | None = None,
+        trace_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[FindingRecord]: ...
+
+    def count_findings(
+        self, check: str, since: datetime, until: datetime, severities: Sequence[str]
+    ) -> list[tuple[str | None, str | None, int]]:
+        """Findings of ``check`` in ``[since, until)`` per (agent, env)."""
+        ...
+
+    def put_alert(self, alert: AlertRecord) -> None: ...
+    def update_alert(self, alert: AlertRecord) -> None: ...
+    def get_alert(self, alert_id: str) -> AlertRecord | None:
+        """By id or unique id prefix; ``None`` if nothing (or more than one) matches."""
+        ...
+
+    def list_alerts(
+        self, statuses: Sequence[str] | None = None, rule: str | None = None,
+        subject: str | None = None, limit: int = 200,
+    ) -> list[AlertRecord]:
+        """Newest first."""
+        ...
+
+
+# -- policy enforcement: approvals and policy test results (migration 0003_policy) -----------
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """A tool call waiting for (or given) a human's approval.
+
+    ``status``: ``pending``, then ``granted``, ``denied`` or ``expired`` (the waiting agent
+    gave up); ``rules`` are the ids of the rules that asked for approval.
+    """
+
+    id: str
+    status: str
+    tool: str
+    args: Any
+    agent_name: str | None
+    agent_version: int | None
+    agent_digest: str | None
+    env: str | None
+    policy_name: str
+    policy_version: int | None
+    policy_digest: str
+    rules: tuple[str, ...]
+    message: str
+    trace_id: str | None
+    span_id: str | None
+    requested_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyTestRecord:
+    """The outcome of a policy's test cases for one agent version (the deployment gate reads
+    it); ``results`` are ``{name, passed, effect, reason}`` mappings, one per case."""
+
+    policy_digest: str
+    agent_digest: str
+    policy_ref: str
+    agent_ref: str
+    total: int
+    failed: int
+    results: tuple[Any, ...]
+    ran_at: datetime
+    ran_by: str
+
+    @property
+    def passed(self) -> bool:
+        return self.failed == 0
+
+
+class PolicyStore(Protocol):
+    def put_approval(self, request: ApprovalRecord) -> None: ...
+    def get_approval(self, approval_id: str) -> ApprovalRecord | None: ...
+    def list_approvals(
+        self, status: str | None = None, limit: int = 100
+    ) -> list[ApprovalRecord]: ...
+    def decide_approval(
+        self,
+        approval_id: str,
+        status: str,
+        actor: str,
+        reason: str,
+        at: datetime,
+        audit: AuditEvent | None,
+    ) -> ApprovalRecord:
+        """Move a pending request to ``status`` (compare-and-set): raise
+        :class:`ReferenceError_` if there is none, :class:`ConflictError` if it is decided."""
+        ...
+
+    def put_policy_test_result(self, record: PolicyTestRecord, audit: AuditEvent) -> None:
+        """Store (replacing any earlier) the result for (policy digest, agent digest)."""
+        ...
+
+    def get_policy_test_result(
+        self, policy_digest: str, agent_digest: str
+    ) -> PolicyTestRecord | None: ...
+
+
+# -- replay: stored replay reports (migration 0008_replay) ----------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayReportRecord:
+    """A stored replay report (``agentdeck.tracing.replay``): ``report`` is the report's JSON.
+
+    ``kind`` is ``reproduce``, ``with`` or ``agreement``; ``outcome`` is ``reproduced`` /
+    ``diverged`` (reproduce) or ``agreed`` / ``disagreed``; ``score`` is the similarity of a
+    ``with`` comparison or the agreement fraction of an agreement report.
+    """
+
+    id: str
+    kind: str
+    source_trace_id: str | None
+    replay_trace_id: str | None
+    agent_name: str | None
+    candidate_digest: str | None
+    outcome: str
+    score: float | None
+    created_at: datetime
+    report: dict[str, Any]
+
+
+class ReplayStore(Protocol):
+    def put_replay_report(self, record: ReplayReportRecord) -> None: ...
+    def get_replay_report(self, report_id: str) -> ReplayReportRecord | None: ...
+    def list_replay_reports(
+        self,
+        *,
+        source_trace_id: str | None = None,
+        agent_name: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+    ) -> list[ReplayReportRecord]:
+        """Newest first, filtered by the replayed run, the agent name and the kind."""
+        ...
+
+
+class EvalStore(Protocol):
+    def put_eval_result(self, result: EvalResult, audit: AuditEvent) -> None:
+        """Store a suite run and its case results (audited in the same transaction)."""
+        ...
+
+    def get_eval_result(self, result_id: str) -> EvalResult | None: ...
+    def eval_results(
+        self,
+        *,
+        agent_digest: str | None = None,
+        agent_name: str | None = None,
+        suite_name: str | None = None,
+        limit: int = 20,
+    ) -> list[EvalResult]:
+        """Newest first, filtered by the exact agent digest, the agent name and the suite."""
+        ...
+
+
 @runtime_checkable
-class Store(RegistryStore, DeploymentStore, AuditStore, TraceStore, Protocol):
+class Store(
+    RegistryStore,
+    DeploymentStore,
+    AuditStore,
+    TraceStore,
+    MonitorStore,
+    PolicyStore,
+    ReplayStore,
+    EvalStore,
+    Protocol,
+):
     """Everything agentdeck persists."""
 
     def close(self) -> None: ...
+
+
+# -- server: API keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """A stored API key: never the secret, only its hash (see ``agentdeck.server.auth``).
+
+    ``scopes`` are scope names (``ingest``, ``read``, ``deploy``, ``admin``); a key whose
+    ``revoked_at`` is set authenticates nothing.
+    """
+
+    id: str
+    name: str
+    secret_hash: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+class KeyStore(Protocol):
+    def put_api_key(self, key: ApiKeyRecord, audit: AuditEvent) -> None:
+        """Store a new key; raise :class:`ConflictError` if its id or name is taken."""
+        ...
+
+    def get_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
+    def list_api_keys(self) -> list[ApiKeyRecord]: ...
+    def revoke_api_key(self, id_or_name: str, at: datetime, audit: AuditEvent) -> ApiKeyRecord:
+        """Mark a key revoked (idempotent); raise :class:`ReferenceError_` if there is none."""
+        ...

@@ -5,22 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
+from agentdeck.core.errors import StoreError
 from agentdeck.store.engine import create_store_engine, default_database_url
 from agentdeck.store.migrate import upgrade
 from agentdeck.store.sql_audit import SqlAudit
 from agentdeck.store.sql_deploy import SqlDeployments
+from agentdeck.store.sql_evals import SqlEvals
+from agentdeck.store.sql_keys import SqlKeys
+from agentdeck.store.sql_monitor import SqlMonitor
+from agentdeck.store.sql_policy import SqlPolicy
 from agentdeck.store.sql_registry import SqlRegistry
+from agentdeck.store.sql_replay import SqlReplay
 from agentdeck.store.sql_traces import SqlTraces
 
 
-class SqlStore(SqlRegistry, SqlDeployments, SqlAudit, SqlTraces):
+class SqlStore(
+    SqlRegistry, SqlDeployments, SqlAudit, SqlTraces, SqlKeys, SqlMonitor, SqlPolicy, SqlReplay,
+    SqlEvals,
+):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 
     def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
         self.engine = engine
         if migrate:
-            upgrade(engine)
+            try:
+                upgrade(engine)
+            except OperationalError as exc:  # first contact: unreachable server, bad path
+                first = str(exc.orig or exc).strip().splitlines()[0]
+                raise StoreError(f"cannot open the database {self.url}: {first}") from None
 
     @property
     def url(self) -> str:

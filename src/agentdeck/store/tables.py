@@ -150,3 +150,30 @@ spans = Table(
     Column("usage", Text),
 )
 Index("ix_spans_tool_name", spans.c.tool_name)
+
+# -- server: API keys (migration 0006_server) --------------------------------------------------
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", String(200), nullable=False),  # comma-separated scope names
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    UniqueConstraint("name", name="uq_api_keys_name"),
+)
+
+# -- policy enforcement (migration 0003_policy): tables in tables_policy.py -----------------
+
+from agentdeck.store import tables_policy as _tables_policy  # noqa: E402,F401
+
+# -- replay reports (migration 0008_replay): tables in tables_replay.py ----------------------
+
+from agentdeck.store import tables_replay as _tables_replay  # noqa: E402,F401
+
+# -- eval results (migration 0005_evals): tables in tables_evals.py -------------------------
+
+from agentdeck.store import tables_evals as _tables_evals  # noqa: E402,F401

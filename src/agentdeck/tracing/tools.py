@@ -10,6 +10,10 @@ then an interceptor (replay) may serve the result. Invalid args are recorded as 
 ``invalid_args="raise"``, stop the call with :class:`ToolArgumentsInvalid`. The tool's own
 exceptions are recorded and re-raised unchanged. Outside a run (or before ``init``) the wrapper
 calls straight through.
+
+:func:`guarded_call` / :func:`aguarded_call` run any callable through that same path (span,
+validation, guard, interceptor) for tools that are not decorated: framework integrations route
+a framework's tool calls through them, so policy applies there with no policy-specific code.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import Token
 from typing import Any, TypeVar, overload
 
@@ -36,6 +40,7 @@ from agentdeck.tracing.validation import ToolArgumentsInvalid, check, validator_
 from agentdeck.tracing.wire import to_json_data
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 _EMPTY: dict[str, Any] = {}
 
 
@@ -57,6 +62,15 @@ class _ToolMeta:
         self.names = tuple(names)
         self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
         self.bind = None if simple else sig
+
+    @classmethod
+    def named(cls, name: str, schema: Mapping[str, Any] | None, version: str | None) -> _ToolMeta:
+        """Metadata for a tool known only by name (its args arrive as a dict): see guarded_call."""
+        meta = cls.__new__(cls)
+        meta.name, meta.version = name, version
+        meta.validator = validator_for_schema(schema) if schema is not None else None
+        meta.skip_first, meta.names, meta.defaults, meta.bind = False, (), {}, None
+        return meta
 
     def args_dict(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.bind is None:
@@ -137,13 +151,18 @@ class ToolCallSpan(SpanHandle):
 
 
 def _begin(
-    meta: _ToolMeta, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[ToolCallSpan | None, Intercepted | None]:
-    """Open the tool span. Returns (None, None) when not recording; raises only on purpose."""
+    meta: _ToolMeta, args: tuple[Any, ...], kwargs: dict[str, Any],
+    parent: SpanHandle | None = None,
+) -> tuple[ToolCallSpan | None, Intercepted | None]:  # fmt: skip
+    """Open the tool span (under ``parent``, default the current span).
+
+    Returns (None, None) when not recording; raises only on purpose.
+    """
     cfg = rec.config
     if cfg is None:
         return None, None
-    parent = rec.current.get()
+    if parent is None:
+        parent = rec.current.get()
     if parent is None or parent.scope is None:
         return None, None
     try:
@@ -299,3 +318,62 @@ def _decorate(
 
     wrapper.__agentdeck_tool__ = meta.name  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+_named: dict[tuple[str, str | None], _ToolMeta] = {}
+
+
+def _meta_for(name: str, input_schema: Mapping[str, Any] | None, version: str | None) -> _ToolMeta:
+    if input_schema is not None:
+        return _ToolMeta.named(name, input_schema, version)
+    meta = _named.get((name, version))
+    if meta is None:
+        meta = _named[(name, version)] = _ToolMeta.named(name, None, version)
+    return meta
+
+
+def guarded_call(
+    name: str, args: Mapping[str, Any], fn: Callable[[], R], *,
+    input_schema: Mapping[str, Any] | None = None, version: str | None = None,
+    parent: SpanHandle | None = None,
+) -> R:  # fmt: skip
+    """Run ``fn()`` as the tool call ``name(**args)``, exactly as a ``@tool`` function would run.
+
+    The call gets a ``tool`` span (under ``parent``, default the current span), its ``args`` are
+    validated against the running agent's pinned schema for ``name`` (or ``input_schema``), the
+    configured guard decides it (a denial raises ``PolicyDenied`` and ``fn`` does not run), and
+    an active interceptor may serve it. ``fn`` takes no arguments: close over the real call.
+    Outside a run (or before ``init``) it just returns ``fn()``.
+    """
+    c, served = _begin(_meta_for(name, input_schema, version), (), dict(args), parent)
+    if c is None:
+        return served.result if served is not None else fn()
+    try:
+        result = fn()
+    except BaseException as exc:
+        rec.reset(c.token, c.parent)
+        _end(c, None, exc)
+        raise
+    rec.reset(c.token, c.parent)
+    _end(c, result, None)
+    return result
+
+
+async def aguarded_call(
+    name: str, args: Mapping[str, Any], fn: Callable[[], Awaitable[R]], *,
+    input_schema: Mapping[str, Any] | None = None, version: str | None = None,
+    parent: SpanHandle | None = None,
+) -> R:  # fmt: skip
+    """The async form of :func:`guarded_call`: ``fn()`` returns an awaitable."""
+    c, served = _begin(_meta_for(name, input_schema, version), (), dict(args), parent)
+    if c is None:
+        return served.result if served is not None else await fn()
+    try:
+        result = await fn()
+    except BaseException as exc:
+        rec.reset(c.token, c.parent)
+        _end(c, None, exc)
+        raise
+    rec.reset(c.token, c.parent)
+    _end(c, result, None)
+    return result

@@ -1,0 +1,262 @@
+"""Eval commands: ``agentdeck eval`` (run a suite against a version) and ``agentdeck scores``
+(online evaluator scores of recent runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agentdeck.cli.common import (
+    ActorOpt,
+    DbOpt,
+    JsonOpt,
+    actor_name,
+    console,
+    err_console,
+    get_store,
+    parse_time,
+    print_json,
+    short,
+)
+from agentdeck.core.errors import InputError
+from agentdeck.core.eval_result import (
+    CaseChange,
+    EvalResult,
+    check_thresholds,
+    compare_results,
+    summarize,
+)
+from agentdeck.core.eval_suite import Suite, Thresholds
+from agentdeck.store import RunQuery, SqlStore
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "eval",
+        help="Run an eval suite against an agent version; store the result bound to its digest.",
+    )(eval_cmd)
+    app.command("scores", help="Online evaluator scores of an agent's recent runs, per evaluator.")(
+        scores_cmd
+    )
+
+
+def _start_sdk(store: SqlStore) -> None:
+    from agentdeck.registry.resolver import CachingResolver
+    from agentdeck.registry.service import Registry
+    from agentdeck.sdk_init import init
+
+    init(sink=store, resolver=CachingResolver(Registry(store)))
+
+
+def _run(
+    store: SqlStore,
+    suite: Suite,
+    ref: str,
+    actor: str,
+    workers: int,
+    paths: list[Path],
+    quiet: bool,
+) -> EvalResult:
+    from agentdeck.evals.runner import EvalService
+
+    svc = EvalService(store)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=quiet,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"{suite.name} on {ref}", total=len(suite.cases))
+        result, _ = svc.run(
+            suite, ref, actor=actor, workers=workers, paths=paths,
+            on_case=lambda _case: bar.advance(task),
+        )  # fmt: skip
+    return result
+
+
+def _result_table(result: EvalResult) -> Table:
+    t = Table(title=f"{escape(result.suite_name)} on {result.agent_ref}", title_justify="left")
+    for col in ("case", "result", "steps", "ms", "why"):
+        t.add_column(col, justify="right" if col in ("steps", "ms") else "left")
+    for c in result.cases:
+        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+        why = escape("; ".join(c.reasons)) if c.reasons else ""
+        t.add_row(escape(c.case_id), mark, str(c.steps), f"{c.duration_ms:.0f}", why)
+    return t
+
+
+def _compare_table(before: EvalResult, after: EvalResult, changes: list[CaseChange]) -> Table:
+    t = Table(title=f"{before.agent_ref} -> {after.agent_ref}", title_justify="left")
+    for col in ("case", before.agent_ref, after.agent_ref, "change", "detail"):
+        t.add_column(col)
+    colour = {"broken": "red", "fixed": "green", "added": "cyan", "removed": "yellow"}
+
+    def cell(c: Any) -> str:
+        return "-" if c is None else ("pass" if c.passed else "FAIL") + f" ({c.steps} steps)"
+
+    for ch in changes:
+        kind = ch.kind
+        style = colour.get(kind, "dim" if not ch.changed else "white")
+        detail = ""
+        if ch.after is not None and ch.after.reasons:
+            detail = "; ".join(ch.after.reasons)
+        elif ch.before is not None and ch.before.reasons and kind == "fixed":
+            detail = "was: " + "; ".join(ch.before.reasons)
+        t.add_row(
+            escape(ch.case_id),
+            cell(ch.before),
+            cell(ch.after),
+            f"[{style}]{kind}[/]",
+            escape(detail),
+        )
+    return t
+
+
+def eval_cmd(
+    suite_file: Annotated[
+        Path,
+        typer.Argument(metavar="SUITE", help="The eval suite file (YAML).", show_default=False),
+    ],
+    agent: Annotated[
+        str,
+        typer.Option(
+            "--agent",
+            help="The agent version to evaluate (name@N, name@sha256:..., name@ENV).",
+            show_default=False,
+        ),
+    ],
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Another version: show the changes case by case (its stored result of this suite, or a fresh run).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Cases run in parallel.")
+    ] = 4,
+    min_pass_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--min-pass-rate", min=0.0, max=1.0, help="Override the suite's minimum pass rate."
+        ),
+    ] = None,
+    path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--path",
+            help="Directory to import the agent's entrypoint from (repeatable; default: the current directory).",
+        ),
+    ] = None,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    from agentdeck.evals.runner import EvalService, load_suite
+    from agentdeck.tracing import sdk
+
+    suite = load_suite(suite_file)
+    store = get_store(db)
+    who = actor_name(actor)
+    paths = list(path) if path else [Path.cwd()]
+    thresholds = suite.thresholds
+    if min_pass_rate is not None:
+        thresholds = Thresholds(min_pass_rate, thresholds.must_pass)
+    _start_sdk(store)
+    try:
+        result = _run(store, suite, agent, who, workers, paths, json)
+        before = None
+        if compare is not None:
+            before = EvalService(store).latest(compare, suite)
+            if before is None:
+                before = _run(store, suite, compare, who, workers, paths, json)
+    finally:
+        sdk.shutdown()
+    check = check_thresholds(result, thresholds)
+    changes = compare_results(before, result) if before is not None else None
+    if json:
+        out: dict[str, Any] = {
+            **result.to_dict(),
+            "thresholds": {
+                "min_pass_rate": thresholds.min_pass_rate,
+                "must_pass": list(thresholds.must_pass),
+            },
+            "thresholds_met": check.met,
+            "threshold_misses": list(check.reasons),
+        }
+        if changes is not None and before is not None:
+            out["compare"] = {
+                "baseline": before.to_dict(),
+                "changes": [c.to_dict() for c in changes],
+                "summary": summarize(changes),
+            }
+        print_json(out)
+    else:
+        console.print(_result_table(result))
+        console.print(
+            f"{escape(check.summary)} on {result.agent_ref} ({short(result.agent_digest)}); "
+            f"result {result.id[:12]} stored"
+        )
+        if changes is not None and before is not None:
+            console.print(_compare_table(before, result, changes))
+            counts = summarize(changes)
+            console.print(", ".join(f"{n} {k}" for k, n in counts.items()))
+        if check.met:
+            console.print(
+                f"[green]thresholds met[/] (min pass rate {thresholds.min_pass_rate:.0%})"
+            )
+        else:
+            console.print(f"[red]thresholds missed[/]: {escape('; '.join(check.reasons))}")
+    if not check.met:
+        raise typer.Exit(1)
+
+
+def scores_cmd(
+    name: Annotated[str, typer.Argument(help="Agent name.", show_default=False)],
+    env: Annotated[
+        str | None, typer.Option("--env", help="Only runs in this environment.")
+    ] = "production",
+    version: Annotated[
+        int | None, typer.Option("--version", help="Only runs of this version.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only runs since (ISO 8601, now, -15m, -2h, -3d).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=100_000, help="At most this many recent runs.")
+    ] = 1000,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    from agentdeck.evals.online import score_summary
+
+    store = get_store(db)
+    since_ns = None if since is None else int(parse_time(since, "--since").timestamp() * 1e9)
+    if limit < 1:
+        raise InputError("--limit: must be at least 1")
+    q = RunQuery(agent_name=name, agent_version=version, env=env, since_ns=since_ns, limit=limit)
+    stats = score_summary(store, q)
+    if json:
+        print_json(
+            [
+                {"evaluator": s.evaluator, "runs": s.runs, "mean": s.mean, "pass_rate": s.pass_rate}
+                for s in stats
+            ]
+        )
+        return
+    if not stats:
+        console.print(f"no online scores for {escape(name)}" + (f" in {env}" if env else ""))
+        return
+    where = f"{name}" + (f"@{version}" if version else "") + (f" in {env}" if env else "")
+    t = Table(title=f"online scores: {escape(where)}", title_justify="left")
+    for col in ("evaluator", "runs scored", "mean score", "pass rate"):
+        t.add_column(col, justify="left" if col == "evaluator" else "right")
+    for s in stats:
+        style = "red" if s.pass_rate < 0.9 else "green"
+        t.add_row(
+            escape(s.evaluator), str(s.runs), f"{s.mean:.2f}", f"[{style}]{s.pass_rate:.0%}[/]"
+        )
+    console.print(t)

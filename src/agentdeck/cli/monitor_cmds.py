@@ -1,0 +1,366 @@
+"""Monitoring commands: baseline, check, findings, monitor, alerts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agentdeck.cli.common import (
+    ActorOpt,
+    DbOpt,
+    JsonOpt,
+    actor_name,
+    console,
+    err_console,
+    fmt_time,
+    get_store,
+    parse_time,
+    print_json,
+)
+from agentdeck.core.errors import InputError
+from agentdeck.monitor.alert_rules import load_alert_config
+from agentdeck.monitor.alerts import (
+    ACKNOWLEDGED,
+    ACTIVE,
+    RESOLVED,
+    evaluate_alert_rules,
+    set_alert_status,
+)
+from agentdeck.monitor.checks import check_trace
+from agentdeck.monitor.profiles import (
+    baseline_summary,
+    create_baseline,
+    load_baseline,
+    select_runs,
+)
+from agentdeck.monitor.window import WindowCheck, check_window, parse_duration
+from agentdeck.store.protocol import AlertRecord, FindingRecord
+
+baseline_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+alerts_app = typer.Typer(rich_markup_mode=None)
+
+AgentOpt = Annotated[
+    str,
+    typer.Option(
+        "--agent", help="Agent: name (all versions) or name@N / name@sha256:... / name@ENV."
+    ),
+]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="Only runs of this environment.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(baseline_app, name="baseline", help="Create, list and show behaviour baselines.")
+    app.command("check", help="Run the per-run checks on one stored run and store its findings.")(
+        check_cmd
+    )
+    app.command("findings", help="List stored per-run check findings.")(findings_cmd)
+    app.command(
+        "monitor",
+        help="Compare a recent window of runs with a baseline; evaluate alert rules (--follow).",
+    )(monitor_cmd)
+    app.add_typer(alerts_app, name="alerts", help="List open alerts; acknowledge or resolve one.")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} runs"),
+        TimeElapsedColumn(), console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+# -- baseline --------------------------------------------------------------------------------
+
+
+@baseline_app.command(
+    "create", help="Compute a behaviour profile from stored runs and store it as NAME."
+)
+def baseline_create(
+    name: Annotated[str, typer.Argument(help="Baseline name.", show_default=False)],
+    agent: AgentOpt,
+    env: EnvOpt = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Runs started at or after (ISO 8601, -2h, now).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Runs started before.")] = None,
+    eval_run: Annotated[
+        str | None, typer.Option("--eval-run", help="Runs whose attribute eval.run_id is this id.")
+    ] = None,
+    actor: ActorOpt = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    store = get_store(db)
+    sel = select_runs(
+        store, agent, env,
+        parse_time(since, "--from") if since else None,
+        parse_time(until, "--to") if until else None,
+        eval_run,
+    )  # fmt: skip
+    with _progress(f"profiling {sel.describe()}") as advance:
+        rec, profile = create_baseline(store, name, sel, actor_name(actor), progress=advance)
+    if json_:
+        print_json(baseline_summary(rec, profile))
+        return
+    console.print(f"baseline {rec.name}: {rec.n_runs} runs of {rec.selection}", markup=False)
+
+
+@baseline_app.command("list", help="List baselines.")
+def baseline_list(
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's.")] = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    recs = get_store(db).list_baselines(agent)
+    if json_:
+        print_json([{k: v for k, v in r.__dict__.items() if k != "profile"} for r in recs])
+        return
+    t = Table("name", "agent", "env", "runs", "selection", "created")
+    for r in recs:
+        t.add_row(
+            r.name, r.agent_name, r.env or "-", str(r.n_runs), r.selection, fmt_time(r.created_at)
+        )
+    console.print(t)
+
+
+@baseline_app.command(
+    "show", help="Show a baseline's headline numbers (--json: the whole summary)."
+)
+def baseline_show(
+    name: Annotated[str, typer.Argument(help="Baseline name.", show_default=False)],
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    rec, profile = load_baseline(get_store(db), name)
+    info = baseline_summary(rec, profile)
+    if json_:
+        print_json(info)
+        return
+    t = Table("field", "value", show_header=False)
+    for key in ("name", "agent", "env", "selection", "runs", "created_at", "created_by"):
+        t.add_row(key, str(info[key] if info[key] is not None else "-"))
+    t.add_row("completion rate", f"{profile.completion_rate:.3f}")
+    t.add_row("error rate", f"{profile.error_rate:.3f}")
+    v = profile.validity_rate()
+    t.add_row("args validity", "-" if v is None else f"{v:.3f}")
+    t.add_row("steps range", str(profile.steps_range or "-"))
+    t.add_row("tools", ", ".join(f"{k} {p:.1%}" for k, p in profile.tool_frequencies().items()))
+    console.print(t)
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def _finding_json(f: FindingRecord) -> dict[str, Any]:
+    return {
+        "id": f.id, "trace_id": f.trace_id, "span_id": f.span_id, "agent": f.agent_name,
+        "env": f.env, "check": f.check, "severity": f.severity, "explanation": f.explanation,
+        "at": f.at.isoformat(),
+    }  # fmt: skip
+
+
+def check_cmd(
+    run_id: Annotated[
+        str, typer.Argument(help="Run (trace) id, or a unique prefix.", show_default=False)
+    ],
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    checked = check_trace(get_store(db), run_id)
+    rows = [
+        {"trace_id": f.trace_id, "span_id": f.span_id, "check": f.check,
+         "severity": f.severity.value, "explanation": f.explanation}
+        for f in checked.findings
+    ]  # fmt: skip
+    if json_:
+        print_json({"trace_id": checked.run.trace_id, "findings": rows})
+        return
+    if not rows:
+        console.print(f"run {checked.run.trace_id}: no findings", markup=False)
+        return
+    t = Table("span", "check", "severity", "explanation", title=f"run {checked.run.trace_id}")
+    for r in rows:
+        t.add_row(r["span_id"] or "(run)", r["check"], r["severity"], r["explanation"])
+    console.print(t)
+
+
+def findings_cmd(
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's.")] = None,
+    check: Annotated[str | None, typer.Option("--check", help="Only this check.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Found at or after (ISO 8601, -1h).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 100,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    found = get_store(db).list_findings(
+        agent, check, run, parse_time(since, "--since") if since else None, limit
+    )
+    if json_:
+        print_json([_finding_json(f) for f in found])
+        return
+    t = Table("at", "run", "span", "agent", "check", "severity", "explanation")
+    for f in found:
+        t.add_row(fmt_time(f.at), f.trace_id[:12], f.span_id or "-", f.agent_name or "-",
+                  f.check, f.severity, f.explanation)  # fmt: skip
+    console.print(t)
+
+
+# -- monitor ---------------------------------------------------------------------------------
+
+
+def _fmt_p(p: float | None) -> str:
+    return "-" if p is None else f"{p:.2g}"
+
+
+def _render_window(wc: WindowCheck) -> None:
+    r = wc.report
+    console.print(
+        f"{wc.agent}@{wc.env or '*'}: {r.window_runs} runs {fmt_time(wc.since)} .. "
+        f"{fmt_time(wc.until)} vs baseline {wc.baseline} ({r.baseline_runs} runs); "
+        f"{len(r.drifted)} drifted of {len(r.items)} ({r.correction}, alpha {r.alpha})",
+        markup=False,
+    )
+    t = Table("drifted", "category", "metric", "p", "adj. p", "effect", "score", "explanation")
+    for it in r.items:
+        t.add_row(
+            "yes" if it.drifted else "", str(it.category), it.metric, _fmt_p(it.p_value),
+            _fmt_p(it.adjusted_p), f"{it.effect_name} {it.effect_size:.3f}", f"{it.score:.2f}",
+            it.explanation,
+        )  # fmt: skip
+    console.print(t)
+    for s in r.skipped:
+        console.print(f"skipped: {s}", markup=False)
+
+
+def _alert_json(a: AlertRecord) -> dict[str, Any]:
+    return {
+        "id": a.id, "rule": a.rule, "subject": a.subject, "agent": a.agent_name, "env": a.env,
+        "severity": a.severity, "status": a.status, "message": a.message, "value": a.value,
+        "opened_at": a.opened_at.isoformat(), "last_seen_at": a.last_seen_at.isoformat(),
+        "updated_by": a.updated_by, "action": a.action,
+    }  # fmt: skip
+
+
+def monitor_cmd(
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Agent to compare (name or name@N/@sha256/@ENV).")
+    ] = None,
+    env: EnvOpt = None,
+    window: Annotated[str, typer.Option("--window", help="Window length: 15m, 1h, 7d.")] = "1h",
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Baseline name (default: the agent's latest for the env)."),
+    ] = None,
+    rules: Annotated[
+        str | None, typer.Option("--rules", help="Alert rules YAML to evaluate.")
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Evaluate the alert rules every --interval until Ctrl-C."),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between evaluations with --follow.")
+    ] = 60.0,
+    iterations: Annotated[
+        int | None, typer.Option("--iterations", help="Stop after this many evaluations.")
+    ] = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    if follow and rules is None:
+        raise InputError("--follow: needs --rules FILE (the alert rules to evaluate)")
+    if agent is None and rules is None:
+        raise InputError("--agent: give the agent to compare (or --rules to evaluate alerts)")
+    if interval <= 0:
+        raise InputError("--interval: must be positive")
+    config = load_alert_config(rules) if rules is not None else None
+    store = get_store(db)
+    if agent is not None and not follow:
+        with _progress("window check") as advance:
+            wc = check_window(store, agent, env, parse_duration(window), baseline, progress=advance)
+        if json_ and config is None:
+            print_json(wc.to_dict())
+            return
+        if not json_:
+            _render_window(wc)
+    if config is None:
+        return
+    done = 0
+    try:
+        while True:
+            fired = evaluate_alert_rules(store, config, datetime.now(UTC))
+            done += 1
+            if json_:
+                print_json([_alert_json(a) for a in fired])
+            for a in fired if not json_ else []:
+                console.print(f"ALERT {a.severity} {a.id[:12]} {a.rule} on {a.subject}: {a.message}"
+                              + (f" [{a.action}]" if a.action else ""), markup=False)  # fmt: skip
+            if not follow or (iterations is not None and done >= iterations):
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        err_console.print("stopped")
+
+
+# -- alerts ----------------------------------------------------------------------------------
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved alerts.")] = False,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    found = get_store(db).list_alerts(None if all_ else ACTIVE)
+    if json_:
+        print_json([_alert_json(a) for a in found])
+        return
+    t = Table("id", "status", "severity", "rule", "subject", "opened", "message", "action")
+    for a in found:
+        t.add_row(a.id[:12], a.status, a.severity, a.rule, a.subject, fmt_time(a.opened_at),
+                  a.message, a.action or "")  # fmt: skip
+    console.print(t)
+
+
+def _set_status(alert_id: str, status: str, actor: str | None, db: str | None, json_: bool) -> None:
+    a = set_alert_status(get_store(db), alert_id, status, actor_name(actor))
+    if json_:
+        print_json(_alert_json(a))
+    else:
+        console.print(f"alert {a.id[:12]} ({a.rule} on {a.subject}): {a.status}", markup=False)
+
+
+AlertIdArg = Annotated[
+    str, typer.Argument(help="Alert id, or a unique prefix.", show_default=False)
+]
+
+
+@alerts_app.command(
+    "ack", help="Acknowledge an alert (it stays open: it still blocks promotion if critical)."
+)
+def alerts_ack(
+    alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
+) -> None:
+    _set_status(alert_id, ACKNOWLEDGED, actor, db, json_)
+
+
+@alerts_app.command("resolve", help="Resolve an alert.")
+def alerts_resolve(
+    alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
+) -> None:
+    _set_status(alert_id, RESOLVED, actor, db, json_)

@@ -1,0 +1,128 @@
+"""``agentdeck serve`` (the API, OTLP receiver and web UI) and ``agentdeck keys`` (API keys)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agentdeck.cli.common import (
+    ActorOpt,
+    DbOpt,
+    JsonOpt,
+    actor_name,
+    console,
+    err_console,
+    fmt_time,
+    get_store,
+    print_json,
+)
+from agentdeck.registry.keys import create_key, revoke_key
+from agentdeck.store.protocol import ApiKeyRecord
+
+keys_app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "serve",
+        help="Start the server: REST API, OTLP/HTTP receiver (/v1/traces) and web UI (/ui).",
+    )(serve_cmd)
+    app.add_typer(keys_app, name="keys", help="Create, list and revoke the server's API keys.")
+
+
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8600,
+    db: DbOpt = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
+    ] = "info",
+) -> None:
+    import uvicorn
+
+    if db:
+        os.environ["AGENTDECK_DATABASE_URL"] = db
+    get_store(db).close()  # open (and migrate) now, so a bad URL fails before listening
+    err_console.print(f"agentdeck serving on http://{host}:{port}  (UI at /ui, OTLP at /v1/traces)")
+    uvicorn.run(
+        "agentdeck.server.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+def _key_json(k: ApiKeyRecord) -> dict[str, object]:
+    return {
+        "id": k.id,
+        "name": k.name,
+        "scopes": list(k.scopes),
+        "created_at": k.created_at,
+        "created_by": k.created_by,
+        "revoked_at": k.revoked_at,
+    }
+
+
+@keys_app.command("create", help="Create an API key; it is shown once and stored hashed.")
+def keys_create_cmd(
+    name: Annotated[str, typer.Option("--name", help="Unique name; recorded as the actor.")],
+    scope: Annotated[
+        list[str],
+        typer.Option("--scope", "-s", help="ingest, read, deploy or admin (repeat or a,b)."),
+    ],
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    new = create_key(get_store(db), name, scope, actor_name(actor))
+    if json:
+        print_json({**_key_json(new.record), "key": new.token})
+        return
+    console.print(
+        f"created key [bold]{escape(name)}[/] ({', '.join(new.record.scopes)}), id {new.record.id}"
+    )
+    console.print("store it now; it is not shown again:")
+    typer.echo(new.token)
+
+
+@keys_app.command("list", help="List API keys (never their secrets).")
+def keys_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
+    keys = get_store(db).list_api_keys()
+    if json:
+        print_json([_key_json(k) for k in keys])
+        return
+    t = Table(title=f"API keys ({len(keys)})")
+    for col in ("id", "name", "scopes", "created", "by", "revoked"):
+        t.add_column(col)
+    for k in keys:
+        t.add_row(
+            k.id,
+            escape(k.name),
+            ", ".join(k.scopes),
+            fmt_time(k.created_at),
+            escape(k.created_by),
+            fmt_time(k.revoked_at) if k.revoked_at else "-",
+        )
+    console.print(t)
+
+
+@keys_app.command("revoke", help="Revoke an API key by id or name (takes effect at once).")
+def keys_revoke_cmd(
+    key: Annotated[str, typer.Argument(help="Key id or name.", show_default=False)],
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    k = revoke_key(get_store(db), key, actor_name(actor))
+    if json:
+        print_json(_key_json(k))
+        return
+    console.print(f"revoked key [bold]{escape(k.name)}[/] ({k.id})")

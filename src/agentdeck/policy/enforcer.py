@@ -1,0 +1,314 @@
+"""Policy enforcement at the tool-call layer: the SDK's :class:`~agentdeck.tracing.guard.ToolGuard`.
+
+Before every ``@tool`` call of a run, :class:`PolicyGuard`:
+
+1. takes the policy pinned by the calling agent's spec (``policy: name@N``; never another
+   version, never an unpinned one: an agent without a pin is not checked);
+2. fetches that version once through a :class:`PolicySource` (the embedded registry, or the
+   server's API) and compiles it once per digest (:class:`PolicyCache`);
+3. decides the call with a :class:`RunEvaluator` kept per run, so the run's history is
+   converted call by call rather than whole at every decision;
+4. records the decision as a ``policy`` span, child of and linked to the tool span, naming
+   the matched rules (outputs ``effect``, ``rules``, ``message``, ``explanation``);
+5. acts: ``allow`` and ``warn`` let the tool run (a warning is logged and recorded);
+   ``require_approval`` asks the :class:`~agentdeck.policy.approvals.Approver` and runs the
+   tool only on a grant; ``deny`` raises :class:`PolicyDenied` into the agent's code.
+
+Everything that goes wrong on the way (policy unavailable, context CEL cannot take, a rule
+that errors) denies: the guard fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from agentdeck.core.errors import PolicyDenied, StoreError
+from agentdeck.core.policy_context import PriorCall
+from agentdeck.core.policy_eval import CompiledPolicy, Decision, PolicyCache, RunEvaluator
+from agentdeck.core.policy_spec import Effect, PolicySet
+from agentdeck.core.refs import parse_ref
+from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.policy.approvals import ApprovalOutcome, ApprovalRequest, Approver, DenyApprover
+from agentdeck.tracing.guard import ToolCallInfo, ToolGuard
+from agentdeck.tracing.recorder import emit_linked_span
+
+__all__ = [
+    "HttpPolicySource",
+    "PolicyGuard",
+    "PolicySource",
+    "RegistryPolicySource",
+    "default_guard",
+]
+
+log = logging.getLogger("agentdeck.policy")
+
+
+@runtime_checkable
+class PolicySource(Protocol):
+    """Where the guard gets a pinned policy version (``name@N``) from."""
+
+    def get_policy(self, ref: str) -> PolicySet: ...
+
+
+class _RegistryLike(Protocol):
+    def get_policy(self, ref: str) -> Any: ...
+
+
+class RegistryPolicySource:
+    """The embedded store's registry (``Registry(store).get_policy``)."""
+
+    def __init__(self, registry: _RegistryLike) -> None:
+        self.registry = registry
+
+    def get_policy(self, ref: str) -> PolicySet:
+        policy: PolicySet = self.registry.get_policy(ref).policy
+        return policy
+
+
+class _LazyStoreSource:
+    """The embedded store at ``AGENTDECK_DATABASE_URL`` (or ``.agentdeck/``), opened on the
+    first policy lookup, so that agents without a pinned policy never touch it."""
+
+    def __init__(self) -> None:
+        self._inner: RegistryPolicySource | None = None
+        self._lock = threading.Lock()
+
+    def get_policy(self, ref: str) -> PolicySet:
+        with self._lock:
+            if self._inner is None:
+                from agentdeck.registry.service import Registry
+                from agentdeck.store import open_store
+
+                self._inner = RegistryPolicySource(Registry(open_store()))
+        return self._inner.get_policy(ref)
+
+
+class HttpPolicySource:
+    """The server's API: ``GET {endpoint}/api/v1/policies/{name}/{version}`` with the API key.
+
+    Policy versions are immutable, so an answer is kept for good; the body's ``policy`` must
+    hash to its ``digest``. ``transport`` is an ``httpx`` transport seam for tests.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 5.0,
+        transport: Any = None,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self._headers = {"Accept": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._timeout = timeout
+        self._transport = transport
+        self._client: Any = None
+        self._cache: dict[str, PolicySet] = {}
+        self._lock = threading.Lock()
+
+    def get_policy(self, ref: str) -> PolicySet:
+        hit = self._cache.get(ref)
+        if hit is not None:
+            return hit
+        import httpx  # here, not at import: keeps ``import agentdeck`` light
+
+        r = parse_ref(ref)
+        url = f"{self.endpoint}/api/v1/policies/{r.name}/{r.version}"
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self._timeout, transport=self._transport)
+            try:
+                resp = self._client.get(url, headers=self._headers)
+            except httpx.HTTPError as exc:
+                raise StoreError(f"GET {url}: {type(exc).__name__}: {exc}") from None
+        if resp.status_code != 200:
+            raise StoreError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}")
+        try:
+            body = resp.json()
+            policy = PolicySet.from_dict(body["policy"])
+        except Exception as exc:
+            raise StoreError(f"GET {url}: not a policy version: {exc}") from None
+        if body.get("digest") not in (None, policy.digest):
+            raise StoreError(f"GET {url}: the policy does not hash to its digest {body['digest']}")
+        self._cache[ref] = policy
+        return policy
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class _RunState:
+    """Per (run, agent, policy): the evaluator and the run's history as policy values."""
+
+    __slots__ = ("calls", "evaluator")
+
+    def __init__(self, evaluator: RunEvaluator) -> None:
+        self.evaluator = evaluator
+        self.calls: list[PriorCall] = []
+
+
+class PolicyGuard:
+    """Enforces each calling agent's pinned policy; see the module docstring."""
+
+    def __init__(
+        self,
+        source: PolicySource,
+        approver: Approver | None = None,
+        *,
+        cache: PolicyCache | None = None,
+        max_runs: int = 1024,
+    ) -> None:
+        self.source = source
+        self.approver: Approver = approver if approver is not None else DenyApprover()
+        self.cache = cache if cache is not None else PolicyCache()
+        self._by_ref: dict[str, CompiledPolicy] = {}
+        self._runs: OrderedDict[tuple[str, str, str], _RunState] = OrderedDict()
+        self._max_runs = max_runs
+        self._lock = threading.Lock()
+
+    # -- the ToolGuard seam ---------------------------------------------------------------
+
+    def check(self, call: ToolCallInfo) -> None:
+        agent = call.agent
+        ref = agent.spec.policy if agent is not None else None
+        if agent is None or ref is None:
+            return  # no pinned policy: nothing to enforce
+        t0 = time.time_ns()
+        try:
+            compiled = self._compiled(ref)
+        except Exception as exc:
+            reason = f"policy {ref} unavailable (fail-closed): {type(exc).__name__}: {exc}"
+            self._span(call, t0, ref, None, {"effect": "deny", "rules": [], "message": reason,
+                                             "explanation": reason})  # fmt: skip
+            raise PolicyDenied(call.tool, [], reason) from None
+        decision = self._decide(call, compiled)
+        version = parse_ref(ref).version
+        out: dict[str, Any] = {
+            "effect": decision.effect.value,
+            "rules": [m.rule_id for m in decision.matched] + [e.rule_id for e in decision.errors],
+            "message": decision.message,
+            "explanation": decision.explanation,
+        }
+        if decision.effect is Effect.REQUIRE_APPROVAL:
+            outcome = self._ask(call, decision, version)
+            out["approval"] = outcome.to_dict()
+            self._span(call, t0, ref, decision, out, allowed=outcome.granted)
+            if not outcome.granted:
+                raise PolicyDenied(call.tool, list(decision.decisive_rules),
+                                   f"{decision.message} ({outcome.reason})")  # fmt: skip
+            return
+        self._span(call, t0, ref, decision, out, allowed=decision.allowed)
+        if decision.effect is Effect.DENY:
+            raise PolicyDenied(call.tool, list(decision.decisive_rules), decision.message)
+        if decision.effect is Effect.WARN:
+            log.warning("agentdeck policy warning: tool %r: %s", call.tool, decision.message)
+
+    # -- parts ----------------------------------------------------------------------------
+
+    def _compiled(self, ref: str) -> CompiledPolicy:
+        hit = self._by_ref.get(ref)
+        if hit is not None:
+            return hit
+        policy = self.source.get_policy(ref)
+        compiled = self.cache.get(policy, ref)
+        self._by_ref[ref] = compiled  # name@N never changes meaning
+        return compiled
+
+    def _decide(self, call: ToolCallInfo, compiled: CompiledPolicy) -> Decision:
+        agent = call.agent
+        assert agent is not None
+        key = (call.trace_id, agent.digest, compiled.digest)
+        with self._lock:
+            st = self._runs.get(key)
+            if st is None:
+                st = self._runs[key] = _RunState(
+                    RunEvaluator(
+                        compiled, agent.name, agent.version or None, agent.digest, call.env or ""
+                    )
+                )
+                while len(self._runs) > self._max_runs:
+                    self._runs.popitem(last=False)
+            else:
+                self._runs.move_to_end(key)
+            history = call.run.calls
+            for rec in history[len(st.calls) :]:  # only the calls new since the last decision
+                st.calls.append(PriorCall(rec.name, rec.args, rec.outcome.value))
+            calls = st.calls  # append-only: the evaluator reads only what is new
+        return st.evaluator.decide(
+            call.tool, call.args, calls, dict(call.run.counts), tool_version=call.tool_version,
+            step=call.step, elapsed_s=call.elapsed_s, now=datetime.now(UTC),
+        )  # fmt: skip
+
+    def _ask(self, call: ToolCallInfo, decision: Decision, version: int | None) -> ApprovalOutcome:
+        agent = call.agent
+        request = ApprovalRequest(
+            tool=call.tool, args=dict(call.args), policy_name=decision.policy_name,
+            policy_version=version, policy_digest=decision.policy_digest,
+            rules=decision.decisive_rules, message=decision.message,
+            explanation=decision.explanation,
+            agent_name=agent.name if agent else None,
+            agent_version=agent.version if agent and agent.version else None,
+            agent_digest=agent.digest if agent else None, env=call.env,
+            trace_id=call.trace_id, span_id=call.span_id,
+        )  # fmt: skip
+        try:
+            return self.approver.approve(request)
+        except Exception as exc:  # an approver that raises denies
+            return ApprovalOutcome(False, type(self.approver).__name__,
+                                   f"approver failed: {type(exc).__name__}: {exc}")  # fmt: skip
+
+    def _span(self, call: ToolCallInfo, t0: int, ref: str, decision: Decision | None,
+              outputs: Mapping[str, Any], allowed: bool = False) -> None:  # fmt: skip
+        name, _, version = ref.partition("@")
+        attrs: dict[str, Any] = {
+            "policy.name": name,
+            "policy.version": int(version) if version.isdigit() else version,
+            "policy.effect": outputs["effect"],
+            "policy.rules": list(outputs["rules"]),
+            "policy.allowed": allowed,
+        }
+        if decision is not None:
+            attrs["policy.digest"] = decision.policy_digest
+        emit_linked_span(
+            call, name=f"policy {name}", start_ns=t0, end_ns=time.time_ns(), kind=SpanKind.POLICY,
+            inputs={"tool": call.tool, "step": call.step}, outputs=dict(outputs),
+            attributes=attrs, status=SpanStatus.OK if allowed else SpanStatus.ERROR,
+            error=None if allowed else outputs["message"],
+        )  # fmt: skip
+
+
+def default_guard(init_kwargs: Mapping[str, Any], *, approver: Approver | None = None) -> ToolGuard:
+    """The guard ``agentdeck.init`` installs, reading the same options as the tracing init.
+
+    The policy comes from: the ``sink`` if it is a store; else the resolver's registry; else
+    the server at ``endpoint`` (or ``AGENTDECK_ENDPOINT``) with ``api_key``; else the embedded
+    store, opened on first use.
+    """
+    sink = init_kwargs.get("sink")
+    source: PolicySource
+    if sink is not None and hasattr(sink, "get_policy_version"):
+        from agentdeck.registry.service import Registry
+
+        source = RegistryPolicySource(Registry(sink))
+    elif hasattr(init_kwargs.get("resolver"), "get_policy"):
+        source = RegistryPolicySource(init_kwargs["resolver"])
+    elif hasattr(getattr(init_kwargs.get("resolver"), "registry", None), "get_policy"):
+        source = RegistryPolicySource(init_kwargs["resolver"].registry)
+    elif sink is None and (init_kwargs.get("endpoint") or os.environ.get("AGENTDECK_ENDPOINT")):
+        endpoint = init_kwargs.get("endpoint") or os.environ["AGENTDECK_ENDPOINT"]
+        key = init_kwargs.get("api_key") or os.environ.get("AGENTDECK_API_KEY")
+        source = HttpPolicySource(endpoint, key)
+    else:
+        source = _LazyStoreSource()
+    return PolicyGuard(source, approver)

@@ -1,0 +1,131 @@
+"""API keys: create, revoke, authenticate. The service behind ``agentdeck keys`` and the
+server's auth (kept below both, so the CLI and the server share it without importing each other).
+
+A key is ``ak_<id>_<secret>``: ``id`` (12 hex digits) finds the stored record, ``secret``
+(32 random bytes, URL-safe base64) proves possession. Only ``sha256(secret)`` is stored.
+A plain SHA-256 is the right hash here, not scrypt or PBKDF2: those slow a brute-force search
+of *low-entropy* human passwords, while a 256-bit random secret cannot be searched at all, and a
+key is checked on every ingest request, where a deliberately slow hash (tens of milliseconds)
+would cap throughput. Digests are compared in constant time.
+
+Scopes: ``ingest`` (send spans), ``read`` (every GET), ``deploy`` (register, promote,
+rollback, mark), ``admin`` (keys, environments, gates); ``admin`` implies every scope.
+Creating and revoking a key are recorded in the audit chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from agentdeck.core.artifacts import AuditEvent
+from agentdeck.core.errors import InputError
+from agentdeck.store.protocol import ApiKeyRecord, KeyStore
+
+KEY_PREFIX = "ak"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,99}$")
+
+
+class Scope(StrEnum):
+    INGEST = "ingest"
+    READ = "read"
+    DEPLOY = "deploy"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: the key's id, name (recorded as the actor) and scopes."""
+
+    key_id: str
+    name: str
+    scopes: frozenset[Scope]
+
+    def allows(self, scope: Scope) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly created key: ``token`` is shown once and never stored."""
+
+    record: ApiKeyRecord
+    token: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_scopes(values: Iterable[str], source: str = "scopes") -> tuple[str, ...]:
+    """Validated, de-duplicated scope names in canonical order (``a,b`` strings are split)."""
+    wanted: set[Scope] = set()
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            try:
+                wanted.add(Scope(name))
+            except ValueError:
+                known = ", ".join(s.value for s in Scope)
+                raise InputError(f"{source}: unknown scope {name!r} (known: {known})") from None
+    if not wanted:
+        raise InputError(f"{source}: give at least one scope (ingest, read, deploy, admin)")
+    return tuple(s.value for s in Scope if s in wanted)
+
+
+def create_key(store: KeyStore, name: str, scopes: Iterable[str], actor: str) -> NewKey:
+    """Create and store a key (hashed); the returned token is the only copy of the secret."""
+    if not _NAME.match(name):
+        raise InputError(
+            f"name: {name!r} is not a key name (letters, digits, . _ : @ -; at most 100)"
+        )
+    names = parse_scopes(scopes)
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    record = ApiKeyRecord(
+        id=key_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        scopes=names,
+        created_at=datetime.now(UTC),
+        created_by=actor,
+    )
+    store.put_api_key(
+        record, AuditEvent(actor, "key.create", name, {"id": key_id, "scopes": list(names)})
+    )
+    return NewKey(record, f"{KEY_PREFIX}_{key_id}_{secret}")
+
+
+def revoke_key(store: KeyStore, id_or_name: str, actor: str) -> ApiKeyRecord:
+    return store.revoke_api_key(
+        id_or_name, datetime.now(UTC), AuditEvent(actor, "key.revoke", id_or_name, {})
+    )
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    """``(id, secret)`` of a well-formed key, else None."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def authenticate(store: KeyStore, token: str) -> Principal | None:
+    """The principal a token stands for, or None (unknown, revoked or wrong secret)."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    record = store.get_api_key(parts[0])
+    if record is None or record.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(record.secret_hash, hash_secret(parts[1])):
+        return None
+    return Principal(record.id, record.name, frozenset(Scope(s) for s in record.scopes))

@@ -1,0 +1,147 @@
+"""The FastAPI application: ``create_app(store, settings)``.
+
+It mounts every router module under ``agentdeck.server.routers`` and every UI module under
+``agentdeck.server.ui`` (each exposes ``router``; see docs/api.md for adding one), maps
+agentdeck's error tree to JSON bodies ``{"error": message}`` with each class's ``http_status``,
+serves the OpenAPI schema at ``/api/openapi.json`` (behind a read key, like every route but
+``/healthz``), and runs the ingest writer for the app's lifetime.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import agentdeck.server.routers as routers_pkg
+import agentdeck.server.ui as ui_pkg
+from agentdeck.core.errors import AgentDeckError
+from agentdeck.registry.deployments import Deployments
+from agentdeck.registry.gates import Gate, default_gates
+from agentdeck.registry.service import Registry
+from agentdeck.server.auth import AuthError
+from agentdeck.server.deps import READ, ServerState, ServerStore
+from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
+from agentdeck.server.settings import ServerSettings
+from agentdeck.store.engine import is_sqlite
+
+log = logging.getLogger("agentdeck.server")
+
+
+def discover(package: ModuleType) -> list[ModuleType]:
+    """The modules of ``package`` that expose ``router``, in name order."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if isinstance(getattr(module, "router", None), APIRouter):
+            found.append(module)
+    return found
+
+
+def _single_writer(store: ServerStore) -> bool:
+    """SQLite (one writer at a time) gets the batching writer thread; PostgreSQL does not."""
+    engine = getattr(store, "engine", None)
+    return engine is None or is_sqlite(engine)
+
+
+def _part(loc: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AgentDeckError)
+    async def agentdeck_error(request: Request, exc: AgentDeckError) -> Response:
+        if isinstance(exc, AuthError) and request.url.path.startswith("/ui"):
+            from agentdeck.server.ui.common import auth_page
+
+            return auth_page(request, exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, IngestBusy) else None
+        if exc.http_status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse({"error": str(exc)}, exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        return JSONResponse({"error": "; ".join(parts), "detail": exc.errors()}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal server error; see the server log"}, 500)
+
+
+def create_app(
+    store: ServerStore,
+    settings: ServerSettings | None = None,
+    *,
+    gates: list[Gate] | None = None,
+) -> FastAPI:
+    """The agentdeck server on ``store`` (SQLite or PostgreSQL); ``gates`` default to the
+    registry's own (the CLI's composition root passes every capability's gates)."""
+    settings = settings or ServerSettings()
+    registry = Registry(store)
+    writer = IngestWriter(
+        store,
+        single_writer=_single_writer(store),
+        max_pending=settings.ingest_queue,
+        max_batch_spans=settings.writer_batch_spans,
+        retry_after=settings.retry_after_s,
+    )
+    state = ServerState(
+        store=store,
+        settings=settings,
+        registry=registry,
+        deployments=Deployments(store, registry, gates if gates is not None else default_gates()),
+        writer=writer,
+        redactor=settings.redactor(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        writer.start()
+        try:
+            yield
+        finally:
+            writer.close()
+
+    app = FastAPI(
+        title="agentdeck",
+        summary="Versioned agents, replay-capable traces, monitoring, policies, deployments.",
+        version="1",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.agentdeck = state
+    _install_error_handlers(app)
+    for module in discover(routers_pkg) + discover(ui_pkg):
+        app.include_router(module.router)
+
+    @app.get("/api/openapi.json", tags=["health"], dependencies=[Depends(READ)])
+    def openapi() -> dict[str, Any]:
+        """The OpenAPI schema of this API."""
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+        return app.openapi_schema
+
+    return app

@@ -1,0 +1,171 @@
+"""Writing ingested runs and spans: one writer thread for SQLite, request threads for PostgreSQL.
+
+SQLite allows one writer at a time, and a transaction per request would spend most of its time
+on the lock and the commit. So, for SQLite, requests hand their batch to a bounded queue and
+await a future; a single daemon thread takes everything queued (up to ``max_batch_spans``),
+writes it in one transaction, and resolves the futures. A request is answered only after its
+spans are committed, so a client that got a 2xx never has to re-send (and one that did not
+re-sends, which is harmless: writes are idempotent by span id). When the queue is full the
+request is refused at once with :class:`IngestBusy` (HTTP 503 with ``Retry-After``): the
+exporter spills and retries rather than the server buffering without bound.
+
+PostgreSQL takes concurrent writers, so there each request writes from its own worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from agentdeck.core.errors import StoreError
+from agentdeck.core.trace import Run, Span
+from agentdeck.store.protocol import TraceStore
+
+log = logging.getLogger("agentdeck.server.ingest")
+
+
+class IngestBusy(StoreError):
+    """The ingest queue is full; the client should retry after ``retry_after`` seconds."""
+
+    http_status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__("ingest queue is full; retry later")
+
+
+@dataclass(slots=True)
+class _Item:
+    runs: Sequence[Run]
+    spans: Sequence[Span]
+    done: Future[None]
+
+
+@dataclass
+class WriterStats:
+    requests: int = 0
+    spans: int = 0
+    transactions: int = 0
+    refused: int = 0
+
+
+class IngestWriter:
+    """Commits batches; ``single_writer=True`` (SQLite) funnels them through one thread."""
+
+    def __init__(
+        self,
+        store: TraceStore,
+        *,
+        single_writer: bool,
+        max_pending: int = 512,
+        max_batch_spans: int = 8192,
+        retry_after: int = 1,
+    ) -> None:
+        self.store = store
+        self.single_writer = single_writer
+        self.max_batch_spans = max_batch_spans
+        self.retry_after = retry_after
+        self.stats = WriterStats()
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max_pending)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.single_writer and self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="agentdeck-ingest-writer", daemon=True
+            )
+            self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def write(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
+        """Return once ``runs`` and ``spans`` are committed; raise :class:`IngestBusy` if full."""
+        if not runs and not spans:
+            return
+        if not self.single_writer:
+            await run_in_threadpool(self.store.write_batch, runs, spans)
+            self._count(1, len(spans), 1)
+            return
+        if self._thread is None:
+            raise StoreError("ingest writer is not running")
+        item = _Item(runs, spans, Future())
+        item.done.set_running_or_notify_cancel()  # a client hang-up cannot cancel it now
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            with self._lock:
+                self.stats.refused += 1
+            raise IngestBusy(self.retry_after) from None
+        await asyncio.wrap_future(item.done)
+
+    def _count(self, requests: int, spans: int, transactions: int) -> None:
+        with self._lock:
+            self.stats.requests += requests
+            self.stats.spans += spans
+            self.stats.transactions += transactions
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            items = [first]
+            n = len(first.spans)
+            while n < self.max_batch_spans:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                items.append(nxt)
+                n += len(nxt.spans)
+            self._commit(items, n)
+
+    def _commit(self, items: list[_Item], n_spans: int) -> None:
+        runs = [r for it in items for r in it.runs]
+        spans = [s for it in items for s in it.spans]
+        try:
+            self.store.write_batch(runs, spans)
+        except Exception:
+            if len(items) == 1:
+                log.exception("ingest write failed")
+                self._fail(items[0])
+                return
+            # One bad request must not fail the others: write them one by one.
+            for it in items:
+                try:
+                    self.store.write_batch(it.runs, it.spans)
+                except Exception:
+                    log.exception("ingest write failed")
+                    self._fail(it)
+                else:
+                    self._count(1, len(it.spans), 1)
+                    it.done.set_result(None)
+            return
+        self._count(len(items), n_spans, 1)
+        for it in items:
+            it.done.set_result(None)
+
+    @staticmethod
+    def _fail(item: _Item) -> None:
+        item.done.set_exception(StoreError("the store refused the batch; see the server log"))

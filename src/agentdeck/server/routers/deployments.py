@@ -1,0 +1,131 @@
+"""Deployments and environments: promote, rollback, mark, history, at; the promotion path and
+gate settings. Writes record the API key's name as the actor."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from agentdeck.core.deploy import GateConfig, Health
+from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
+from agentdeck.server.serialize import deployment_json, parse_time
+
+router = APIRouter(prefix="/api/v1", tags=["deployments"])
+
+
+class PromoteBody(BaseModel):
+    ref: str = Field(description="Agent reference to promote (name@N, name@ENV, ...).")
+    env: str = Field(description="Target environment.")
+    force: bool = Field(False, description="Override failing gates (needs a reason).")
+    reason: str = ""
+
+
+class RollbackBody(BaseModel):
+    agent: str
+    env: str
+    to: str | None = Field(
+        None, description="A reference to roll back to (default: previous known-good)."
+    )
+    reason: str = ""
+
+
+class MarkBody(BaseModel):
+    agent: str
+    env: str
+    health: Literal["good", "bad"]
+    deployment_id: str | None = None
+
+
+class PathBody(BaseModel):
+    envs: list[str] = Field(description="Environments in promotion order.")
+
+
+class GatesBody(BaseModel):
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    disabled: list[str] = Field(default_factory=list)
+
+
+@router.post("/deployments/promote", summary="Promote an agent version into an environment")
+def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    result = state.deployments.promote(
+        body.ref, body.env, principal.name, force=body.force, reason=body.reason
+    )
+    return {
+        "deployment": deployment_json(result.deployment),
+        "gates": [{"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates],
+    }
+
+
+@router.post("/deployments/rollback", summary="Roll an environment back")
+def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    d = state.deployments.rollback(
+        body.agent, body.env, principal.name, to_ref=body.to, reason=body.reason
+    )
+    return deployment_json(d)
+
+
+@router.post("/deployments/mark", summary="Mark a deployment good or bad")
+def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    d = state.deployments.mark(
+        body.agent, body.env, Health(body.health), principal.name, body.deployment_id
+    )
+    return deployment_json(d)
+
+
+@router.get("/deployments/history", summary="The deployment history of an agent in an env")
+def history(
+    state: State, _: ReadKey, agent: str = Query(), env: str = Query()
+) -> list[dict[str, Any]]:
+    return [deployment_json(d) for d in state.deployments.history(agent, env)]
+
+
+@router.get("/deployments/at", summary="Which deployment was in force at a time (null if none)")
+def at(
+    state: State,
+    _: ReadKey,
+    agent: str = Query(),
+    env: str = Query(),
+    time: str = Query(description="ISO 8601 (UTC if no offset) or nanoseconds since the epoch."),
+) -> dict[str, Any] | None:
+    d = state.deployments.at(agent, env, parse_time(time, "query.time"))
+    return deployment_json(d) if d else None
+
+
+@router.get("/envs", summary="The promotion path with each env's deployments and gates")
+def envs(state: State, _: ReadKey) -> list[dict[str, Any]]:
+    store = state.store
+    names = store.list_agent_names()
+    out = []
+    for env in state.deployments.path().envs:
+        cfg = store.get_gate_config(env)
+        heads = {n: h for n in names if (h := store.head(n, env)) is not None}
+        out.append(
+            {
+                "env": env,
+                "gates": dict(cfg.settings),
+                "disabled": list(cfg.disabled),
+                "deployed": {n: deployment_json(h) for n, h in heads.items()},
+            }
+        )
+    return out
+
+
+@router.put("/envs/path", summary="Set the promotion path")
+def set_path(body: PathBody, state: State, principal: AdminKey) -> dict[str, Any]:
+    return {"envs": list(state.deployments.set_path(body.envs, principal.name).envs)}
+
+
+@router.get("/envs/{env}/gates", summary="An environment's gate settings")
+def gates(env: str, state: State, _: ReadKey) -> dict[str, Any]:
+    cfg = state.deployments.gate_config(env)
+    return {"env": env, "settings": dict(cfg.settings), "disabled": list(cfg.disabled)}
+
+
+@router.put("/envs/{env}/gates", summary="Replace an environment's gate settings")
+def set_gates(env: str, body: GatesBody, state: State, principal: AdminKey) -> dict[str, Any]:
+    state.deployments.set_gate_config(
+        GateConfig(env, body.settings, tuple(body.disabled)), principal.name
+    )
+    return {"env": env, "settings": body.settings, "disabled": body.disabled}

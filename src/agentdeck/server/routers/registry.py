@@ -1,0 +1,104 @@
+"""The registry: agent and policy versions, the resolver, the semantic diff, lint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.spec import lint_agent_spec, parse_agent_spec
+from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.serialize import agent_version_json, policy_version_json
+
+router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+
+class SpecBody(BaseModel):
+    spec: dict[str, Any] = Field(
+        description="The agent spec document (as agent.yaml holds it; system_prompt inline)."
+    )
+
+
+class PolicyBody(BaseModel):
+    policy: dict[str, Any] = Field(description="The policy set document (as policy.yaml holds it).")
+
+
+@router.get("/agents", summary="Agent names with their latest version")
+def list_agents(state: State, _: ReadKey) -> list[dict[str, Any]]:
+    out = []
+    for name in state.store.list_agent_names():
+        versions = state.store.list_agent_versions(name)
+        if versions:
+            out.append({**agent_version_json(versions[-1]), "versions": len(versions)})
+    return out
+
+
+@router.post("/agents", summary="Register an agent spec as a new immutable version")
+def register_agent(body: SpecBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    spec = parse_agent_spec(body.spec, "body.spec")
+    av, created = state.registry.register_agent(spec, principal.name, source="body.spec")
+    return {**agent_version_json(av), "created": created}
+
+
+@router.get("/agents/{name}/versions", summary="The registered versions of an agent")
+def versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
+    return [agent_version_json(v) for v in state.registry.versions(name)]
+
+
+@router.get("/agents/{ref}", summary="One agent version (name, name@N, name@sha256:..., name@ENV)")
+def show_agent(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
+    return agent_version_json(state.registry.get(ref), spec=True)
+
+
+@router.get("/resolve", summary="Resolve a reference to the exact artifact (the SDK's resolver)")
+def resolve(
+    state: State, _: ReadKey, ref: str = Query(description="An agent reference.")
+) -> dict[str, Any]:
+    r = state.registry.resolve(ref)
+    return {
+        "name": r.name,
+        "version": r.version,
+        "digest": r.digest,
+        "env": r.env,
+        "deployment_id": r.deployment_id,
+        "spec": r.spec.to_dict(),
+    }
+
+
+@router.get("/diff", summary="Semantic diff between two agent versions")
+def diff(
+    state: State,
+    _: ReadKey,
+    a: str = Query(description="The older reference."),
+    b: str = Query(description="The newer reference."),
+) -> dict[str, Any]:
+    return state.registry.diff(a, b).to_dict()
+
+
+@router.post("/lint", summary="Lint a spec: unpinned models, tools without schemas, no policy")
+def lint(body: SpecBody, _: ReadKey) -> list[dict[str, str]]:
+    spec = parse_agent_spec(body.spec, "body.spec")
+    return [{"field": f.field, "code": f.code, "message": f.message} for f in lint_agent_spec(spec)]
+
+
+@router.post("/policies", summary="Register a policy set (every rule compiled first)")
+def register_policy(body: PolicyBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    policy = parse_policy_spec(body.policy, "body.policy")
+    pv, created = state.registry.register_policy(policy, principal.name, source="body.policy")
+    return {**policy_version_json(pv), "created": created}
+
+
+@router.get("/policies/{name}/versions", summary="The registered versions of a policy set")
+def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
+    found = state.store.list_policy_versions(name)
+    if not found:
+        raise ReferenceError_(name, "no policy of that name is registered")
+    return [policy_version_json(p) for p in found]
+
+
+@router.get("/policies/{ref}", summary="One policy version with its rules")
+def show_policy(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
+    return policy_version_json(state.registry.get_policy(ref), policy=True)

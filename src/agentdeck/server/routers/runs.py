@@ -1,0 +1,95 @@
+"""Runs and traces: list with filters, one run with its spans and execution graph, rca."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from agentdeck.core.errors import InputError
+from agentdeck.core.trace import SpanStatus
+from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.serialize import rca_json, time_ns
+from agentdeck.store.protocol import RunQuery
+from agentdeck.tracing.queries import execution_graph, load_trace
+from agentdeck.tracing.rca import root_cause
+from agentdeck.tracing.wire import run_to_dict, span_to_dict
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+
+
+def run_query(
+    agent: str | None = None,
+    version: int | None = None,
+    digest: str | None = None,
+    env: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    tool: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> RunQuery:
+    """A :class:`RunQuery` from request parameters; errors name the query parameter."""
+    try:
+        st = SpanStatus(status) if status else None
+    except ValueError:
+        raise InputError(f"query.status: expected ok, error or unset, got {status!r}") from None
+    if not 1 <= limit <= 1000:
+        raise InputError(f"query.limit: expected 1..1000, got {limit}")
+    if offset < 0:
+        raise InputError(f"query.offset: expected >= 0, got {offset}")
+    return RunQuery(
+        agent_name=agent or None,
+        agent_version=version,
+        agent_digest=digest or None,
+        env=env or None,
+        status=st,
+        since_ns=time_ns(since or None, "query.since"),
+        until_ns=time_ns(until or None, "query.until"),
+        tool=tool or None,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("", summary="Runs, newest first, filtered by agent, version, env, status, time, tool")
+def list_runs(
+    state: State,
+    _: ReadKey,
+    agent: str | None = None,
+    version: int | None = None,
+    digest: str | None = None,
+    env: str | None = None,
+    status: str | None = Query(None, description="ok, error or unset."),
+    since: str | None = Query(None, description="Start time lower bound (ISO 8601 or ns)."),
+    until: str | None = Query(None, description="Start time upper bound (ISO 8601 or ns)."),
+    tool: str | None = Query(None, description="Only runs that called this tool."),
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    q = run_query(agent, version, digest, env, status, since, until, tool, limit, offset)
+    return [run_to_dict(r) for r in state.store.find_runs(q)]
+
+
+@router.get("/{run_id}", summary="A run with its spans and execution graph (id or unique prefix)")
+def get_run(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+    trace = load_trace(state.store, run_id)
+    return {
+        "run": run_to_dict(trace.run) if trace.run else None,
+        "spans": [span_to_dict(s) for s in trace.spans],
+        "graph": execution_graph(trace),
+    }
+
+
+@router.get("/{run_id}/graph", summary="A run's execution graph: spans and parent/data-flow edges")
+def get_graph(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+    return execution_graph(load_trace(state.store, run_id))
+
+
+@router.get("/{run_id}/rca", summary="Root cause of a failed run")
+def rca(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+    rc = root_cause(state.store, run_id)
+    if rc is None:
+        raise InputError(f"{run_id}: the run has no spans to analyse")
+    return rca_json(rc)

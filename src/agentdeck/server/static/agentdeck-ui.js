@@ -1,0 +1,77 @@
+/* agentdeck UI: the execution graph (cytoscape + dagre layout) and the rollback button. */
+(function () {
+  "use strict";
+  var KIND_COLOR = {
+    agent: "#8e44ad", llm: "#1f8fb3", tool: "#d48a00", policy: "#2c5aa0",
+    handoff: "#b0389f", retrieval: "#3a9d5d", guardrail: "#6b6b6b", eval: "#777", custom: "#999"
+  };
+  var EDGE_STYLE = {
+    parent: {color: "#b8bec7", style: "solid"},
+    data: {color: "#1f6fd1", style: "dashed"},
+    policy: {color: "#e07b00", style: "dotted"},
+    follows: {color: "#8e44ad", style: "dashed"}
+  };
+
+  function renderGraph(containerId, dataId) {
+    var data = JSON.parse(document.getElementById(dataId).textContent);
+    var ids = {};
+    var elements = [];
+    data.nodes.forEach(function (n) {
+      ids[n.id] = true;
+      var label = n.kind + ": " + n.name + (n.agent ? "\n[" + n.agent + "]" : "");
+      elements.push({data: {id: n.id, label: label, kind: n.kind, status: n.status}});
+    });
+    data.edges.forEach(function (e, i) {
+      if (!ids[e.source] || !ids[e.target]) { return; }  // a link into another trace
+      elements.push({data: {id: "e" + i, source: e.source, target: e.target, kind: e.kind}});
+    });
+    if (typeof cytoscapeDagre !== "undefined") { cytoscape.use(cytoscapeDagre); }
+    var cy = cytoscape({
+      container: document.getElementById(containerId),
+      elements: elements,
+      wheelSensitivity: 0.3,
+      style: [
+        {selector: "node", style: {
+          "label": "data(label)", "text-wrap": "wrap", "font-size": 10, "text-valign": "center",
+          "shape": "round-rectangle", "width": 150, "height": 34, "color": "#fff",
+          "background-color": function (el) { return KIND_COLOR[el.data("kind")] || "#999"; }}},
+        {selector: "node[status = 'error']", style: {"border-width": 3, "border-color": "#d62728"}},
+        {selector: "edge", style: {
+          "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1.5,
+          "line-color": function (el) { return (EDGE_STYLE[el.data("kind")] || EDGE_STYLE.parent).color; },
+          "target-arrow-color": function (el) { return (EDGE_STYLE[el.data("kind")] || EDGE_STYLE.parent).color; },
+          "line-style": function (el) { return (EDGE_STYLE[el.data("kind")] || EDGE_STYLE.parent).style; }}}
+      ],
+      layout: {name: "dagre", rankDir: "TB", nodeSep: 20, rankSep: 40}
+    });
+    cy.on("tap", "node", function (ev) {
+      var step = document.getElementById("step-" + ev.target.id());
+      if (step) { step.open = true; step.scrollIntoView({behavior: "smooth"}); }
+    });
+    window.agentdeckGraph = cy;
+    return cy;
+  }
+
+  function wireRollback() {
+    document.querySelectorAll("button.rollback").forEach(function (btn) {
+      btn.addEventListener("click", async function () {
+        var agent = btn.dataset.agent, env = btn.dataset.env;
+        if (!window.confirm("Roll " + agent + " in " + env + " back to the previous known-good version?")) { return; }
+        btn.disabled = true;
+        var resp = await fetch("/api/v1/deployments/rollback", {
+          method: "POST", credentials: "same-origin",
+          headers: {"Content-Type": "application/json"},
+          body: JSON.stringify({agent: agent, env: env, reason: "rollback from the web UI"})
+        });
+        if (resp.ok) { window.location.reload(); return; }
+        var body = await resp.json().catch(function () { return {error: resp.statusText}; });
+        var box = document.getElementById("action-error");
+        box.textContent = body.error || "rollback refused";
+        box.hidden = false;
+        btn.disabled = false;
+      });
+    });
+  }
+
+  window.agentdeckUI = {renderGraph: renderGraph, wireRollback: wireRollback};
+})();

@@ -1,0 +1,83 @@
+"""What every UI page shares: the Jinja2 environment, the navigation bar, the sign-in page."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from agentdeck.server.auth import AuthError, Principal, Scope
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def _json_pretty(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _ns_time(ns: int | None) -> str:
+    if ns is None:
+        return "-"
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short(digest: str | None, n: int = 12) -> str:
+    if not digest:
+        return "-"
+    return digest[: len("sha256:") + n] if digest.startswith("sha256:") else digest[:n]
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["json_pretty"] = _json_pretty
+templates.env.filters["ns_time"] = _ns_time
+templates.env.filters["short"] = _short
+
+
+@functools.cache
+def nav_items() -> tuple[tuple[str, str], ...]:
+    """``(label, path)`` of every UI module that declares ``NAV``, in its declared order."""
+    import agentdeck.server.ui as pkg
+
+    items: list[tuple[int, str, str]] = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        nav = getattr(module, "NAV", None)
+        if nav is not None:
+            label, path, order = nav
+            items.append((order, label, path))
+    return tuple((label, path) for _, label, path in sorted(items))
+
+
+def render(
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` inside the layout, with the nav and what the key may do."""
+    context.update(
+        nav=nav_items(),
+        principal=principal,
+        can_deploy=principal is not None and principal.allows(Scope.DEPLOY),
+        current_path=request.url.path,
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def auth_page(request: Request, exc: AuthError) -> HTMLResponse:
+    """401: the sign-in form (the page reloads itself once signed in); 403: why not."""
+    if exc.http_status == 401:
+        return templates.TemplateResponse(
+            request, "login.html", {"message": str(exc)}, status_code=401
+        )
+    return render(request, "error.html", None, exc.http_status, message=str(exc))

@@ -1,0 +1,68 @@
+"""Runs: the list with filters, and one run's graph, waterfall and step details."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from agentdeck.core.errors import InputError
+from agentdeck.core.trace import SpanKind
+from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.routers.runs import run_query
+from agentdeck.server.ui.common import render
+from agentdeck.server.ui.view import step_detail, waterfall
+from agentdeck.tracing.queries import execution_graph, load_trace
+
+router = APIRouter(include_in_schema=False)
+NAV = ("Runs", "/ui/runs", 10)
+
+
+@router.get("/ui/runs", response_class=HTMLResponse)
+def runs_page(
+    request: Request,
+    state: State,
+    principal: ReadKey,
+    agent: str = "",
+    env: str = "",
+    status: str = "",
+    tool: str = "",
+    limit: int = 50,
+) -> HTMLResponse:
+    filters = {"agent": agent, "env": env, "status": status, "tool": tool}
+    error = None
+    try:
+        runs = state.store.find_runs(
+            run_query(agent=agent, env=env, status=status, tool=tool, limit=limit)
+        )
+    except InputError as exc:
+        runs, error = [], str(exc)
+    return render(
+        request,
+        "runs.html",
+        principal,
+        runs=runs,
+        filters=filters,
+        error=error,
+        agents=state.store.list_agent_names(),
+        envs=state.deployments.path().envs,
+    )
+
+
+@router.get("/ui/runs/{run_id}", response_class=HTMLResponse)
+def run_page(run_id: str, request: Request, state: State, principal: ReadKey) -> HTMLResponse:
+    trace = load_trace(state.store, run_id)
+    counts: dict[str, int] = {}
+    for s in trace.spans:
+        counts[s.kind.value] = counts.get(s.kind.value, 0) + 1
+    return render(
+        request,
+        "run.html",
+        principal,
+        trace=trace,
+        run=trace.run,
+        graph=execution_graph(trace),
+        rows=waterfall(trace),
+        steps=[step_detail(s) for s in trace.spans],
+        counts=counts,
+        kinds=[k.value for k in SpanKind],
+    )

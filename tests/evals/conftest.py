@@ -1,0 +1,56 @@
+"""Fixtures for the eval tests: the example support bot registered in a store, the SDK
+recording into that store (shut down after each test), and pytest's ``pytester``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentdeck.registry.resolver import CachingResolver
+from agentdeck.registry.service import Registry
+from agentdeck.registry.specfile import load_agent_spec, load_policy_spec
+from agentdeck.store import SqlStore
+from agentdeck.tracing import sdk
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support-bot"
+SUITE = EXAMPLE / "evals" / "suite.yaml"
+
+
+def register_example(store: SqlStore) -> Registry:
+    """The example's policy and both agent versions (support-bot@1, support-bot@2)."""
+    reg = Registry(store)
+    reg.register_policy(load_policy_spec(EXAMPLE / "policy.yaml"), "tester")
+    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v1.yaml"), "tester")
+    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v2.yaml"), "tester")
+    return reg
+
+
+@pytest.fixture(autouse=True)
+def _example_on_path() -> Iterator[None]:
+    """The example's package importable, and its provider reset, for every test here."""
+    sys.path.insert(0, str(EXAMPLE))
+    from support_bot import shop
+
+    shop.PROVIDER.reset()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(EXAMPLE))
+
+
+@pytest.fixture
+def recording(store: SqlStore, tmp_path: Path) -> Iterator[Registry]:
+    """The example registered in ``store`` and the SDK writing to it (no policy guard)."""
+    reg = register_example(store)
+    sdk.init(
+        sink=store, resolver=CachingResolver(reg), spill_dir=tmp_path / "spill", schedule_delay=0.05
+    )
+    try:
+        yield reg
+    finally:
+        sdk.shutdown()
