@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(PY) examples/support-bot/demo.py
 
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
