@@ -59,11 +59,21 @@ def record(agent: ResolvedAgent, question: str) -> str:
     return out.trace_id
 
 
-@pytest.fixture
-def shop_store(store: Store, tmp_path: Path) -> Iterator[Store]:
-    """The store under test with both versions registered and the SDK recording into it."""
+def _shop(store: Store, tmp_path: Path) -> Iterator[Store]:
     register_both(store)
     start_recording(store, tmp_path)
     shop.LIVE_CALLS.clear()
     yield store
     sdk.shutdown(10)
+
+
+@pytest.fixture
+def shop_store(sqlite_store: Store, tmp_path: Path) -> Iterator[Store]:
+    """A SQLite store with both versions registered and the SDK recording into it."""
+    yield from _shop(sqlite_store, tmp_path)
+
+
+@pytest.fixture
+def shop_any_store(store: Store, tmp_path: Path) -> Iterator[Store]:
+    """The same on each backend (the ``store`` fixture: SQLite and PostgreSQL)."""
+    yield from _shop(store, tmp_path)

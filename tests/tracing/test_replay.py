@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from replay_agents import agent_v1, shop
-from replay_support import PATHS, record, register_both, shop_store
+from replay_support import PATHS, record, register_both, shop_any_store, shop_store
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec import ResolvedAgent
@@ -17,19 +17,19 @@ from agentdeck.tracing import sdk
 from agentdeck.tracing.replay import REPLAY_OF_ATTR, is_replay, reproduce
 from agentdeck.tracing.replay_report import DivergenceKind
 
-__all__ = ["shop_store"]
+__all__ = ["shop_any_store", "shop_store"]
 
 
 def _v1(store: Store) -> ResolvedAgent:
     return Registry(store).resolve("shop-bot@1")
 
 
-def test_replay_reproduces_a_recorded_run_without_running_tools(shop_store: Store) -> None:
-    source = record(_v1(shop_store), "refund ORD-1 20")
+def test_replay_reproduces_a_recorded_run_without_running_tools(shop_any_store: Store) -> None:
+    source = record(_v1(shop_any_store), "refund ORD-1 20")
     live_before = list(shop.LIVE_CALLS)
     assert [name for name, _ in live_before] == ["lookup_order", "refund"]
 
-    result = reproduce(shop_store, source[:12], paths=PATHS)
+    result = reproduce(shop_any_store, source[:12], paths=PATHS)
 
     assert result.reproduced, result.divergence
     assert (result.steps, result.served) == (5, 5)  # llm, lookup, llm, refund, llm
@@ -37,28 +37,28 @@ def test_replay_reproduces_a_recorded_run_without_running_tools(shop_store: Stor
     assert live_before == shop.LIVE_CALLS  # every tool answer came from the recording
     # The replay is a run of its own, marked as one, outside any environment.
     assert result.replay_trace_id is not None and result.replay_trace_id != source
-    replay_run = shop_store.get_run(result.replay_trace_id)
+    replay_run = shop_any_store.get_run(result.replay_trace_id)
     assert replay_run is not None and is_replay(replay_run)
     assert replay_run.attributes[REPLAY_OF_ATTR] == source and replay_run.env is None
     assert replay_run.output == "Done: refund ORD-1"
-    tools = [s for s in shop_store.get_spans(result.replay_trace_id) if s.kind is SpanKind.TOOL]
+    tools = [s for s in shop_any_store.get_spans(result.replay_trace_id) if s.kind is SpanKind.TOOL]
     assert [t.attributes.get("tool.intercepted") for t in tools] == [True, True]
     # The report is stored.
     assert result.report_id is not None
-    stored = shop_store.get_replay_report(result.report_id)
+    stored = shop_any_store.get_replay_report(result.report_id)
     assert stored is not None and (stored.kind, stored.outcome) == ("reproduce", "reproduced")
     assert stored.report["steps"] == 5
-    listed = shop_store.list_replay_reports(source_trace_id=source)
+    listed = shop_any_store.list_replay_reports(source_trace_id=source)
     assert [r.id for r in listed] == [result.report_id]
 
 
 def test_changed_tool_arguments_diverge_at_that_call(
-    shop_store: Store, monkeypatch: pytest.MonkeyPatch
+    shop_any_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = record(_v1(shop_store), "refund ORD-1 20")
+    source = record(_v1(shop_any_store), "refund ORD-1 20")
     monkeypatch.setattr(agent_v1, "LOWERCASE_IDS", True)
 
-    result = reproduce(shop_store, source, paths=PATHS)
+    result = reproduce(shop_any_store, source, paths=PATHS)
 
     d = result.divergence
     assert d is not None and not result.reproduced
@@ -67,9 +67,9 @@ def test_changed_tool_arguments_diverge_at_that_call(
     assert d.expected_call.startswith("lookup_order(") and "ord-1" in d.actual_call
     assert result.served == 1  # the first model call matched; the run stopped at step 2
     assert result.replay_trace_id is not None
-    replay_run = shop_store.get_run(result.replay_trace_id)
+    replay_run = shop_any_store.get_run(result.replay_trace_id)
     assert replay_run is not None and replay_run.status is SpanStatus.ERROR
-    stored = shop_store.get_replay_report(result.report_id or "")
+    stored = shop_any_store.get_replay_report(result.report_id or "")
     assert stored is not None and stored.outcome == "diverged"
     assert stored.report["divergence"]["kind"] == "tool_args"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from replay_agents import shop
 from replay_agents.scripted import ScriptedModel
-from replay_support import PATHS, record, shop_store
+from replay_support import PATHS, record, shop_any_store, shop_store
 
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.model import ModelResponse, ToolCall
@@ -19,18 +19,18 @@ from agentdeck.store.protocol import Store
 from agentdeck.tracing.replay import agreement, compare, recent_runs, reproduce
 from agentdeck.tracing.replay_report import Action, RowStatus, Served
 
-__all__ = ["shop_store"]
+__all__ = ["shop_any_store", "shop_store"]
 
 
 def _record_v1(store: Store, question: str) -> str:
     return record(Registry(store).resolve("shop-bot@1"), question)
 
 
-def test_with_v2_serves_matching_calls_and_reports_the_miss(shop_store: Store) -> None:
-    source = _record_v1(shop_store, "refund ORD-1 20")
+def test_with_v2_serves_matching_calls_and_reports_the_miss(shop_any_store: Store) -> None:
+    source = _record_v1(shop_any_store, "refund ORD-1 20")
     shop.LIVE_CALLS.clear()
 
-    c = compare(shop_store, source, "shop-bot@2", paths=PATHS)
+    c = compare(shop_any_store, source, "shop-bot@2", paths=PATHS)
 
     assert (c.recorded_agent, c.candidate_agent) == ("shop-bot@1", "shop-bot@2")
     assert [(r.status, r.candidate.served if r.candidate else None) for r in c.rows] == [
@@ -49,14 +49,14 @@ def test_with_v2_serves_matching_calls_and_reports_the_miss(shop_store: Store) -
     assert c.candidate_output == "Done: refund ORD-1" and c.candidate_error is None
     # The candidate's replay is recorded, and its miss is visible there as a failed tool call.
     assert c.replay_trace_id is not None
-    tools = [s for s in shop_store.get_spans(c.replay_trace_id) if s.kind is SpanKind.TOOL]
+    tools = [s for s in shop_any_store.get_spans(c.replay_trace_id) if s.kind is SpanKind.TOOL]
     assert [(t.name, t.status.value) for t in tools] == [
         ("lookup_order", "ok"),
         ("refund", "ok"),
         ("notify", "error"),
     ]
     assert "no recorded call" in (tools[2].error or "")
-    stored = shop_store.get_replay_report(c.report_id or "")
+    stored = shop_any_store.get_replay_report(c.report_id or "")
     assert stored is not None and (stored.kind, stored.outcome) == ("with", "disagreed")
     assert stored.score == pytest.approx(2 / 3)
     assert [r["status"] for r in stored.report["rows"]] == ["match", "match", "candidate_only"]
@@ -115,28 +115,30 @@ def test_a_recorded_error_is_served_to_the_candidate(shop_store: Store) -> None:
     assert c.candidate_output == "Sorry, 'no order ORD-404'"
 
 
-def test_agreement_over_several_runs(shop_store: Store) -> None:
+def test_agreement_over_several_runs(shop_any_store: Store) -> None:
     ids = [
-        _record_v1(shop_store, "refund ORD-1 20"),  # v2 adds a notify: disagrees
-        _record_v1(shop_store, "status ORD-2"),  # same single lookup: agrees
-        _record_v1(shop_store, "refund ORD-404 5"),  # lookup fails in both: agrees
+        _record_v1(shop_any_store, "refund ORD-1 20"),  # v2 adds a notify: disagrees
+        _record_v1(shop_any_store, "status ORD-2"),  # same single lookup: agrees
+        _record_v1(shop_any_store, "refund ORD-404 5"),  # lookup fails in both: agrees
     ]
     seen: list[tuple[int, int]] = []
 
-    report = agreement(shop_store, ids, "shop-bot@2", paths=PATHS,
+    report = agreement(shop_any_store, ids, "shop-bot@2", paths=PATHS,
                        progress=lambda done, total: seen.append((done, total)))  # fmt: skip
 
     assert report.agreement == pytest.approx(2 / 3)
     assert report.mean_similarity == pytest.approx((2 / 3 + 1 + 1) / 3)
     assert [c.source_trace_id for c in report.disagreements] == [ids[0]]
     assert seen == [(1, 3), (2, 3), (3, 3)]
-    same = agreement(shop_store, ids, "shop-bot@1", paths=PATHS, save=False)
+    same = agreement(shop_any_store, ids, "shop-bot@1", paths=PATHS, save=False)
     assert same.agreement == 1.0 and same.disagreements == ()
-    stored = shop_store.get_replay_report(report.report_id or "")
+    stored = shop_any_store.get_replay_report(report.report_id or "")
     assert stored is not None and stored.kind == "agreement" and stored.source_trace_id is None
     assert stored.score == pytest.approx(2 / 3)
     assert stored.report["disagreements"] == [ids[0]]
-    assert [r.id for r in shop_store.list_replay_reports(kind="agreement")] == [report.report_id]
+    assert [r.id for r in shop_any_store.list_replay_reports(kind="agreement")] == [
+        report.report_id
+    ]
 
 
 def test_recent_runs_are_the_deployed_versions_runs_without_replays(shop_store: Store) -> None:

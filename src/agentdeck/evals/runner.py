@@ -85,7 +85,7 @@ def check_loader(paths: Sequence[Path] = ()) -> Callable[[str], CustomCheck]:
         fn = getattr(module, fn_name, None)
         if not callable(fn):
             raise InputError(f"custom check {ref}: {module_name} has no function {fn_name!r}")
-        return fn  # type: ignore[no-any-return]
+        return fn
 
     return load
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agentdeck.core.spec import ToolSpec
@@ -71,4 +72,4 @@ def notify(to: str, text: str) -> dict[str, Any]:
     return {"sent": True}
 
 
-TOOLS = {"lookup_order": lookup_order, "refund": refund, "notify": notify}
+TOOLS: dict[str, Callable[..., Any]] = {"lookup_order": lookup_order, "refund": refund, "notify": notify}
