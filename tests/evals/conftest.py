@@ -8,26 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest_helpers import EXAMPLE, register_example
 
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
-from agentdeck.registry.specfile import load_agent_spec, load_policy_spec
 from agentdeck.store import SqlStore
 from agentdeck.tracing import sdk
 
 pytest_plugins = ["pytester"]
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support-bot"
-SUITE = EXAMPLE / "evals" / "suite.yaml"
-
-
-def register_example(store: SqlStore) -> Registry:
-    """The example's policy and both agent versions (support-bot@1, support-bot@2)."""
-    reg = Registry(store)
-    reg.register_policy(load_policy_spec(EXAMPLE / "policy.yaml"), "tester")
-    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v1.yaml"), "tester")
-    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v2.yaml"), "tester")
-    return reg
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agentdeck.registry.service import Registry
+from agentdeck.registry.specfile import load_agent_spec, load_policy_spec
+from agentdeck.store.protocol import Store
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support-bot"
 SUITE = EXAMPLE / "evals" / "suite.yaml"
+
+
+def register_example(store: Store) -> Registry:
+    """The example's policy and both agent versions (support-bot@1, support-bot@2)."""
+    reg = Registry(store)
+    reg.register_policy(load_policy_spec(EXAMPLE / "policy.yaml"), "tester")
+    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v1.yaml"), "tester")
+    reg.register_agent(load_agent_spec(EXAMPLE / "agent.v2.yaml"), "tester")
+    return reg
 
 
 def refund_run() -> list:  # type: ignore[type-arg]

@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest_helpers import EXAMPLE, SUITE
+from conftest_helpers import EXAMPLE, SUITE, register_example
 
 from agentdeck.cli import common
 from agentdeck.cli.main import main
 from agentdeck.store import SqlStore, open_store
-from conftest import register_example
 from foundation import REPO, Result
 
 Cli = Callable[..., Result]

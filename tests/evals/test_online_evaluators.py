@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_helpers import EXAMPLE, refund_run
+from conftest_helpers import EXAMPLE, refund_run, register_example
 
 from agentdeck.core.eval_match import Range, Regex
 from agentdeck.core.model import ModelResponse
@@ -31,7 +31,6 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.tracing import sdk
 from agentdeck.tracing.entrypoint import run_entrypoint
-from conftest import register_example
 
 REFUND_RUN = refund_run()
 REFUND = "Hi, the mug from ORD-1000 is damaged. I'd like a refund of 30 EUR. My email is omar.kim@example.com"

@@ -72,4 +72,8 @@ def notify(to: str, text: str) -> dict[str, Any]:
     return {"sent": True}
 
 
-TOOLS: dict[str, Callable[..., Any]] = {"lookup_order": lookup_order, "refund": refund, "notify": notify}
+TOOLS: dict[str, Callable[..., Any]] = {
+    "lookup_order": lookup_order,
+    "refund": refund,
+    "notify": notify,
+}
