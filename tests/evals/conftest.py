@@ -1,5 +1,5 @@
 """Fixtures for the eval tests: the example support bot registered in a store, the SDK
-recording into that store (shut down after each test), and pytest's ``pytester``."""
+recording into that store (shut down after each test), and pytest's ``pytester`` (enabled in the pytest settings)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from agentdeck.tracing import sdk
-
-pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(autouse=True)

@@ -280,7 +280,7 @@ def test_auto_rollback_fires_once_with_the_alert_as_reason(store: SqlStore) -> N
 
 
 def test_gate_blocks_promotion_while_a_critical_alert_is_open(store: SqlStore) -> None:
-    from agentdeck.cli.wiring import all_gates
+    from agentdeck.composition import all_gates
     from agentdeck.core.errors import GateBlocked
 
     assert any(isinstance(g, NoOpenCriticalAlertGate) for g in all_gates())

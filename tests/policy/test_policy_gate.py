@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from policy_support import example_agent, example_policy, policy_from
 
-from agentdeck.cli.wiring import all_gates, deployments_service
+from agentdeck.composition import all_gates, deployments_service
 from agentdeck.core.errors import GateBlocked
 from agentdeck.policy.testing import PolicyTestsGate, record_policy_tests, run_tests_for_agent
 from agentdeck.registry.service import Registry

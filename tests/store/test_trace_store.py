@@ -5,7 +5,17 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage, new_span_id, new_trace_id
+from agentdeck.core.trace import (
+    LinkKind,
+    Run,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+    new_span_id,
+    new_trace_id,
+)
 from agentdeck.store import RunQuery, SqlStore
 
 json_scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20))

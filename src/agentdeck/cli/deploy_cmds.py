@@ -20,7 +20,7 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
-from agentdeck.cli.wiring import deployments_service
+from agentdeck.composition import deployments_service
 from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.errors import InputError
 

@@ -7,9 +7,17 @@ from typing import Any
 
 import typer
 
-from agentdeck.cli import audit_cmds, deploy_cmds, policy_cmds, registry_cmds, serve_cmds, trace_cmds
-from agentdeck.cli import eval_cmds, monitor_cmds
-from agentdeck.cli import replay_cmds
+from agentdeck.cli import (
+    audit_cmds,
+    deploy_cmds,
+    eval_cmds,
+    monitor_cmds,
+    policy_cmds,
+    registry_cmds,
+    replay_cmds,
+    serve_cmds,
+    trace_cmds,
+)
 from agentdeck.cli.common import err_console
 from agentdeck.core.errors import AgentDeckError
 
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; an agentdeck error becomes one line on stderr and its exit code."""
     try:
         # Non-standalone click returns the code of a ``typer.Exit`` instead of raising it.
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, prog_name="agentdeck")
     except AgentDeckError as exc:
         err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -25,9 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import agentdeck.server.routers as routers_pkg
 import agentdeck.server.ui as ui_pkg
+from agentdeck.composition import all_gates
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.registry.deployments import Deployments
-from agentdeck.registry.gates import Gate, default_gates
+from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.auth import AuthError
 from agentdeck.server.deps import READ, ServerState, ServerStore
@@ -93,8 +94,8 @@ def create_app(
     *,
     gates: list[Gate] | None = None,
 ) -> FastAPI:
-    """The agentdeck server on ``store`` (SQLite or PostgreSQL); ``gates`` default to the
-    registry's own (the CLI's composition root passes every capability's gates)."""
+    """The agentdeck server on ``store`` (SQLite or PostgreSQL); ``gates`` default to every
+    capability's gates, as the CLI has them (:mod:`agentdeck.composition`)."""
     settings = settings or ServerSettings()
     registry = Registry(store)
     writer = IngestWriter(
@@ -108,7 +109,7 @@ def create_app(
         store=store,
         settings=settings,
         registry=registry,
-        deployments=Deployments(store, registry, gates if gates is not None else default_gates()),
+        deployments=Deployments(store, registry, gates if gates is not None else all_gates()),
         writer=writer,
         redactor=settings.redactor(),
     )

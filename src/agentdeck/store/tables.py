@@ -166,14 +166,9 @@ api_keys = Table(
     UniqueConstraint("name", name="uq_api_keys_name"),
 )
 
-# -- policy enforcement (migration 0003_policy): tables in tables_policy.py -----------------
-
-from agentdeck.store import tables_policy as _tables_policy  # noqa: E402,F401
-
-# -- replay reports (migration 0008_replay): tables in tables_replay.py ----------------------
-
-from agentdeck.store import tables_replay as _tables_replay  # noqa: E402,F401
-
-# -- eval results (migration 0005_evals): tables in tables_evals.py -------------------------
-
+# -- each capability's own tables, on this same metadata ------------------------------------
+# (policy 0003_policy, monitor 0004_monitor, evals 0005_evals, replay 0008_replay)
 from agentdeck.store import tables_evals as _tables_evals  # noqa: E402,F401
+from agentdeck.store import tables_monitor as _tables_monitor  # noqa: E402,F401
+from agentdeck.store import tables_policy as _tables_policy  # noqa: E402,F401
+from agentdeck.store import tables_replay as _tables_replay  # noqa: E402,F401

@@ -1,4 +1,8 @@
-"""Composition of services for the CLI: which gates apply, built from every capability."""
+"""The composition root: services assembled from every capability, for the CLI and the server.
+
+It sits above every service layer (the import-linter contract places it just below
+``cli | server``), so both front ends get the same gates without importing each other.
+"""
 
 from __future__ import annotations
 
