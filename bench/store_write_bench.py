@@ -30,10 +30,20 @@ def make_spans(n: int) -> list[Span]:
         kind = SpanKind.TOOL if i % 2 else SpanKind.LLM
         out.append(
             Span(
-                trace_id=tid, span_id=new_span_id(), parent_id=None, name="lookup_order" if kind is SpanKind.TOOL else "chat",
-                kind=kind, start_ns=time.time_ns(), end_ns=time.time_ns() + 1000, seq=i % 10, status=SpanStatus.OK,
-                inputs={"args": {"order_id": f"ORD-{i:05d}"}}, outputs={"result": {"status": "shipped", "amount": 42.5}},
-                attributes={"tool.name": "lookup_order", "tool.args_valid": True} if kind is SpanKind.TOOL else {"llm.model": "m"},
+                trace_id=tid,
+                span_id=new_span_id(),
+                parent_id=None,
+                name="lookup_order" if kind is SpanKind.TOOL else "chat",
+                kind=kind,
+                start_ns=time.time_ns(),
+                end_ns=time.time_ns() + 1000,
+                seq=i % 10,
+                status=SpanStatus.OK,
+                inputs={"args": {"order_id": f"ORD-{i:05d}"}},
+                outputs={"result": {"status": "shipped", "amount": 42.5}},
+                attributes={"tool.name": "lookup_order", "tool.args_valid": True}
+                if kind is SpanKind.TOOL
+                else {"llm.model": "m"},
                 usage=None if kind is SpanKind.TOOL else TokenUsage(120, 30),
             )
         )
@@ -52,7 +62,12 @@ def bench_store(spans: list[Span], db: Path) -> float:
 
 def bench_raw(spans: list[Span], db: Path, schema_from: Path) -> float:
     src = sqlite3.connect(schema_from)
-    ddl = [r[0] for r in src.execute("SELECT sql FROM sqlite_master WHERE tbl_name='spans' AND sql IS NOT NULL")]
+    ddl = [
+        r[0]
+        for r in src.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name='spans' AND sql IS NOT NULL"
+        )
+    ]
     src.close()
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -79,7 +94,9 @@ def main() -> None:
         # raw sqlite3 does not even serialize: give it pre-serialized rows, the store pays for JSON itself
         raw_rate = bench_raw(make_spans(N), Path(d) / "raw.db", Path(d) / "store.db")
     print(f"spans written: {N} in batches of {BATCH}")
-    print(f"  raw sqlite3 executemany : {raw_rate:>10,.0f} spans/s (rows pre-serialized, timing excludes JSON)")
+    print(
+        f"  raw sqlite3 executemany : {raw_rate:>10,.0f} spans/s (rows pre-serialized, timing excludes JSON)"
+    )
     print(f"  SqlStore.write_batch    : {store_rate:>10,.0f} spans/s (includes JSON serialization)")
     print(f"  ratio store/raw         : {store_rate / raw_rate:.2f}x  (goal >= 0.5x)")
 

@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 
-PG_URL = os.environ.get("AGENTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "AGENTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 _pg_state: dict[str, str | None] = {}
 
 
@@ -31,7 +33,9 @@ def _pg_unreachable_reason() -> str | None:
             eng.dispose()
             _pg_state["reason"] = None
         except Exception as exc:
-            _pg_state["reason"] = f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            _pg_state["reason"] = (
+                f"PostgreSQL unreachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            )
     return _pg_state["reason"]
 
 

@@ -20,5 +20,7 @@ def test_every_exported_name_resolves() -> None:
 
 def test_importing_agentdeck_loads_nothing_else() -> None:
     code = "import sys, agentdeck; print(sorted(m for m in sys.modules if m.startswith(('agentdeck.', 'sqlalchemy', 'httpx', 'orjson'))))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -17,7 +17,13 @@ from agentdeck.store.protocol import Store
 
 def all_gates() -> list[Gate]:
     """The registry's gates plus those registered by policy, evals and monitoring."""
-    return [*default_gates(), PolicyTestsGate(), NoOpenCriticalAlertGate(), EvalGate(), ReplayGate()]
+    return [
+        *default_gates(),
+        PolicyTestsGate(),
+        NoOpenCriticalAlertGate(),
+        EvalGate(),
+        ReplayGate(),
+    ]
 
 
 def deployments_service(store: Store) -> Deployments:

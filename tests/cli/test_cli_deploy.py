@@ -73,7 +73,9 @@ def test_promote_dev_staging_production(cli: Cli, seeded: SqlStore) -> None:
     assert cli("promote", "support-bot@dev", "--to", "staging").code == 0
     out = json.loads(cli("promote", "support-bot@staging", "--to", "production", "--json").out)
     assert out["deployment"]["env"] == "production" and out["deployment"]["action"] == "promote"
-    assert {"name": "previous-env", "passed": True, "reason": "deployed in 'staging'"} in out["gates"]
+    assert {"name": "previous-env", "passed": True, "reason": "deployed in 'staging'"} in out[
+        "gates"
+    ]
     assert all(g["passed"] for g in out["gates"])
     assert json.loads(cli("show", "support-bot@production", "--json").out)["version"] == 1
 

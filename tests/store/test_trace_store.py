@@ -18,8 +18,16 @@ from agentdeck.core.trace import (
 )
 from agentdeck.store import RunQuery, SqlStore
 
-json_scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20))
-json_value = st.recursive(json_scalar, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c, max_size=3)), max_leaves=8)
+json_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20)
+)
+json_value = st.recursive(
+    json_scalar,
+    lambda c: st.one_of(
+        st.lists(c, max_size=3), st.dictionaries(st.text(max_size=8), c, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @st.composite
@@ -38,12 +46,26 @@ def spans(draw: st.DrawFn) -> Span:
         inputs=draw(json_value),
         outputs=draw(json_value),
         attributes=draw(st.dictionaries(st.text(min_size=1, max_size=10), json_value, max_size=4)),
-        links=tuple(SpanLink(new_trace_id(), new_span_id(), k) for k in draw(st.lists(st.sampled_from(list(LinkKind)), max_size=2))),
-        usage=draw(st.none() | st.builds(TokenUsage, st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))),
+        links=tuple(
+            SpanLink(new_trace_id(), new_span_id(), k)
+            for k in draw(st.lists(st.sampled_from(list(LinkKind)), max_size=2))
+        ),
+        usage=draw(
+            st.none()
+            | st.builds(
+                TokenUsage,
+                st.integers(0, 10**6),
+                st.integers(0, 10**6),
+                st.integers(0, 10**6),
+                st.integers(0, 10**6),
+            )
+        ),
     )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(span=spans())
 def test_span_round_trips_through_the_sqlite_store(sqlite_store: SqlStore, span: Span) -> None:
     sqlite_store.write_batch([], [span])
@@ -52,15 +74,34 @@ def test_span_round_trips_through_the_sqlite_store(sqlite_store: SqlStore, span:
 
 def _run(trace_id: str, **kw: object) -> Run:
     base: dict[str, object] = dict(
-        trace_id=trace_id, agent_name="bot", agent_version=1, agent_digest="sha256:aa", env="production",
-        deployment_id="d1", start_ns=1_000, end_ns=2_000, status=SpanStatus.OK, input={"q": "hi"}, output="ok",
+        trace_id=trace_id,
+        agent_name="bot",
+        agent_version=1,
+        agent_digest="sha256:aa",
+        env="production",
+        deployment_id="d1",
+        start_ns=1_000,
+        end_ns=2_000,
+        status=SpanStatus.OK,
+        input={"q": "hi"},
+        output="ok",
     )
     base.update(kw)
     return Run(**base)  # type: ignore[arg-type]
 
 
 def _tool_span(trace_id: str, tool: str, seq: int) -> Span:
-    return Span(trace_id, new_span_id(), None, tool, SpanKind.TOOL, 1_000 + seq, 1_001 + seq, seq=seq, attributes={"tool.name": tool})
+    return Span(
+        trace_id,
+        new_span_id(),
+        None,
+        tool,
+        SpanKind.TOOL,
+        1_000 + seq,
+        1_001 + seq,
+        seq=seq,
+        attributes={"tool.name": tool},
+    )
 
 
 def test_write_batch_is_idempotent_by_span_and_trace_id(store: SqlStore) -> None:
@@ -82,7 +123,11 @@ def test_find_runs_filters_by_agent_version_env_status_time_and_tool(store: SqlS
             _run(b, agent_version=2, status=SpanStatus.ERROR, start_ns=200),
             _run(c, env="staging", start_ns=300),
         ],
-        [_tool_span(a, "issue_refund", 0), _tool_span(b, "search_kb", 0), _tool_span(c, "issue_refund", 0)],
+        [
+            _tool_span(a, "issue_refund", 0),
+            _tool_span(b, "search_kb", 0),
+            _tool_span(c, "issue_refund", 0),
+        ],
     )
     ids = lambda q: {r.trace_id for r in store.find_runs(q)}  # noqa: E731
     assert ids(RunQuery(agent_name="bot")) == {a, b, c}

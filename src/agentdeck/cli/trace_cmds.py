@@ -18,13 +18,21 @@ from agentdeck.store import RunQuery
 from agentdeck.tracing.queries import SpanNode, execution_graph, load_trace
 from agentdeck.tracing.rca import root_cause
 
-RunIdArg = Annotated[str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)]
+RunIdArg = Annotated[
+    str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)
+]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("runs", help="List runs, filtered by agent, version, env, status, time and tool used.")(runs_cmd)
-    app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(trace_cmd)
-    app.command("rca", help="Root cause of a failed run: the earliest bad span and how it spread.")(rca_cmd)
+    app.command(
+        "runs", help="List runs, filtered by agent, version, env, status, time and tool used."
+    )(runs_cmd)
+    app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(
+        trace_cmd
+    )
+    app.command("rca", help="Root cause of a failed run: the earliest bad span and how it spread.")(
+        rca_cmd
+    )
 
 
 def run_json(r: Run) -> dict[str, Any]:
@@ -60,20 +68,33 @@ def span_json(s: Span) -> dict[str, Any]:
         "inputs": s.inputs,
         "outputs": s.outputs,
         "attributes": s.attributes,
-        "links": [{"trace_id": ln.trace_id, "span_id": ln.span_id, "kind": ln.kind.value} for ln in s.links],
-        "usage": None if s.usage is None else {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
+        "links": [
+            {"trace_id": ln.trace_id, "span_id": ln.span_id, "kind": ln.kind.value}
+            for ln in s.links
+        ],
+        "usage": None
+        if s.usage is None
+        else {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
     }
 
 
 def runs_cmd(
     agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name.")] = None,
-    version: Annotated[int | None, typer.Option("--version", "-v", help="Agent version number.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", "-v", help="Agent version number.")
+    ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="ok, error or unset.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Start time lower bound (ISO 8601 or -2h).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Start time lower bound (ISO 8601 or -2h).")
+    ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Start time upper bound.")] = None,
-    tool: Annotated[str | None, typer.Option("--tool", help="Only runs that called this tool.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many, newest first.")] = 50,
+    tool: Annotated[
+        str | None, typer.Option("--tool", help="Only runs that called this tool.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="At most this many, newest first.")
+    ] = 50,
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -144,7 +165,9 @@ def _label(s: Span) -> str:
         args = s.inputs.get("args") if isinstance(s.inputs, dict) else s.inputs
         lines.append(f"  args: {escape(_clip(args, 120))}")
         if s.attributes.get("tool.args_valid") is False:
-            lines.append(f"  [red]invalid args: {escape(_clip(s.attributes.get('tool.args_errors'), 120))}[/]")
+            lines.append(
+                f"  [red]invalid args: {escape(_clip(s.attributes.get('tool.args_errors'), 120))}[/]"
+            )
         if s.status is not SpanStatus.ERROR:
             result = s.outputs.get("result") if isinstance(s.outputs, dict) else s.outputs
             lines.append(f"  result: {escape(_clip(result, 120))}")
@@ -156,13 +179,22 @@ def _label(s: Span) -> str:
         if isinstance(msg, dict):
             calls = msg.get("tool_calls") or []
             if calls:
-                lines.append("  calls: " + escape(", ".join(f"{c.get('name')}({_clip(c.get('arguments'), 60)})" for c in calls)))
+                lines.append(
+                    "  calls: "
+                    + escape(
+                        ", ".join(
+                            f"{c.get('name')}({_clip(c.get('arguments'), 60)})" for c in calls
+                        )
+                    )
+                )
             if msg.get("content"):
                 lines.append(f"  says: {escape(_clip(msg.get('content'), 120))}")
         if s.usage:
             lines.append(f"  tokens: {s.usage.input_tokens} in / {s.usage.output_tokens} out")
     elif s.kind is SpanKind.POLICY and isinstance(s.outputs, dict):
-        lines.append(f"  effect: {s.outputs.get('effect')} rules: {escape(_clip(s.outputs.get('rules'), 80))}")
+        lines.append(
+            f"  effect: {s.outputs.get('effect')} rules: {escape(_clip(s.outputs.get('rules'), 80))}"
+        )
     elif s.kind is SpanKind.AGENT:
         a = s.attributes
         if a.get("agent.name"):
@@ -208,9 +240,24 @@ def _rca_json(rc: RootCause) -> dict[str, Any]:
         "failure": span_json(rc.failure),
         "cause": None
         if rc.cause is None
-        else {"span": span_json(rc.cause.span), "why": rc.cause.why.value, "detail": rc.cause.detail},
-        "path": [{"span_id": p.span.span_id, "name": p.span.name, "kind": p.span.kind.value, "edge": p.edge.value if p.edge else None} for p in rc.path],
-        "bad_spans": [{"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail} for b in rc.bad_spans],
+        else {
+            "span": span_json(rc.cause.span),
+            "why": rc.cause.why.value,
+            "detail": rc.cause.detail,
+        },
+        "path": [
+            {
+                "span_id": p.span.span_id,
+                "name": p.span.name,
+                "kind": p.span.kind.value,
+                "edge": p.edge.value if p.edge else None,
+            }
+            for p in rc.path
+        ],
+        "bad_spans": [
+            {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
+            for b in rc.bad_spans
+        ],
     }
 
 
@@ -222,12 +269,16 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         print_json(_rca_json(rc))
         return
     f = rc.failure
-    console.print(f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}")
+    console.print(
+        f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
+    )
     if rc.cause is None:
         console.print("[green]no bad span upstream of it[/]: nothing to blame")
         return
     c = rc.cause
-    console.print(f"[red]root cause[/]: [bold]{escape(c.span.name)}[/] ({c.span.kind.value}, span {c.span.span_id}): {c.why.value}")
+    console.print(
+        f"[red]root cause[/]: [bold]{escape(c.span.name)}[/] ({c.span.kind.value}, span {c.span.span_id}): {c.why.value}"
+    )
     console.print(f"  {escape(c.detail)}")
     console.print("propagation:")
     for i, p in enumerate(rc.path):

@@ -69,19 +69,39 @@ class RootCause:
 
 def why_bad(span: Span, output_check: OutputCheck | None = None) -> BadSpan | None:
     attrs = span.attributes
-    if span.kind is SpanKind.POLICY and isinstance(span.outputs, dict) and span.outputs.get("effect") == "deny":
-        return BadSpan(span, Badness.POLICY_DENIED, str(span.outputs.get("message") or "denied by policy"))
+    if (
+        span.kind is SpanKind.POLICY
+        and isinstance(span.outputs, dict)
+        and span.outputs.get("effect") == "deny"
+    ):
+        return BadSpan(
+            span, Badness.POLICY_DENIED, str(span.outputs.get("message") or "denied by policy")
+        )
     if attrs.get("policy.denied"):
-        return BadSpan(span, Badness.POLICY_DENIED, str(attrs.get("policy.message") or "denied by policy"))
+        return BadSpan(
+            span, Badness.POLICY_DENIED, str(attrs.get("policy.message") or "denied by policy")
+        )
     if attrs.get("tool.args_valid") is False:
         errs = attrs.get("tool.args_errors") or []
-        return BadSpan(span, Badness.INVALID_ARGS, "; ".join(map(str, errs)) or "arguments do not match the input schema")
-    if output_check is not None and span.kind is SpanKind.TOOL and span.status is not SpanStatus.ERROR:
+        return BadSpan(
+            span,
+            Badness.INVALID_ARGS,
+            "; ".join(map(str, errs)) or "arguments do not match the input schema",
+        )
+    if (
+        output_check is not None
+        and span.kind is SpanKind.TOOL
+        and span.status is not SpanStatus.ERROR
+    ):
         problem = output_check(span)
         if problem:
             return BadSpan(span, Badness.SCHEMA_MISMATCH, problem)
     if attrs.get("tool.output_valid") is False:
-        return BadSpan(span, Badness.SCHEMA_MISMATCH, str(attrs.get("tool.output_errors") or "response does not match the output schema"))
+        return BadSpan(
+            span,
+            Badness.SCHEMA_MISMATCH,
+            str(attrs.get("tool.output_errors") or "response does not match the output schema"),
+        )
     if span.status is SpanStatus.ERROR:
         return BadSpan(span, Badness.ERROR, span.error or "error")
     return None

@@ -52,7 +52,9 @@ def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return frozenset()
-        return frozenset(r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version")))
+        return frozenset(
+            r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))
+        )
 
 
 def upgrade(engine: Engine) -> None:

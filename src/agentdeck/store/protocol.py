@@ -93,7 +93,6 @@ class RunQuery:
     offset: int = 0
 
 
-
 class TraceStore(Protocol):
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
         """Idempotent by trace id (runs) and span id (spans): a re-sent record is stored once."""
@@ -241,8 +240,11 @@ class MonitorStore(Protocol):
         ...
 
     def list_alerts(
-        self, statuses: Sequence[str] | None = None, rule: str | None = None,
-        subject: str | None = None, limit: int = 200,
+        self,
+        statuses: Sequence[str] | None = None,
+        rule: str | None = None,
+        subject: str | None = None,
+        limit: int = 200,
     ) -> list[AlertRecord]:
         """Newest first."""
         ...

@@ -22,7 +22,14 @@ from agentdeck.store.sql_traces import SqlTraces
 
 
 class SqlStore(
-    SqlRegistry, SqlDeployments, SqlAudit, SqlTraces, SqlKeys, SqlMonitor, SqlPolicy, SqlReplay,
+    SqlRegistry,
+    SqlDeployments,
+    SqlAudit,
+    SqlTraces,
+    SqlKeys,
+    SqlMonitor,
+    SqlPolicy,
+    SqlReplay,
     SqlEvals,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""

@@ -156,7 +156,9 @@ class SqlDeployments(SqlBase):
                 if retire is not None:
                     retired_id, retire_audit = retire
                     conn.execute(
-                        update(deployments).where(deployments.c.id == retired_id).values(health=Health.BAD.value)
+                        update(deployments)
+                        .where(deployments.c.id == retired_id)
+                        .values(health=Health.BAD.value)
                     )
                     append_audit_in(conn, retire_audit)
         except IntegrityError:

@@ -55,7 +55,9 @@ def span_tuple(s: Span) -> tuple[Any, ...]:
         _j([[ln.trace_id, ln.span_id, ln.kind.value] for ln in s.links]) if s.links else None,
         u.input_tokens if u else None,
         u.output_tokens if u else None,
-        _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens]) if u else None,
+        _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens])
+        if u
+        else None,
     )
 
 
@@ -125,7 +127,9 @@ class SqlTraces(SqlBase):
             return
         with self._write() as conn:
             if spans_:
-                conn.exec_driver_sql(insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_])
+                conn.exec_driver_sql(
+                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_]
+                )
             if runs_:
                 conn.exec_driver_sql(insert_ignore_sql(conn, runs), [run_tuple(r) for r in runs_])
 
@@ -146,7 +150,9 @@ class SqlTraces(SqlBase):
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
         with self._read() as conn:
             rows = conn.execute(
-                select(runs.c.trace_id).where(runs.c.trace_id.startswith(prefix, autoescape=True)).limit(limit)
+                select(runs.c.trace_id)
+                .where(runs.c.trace_id.startswith(prefix, autoescape=True))
+                .limit(limit)
             ).all()
         return [r[0] for r in rows]
 

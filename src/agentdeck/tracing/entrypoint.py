@@ -51,10 +51,14 @@ def load_module(spec: AgentSpec, paths: Sequence[Path] = ()) -> tuple[ModuleType
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise InputError(f"{spec.name}: entrypoint {spec.entrypoint!r}: cannot import {module_name!r} ({exc})") from None
+            raise InputError(
+                f"{spec.name}: entrypoint {spec.entrypoint!r}: cannot import {module_name!r} ({exc})"
+            ) from None
     fn = getattr(module, func_name, None)
     if not callable(fn):
-        raise InputError(f"{spec.name}: entrypoint {spec.entrypoint!r}: {module_name} has no function {func_name!r}")
+        raise InputError(
+            f"{spec.name}: entrypoint {spec.entrypoint!r}: {module_name} has no function {func_name!r}"
+        )
     return module, fn
 
 
@@ -67,7 +71,9 @@ def own_model_client(spec: AgentSpec, module: ModuleType) -> ModelClient:
         )
     client = factory(spec)
     if not isinstance(client, ModelClient):
-        raise InputError(f"{spec.name}: {module.__name__}.model_client(spec) did not return a ModelClient")
+        raise InputError(
+            f"{spec.name}: {module.__name__}.model_client(spec) did not return a ModelClient"
+        )
     return client
 
 

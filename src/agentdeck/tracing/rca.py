@@ -75,7 +75,9 @@ def output_checker(store: Store, spans: list[Span]) -> Callable[[Span], str | No
         if tool is None or tool.output_schema is None or not isinstance(span.outputs, dict):
             return None
         result: Any = span.outputs.get("result")
-        err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(dict(tool.output_schema)).iter_errors(result))
+        err = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(dict(tool.output_schema)).iter_errors(result)
+        )
         if err is None:
             return None
         where = "/".join(map(str, err.absolute_path)) or "(root)"
