@@ -4,7 +4,9 @@ It mounts every router module under ``agentdeck.server.routers`` and every UI mo
 ``agentdeck.server.ui`` (each exposes ``router``; see docs/api.md for adding one), maps
 agentdeck's error tree to JSON bodies ``{"error": message}`` with each class's ``http_status``,
 serves the OpenAPI schema at ``/api/openapi.json`` (behind a read key, like every route but
-``/healthz``), and runs the ingest writer for the app's lifetime.
+``/healthz``), and runs, for the app's lifetime, the ingest writer, the after-ingest worker
+(per-run checks and online evaluators on stored runs) and, when alert rules are configured,
+the alert-rule loop.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.auth import AuthError
 from agentdeck.server.deps import READ, ServerState, ServerStore
+from agentdeck.monitor.alert_rules import load_alert_config
+from agentdeck.monitor.checks import RunChecker
+from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
+from agentdeck.server.post_ingest import AfterIngest, load_online
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.engine import is_sqlite
 
@@ -98,12 +104,24 @@ def create_app(
     capability's gates, as the CLI has them (:mod:`agentdeck.composition`)."""
     settings = settings or ServerSettings()
     registry = Registry(store)
+    checker = RunChecker(store)
+    after = AfterIngest(
+        store,
+        checker if settings.check_on_ingest else None,
+        load_online(settings.online_evaluators) if settings.online_evaluators else None,
+    )
+    alert_loop = (
+        AlertLoop(store, load_alert_config(settings.alert_rules), settings.alert_interval_s)
+        if settings.alert_rules
+        else None
+    )
     writer = IngestWriter(
         store,
         single_writer=_single_writer(store),
         max_pending=settings.ingest_queue,
         max_batch_spans=settings.writer_batch_spans,
         retry_after=settings.retry_after_s,
+        on_stored=after.submit,
     )
     state = ServerState(
         store=store,
@@ -112,15 +130,24 @@ def create_app(
         deployments=Deployments(store, registry, gates if gates is not None else all_gates()),
         writer=writer,
         redactor=settings.redactor(),
+        after_ingest=after,
+        checker=checker,
+        alert_loop=alert_loop,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        after.start()
         writer.start()
+        if alert_loop is not None:
+            alert_loop.start()
         try:
             yield
         finally:
+            if alert_loop is not None:
+                alert_loop.close()
             writer.close()
+            after.close()
 
     app = FastAPI(
         title="agentdeck",

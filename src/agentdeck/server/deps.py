@@ -13,10 +13,13 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 
 from agentdeck.core.redact import Redactor
+from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
+from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import Principal, Scope, require
 from agentdeck.server.ingest_writer import IngestWriter
+from agentdeck.server.post_ingest import AfterIngest
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.protocol import KeyStore, Store
 
@@ -33,6 +36,9 @@ class ServerState:
     deployments: Deployments
     writer: IngestWriter
     redactor: Redactor
+    after_ingest: AfterIngest
+    checker: RunChecker
+    alert_loop: AlertLoop | None = None
 
 
 def get_state(request: Request) -> ServerState:

@@ -10,6 +10,11 @@ request is refused at once with :class:`IngestBusy` (HTTP 503 with ``Retry-After
 exporter spills and retries rather than the server buffering without bound.
 
 PostgreSQL takes concurrent writers, so there each request writes from its own worker thread.
+
+``on_stored`` (optional) is called with the runs of every committed batch, after the requests
+are answered (the server queues them for per-run checks and online evaluators: see
+:mod:`agentdeck.server.post_ingest`); it must not block, and its errors are logged, never
+reported to the client.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -67,8 +72,10 @@ class IngestWriter:
         max_pending: int = 512,
         max_batch_spans: int = 8192,
         retry_after: int = 1,
+        on_stored: Callable[[Sequence[Run]], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_stored = on_stored
         self.single_writer = single_writer
         self.max_batch_spans = max_batch_spans
         self.retry_after = retry_after
@@ -102,6 +109,7 @@ class IngestWriter:
         if not self.single_writer:
             await run_in_threadpool(self.store.write_batch, runs, spans)
             self._count(1, len(spans), 1)
+            self._stored(runs)
             return
         if self._thread is None:
             raise StoreError("ingest writer is not running")
@@ -161,10 +169,20 @@ class IngestWriter:
                 else:
                     self._count(1, len(it.spans), 1)
                     it.done.set_result(None)
+                    self._stored(it.runs)
             return
         self._count(len(items), n_spans, 1)
         for it in items:
             it.done.set_result(None)
+        self._stored(runs)
+
+    def _stored(self, runs: Sequence[Run]) -> None:
+        if self.on_stored is None or not runs:
+            return
+        try:
+            self.on_stored(runs)
+        except Exception:  # monitoring must never fail (or stall) an ingest
+            log.exception("after-ingest hook failed")
 
     @staticmethod
     def _fail(item: _Item) -> None:

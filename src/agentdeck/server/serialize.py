@@ -8,8 +8,18 @@ from typing import Any
 from agentdeck.core.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.deploy import Deployment
 from agentdeck.core.errors import InputError
+from agentdeck.core.eval_result import EvalResult
+from agentdeck.core.policy_eval import Decision
 from agentdeck.core.rca import RootCause
-from agentdeck.store.protocol import ApiKeyRecord
+from agentdeck.store.protocol import (
+    AlertRecord,
+    ApiKeyRecord,
+    ApprovalRecord,
+    BaselineRecord,
+    FindingRecord,
+    PolicyTestRecord,
+    ReplayReportRecord,
+)
 from agentdeck.tracing.wire import span_to_dict
 
 
@@ -119,3 +129,134 @@ def parse_time(text: str, part: str) -> datetime:
 
 def time_ns(text: str | None, part: str) -> int | None:
     return None if text is None else int(parse_time(text, part).timestamp() * 1e9)
+
+
+# -- operations: findings, alerts, baselines, approvals, policy decisions, evals, replays -----
+
+
+def finding_json(f: FindingRecord) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "trace_id": f.trace_id,
+        "span_id": f.span_id,
+        "agent": f.agent_name,
+        "env": f.env,
+        "check": f.check,
+        "severity": f.severity,
+        "explanation": f.explanation,
+        "at": iso(f.at),
+    }
+
+
+def alert_json(a: AlertRecord) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "rule": a.rule,
+        "subject": a.subject,
+        "agent": a.agent_name,
+        "env": a.env,
+        "severity": a.severity,
+        "status": a.status,
+        "message": a.message,
+        "value": a.value,
+        "opened_at": iso(a.opened_at),
+        "last_seen_at": iso(a.last_seen_at),
+        "updated_at": iso(a.updated_at),
+        "updated_by": a.updated_by,
+        "action": a.action,
+    }
+
+
+def baseline_json(b: BaselineRecord) -> dict[str, Any]:
+    return {
+        "name": b.name,
+        "agent": b.agent_name,
+        "agent_digest": b.agent_digest,
+        "env": b.env,
+        "selection": b.selection,
+        "runs": b.n_runs,
+        "created_at": iso(b.created_at),
+        "created_by": b.created_by,
+    }
+
+
+def approval_json(a: ApprovalRecord) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": a.status,
+        "tool": a.tool,
+        "args": a.args,
+        "agent": f"{a.agent_name}@{a.agent_version}" if a.agent_name else None,
+        "agent_digest": a.agent_digest,
+        "env": a.env,
+        "policy": f"{a.policy_name}@{a.policy_version}",
+        "policy_digest": a.policy_digest,
+        "rules": list(a.rules),
+        "message": a.message,
+        "trace_id": a.trace_id,
+        "span_id": a.span_id,
+        "requested_at": iso(a.requested_at),
+        "expires_at": iso(a.expires_at),
+        "decided_at": iso(a.decided_at),
+        "decided_by": a.decided_by,
+        "reason": a.reason,
+    }
+
+
+def decision_json(d: Decision) -> dict[str, Any]:
+    """A policy decision explained (the shape of ``agentdeck policy eval --json``)."""
+    return {
+        "effect": d.effect.value,
+        "tool": d.tool,
+        "policy": d.policy_name,
+        "policy_digest": d.policy_digest,
+        "message": d.message,
+        "matched": [
+            {"rule": m.rule_id, "effect": m.effect.value, "message": m.message} for m in d.matched
+        ],
+        "errors": [{"rule": e.rule_id, "error": e.error} for e in d.errors],
+        "evaluated": list(d.evaluated),
+        "default_applied": d.default_applied,
+        "explanation": d.explanation,
+    }
+
+
+def policy_tests_json(r: PolicyTestRecord) -> dict[str, Any]:
+    return {
+        "policy": r.policy_ref,
+        "policy_digest": r.policy_digest,
+        "agent": r.agent_ref,
+        "agent_digest": r.agent_digest,
+        "passed": r.passed,
+        "total": r.total,
+        "failed": r.failed,
+        "cases": list(r.results),
+        "ran_at": iso(r.ran_at),
+        "ran_by": r.ran_by,
+    }
+
+
+def eval_summary_json(r: EvalResult) -> dict[str, Any]:
+    """An eval result without its cases (lists)."""
+    full = r.to_dict()
+    full.pop("cases")
+    full["agent_name"] = r.agent_name
+    full["agent_version"] = r.agent_version
+    return full
+
+
+def replay_json(r: ReplayReportRecord, *, report: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "kind": r.kind,
+        "source_trace_id": r.source_trace_id,
+        "replay_trace_id": r.replay_trace_id,
+        "agent": r.agent_name,
+        "candidate_digest": r.candidate_digest,
+        "outcome": r.outcome,
+        "score": r.score,
+        "created_at": iso(r.created_at),
+    }
+    if report:
+        out["report"] = r.report
+    return out

@@ -7,6 +7,12 @@ Environment variables (all optional):
 - ``AGENTDECK_REDACT_PATTERNS``: a JSON object of extra ``{"name": "regex"}`` patterns.
 - ``AGENTDECK_MAX_BODY_BYTES``: largest ingest/OTLP request body, inflated (default 16 MiB).
 - ``AGENTDECK_INGEST_QUEUE``: requests the SQLite writer may hold before answering 503.
+- ``AGENTDECK_ALERT_RULES``: an alert rules YAML file; the server evaluates it every
+  ``AGENTDECK_ALERT_INTERVAL`` seconds (default 60).
+- ``AGENTDECK_METRICS_OPEN``: ``1`` serves ``GET /metrics`` without a key (default: read scope).
+- ``AGENTDECK_CHECK_ON_INGEST``: ``0`` turns off per-run checks of ingested runs (default on).
+- ``AGENTDECK_ONLINE_EVALUATORS``: ``module:function`` returning an
+  :class:`~agentdeck.evals.online.OnlineEvaluation` applied to ingested runs.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ class ServerSettings:
     redact: tuple[str, ...] = DEFAULT_RULES
     redact_patterns: Mapping[str, str] = field(default_factory=dict)
     cookie_secure: bool = False  # set the UI session cookie only over HTTPS
+    alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
+    alert_interval_s: float = 60.0
+    metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
+    check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
+    online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
 
     def redactor(self) -> Redactor:
         return build_redactor(self.redact, self.redact_patterns, source="AGENTDECK_REDACT")
@@ -68,7 +79,37 @@ class ServerSettings:
                 if not text.isdigit() or int(text) < 1:
                     raise InputError(f"{var}: expected a positive integer, got {text!r}")
                 values[key] = int(text)
+        rules = os.environ.get("AGENTDECK_ALERT_RULES")
+        if rules:
+            values["alert_rules"] = rules
+        interval = os.environ.get("AGENTDECK_ALERT_INTERVAL")
+        if interval:
+            try:
+                values["alert_interval_s"] = float(interval)
+            except ValueError:
+                raise InputError(f"AGENTDECK_ALERT_INTERVAL: not a number: {interval!r}") from None
+            if values["alert_interval_s"] <= 0:  # type: ignore[operator]
+                raise InputError(f"AGENTDECK_ALERT_INTERVAL: must be positive, got {interval!r}")
+        for var, key in (
+            ("AGENTDECK_METRICS_OPEN", "metrics_open"),
+            ("AGENTDECK_CHECK_ON_INGEST", "check_on_ingest"),
+        ):
+            flag = os.environ.get(var)
+            if flag:
+                values[key] = _flag(var, flag)
+        online = os.environ.get("AGENTDECK_ONLINE_EVALUATORS")
+        if online:
+            values["online_evaluators"] = online
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.redactor()  # validate the patterns now, not on the first request
         return settings
+
+
+def _flag(var: str, text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{var}: expected 1/0, true/false, yes/no or on/off, got {text!r}")

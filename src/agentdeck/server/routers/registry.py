@@ -99,6 +99,14 @@ def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]
     return [policy_version_json(p) for p in found]
 
 
+@router.get(
+    "/policies/{name}/{version}",
+    summary="One policy version by name and number (the SDK's HttpPolicySource reads this)",
+)
+def show_policy_version(name: str, version: int, state: State, _: ReadKey) -> dict[str, Any]:
+    return policy_version_json(state.registry.get_policy(f"{name}@{version}"), policy=True)
+
+
 @router.get("/policies/{ref}", summary="One policy version with its rules")
 def show_policy(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
     return policy_version_json(state.registry.get_policy(ref), policy=True)

@@ -1,0 +1,120 @@
+"""Monitoring: baselines, window checks (drift) and per-run check findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from agentdeck.core.errors import InputError
+from agentdeck.monitor.checks import check_trace
+from agentdeck.monitor.profiles import (
+    baseline_summary,
+    create_baseline,
+    load_baseline,
+    select_runs,
+)
+from agentdeck.monitor.window import check_window, parse_duration
+from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.serialize import baseline_json, finding_json, parse_time
+
+router = APIRouter(prefix="/api/v1", tags=["monitoring"])
+
+
+class BaselineBody(BaseModel):
+    name: str = Field(description="Unique baseline name (letters, digits, '.', '_', '-').")
+    agent: str = Field(description="name (all versions) or name@N / name@sha256:... / name@ENV.")
+    env: str | None = Field(None, description="Only runs of this environment.")
+    since: str | None = Field(None, description="Runs started at or after (ISO 8601 or ns).")
+    until: str | None = Field(None, description="Runs started before (ISO 8601 or ns).")
+    eval_run: str | None = Field(None, description="Runs whose attribute eval.run_id is this.")
+
+
+@router.get("/baselines", summary="Baselines (newest first), optionally of one agent")
+def list_baselines(
+    state: State, _: ReadKey, agent: str | None = Query(None, description="Agent name.")
+) -> list[dict[str, Any]]:
+    return [baseline_json(b) for b in state.store.list_baselines(agent or None)]
+
+
+@router.get("/baselines/{name}", summary="A baseline's headline numbers (agentdeck baseline show)")
+def get_baseline(name: str, state: State, _: ReadKey) -> dict[str, Any]:
+    rec, profile = load_baseline(state.store, name)
+    return baseline_summary(rec, profile)
+
+
+@router.post(
+    "/baselines", status_code=201, summary="Profile stored runs into a new baseline (deploy scope)"
+)
+def post_baseline(body: BaselineBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    sel = select_runs(
+        state.store,
+        body.agent,
+        body.env or None,
+        parse_time(body.since, "body.since") if body.since else None,
+        parse_time(body.until, "body.until") if body.until else None,
+        body.eval_run or None,
+    )
+    rec, profile = create_baseline(state.store, body.name, sel, principal.name)
+    return baseline_summary(rec, profile)
+
+
+@router.get(
+    "/monitors/window",
+    summary="Compare the last window of an agent's runs with a baseline (agentdeck monitor)",
+)
+def window_check(
+    state: State,
+    _: ReadKey,
+    agent: str = Query(description="name, or name@N / name@sha256:... / name@ENV."),
+    env: str | None = Query(None, description="Environment of the runs (default: all)."),
+    window: str = Query("1h", description="Window length: 90s, 15m, 1h, 7d, 2w."),
+    baseline: str | None = Query(None, description="Baseline (default: the latest for the env)."),
+) -> dict[str, Any]:
+    wc = check_window(
+        state.store, agent, env or None, parse_duration(window, "query.window"), baseline or None
+    )
+    return wc.to_dict()
+
+
+@router.get("/findings", summary="Per-run check findings, newest first (agentdeck findings)")
+def list_findings(
+    state: State,
+    _: ReadKey,
+    agent: str | None = Query(None, description="Agent name."),
+    check: str | None = Query(None, description="Check name (unknown_tool, invalid_args, ...)."),
+    run: str | None = Query(None, description="Trace id of one run."),
+    since: str | None = Query(None, description="Found at or after (ISO 8601 or ns)."),
+    limit: int = Query(100, description="At most this many (1..1000)."),
+) -> list[dict[str, Any]]:
+    if not 1 <= limit <= 1000:
+        raise InputError(f"query.limit: expected 1..1000, got {limit}")
+    found = state.store.list_findings(
+        agent or None,
+        check or None,
+        run or None,
+        parse_time(since, "query.since") if since else None,
+        limit,
+    )
+    return [finding_json(f) for f in found]
+
+
+@router.post(
+    "/runs/{run_id}/check",
+    summary="Run the per-run checks on a stored run now and store its findings (agentdeck check)",
+)
+def check_run(run_id: str, state: State, _: DeployKey) -> dict[str, Any]:
+    checked = check_trace(state.store, run_id, state.checker)
+    return {
+        "trace_id": checked.run.trace_id,
+        "findings": [
+            {
+                "span_id": f.span_id,
+                "check": f.check,
+                "severity": f.severity.value,
+                "explanation": f.explanation,
+            }
+            for f in checked.findings
+        ],
+    }

@@ -1,0 +1,193 @@
+"""Policies beyond the registry: evaluate a call, run and read policy tests, coverage, and the
+approval queue (tool calls waiting for a human)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.policy_context import ToolCallContext
+from agentdeck.core.policy_coverage import policy_coverage
+from agentdeck.core.policy_eval import compile_policy
+from agentdeck.policy import approvals
+from agentdeck.policy.testing import (
+    AgentPolicyTests,
+    agent_defaults,
+    record_policy_tests,
+    run_tests_for_agent,
+)
+from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.serialize import approval_json, decision_json, policy_tests_json
+
+router = APIRouter(prefix="/api/v1", tags=["policies"])
+
+APPROVAL_STATUSES = ("pending", "granted", "denied", "expired", "all")
+
+
+class EvalBody(BaseModel):
+    call: dict[str, Any] = Field(
+        description='The call: {"tool": ..., "args": {...}, "agent": {...}, "env": ..., '
+        '"run": {"calls": [...]}} (only tool is required).'
+    )
+    agent: str | None = Field(
+        None, description="Agent version the call comes from (fills call.agent when absent)."
+    )
+
+
+class TestsBody(BaseModel):
+    agent: str | None = Field(
+        None, description="Agent version to test for; its result is stored for the gate."
+    )
+
+
+class DecisionBody(BaseModel):
+    reason: str = Field("", description="Why (recorded and audited).")
+
+
+@router.post("/policies/{ref}/eval", summary="Decide one tool call and explain it (policy eval)")
+def eval_call(ref: str, body: EvalBody, state: State, _: ReadKey) -> dict[str, Any]:
+    pv = state.registry.get_policy(ref)
+    data: dict[str, Any] = dict(body.call)
+    if body.agent:
+        data = {**agent_defaults(state.registry.get(body.agent)), **data}
+    ctx = ToolCallContext.from_dict(data, "body", "call.")
+    return decision_json(compile_policy(pv.policy, pv.ref).decide(ctx))
+
+
+def _tests_json(t: AgentPolicyTests) -> dict[str, Any]:
+    return {
+        "policy": t.policy_name,
+        "policy_digest": t.policy_digest,
+        "agent": t.agent.ref if t.agent else None,
+        "agent_digest": t.agent.digest if t.agent else None,
+        "passed": t.passed,
+        "total": len(t.results),
+        "failed": t.failed,
+        "stored": t.record is not None,
+        "cases": [
+            {
+                "name": r.name,
+                "passed": r.passed,
+                "expected": r.expected.value,
+                "effect": r.decision.effect.value,
+                "rules": [m.rule_id for m in r.decision.matched],
+                "reason": r.reason,
+            }
+            for r in t.results
+        ],
+    }
+
+
+@router.get(
+    "/policies/{ref}/tests",
+    summary="The stored policy test result for an agent version (what the gate reads)",
+)
+def get_tests(
+    ref: str,
+    state: State,
+    _: ReadKey,
+    agent: str = Query(description="Agent version (name@N, name@ENV, ...)."),
+) -> dict[str, Any]:
+    pv = state.registry.get_policy(ref)
+    av = state.registry.get(agent)
+    rec = state.store.get_policy_test_result(pv.digest, av.digest)
+    if rec is None:
+        raise ReferenceError_(f"{pv.ref} x {av.ref}", "no stored policy test result")
+    return policy_tests_json(rec)
+
+
+@router.post(
+    "/policies/{ref}/tests",
+    summary="Run a policy's test cases (for an agent version: stored for the gate)",
+)
+def run_tests(ref: str, body: TestsBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    pv = state.registry.get_policy(ref)
+    av = state.registry.get(body.agent) if body.agent else None
+    tests = run_tests_for_agent(pv.policy, pv.ref, av)
+    if av is not None:
+        tests = record_policy_tests(state.store, pv.ref, tests, principal.name)
+    return _tests_json(tests)
+
+
+@router.get(
+    "/agents/{ref}/policy-coverage",
+    summary="Tools and argument fields of an agent version no policy rule mentions",
+)
+def coverage(
+    ref: str,
+    state: State,
+    _: ReadKey,
+    policy: str | None = Query(None, description="Check this policy instead of the pinned one."),
+    since: str | None = Query(None, description="An earlier version: also list what is new."),
+) -> dict[str, Any]:
+    reg = state.registry
+    av = reg.get(ref)
+    if policy:
+        pv = reg.get_policy(policy)
+    else:
+        pinned = reg.policy_for(av.spec)
+        if pinned is None:
+            raise InputError(f"{av.ref} pins no policy; pass query.policy to check one")
+        pv = pinned
+    old = reg.get(since) if since else None
+    report = policy_coverage(pv.policy, av.spec, old.spec if old else None)
+    return {
+        "agent": av.ref,
+        "policy": pv.ref,
+        "since": old.ref if old else None,
+        "fully_covered": report.fully_covered,
+        "tools": [{"tool": t.tool, "covered": t.covered} for t in report.tools],
+        "uncovered_tools": list(report.uncovered_tools),
+        "uncovered_fields": [{"tool": f.tool, "field": f.path} for f in report.uncovered_fields],
+        "unknown_tools": list(report.unknown_tools),
+        "new_tools": [{"tool": t.tool, "covered": t.covered} for t in report.new_tools],
+        "new_fields": [
+            {"tool": f.tool, "field": f.path, "covered": f.covered} for f in report.new_fields
+        ],
+    }
+
+
+@router.get("/approvals", summary="Tool calls waiting for (or given) approval")
+def list_approvals(
+    state: State,
+    _: ReadKey,
+    status: str = Query("pending", description="pending, granted, denied, expired or all."),
+    limit: int = Query(100, description="At most this many (1..1000)."),
+) -> list[dict[str, Any]]:
+    if status not in APPROVAL_STATUSES:
+        raise InputError(f"query.status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
+    if not 1 <= limit <= 1000:
+        raise InputError(f"query.limit: expected 1..1000, got {limit}")
+    found = state.store.list_approvals(None if status == "all" else status, limit)
+    return [approval_json(a) for a in found]
+
+
+@router.get("/approvals/{approval_id}", summary="One approval request")
+def get_approval(approval_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+    rec = state.store.get_approval(approval_id)
+    if rec is None:
+        raise ReferenceError_(approval_id, "no approval request with that id")
+    return approval_json(rec)
+
+
+@router.post(
+    "/approvals/{approval_id}/approve",
+    summary="Grant a pending request: the waiting tool call runs (policy approve)",
+)
+def approve(
+    approval_id: str, body: DecisionBody, state: State, principal: DeployKey
+) -> dict[str, Any]:
+    return approval_json(approvals.grant(state.store, approval_id, principal.name, body.reason))
+
+
+@router.post(
+    "/approvals/{approval_id}/reject",
+    summary="Reject a pending request: the waiting tool call is denied (policy reject)",
+)
+def reject(
+    approval_id: str, body: DecisionBody, state: State, principal: DeployKey
+) -> dict[str, Any]:
+    return approval_json(approvals.reject(state.store, approval_id, principal.name, body.reason))
