@@ -32,6 +32,15 @@ WRITE_SCOPES = {
     ("POST", "/api/v1/keys"): "admin",
     ("DELETE", "/api/v1/keys/{id_or_name}"): "admin",
     ("POST", "/api/v1/lint"): "read",
+    ("POST", "/api/v1/policies/{ref}/eval"): "read",
+    ("POST", "/api/v1/policies/{ref}/tests"): "deploy",
+    ("POST", "/api/v1/approvals/{approval_id}/approve"): "deploy",
+    ("POST", "/api/v1/approvals/{approval_id}/reject"): "deploy",
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): "deploy",
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): "deploy",
+    ("POST", "/api/v1/baselines"): "deploy",
+    ("POST", "/api/v1/runs/{run_id}/check"): "deploy",
+    ("POST", "/api/v1/replays"): "deploy",
     ("POST", "/ui/session"): "read",
     ("POST", "/ui/logout"): "read",
 }
@@ -71,7 +80,12 @@ def test_every_route_but_health_refuses_a_missing_and_a_wrong_scope_key(
 
     keys = make_keys(sqlite_store)
     routes = sorted(set(all_routes(sqlite_client.app)))  # type: ignore[arg-type]
-    assert len(routes) > 30 and ("POST", "/v1/traces") in routes
+    assert len(routes) > 60 and ("POST", "/v1/traces") in routes
+    assert {("GET", "/metrics"), ("GET", "/api/v1/alerts"), ("POST", "/api/v1/replays")} <= set(
+        routes
+    )
+    unlisted = [r for r in routes if r[0] != "GET" and r not in WRITE_SCOPES and r not in PUBLIC]
+    assert not unlisted, f"write routes need their scope in WRITE_SCOPES: {unlisted}"
     checked = 0
     for method, path in routes:
         if (method, path) in PUBLIC:

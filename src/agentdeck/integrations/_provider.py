@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable
 from typing import Any
 
@@ -55,7 +56,7 @@ def patch_create(resource: Any, kind: type[ProviderCall]) -> None:
     resource.create = create
 
 
-class ProviderCall:
+class ProviderCall(ABC):
     """One recorded request: its span, and how to read its answer (plain or streamed)."""
 
     provider = ""
@@ -68,26 +69,26 @@ class ProviderCall:
     # -- what each API defines --
 
     @classmethod
+    @abstractmethod
     def messages(cls, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """The request's context window in agentdeck's chat form."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def tool_def(cls, tool: Any) -> dict[str, Any]:
         """One offered tool as ``{"name", "description", "input_schema"}`` where possible."""
-        raise NotImplementedError
 
+    @abstractmethod
     def answer(self, result: Any) -> tuple[ModelResponse, dict[str, Any]]:
         """A complete answer as a ModelResponse, plus extra span attributes."""
-        raise NotImplementedError
 
+    @abstractmethod
     def observe(self, item: Any) -> None:
         """Accumulate one streamed event or chunk."""
-        raise NotImplementedError
 
+    @abstractmethod
     def streamed(self) -> tuple[ModelResponse, dict[str, Any]]:
         """What the stream delivered so far, as :meth:`answer` would give it."""
-        raise NotImplementedError
 
     # -- shared --
 

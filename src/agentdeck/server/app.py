@@ -29,14 +29,14 @@ import agentdeck.server.routers as routers_pkg
 import agentdeck.server.ui as ui_pkg
 from agentdeck.composition import all_gates
 from agentdeck.core.errors import AgentDeckError
+from agentdeck.monitor.alert_rules import load_alert_config
+from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
+from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthError
 from agentdeck.server.deps import READ, ServerState, ServerStore
-from agentdeck.monitor.alert_rules import load_alert_config
-from agentdeck.monitor.checks import RunChecker
-from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
 from agentdeck.server.post_ingest import AfterIngest, load_online
 from agentdeck.server.settings import ServerSettings

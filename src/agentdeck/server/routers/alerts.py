@@ -25,7 +25,9 @@ STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
 def statuses(status: str) -> tuple[str, ...] | None:
     """The stored statuses a ``status`` filter selects; errors name the query parameter."""
     if status not in STATUS_FILTERS:
-        raise InputError(f"query.status: expected one of {', '.join(STATUS_FILTERS)}, got {status!r}")
+        raise InputError(
+            f"query.status: expected one of {', '.join(STATUS_FILTERS)}, got {status!r}"
+        )
     return STATUS_FILTERS[status]
 
 
@@ -33,8 +35,9 @@ def statuses(status: str) -> tuple[str, ...] | None:
 def list_alerts(
     state: State,
     _: ReadKey,
-    status: str = Query("active", description="active (open + acknowledged), open, "
-                        "acknowledged, resolved or all."),  # fmt: skip
+    status: str = Query(
+        "active", description="active (open + acknowledged), open, acknowledged, resolved or all."
+    ),
     rule: str | None = Query(None, description="Only this rule's."),
     limit: int = Query(200, description="At most this many (1..1000)."),
 ) -> list[dict[str, Any]]:

@@ -1,0 +1,77 @@
+"""Replay: stored replay reports, and running a replay (reproduce, or ``with`` a candidate).
+
+A replay runs the recorded agent version's entrypoint **in the server process**: its module
+must be importable there (the server's working directory or ``PYTHONPATH``). Replays take the
+tracing SDK's session for their duration, so the server runs one at a time (a lock); others
+wait. Tool calls that match no recorded call are misses, never run for real, through the API.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.serialize import replay_json
+from agentdeck.tracing.replay import compare, reproduce
+
+router = APIRouter(prefix="/api/v1/replays", tags=["replay"])
+_one_at_a_time = threading.Lock()
+KINDS = ("reproduce", "with", "agreement")
+
+
+class ReplayBody(BaseModel):
+    run_id: str = Field(description="The recorded run (trace id or unique prefix).")
+    with_: str | None = Field(
+        None,
+        alias="with",
+        description="Run this agent version against the recording instead (name@N, name@ENV).",
+    )
+
+
+@router.get("", summary="Stored replay reports, newest first")
+def list_reports(
+    state: State,
+    _: ReadKey,
+    run: str | None = Query(None, description="Only replays of this run (trace id)."),
+    agent: str | None = Query(None, description="Agent name."),
+    kind: str | None = Query(None, description="reproduce, with or agreement."),
+    limit: int = Query(50, description="At most this many (1..500)."),
+) -> list[dict[str, Any]]:
+    if kind and kind not in KINDS:
+        raise InputError(f"query.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+    if not 1 <= limit <= 500:
+        raise InputError(f"query.limit: expected 1..500, got {limit}")
+    found = state.store.list_replay_reports(
+        source_trace_id=run or None, agent_name=agent or None, kind=kind or None, limit=limit
+    )
+    return [replay_json(r) for r in found]
+
+
+@router.get("/{report_id}", summary="One stored replay report with the full report")
+def get_report(report_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+    rec = state.store.get_replay_report(report_id)
+    if rec is None:
+        raise ReferenceError_(report_id, "no replay report with that id")
+    return replay_json(rec, report=True)
+
+
+@router.post(
+    "",
+    summary="Replay a recorded run (agentdeck replay [--with REF]); the report is stored",
+)
+def run_replay(body: ReplayBody, state: State, _: DeployKey) -> dict[str, Any]:
+    paths = [Path.cwd()]
+    with _one_at_a_time:
+        if body.with_:
+            report: dict[str, Any] = compare(
+                state.store, body.run_id, body.with_, paths=paths
+            ).to_dict()
+        else:
+            report = reproduce(state.store, body.run_id, paths=paths).to_dict()
+    return report
