@@ -43,11 +43,43 @@ def serve_cmd(
     log_level: Annotated[
         str, typer.Option("--log-level", help="uvicorn log level (info, warning, ...).")
     ] = "info",
+    alert_rules: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-rules",
+            help="Alert rules YAML to evaluate in the server (AGENTDECK_ALERT_RULES).",
+        ),
+    ] = None,
+    alert_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--alert-interval",
+            help="Seconds between alert rule evaluations (AGENTDECK_ALERT_INTERVAL, default 60).",
+        ),
+    ] = None,
+    metrics_open: Annotated[
+        bool,
+        typer.Option(
+            "--metrics-open", help="Serve GET /metrics without a key (AGENTDECK_METRICS_OPEN=1)."
+        ),
+    ] = False,
 ) -> None:
     import uvicorn
 
+    from agentdeck.core.errors import InputError
+    from agentdeck.monitor.alert_rules import load_alert_config
+
     if db:
         os.environ["AGENTDECK_DATABASE_URL"] = db
+    if alert_rules:
+        load_alert_config(alert_rules)  # a bad file fails here, before listening
+        os.environ["AGENTDECK_ALERT_RULES"] = os.path.abspath(alert_rules)
+    if alert_interval is not None:
+        if alert_interval <= 0:
+            raise InputError("--alert-interval: must be positive")
+        os.environ["AGENTDECK_ALERT_INTERVAL"] = str(alert_interval)
+    if metrics_open:
+        os.environ["AGENTDECK_METRICS_OPEN"] = "1"
     get_store(db).close()  # open (and migrate) now, so a bad URL fails before listening
     err_console.print(f"agentdeck serving on http://{host}:{port}  (UI at /ui, OTLP at /v1/traces)")
     uvicorn.run(

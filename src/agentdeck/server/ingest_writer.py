@@ -11,10 +11,10 @@ exporter spills and retries rather than the server buffering without bound.
 
 PostgreSQL takes concurrent writers, so there each request writes from its own worker thread.
 
-``on_stored`` (optional) is called with the runs of every committed batch, after the requests
-are answered (the server queues them for per-run checks and online evaluators: see
-:mod:`agentdeck.server.post_ingest`); it must not block, and its errors are logged, never
-reported to the client.
+``on_stored`` (optional) is called with the runs of every committed batch, just before the
+requests are answered (the server queues them there for per-run checks and online evaluators,
+run later by another thread: see :mod:`agentdeck.server.post_ingest`); it must not block, and
+its errors are logged, never reported to the client.
 """
 
 from __future__ import annotations
@@ -168,13 +168,13 @@ class IngestWriter:
                     self._fail(it)
                 else:
                     self._count(1, len(it.spans), 1)
-                    it.done.set_result(None)
                     self._stored(it.runs)
+                    it.done.set_result(None)
             return
         self._count(len(items), n_spans, 1)
+        self._stored(runs)
         for it in items:
             it.done.set_result(None)
-        self._stored(runs)
 
     def _stored(self, runs: Sequence[Run]) -> None:
         if self.on_stored is None or not runs:

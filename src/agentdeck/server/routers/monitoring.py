@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +18,7 @@ from agentdeck.monitor.profiles import (
 )
 from agentdeck.monitor.window import check_window, parse_duration
 from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.monitor_view import MAX_BUCKETS, monitor_series
 from agentdeck.server.serialize import baseline_json, finding_json, parse_time
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
@@ -118,3 +120,28 @@ def check_run(run_id: str, state: State, _: DeployKey) -> dict[str, Any]:
             for f in checked.findings
         ],
     }
+
+
+@router.get(
+    "/monitors/series",
+    summary="An agent's behaviour over time: tool mix, rates and drift per time bucket",
+)
+def series(
+    state: State,
+    _: ReadKey,
+    agent: str = Query(description="Agent name."),
+    env: str | None = Query(None, description="Environment of the runs (default: all)."),
+    window: str = Query("1h", description="Time range ending now: 15m, 1h, 6h, 1d, 7d."),
+    buckets: int = Query(12, description="Number of time buckets (1..200)."),
+) -> dict[str, Any]:
+    if not 1 <= buckets <= MAX_BUCKETS:
+        raise InputError(f"query.buckets: expected 1..{MAX_BUCKETS}, got {buckets}")
+    found = monitor_series(
+        state.store,
+        agent,
+        env or None,
+        datetime.now(UTC),
+        parse_duration(window, "query.window"),
+        buckets,
+    )
+    return found.to_dict()

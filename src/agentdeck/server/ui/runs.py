@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import SpanKind
+from agentdeck.evals.online import scores_of
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query
 from agentdeck.server.ui.common import render
@@ -65,4 +66,7 @@ def run_page(run_id: str, request: Request, state: State, principal: ReadKey) ->
         steps=[step_detail(s) for s in trace.spans],
         counts=counts,
         kinds=[k.value for k in SpanKind],
+        findings=state.store.list_findings(trace_id=trace.trace_id, limit=200),
+        scores=scores_of(trace.spans),
+        replays=state.store.list_replay_reports(source_trace_id=trace.trace_id, limit=20),
     )
