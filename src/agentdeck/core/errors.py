@@ -45,7 +45,12 @@ class SpecError(InputError):
         self.field = field
         self.reason = reason
         where = f"{source}: {field}" if field else source
-        super().__init__(f"{where}: {reason}")
+        super().__init__(_one_line(f"{where}: {reason}"))
+
+
+def _one_line(text: str) -> str:
+    """User-facing errors are one line: control characters from the input are escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ReferenceError_(InputError):
