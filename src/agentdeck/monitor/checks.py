@@ -180,12 +180,11 @@ def on_runs_stored(
     to keep its spec and baseline caches between calls.
     """
     checker = checker or RunChecker(store)
-    items: list[tuple[Run, Sequence[Span]]] = []
-    for tid in dict.fromkeys(trace_ids):
-        run = store.get_run(tid)
-        if run is None or run.end_ns is None:
-            continue
-        items.append((run, store.get_spans(tid)))
+    items: list[tuple[Run, Sequence[Span]]] = [
+        (run, spans)
+        for run, spans in store.get_runs_with_spans(list(trace_ids))
+        if run.end_ns is not None
+    ]
     return [f for c in checker.check_and_store(items) for f in c.findings]
 
 

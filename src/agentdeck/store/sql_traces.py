@@ -147,6 +147,25 @@ class SqlTraces(SqlBase):
             ).all()
         return [row_span(r) for r in rows]
 
+    def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
+        """Runs and their spans (``seq`` order) for many trace ids in two queries; unknown
+        ids are left out."""
+        ids = list(dict.fromkeys(trace_ids))
+        if not ids:
+            return []
+        with self._read() as conn:
+            run_rows = conn.execute(select(runs).where(runs.c.trace_id.in_(ids))).all()
+            span_rows = conn.execute(
+                select(spans)
+                .where(spans.c.trace_id.in_(ids))
+                .order_by(spans.c.trace_id, spans.c.seq, spans.c.start_ns)
+            ).all()
+        by_trace: dict[str, list[Span]] = {}
+        for r in span_rows:
+            by_trace.setdefault(r.trace_id, []).append(row_span(r))
+        found = {r.trace_id: row_run(r) for r in run_rows}
+        return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
+
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
         with self._read() as conn:
             rows = conn.execute(
