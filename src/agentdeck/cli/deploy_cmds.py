@@ -23,6 +23,7 @@ from agentdeck.cli.common import (
 from agentdeck.composition import deployments_service
 from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.errors import InputError
+from agentdeck.registry.deployments import deployment_to_dict
 
 NameArg = Annotated[str, typer.Argument(help="Agent name.", show_default=False)]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_default=False)]
@@ -45,25 +46,6 @@ def register(app: typer.Typer) -> None:
     app.command(
         "mark", help="Mark the current deployment of an agent in an environment good or bad."
     )(mark_cmd)
-
-
-def _dep_json(d: Deployment) -> dict[str, object]:
-    return {
-        "id": d.id,
-        "agent": d.agent_name,
-        "env": d.env,
-        "seq": d.seq,
-        "version": d.agent_version,
-        "digest": d.agent_digest,
-        "policy_digest": d.policy_digest,
-        "action": d.action.value,
-        "actor": d.actor,
-        "reason": d.reason,
-        "at": d.at,
-        "previous_id": d.previous_id,
-        "health": d.health.value,
-        "forced": d.forced,
-    }
 
 
 def promote_cmd(
@@ -89,7 +71,7 @@ def promote_cmd(
     if json:
         print_json(
             {
-                "deployment": _dep_json(result.deployment),
+                "deployment": deployment_to_dict(result.deployment),
                 "gates": [
                     {"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates
                 ],
@@ -123,7 +105,7 @@ def rollback_cmd(
     svc = deployments_service(get_store(db))
     d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
     if json:
-        print_json(_dep_json(d))
+        print_json(deployment_to_dict(d))
         return
     console.print(
         f"[yellow]rolled back[/] {name} in [bold]{env}[/] to {name}@{d.agent_version} ({short(d.agent_digest)})  deployment {d.id[:12]}"
@@ -153,7 +135,7 @@ def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = Fa
     svc = deployments_service(get_store(db))
     deps = svc.history(name, env)
     if json:
-        print_json([_dep_json(d) for d in deps])
+        print_json([deployment_to_dict(d) for d in deps])
         return
     if not deps:
         console.print(f"nothing of {name} has been deployed in {env}")
@@ -177,7 +159,7 @@ def at_cmd(
     svc = deployments_service(get_store(db))
     d = svc.at(name, env, when)
     if json:
-        print_json(_dep_json(d) if d else None)
+        print_json(deployment_to_dict(d) if d else None)
         return
     if d is None:
         console.print(f"nothing of {name} was deployed in {env} at {fmt_time(when)}")
@@ -204,7 +186,7 @@ def mark_cmd(
     svc = deployments_service(get_store(db))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
     if json:
-        print_json(_dep_json(d))
+        print_json(deployment_to_dict(d))
         return
     console.print(
         f"marked {name}@{d.agent_version} in {env} (deployment {d.id[:12]}) [bold]{health}[/]"
@@ -231,7 +213,7 @@ def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
                     "env": env,
                     "gates": dict(cfg.settings),
                     "disabled": list(cfg.disabled),
-                    "deployed": {n: _dep_json(h) for n, h in heads.items()},
+                    "deployed": {n: deployment_to_dict(h) for n, h in heads.items()},
                 }
                 for env, cfg, heads in rows
             ]

@@ -12,11 +12,11 @@ from rich.tree import Tree
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time, print_json
 from agentdeck.core.errors import InputError
-from agentdeck.core.rca import RootCause
 from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
 from agentdeck.store import RunQuery
 from agentdeck.tracing.queries import SpanNode, execution_graph, load_trace
-from agentdeck.tracing.rca import root_cause
+from agentdeck.tracing.rca import rca_to_dict, root_cause
+from agentdeck.tracing.wire import span_to_dict
 
 RunIdArg = Annotated[
     str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)
@@ -50,31 +50,6 @@ def run_json(r: Run) -> dict[str, Any]:
         "input": r.input,
         "output": r.output,
         "attributes": r.attributes,
-    }
-
-
-def span_json(s: Span) -> dict[str, Any]:
-    return {
-        "span_id": s.span_id,
-        "trace_id": s.trace_id,
-        "parent_id": s.parent_id,
-        "seq": s.seq,
-        "name": s.name,
-        "kind": s.kind.value,
-        "status": s.status.value,
-        "error": s.error,
-        "start_ns": s.start_ns,
-        "end_ns": s.end_ns,
-        "inputs": s.inputs,
-        "outputs": s.outputs,
-        "attributes": s.attributes,
-        "links": [
-            {"trace_id": ln.trace_id, "span_id": ln.span_id, "kind": ln.kind.value}
-            for ln in s.links
-        ],
-        "usage": None
-        if s.usage is None
-        else {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
     }
 
 
@@ -216,7 +191,7 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
         print_json(
             {
                 "run": run_json(trace.run) if trace.run else None,
-                "spans": [span_json(s) for s in trace.spans],
+                "spans": [span_to_dict(s) for s in trace.spans],
                 "graph": execution_graph(trace),
             }
         )
@@ -235,38 +210,12 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
     console.print(tree)
 
 
-def _rca_json(rc: RootCause) -> dict[str, Any]:
-    return {
-        "failure": span_json(rc.failure),
-        "cause": None
-        if rc.cause is None
-        else {
-            "span": span_json(rc.cause.span),
-            "why": rc.cause.why.value,
-            "detail": rc.cause.detail,
-        },
-        "path": [
-            {
-                "span_id": p.span.span_id,
-                "name": p.span.name,
-                "kind": p.span.kind.value,
-                "edge": p.edge.value if p.edge else None,
-            }
-            for p in rc.path
-        ],
-        "bad_spans": [
-            {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
-            for b in rc.bad_spans
-        ],
-    }
-
-
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     rc = root_cause(get_store(db), run_id)
     if rc is None:
         raise InputError(f"{run_id}: the run has no spans to analyse")
     if json:
-        print_json(_rca_json(rc))
+        print_json(rca_to_dict(rc))
         return
     f = rc.failure
     console.print(

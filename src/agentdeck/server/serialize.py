@@ -6,11 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.artifacts import AgentVersion, PolicyVersion
-from agentdeck.core.deploy import Deployment
 from agentdeck.core.errors import InputError
 from agentdeck.core.eval_result import EvalResult
 from agentdeck.core.policy_eval import Decision
-from agentdeck.core.rca import RootCause
 from agentdeck.store.protocol import (
     AlertRecord,
     ApiKeyRecord,
@@ -20,7 +18,6 @@ from agentdeck.store.protocol import (
     PolicyTestRecord,
     ReplayReportRecord,
 )
-from agentdeck.tracing.wire import span_to_dict
 
 
 def iso(value: datetime | None) -> str | None:
@@ -59,25 +56,6 @@ def policy_version_json(pv: PolicyVersion, *, policy: bool = False) -> dict[str,
     return out
 
 
-def deployment_json(d: Deployment) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "agent": d.agent_name,
-        "env": d.env,
-        "seq": d.seq,
-        "version": d.agent_version,
-        "digest": d.agent_digest,
-        "policy_digest": d.policy_digest,
-        "action": d.action.value,
-        "actor": d.actor,
-        "reason": d.reason,
-        "at": iso(d.at),
-        "previous_id": d.previous_id,
-        "health": d.health.value,
-        "forced": d.forced,
-    }
-
-
 def key_json(k: ApiKeyRecord) -> dict[str, Any]:
     return {
         "id": k.id,
@@ -86,32 +64,6 @@ def key_json(k: ApiKeyRecord) -> dict[str, Any]:
         "created_at": iso(k.created_at),
         "created_by": k.created_by,
         "revoked_at": iso(k.revoked_at),
-    }
-
-
-def rca_json(rc: RootCause) -> dict[str, Any]:
-    return {
-        "failure": span_to_dict(rc.failure),
-        "cause": None
-        if rc.cause is None
-        else {
-            "span": span_to_dict(rc.cause.span),
-            "why": rc.cause.why.value,
-            "detail": rc.cause.detail,
-        },
-        "path": [
-            {
-                "span_id": p.span.span_id,
-                "name": p.span.name,
-                "kind": p.span.kind.value,
-                "edge": p.edge.value if p.edge else None,
-            }
-            for p in rc.path
-        ],
-        "bad_spans": [
-            {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
-            for b in rc.bad_spans
-        ],
     }
 
 

@@ -13,6 +13,7 @@ from agentdeck.core.spec import AgentSpec
 from agentdeck.core.trace import Span, SpanKind
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.queries import load_trace
+from agentdeck.tracing.wire import span_to_dict
 
 MAX_LINKED_TRACES = 50
 
@@ -89,3 +90,30 @@ def output_checker(store: Store, spans: list[Span]) -> Callable[[Span], str | No
 def root_cause(store: Store, trace_id: str) -> RootCause | None:
     own, spans = _gather(store, trace_id)
     return analyze(spans, start=failing_span(own), output_check=output_checker(store, spans))
+
+
+def rca_to_dict(rc: RootCause) -> dict[str, Any]:
+    """The JSON form of a root-cause analysis, as the CLI's ``--json`` and the API give it."""
+    return {
+        "failure": span_to_dict(rc.failure),
+        "cause": None
+        if rc.cause is None
+        else {
+            "span": span_to_dict(rc.cause.span),
+            "why": rc.cause.why.value,
+            "detail": rc.cause.detail,
+        },
+        "path": [
+            {
+                "span_id": p.span.span_id,
+                "name": p.span.name,
+                "kind": p.span.kind.value,
+                "edge": p.edge.value if p.edge else None,
+            }
+            for p in rc.path
+        ],
+        "bad_spans": [
+            {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
+            for b in rc.bad_spans
+        ],
+    }

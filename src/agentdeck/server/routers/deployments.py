@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from agentdeck.core.deploy import GateConfig, Health
+from agentdeck.registry.deployments import deployment_to_dict
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
-from agentdeck.server.serialize import deployment_json, parse_time
+from agentdeck.server.serialize import parse_time
 
 router = APIRouter(prefix="/api/v1", tags=["deployments"])
 
@@ -53,7 +54,7 @@ def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, 
         body.ref, body.env, principal.name, force=body.force, reason=body.reason
     )
     return {
-        "deployment": deployment_json(result.deployment),
+        "deployment": deployment_to_dict(result.deployment),
         "gates": [{"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates],
     }
 
@@ -63,7 +64,7 @@ def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str
     d = state.deployments.rollback(
         body.agent, body.env, principal.name, to_ref=body.to, reason=body.reason
     )
-    return deployment_json(d)
+    return deployment_to_dict(d)
 
 
 @router.post("/deployments/mark", summary="Mark a deployment good or bad")
@@ -71,14 +72,14 @@ def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
     d = state.deployments.mark(
         body.agent, body.env, Health(body.health), principal.name, body.deployment_id
     )
-    return deployment_json(d)
+    return deployment_to_dict(d)
 
 
 @router.get("/deployments/history", summary="The deployment history of an agent in an env")
 def history(
     state: State, _: ReadKey, agent: str = Query(), env: str = Query()
 ) -> list[dict[str, Any]]:
-    return [deployment_json(d) for d in state.deployments.history(agent, env)]
+    return [deployment_to_dict(d) for d in state.deployments.history(agent, env)]
 
 
 @router.get("/deployments/at", summary="Which deployment was in force at a time (null if none)")
@@ -90,7 +91,7 @@ def at(
     time: str = Query(description="ISO 8601 (UTC if no offset) or nanoseconds since the epoch."),
 ) -> dict[str, Any] | None:
     d = state.deployments.at(agent, env, parse_time(time, "query.time"))
-    return deployment_json(d) if d else None
+    return deployment_to_dict(d) if d else None
 
 
 @router.get("/envs", summary="The promotion path with each env's deployments and gates")
@@ -106,7 +107,7 @@ def envs(state: State, _: ReadKey) -> list[dict[str, Any]]:
                 "env": env,
                 "gates": dict(cfg.settings),
                 "disabled": list(cfg.disabled),
-                "deployed": {n: deployment_json(h) for n, h in heads.items()},
+                "deployed": {n: deployment_to_dict(h) for n, h in heads.items()},
             }
         )
     return out

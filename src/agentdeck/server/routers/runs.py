@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import SpanStatus
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.server.serialize import rca_json, time_ns
+from agentdeck.server.serialize import time_ns
 from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.queries import execution_graph, load_trace
-from agentdeck.tracing.rca import root_cause
+from agentdeck.tracing.rca import rca_to_dict, root_cause
 from agentdeck.tracing.wire import run_to_dict, span_to_dict
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
@@ -92,4 +92,4 @@ def rca(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
     rc = root_cause(state.store, run_id)
     if rc is None:
         raise InputError(f"{run_id}: the run has no spans to analyse")
-    return rca_json(rc)
+    return rca_to_dict(rc)
