@@ -129,6 +129,22 @@ def demo_run(
     return run, spans
 
 
+def settled_counts(store: Any, timeout: float = 15.0) -> dict[str, int]:
+    """:func:`table_counts` once they stop changing: a live server checks the runs of earlier
+    requests in the background (findings, run summaries), after it has answered them."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last = table_counts(store)
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = table_counts(store)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def table_counts(store: Any) -> dict[str, int]:
     """Rows in every table agentdeck defines (to show that a refused request changed nothing)."""
     from sqlalchemy import func, select

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from demo_data import table_counts
+from demo_data import settled_counts
 from google.rpc.status_pb2 import Status
 from live import LiveServer, free_port
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -111,7 +111,7 @@ def test_malformed_payloads_get_400_413_415_and_store_nothing(
     live: tuple[LiveServer, SqlStore, str],
 ) -> None:
     server, store, key = live
-    before = table_counts(store)
+    before = settled_counts(store)
     auth = {"Authorization": f"Bearer {key}"}
     bad = httpx.post(
         f"{server.url}/v1/traces",
@@ -147,4 +147,4 @@ def test_malformed_payloads_get_400_413_415_and_store_nothing(
         f"{server.url}/v1/traces", content=b"{}", headers={"Content-Type": "application/json"}
     )
     assert no_key.status_code == 401
-    assert table_counts(store) == before
+    assert settled_counts(store) == before

@@ -26,11 +26,10 @@ from agentdeck.cli.common import (
 from agentdeck.core.errors import InputError
 from agentdeck.core.policy_context import ToolCallContext
 from agentdeck.core.policy_coverage import policy_coverage
-from agentdeck.core.policy_eval import Decision, check_policy, compile_policy
+from agentdeck.core.policy_eval import check_policy, compile_policy
 from agentdeck.core.policy_spec import PolicySet
 from agentdeck.policy import approvals
 from agentdeck.policy.testing import (
-    AgentPolicyTests,
     agent_defaults,
     record_policy_tests,
     run_tests_for_agent,
@@ -176,30 +175,6 @@ def check_cmd(file: FileArg, json: JsonOpt = False) -> None:
         raise typer.Exit(2)
 
 
-def _tests_json(t: AgentPolicyTests) -> dict[str, Any]:
-    return {
-        "policy": t.policy_name,
-        "policy_digest": t.policy_digest,
-        "agent": t.agent.ref if t.agent else None,
-        "agent_digest": t.agent.digest if t.agent else None,
-        "passed": t.passed,
-        "total": len(t.results),
-        "failed": t.failed,
-        "stored": t.record is not None,
-        "cases": [
-            {
-                "name": r.name,
-                "passed": r.passed,
-                "expected": r.expected.value,
-                "effect": r.decision.effect.value,
-                "rules": [m.rule_id for m in r.decision.matched],
-                "reason": r.reason,
-            }
-            for r in t.results
-        ],
-    }
-
-
 @app.command(
     "test",
     help="Run a policy's test cases; with --agent, for that agent version, and store the result "
@@ -218,7 +193,7 @@ def test_cmd(
     if av is not None:
         tests = record_policy_tests(get_store(db), source, tests, actor_name(actor))
     if json:
-        print_json(_tests_json(tests))
+        print_json(tests.to_dict())
     else:
         t = Table(title=f"{policy.name}: {len(tests.results)} test cases")
         for col in ("", "case", "expected", "got", "detail"):
@@ -238,23 +213,6 @@ def test_cmd(
         console.print(f"{verdict}{where}")
     if not tests.passed:
         raise typer.Exit(1)
-
-
-def _decision_json(d: Decision) -> dict[str, Any]:
-    return {
-        "effect": d.effect.value,
-        "tool": d.tool,
-        "policy": d.policy_name,
-        "policy_digest": d.policy_digest,
-        "message": d.message,
-        "matched": [
-            {"rule": m.rule_id, "effect": m.effect.value, "message": m.message} for m in d.matched
-        ],
-        "errors": [{"rule": e.rule_id, "error": e.error} for e in d.errors],
-        "evaluated": list(d.evaluated),
-        "default_applied": d.default_applied,
-        "explanation": d.explanation,
-    }
 
 
 def _parse_call(text: str) -> Any:
@@ -291,7 +249,7 @@ def eval_cmd(
     ctx = ToolCallContext.from_dict(data, "--call")
     decision = compile_policy(policy, source).decide(ctx)
     if json:
-        print_json(_decision_json(decision))
+        print_json(decision.to_dict())
         return
     colour = {"allow": "green", "warn": "yellow", "require_approval": "yellow"}.get(
         decision.effect.value, "red"

@@ -103,6 +103,24 @@ class Decision:
                 return m.message or f"rule {m.rule_id!r} matched"
         return f"no rule matched; default effect {self.effect.value}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The decision explained as JSON data (``policy eval --json`` and the API)."""
+        return {
+            "effect": self.effect.value,
+            "tool": self.tool,
+            "policy": self.policy_name,
+            "policy_digest": self.policy_digest,
+            "message": self.message,
+            "matched": [
+                {"rule": m.rule_id, "effect": m.effect.value, "message": m.message}
+                for m in self.matched
+            ],
+            "errors": [{"rule": e.rule_id, "error": e.error} for e in self.errors],
+            "evaluated": list(self.evaluated),
+            "default_applied": self.default_applied,
+            "explanation": self.explanation,
+        }
+
     @property
     def explanation(self) -> str:
         """Several lines saying why: what was evaluated, what matched, what failed."""

@@ -48,6 +48,30 @@ class AgentPolicyTests:
     def passed(self) -> bool:
         return self.failed == 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON data (``policy test --json`` and the API)."""
+        return {
+            "policy": self.policy_name,
+            "policy_digest": self.policy_digest,
+            "agent": self.agent.ref if self.agent else None,
+            "agent_digest": self.agent.digest if self.agent else None,
+            "passed": self.passed,
+            "total": len(self.results),
+            "failed": self.failed,
+            "stored": self.record is not None,
+            "cases": [
+                {
+                    "name": r.name,
+                    "passed": r.passed,
+                    "expected": r.expected.value,
+                    "effect": r.decision.effect.value,
+                    "rules": [m.rule_id for m in r.decision.matched],
+                    "reason": r.reason,
+                }
+                for r in self.results
+            ],
+        }
+
 
 def agent_defaults(agent: AgentVersion) -> dict[str, Any]:
     """The ``agent`` a test case sees when it names none: the version under test."""

@@ -8,7 +8,6 @@ from typing import Any
 from agentdeck.core.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.errors import InputError
 from agentdeck.core.eval_result import EvalResult
-from agentdeck.core.policy_eval import Decision
 from agentdeck.store.protocol import (
     AlertRecord,
     ApiKeyRecord,
@@ -152,24 +151,6 @@ def approval_json(a: ApprovalRecord) -> dict[str, Any]:
         "decided_at": iso(a.decided_at),
         "decided_by": a.decided_by,
         "reason": a.reason,
-    }
-
-
-def decision_json(d: Decision) -> dict[str, Any]:
-    """A policy decision explained (the shape of ``agentdeck policy eval --json``)."""
-    return {
-        "effect": d.effect.value,
-        "tool": d.tool,
-        "policy": d.policy_name,
-        "policy_digest": d.policy_digest,
-        "message": d.message,
-        "matched": [
-            {"rule": m.rule_id, "effect": m.effect.value, "message": m.message} for m in d.matched
-        ],
-        "errors": [{"rule": e.rule_id, "error": e.error} for e in d.errors],
-        "evaluated": list(d.evaluated),
-        "default_applied": d.default_applied,
-        "explanation": d.explanation,
     }
 
 

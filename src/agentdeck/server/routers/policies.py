@@ -14,13 +14,12 @@ from agentdeck.core.policy_coverage import policy_coverage
 from agentdeck.core.policy_eval import compile_policy
 from agentdeck.policy import approvals
 from agentdeck.policy.testing import (
-    AgentPolicyTests,
     agent_defaults,
     record_policy_tests,
     run_tests_for_agent,
 )
 from agentdeck.server.deps import DeployKey, ReadKey, State
-from agentdeck.server.serialize import approval_json, decision_json, policy_tests_json
+from agentdeck.server.serialize import approval_json, policy_tests_json
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 
@@ -54,31 +53,7 @@ def eval_call(ref: str, body: EvalBody, state: State, _: ReadKey) -> dict[str, A
     if body.agent:
         data = {**agent_defaults(state.registry.get(body.agent)), **data}
     ctx = ToolCallContext.from_dict(data, "body", "call.")
-    return decision_json(compile_policy(pv.policy, pv.ref).decide(ctx))
-
-
-def _tests_json(t: AgentPolicyTests) -> dict[str, Any]:
-    return {
-        "policy": t.policy_name,
-        "policy_digest": t.policy_digest,
-        "agent": t.agent.ref if t.agent else None,
-        "agent_digest": t.agent.digest if t.agent else None,
-        "passed": t.passed,
-        "total": len(t.results),
-        "failed": t.failed,
-        "stored": t.record is not None,
-        "cases": [
-            {
-                "name": r.name,
-                "passed": r.passed,
-                "expected": r.expected.value,
-                "effect": r.decision.effect.value,
-                "rules": [m.rule_id for m in r.decision.matched],
-                "reason": r.reason,
-            }
-            for r in t.results
-        ],
-    }
+    return compile_policy(pv.policy, pv.ref).decide(ctx).to_dict()
 
 
 @router.get(
@@ -109,7 +84,7 @@ def run_tests(ref: str, body: TestsBody, state: State, principal: DeployKey) -> 
     tests = run_tests_for_agent(pv.policy, pv.ref, av)
     if av is not None:
         tests = record_policy_tests(state.store, pv.ref, tests, principal.name)
-    return _tests_json(tests)
+    return tests.to_dict()
 
 
 @router.get(
