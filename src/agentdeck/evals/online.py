@@ -33,21 +33,12 @@ import orjson
 
 from agentdeck.core.eval_match import CallPattern, Matcher, observed_calls, show
 from agentdeck.core.model import ModelClient
+from agentdeck.core.scores import Score, scores_of
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
 
 log = logging.getLogger("agentdeck.evals")
 JSON = Any
-
-
-@dataclass(frozen=True)
-class Score:
-    """One evaluator's verdict on one run: ``value`` in [0, 1]."""
-
-    evaluator: str
-    value: float
-    passed: bool
-    reason: str = ""
 
 
 @runtime_checkable
@@ -330,26 +321,6 @@ class ScoreStats:
     runs: int
     mean: float
     pass_rate: float
-
-
-def scores_of(spans: Sequence[Span]) -> list[Score]:
-    """The scores stored as eval spans among ``spans``."""
-    out = []
-    for s in spans:
-        if s.kind is not SpanKind.EVAL:
-            continue
-        a = s.attributes
-        name, value = a.get("eval.name"), a.get("eval.score")
-        if isinstance(name, str) and isinstance(value, int | float):
-            out.append(
-                Score(
-                    name,
-                    float(value),
-                    bool(a.get("eval.passed")),
-                    str((s.outputs or {}).get("reason", "")),
-                )
-            )
-    return out
 
 
 def score_summary(store: Store, query: RunQuery) -> list[ScoreStats]:

@@ -20,7 +20,7 @@
         sinks: [ops]               # default: every sink
         auto_rollback: {env: production}   # critical only; off unless given
       - name: behaviour-drift
-        metric: drift              # drift | drift:<metric> | completion_rate | error_rate | runs
+        metric: drift              # drift | drift:<metric> | score:<evaluator> | completion_rate | error_rate | runs
         agent: support-bot         # required for metric rules
         env: production
         baseline: support-v1       # optional (default: the latest of the agent/env)
@@ -179,8 +179,14 @@ def _rule(source: str, i: int, data: Any, sink_names: set[str]) -> AlertRule:
         f.fail(None, "give exactly one of 'check' or 'metric'")
     agent, env = f.str_("agent"), f.str_("env")
     if metric is not None:
-        if not (metric in RATE_METRICS or metric == "drift" or metric.startswith("drift:")):
-            f.fail("metric", f"{metric!r}: use drift, drift:<metric>, {', '.join(RATE_METRICS)}")
+        known = metric in RATE_METRICS or metric == "drift"
+        if not (
+            known or (metric.startswith(("drift:", "score:")) and len(metric.split(":", 1)[1]) > 0)
+        ):
+            f.fail(
+                "metric",
+                f"{metric!r}: use drift, drift:<metric>, score:<evaluator>, {', '.join(RATE_METRICS)}",
+            )
         if agent is None:
             f.fail("agent", "is required for a metric rule")
     if check is not None and "baseline" in f.data:

@@ -8,8 +8,9 @@ value per subject (``agent@env``):
   ``window``, per agent and env (or only the rule's agent/env);
 - a **metric** rule reads the window of its agent/env: ``drift`` is the largest score
   (effect / minimum effect) among drifted items of the window check, ``drift:<metric>`` the
-  score of one item when it drifted (else 0), ``completion_rate``/``error_rate`` the window's
-  rates, ``runs`` its run count.
+  score of one item when it drifted (else 0), ``score:<evaluator>`` the mean online-evaluation
+  score of the window's scored runs (eval spans), ``completion_rate``/``error_rate`` the
+  window's rates, ``runs`` its run count.
 
 When the value breaches the threshold an alert fires, unless one is already open (or
 acknowledged) for the same rule and subject (then its ``last_seen_at`` and value are
@@ -29,12 +30,13 @@ from datetime import UTC, datetime
 
 from agentdeck.core.errors import AgentDeckError, InputError, ReferenceError_
 from agentdeck.core.run_checks import Severity
+from agentdeck.core.scores import scores_of
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink, build_sinks
 from agentdeck.monitor.profiles import RunSelection, build_stored_profile
 from agentdeck.monitor.window import check_window
-from agentdeck.store.protocol import AlertRecord, Store
+from agentdeck.store.protocol import AlertRecord, RunQuery, Store
 
 log = logging.getLogger("agentdeck.alerts")
 
@@ -89,6 +91,8 @@ def _observe_metric(store: Store, rule: AlertRule, now: datetime) -> list[Observ
     from agentdeck.monitor.profiles import agent_filter
 
     name, digest = agent_filter(store, rule.agent)
+    if m.startswith("score:"):
+        return _observe_score(store, rule, m.split(":", 1)[1], name, digest, now)
     prof = build_stored_profile(store, RunSelection(name, digest, rule.env, now - rule.window, now))
     if m == "runs":
         return [Observation(name, rule.env, float(prof.n_runs), f"{prof.n_runs} runs")]
@@ -96,6 +100,44 @@ def _observe_metric(store: Store, rule: AlertRule, now: datetime) -> list[Observ
         return []
     value = prof.completion_rate if m == "completion_rate" else prof.error_rate
     return [Observation(name, rule.env, value, f"{m} {value:.3f} over {prof.n_runs} runs")]
+
+
+MAX_SCORED_RUNS = 10_000
+
+
+def _observe_score(
+    store: Store, rule: AlertRule, evaluator: str, name: str, digest: str | None, now: datetime
+) -> list[Observation]:
+    """Mean score of ``evaluator`` over the window's runs that it scored (the newest
+    :data:`MAX_SCORED_RUNS` runs at most); no observation when none were scored."""
+    since = int((now - rule.window).timestamp() * 1e9)
+    runs = store.find_runs(
+        RunQuery(
+            agent_name=name,
+            agent_digest=digest,
+            env=rule.env,
+            since_ns=since,
+            until_ns=int(now.timestamp() * 1e9),
+            limit=MAX_SCORED_RUNS,
+        )
+    )
+    values = [
+        sc.value
+        for _, spans in store.get_runs_with_spans([r.trace_id for r in runs])
+        for sc in scores_of(spans)
+        if sc.evaluator == evaluator
+    ]
+    if not values:
+        return []
+    mean = sum(values) / len(values)
+    return [
+        Observation(
+            name,
+            rule.env,
+            mean,
+            f"{evaluator} mean score {mean:.3f} over {len(values)} scored runs",
+        )
+    ]
 
 
 def observe(store: Store, rule: AlertRule, now: datetime) -> list[Observation]:
