@@ -85,7 +85,8 @@ def init(
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
     Spans go to ``sink`` if given, else are POSTed to ``endpoint`` (or ``AGENTDECK_ENDPOINT``)
-    with ``api_key`` (or ``AGENTDECK_API_KEY``), else are written to the embedded store
+    with ``api_key`` (or ``AGENTDECK_API_KEY``) and references are resolved by the server,
+    else are written to the embedded store
     (``AGENTDECK_DATABASE_URL`` or ``.agentdeck/agentdeck.db``), whose registry then also
     resolves agent references. Undeliverable batches spill to ``spill_dir``
     (default ``.agentdeck/spill`` in the working directory, created only when needed).
@@ -100,7 +101,12 @@ def init(
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
-            sink = HttpSink(endpoint, api_key or os.environ.get("AGENTDECK_API_KEY"))
+            key = api_key or os.environ.get("AGENTDECK_API_KEY")
+            sink = HttpSink(endpoint, key)
+            if resolver is None:
+                from agentdeck.tracing.http_resolver import HttpResolver
+
+                resolver = HttpResolver(endpoint, key)
         else:
             sink, default_resolver = _embedded_store()
             resolver = resolver or default_resolver
