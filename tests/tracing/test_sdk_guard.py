@@ -139,3 +139,15 @@ def test_interceptor_serves_recorded_results_and_errors(sink: sdk.InMemorySink) 
     ]
     assert tools[0].outputs == {"result": "recorded rain"}
     assert tools[1].attributes["error.type"] == "TimeoutError"
+
+
+def test_run_history_is_bounded_but_counts_stay_exact() -> None:
+    from agentdeck.tracing import guard as g
+
+    state = g.RunState(0.0)
+    limit = g.MAX_CALL_HISTORY
+    for i in range(limit + 5):
+        state.record(g.ToolCallRecord("t", {"i": i}, g.CallOutcome.OK, f"{i:016x}"))
+    assert len(state.calls) == limit and state.dropped_calls == 5
+    assert state.counts["t"] == limit + 5
+    assert state.calls[0].args == {"i": 0}  # append-only: what readers saw stays in place

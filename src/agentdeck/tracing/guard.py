@@ -48,13 +48,19 @@ class ToolCallRecord:
     span_id: str
 
 
+MAX_CALL_HISTORY = 10_000
+"""Calls a run keeps in ``RunState.calls`` (bounded memory); ``counts`` stay exact past it."""
+
+
 class RunState:
     """Per-run tool-call history, shared by all the run's threads and tasks.
 
     ``counts`` and ``calls`` are live read-only views: copy them if you keep them past the call.
+    ``calls`` keeps the first :data:`MAX_CALL_HISTORY` calls of the run (append-only, so
+    incremental readers stay valid); ``dropped_calls`` counts those not kept.
     """
 
-    __slots__ = ("_calls", "_counts", "_counts_view", "_lock", "started_mono")
+    __slots__ = ("_calls", "_counts", "_counts_view", "_lock", "dropped_calls", "started_mono")
 
     def __init__(self, started_mono: float) -> None:
         self.started_mono = started_mono
@@ -62,6 +68,7 @@ class RunState:
         self._counts_view: Mapping[str, int] = MappingProxyType(self._counts)
         self._calls: list[ToolCallRecord] = []
         self._lock = threading.Lock()
+        self.dropped_calls = 0
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -76,7 +83,10 @@ class RunState:
     def record(self, call: ToolCallRecord) -> None:
         with self._lock:  # only taken when a guard is configured
             self._counts[call.name] = self._counts.get(call.name, 0) + 1
-            self._calls.append(call)
+            if len(self._calls) < MAX_CALL_HISTORY:
+                self._calls.append(call)
+            else:
+                self.dropped_calls += 1
 
 
 @dataclass(frozen=True, slots=True)
