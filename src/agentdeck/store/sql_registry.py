@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
@@ -47,34 +48,50 @@ def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
 
 
 class SqlRegistry(SqlBase):
+    def _put_version(
+        self,
+        table: Table,
+        lock: int,
+        name: str,
+        digest: str,
+        body: dict[str, Any],
+        actor: str,
+        audit: AuditEvent,
+        **extra: Any,
+    ) -> tuple[Row[Any] | None, int, datetime]:
+        """Insert the next version of ``name`` in ``table`` unless ``digest`` is there already
+        (then its row is returned and nothing is written), audited in the same transaction."""
+        with self._write() as conn:
+            advisory_lock(conn, lock)
+            row = conn.execute(select(table).where(table.c.digest == digest)).first()
+            if row is not None:
+                return row, int(row.version), as_utc(row.created_at)
+            version = self._next_version(conn, table.c.version, table.c.name, name)
+            now = utcnow()
+            conn.execute(
+                insert(table).values(
+                    digest=digest,
+                    name=name,
+                    version=version,
+                    spec=orjson.dumps(body).decode(),
+                    created_at=now,
+                    created_by=actor,
+                    **extra,
+                )
+            )
+            append_audit_in(conn, _with_audit(audit, version=version, digest=digest))
+        return None, version, now
+
     def put_agent_version(
         self, spec: AgentSpec, actor: str, audit: AuditEvent
     ) -> tuple[AgentVersion, bool]:
         digest = spec.digest
-        with self._write() as conn:
-            advisory_lock(conn, _AGENT_LOCK)
-            row = conn.execute(
-                select(agent_versions).where(agent_versions.c.digest == digest)
-            ).first()
-            if row is not None:
-                return _agent(row), False
-            version = self._next_version(
-                conn, agent_versions.c.version, agent_versions.c.name, spec.name
-            )
-            now = utcnow()
-            conn.execute(
-                insert(agent_versions).values(
-                    digest=digest,
-                    name=spec.name,
-                    version=version,
-                    spec=orjson.dumps(spec.to_dict()).decode(),
-                    prompt_digest=spec.prompt_digest,
-                    policy=spec.policy,
-                    created_at=now,
-                    created_by=actor,
-                )
-            )
-            append_audit_in(conn, _with_audit(audit, version=version, digest=digest))
+        existing, version, now = self._put_version(
+            agent_versions, _AGENT_LOCK, spec.name, digest, spec.to_dict(), actor, audit,
+            prompt_digest=spec.prompt_digest, policy=spec.policy,
+        )  # fmt: skip
+        if existing is not None:
+            return _agent(existing), False
         return AgentVersion(spec.name, version, digest, spec, now, actor), True
 
     @staticmethod
@@ -123,28 +140,11 @@ class SqlRegistry(SqlBase):
         self, policy: PolicySet, actor: str, audit: AuditEvent
     ) -> tuple[PolicyVersion, bool]:
         digest = policy.digest
-        with self._write() as conn:
-            advisory_lock(conn, _POLICY_LOCK)
-            row = conn.execute(
-                select(policy_versions).where(policy_versions.c.digest == digest)
-            ).first()
-            if row is not None:
-                return _policy(row), False
-            version = self._next_version(
-                conn, policy_versions.c.version, policy_versions.c.name, policy.name
-            )
-            now = utcnow()
-            conn.execute(
-                insert(policy_versions).values(
-                    digest=digest,
-                    name=policy.name,
-                    version=version,
-                    spec=orjson.dumps(policy.to_dict()).decode(),
-                    created_at=now,
-                    created_by=actor,
-                )
-            )
-            append_audit_in(conn, _with_audit(audit, version=version, digest=digest))
+        existing, version, now = self._put_version(
+            policy_versions, _POLICY_LOCK, policy.name, digest, policy.to_dict(), actor, audit
+        )
+        if existing is not None:
+            return _policy(existing), False
         return PolicyVersion(policy.name, version, digest, policy, now, actor), True
 
     def get_policy_version(self, name: str, version: int) -> PolicyVersion | None:
