@@ -129,6 +129,13 @@ def _flatten_schema(
     return out
 
 
+_FIELD_ASPECTS = (
+    ("type", "type changed"),
+    ("required", "required changed"),
+    ("rest", "constraints changed"),
+)
+
+
 def schema_changes(
     section: str, prefix: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
 ) -> list[Change]:
@@ -165,39 +172,11 @@ def schema_changes(
             )
         else:
             x, y = fa[path], fb[path]
-            if x["type"] != y["type"]:
-                out.append(
-                    Change(
-                        section,
-                        full,
-                        ChangeKind.CHANGED,
-                        before=x["type"],
-                        after=y["type"],
-                        detail="type changed",
+            for key, detail in _FIELD_ASPECTS:
+                if x[key] != y[key]:
+                    out.append(
+                        Change(section, full, ChangeKind.CHANGED, x[key], y[key], detail=detail)
                     )
-                )
-            if x["required"] != y["required"]:
-                out.append(
-                    Change(
-                        section,
-                        full,
-                        ChangeKind.CHANGED,
-                        before=x["required"],
-                        after=y["required"],
-                        detail="required changed",
-                    )
-                )
-            if x["rest"] != y["rest"]:
-                out.append(
-                    Change(
-                        section,
-                        full,
-                        ChangeKind.CHANGED,
-                        before=x["rest"],
-                        after=y["rest"],
-                        detail="constraints changed",
-                    )
-                )
     # top-level keywords that are not properties (e.g. additionalProperties, top-level type)
     top_a = {k: v for k, v in a.items() if k not in ("properties", "required", "description")}
     top_b = {k: v for k, v in b.items() if k not in ("properties", "required", "description")}
