@@ -3,6 +3,7 @@ queue (approvals, approve, reject)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from agentdeck.policy.testing import (
 )
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_policy_spec
+from agentdeck.store.protocol import ApprovalRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show_default=False)]
@@ -392,6 +394,22 @@ def approvals_cmd(
     console.print(t)
 
 
+def _decide(
+    decide: Callable[[Any, str, str, str], ApprovalRecord],
+    verb: str,
+    approval_id: str,
+    reason: str,
+    db: str | None,
+    actor: str | None,
+    json: bool,
+) -> None:
+    rec = decide(get_store(db), approval_id, actor_name(actor), reason)
+    if json:
+        print_json(_approval_json(rec))
+        return
+    console.print(f"{verb} {rec.id}: {rec.tool} ({', '.join(rec.rules)})")
+
+
 @app.command("approve", help="Grant a pending approval request: the waiting tool call runs.")
 def approve_cmd(
     approval_id: IdArg,
@@ -400,11 +418,7 @@ def approve_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    rec = approvals.grant(get_store(db), approval_id, actor_name(actor), reason)
-    if json:
-        print_json(_approval_json(rec))
-        return
-    console.print(f"[green]granted[/] {rec.id}: {rec.tool} ({', '.join(rec.rules)})")
+    _decide(approvals.grant, "[green]granted[/]", approval_id, reason, db, actor, json)
 
 
 @app.command("reject", help="Reject a pending approval request: the waiting tool call is denied.")
@@ -415,8 +429,4 @@ def reject_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    rec = approvals.reject(get_store(db), approval_id, actor_name(actor), reason)
-    if json:
-        print_json(_approval_json(rec))
-        return
-    console.print(f"[red]rejected[/] {rec.id}: {rec.tool} ({', '.join(rec.rules)})")
+    _decide(approvals.reject, "[red]rejected[/]", approval_id, reason, db, actor, json)
