@@ -27,10 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import cel
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from agentdeck.core import cel_engine
 from agentdeck.core.policy_eval import ToolCallContext, compile_policy
 from agentdeck.core.policy_spec import parse_policy_spec
 
@@ -262,11 +261,11 @@ def main() -> None:
     naive_programs = [r.program for r in compiled.rules]
 
     def naive(ctx: ToolCallContext) -> list[Any]:
-        env = cel.Context(ctx.variables(compiled.zero_counts))
+        data = ctx.variables(compiled.zero_counts)
         out = []
         for p in naive_programs:
             try:
-                out.append(p.execute(env))
+                out.append(cel_engine.evaluate(p, data))
             except Exception as exc:
                 out.append(exc)
         return out

@@ -1,65 +1,37 @@
 """Compile-time work on one rule's ``when``: CEL compilation, checks, and static facts.
 
-The CEL engine is ``common-expression-language`` (cel-rust bindings, import name ``cel``).
-It parses and evaluates, and reports the variables and functions an expression references,
-but it has no type checker and exposes no syntax tree. So this module adds, on top of it:
+The CEL engine is cel-cpp (``cel-expr-python``, wrapped by :mod:`agentdeck.core.cel_engine`).
+Its type checker reports syntax errors, unknown variables and functions, and overloads that
+cannot apply, each with a line and column; this module turns those into the one-line reasons
+``policy check`` prints, and adds:
 
 - static facts from :mod:`agentdeck.core.policy_static` (tool scope, paths read, names
   bound by macros), used for rule indexing, context projection and coverage;
-- the checks ``policy check`` reports: syntax errors (with the engine's line and column),
-  unknown variables and unknown functions (with the column of their first use), and a
-  ``when`` that is not boolean. Without a type checker, the boolean check evaluates the
-  expression on representative sample contexts (every argument leaf set in turn to a
-  bool, int, double, string, list and map): a rule that yields a non-boolean value on some
-  sample and a boolean on none is refused. A rule that yields a boolean on some sample is
-  accepted (like ``dyn`` in cel-go's checker); if at run time it still yields a non-boolean,
-  that is an evaluation error and fails closed.
+- literal regular expressions (``s.matches("...")``) are compiled at registration, so an
+  invalid pattern is refused with its rule and column instead of denying every call;
+- the boolean check. The variables are declared as maps of ``dyn``, so ``args.flag`` types
+  as ``dyn``: a ``when`` whose type is known and not ``bool`` is refused at once; a ``dyn``
+  one is evaluated on representative sample contexts (every argument leaf set in turn to a
+  bool, int, double, string, list and map), and refused if it yields a non-boolean value on
+  some sample and a boolean on none. A ``dyn`` rule that yields a boolean on some sample is
+  accepted (as cel-go's checker accepts ``dyn``); if at run time it still yields a
+  non-boolean, that is an evaluation error and fails closed.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from datetime import UTC, datetime
 from typing import Any
 
-import cel
-
+from agentdeck.core import cel_engine
+from agentdeck.core.cel_engine import CelCompileError, CelEvalError
 from agentdeck.core.policy_context import ROOT_VARIABLES
 from agentdeck.core.policy_static import ExprFacts, Path, Token, analyze, is_op, tokenize
 
 #: Longest ``when`` accepted: far above any real rule, and below the nesting depth at which
-#: the native parser or evaluator could exhaust its stack.
+#: the native parser could exhaust its stack.
 MAX_EXPRESSION_CHARS = 4000
-
-#: Functions of the cel-rust standard library (tests check each one runs on this install).
-KNOWN_FUNCTIONS = frozenset(
-    {
-        "size", "contains", "startsWith", "endsWith", "matches",
-        "string", "bytes", "int", "uint", "double", "type", "dyn",
-        "duration", "timestamp",
-        "getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek",
-        "getHours", "getMinutes", "getSeconds", "getMilliseconds",
-        "of", "none", "ofNonZeroValue", "value", "hasValue", "or", "orValue",
-    }
-)  # fmt: skip
-
-#: Identifiers CEL itself defines: type names, and the ``optional`` namespace.
-BUILTIN_NAMES = frozenset(
-    {
-        "int",
-        "uint",
-        "double",
-        "bool",
-        "string",
-        "bytes",
-        "list",
-        "map",
-        "null_type",
-        "type",
-        "optional",
-    }
-)
 
 # -- checks -------------------------------------------------------------------------------
 
@@ -72,9 +44,6 @@ class RuleCompileError(Exception):
         self.reason = reason
 
 
-_POS_RE = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
-
-
 def _where(src: str, line: int, column: int) -> str:
     return f"at column {column}" if "\n" not in src else f"at line {line}, column {column}"
 
@@ -85,45 +54,63 @@ def _where_offset(src: str, offset: int) -> str:
     return _where(src, line, column)
 
 
-def _syntax_reason(src: str, message: str) -> str:
-    found = [m for m in (_POS_RE.search(x) for x in message.splitlines()) if m]
-    if not found:
-        return f"syntax error: {message.splitlines()[0] if message else 'unparseable'}"
-    best = next((m for m in found if "Syntax error" in m.group(3)), found[0])
-    text = re.sub(r"^Syntax error:\s*", "", best.group(3))
-    text = re.sub(r"expecting \{[^}]{60,}\}", "expecting an operand", text)
-    return f"syntax error: {text} {_where(src, int(best.group(1)), int(best.group(2)))}"
+def _reason(src: str, tokens: list[Token], err: CelCompileError) -> str:
+    where = _where(src, err.line, err.column) if err.line else "at column 1"
+    if err.kind == "syntax":
+        return f"syntax error: {err.message} {where}"
+    if err.kind == "undeclared":
+        name = err.name.split(".")[0]
+        if any(
+            t.kind == "ident" and t.text == name and is_op(tokens, i + 1, "(")
+            for i, t in enumerate(tokens)
+        ):
+            return f"unknown function {name!r} {_first_use(src, tokens, name, call=True)}"
+        return (
+            f"unknown variable {name!r} {_first_use(src, tokens, name, call=False)}"
+            f" (known: {', '.join(ROOT_VARIABLES)})"
+        )
+    return f"type error: {err.message} {where}"
 
 
 def compile_when(src: str) -> tuple[Any, ExprFacts]:
-    """Compile one ``when``: return the ``cel.Program`` and its static facts, or raise
+    """Compile one ``when``: return the program to run and its static facts, or raise
     :class:`RuleCompileError` with a reason naming the column."""
     if len(src) > MAX_EXPRESSION_CHARS:
         raise RuleCompileError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
-    try:
-        program = cel.compile(src)
-        refs = program.references()
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as exc:  # the native parser may raise a PanicException (BaseException)
-        raise RuleCompileError(_syntax_reason(src, str(exc))) from None
-    facts = analyze(src)
     tokens = tokenize(src)
-    allowed = set(ROOT_VARIABLES) | BUILTIN_NAMES | facts.bound
-    for name in refs["variables"]:
-        if name not in allowed:
-            raise RuleCompileError(
-                f"unknown variable {name!r} {_first_use(src, tokens, name, call=False)}"
-                f" (known: {', '.join(ROOT_VARIABLES)})"
-            )
-    for name in refs["functions"]:
-        if name[:1] in "_@!" or name in KNOWN_FUNCTIONS:
-            continue
+    try:
+        checked = cel_engine.check(src)
+        program = cel_engine.compile_for_eval(src)
+    except CelCompileError as exc:
+        raise RuleCompileError(_reason(src, tokens, exc)) from None
+    _check_patterns(src, tokens)
+    facts = analyze(src)
+    if checked.result_type == "dyn":
+        _check_boolean(program, facts)
+    elif checked.result_type != "bool":
         raise RuleCompileError(
-            f"unknown function {name!r} {_first_use(src, tokens, name, call=True)}"
+            f"'when' must be a boolean expression, but it yields {checked.result_type}"
         )
-    _check_boolean(program, facts)
     return program, facts
+
+
+def _check_patterns(src: str, tokens: list[Token]) -> None:
+    """Literal patterns of ``matches`` must be valid RE2 (checked once, at registration)."""
+    for i, t in enumerate(tokens):
+        if not (t.kind == "ident" and t.text == "matches" and is_op(tokens, i + 1, "(")):
+            continue
+        k = i + 2
+        if not is_op(tokens, i - 1, "."):  # global form matches(text, pattern)
+            depth, k = 0, i + 2
+            while k < len(tokens) and not (depth == 0 and is_op(tokens, k, ",")):
+                depth += tokens[k].kind == "op" and tokens[k].text in "([{"
+                depth -= tokens[k].kind == "op" and tokens[k].text in ")]}"
+                k += 1
+            k += 1
+        if k < len(tokens) and tokens[k].value is not None and is_op(tokens, k + 1, ")"):
+            problem = cel_engine.regex_error(tokens[k].value or "")
+            if problem:
+                raise RuleCompileError(f"{problem} {_where_offset(src, tokens[k].pos)}")
 
 
 def _first_use(src: str, tokens: list[Token], name: str, call: bool) -> str:
@@ -155,7 +142,7 @@ def _tree(paths: list[Path], leaf: Any) -> dict[str, Any]:
             node = nxt
         if p and not isinstance(node.get(p[-1]), dict):
             # A copy per place: a shared dict leaf would get itself as a child when a longer
-            # path descends through it (``cc`` and ``cc[each]``), a cycle cel-rust crashes on.
+            # path descends through it (``cc`` and ``cc[each]``), which would be a cycle.
             node[p[-1]] = copy.deepcopy(leaf)
     return out
 
@@ -191,21 +178,11 @@ def _check_boolean(program: Any, facts: ExprFacts) -> None:
     non_bool: str | None = None
     for variables in sample_contexts(facts):
         try:
-            result = program.execute(variables)
-        except Exception:  # an error on made-up data says nothing about the type
+            result = cel_engine.evaluate(program, variables)
+        except CelEvalError:  # an error on made-up data says nothing about the type
             continue
         if isinstance(result, bool):
             return
-        non_bool = non_bool or cel_type_name(result)
+        non_bool = non_bool or cel_engine.type_name(result)
     if non_bool is not None:
         raise RuleCompileError(f"'when' must be a boolean expression, but it yields {non_bool}")
-
-
-_CEL_TYPES = {"int": "int", "float": "double", "str": "string", "list": "list", "dict": "map",
-              "bytes": "bytes", "NoneType": "null", "datetime": "timestamp", "timedelta": "duration"}  # fmt: skip
-
-
-def cel_type_name(value: Any) -> str:
-    """The CEL type name of an evaluation result (for messages)."""
-    name = type(value).__name__
-    return _CEL_TYPES.get(name, name)

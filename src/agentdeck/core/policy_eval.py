@@ -13,24 +13,26 @@ Speed (bench/policy_bench.py): rules are indexed by the tool names their top-lev
 conjuncts require (``tool.name == "x"``, ``tool.name in [...]``), so a decision evaluates only
 the rules that can match; the rules of one tool are evaluated as one CEL list program, with
 a per-rule fallback to attribute errors; and only the variables (and the fields of them)
-those rules read are converted into CEL values.
+those rules read are handed to CEL (cel-cpp converts a variable whole when a rule first
+touches it, so an unread ``run.calls`` would otherwise cost about 1 us per earlier call).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import cel
-
+from agentdeck.core import cel_engine
+from agentdeck.core.cel_engine import CelEvalError
 from agentdeck.core.errors import SpecError
-from agentdeck.core.policy_compile import RuleCompileError, cel_type_name, compile_when
+from agentdeck.core.policy_compile import RuleCompileError, compile_when
 from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall, ToolCallContext
 from agentdeck.core.policy_spec import Effect, PolicySet, Rule
-from agentdeck.core.policy_static import EACH, ExprFacts
+from agentdeck.core.policy_static import EACH, ExprFacts, leading_dot_roots
 
 __all__ = [
     "CompiledPolicy",
@@ -149,7 +151,7 @@ class CompiledRule:
 
     index: int
     rule: Rule
-    program: Any  # cel.Program (the bindings' stub types it loosely)
+    program: Any  # a compiled cel-expr-python Expression (see core.cel_engine)
     facts: ExprFacts
 
 
@@ -189,12 +191,12 @@ def _project(value: Any, tree: Any) -> Any:
 class _Group:
     """The rules that can match one tool, evaluated together."""
 
-    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+    def __init__(self, rules: tuple[CompiledRule, ...], zero_counts: Mapping[str, int]) -> None:
         self.rules = rules
         self.ids = tuple(r.rule.id for r in rules)
         self.combined: Any = None
         if len(rules) > 1:
-            self.combined = cel.compile(
+            self.combined = cel_engine.compile_for_eval(
                 "[" + ", ".join(f"(\n{r.rule.when}\n)" for r in rules) + "]"
             )
         self.tree: _Tree | None = {}
@@ -202,20 +204,107 @@ class _Group:
             if r.facts.opaque or r.facts.bound & set(ROOT_VARIABLES):
                 self.tree = None  # paths may not tell all the rule reads: no projection
                 break
-            seen = {p[0] for p in r.facts.paths}
-            for name in r.program.variables():
-                if name in ROOT_VARIABLES and name not in seen:
-                    _add_path(self.tree, (name,))  # e.g. a leading-dot `.args`
+            for name in leading_dot_roots(r.rule.when, ROOT_VARIABLES):
+                _add_path(self.tree, (name,))  # `.args` names the root whole
             for p in r.facts.paths:
                 if p[0] in ROOT_VARIABLES:
                     _add_path(self.tree, p)
         self.roots: tuple[str, ...] = tuple(self.tree) if self.tree is not None else ROOT_VARIABLES
 
+        self._build = _builders(self.tree, zero_counts)
+        self.decisions: dict[tuple[Any, ...], Decision] = {}
+
     def variables(self, ctx: ToolCallContext, zero_counts: Mapping[str, int]) -> dict[str, Any]:
-        full = ctx.variables(zero_counts, self.roots)
+        """The CEL variables of ``ctx`` cut down to what this group's rules read."""
         if self.tree is None:
-            return full
-        return {k: _project(v, self.tree[k]) for k, v in full.items()}
+            return ctx.variables(zero_counts, self.roots)
+        out: dict[str, Any] = {}
+        for root, build in self._build:
+            value = build(ctx)
+            if value is not _ABSENT:
+                out[root] = value
+        return out
+
+
+_ABSENT = object()
+_Builder = Callable[[ToolCallContext], Any]
+
+
+def _pick(sub: Any, full: Callable[[ToolCallContext], dict[str, Any]]) -> _Builder:
+    if sub is True:
+        return full
+    return lambda ctx: _project(full(ctx), sub)
+
+
+def _builders(tree: _Tree | None, zero_counts: Mapping[str, int]) -> list[tuple[str, _Builder]]:
+    """One function per root variable the rules read, building only the projected value
+    (the same value as projecting :meth:`ToolCallContext.variables`, without building the
+    rest first)."""
+    if tree is None:
+        return []
+    out: list[tuple[str, _Builder]] = []
+    for root, sub in tree.items():
+        fn: _Builder
+        if root == "tool":
+            fn = _pick(sub, lambda c: {"name": c.tool, "version": c.tool_version})
+        elif root == "args":
+            fn = _whole_args if sub is True else partial(_projected_args, sub)
+        elif root == "agent":
+            fn = _pick(sub, lambda c: {"name": c.agent_name, "version": c.agent_version,
+                                       "digest": c.agent_digest})  # fmt: skip
+        elif root == "env":
+            fn = lambda c: c.env  # noqa: E731
+        elif root == "now":
+            fn = lambda c: _ABSENT if c.now is None else c.now  # noqa: E731
+        elif root == "run":
+            fn = _run_builder(sub, zero_counts)
+        else:  # a root only reachable through the whole-context path
+            continue
+        out.append((root, fn))
+    return out
+
+
+def _whole_args(c: ToolCallContext) -> dict[str, Any]:
+    return dict(c.args)
+
+
+def _projected_args(sub: Any, c: ToolCallContext) -> Any:
+    return _project(dict(c.args), sub)
+
+
+def _some_counts(
+    names: tuple[str, ...], zero_counts: Mapping[str, int], c: ToolCallContext
+) -> dict[str, int]:
+    have = c.counts
+    return {
+        k: have[k] if k in have else zero_counts[k] for k in names if k in have or k in zero_counts
+    }
+
+
+def _projected_calls(sub: Any, c: ToolCallContext) -> Any:
+    return _project([x.to_value() for x in c.calls], sub)
+
+
+def _run_builder(sub: Any, zero_counts: Mapping[str, int]) -> _Builder:
+    def counts(c: ToolCallContext) -> dict[str, int]:
+        return {**zero_counts, **c.counts} if zero_counts else dict(c.counts)
+
+    if sub is True:
+        return lambda c: c.variables(zero_counts, ("run",))["run"]
+    parts: list[tuple[str, _Builder]] = []
+    for key, part in sub.items():
+        if key == "counts":
+            if part is True or EACH in part:
+                parts.append((key, counts))
+            else:
+                parts.append((key, partial(_some_counts, tuple(part), zero_counts)))
+        elif key == "calls":
+            parts.append((key, partial(_projected_calls, part)))
+        elif key == "elapsed_s":
+            parts.append((key, lambda c: float(c.elapsed_s)))
+        elif key == "step":
+            parts.append((key, lambda c: c.step))
+    return lambda c: {k: f(c) for k, f in parts}
 
 
 class CompiledPolicy:
@@ -237,11 +326,14 @@ class CompiledPolicy:
         scoped = {n for r in rules for n in (r.facts.tool_scope or ())}
         self._groups = {
             name: _Group(
-                tuple(r for r in rules if r.facts.tool_scope is None or name in r.facts.tool_scope)
+                tuple(r for r in rules if r.facts.tool_scope is None or name in r.facts.tool_scope),
+                self.zero_counts,
             )
             for name in sorted(scoped)
         }
-        self._any_tool = _Group(tuple(r for r in rules if r.facts.tool_scope is None))
+        self._any_tool = _Group(
+            tuple(r for r in rules if r.facts.tool_scope is None), self.zero_counts
+        )
 
     def rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
         """The rules that can match a call to ``tool``, in file order."""
@@ -253,10 +345,10 @@ class CompiledPolicy:
         if not group.rules:
             return self._default(ctx.tool)
         try:
-            env: Any = cel.Context(group.variables(ctx, self.zero_counts))
+            data = group.variables(ctx, self.zero_counts)
         except Exception as exc:
             return self._unconvertible(group, ctx.tool, exc)
-        return self._evaluate(group, env, ctx.tool)
+        return self._evaluate(group, data, ctx.tool)
 
     def _default(self, tool: str) -> Decision:
         return Decision(
@@ -268,35 +360,54 @@ class CompiledPolicy:
         errs = tuple(RuleError(r.rule.id, error) for r in group.rules)
         return Decision(Effect.DENY, tool, self.name, self.digest, (), errs, group.ids)
 
-    def _evaluate(self, group: _Group, env: Any, tool: str) -> Decision:
-        """Run the group's rules on a ready CEL context and combine the results."""
+    def _evaluate(self, group: _Group, data: dict[str, Any], tool: str) -> Decision:
+        """Run the group's rules on the call's variables and combine the results.
+
+        When every rule yields a boolean (the usual case) the decision depends only on the
+        tool and those booleans; decisions are immutable, so each such outcome is built once
+        per group and shared."""
         rules = group.rules
         results: list[Any] | None = None
-        if group.combined is not None:
-            try:
-                out = group.combined.execute(env)
-                if all(type(x) is bool for x in out):
-                    results = out
-            except Exception:
-                results = None  # find which rule failed, one by one
-        matched: list[RuleMatch] = []
-        errors: list[RuleError] = []
-        for i, r in enumerate(rules):
-            if results is not None:
-                value: Any = results[i]
+        try:
+            if group.combined is not None:
+                results = cel_engine.evaluate_list(group.combined, data)
             else:
-                try:
-                    value = r.program.execute(env)
-                except Exception as exc:
-                    errors.append(RuleError(r.rule.id, _describe(exc)))
-                    continue
-                if type(value) is not bool:
-                    errors.append(
-                        RuleError(r.rule.id, f"'when' yielded {cel_type_name(value)}, not bool")
-                    )
-                    continue
+                results = [cel_engine.evaluate(rules[0].program, data)]
+        except Exception:
+            results = None  # find which rule failed, one by one
+        if results is not None and all(type(x) is bool for x in results):
+            key = (tool, *results)
+            hit = group.decisions.get(key)
+            if hit is None:
+                matched = [
+                    RuleMatch(r.rule.id, r.rule.effect, r.rule.message)
+                    for r, value in zip(rules, results, strict=True)
+                    if value
+                ]
+                hit = self._combine(group, tool, matched, [])
+                if len(group.decisions) < _DECISION_CACHE_MAX:
+                    group.decisions[key] = hit
+            return hit
+        matched = []
+        errors: list[RuleError] = []
+        for r in rules:
+            try:
+                value = cel_engine.evaluate(r.program, data)
+            except Exception as exc:
+                errors.append(RuleError(r.rule.id, _describe(exc)))
+                continue
+            if type(value) is not bool:
+                errors.append(
+                    RuleError(r.rule.id, f"'when' yielded {cel_engine.type_name(value)}, not bool")
+                )
+                continue
             if value:
                 matched.append(RuleMatch(r.rule.id, r.rule.effect, r.rule.message))
+        return self._combine(group, tool, matched, errors)
+
+    def _combine(
+        self, group: _Group, tool: str, matched: list[RuleMatch], errors: list[RuleError]
+    ) -> Decision:
         if errors:
             effect = Effect.DENY
         elif matched:
@@ -315,14 +426,18 @@ class CompiledPolicy:
         )
 
 
-class RunEvaluator:
-    """Decides the tool calls of one run, keeping one CEL context per rule group for the run.
+#: Distinct (tool, rule outcomes) decisions kept per rule group.
+_DECISION_CACHE_MAX = 4096
 
-    :meth:`CompiledPolicy.decide` converts the whole call context into CEL values at every
-    decision; here the agent and environment are converted once per run, ``tool`` only when
-    it changes, and each earlier call is cut down to what the rules read once, when it is new
-    (``calls`` must only grow between decisions: the run's history). Decisions are the same as
-    ``decide`` on the equivalent :class:`ToolCallContext`. Thread-safe (one lock per run).
+
+class RunEvaluator:
+    """Decides the tool calls of one run, keeping what does not change between its calls.
+
+    :meth:`CompiledPolicy.decide` builds every variable at every decision; here the agent and
+    environment are built once per run and each earlier call is cut down to what the rules
+    read once, when it is new (``calls`` must only grow between decisions: the run's
+    history). Decisions are the same as ``decide`` on the equivalent
+    :class:`ToolCallContext`. Thread-safe (one lock per run).
     """
 
     def __init__(self, policy: CompiledPolicy, agent_name: str = "",
@@ -330,7 +445,7 @@ class RunEvaluator:
         self.policy = policy
         self._base = ToolCallContext("", agent_name=agent_name, agent_version=agent_version,
                                      agent_digest=agent_digest, env=env)  # fmt: skip
-        self._state: dict[int, tuple[Any, list[Any], list[Any]]] = {}
+        self._state: dict[int, tuple[dict[str, Any], list[Any]]] = {}
         self._lock = threading.Lock()
 
     def decide(self, tool: str, args: Mapping[str, Any], calls: Sequence[PriorCall],
@@ -341,37 +456,30 @@ class RunEvaluator:
         group = cp._groups.get(tool, cp._any_tool)
         if not group.rules:
             return cp._default(tool)
-        if now is None and "now" in group.roots:  # a context cannot drop a variable
-            ctx = ToolCallContext(tool, args, tool_version, self._base.agent_name,
-                                  self._base.agent_version, self._base.agent_digest,
-                                  self._base.env, counts, tuple(calls), elapsed_s, step)  # fmt: skip
-            return cp.decide(ctx)
         tree = group.tree
+        roots = group.roots
         with self._lock:
             try:
                 st = self._state.get(id(group))
-                if st is None:  # per run: agent and env converted once
-                    st = (cel.Context(), [None], [])
-                    const = self._base.variables(
-                        None, [r for r in group.roots if r in ("agent", "env")]
-                    )
-                    for k, v in const.items():
-                        st[0].add_variable(k, v if tree is None else _project(v, tree[k]))
-                    self._state[id(group)] = st
-                env, last_tool, seen = st
-                if "tool" in group.roots and last_tool[0] != (tool, tool_version):
-                    env.add_variable("tool", {"name": tool, "version": tool_version})
-                    last_tool[0] = (tool, tool_version)
-                if "args" in group.roots:
+                if st is None:  # per run: agent and env built once
+                    const = self._base.variables(None, [r for r in roots if r in ("agent", "env")])
+                    if tree is not None:
+                        const = {k: _project(v, tree[k]) for k, v in const.items()}
+                    st = self._state[id(group)] = (const, [])
+                const, seen = st
+                data = dict(const)
+                if "tool" in roots:
+                    data["tool"] = {"name": tool, "version": tool_version}
+                if "args" in roots:
                     a = dict(args)
-                    env.add_variable("args", a if tree is None else _project(a, tree["args"]))
-                if "now" in group.roots:
-                    env.add_variable("now", now)
-                if "run" in group.roots:
-                    env.add_variable("run", self._run(tree, seen, calls, counts, step, elapsed_s))
+                    data["args"] = a if tree is None else _project(a, tree["args"])
+                if "now" in roots and now is not None:
+                    data["now"] = now
+                if "run" in roots:
+                    data["run"] = self._run(tree, seen, calls, counts, step, elapsed_s)
             except Exception as exc:
                 return cp._unconvertible(group, tool, exc)
-            return cp._evaluate(group, env, tool)
+            return cp._evaluate(group, data, tool)  # `seen` is only read under the lock
 
     def _run(self, tree: _Tree | None, seen: list[Any], calls: Sequence[PriorCall],
              counts: Mapping[str, int], step: int, elapsed_s: float) -> Any:  # fmt: skip
@@ -406,6 +514,8 @@ def _project_item(value: Any, calls_sub: Any) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, CelEvalError):
+        return str(exc)
     if isinstance(exc, KeyError):
         return f"no such key: {exc.args[0] if exc.args else exc}"
     return f"{type(exc).__name__}: {exc}"

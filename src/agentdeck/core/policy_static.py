@@ -1,8 +1,8 @@
 """Static analysis of CEL text: a tokenizer and the facts policy evaluation relies on.
 
-The ``cel`` bindings (cel-rust) parse and evaluate but expose no syntax tree, so this small
-tokenizer is hand-rolled. It only has to read text that cel-rust already accepted, and it
-never raises on any input. From its tokens come:
+The CEL engine's Python wrapper (cel-expr-python) checks and evaluates but hands back no
+syntax tree, so this small tokenizer is hand-rolled. It only has to read text the engine
+already accepted, and it never raises on any input. From its tokens come:
 
 - the tool names a rule is restricted to (top-level conjuncts ``tool.name == "x"`` or
   ``tool.name in [...]``), used to index rules by tool;
@@ -15,6 +15,7 @@ never raises on any input. From its tokens come:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -113,13 +114,31 @@ class ExprFacts:
 
 
 def analyze(src: str) -> ExprFacts:
-    """Static facts of a CEL expression (best on text that cel-rust accepted)."""
+    """Static facts of a CEL expression (best on text the CEL engine accepted)."""
     tokens = tokenize(src)
     bound = _bound_names(tokens)
     paths, opaque = _paths(tokens, bound)
     named = _named_tools(tokens) if "tool" not in bound else set()
     scope = None if "tool" in bound else _tool_scope(tokens)
     return ExprFacts(scope, frozenset(named), frozenset(paths), frozenset(bound), opaque)
+
+
+def leading_dot_roots(src: str, roots: Collection[str]) -> set[str]:
+    """Root variables named with CEL's leading dot (``.args``, resolved from the root
+    scope), which attribute chains do not see: they are read whole."""
+    tokens = tokenize(src)
+    out: set[str] = set()
+    for i, t in enumerate(tokens):
+        if t.kind != "ident" or t.text not in roots or not is_op(tokens, i - 1, "."):
+            continue
+        before = tokens[i - 2] if i >= 2 else None
+        operand_end = before is not None and (
+            before.kind in ("ident", "string", "number")
+            or (before.kind == "op" and before.text in ")]}")
+        )
+        if not operand_end:
+            out.add(t.text)
+    return out
 
 
 def _bound_names(tokens: list[Token]) -> set[str]:
