@@ -32,7 +32,13 @@ from agentdeck.core.errors import SpecError
 from agentdeck.core.policy_compile import RuleCompileError, compile_when
 from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall, ToolCallContext
 from agentdeck.core.policy_spec import Effect, PolicySet, Rule
-from agentdeck.core.policy_static import EACH, ExprFacts, leading_dot_roots
+from agentdeck.core.policy_static import (
+    EACH,
+    ExprFacts,
+    analyze,
+    leading_dot_roots,
+    with_tool_name,
+)
 
 __all__ = [
     "CompiledPolicy",
@@ -191,22 +197,31 @@ def _project(value: Any, tree: Any) -> Any:
 class _Group:
     """The rules that can match one tool, evaluated together."""
 
-    def __init__(self, rules: tuple[CompiledRule, ...], zero_counts: Mapping[str, int]) -> None:
+    def __init__(
+        self, rules: tuple[CompiledRule, ...], zero_counts: Mapping[str, int], tool: str | None
+    ) -> None:
         self.rules = rules
         self.ids = tuple(r.rule.id for r in rules)
-        self.combined: Any = None
-        if len(rules) > 1:
-            self.combined = cel_engine.compile_for_eval(
-                "[" + ", ".join(f"(\n{r.rule.when}\n)" for r in rules) + "]"
-            )
+        # For one tool's group, ``tool.name`` is that tool: the rules run with it as a literal
+        # (about 0.15 us less per mention, and often no ``tool`` variable to hand over).
+        texts = [r.rule.when for r in rules]
+        if tool is not None:
+            texts = [with_tool_name(t, tool) for t in texts]
+        self.program: Any = None
+        if rules:
+            self.program = _compile_group(texts)
+            if self.program is None:
+                texts = [r.rule.when for r in rules]
+                self.program = _compile_group(texts)
         self.tree: _Tree | None = {}
-        for r in rules:
-            if r.facts.opaque or r.facts.bound & set(ROOT_VARIABLES):
+        for r, text in zip(rules, texts, strict=True):
+            facts = r.facts if text == r.rule.when else analyze(text)
+            if facts.opaque or facts.bound & set(ROOT_VARIABLES):
                 self.tree = None  # paths may not tell all the rule reads: no projection
                 break
-            for name in leading_dot_roots(r.rule.when, ROOT_VARIABLES):
+            for name in leading_dot_roots(text, ROOT_VARIABLES):
                 _add_path(self.tree, (name,))  # `.args` names the root whole
-            for p in r.facts.paths:
+            for p in facts.paths:
                 if p[0] in ROOT_VARIABLES:
                     _add_path(self.tree, p)
         self.roots: tuple[str, ...] = tuple(self.tree) if self.tree is not None else ROOT_VARIABLES
@@ -224,6 +239,16 @@ class _Group:
             if value is not _ABSENT:
                 out[root] = value
         return out
+
+
+def _compile_group(texts: list[str]) -> Any:
+    """One program for a group: the list of its rules' values (or the one rule's value);
+    None if the texts do not compile together."""
+    src = texts[0] if len(texts) == 1 else "[" + ", ".join(f"(\n{t}\n)" for t in texts) + "]"
+    try:
+        return cel_engine.compile_for_eval(src)
+    except cel_engine.CelCompileError:
+        return None
 
 
 _ABSENT = object()
@@ -282,7 +307,24 @@ def _some_counts(
 
 
 def _projected_calls(sub: Any, c: ToolCallContext) -> Any:
-    return _project([x.to_value() for x in c.calls], sub)
+    if sub is True or EACH not in sub or len(sub) != 1:
+        return _project([x.to_value() for x in c.calls], sub)
+    return [_call_value(x, sub[EACH]) for x in c.calls]
+
+
+def _call_value(call: PriorCall, sub: Any) -> Any:
+    """``_project(call.to_value(), sub)`` without building the parts no rule reads."""
+    if sub is True:
+        return call.to_value()
+    out: dict[str, Any] = {}
+    for key, part in sub.items():
+        if key == "tool":
+            out["tool"] = call.tool
+        elif key == "outcome":
+            out["outcome"] = call.outcome
+        elif key == "args":
+            out["args"] = _project(dict(call.args), part)
+    return out
 
 
 def _run_builder(sub: Any, zero_counts: Mapping[str, int]) -> _Builder:
@@ -328,11 +370,12 @@ class CompiledPolicy:
             name: _Group(
                 tuple(r for r in rules if r.facts.tool_scope is None or name in r.facts.tool_scope),
                 self.zero_counts,
+                name,
             )
             for name in sorted(scoped)
         }
         self._any_tool = _Group(
-            tuple(r for r in rules if r.facts.tool_scope is None), self.zero_counts
+            tuple(r for r in rules if r.facts.tool_scope is None), self.zero_counts, None
         )
 
     def rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
@@ -348,7 +391,7 @@ class CompiledPolicy:
             data = group.variables(ctx, self.zero_counts)
         except Exception as exc:
             return self._unconvertible(group, ctx.tool, exc)
-        return self._evaluate(group, data, ctx.tool)
+        return self._evaluate(group, data, ctx.tool, ctx.tool_version)
 
     def _default(self, tool: str) -> Decision:
         return Decision(
@@ -360,7 +403,9 @@ class CompiledPolicy:
         errs = tuple(RuleError(r.rule.id, error) for r in group.rules)
         return Decision(Effect.DENY, tool, self.name, self.digest, (), errs, group.ids)
 
-    def _evaluate(self, group: _Group, data: dict[str, Any], tool: str) -> Decision:
+    def _evaluate(
+        self, group: _Group, data: dict[str, Any], tool: str, tool_version: str | None = None
+    ) -> Decision:
         """Run the group's rules on the call's variables and combine the results.
 
         When every rule yields a boolean (the usual case) the decision depends only on the
@@ -369,10 +414,10 @@ class CompiledPolicy:
         rules = group.rules
         results: list[Any] | None = None
         try:
-            if group.combined is not None:
-                results = cel_engine.evaluate_list(group.combined, data)
+            if len(rules) > 1:
+                results = cel_engine.evaluate_list(group.program, data)
             else:
-                results = [cel_engine.evaluate(rules[0].program, data)]
+                results = [cel_engine.evaluate(group.program, data)]
         except Exception:
             results = None  # find which rule failed, one by one
         if results is not None and all(type(x) is bool for x in results):
@@ -390,6 +435,8 @@ class CompiledPolicy:
             return hit
         matched = []
         errors: list[RuleError] = []
+        if "tool" not in data:  # the rules as written read tool.name
+            data = {**data, "tool": {"name": tool, "version": tool_version}}
         for r in rules:
             try:
                 value = cel_engine.evaluate(r.program, data)
@@ -479,7 +526,9 @@ class RunEvaluator:
                     data["run"] = self._run(tree, seen, calls, counts, step, elapsed_s)
             except Exception as exc:
                 return cp._unconvertible(group, tool, exc)
-            return cp._evaluate(group, data, tool)  # `seen` is only read under the lock
+            return cp._evaluate(
+                group, data, tool, tool_version
+            )  # `seen` is only read under the lock
 
     def _run(self, tree: _Tree | None, seen: list[Any], calls: Sequence[PriorCall],
              counts: Mapping[str, int], step: int, elapsed_s: float) -> Any:  # fmt: skip

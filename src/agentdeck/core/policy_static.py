@@ -141,6 +141,44 @@ def leading_dot_roots(src: str, roots: Collection[str]) -> set[str]:
     return out
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:/@-]+")
+
+
+def with_tool_name(src: str, name: str) -> str:
+    """``src`` with each free ``tool.name`` replaced by the literal ``name``: the text a rule
+    group runs for calls to one tool, where ``tool.name`` can only be ``name``. Left as is
+    when ``tool`` is bound by a macro, or used under ``has()`` (which needs a selection),
+    or when the name is not a plain identifier-like word."""
+    if not _PLAIN_NAME.fullmatch(name):
+        return src
+    tokens = tokenize(src)
+    if "tool" in _bound_names(tokens):
+        return src
+    spans: list[int] = []
+    for i in range(len(tokens)):
+        if not (
+            _is_ident(tokens, i, "tool")
+            and not is_op(tokens, i - 1, ".")
+            and is_op(tokens, i + 1, ".")
+            and _is_ident(tokens, i + 2, "name")
+            and not is_op(tokens, i + 3, "(")
+        ):
+            continue
+        if _is_ident(tokens, i - 2, "has") and is_op(tokens, i - 1, "("):
+            return src
+        spans.append(i)
+    if not spans:
+        return src
+    out: list[str] = []
+    last = 0
+    for i in spans:
+        out.append(src[last : tokens[i].pos])
+        out.append(f'"{name}"')
+        last = tokens[i + 2].pos + len("name")
+    out.append(src[last:])
+    return "".join(out)
+
+
 def _bound_names(tokens: list[Token]) -> set[str]:
     out: set[str] = set()
     for i, t in enumerate(tokens):
