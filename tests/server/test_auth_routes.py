@@ -34,6 +34,7 @@ WRITE_SCOPES = {
     ("POST", "/api/v1/lint"): "read",
     ("POST", "/api/v1/policies/{ref}/eval"): "read",
     ("POST", "/api/v1/policies/{ref}/tests"): "deploy",
+    ("POST", "/api/v1/approvals"): "ingest",
     ("POST", "/api/v1/approvals/{approval_id}/approve"): "deploy",
     ("POST", "/api/v1/approvals/{approval_id}/reject"): "deploy",
     ("POST", "/api/v1/alerts/{alert_id}/ack"): "deploy",

@@ -38,6 +38,7 @@ __all__ = [
     "evaluate",
     "evaluate_list",
     "regex_error",
+    "standard_program",
     "type_name",
 ]
 
@@ -223,6 +224,11 @@ def check(src: str) -> Checked:
     """Parse and type-check ``src`` as written; raise :class:`CelCompileError`."""
     expr = _compile(src)
     return Checked(src, _type_name(expr.return_type()))
+
+
+def standard_program(src: str) -> Any:
+    """``src`` compiled as written, with the engine's own ``matches`` (to compare with)."""
+    return _compile(src)
 
 
 def compile_for_eval(src: str) -> Any:

@@ -12,10 +12,18 @@ An :class:`Approver` gets an :class:`ApprovalRequest` and answers with an
   ``agentdeck policy approve ID`` / ``agentdeck policy reject ID`` or through the API
   (:func:`grant` and :func:`reject` here are what both call). A request still pending at the
   timeout is marked ``expired`` (compare-and-set, so a late grant is refused) and denied.
+
+An SDK that talks to a server asks through the API instead
+(:class:`~agentdeck.policy.approvals_http.HttpApprover`); the server's routes use the same
+functions as :class:`StoreApprover`: :func:`open_request` writes the pending request and
+:func:`expire_if_due` expires one whose deadline has passed. ``expires_at`` is authoritative:
+reading or deciding a request past it expires it first, so a request whose agent stopped
+waiting (crashed, lost its connection) can never be granted late.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +44,12 @@ __all__ = [
     "CallbackApprover",
     "DenyApprover",
     "StoreApprover",
+    "expire_if_due",
     "grant",
+    "new_approval_id",
+    "open_request",
+    "outcome_for",
+    "owned_by",
     "reject",
 ]
 
@@ -120,8 +133,89 @@ class CallbackApprover:
         return ApprovalOutcome(False, self.name, "rejected by callback")
 
 
-def new_approval_id() -> str:
-    return "apr_" + secrets.token_hex(8)
+def new_approval_id(owner: str | None = None) -> str:
+    """A fresh request id. With ``owner`` (the creating API key's id) the id ends in a tag
+    derived from it, so the server can let that key, and only it, read the request back
+    without storing who created it (see :func:`owned_by`)."""
+    nonce = secrets.token_hex(8)
+    return "apr_" + nonce + (_owner_tag(owner, nonce) if owner is not None else "")
+
+
+def owned_by(approval_id: str, owner: str) -> bool:
+    """Whether ``approval_id`` was made by :func:`new_approval_id` for ``owner``."""
+    body = approval_id.removeprefix("apr_")
+    nonce, tag = body[:16], body[16:]
+    return (
+        approval_id.startswith("apr_")
+        and len(tag) == _TAG_LEN
+        and secrets.compare_digest(tag, _owner_tag(owner, nonce))
+    )
+
+
+_TAG_LEN = 8
+
+
+def _owner_tag(owner: str, nonce: str) -> str:
+    return hashlib.sha256(f"{owner}:{nonce}".encode()).hexdigest()[:_TAG_LEN]
+
+
+def open_request(
+    store: PolicyStore,
+    request: ApprovalRequest,
+    timeout: float,
+    *,
+    approval_id: str | None = None,
+    now: datetime | None = None,
+) -> ApprovalRecord:
+    """Write ``request`` as a pending approval expiring ``timeout`` seconds from ``now``; the
+    one path by which requests enter the queue (:class:`StoreApprover` and the API)."""
+    from agentdeck.store.protocol import ApprovalRecord
+
+    at = now if now is not None else datetime.now(UTC)
+    record = ApprovalRecord(
+        id=approval_id or new_approval_id(),
+        status="pending",
+        tool=request.tool,
+        args=dict(request.args),
+        agent_name=request.agent_name,
+        agent_version=request.agent_version,
+        agent_digest=request.agent_digest,
+        env=request.env,
+        policy_name=request.policy_name,
+        policy_version=request.policy_version,
+        policy_digest=request.policy_digest,
+        rules=tuple(request.rules),
+        message=request.message,
+        trace_id=request.trace_id,
+        span_id=request.span_id,
+        requested_at=at,
+        expires_at=at + timedelta(seconds=timeout),
+    )
+    store.put_approval(record)
+    return record
+
+
+def _expire(store: PolicyStore, rec: ApprovalRecord, now: datetime) -> ApprovalRecord:
+    """Mark ``rec`` expired (compare-and-set); a decision that won the race is returned."""
+    timeout = (rec.expires_at - rec.requested_at).total_seconds()
+    try:
+        return store.decide_approval(
+            rec.id, "expired", "timeout", f"no decision within {timeout:g}s", now, None
+        )
+    except ConflictError:  # decided at the last moment: honour it
+        decided = store.get_approval(rec.id)
+        assert decided is not None
+        return decided
+
+
+def expire_if_due(
+    store: PolicyStore, rec: ApprovalRecord, now: datetime | None = None
+) -> ApprovalRecord:
+    """``rec`` as it stands: expired first if it is still pending past its ``expires_at``."""
+    at = now if now is not None else datetime.now(UTC)
+    if rec.status != "pending" or at < rec.expires_at:
+        return rec
+    return _expire(store, rec, at)
 
 
 class StoreApprover:
@@ -152,43 +246,20 @@ class StoreApprover:
         self._clock = clock
 
     def approve(self, request: ApprovalRequest) -> ApprovalOutcome:
-        from agentdeck.store.protocol import ApprovalRecord
-
-        now = datetime.now(UTC)
         rid = new_approval_id()
         try:
-            self.store.put_approval(
-                ApprovalRecord(
-                    id=rid,
-                    status="pending",
-                    tool=request.tool,
-                    args=dict(request.args),
-                    agent_name=request.agent_name,
-                    agent_version=request.agent_version,
-                    agent_digest=request.agent_digest,
-                    env=request.env,
-                    policy_name=request.policy_name,
-                    policy_version=request.policy_version,
-                    policy_digest=request.policy_digest,
-                    rules=request.rules,
-                    message=request.message,
-                    trace_id=request.trace_id,
-                    span_id=request.span_id,
-                    requested_at=now,
-                    expires_at=now + timedelta(seconds=self.timeout),
-                )
-            )
-            return self._wait(rid)
+            rec = open_request(self.store, request, self.timeout, approval_id=rid)
+            return self._wait(rec)
         except Exception as exc:
             return ApprovalOutcome(
                 False, "store", f"approval store failed: {type(exc).__name__}: {exc}", rid
             )
 
-    def _wait(self, rid: str) -> ApprovalOutcome:
+    def _wait(self, opened: ApprovalRecord) -> ApprovalOutcome:
         deadline = self._clock() + self.timeout
         delay = self.poll_initial
         while True:
-            rec = self.store.get_approval(rid)
+            rec = self.store.get_approval(opened.id)
             if rec is not None and rec.status != "pending":
                 return _outcome(rec)
             left = deadline - self._clock()
@@ -196,41 +267,46 @@ class StoreApprover:
                 break
             self._sleep(min(delay, left))
             delay = min(delay * 2, self.poll_max)
-        try:
-            rec = self.store.decide_approval(
-                rid, "expired", "timeout", f"no decision within {self.timeout:g}s",
-                datetime.now(UTC), None,
-            )  # fmt: skip
-        except ConflictError:  # decided at the last moment: honour it
-            rec_now = self.store.get_approval(rid)
-            assert rec_now is not None
-            rec = rec_now
-        return _outcome(rec)
+        # our own deadline, not expires_at: this waiter gives up now, whatever the wall clock says
+        return _outcome(_expire(self.store, opened, datetime.now(UTC)))
 
 
 def _outcome(rec: ApprovalRecord) -> ApprovalOutcome:
-    granted = rec.status == "granted"
-    if rec.status == "expired":
-        reason = f"approval required: request {rec.id} expired ({rec.reason})"
+    return outcome_for(rec.id, rec.status, rec.decided_by, rec.reason)
+
+
+def outcome_for(
+    approval_id: str, status: str, decided_by: str | None, reason: str | None
+) -> ApprovalOutcome:
+    """The approver's answer for a decided request (``granted``, ``denied`` or ``expired``),
+    worded the same whether the request was read from the store or from the API."""
+    granted = status == "granted"
+    if status == "expired":
+        text = f"approval required: request {approval_id} expired ({reason})"
     else:
         verb = "granted" if granted else "rejected"
-        reason = f"approval {verb} by {rec.decided_by}" + (f": {rec.reason}" if rec.reason else "")
-    return ApprovalOutcome(granted, rec.decided_by or "store", reason, rec.id)
+        text = f"approval {verb} by {decided_by}" + (f": {reason}" if reason else "")
+    return ApprovalOutcome(granted, decided_by or "store", text, approval_id)
 
 
 def _decide(
     store: PolicyStore, approval_id: str, status: str, actor: str, reason: str
 ) -> ApprovalRecord:
     action = "policy.approve" if status == "granted" else "policy.reject"
+    now = datetime.now(UTC)
+    current = store.get_approval(approval_id)
+    if current is not None:
+        expire_if_due(store, current, now)  # past its deadline: the decision below conflicts
     return store.decide_approval(
-        approval_id, status, actor, reason, datetime.now(UTC),
+        approval_id, status, actor, reason, now,
         AuditEvent(actor, action, approval_id, {"reason": reason}),
     )  # fmt: skip
 
 
 def grant(store: PolicyStore, approval_id: str, actor: str, reason: str = "") -> ApprovalRecord:
     """Grant a pending request (``agentdeck policy approve``); audited. Raises
-    ``ReferenceError_`` for an unknown id and ``ConflictError`` if it is already decided."""
+    ``ReferenceError_`` for an unknown id and ``ConflictError`` if it is already decided or
+    past its deadline (it is then expired, not granted)."""
     return _decide(store, approval_id, "granted", actor, reason)
 
 

@@ -25,17 +25,24 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from agentdeck.core.errors import PolicyDenied, StoreError
+from agentdeck.core.errors import InputError, PolicyDenied, StoreError
 from agentdeck.core.policy_context import PriorCall
 from agentdeck.core.policy_eval import CompiledPolicy, Decision, PolicyCache, RunEvaluator
 from agentdeck.core.policy_spec import Effect, PolicySet
 from agentdeck.core.refs import parse_ref
 from agentdeck.core.trace import SpanKind, SpanStatus
-from agentdeck.policy.approvals import ApprovalOutcome, ApprovalRequest, Approver, DenyApprover
+from agentdeck.policy.approvals import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    Approver,
+    CallbackApprover,
+    DenyApprover,
+    StoreApprover,
+)
 from agentdeck.tracing.guard import ToolCallInfo, ToolGuard
 from agentdeck.tracing.recorder import emit_linked_span
 
@@ -44,6 +51,7 @@ __all__ = [
     "PolicyGuard",
     "PolicySource",
     "RegistryPolicySource",
+    "approver_for",
     "default_guard",
 ]
 
@@ -288,12 +296,25 @@ class PolicyGuard:
         )  # fmt: skip
 
 
-def default_guard(init_kwargs: Mapping[str, Any], *, approver: Approver | None = None) -> ToolGuard:
+#: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
+APPROVER_CHOICES = ("deny", "store")
+DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+
+ApproverOption = Approver | str | Callable[[ApprovalRequest], "bool | ApprovalOutcome"] | None
+
+
+def default_guard(
+    init_kwargs: Mapping[str, Any],
+    *,
+    approver: ApproverOption = None,
+    approval_timeout_s: float | None = None,
+) -> ToolGuard:
     """The guard ``agentdeck.init`` installs, reading the same options as the tracing init.
 
     The policy comes from: the ``sink`` if it is a store; else the resolver's registry; else
     the server at ``endpoint`` (or ``AGENTDECK_ENDPOINT``) with ``api_key``; else the embedded
-    store, opened on first use.
+    store, opened on first use. ``approver`` is an :class:`Approver`, a callback, ``"deny"``
+    or ``"store"`` (else ``AGENTDECK_APPROVALS``; else deny): see :func:`approver_for`.
     """
     sink = init_kwargs.get("sink")
     source: PolicySource
@@ -311,4 +332,95 @@ def default_guard(init_kwargs: Mapping[str, Any], *, approver: Approver | None =
         source = HttpPolicySource(endpoint, key)
     else:
         source = _LazyStoreSource()
-    return PolicyGuard(source, approver)
+    return PolicyGuard(source, approver_for(approver, approval_timeout_s, init_kwargs, source))
+
+
+def approver_for(
+    option: ApproverOption,
+    timeout_s: float | None,
+    init_kwargs: Mapping[str, Any],
+    source: PolicySource,
+) -> Approver:
+    """The approver ``agentdeck.init`` asked for: an :class:`Approver` as is; a callable as a
+    :class:`CallbackApprover`; ``"deny"`` (the default) as :class:`DenyApprover`; ``"store"``
+    as an approval through the platform, waiting up to ``timeout_s`` (else
+    ``AGENTDECK_APPROVAL_TIMEOUT_S``, else 300 s): the server's API
+    (:class:`~agentdeck.policy.approvals_http.HttpApprover`) when policies come from the
+    server, else the store's queue (:class:`StoreApprover`). Without an option,
+    ``AGENTDECK_APPROVALS`` names one; so approvals through the platform are only ever on
+    when asked for."""
+    if option is None:
+        option = os.environ.get("AGENTDECK_APPROVALS") or "deny"
+        where = "AGENTDECK_APPROVALS"
+    else:
+        where = "agentdeck.init: approver"
+    if isinstance(option, Approver):
+        return option
+    if callable(option):
+        return CallbackApprover(option)
+    if option == "deny":
+        return DenyApprover()
+    if option != "store":
+        raise InputError(
+            f"{where} must be an Approver, a callable or one of {', '.join(APPROVER_CHOICES)}; "
+            f"got {option!r}"
+        )
+    timeout = _approval_timeout(timeout_s)
+    if isinstance(source, HttpPolicySource):
+        from agentdeck.policy.approvals_http import HttpApprover
+
+        key = init_kwargs.get("api_key") or os.environ.get("AGENTDECK_API_KEY")
+        return HttpApprover(source.endpoint, key, timeout=timeout)
+    store = _approval_store(init_kwargs)
+    return StoreApprover(store, timeout=timeout) if store is not None else (
+        _LazyStoreApprover(timeout)
+    )  # fmt: skip
+
+
+def _approval_timeout(timeout_s: float | None) -> float:
+    raw: Any = timeout_s
+    where = "agentdeck.init: approval_timeout_s"
+    if raw is None:
+        raw = os.environ.get("AGENTDECK_APPROVAL_TIMEOUT_S") or DEFAULT_APPROVAL_TIMEOUT_S
+        where = "AGENTDECK_APPROVAL_TIMEOUT_S"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: expected seconds, got {raw!r}") from None
+    if not value > 0:
+        raise InputError(f"{where}: must be positive, got {raw!r}")
+    return value
+
+
+def _approval_store(init_kwargs: Mapping[str, Any]) -> Any:
+    """The store the policy comes from, to queue approvals in: the ``sink`` if it is a store,
+    else the one behind the resolver's registry; ``None`` means the embedded default."""
+    resolver = init_kwargs.get("resolver")
+    registry = resolver if hasattr(resolver, "store") else getattr(resolver, "registry", None)
+    for candidate in (init_kwargs.get("sink"), getattr(registry, "store", None)):
+        if candidate is not None and hasattr(candidate, "put_approval"):
+            return candidate
+    return None
+
+
+class _LazyStoreApprover:
+    """:class:`StoreApprover` on the embedded store, opened on the first approval (so that an
+    agent whose calls never need one never opens it)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._inner: StoreApprover | None = None
+        self._lock = threading.Lock()
+
+    def approve(self, request: ApprovalRequest) -> ApprovalOutcome:
+        try:
+            with self._lock:
+                if self._inner is None:
+                    from agentdeck.store import open_store
+
+                    self._inner = StoreApprover(open_store(), timeout=self.timeout)
+        except Exception as exc:
+            return ApprovalOutcome(
+                False, "store", f"approval store unavailable: {type(exc).__name__}: {exc}"
+            )
+        return self._inner.approve(request)

@@ -18,7 +18,15 @@ from agentdeck.store.protocol import KeyStore
 
 COOKIE_NAME = "agentdeck_key"
 
-__all__ = ["COOKIE_NAME", "AuthError", "Principal", "Scope", "require", "token_of"]
+__all__ = [
+    "COOKIE_NAME",
+    "AuthError",
+    "Principal",
+    "Scope",
+    "require",
+    "require_any",
+    "token_of",
+]
 
 
 class AuthError(AgentDeckError):
@@ -40,6 +48,15 @@ def token_of(request: Request) -> str | None:
 
 def require(scope: Scope, keys_of: Callable[[Request], KeyStore]) -> Callable[[Request], Principal]:
     """A dependency that admits a request whose key has ``scope`` and returns its principal."""
+    return require_any((scope,), keys_of)
+
+
+def require_any(
+    scopes: tuple[Scope, ...], keys_of: Callable[[Request], KeyStore]
+) -> Callable[[Request], Principal]:
+    """A dependency that admits a key with any of ``scopes`` (the route then narrows what the
+    lesser scope may see, e.g. an ingest key reads only the approval requests it created)."""
+    wanted = " or ".join(repr(s.value) for s in scopes)
 
     def dependency(request: Request) -> Principal:
         token = token_of(request)
@@ -48,12 +65,12 @@ def require(scope: Scope, keys_of: Callable[[Request], KeyStore]) -> Callable[[R
         principal = authenticate(keys_of(request), token)
         if principal is None:
             raise AuthError(401, "invalid or revoked API key")
-        if not principal.allows(scope):
+        if not any(principal.allows(s) for s in scopes):
             raise AuthError(
-                403, f"API key {principal.name!r} lacks the {scope.value!r} scope for this route"
+                403, f"API key {principal.name!r} lacks the {wanted} scope for this route"
             )
         request.state.principal = principal
         return principal
 
-    dependency.__name__ = f"require_{scope.value}"
+    dependency.__name__ = "require_" + "_or_".join(s.value for s in scopes)
     return dependency

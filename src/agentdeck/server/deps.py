@@ -17,7 +17,7 @@ from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
-from agentdeck.server.auth import Principal, Scope, require
+from agentdeck.server.auth import Principal, Scope, require, require_any
 from agentdeck.server.ingest_writer import IngestWriter
 from agentdeck.server.post_ingest import AfterIngest
 from agentdeck.server.settings import ServerSettings
@@ -56,8 +56,11 @@ INGEST = require(Scope.INGEST, _keys)
 READ = require(Scope.READ, _keys)
 DEPLOY = require(Scope.DEPLOY, _keys)
 ADMIN = require(Scope.ADMIN, _keys)
+READ_OR_INGEST = require_any((Scope.READ, Scope.INGEST), _keys)
 
 IngestKey = Annotated[Principal, Depends(INGEST)]
 ReadKey = Annotated[Principal, Depends(READ)]
 DeployKey = Annotated[Principal, Depends(DEPLOY)]
 AdminKey = Annotated[Principal, Depends(ADMIN)]
+#: read, or ingest (the SDK's key), which the route must narrow to what that key may see
+ReadOrIngestKey = Annotated[Principal, Depends(READ_OR_INGEST)]

@@ -1,12 +1,20 @@
 """Policies beyond the registry: evaluate a call, run and read policy tests, coverage, and the
-approval queue (tool calls waiting for a human)."""
+approval queue (tool calls waiting for a human).
+
+The SDK's :class:`~agentdeck.policy.approvals_http.HttpApprover` opens a request with its
+ingest key (``POST /approvals``) and polls it (``GET /approvals/{id}``); an ingest key reads
+back only the requests it opened (their ids carry a tag of its key id). Deciding needs the
+deploy scope. A request is read and decided through the same functions as the embedded
+:class:`~agentdeck.policy.approvals.StoreApprover` uses, and one past its ``expires_at`` is
+expired on the way (the server, not the waiting SDK, owns the deadline).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agentdeck.core.errors import InputError, ReferenceError_
 from agentdeck.core.policy_context import ToolCallContext
@@ -18,12 +26,14 @@ from agentdeck.policy.testing import (
     record_policy_tests,
     run_tests_for_agent,
 )
-from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.auth import AuthError, Scope
+from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
 from agentdeck.server.serialize import approval_json, policy_tests_json
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 
 APPROVAL_STATUSES = ("pending", "granted", "denied", "expired", "all")
+MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600.0
 
 
 class EvalBody(BaseModel):
@@ -40,6 +50,46 @@ class TestsBody(BaseModel):
     agent: str | None = Field(
         None, description="Agent version to test for; its result is stored for the gate."
     )
+
+
+class ApprovalBody(BaseModel):
+    """A tool call that needs approval, as the SDK's guard saw it (the stored fields of
+    :class:`~agentdeck.policy.approvals.ApprovalRequest`); bounded like the table's columns,
+    and unknown fields are refused so that a misspelt one is not silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = Field(min_length=1, max_length=128, description="The tool the agent calls.")
+    args: dict[str, Any] = Field(default_factory=dict, description="The call's arguments.")
+    policy_name: str = Field(min_length=1, max_length=100)
+    policy_version: int | None = Field(None, ge=1)
+    policy_digest: str = Field(min_length=1, max_length=80)
+    rules: list[str] = Field(
+        default_factory=list, description="Ids of the rules that asked for approval."
+    )
+    message: str = Field("", description="The rules' message, for the human.")
+    agent_name: str | None = Field(None, max_length=100)
+    agent_version: int | None = Field(None, ge=1)
+    agent_digest: str | None = Field(None, max_length=80)
+    env: str | None = Field(None, max_length=60)
+    trace_id: str | None = Field(None, max_length=32)
+    span_id: str | None = Field(None, max_length=16)
+    timeout_s: float = Field(
+        300.0,
+        gt=0,
+        le=MAX_APPROVAL_TIMEOUT_S,
+        description="Seconds until the request expires if nobody decides it.",
+    )
+
+    def request(self) -> approvals.ApprovalRequest:
+        return approvals.ApprovalRequest(
+            tool=self.tool, args=self.args, policy_name=self.policy_name,
+            policy_version=self.policy_version, policy_digest=self.policy_digest,
+            rules=tuple(self.rules), message=self.message, explanation="",
+            agent_name=self.agent_name, agent_version=self.agent_version,
+            agent_digest=self.agent_digest, env=self.env, trace_id=self.trace_id,
+            span_id=self.span_id,
+        )  # fmt: skip
 
 
 class DecisionBody(BaseModel):
@@ -136,16 +186,41 @@ def list_approvals(
         raise InputError(f"query.status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
+    if status in ("pending", "expired", "all"):  # what is past its deadline shows as expired
+        for rec in state.store.list_approvals("pending", 1000):
+            approvals.expire_if_due(state.store, rec)
     found = state.store.list_approvals(None if status == "all" else status, limit)
     return [approval_json(a) for a in found]
 
 
-@router.get("/approvals/{approval_id}", summary="One approval request")
-def get_approval(approval_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+@router.post(
+    "/approvals",
+    status_code=201,
+    summary="Open an approval request for a tool call; the SDK then polls it (ingest scope)",
+)
+def open_approval(body: ApprovalBody, state: State, principal: IngestKey) -> dict[str, Any]:
+    rec = approvals.open_request(
+        state.store, body.request(), body.timeout_s,
+        approval_id=approvals.new_approval_id(owner=principal.key_id),
+    )  # fmt: skip
+    return approval_json(rec)
+
+
+@router.get(
+    "/approvals/{approval_id}",
+    summary="One approval request (an ingest key: only those it opened)",
+)
+def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> dict[str, Any]:
+    if not principal.allows(Scope.READ) and not approvals.owned_by(approval_id, principal.key_id):
+        raise AuthError(
+            403,
+            f"API key {principal.name!r} lacks the 'read' scope for this route "
+            "(an ingest key reads only the approval requests it opened)",
+        )
     rec = state.store.get_approval(approval_id)
     if rec is None:
         raise ReferenceError_(approval_id, "no approval request with that id")
-    return approval_json(rec)
+    return approval_json(approvals.expire_if_due(state.store, rec))
 
 
 @router.post(
