@@ -22,6 +22,7 @@ cel-cpp. Nothing is asserted about absolute times.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -32,8 +33,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
-
-import contextlib
 
 from policy_bench import DOMAIN, RULES, contexts  # noqa: E402
 
