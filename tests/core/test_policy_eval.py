@@ -317,6 +317,7 @@ PROPERTY_RULES = [
     ("nested", "has(args.meta) && has(args.meta.tags) && size(args.meta.tags) > 2", "warn"),
     ("prod", 'env == "production" && agent.version > 2 && run.step > 3', "require_approval"),
     ("missing", 'tool.name == "email" && args.subject == ""', "warn"),
+    ("any-tool-name", 'tool.name.startsWith("ver") || size(tool.name) == 5', "warn"),
 ]
 TOOLS = st.sampled_from(["refund", "email", "verify", "search"])
 ARG_VALUE = st.one_of(st.integers(-5, 500), st.sampled_from(["a@x.com", "b@y.com", "", "o1", "o2"]))

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from agentdeck.core import cel_engine
@@ -129,7 +129,7 @@ class Decision:
             "explanation": self.explanation,
         }
 
-    @property
+    @cached_property
     def explanation(self) -> str:
         """Several lines saying why: what was evaluated, what matched, what failed."""
         lines = [
@@ -374,9 +374,14 @@ class CompiledPolicy:
             )
             for name in sorted(scoped)
         }
+        self._defaults: dict[str, Decision] = {}
         self._any_tool = _Group(
             tuple(r for r in rules if r.facts.tool_scope is None), self.zero_counts, None
         )
+
+    def reads_now(self, tool: str) -> bool:
+        """Whether any rule that can match a call to ``tool`` may read ``now``."""
+        return "now" in self._groups.get(tool, self._any_tool).roots
 
     def rules_for(self, tool: str) -> tuple[CompiledRule, ...]:
         """The rules that can match a call to ``tool``, in file order."""
@@ -386,17 +391,27 @@ class CompiledPolicy:
         """Decide one tool call. Never raises on evaluation problems: they deny (fail-closed)."""
         group = self._groups.get(ctx.tool, self._any_tool)
         if not group.rules:
-            return self._default(ctx.tool)
+            return self.default_decision(ctx.tool)
         try:
             data = group.variables(ctx, self.zero_counts)
         except Exception as exc:
             return self._unconvertible(group, ctx.tool, exc)
         return self._evaluate(group, data, ctx.tool, ctx.tool_version)
 
-    def _default(self, tool: str) -> Decision:
-        return Decision(
-            self.policy.default_effect, tool, self.name, self.digest, default_applied=True
-        )
+    def has_rules_for(self, tool: str) -> bool:
+        """Whether any rule can match a call to ``tool`` (else the default effect applies)."""
+        return bool(self._groups.get(tool, self._any_tool).rules)
+
+    def default_decision(self, tool: str) -> Decision:
+        """The decision when no rule can match (shared: decisions are immutable)."""
+        hit = self._defaults.get(tool)
+        if hit is None:
+            hit = Decision(
+                self.policy.default_effect, tool, self.name, self.digest, default_applied=True
+            )
+            if len(self._defaults) < _DECISION_CACHE_MAX:
+                self._defaults[tool] = hit
+        return hit
 
     def _unconvertible(self, group: _Group, tool: str, exc: Exception) -> Decision:
         error = f"the call's context cannot be given to CEL: {exc}"
@@ -502,7 +517,7 @@ class RunEvaluator:
         cp = self.policy
         group = cp._groups.get(tool, cp._any_tool)
         if not group.rules:
-            return cp._default(tool)
+            return cp.default_decision(tool)
         tree = group.tree
         roots = group.roots
         with self._lock:

@@ -181,6 +181,7 @@ class PolicyGuard:
         self.approver: Approver = approver if approver is not None else DenyApprover()
         self.cache = cache if cache is not None else PolicyCache()
         self._by_ref: dict[str, CompiledPolicy] = {}
+        self._versions: dict[str, int | None] = {}
         self._runs: OrderedDict[tuple[str, str, str], _RunState] = OrderedDict()
         self._max_runs = max_runs
         self._lock = threading.Lock()
@@ -201,7 +202,7 @@ class PolicyGuard:
                                              "explanation": reason})  # fmt: skip
             raise PolicyDenied(call.tool, [], reason) from None
         decision = self._decide(call, compiled)
-        version = parse_ref(ref).version
+        version = self._versions.get(ref)
         out: dict[str, Any] = {
             "effect": decision.effect.value,
             "rules": [m.rule_id for m in decision.matched] + [e.rule_id for e in decision.errors],
@@ -231,11 +232,16 @@ class PolicyGuard:
         policy = self.source.get_policy(ref)
         compiled = self.cache.get(policy, ref)
         self._by_ref[ref] = compiled  # name@N never changes meaning
+        self._versions[ref] = parse_ref(ref).version
         return compiled
 
     def _decide(self, call: ToolCallInfo, compiled: CompiledPolicy) -> Decision:
         agent = call.agent
         assert agent is not None
+        if not compiled.has_rules_for(call.tool):
+            return compiled.default_decision(
+                call.tool
+            )  # the run's history is caught up when needed
         key = (call.trace_id, agent.digest, compiled.digest)
         with self._lock:
             st = self._runs.get(key)
@@ -255,7 +261,8 @@ class PolicyGuard:
             calls = st.calls  # append-only: the evaluator reads only what is new
         return st.evaluator.decide(
             call.tool, call.args, calls, dict(call.run.counts), tool_version=call.tool_version,
-            step=call.step, elapsed_s=call.elapsed_s, now=datetime.now(UTC),
+            step=call.step, elapsed_s=call.elapsed_s,
+            now=datetime.now(UTC) if compiled.reads_now(call.tool) else None,
         )  # fmt: skip
 
     def _ask(self, call: ToolCallInfo, decision: Decision, version: int | None) -> ApprovalOutcome:
