@@ -1,11 +1,14 @@
 """Approvals through the store: granted from another thread by the CLI command, rejected,
-expired at the timeout, and decided at most once (both backends)."""
+expired at the timeout, decided at most once, and never listed as pending past the deadline
+(by ``agentdeck policy approvals`` either) (both backends)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,12 +22,13 @@ from policy_support import (
     verify_identity,
 )
 
-from agentdeck.cli import policy_cmds
-from agentdeck.core.errors import ConflictError, PolicyDenied, ReferenceError_
+from agentdeck.cli import common, policy_cmds
+from agentdeck.core.errors import ConflictError, InputError, PolicyDenied, ReferenceError_
 from agentdeck.core.trace import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest, StoreApprover
 from agentdeck.store import SqlStore
+from agentdeck.store.protocol import ApprovalRecord
 from agentdeck.tracing import sdk
 
 
@@ -146,3 +150,74 @@ def test_a_timed_out_approval_denies_the_tool_call(tmp_path: Path, sqlite_store:
         with pytest.raises(PolicyDenied, match="expired"):
             issue_refund("ORD-1001", 250.0, "damaged")
     assert "issue_refund" not in [e[0] for e in effects]
+
+
+# -- listings expire what is past its deadline -------------------------------------------------
+
+
+def _opened_ago(store: SqlStore, seconds: float, timeout: float = 60) -> ApprovalRecord:
+    """A pending request opened ``seconds`` ago (so past its deadline if that exceeds timeout)."""
+    return approvals.open_request(
+        store, _request(), timeout, now=datetime.now(UTC) - timedelta(seconds=seconds)
+    )
+
+
+def test_the_cli_listing_never_shows_a_request_past_its_deadline_as_pending(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(policy_cmds, "get_store", lambda db: store)
+    monkeypatch.setattr(common.console, "width", 200)
+    late = _opened_ago(store, 120)  # expired a minute ago, still "pending" in the table
+    fresh = _opened_ago(store, 0)
+    assert {a.id for a in store.list_approvals("pending")} == {late.id, fresh.id}
+
+    def listing(status: str) -> list[dict[str, object]]:
+        capsys.readouterr()
+        policy_cmds.approvals_cmd(status=status, db=None, json=True)
+        return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+    assert [a["id"] for a in listing("pending")] == [fresh.id]
+    expired = store.get_approval(late.id)
+    assert expired is not None and (expired.status, expired.decided_by) == ("expired", "timeout")
+    assert expired.reason == "no decision within 60s"
+    (shown,) = listing("expired")
+    assert (shown["id"], shown["status"], shown["requested_by"]) == (late.id, "expired", None)
+    with pytest.raises(ConflictError, match="already expired"):
+        policy_cmds.approve_cmd(late.id, reason="", db=None, actor="alice", json=False)
+    # the table shows the same thing
+    _opened_ago(store, 300, timeout=5)
+    capsys.readouterr()
+    policy_cmds.approvals_cmd(status="pending", db=None, json=False)
+    table = capsys.readouterr().out
+    assert fresh.id in table and late.id not in table
+    assert {a.id for a in store.list_approvals("pending")} == {fresh.id}
+
+
+def test_a_listing_of_granted_or_denied_requests_leaves_the_queue_alone(store: SqlStore) -> None:
+    late = _opened_ago(store, 120)
+    assert approvals.list_current(store, "granted") == []
+    assert store.get_approval(late.id).status == "pending"  # type: ignore[union-attr]
+    assert [a.id for a in approvals.list_current(store, "all")] == [late.id]
+    assert store.get_approval(late.id).status == "expired"  # type: ignore[union-attr]
+    with pytest.raises(InputError, match="'weird' is not one of"):
+        approvals.list_current(store, "weird")
+
+
+def test_the_sweep_expires_every_due_request_in_batches(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approvals, "_SWEEP_BATCH", 2)
+    due = [_opened_ago(store, 120 + i) for i in range(5)]
+    fresh = _opened_ago(store, 0)
+    decided = _opened_ago(store, 130)  # granted in time, long ago: not touched
+    in_time = decided.requested_at + timedelta(seconds=10)
+    store.decide_approval(decided.id, "granted", "alice", "", in_time, None)
+    assert approvals.expire_due(store) == 5
+    assert {a.id for a in store.list_approvals("expired")} == {d.id for d in due}
+    assert store.get_approval(decided.id).status == "granted"  # type: ignore[union-attr]
+    assert [a.id for a in approvals.list_current(store)] == [fresh.id]
+    assert approvals.expire_due(store) == 0
+    # ``now`` is when the sweep looks: a minute on, the fresh one is due too
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    assert approvals.list_current(store, "pending", now=later) == []
+    assert store.get_approval(fresh.id).decided_at == later  # type: ignore[union-attr]

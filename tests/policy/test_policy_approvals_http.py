@@ -1,11 +1,12 @@
 """Approvals through the server (``AGENTDECK_ENDPOINT`` mode): an SDK tool call that needs
 approval opens a request through the API and waits; a grant through the API or through
 ``approvals.grant`` (what the CLI calls) lets it run, a rejection or the timeout denies it, a
-dead server denies it; an ingest key reads only what it opened (both backends, a real uvicorn
-server on 127.0.0.1)."""
+dead server denies it; an ingest key reads only what it opened, as its ``requested_by`` column
+records (both backends, a real uvicorn server on 127.0.0.1)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -52,7 +53,8 @@ from agentdeck.tracing import sdk
 class Live:
     url: str
     store: SqlStore
-    keys: dict[str, str]
+    keys: dict[str, str]  # tokens
+    key_ids: dict[str, str]
     stop: Callable[[], None]
 
     def h(self, key: str) -> dict[str, str]:
@@ -87,13 +89,15 @@ def _serve(store: SqlStore) -> tuple[str, Callable[[], None]]:
 @pytest.fixture
 def live(store: SqlStore) -> Iterator[Live]:
     register_example(store)
-    keys = {
-        "sdk": create_key(store, "sdk", ["ingest", "read"], "test").token,  # what init() uses
-        "ingest": create_key(store, "collector", ["ingest"], "test").token,
-        "ingest2": create_key(store, "other-collector", ["ingest"], "test").token,
-        "read": create_key(store, "viewer", ["read"], "test").token,
-        "deploy": create_key(store, "supervisor", ["deploy", "read"], "test").token,
+    made = {
+        "sdk": create_key(store, "sdk", ["ingest", "read"], "test"),  # what init() uses
+        "ingest": create_key(store, "collector", ["ingest"], "test"),
+        "ingest2": create_key(store, "other-collector", ["ingest"], "test"),
+        "read": create_key(store, "viewer", ["read"], "test"),
+        "deploy": create_key(store, "supervisor", ["deploy", "read"], "test"),
     }
+    keys = {k: new.token for k, new in made.items()}
+    key_ids = {k: new.record.id for k, new in made.items()}
     url, stop = _serve(store)
     stopped = [False]
 
@@ -102,7 +106,7 @@ def live(store: SqlStore) -> Iterator[Live]:
             stopped[0] = True
             stop()
 
-    yield Live(url, store, keys, stop_once)
+    yield Live(url, store, keys, key_ids, stop_once)
     sdk.shutdown(timeout=5)
     stop_once()
 
@@ -306,31 +310,60 @@ def test_polling_backs_off_then_waits_for_the_servers_verdict(live: Live) -> Non
     assert pending is not None and pending.status == "pending"
 
 
+_BODY = {"tool": "issue_refund", "args": {"amount": 250}, "policy_name": "support-refunds",
+         "policy_version": 1, "policy_digest": "sha256:" + "0" * 64,
+         "rules": ["refund-needs-approval"], "message": "needs a supervisor", "timeout_s": 60}  # fmt: skip
+
+
 def test_an_ingest_key_opens_and_reads_only_its_own_requests(live: Live) -> None:
-    body = {"tool": "issue_refund", "args": {"amount": 250}, "policy_name": "support-refunds",
-            "policy_version": 1, "policy_digest": "sha256:" + "0" * 64,
-            "rules": ["refund-needs-approval"], "message": "needs a supervisor", "timeout_s": 60}  # fmt: skip
-    made = httpx.post(f"{live.url}/api/v1/approvals", json=body, headers=live.h("ingest"))
+    made = httpx.post(f"{live.url}/api/v1/approvals", json=_BODY, headers=live.h("ingest"))
     assert made.status_code == 201, made.text
     opened = made.json()
     assert opened["status"] == "pending" and opened["policy"] == "support-refunds@1"
+    assert opened["requested_by"] == live.key_ids["ingest"]
     aid = opened["id"]
+    assert re.fullmatch(r"apr_[0-9a-f]{16}", aid)  # one id format: no owner tag in it
     one = f"{live.url}/api/v1/approvals/{aid}"
-    assert httpx.get(one, headers=live.h("ingest")).json()["id"] == aid
-    assert httpx.get(one, headers=live.h("read")).status_code == 200
+    mine = httpx.get(one, headers=live.h("ingest"))
+    assert mine.status_code == 200 and mine.json()["requested_by"] == live.key_ids["ingest"]
+    assert httpx.get(one, headers=live.h("read")).json()["requested_by"] == live.key_ids["ingest"]
     other = httpx.get(one, headers=live.h("ingest2"))
     assert other.status_code == 403 and "'read' scope" in other.json()["error"]
     stored = live.store.get_approval(aid)
-    assert stored is not None and (stored.expires_at - stored.requested_at).total_seconds() == 60
-    # an id the store wrote (StoreApprover) is not the ingest key's either
+    assert stored is not None and stored.requested_by == live.key_ids["ingest"]
+    assert (stored.expires_at - stored.requested_at).total_seconds() == 60
+    # a request the store wrote (StoreApprover) has no requester: no ingest key owns it
     embedded = approvals.open_request(live.store, _request(), 60)
+    assert embedded.requested_by is None
+    got = httpx.get(f"{live.url}/api/v1/approvals/{embedded.id}", headers=live.h("read")).json()
+    assert got["requested_by"] is None
     assert httpx.get(f"{live.url}/api/v1/approvals/{embedded.id}",
                      headers=live.h("ingest")).status_code == 403  # fmt: skip
     assert httpx.get(f"{live.url}/api/v1/approvals", headers=live.h("ingest")).status_code == 403
     refused = httpx.post(f"{one}/approve", json={}, headers=live.h("ingest"))
     assert refused.status_code == 403 and "'deploy'" in refused.json()["error"]
-    assert httpx.post(f"{live.url}/api/v1/approvals", json=body,
+    assert httpx.post(f"{live.url}/api/v1/approvals", json=_BODY,
                       headers=live.h("read")).status_code == 403  # fmt: skip
+
+
+def test_ownership_is_the_requested_by_column_not_the_id(live: Live) -> None:
+    """Whoever's id is stored in ``requested_by`` reads the request, whatever its id says; an
+    unknown id answers an ingest key 403 as well (it cannot probe which ids exist)."""
+    theirs = approvals.open_request(
+        live.store, _request(), 60, requested_by=live.key_ids["ingest2"]
+    )
+    url = f"{live.url}/api/v1/approvals/{theirs.id}"
+    assert httpx.get(url, headers=live.h("ingest2")).json()["id"] == theirs.id
+    assert httpx.get(url, headers=live.h("ingest")).status_code == 403
+    # the key's name is not its id: naming the key does not make the request its own
+    named = approvals.open_request(live.store, _request(), 60, requested_by="collector")
+    named_url = f"{live.url}/api/v1/approvals/{named.id}"
+    assert httpx.get(named_url, headers=live.h("ingest")).status_code == 403
+    unknown = f"{live.url}/api/v1/approvals/apr_0000000000000000"
+    assert httpx.get(unknown, headers=live.h("ingest")).status_code == 403
+    assert httpx.get(unknown, headers=live.h("read")).status_code == 404
+    # a key with ingest and read (the SDK's) reads any request, as a reader
+    assert httpx.get(url, headers=live.h("sdk")).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,18 @@
 """Migrations: applied on first use, the heads agree with Alembic, the schema matches tables.py,
-a second open does not migrate again, and the SQLite default lives under ``.agentdeck/`` in WAL mode.
+a second open does not migrate again, a database at the previous heads upgrades keeping its rows,
+and the SQLite default lives under ``.agentdeck/`` in WAL mode.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
+from sqlalchemy.engine import Engine
 
 from agentdeck.store import SqlStore, open_store
 from agentdeck.store import migrate as migrate_mod
@@ -178,3 +183,89 @@ def test_each_postgres_test_has_its_own_schema(pg_store: SqlStore) -> None:
     schema = _schema_of(pg_store)
     assert schema is not None and schema.startswith("t_")
     assert "agent_versions" in inspect(pg_store.engine).get_table_names(schema=schema)
+
+
+# -- upgrading a database that was already in use ---------------------------------------------
+
+_NEW = "0009_approval_owner"  # approvals.requested_by, on top of the policy branch
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database (no migrations run), once per backend."""
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        pg_url = root_conftest(request.config).PG_URL
+        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
+    yield engine
+    engine.dispose()
+
+
+def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
+    """Run an Alembic ``upgrade``/``downgrade`` on ``engine`` the way ``migrate.upgrade`` does."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        for rev in revisions:
+            step(cfg, rev)
+
+
+def _previous_heads() -> frozenset[str]:
+    return (migrate_mod.script_heads() - {_NEW}) | {"0003_policy"}
+
+
+def test_the_requested_by_revision_sits_on_the_policy_branch() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
+    assert rev is not None and rev.down_revision == "0003_policy"
+    assert _NEW in migrate_mod.script_heads() and "0003_policy" not in migrate_mod.script_heads()
+
+
+def test_upgrading_from_the_previous_heads_keeps_existing_approvals(bare_engine: Engine) -> None:
+    from alembic import command
+
+    from agentdeck.policy import approvals as approvals_mod
+    from agentdeck.store.tables_policy import approvals
+
+    _alembic(bare_engine, command.upgrade, *sorted(_previous_heads()))
+    assert migrate_mod.current_revisions(bare_engine) == _previous_heads()
+    assert "requested_by" not in {c["name"] for c in inspect(bare_engine).get_columns("approvals")}
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    with bare_engine.begin() as conn:  # a row as the old schema held it: no requested_by
+        conn.execute(
+            insert(approvals).values(
+                id="apr_0123456789abcdef", status="pending", tool="issue_refund",
+                args='{"amount": 250}', policy_name="support-refunds", policy_version=1,
+                policy_digest="sha256:" + "0" * 64, rules='["refund-needs-approval"]',
+                message="needs a supervisor", requested_at=at,
+                expires_at=at + timedelta(seconds=300),
+            )
+        )  # fmt: skip
+
+    upgraded = SqlStore(bare_engine)  # opening the store migrates to every head
+    assert migrate_mod.current_revisions(bare_engine) == migrate_mod.script_heads()
+    old = upgraded.get_approval("apr_0123456789abcdef")
+    assert old is not None and old.requested_by is None
+    assert (old.status, old.tool, old.args, old.rules) == (
+        "pending", "issue_refund", {"amount": 250}, ("refund-needs-approval",))  # fmt: skip
+    assert (old.requested_at, old.expires_at) == (at, at + timedelta(seconds=300))
+    request = approvals_mod.ApprovalRequest(
+        tool="t", args={}, policy_name="p", policy_version=1, policy_digest="sha256:x",
+        rules=("r",), message="m", explanation="",
+    )  # fmt: skip
+    new = approvals_mod.open_request(upgraded, request, 60, requested_by="k_0a1b2c3d4e5f")
+    assert upgraded.get_approval(new.id).requested_by == "k_0a1b2c3d4e5f"  # type: ignore[union-attr]
+
+    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    assert "requested_by" not in {c["name"] for c in inspect(bare_engine).get_columns("approvals")}
+    with bare_engine.connect() as conn:
+        ids = {r[0] for r in conn.execute(text("SELECT id FROM approvals"))}
+    assert ids == {"apr_0123456789abcdef", new.id}

@@ -355,6 +355,7 @@ def _approval_json(a: Any) -> dict[str, Any]:
         "message": a.message,
         "trace_id": a.trace_id,
         "requested_at": a.requested_at,
+        "requested_by": a.requested_by,
         "expires_at": a.expires_at,
         "decided_at": a.decided_at,
         "decided_by": a.decided_by,
@@ -362,7 +363,11 @@ def _approval_json(a: Any) -> dict[str, Any]:
     }
 
 
-@app.command("approvals", help="List tool calls waiting for (or given) approval.")
+@app.command(
+    "approvals",
+    help="List tool calls waiting for (or given) approval; requests past their deadline are "
+    "expired first, so none shows as pending once it can no longer be granted.",
+)
 def approvals_cmd(
     status: Annotated[
         str,
@@ -371,10 +376,10 @@ def approvals_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    allowed = ("pending", "granted", "denied", "expired", "all")
+    allowed = approvals.APPROVAL_STATUSES
     if status not in allowed:
         raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
-    found = get_store(db).list_approvals(None if status == "all" else status)
+    found = approvals.list_current(get_store(db), status)
     if json:
         print_json([_approval_json(a) for a in found])
         return

@@ -15,15 +15,16 @@ An :class:`Approver` gets an :class:`ApprovalRequest` and answers with an
 
 An SDK that talks to a server asks through the API instead
 (:class:`~agentdeck.policy.approvals_http.HttpApprover`); the server's routes use the same
-functions as :class:`StoreApprover`: :func:`open_request` writes the pending request and
-:func:`expire_if_due` expires one whose deadline has passed. ``expires_at`` is authoritative:
+functions as :class:`StoreApprover`: :func:`open_request` writes the pending request (with the
+opening API key's id as ``requested_by``), :func:`expire_if_due` expires one whose deadline has
+passed, and :func:`list_current` (the list route and ``agentdeck policy approvals``) expires
+every such request before listing. ``expires_at`` is authoritative:
 reading or deciding a request past it expires it first, so a request whose agent stopped
 waiting (crashed, lost its connection) can never be granted late.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -38,18 +39,20 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by what uses it
     from agentdeck.store.protocol import ApprovalRecord, PolicyStore
 
 __all__ = [
+    "APPROVAL_STATUSES",
     "ApprovalOutcome",
     "ApprovalRequest",
     "Approver",
     "CallbackApprover",
     "DenyApprover",
     "StoreApprover",
+    "expire_due",
     "expire_if_due",
     "grant",
+    "list_current",
     "new_approval_id",
     "open_request",
     "outcome_for",
-    "owned_by",
     "reject",
 ]
 
@@ -133,30 +136,10 @@ class CallbackApprover:
         return ApprovalOutcome(False, self.name, "rejected by callback")
 
 
-def new_approval_id(owner: str | None = None) -> str:
-    """A fresh request id. With ``owner`` (the creating API key's id) the id ends in a tag
-    derived from it, so the server can let that key, and only it, read the request back
-    without storing who created it (see :func:`owned_by`)."""
-    nonce = secrets.token_hex(8)
-    return "apr_" + nonce + (_owner_tag(owner, nonce) if owner is not None else "")
-
-
-def owned_by(approval_id: str, owner: str) -> bool:
-    """Whether ``approval_id`` was made by :func:`new_approval_id` for ``owner``."""
-    body = approval_id.removeprefix("apr_")
-    nonce, tag = body[:16], body[16:]
-    return (
-        approval_id.startswith("apr_")
-        and len(tag) == _TAG_LEN
-        and secrets.compare_digest(tag, _owner_tag(owner, nonce))
-    )
-
-
-_TAG_LEN = 8
-
-
-def _owner_tag(owner: str, nonce: str) -> str:
-    return hashlib.sha256(f"{owner}:{nonce}".encode()).hexdigest()[:_TAG_LEN]
+def new_approval_id() -> str:
+    """A fresh, unguessable request id (``apr_`` and 16 hex digits). Who opened the request is
+    recorded in its ``requested_by`` column, never encoded in the id."""
+    return "apr_" + secrets.token_hex(8)
 
 
 def open_request(
@@ -165,10 +148,15 @@ def open_request(
     timeout: float,
     *,
     approval_id: str | None = None,
+    requested_by: str | None = None,
     now: datetime | None = None,
 ) -> ApprovalRecord:
     """Write ``request`` as a pending approval expiring ``timeout`` seconds from ``now``; the
-    one path by which requests enter the queue (:class:`StoreApprover` and the API)."""
+    one path by which requests enter the queue (:class:`StoreApprover` and the API).
+
+    ``requested_by`` names who opened it through the API (the server passes the API key's id,
+    and lets that key, besides readers, read the request back); ``None`` for a request written
+    straight to the store (the embedded :class:`StoreApprover`), which no ingest key owns."""
     from agentdeck.store.protocol import ApprovalRecord
 
     at = now if now is not None else datetime.now(UTC)
@@ -190,6 +178,7 @@ def open_request(
         span_id=request.span_id,
         requested_at=at,
         expires_at=at + timedelta(seconds=timeout),
+        requested_by=requested_by,
     )
     store.put_approval(record)
     return record
@@ -216,6 +205,42 @@ def expire_if_due(
     if rec.status != "pending" or at < rec.expires_at:
         return rec
     return _expire(store, rec, at)
+
+
+APPROVAL_STATUSES = ("pending", "granted", "denied", "expired", "all")
+"""What a listing may ask for: one status, or ``all``."""
+
+_SWEEP_BATCH = 500
+
+
+def expire_due(store: PolicyStore, now: datetime | None = None) -> int:
+    """Expire every request still pending past its ``expires_at``; how many were due.
+
+    A listing sweeps first so that it never shows as pending what can no longer be granted
+    (the server's list route and ``agentdeck policy approvals`` both do). Each due request
+    leaves ``pending`` (expired, or decided by a concurrent approver just in time), so the
+    batches run out."""
+    at = now if now is not None else datetime.now(UTC)
+    swept = 0
+    while True:
+        due = store.list_approvals("pending", _SWEEP_BATCH, due_by=at)
+        for rec in due:
+            _expire(store, rec, at)
+        swept += len(due)
+        if len(due) < _SWEEP_BATCH:
+            return swept
+
+
+def list_current(
+    store: PolicyStore, status: str = "pending", limit: int = 100, now: datetime | None = None
+) -> list[ApprovalRecord]:
+    """Requests with ``status`` (one of :data:`APPROVAL_STATUSES`), newest first, as they
+    stand at ``now``: those past their deadline are expired before listing."""
+    if status not in APPROVAL_STATUSES:
+        raise InputError(f"status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
+    if status in ("pending", "expired", "all"):  # what is past its deadline shows as expired
+        expire_due(store, now)
+    return store.list_approvals(None if status == "all" else status, limit)
 
 
 class StoreApprover:

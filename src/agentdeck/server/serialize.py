@@ -147,6 +147,7 @@ def approval_json(a: ApprovalRecord) -> dict[str, Any]:
         "trace_id": a.trace_id,
         "span_id": a.span_id,
         "requested_at": iso(a.requested_at),
+        "requested_by": a.requested_by,
         "expires_at": iso(a.expires_at),
         "decided_at": iso(a.decided_at),
         "decided_by": a.decided_by,

@@ -259,7 +259,9 @@ class ApprovalRecord:
     """A tool call waiting for (or given) a human's approval.
 
     ``status``: ``pending``, then ``granted``, ``denied`` or ``expired`` (the waiting agent
-    gave up); ``rules`` are the ids of the rules that asked for approval.
+    gave up); ``rules`` are the ids of the rules that asked for approval. ``requested_by`` is
+    who opened it through the API (the API key's id; migration ``0009_approval_owner``), or
+    ``None`` for a request written straight to the store (the embedded ``StoreApprover``).
     """
 
     id: str
@@ -282,6 +284,7 @@ class ApprovalRecord:
     decided_at: datetime | None = None
     decided_by: str | None = None
     reason: str | None = None
+    requested_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,8 +311,11 @@ class PolicyStore(Protocol):
     def put_approval(self, request: ApprovalRecord) -> None: ...
     def get_approval(self, approval_id: str) -> ApprovalRecord | None: ...
     def list_approvals(
-        self, status: str | None = None, limit: int = 100
-    ) -> list[ApprovalRecord]: ...
+        self, status: str | None = None, limit: int = 100, due_by: datetime | None = None
+    ) -> list[ApprovalRecord]:
+        """Newest first; with ``due_by``, only those whose ``expires_at`` is at or before it."""
+        ...
+
     def decide_approval(
         self,
         approval_id: str,

@@ -45,6 +45,7 @@ def _approval(row: Row[Any]) -> ApprovalRecord:
         decided_at=as_utc(row.decided_at) if row.decided_at is not None else None,
         decided_by=row.decided_by,
         reason=row.reason,
+        requested_by=row.requested_by,
     )
 
 
@@ -87,6 +88,7 @@ class SqlPolicy(SqlBase):
                     decided_at=request.decided_at,
                     decided_by=request.decided_by,
                     reason=request.reason,
+                    requested_by=request.requested_by,
                 )
             )
 
@@ -95,10 +97,14 @@ class SqlPolicy(SqlBase):
             row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).first()
         return _approval(row) if row else None
 
-    def list_approvals(self, status: str | None = None, limit: int = 100) -> list[ApprovalRecord]:
+    def list_approvals(
+        self, status: str | None = None, limit: int = 100, due_by: datetime | None = None
+    ) -> list[ApprovalRecord]:
         q = select(approvals).order_by(approvals.c.requested_at.desc()).limit(limit)
         if status is not None:
             q = q.where(approvals.c.status == status)
+        if due_by is not None:  # in UTC: SQLite compares the stored (UTC) text
+            q = q.where(approvals.c.expires_at <= as_utc(due_by))
         with self._read() as conn:
             rows = conn.execute(q).all()
         return [_approval(r) for r in rows]

@@ -1,5 +1,5 @@
 """Tables of policy enforcement (migration ``0003_policy``): approval requests and stored
-policy test results."""
+policy test results. ``approvals.requested_by`` came later (``0009_approval_owner``)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ approvals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decided_by", String(200)),
     Column("reason", Text),
+    Column("requested_by", String(200)),  # API key id that opened it; NULL: written directly
 )
 Index("ix_approvals_status_requested", approvals.c.status, approvals.c.requested_at)
 

@@ -2,11 +2,12 @@
 approval queue (tool calls waiting for a human).
 
 The SDK's :class:`~agentdeck.policy.approvals_http.HttpApprover` opens a request with its
-ingest key (``POST /approvals``) and polls it (``GET /approvals/{id}``); an ingest key reads
-back only the requests it opened (their ids carry a tag of its key id). Deciding needs the
-deploy scope. A request is read and decided through the same functions as the embedded
-:class:`~agentdeck.policy.approvals.StoreApprover` uses, and one past its ``expires_at`` is
-expired on the way (the server, not the waiting SDK, owns the deadline).
+ingest key (``POST /approvals``) and polls it (``GET /approvals/{id}``); the request records
+the opening key's id (``requested_by``) and an ingest key reads back only the requests whose
+``requested_by`` is its own id. Deciding needs the deploy scope. A request is read and decided
+through the same functions as the embedded :class:`~agentdeck.policy.approvals.StoreApprover`
+uses, and one past its ``expires_at`` is expired on the way (the server, not the waiting SDK,
+owns the deadline); a listing expires every such request first.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from agentdeck.server.serialize import approval_json, policy_tests_json
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 
-APPROVAL_STATUSES = ("pending", "granted", "denied", "expired", "all")
+APPROVAL_STATUSES = approvals.APPROVAL_STATUSES
 MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600.0
 
 
@@ -186,11 +187,7 @@ def list_approvals(
         raise InputError(f"query.status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    if status in ("pending", "expired", "all"):  # what is past its deadline shows as expired
-        for rec in state.store.list_approvals("pending", 1000):
-            approvals.expire_if_due(state.store, rec)
-    found = state.store.list_approvals(None if status == "all" else status, limit)
-    return [approval_json(a) for a in found]
+    return [approval_json(a) for a in approvals.list_current(state.store, status, limit)]
 
 
 @router.post(
@@ -200,9 +197,8 @@ def list_approvals(
 )
 def open_approval(body: ApprovalBody, state: State, principal: IngestKey) -> dict[str, Any]:
     rec = approvals.open_request(
-        state.store, body.request(), body.timeout_s,
-        approval_id=approvals.new_approval_id(owner=principal.key_id),
-    )  # fmt: skip
+        state.store, body.request(), body.timeout_s, requested_by=principal.key_id
+    )
     return approval_json(rec)
 
 
@@ -211,13 +207,14 @@ def open_approval(body: ApprovalBody, state: State, principal: IngestKey) -> dic
     summary="One approval request (an ingest key: only those it opened)",
 )
 def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> dict[str, Any]:
-    if not principal.allows(Scope.READ) and not approvals.owned_by(approval_id, principal.key_id):
+    rec = state.store.get_approval(approval_id)
+    if not principal.allows(Scope.READ) and (rec is None or rec.requested_by != principal.key_id):
+        # the same 403 whether the id is unknown or another's: no probing for ids
         raise AuthError(
             403,
             f"API key {principal.name!r} lacks the 'read' scope for this route "
             "(an ingest key reads only the approval requests it opened)",
         )
-    rec = state.store.get_approval(approval_id)
     if rec is None:
         raise ReferenceError_(approval_id, "no approval request with that id")
     return approval_json(approvals.expire_if_due(state.store, rec))
