@@ -7,10 +7,10 @@ In the same run, a run of the example support agent (examples/support-bot: the p
 
 - ``no guard``: ``@tool`` with tracing only (the baseline);
 - ``PolicyGuard``: the pinned policy enforced before every call, with the per-run
-  :class:`RunEvaluator` (one CEL context per run, history converted call by call);
+  :class:`RunEvaluator` (agent and environment built once per run, each earlier call cut
+  down to what the rules read once), and a policy span recorded for every decision;
 - ``PolicyGuard, fresh context``: the same guard deciding with ``CompiledPolicy.decide`` on a
-  freshly built :class:`ToolCallContext` each call (the engine's per-decision path, i.e. the
-  enforcer without the per-run context), to show what the per-run context saves.
+  freshly built :class:`ToolCallContext` each call, to show what the per-run state saves.
 
 It also times the two decision paths alone on the 20-rule policy of bench/policy_bench.py with
 a run history of 3 and of 30 earlier calls. Printed as us per call and ratios; nothing is
@@ -79,7 +79,7 @@ CALLS_PER_RUN = 6
 
 
 class FreshContextGuard(PolicyGuard):
-    """The enforcer deciding with a fresh ToolCallContext per call (no per-run CEL context)."""
+    """The enforcer deciding with a fresh ToolCallContext per call (no per-run state)."""
 
     def _decide(self, call: ToolCallInfo, compiled: CompiledPolicy) -> Decision:
         agent = call.agent

@@ -351,7 +351,7 @@ def _run_builder(sub: Any, zero_counts: Mapping[str, int]) -> _Builder:
 
 class CompiledPolicy:
     """A policy version compiled for evaluation. Immutable after construction; thread-safe
-    (each decision builds its own CEL context)."""
+    (each decision builds its own variables; the shared caches only ever gain entries)."""
 
     def __init__(self, policy: PolicySet, source: str, rules: tuple[CompiledRule, ...]) -> None:
         self.policy = policy
