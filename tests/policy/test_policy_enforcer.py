@@ -293,3 +293,38 @@ def test_decisions_are_compiled_once_per_policy_version(
             lookup_order("ORD-1001")
     assert fetched == ["support-refunds@1"]
     assert len(guard.cache) == 1
+
+
+def test_arguments_reach_rules_as_json_values(tmp_path: Path, sqlite_store: SqlStore) -> None:
+    # A tuple or a set is not a CEL value; the rule sees the argument as the trace records it
+    # (a list), so an ordinary Python argument never fails the decision closed.
+    reg = Registry(sqlite_store)
+    reg.register_policy(
+        policy_from(
+            {
+                "name": "lists",
+                "rules": [
+                    {
+                        "id": "many",
+                        "when": 'tool.name == "tag" && size(args.tags) > 2',
+                        "effect": "deny",
+                    }
+                ],
+            }
+        ),
+        "test",
+    )
+    reg.register_agent(make_spec("tag-bot", policy="lists@1"), "test")
+    ran: list[Any] = []
+
+    @sdk.tool
+    def tag(tags: Any) -> None:
+        ran.append(tags)
+
+    start_sdk(tmp_path, sqlite_store)
+    with sdk.run(agent="tag-bot@1"):
+        tag(("a", "b"))
+        with pytest.raises(PolicyDenied) as info:
+            tag(("a", "b", "c"))
+    assert info.value.rules == ["many"]
+    assert ran == [("a", "b")]

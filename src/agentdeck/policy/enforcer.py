@@ -45,6 +45,7 @@ from agentdeck.policy.approvals import (
 )
 from agentdeck.tracing.guard import ToolCallInfo, ToolGuard
 from agentdeck.tracing.recorder import emit_linked_span
+from agentdeck.tracing.wire import to_json_data
 
 __all__ = [
     "HttpPolicySource",
@@ -257,11 +258,11 @@ class PolicyGuard:
                 self._runs.move_to_end(key)
             history = call.run.calls
             for rec in history[len(st.calls) :]:  # only the calls new since the last decision
-                st.calls.append(PriorCall(rec.name, rec.args, rec.outcome.value))
+                st.calls.append(PriorCall(rec.name, _json_args(rec.args), rec.outcome.value))
             calls = st.calls  # append-only: the evaluator reads only what is new
         return st.evaluator.decide(
-            call.tool, call.args, calls, dict(call.run.counts), tool_version=call.tool_version,
-            step=call.step, elapsed_s=call.elapsed_s,
+            call.tool, _json_args(call.args), calls, dict(call.run.counts),
+            tool_version=call.tool_version, step=call.step, elapsed_s=call.elapsed_s,
             now=datetime.now(UTC) if compiled.reads_now(call.tool) else None,
         )  # fmt: skip
 
@@ -301,6 +302,14 @@ class PolicyGuard:
             attributes=attrs, status=SpanStatus.OK if allowed else SpanStatus.ERROR,
             error=None if allowed else outputs["message"],
         )  # fmt: skip
+
+
+def _json_args(args: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Arguments as the JSON values policies see (tuples as lists, datetimes and decimals as
+    the trace records them...), so an argument of a Python type CEL has no value for does
+    not fail the decision closed."""
+    data = to_json_data(args)
+    return data if isinstance(data, Mapping) else {}
 
 
 #: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
