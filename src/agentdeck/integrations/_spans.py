@@ -1,12 +1,12 @@
 """What every integration shares: detached spans, observed tool calls, stream proxies, imports.
 
 Frameworks report steps as start/end callbacks (LangChain, the Agents SDK) or hand back
-streams the caller drains later (OpenAI, Anthropic). Neither fits a ``with`` block, so a
-:class:`Detached` span is opened now and finished later *without* becoming the current span:
-the caller's context is never changed behind its back. It reuses the SDK's own blocks
-(``run``, ``llm``, ``span``) through their ``_open``/``_close`` steps, so a detached ``llm``
-span gets the same automatic data-flow links (to the tool results it consumed, and from the
-tool calls it asked for) as ``agentdeck.llm``.
+streams the caller drains later (OpenAI, Anthropic). Neither fits a ``with`` block, so spans
+are recorded through the tracing layer's public :class:`~agentdeck.tracing.scopes.Detached`:
+opened now and finished later (exactly once) *without* becoming the current span, so the
+caller's context is never changed behind its back. It reuses the SDK's own blocks (``run``,
+``llm``, ``span``), so a detached ``llm`` span gets the same automatic data-flow links (to the
+tool results it consumed, and from the tool calls it asked for) as ``agentdeck.llm``.
 
 Everything here is telemetry: it never raises into the caller (errors are counted by
 :func:`agentdeck.tracing.recorder.internal_error`).
@@ -14,6 +14,8 @@ Everything here is telemetry: it never raises into the caller (errors are counte
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import json
 import threading
@@ -25,7 +27,7 @@ from agentdeck.core.model import ModelResponse
 from agentdeck.core.trace import SpanKind, SpanLink
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import LlmCall, _Block, llm, span
+from agentdeck.tracing.scopes import Detached, LlmCall, llm, span
 
 
 def require(module: str, extra: str, integration: str) -> ModuleType:
@@ -37,45 +39,6 @@ def require(module: str, extra: str, integration: str) -> ModuleType:
             f"agentdeck.integrations.{integration} needs the {module.split('.')[0]!r} package: "
             f"pip install 'agentdeck[{extra}]'"
         ) from exc
-
-
-class Detached:
-    """An SDK block (``run``, ``llm``, ``span``) started now and ended later, off the context.
-
-    ``start(parent)`` opens it under ``parent`` (default: the current span) and returns its
-    handle, or None when not recording; ``end(exc)`` finishes it once (later calls do nothing).
-    """
-
-    __slots__ = ("_block", "_cfg", "_done", "handle")
-
-    def __init__(self, block: _Block) -> None:
-        self._block = block
-        self._cfg: rec.Config | None = None
-        self._done = False
-        self.handle: SpanHandle | None = None
-
-    def start(self, parent: SpanHandle | None = None) -> SpanHandle | None:
-        cfg = rec.config
-        if cfg is None:
-            return None
-        try:
-            h = self._block._open(cfg, parent if parent is not None else rec.current.get())
-        except Exception as exc:
-            rec.internal_error(f"detached {type(self._block).__name__}", exc)
-            return None
-        if h is None:
-            return None
-        self._block._handle, self._block._cfg, self._cfg, self.handle = h, cfg, cfg, h
-        return h
-
-    def end(self, exc: BaseException | None = None) -> None:
-        if self._done or self._cfg is None:
-            return
-        self._done = True
-        try:
-            self._block._close(self._cfg, exc)
-        except Exception as err:
-            rec.internal_error(f"detached {type(self._block).__name__}", err)
 
 
 def start_llm(
@@ -110,16 +73,9 @@ def set_llm_request(
 
     (The Agents SDK fills a generation span's input only when the call is done.)
     """
-    block = d._block
-    if not isinstance(block, llm) or d.handle is None:
-        return
-    block._inputs = {"messages": messages,
-                     "tools": list(tools) if tools is not None else block._inputs["tools"]}  # fmt: skip
-    if model:
-        block._model = model
-        d.handle.name = f"chat {model}"
-    if params:
-        block._params = params
+    block = d.block
+    if isinstance(block, llm) and d.handle is not None:
+        block.set_request(messages=messages, tools=tools, model=model, params=params)
 
 
 class FrameworkError(Exception):
@@ -148,9 +104,9 @@ class ObservedTool:
 
     def set_args(self, args: Any) -> None:
         """Replace the recorded args (for frameworks that report them after the start)."""
-        block = self.detached._block
+        block = self.detached.block
         if isinstance(block, span):
-            block._inputs = {"args": args}
+            block.set_inputs({"args": args})
 
     def end(self, result: Any = None, exc: BaseException | None = None) -> None:
         h = self.detached.handle
@@ -218,14 +174,35 @@ def loads_args(raw: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """A provider object (pydantic model) as plain data; anything else as is."""
+    """A provider object (pydantic model) as plain data; anything else as is.
+
+    A class (the ``response_format`` / ``text_format`` / ``output_format`` of structured
+    outputs) becomes ``{"type": "json_schema", "name", "schema"}``.
+    """
+    if isinstance(value, type):
+        return format_type(value)
     dump = getattr(value, "model_dump", None)
-    if callable(dump):
+    if not callable(dump):
+        return value
+    # warnings=False: generic parsed models (``ParsedChatCompletionMessage[T]``) make pydantic
+    # warn on dump, and telemetry must not warn in the caller's name.
+    for kwargs in ({"exclude_none": True, "mode": "json", "warnings": False},
+                   {"exclude_none": True, "mode": "json"}, {}):  # fmt: skip
         try:
-            return dump(exclude_none=True, mode="json")
+            return dump(**kwargs)
         except Exception:
-            return dump()
+            continue
     return value
+
+
+def format_type(cls: type) -> dict[str, Any]:
+    """A structured-output type as recorded: its name, and its JSON schema when it has one."""
+    out: dict[str, Any] = {"type": "json_schema", "name": cls.__name__}
+    schema = getattr(cls, "model_json_schema", None)
+    if callable(schema):
+        with contextlib.suppress(Exception):  # not every type has a JSON schema
+            out["schema"] = schema()
+    return out
 
 
 def given(value: Any) -> bool:
@@ -244,14 +221,14 @@ def call_params(kwargs: Mapping[str, Any], skip: frozenset[str]) -> dict[str, An
 
 
 class _StreamBase:
-    """Shared by the sync and async proxies: feed each item to ``on_item``, finish once."""
+    """Shared by the stream proxies: feed each item to ``on_item``, finish exactly once."""
 
     def __init__(self, stream: Any, on_item: Callable[[Any], None],
-                 on_end: Callable[[BaseException | None, bool], None]) -> None:  # fmt: skip
+                 on_end: Callable[[BaseException | None, bool], None] | None) -> None:  # fmt: skip
         self._stream = stream
         self._on_item = on_item
         self._on_end = on_end
-        self._ended = False
+        self._once = threading.Lock()  # taken by the one _finish that reports
 
     def _observe(self, item: Any) -> None:
         try:
@@ -260,13 +237,16 @@ class _StreamBase:
             rec.internal_error("stream item", exc)
 
     def _finish(self, exc: BaseException | None, complete: bool) -> None:
-        if self._ended:
+        if not self._once.acquire(blocking=False):
             return
-        self._ended = True
         try:
-            self._on_end(exc, complete)
+            self._report(exc, complete)
         except Exception as err:
             rec.internal_error("stream end", err)
+
+    def _report(self, exc: BaseException | None, complete: bool) -> None:
+        if self._on_end is not None:
+            self._on_end(exc, complete)
 
     def __getattr__(self, name: str) -> Any:  # the provider stream's other attributes
         if name.startswith("_"):
@@ -274,7 +254,8 @@ class _StreamBase:
         return getattr(self._stream, name)
 
     def __del__(self) -> None:  # the caller dropped the stream without draining or closing it
-        if not getattr(self, "_ended", True):
+        once = self.__dict__.get("_once")
+        if once is not None and not once.locked():
             self._finish(None, False)
 
 
@@ -372,6 +353,155 @@ class RecordedAsyncStream(_StreamBase):
                 res = close()
                 if hasattr(res, "__await__"):
                     await res
+        finally:
+            self._finish(None, False)
+
+    async def aclose(self) -> None:
+        await self.close()
+
+
+# -- helper streams (``client....stream(...)`` context managers) ---------------------------
+
+#: Helper-stream methods that read the stream to its end before they return.
+DRAINS = frozenset({"until_done", "get_final_completion", "get_final_response",
+                    "get_final_message", "get_final_text"})  # fmt: skip
+
+
+class RecordedHelperStream(_StreamBase):
+    """Wraps the stream a provider's ``.stream()`` helper gives inside its ``with`` block.
+
+    Same events, same methods. A helper stream lives as long as its ``with`` block, so it ends
+    when drained (iterated to the end, ``until_done()``, a ``get_final_...()`` method, or its
+    ``text_stream`` exhausted), when it fails, when it is closed or its block is left, or when
+    it is garbage-collected; a ``break`` out of a ``for`` loop alone does not end it (the caller
+    may go on with ``get_final_...()``). The drain methods read the stream through this proxy
+    first, so every event is seen however the caller consumes it.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for item in self._stream:
+                self._observe(item)
+                yield item
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._finish(None, True)
+
+    def __next__(self) -> Any:
+        try:
+            item = next(self._stream)
+        except StopIteration:
+            self._finish(None, True)
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._observe(item)
+        return item
+
+    def __getattr__(self, name: str) -> Any:
+        attr = super().__getattr__(name)
+        if name in DRAINS and callable(attr):
+            return functools.partial(self._drained, attr)
+        if name == "text_stream":
+            return self._texts(attr)
+        return attr
+
+    def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        for _ in self:
+            pass
+        result = method(*args, **kwargs)
+        return self if result is self._stream else result
+
+    def _texts(self, texts: Iterator[str]) -> Iterator[str]:
+        try:
+            yield from texts
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._finish(None, True)
+
+    def __enter__(self) -> RecordedHelperStream:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:  # fmt: skip
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._finish(None, False)
+
+
+class RecordedAsyncHelperStream(_StreamBase):
+    """The async form of :class:`RecordedHelperStream`."""
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        try:
+            async for item in self._stream:
+                self._observe(item)
+                yield item
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._finish(None, True)
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self._stream.__anext__()
+        except StopAsyncIteration:
+            self._finish(None, True)
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._observe(item)
+        return item
+
+    def __getattr__(self, name: str) -> Any:
+        attr = super().__getattr__(name)
+        if name in DRAINS and callable(attr):
+            return functools.partial(self._drained, attr)
+        if name == "text_stream":
+            return self._texts(attr)
+        return attr
+
+    async def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        async for _ in self:
+            pass
+        result = await method(*args, **kwargs)
+        return self if result is self._stream else result
+
+    async def _texts(self, texts: AsyncIterator[str]) -> AsyncIterator[str]:
+        try:
+            async for text in texts:
+                yield text
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._finish(exc, False)
+            raise
+        self._finish(None, True)
+
+    async def __aenter__(self) -> RecordedAsyncHelperStream:
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:  # fmt: skip
+        await self.close()
+
+    async def close(self) -> None:
+        try:
+            await self._stream.close()
         finally:
             self._finish(None, False)
 

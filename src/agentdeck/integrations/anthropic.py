@@ -1,4 +1,4 @@
-"""Anthropic Python SDK: record ``messages.create`` calls (streaming included) as ``llm`` spans.
+"""Anthropic Python SDK: record Messages API calls (streaming included) as ``llm`` spans.
 
 ::
 
@@ -9,14 +9,20 @@
     with agentdeck.run(agent="support-bot@production", input=q):
         client.messages.create(model="claude-sonnet-4-5", max_tokens=512, messages=[...])
 
-:func:`instrument` patches ``client.messages.create`` on that instance (``Anthropic`` or
+:func:`instrument` patches ``create``, ``parse`` (structured outputs) and the ``stream``
+helper of ``client.messages`` and ``client.beta.messages`` on that instance (``Anthropic`` or
 ``AsyncAnthropic``). Content blocks are mapped to agentdeck's chat form: ``system`` becomes a
 system message; ``tool_use`` blocks become ``tool_calls`` (``arguments`` = the block's
 ``input``); each ``tool_result`` block becomes a ``tool`` message with its ``tool_call_id``;
 ``thinking`` becomes ``reasoning``; other blocks (images, documents) are kept as content parts.
 Tools are recorded as given (Anthropic's tool form is already ``name``/``description``/
 ``input_schema``). A stream (``stream=True``) is accumulated from its events and recorded when
-it ends, is closed, or is abandoned. Not recorded: the ``messages.stream()`` helper.
+it ends, is closed, or is abandoned. A ``messages.stream(...)`` helper's span runs from entering
+its ``with`` block to the end of the stream (drained by iteration, ``text_stream``,
+``until_done()`` or ``get_final_message()``; failed; closed; or the block left) and records the
+helper's accumulated message; ``parse`` and the helper also record the parsed output
+(``message.parsed``) and ``llm.helper``. Not recorded: ``with_raw_response`` variants and
+``beta.messages.tool_runner``.
 
 Needs ``pip install 'agentdeck[anthropic]'``: importing this module without the ``anthropic``
 package raises an ImportError naming that extra.
@@ -28,8 +34,9 @@ from typing import Any, TypeVar
 
 from agentdeck.core.model import ModelResponse
 from agentdeck.core.trace import TokenUsage
-from agentdeck.integrations._provider import ProviderCall, patch_create
-from agentdeck.integrations._spans import Detached, given, loads_args, plain, require
+from agentdeck.integrations._provider import ProviderCall, patch_create, patch_stream
+from agentdeck.integrations._spans import given, loads_args, plain, require
+from agentdeck.tracing.scopes import Detached
 
 __all__ = ["instrument"]
 
@@ -39,10 +46,17 @@ C = TypeVar("C")
 
 
 def instrument(client: C) -> C:
-    """Record ``client.messages.create``; returns the same client (instrumenting twice is harmless)."""
-    messages = getattr(client, "messages", None)
-    if messages is not None:
-        patch_create(messages, _Messages)
+    """Record ``client``'s Messages API calls; returns the same client.
+
+    ``create``, ``parse`` and ``stream`` of ``messages`` and ``beta.messages`` are patched where
+    the installed SDK has them. Instrumenting twice is harmless.
+    """
+    for messages in (getattr(client, "messages", None),
+                     getattr(getattr(client, "beta", None), "messages", None)):  # fmt: skip
+        if messages is not None:
+            patch_create(messages, _Messages)
+            patch_create(messages, _Messages, "parse")
+            patch_stream(messages, _Messages)
     return client
 
 
@@ -76,10 +90,19 @@ class _Messages(ProviderCall):
 
     def answer(self, result: Any) -> tuple[ModelResponse, dict[str, Any]]:
         (message,) = chat_messages({"role": "assistant", "content": result.content})
+        parsed = getattr(result, "parsed_output", None)  # ParsedMessage (parse, stream helper)
+        if parsed is not None:
+            message["parsed"] = plain(parsed)
         return (
             ModelResponse(message=message, model=result.model, usage=usage_of(plain(result.usage))),
             {"llm.finish_reason": result.stop_reason, "llm.response_id": result.id},
         )
+
+    def snapshot(self, stream: Any) -> Any:
+        try:
+            return stream.current_message_snapshot  # raises before message_start
+        except Exception:
+            return None
 
     def observe(self, event: Any) -> None:
         etype = getattr(event, "type", "")

@@ -40,7 +40,6 @@ from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import SpanKind, TokenUsage
 from agentdeck.integrations._spans import (
-    Detached,
     ObservedTool,
     end_llm,
     plain,
@@ -50,7 +49,7 @@ from agentdeck.integrations._spans import (
 )
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import run, span
+from agentdeck.tracing.scopes import Detached, run, span
 from agentdeck.tracing.tools import aguarded_call, guarded_call
 
 __all__ = ["AgentdeckCallbackHandler", "guard_tool", "guard_tools", "lc_message"]

@@ -9,16 +9,21 @@
     with agentdeck.run(agent="support-bot@production", input=q):
         client.chat.completions.create(model="gpt-4o-mini", messages=[...], tools=[...])
 
-:func:`instrument` patches ``client.chat.completions.create`` and ``client.responses.create``
-on that client instance (sync ``OpenAI`` or ``AsyncOpenAI``), streaming included. Each call
-inside a run becomes an ``llm`` span holding the full message list in agentdeck's chat form
-(``tool_calls`` with decoded arguments, ``tool`` messages with ``tool_call_id``), the offered
-tools as ``{"name", "description", "input_schema"}``, the params, the answer and token usage.
-A streamed answer is accumulated and recorded when the stream ends, is closed, or is abandoned
-(then with ``llm.stream_complete = false``). Tool results fed back are linked to the tool
-spans that produced them (tools run with ``@agentdeck.tool`` or ``guarded_call``).
+:func:`instrument` patches, on that client instance (sync ``OpenAI`` or ``AsyncOpenAI``),
+``create``, ``parse`` (structured outputs) and the ``stream`` helper of
+``client.chat.completions``, ``client.beta.chat.completions`` and ``client.responses``. Each
+call inside a run becomes an ``llm`` span holding the full message list in agentdeck's chat
+form (``tool_calls`` with decoded arguments, ``tool`` messages with ``tool_call_id``), the
+offered tools as ``{"name", "description", "input_schema"}``, the params, the answer and token
+usage. A streamed answer (``stream=True``) is accumulated and recorded when the stream ends, is
+closed, or is abandoned (then with ``llm.stream_complete = false``). A ``.stream(...)`` helper's
+span runs from entering its ``with`` block to the end of the stream (drained, failed, closed, or
+the block left); ``.parse`` and the helpers also record the parsed output (``message.parsed``)
+and ``llm.helper``. Tool results fed back are linked to the tool spans that produced them
+(tools run with ``@agentdeck.tool`` or ``guarded_call``).
 
-Not recorded: the ``.stream()``/``.parse()`` helpers and ``with_raw_response`` variants.
+Not recorded: ``with_raw_response`` / ``with_streaming_response`` variants, and
+``responses.stream(response_id=...)`` (resuming an existing response is not a new call).
 Needs ``pip install 'agentdeck[openai]'``: importing this module without the ``openai`` package
 raises an ImportError naming that extra (``import agentdeck`` never imports it).
 """
@@ -29,8 +34,9 @@ from typing import Any, TypeVar
 
 from agentdeck.core.model import ModelResponse
 from agentdeck.core.trace import TokenUsage
-from agentdeck.integrations._provider import ProviderCall, patch_create
-from agentdeck.integrations._spans import Detached, given, loads_args, plain, require
+from agentdeck.integrations._provider import ProviderCall, patch_create, patch_stream
+from agentdeck.integrations._spans import given, loads_args, plain, require
+from agentdeck.tracing.scopes import Detached
 
 __all__ = ["instrument"]
 
@@ -42,15 +48,34 @@ C = TypeVar("C")
 def instrument(client: C) -> C:
     """Record ``client``'s chat completions and Responses API calls; returns the same client.
 
-    Calling it twice on one client is harmless. Outside ``agentdeck.run`` calls pass through.
+    ``create``, ``parse`` and ``stream`` are patched where the installed SDK has them. Calling
+    it twice on one client is harmless. Outside ``agentdeck.run`` calls pass through.
     """
-    chat = getattr(getattr(client, "chat", None), "completions", None)
-    if chat is not None:
-        patch_create(chat, _Chat)
+    beta = getattr(client, "beta", None)
+    for chat in (_completions(client), _completions(beta)):
+        if chat is not None:
+            _patch(chat, _Chat)
     responses = getattr(client, "responses", None)
     if responses is not None:
-        patch_create(responses, _Responses)
+        _patch(responses, _Responses)
     return client
+
+
+def _completions(owner: Any) -> Any:
+    return getattr(getattr(owner, "chat", None), "completions", None)
+
+
+def _patch(resource: Any, kind: type[ProviderCall]) -> None:
+    patch_create(resource, kind)
+    patch_create(resource, kind, "parse")
+    patch_stream(resource, kind)
+
+
+def _parsed(message: dict[str, Any], parsed: Any) -> dict[str, Any]:
+    """``message`` with the structured output parsed from it (``.parse``, helpers), if any."""
+    if parsed is not None:
+        message["parsed"] = plain(parsed)
+    return message
 
 
 class _OpenAICall(ProviderCall):
@@ -84,6 +109,8 @@ class _Chat(_OpenAICall):
     def answer(self, result: Any) -> tuple[ModelResponse, dict[str, Any]]:
         choice = result.choices[0] if result.choices else None
         message = chat_message(choice.message) if choice is not None else _assistant(None, [])
+        message["role"] = "assistant"  # a helper's snapshot joins a role repeated in every chunk
+        _parsed(message, getattr(getattr(choice, "message", None), "parsed", None))
         return (
             ModelResponse(message=message, model=result.model, usage=chat_usage(result.usage)),
             {"llm.finish_reason": getattr(choice, "finish_reason", None),
@@ -109,6 +136,16 @@ class _Chat(_OpenAICall):
                     acc["name"] += fn.name or ""
                     acc["args"].append(fn.arguments or "")
             self._finish = choice.finish_reason or self._finish
+
+    def observe_event(self, event: Any) -> None:
+        if getattr(event, "type", None) == "chunk":  # the helper's other events derive from it
+            self.observe(event.chunk)
+
+    def snapshot(self, stream: Any) -> Any:
+        try:
+            return stream.current_completion_snapshot  # raises before the first chunk
+        except Exception:
+            return None
 
     def streamed(self) -> tuple[ModelResponse, dict[str, Any]]:
         calls = [{"id": c["id"], "name": c["name"], "arguments": loads_args("".join(c["args"]))}
@@ -197,8 +234,13 @@ class _Responses(_OpenAICall):
             out.extend(response_items(items))
         return out
 
+    @classmethod
+    def wants(cls, kwargs: dict[str, Any]) -> bool:
+        return not given(kwargs.get("response_id"))  # resuming a response is not a new call
+
     def answer(self, result: Any) -> tuple[ModelResponse, dict[str, Any]]:
         message = _merge(response_items(result.output or ()))
+        _parsed(message, getattr(result, "output_parsed", None))
         return (
             ModelResponse(message=message, model=result.model, usage=responses_usage(result.usage)),
             {"llm.response_id": result.id, "llm.finish_reason": getattr(result, "status", None)},

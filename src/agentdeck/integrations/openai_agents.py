@@ -38,7 +38,6 @@ from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import SpanKind, TokenUsage
 from agentdeck.integrations._spans import (
-    Detached,
     FrameworkError,
     ObservedTool,
     end_llm,
@@ -52,7 +51,7 @@ from agentdeck.integrations._spans import (
 from agentdeck.integrations.openai import chat_message, response_items, responses_usage, tool_def
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import run, span
+from agentdeck.tracing.scopes import Detached, run, span
 from agentdeck.tracing.tools import aguarded_call
 
 __all__ = ["AgentdeckTracingProcessor", "guard_agent", "guard_tool"]

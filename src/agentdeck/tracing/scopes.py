@@ -12,10 +12,15 @@ an exception inside the recording itself is counted and swallowed.
   to the remote span and the run's attributes name ``parent.trace_id``/``parent.span_id``.
 - ``run(...)`` inside a run, and ``handoff(to=...)``, open a nested ``agent`` span in the same
   trace: tools called inside validate against, and guards see, that agent.
+
+:class:`Detached` is the same blocks without ``with``, for integrations: a ``run``, ``llm`` or
+``span`` started now and ended later (a framework callback, the end of a stream), without ever
+becoming the current span.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from types import TracebackType
@@ -224,6 +229,10 @@ class span(_Block):
         self._seq, self._start = next(run_rec.seq), time_ns()
         return h
 
+    def set_inputs(self, inputs: Any) -> None:
+        """Replace the recorded inputs (until the span ends), for steps reported after they start."""
+        self._inputs = inputs
+
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
         h = self._handle
         finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs,
@@ -314,11 +323,7 @@ class llm(_Block):
             self._model or (self._params or {}).get("model") or (spec.model.id if spec else None)
         )
         self._provider = self._provider or (spec.model.provider if spec else None)
-        # Copied now: agents append to their message list right after the call.
-        self._inputs = {
-            "messages": [dict(m) if isinstance(m, dict) else m for m in self._messages],
-            "tools": list(self._tools or ()),
-        }
+        self._inputs = self._request()
         run_rec = scope.run
         h = LlmCall(run_rec.trace_id, rec.new_span_id(), self._name or f"chat {self._model}",
                     SpanKind.LLM, scope)  # fmt: skip
@@ -329,6 +334,38 @@ class llm(_Block):
         self._parent_id = parent.span_id
         self._seq, self._start = next(run_rec.seq), time_ns()
         return h
+
+    def _request(self) -> dict[str, Any]:
+        # Copied now: agents append to their message list right after the call.
+        return {
+            "messages": [dict(m) if isinstance(m, dict) else m for m in self._messages],
+            "tools": list(self._tools or ()),
+        }
+
+    def set_request(
+        self, *, messages: list[dict[str, Any]] | None = None,
+        tools: list[dict[str, Any]] | None = None, model: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        """Replace parts of the recorded request (until the span ends); None keeps a part.
+
+        For frameworks that report a call's request only when the call is done (the Agents SDK
+        fills a generation's input at its end). A new ``model`` also renames the span
+        (``chat <model>``) unless it was given a ``name``.
+        """
+        if messages is not None:
+            self._messages = messages
+        if tools is not None:
+            self._tools = tools
+        if hasattr(self, "_inputs"):  # already open: _open copied the request
+            self._inputs = self._request()
+        if model:
+            self._model = model
+            h = getattr(self, "_handle", None)
+            if h is not None and self._name is None:
+                h.name = f"chat {model}"
+        if params:
+            self._params = params
 
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
         h = self._handle
@@ -348,3 +385,65 @@ class llm(_Block):
                 h.scope.run.pending_calls = pending
         finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs, outputs,
                attrs, resp.usage if resp is not None else None)  # fmt: skip
+
+
+class Detached:
+    """A ``run``, ``llm`` or ``span`` block started now and ended later, off the context.
+
+    The public way for integrations to record steps that do not fit a ``with`` block: frameworks
+    report steps as start/end callbacks, and provider SDKs hand back streams that the caller
+    drains later. :meth:`start` opens the block's span under ``parent`` (default: the current
+    span) *without* making it the current span, so the caller's context is never changed behind
+    its back; :meth:`end` finishes it, exactly once even when called again or from several
+    threads. The span is the one the ``with`` form records (a detached ``llm`` gets the same
+    automatic data-flow links). Neither method raises: a telemetry failure is counted by
+    :func:`agentdeck.tracing.recorder.internal_error`.
+
+    ::
+
+        d = Detached(llm(messages=msgs, model="gpt-4o-mini", provider="openai"))
+        call = d.start()              # an LlmCall, or None when not recording
+        ...                           # later, e.g. when the stream ends
+        if call is not None:
+            call.record(response)
+        d.end(exc)                    # exc: the call's exception, or None
+    """
+
+    __slots__ = ("_cfg", "_once", "block", "handle")
+
+    def __init__(self, block: run | llm | span) -> None:
+        self.block = block
+        self.handle: SpanHandle | None = None  # set by start() when recording
+        self._cfg: rec.Config | None = None
+        self._once = threading.Lock()  # acquired by the one end() that finishes the span
+
+    def start(self, parent: SpanHandle | None = None) -> SpanHandle | None:
+        """Open the span (once); its handle, or None when not recording (no init, no run)."""
+        cfg = rec.config
+        if cfg is None or self._cfg is not None:
+            return self.handle
+        block = self.block
+        try:
+            h = block._open(cfg, parent if parent is not None else rec.current.get())
+        except Exception as exc:
+            rec.internal_error(f"detached {type(block).__name__}", exc)
+            return None
+        if h is None:
+            return None
+        block._handle, block._cfg, self._cfg, self.handle = h, cfg, cfg, h
+        return h
+
+    @property
+    def ended(self) -> bool:
+        """True once :meth:`end` has finished the span."""
+        return self._once.locked()
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """Finish the span (``exc``: the step's error, if any); later calls do nothing."""
+        cfg = self._cfg
+        if cfg is None or not self._once.acquire(blocking=False):
+            return
+        try:
+            self.block._close(cfg, exc)
+        except Exception as err:
+            rec.internal_error(f"detached {type(self.block).__name__}", err)

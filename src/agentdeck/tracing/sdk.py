@@ -9,6 +9,8 @@
 
 Importing does nothing; until :func:`init` every entry point is a cheap pass-through.
 ``init`` starts the exporter's background thread and registers a flush at interpreter exit.
+Integrations that cannot use ``with`` (callbacks, streams drained later) start and end the
+same blocks through :class:`~agentdeck.tracing.scopes.Detached`.
 The agent's thread never does telemetry I/O and never sees a telemetry exception; the only
 exceptions raised on purpose are ``PolicyDenied`` (a guard denied a tool call) and, with
 ``invalid_args="raise"``, ``ToolArgumentsInvalid``.
@@ -29,7 +31,7 @@ from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.exporter import Exporter, ExporterStats
 from agentdeck.tracing.guard import ToolGuard
 from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
-from agentdeck.tracing.scopes import LlmCall, RunHandle, handoff, llm, run, span
+from agentdeck.tracing.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
 from agentdeck.tracing.sink import HttpSink, InMemorySink, SpanSink
 from agentdeck.tracing.tools import tool
 from agentdeck.tracing.traceparent import RemoteContext, format_traceparent, from_carrier
@@ -37,6 +39,7 @@ from agentdeck.tracing.validation import ToolArgumentsInvalid
 
 __all__ = [
     "AgentResolver",
+    "Detached",
     "ExporterStats",
     "HttpSink",
     "InMemorySink",
