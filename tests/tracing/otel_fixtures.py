@@ -15,7 +15,16 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    Tracer,
+    set_span_in_context,
+)
 
 
 def record(
@@ -180,6 +189,47 @@ def openinference_run(tracer: Tracer) -> None:
                 oi_kind.lower(), attributes={"openinference.span.kind": oi_kind}
             ):
                 pass
+
+
+REMOTE_TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
+REMOTE_PARENT_ID = 0x00F067AA0BA902B7
+
+
+def remote_child_run(tracer: Tracer) -> None:
+    """An agent invoked by another service whose span (the trace's root) is never exported
+    here: the agent span's parent is remote. A model call naming the agent, a failing tool,
+    a tool that works; statuses left UNSET as OTel does, but for the failure."""
+    remote = NonRecordingSpan(
+        SpanContext(REMOTE_TRACE_ID, REMOTE_PARENT_ID, is_remote=True, trace_flags=TraceFlags(1))
+    )
+    with tracer.start_as_current_span(
+        "invoke_agent support-bot",
+        context=set_span_in_context(remote),
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "support-bot",
+            "gen_ai.agent.version": "7",
+        },
+    ):
+        with tracer.start_as_current_span(
+            "chat gpt-4o",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.agent.name": "support-bot",
+            },
+        ):
+            pass
+        with tracer.start_as_current_span(
+            "execute_tool lookup_invoice",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"},
+        ) as failing:
+            failing.set_status(Status(StatusCode.ERROR, "invoice service down"))
+        with tracer.start_as_current_span(
+            "execute_tool get_weather",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "weather"},
+        ):
+            pass
 
 
 def to_otlp_json(request: ExportTraceServiceRequest) -> bytes:

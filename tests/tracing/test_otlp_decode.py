@@ -10,10 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from otel_fixtures import genai_agent_run, openinference_run, record, to_otlp_json
+from otel_fixtures import (
+    REMOTE_TRACE_ID,
+    genai_agent_run,
+    openinference_run,
+    record,
+    remote_child_run,
+    to_otlp_json,
+)
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import LinkKind, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace import PROVISIONAL, LinkKind, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing.otlp_decode import (
     DecodeResult,
     OtlpDecodeError,
@@ -181,13 +188,54 @@ def test_decode_request_takes_parsed_message() -> None:
     assert len(result.spans) == len(sdk_spans)
 
 
-def test_children_without_root_have_no_run() -> None:
+def _without(request: ExportTraceServiceRequest, *names: str) -> ExportTraceServiceRequest:
+    spans = request.resource_spans[0].scope_spans[0].spans
+    keep = [s for s in spans if s.name not in names]
+    del spans[:]
+    spans.extend(keep)
+    return request
+
+
+def test_children_without_root_get_a_provisional_run_from_their_spans() -> None:
+    request, sdk_spans = record(
+        remote_child_run, {"service.name": "bot", "deployment.environment.name": "production"}
+    )
+    result = decode_request(request)
+    assert result.runs == () and result.traces_without_run == (f"{REMOTE_TRACE_ID:032x}",)
+    (run,) = result.provisional_runs
+    assert run.provisional and run.attributes[PROVISIONAL] is True
+    assert run.attributes["service.name"] == "bot"
+    assert run.start_ns == min(s.start_time for s in sdk_spans)
+    assert run.end_ns == max(s.end_time for s in sdk_spans)
+    assert (run.status, run.error) == (SpanStatus.ERROR, "invoice service down")
+    assert (run.agent_name, run.agent_version, run.env) == ("support-bot", 7, "production")
+    assert run.root_span_id is None and run.input is None and run.output is None
+
+
+def test_provisional_agent_comes_from_agent_attributes_without_an_agent_span() -> None:
+    request, sdk_spans = record(remote_child_run)
+    result = decode_request(
+        _without(request, "invoke_agent support-bot", "execute_tool lookup_invoice")
+    )
+    (run,) = result.provisional_runs
+    assert (run.agent_name, run.status, run.error) == ("support-bot", SpanStatus.UNSET, None)
+    kept = [s for s in sdk_spans if s.name in ("chat gpt-4o", "execute_tool get_weather")]
+    assert (run.start_ns, run.end_ns) == (kept[0].start_time, kept[1].end_time)
+    only_tool = decode_request(
+        _without(record(remote_child_run)[0], "invoke_agent support-bot", "chat gpt-4o")
+    )
+    assert only_tool.provisional_runs[0].agent_name is None
+
+
+def test_a_root_or_stamp_in_the_request_means_no_provisional_run(genai: DecodeResult) -> None:
+    assert len(genai.runs) == 1 and genai.provisional_runs == ()
     request, _ = record(genai_agent_run)
     spans = request.resource_spans[0].scope_spans[0].spans
     root = next(i for i, s in enumerate(spans) if not s.parent_span_id)
     del spans[root]
-    result = decode_request(request)
-    assert result.runs == () and len(result.traces_without_run) == 1
+    children_only = decode_request(request)
+    assert children_only.runs == () and len(children_only.provisional_runs) == 1
+    assert children_only.provisional_runs[0].agent_name is None  # no span names an agent
 
 
 def test_bad_ids_reject_only_that_span_naming_the_part() -> None:

@@ -6,6 +6,13 @@ the output of the linked span), possibly across agents and traces. ``seq`` order
 a run as they started (the order replay serves recorded responses in).
 
 Values here are plain frozen dataclasses; ``inputs``/``outputs``/``attributes`` hold JSON data.
+
+A run whose ``attributes`` hold :data:`PROVISIONAL` set to ``true`` is *provisional*: the
+server derived it from child spans alone (an OpenTelemetry trace whose root span has not
+arrived, or never will), so that the trace is listed, monitored and analysed like any run.
+Its time range and status widen as more of the trace's spans arrive, and the run derived from
+the real root (or agentdeck's run stamp) replaces it whole; a run without the marker is never
+overwritten by ingest.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 JSON = Any
+
+PROVISIONAL = "agentdeck.run.provisional"
+"""Run attribute marking a run derived from child spans only, to be replaced by the real one."""
 
 
 class SpanKind(StrEnum):
@@ -149,3 +159,8 @@ class Run:
     output: JSON = None
     root_span_id: str | None = None
     attributes: dict[str, JSON] = field(default_factory=dict)
+
+    @property
+    def provisional(self) -> bool:
+        """Derived from child spans only, until the trace's root (or run stamp) arrives."""
+        return self.attributes.get(PROVISIONAL) is True

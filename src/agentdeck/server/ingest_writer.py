@@ -11,10 +11,17 @@ exporter spills and retries rather than the server buffering without bound.
 
 PostgreSQL takes concurrent writers, so there each request writes from its own worker thread.
 
+Provisional runs (the OTLP receiver's stand-ins for traces seen only through child spans: see
+:mod:`agentdeck.tracing.otlp_decode`) travel with their request's batch and are merged in the
+same transaction (:meth:`~agentdeck.store.sql_traces.SqlTraces.write_batch`).
+
 ``on_stored`` (optional) is called with the runs of every committed batch, just before the
 requests are answered (the server queues them there for per-run checks and online evaluators,
 run later by another thread: see :mod:`agentdeck.server.post_ingest`); it must not block, and
-its errors are logged, never reported to the client.
+its errors are logged, never reported to the client. Provisional runs are not passed to it: they
+are partial by definition (checked now, they would be flagged as ending without output), and the
+real run that replaces them is. A trace whose root never arrives is still summarized for window
+checks and baselines by their back-fill.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ class IngestBusy(StoreError):
 class _Item:
     runs: Sequence[Run]
     spans: Sequence[Span]
+    provisional: Sequence[Run]
     done: Future[None]
 
 
@@ -102,18 +110,21 @@ class IngestWriter:
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def write(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
-        """Return once ``runs`` and ``spans`` are committed; raise :class:`IngestBusy` if full."""
-        if not runs and not spans:
+    async def write(
+        self, runs: Sequence[Run], spans: Sequence[Span], provisional: Sequence[Run] = ()
+    ) -> None:
+        """Return once ``runs``, ``spans`` and ``provisional`` runs are committed; raise
+        :class:`IngestBusy` if full."""
+        if not runs and not spans and not provisional:
             return
         if not self.single_writer:
-            await run_in_threadpool(self.store.write_batch, runs, spans)
+            await run_in_threadpool(self.store.write_batch, runs, spans, provisional=provisional)
             self._count(1, len(spans), 1)
             self._stored(runs)
             return
         if self._thread is None:
             raise StoreError("ingest writer is not running")
-        item = _Item(runs, spans, Future())
+        item = _Item(runs, spans, provisional, Future())
         item.done.set_running_or_notify_cancel()  # a client hang-up cannot cancel it now
         try:
             self._queue.put_nowait(item)
@@ -152,8 +163,9 @@ class IngestWriter:
     def _commit(self, items: list[_Item], n_spans: int) -> None:
         runs = [r for it in items for r in it.runs]
         spans = [s for it in items for s in it.spans]
+        provisional = [r for it in items for r in it.provisional]
         try:
-            self.store.write_batch(runs, spans)
+            self.store.write_batch(runs, spans, provisional=provisional)
         except Exception:
             if len(items) == 1:
                 log.exception("ingest write failed")
@@ -162,7 +174,7 @@ class IngestWriter:
             # One bad request must not fail the others: write them one by one.
             for it in items:
                 try:
-                    self.store.write_batch(it.runs, it.spans)
+                    self.store.write_batch(it.runs, it.spans, provisional=it.provisional)
                 except Exception:
                     log.exception("ingest write failed")
                     self._fail(it)

@@ -9,6 +9,7 @@ Nothing else in agentdeck says "sqlite" or "postgresql".
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,24 @@ def insert_ignore_sql(conn: Connection, table: Table) -> str:
         return f"INSERT OR IGNORE INTO {table.name} ({cols}) VALUES ({marks})"
     marks = ", ".join("%s" for _ in table.columns)
     return f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+
+def param_mark(conn: Connection) -> str:
+    """The driver's positional parameter marker, for driver-level SQL."""
+    return "?" if is_sqlite(conn) else "%s"
+
+
+def upsert_sql(conn: Connection, table: Table, assignments: Mapping[str, str], where: str) -> str:
+    """Driver-level ``INSERT`` of positional tuples that, when the primary key is taken, runs
+    ``UPDATE SET column = expression, ... WHERE where`` on the existing row instead (and does
+    nothing when ``where`` is false). In the expressions the existing row is ``<table name>``
+    and the new one ``excluded``: the same syntax on SQLite (3.24+) and PostgreSQL, so only
+    the parameter marker differs. The expressions must not contain the marker."""
+    cols = ", ".join(c.name for c in table.columns)
+    marks = ", ".join(param_mark(conn) for _ in table.columns)
+    keys = ", ".join(c.name for c in table.primary_key.columns)
+    sets = ", ".join(f"{col} = {expr}" for col, expr in assignments.items())
+    return (
+        f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE {where}"
+    )

@@ -94,8 +94,16 @@ class RunQuery:
 
 
 class TraceStore(Protocol):
-    def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
-        """Idempotent by trace id (runs) and span id (spans): a re-sent record is stored once."""
+    def write_batch(
+        self, runs: Sequence[Run], spans: Sequence[Span], *, provisional: Sequence[Run] = ()
+    ) -> None:
+        """Idempotent by trace id (runs) and span id (spans): a re-sent record is stored once.
+
+        One transaction. A real run is stored once and replaces a provisional run of its trace;
+        ``provisional`` runs (derived from child spans only, :attr:`Run.provisional`) are
+        inserted when their trace has no run, widen a provisional one, and leave a real one
+        alone (:mod:`agentdeck.store.sql_traces`).
+        """
         ...
 
     def get_run(self, trace_id: str) -> Run | None: ...

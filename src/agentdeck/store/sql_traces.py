@@ -1,4 +1,33 @@
-"""Runs and spans in SQL: idempotent batched writes and the queries tracing needs."""
+"""Runs and spans in SQL: idempotent batched writes and the queries tracing needs.
+
+Spans are inserted or ignored by (trace id, span id). Runs follow one rule, applied in SQL so
+that concurrent writers (PostgreSQL) and merged batches (the SQLite writer thread) agree without
+reading first: **a real run is written once; a provisional run only stands in for it.**
+A provisional run (:data:`~agentdeck.core.trace.PROVISIONAL`: derived by the OTLP receiver from
+the child spans of a trace whose root has not arrived) is
+
+- inserted when the trace has no run;
+- merged into a provisional run already stored: the time range widens (earliest start, latest
+  end), the status only ever escalates to ``error`` (keeping the first error), and agent, env
+  and deployment are filled in where still empty;
+- dropped when the trace already has a real run.
+
+A real run (root span or run stamp) is inserted, replaces a provisional run whole, and is
+dropped when the trace already has a real run (first writer wins, as before). Both rules are
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE <stored row is provisional>``: idempotent (a
+re-sent batch changes nothing), and the outcome does not depend on arrival order except for
+which of several errors or agents a provisional run keeps (the first stored; the real run
+settles both). No migration is needed: the
+marker is the first key of the ``attributes`` JSON (:func:`run_tuple` writes it there), so a
+stored row is recognized as provisional by comparing a prefix, the same on both backends and
+with no JSON parsing in SQL.
+
+A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
+dropped in the same transaction whenever a batch carries a run or a provisional run of its
+trace (every OTLP request with spans of the trace does), so that the next window check or
+baseline re-summarizes it with the new spans, or the per-run check of the real run writes it
+anew. A real run's summary is never touched here.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +36,23 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.core.trace import (
+    PROVISIONAL,
+    LinkKind,
+    Run,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+)
 from agentdeck.store.base import SqlBase
-from agentdeck.store.engine import insert_ignore_sql
+from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
 from agentdeck.store.protocol import RunQuery
 from agentdeck.store.tables import runs, spans
+from agentdeck.store.tables_monitor import run_summaries
 
 _dumps = orjson.dumps
 
@@ -82,6 +121,17 @@ def row_span(r: Row[Any]) -> Span:
     )
 
 
+def _run_attributes(run: Run) -> str | None:
+    """The attributes as JSON, the provisional marker first (what :data:`_IS_PROVISIONAL`
+    recognizes)."""
+    a = run.attributes
+    if not a:
+        return None
+    if run.provisional and next(iter(a)) != PROVISIONAL:
+        a = {PROVISIONAL: True, **{k: v for k, v in a.items() if k != PROVISIONAL}}
+    return _j(a)
+
+
 def run_tuple(run: Run) -> tuple[Any, ...]:
     """A run as a row tuple in the ``runs`` table's column order."""
     return (
@@ -98,8 +148,66 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         _j(run.input),
         _j(run.output),
         run.root_span_id,
-        _j(run.attributes) if run.attributes else None,
+        _run_attributes(run),
     )
+
+
+_MARKER = _dumps({PROVISIONAL: True}).decode()[:-1]  # '{"agentdeck.run.provisional":true'
+assert "'" not in _MARKER and "%" not in _MARKER and "?" not in _MARKER
+_IS_PROVISIONAL = f"substr(runs.attributes, 1, {len(_MARKER)}) = '{_MARKER}'"
+"""SQL: the stored ``runs`` row is provisional."""
+
+# A real run replaces a provisional one whole.
+_REPLACE = {c: f"excluded.{c}" for c in _RUN_COLS if c != "trace_id"}
+
+# A provisional run widens a provisional one (see the module docstring).
+_AGENT_UNSET = "runs.agent_name IS NULL"
+_ESCALATES = "excluded.status = 'error' AND runs.status <> 'error'"
+_WIDEN = {
+    "start_ns": "CASE WHEN excluded.start_ns < runs.start_ns "
+    "THEN excluded.start_ns ELSE runs.start_ns END",
+    "end_ns": "CASE WHEN runs.end_ns IS NULL OR excluded.end_ns > runs.end_ns "
+    "THEN excluded.end_ns ELSE runs.end_ns END",
+    "status": f"CASE WHEN {_ESCALATES} THEN excluded.status ELSE runs.status END",
+    "error": f"CASE WHEN {_ESCALATES} THEN excluded.error ELSE runs.error END",
+    **{
+        c: f"CASE WHEN {_AGENT_UNSET} THEN excluded.{c} ELSE runs.{c} END"
+        for c in ("agent_name", "agent_version", "agent_digest")
+    },
+    "env": "COALESCE(runs.env, excluded.env)",
+    "deployment_id": "COALESCE(runs.deployment_id, excluded.deployment_id)",
+}
+
+
+_RUN_SQL: dict[str, tuple[str, str]] = {}
+_IN_CHUNK = 1000
+
+
+def _run_sql(conn: Connection) -> tuple[str, str]:
+    """(upsert real runs, merge provisional runs) in the connection's dialect, built once."""
+    found = _RUN_SQL.get(conn.dialect.name)
+    if found is None:
+        found = (
+            upsert_sql(conn, runs, _REPLACE, _IS_PROVISIONAL),
+            upsert_sql(conn, runs, _WIDEN, _IS_PROVISIONAL),
+        )
+        _RUN_SQL[conn.dialect.name] = found
+    return found
+
+
+def _forget_provisional_summaries(conn: Connection, trace_ids: Sequence[str]) -> None:
+    """Delete the window summaries of those traces whose stored run is provisional (before
+    the runs are written). One statement per chunk, probing ``run_summaries`` by key first:
+    almost always empty for the traces of a batch, so it costs about nothing."""
+    mark = param_mark(conn)
+    for i in range(0, len(trace_ids), _IN_CHUNK):
+        part = tuple(trace_ids[i : i + _IN_CHUNK])
+        conn.exec_driver_sql(
+            f"DELETE FROM {run_summaries.name} WHERE trace_id IN ({', '.join([mark] * len(part))})"
+            f" AND EXISTS (SELECT 1 FROM runs WHERE runs.trace_id = {run_summaries.name}.trace_id"
+            f" AND {_IS_PROVISIONAL})",
+            part,
+        )
 
 
 def row_run(r: Row[Any]) -> Run:
@@ -122,16 +230,27 @@ def row_run(r: Row[Any]) -> Run:
 
 
 class SqlTraces(SqlBase):
-    def write_batch(self, runs_: Sequence[Run], spans_: Sequence[Span]) -> None:
-        if not runs_ and not spans_:
+    def write_batch(
+        self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
+    ) -> None:
+        """Write spans, real runs and provisional runs in one transaction (module docstring)."""
+        if not runs_ and not spans_ and not provisional:
             return
         with self._write() as conn:
             if spans_:
                 conn.exec_driver_sql(
                     insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_]
                 )
+            if not runs_ and not provisional:
+                return
+            upsert, merge = _run_sql(conn)
+            _forget_provisional_summaries(
+                conn, list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional)))
+            )
+            if provisional:
+                conn.exec_driver_sql(merge, [run_tuple(r) for r in provisional])
             if runs_:
-                conn.exec_driver_sql(insert_ignore_sql(conn, runs), [run_tuple(r) for r in runs_])
+                conn.exec_driver_sql(upsert, [run_tuple(r) for r in runs_])
 
     def get_run(self, trace_id: str) -> Run | None:
         with self._read() as conn:

@@ -20,9 +20,17 @@ a span that did not end in ERROR is kept (``otel.events``) but is no failure. ``
 request.
 
 A run is derived for each trace whose run stamp (``agentdeck.run.*``) or root span is in the
-request; traces seen only through child spans (OTel exports children first, and a remote
-parent never arrives) are listed in ``DecodeResult.traces_without_run`` for the caller to
-attach to a run it already has or creates.
+request (``DecodeResult.runs``). A trace seen only through child spans (OTel exports children
+before their parent; a remote parent never arrives; some instrumentations never export the
+application's root) gets a *provisional* run instead (``DecodeResult.provisional_runs``, marked
+with :data:`~agentdeck.core.trace.PROVISIONAL`), derived from this request's spans of the trace:
+earliest start, latest end, ``error`` if any span errored (the error of the earliest errored
+span) else ``unset`` (the outcome is the root's to tell), the agent of the earliest agent span
+(or of the earliest span naming an agent), env and deployment as for a root, the resource
+attributes. The store merges it with what it already has (see
+:meth:`agentdeck.store.sql_traces.SqlTraces.write_batch`): it creates the run if the trace has
+none, widens a provisional one, and leaves a real one alone; a real run replaces a provisional
+one whole.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentdeck.core.trace import Run, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace import PROVISIONAL, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.tracing import otlp_names as n
 from agentdeck.tracing.otlp_fields import (
     KIND_OF_LINK,
@@ -72,12 +80,21 @@ _RUN_STATUS = {s.value: s for s in SpanStatus}
 
 @dataclass(frozen=True, slots=True)
 class DecodeResult:
-    """What one OTLP request holds, in agentdeck terms."""
+    """What one OTLP request holds, in agentdeck terms.
+
+    ``runs`` come from a root span or a run stamp; ``provisional_runs`` stand in for the traces
+    seen only through child spans (one each, never a trace that is also in ``runs``).
+    """
 
     spans: tuple[Span, ...]
     runs: tuple[Run, ...]
     rejected: tuple[RejectedSpan, ...] = ()
-    traces_without_run: tuple[str, ...] = ()
+    provisional_runs: tuple[Run, ...] = ()
+
+    @property
+    def traces_without_run(self) -> tuple[str, ...]:
+        """The traces of this request with neither a root span nor a run stamp."""
+        return tuple(r.trace_id for r in self.provisional_runs)
 
     @property
     def rejected_count(self) -> int:
@@ -259,20 +276,14 @@ def _derived_run(root_raw: RawSpan, root: Span, members: list[Span]) -> Run:
         ]
         agent = min(agents, key=lambda s: s.seq) if agents else agent
     agent_attrs = agent.attributes if agent is not None else {}
-    a, res = root_raw.attrs, root_raw.resource
     version = agent_attrs.get(n.AGENT_VERSION_ATTR)
     return Run(
         trace_id=root.trace_id,
         agent_name=_str(agent_attrs.get(n.AGENT_NAME_ATTR)),
         agent_version=_int(version),
         agent_digest=_str(agent_attrs.get(n.AGENT_DIGEST_ATTR)),
-        env=_first_str(
-            a.get(n.AD_ENV),
-            res.get(n.AD_ENV),
-            res.get("deployment.environment.name"),
-            res.get("deployment.environment"),
-        ),
-        deployment_id=_first_str(a.get(n.AD_DEPLOYMENT_ID), res.get(n.AD_DEPLOYMENT_ID)),
+        env=_env(root_raw),
+        deployment_id=_deployment_id(root_raw),
         start_ns=root.start_ns,
         end_ns=root.end_ns,
         status=root.status,
@@ -280,7 +291,65 @@ def _derived_run(root_raw: RawSpan, root: Span, members: list[Span]) -> Run:
         input=root.inputs,
         output=root.outputs,
         root_span_id=root.span_id,
-        attributes=dict(res),
+        attributes=dict(root_raw.resource),
+    )
+
+
+def _env(raw: RawSpan) -> str | None:
+    a, res = raw.attrs, raw.resource
+    return _first_str(
+        a.get(n.AD_ENV),
+        res.get(n.AD_ENV),
+        res.get("deployment.environment.name"),
+        res.get("deployment.environment"),
+    )
+
+
+def _deployment_id(raw: RawSpan) -> str | None:
+    return _first_str(raw.attrs.get(n.AD_DEPLOYMENT_ID), raw.resource.get(n.AD_DEPLOYMENT_ID))
+
+
+def _agent_of(group: list[tuple[RawSpan, Span]]) -> tuple[str | None, int | None, str | None]:
+    """(name, version, digest) of the earliest agent span naming its agent, else the agent
+    named by the earliest span carrying agent attributes (``gen_ai.agent.name`` on a model call,
+    say), else nothing."""
+    agents = [
+        s for _, s in group if s.kind is SpanKind.AGENT and s.attributes.get(n.AGENT_NAME_ATTR)
+    ]
+    if agents:
+        a = min(agents, key=lambda s: (s.start_ns, s.seq)).attributes
+        return (
+            _str(a.get(n.AGENT_NAME_ATTR)),
+            _int(a.get(n.AGENT_VERSION_ATTR)),
+            _str(a.get(n.AGENT_DIGEST_ATTR)),
+        )
+    named = [(s.start_ns, s.seq, i) for i, (r, s) in enumerate(group) if agent_name_of(r.attrs)]
+    if not named:
+        return None, None, None
+    raw = group[min(named)[2]][0]
+    return agent_name_of(raw.attrs), _int(raw.attrs.get(n.AGENT_VERSION)), None
+
+
+def _provisional_run(group: list[tuple[RawSpan, Span]]) -> Run:
+    """A stand-in run for a trace seen only through child spans (see the module docstring)."""
+    first_raw, first = group[0]
+    failed = [s for _, s in group if s.status is SpanStatus.ERROR]
+    error = min(failed, key=lambda s: (s.start_ns, s.seq)).error if failed else None
+    name, version, digest = _agent_of(group)
+    attributes: dict[str, JSON] = {PROVISIONAL: True}
+    attributes.update((k, v) for k, v in first_raw.resource.items() if k != PROVISIONAL)
+    return Run(
+        trace_id=first.trace_id,
+        agent_name=name,
+        agent_version=version,
+        agent_digest=digest,
+        env=_env(first_raw),
+        deployment_id=_deployment_id(first_raw),
+        start_ns=min(s.start_ns for _, s in group),
+        end_ns=max(s.end_ns for _, s in group),
+        status=SpanStatus.ERROR if failed else SpanStatus.UNSET,
+        error=error,
+        attributes=attributes,
     )
 
 
@@ -290,21 +359,21 @@ def _build(raws: list[RawSpan], rejected: list[RejectedSpan]) -> DecodeResult:
     spans = [_to_span(r, seq, by_id) for r, seq in zip(raws, seqs, strict=True)]
     stamps: dict[str, tuple[RawSpan, Span]] = {}
     roots: dict[str, tuple[RawSpan, Span]] = {}
-    members: dict[str, list[Span]] = {}
+    members: dict[str, list[tuple[RawSpan, Span]]] = {}
     for raw, span in zip(raws, spans, strict=True):
-        members.setdefault(span.trace_id, []).append(span)
+        members.setdefault(span.trace_id, []).append((raw, span))
         if n.RUN_START_NS in raw.attrs and span.trace_id not in stamps:
             stamps[span.trace_id] = (raw, span)
         if span.parent_id is None and span.trace_id not in roots:
             roots[span.trace_id] = (raw, span)
     runs: list[Run] = []
-    without: list[str] = []
+    provisional: list[Run] = []
     for trace_id, group in members.items():
         if trace_id in stamps:
             runs.append(_run_from_stamp(*stamps[trace_id]))
         elif trace_id in roots:
             root_raw, root = roots[trace_id]
-            runs.append(_derived_run(root_raw, root, group))
+            runs.append(_derived_run(root_raw, root, [s for _, s in group]))
         else:
-            without.append(trace_id)
-    return DecodeResult(tuple(spans), tuple(runs), tuple(rejected), tuple(without))
+            provisional.append(_provisional_run(group))
+    return DecodeResult(tuple(spans), tuple(runs), tuple(rejected), tuple(provisional))

@@ -1,7 +1,11 @@
 """``POST /v1/traces``: the OTLP/HTTP trace receiver (protobuf or JSON, gzip or not).
 
 Spans are mapped by :func:`agentdeck.tracing.otlp_decode.decode_otlp` (GenAI semantic
-conventions, OpenInference), redacted, and committed before the answer. As the OTLP
+conventions, OpenInference), redacted, and committed before the answer, with the runs derived
+from root spans and, for traces seen only through child spans, provisional runs (created if the
+trace has no run yet, widened by later spans, replaced whole when the root arrives: see
+:mod:`agentdeck.tracing.otlp_decode` and :meth:`agentdeck.store.sql_traces.SqlTraces.write_batch`),
+so that every trace is a run in listings, monitoring and root-cause analysis. As the OTLP
 specification defines: 200 with an ``ExportTraceServiceResponse`` in the request's encoding,
 whose ``partial_success`` counts the rejected spans and says why; 400 for a body that cannot be
 read (nothing is stored); 413 past the size limit; 415 for another content type or encoding;
@@ -53,7 +57,7 @@ def _decode(
         tuple(redactor.span(s) for s in result.spans),
         tuple(redactor.run(r) for r in result.runs),
         result.rejected,
-        result.traces_without_run,
+        tuple(redactor.run(r) for r in result.provisional_runs),
     )
 
 
@@ -84,7 +88,7 @@ async def receive(request: Request, state: State, _: IngestKey) -> Response:
     try:
         body = await read_body(request, limit)
         result = await run_in_threadpool(_decode, body, ctype, encoding, limit, state.redactor)
-        await state.writer.write(result.runs, result.spans)
+        await state.writer.write(result.runs, result.spans, result.provisional_runs)
     except IngestBusy as exc:
         return _error(503, str(exc), protobuf, {"Retry-After": str(exc.retry_after)})
     except AgentDeckError as exc:
