@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, print_json
-from agentdeck.registry.audit import verify_audit
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -19,6 +17,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
     help="Recompute the hash chain; exit 1 if any entry was modified, deleted or reordered.",
 )
 def verify_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
+    from agentdeck.registry.audit import verify_audit
+
     report = verify_audit(get_store(db))
     if json:
         print_json(
@@ -65,6 +65,8 @@ def log_cmd(
             ]
         )
         return
+    from rich.table import Table
+
     t = Table()
     for col in ("seq", "at", "actor", "action", "subject", "hash"):
         t.add_column(col)

@@ -1,17 +1,24 @@
-"""Shared CLI plumbing: the console, option bundles, store opening, JSON output, time parsing."""
+"""Shared CLI plumbing: the console, option bundles, store opening, JSON output, time parsing.
+
+Every command module imports this at start-up (``agentdeck --help`` included), so it imports
+nothing heavy: the store (SQLAlchemy, and numpy through the core models it persists) loads
+only when a command opens it.
+"""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 
 from agentdeck.core.errors import InputError
-from agentdeck.store import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from agentdeck.store import SqlStore
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -34,6 +41,10 @@ ActorOpt = Annotated[
 
 
 def get_store(db: str | None) -> SqlStore:
+    """Open (and migrate) the store; the import is here so commands that never open it,
+    and ``--help``, do not pay for SQLAlchemy."""
+    from agentdeck.store import open_store
+
     return open_store(db)
 
 

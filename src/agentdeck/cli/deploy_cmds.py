@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -20,15 +19,31 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
-from agentdeck.composition import deployments_service
-from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.errors import InputError
-from agentdeck.registry.deployments import deployment_to_dict
+
+if TYPE_CHECKING:  # the services (and the store under them) load inside each command
+    from rich.table import Table
+
+    from agentdeck.core.deploy import Deployment
+    from agentdeck.registry.deployments import Deployments
+    from agentdeck.store.protocol import Store
 
 NameArg = Annotated[str, typer.Argument(help="Agent name.", show_default=False)]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_default=False)]
 
 env_app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def _deployments(store: Store) -> Deployments:
+    from agentdeck.composition import deployments_service
+
+    return deployments_service(store)
+
+
+def _dep_json(d: Deployment) -> dict[str, Any]:
+    from agentdeck.registry.deployments import deployment_to_dict
+
+    return deployment_to_dict(d)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,12 +81,12 @@ def promote_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    svc = deployments_service(get_store(db))
+    svc = _deployments(get_store(db))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:
         print_json(
             {
-                "deployment": deployment_to_dict(result.deployment),
+                "deployment": _dep_json(result.deployment),
                 "gates": [
                     {"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates
                 ],
@@ -102,10 +117,10 @@ def rollback_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    svc = deployments_service(get_store(db))
+    svc = _deployments(get_store(db))
     d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
     if json:
-        print_json(deployment_to_dict(d))
+        print_json(_dep_json(d))
         return
     console.print(
         f"[yellow]rolled back[/] {name} in [bold]{env}[/] to {name}@{d.agent_version} ({short(d.agent_digest)})  deployment {d.id[:12]}"
@@ -113,6 +128,10 @@ def rollback_cmd(
 
 
 def _history_table(title: str, deps: list[Deployment]) -> Table:
+    from rich.table import Table
+
+    from agentdeck.core.deploy import Health
+
     t = Table(title=title)
     for col in ("#", "when", "action", "version", "digest", "health", "actor", "reason"):
         t.add_column(col)
@@ -132,10 +151,10 @@ def _history_table(title: str, deps: list[Deployment]) -> Table:
 
 
 def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
-    svc = deployments_service(get_store(db))
+    svc = _deployments(get_store(db))
     deps = svc.history(name, env)
     if json:
-        print_json([deployment_to_dict(d) for d in deps])
+        print_json([_dep_json(d) for d in deps])
         return
     if not deps:
         console.print(f"nothing of {name} has been deployed in {env}")
@@ -156,10 +175,10 @@ def at_cmd(
     json: JsonOpt = False,
 ) -> None:
     when = parse_time(time)
-    svc = deployments_service(get_store(db))
+    svc = _deployments(get_store(db))
     d = svc.at(name, env, when)
     if json:
-        print_json(deployment_to_dict(d) if d else None)
+        print_json(_dep_json(d) if d else None)
         return
     if d is None:
         console.print(f"nothing of {name} was deployed in {env} at {fmt_time(when)}")
@@ -183,10 +202,12 @@ def mark_cmd(
 ) -> None:
     if health not in ("good", "bad"):
         raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
-    svc = deployments_service(get_store(db))
+    from agentdeck.core.deploy import Health
+
+    svc = _deployments(get_store(db))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
     if json:
-        print_json(deployment_to_dict(d))
+        print_json(_dep_json(d))
         return
     console.print(
         f"marked {name}@{d.agent_version} in {env} (deployment {d.id[:12]}) [bold]{health}[/]"
@@ -198,7 +219,7 @@ def mark_cmd(
 )
 def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
     store = get_store(db)
-    svc = deployments_service(store)
+    svc = _deployments(store)
     path = svc.path()
     names = store.list_agent_names()
     rows = []
@@ -213,13 +234,15 @@ def env_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
                     "env": env,
                     "gates": dict(cfg.settings),
                     "disabled": list(cfg.disabled),
-                    "deployed": {n: deployment_to_dict(h) for n, h in heads.items()},
+                    "deployed": {n: _dep_json(h) for n, h in heads.items()},
                 }
                 for env, cfg, heads in rows
             ]
         )
         return
     console.print("promotion path: " + " -> ".join(path.envs))
+    from rich.table import Table
+
     t = Table()
     for col in ("env", "deployed", "gate settings", "disabled gates"):
         t.add_column(col)
@@ -245,7 +268,7 @@ def env_path_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
 ) -> None:
-    svc = deployments_service(get_store(db))
+    svc = _deployments(get_store(db))
     path = svc.set_path(envs, actor_name(actor))
     console.print("promotion path: " + " -> ".join(path.envs))
 
@@ -272,7 +295,9 @@ def env_gates_cmd(
 ) -> None:
     import orjson
 
-    svc = deployments_service(get_store(db))
+    from agentdeck.core.deploy import GateConfig
+
+    svc = _deployments(get_store(db))
     cfg = svc.gate_config(env)
     settings = {k: dict(v) if isinstance(v, dict) else v for k, v in cfg.settings.items()}
     for item in set_ or []:

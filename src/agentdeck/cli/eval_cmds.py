@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -24,15 +22,13 @@ from agentdeck.cli.common import (
     short,
 )
 from agentdeck.core.errors import InputError
-from agentdeck.core.eval_result import (
-    CaseChange,
-    EvalResult,
-    check_thresholds,
-    compare_results,
-    summarize,
-)
-from agentdeck.core.eval_suite import Suite, Thresholds
-from agentdeck.store import RunQuery, SqlStore
+
+if TYPE_CHECKING:  # the eval models, the runner and the store load inside the commands
+    from rich.table import Table
+
+    from agentdeck.core.eval_result import CaseChange, EvalResult
+    from agentdeck.core.eval_suite import Suite
+    from agentdeck.store import SqlStore
 
 
 def register(app: typer.Typer) -> None:
@@ -62,6 +58,14 @@ def _run(
     paths: list[Path],
     quiet: bool,
 ) -> EvalResult:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from agentdeck.evals.runner import EvalService
 
     svc = EvalService(store)
@@ -78,6 +82,8 @@ def _run(
 
 
 def _result_table(result: EvalResult) -> Table:
+    from rich.table import Table
+
     t = Table(title=f"{escape(result.suite_name)} on {result.agent_ref}", title_justify="left")
     for col in ("case", "result", "steps", "ms", "why"):
         t.add_column(col, justify="right" if col in ("steps", "ms") else "left")
@@ -89,6 +95,8 @@ def _result_table(result: EvalResult) -> Table:
 
 
 def _compare_table(before: EvalResult, after: EvalResult, changes: list[CaseChange]) -> Table:
+    from rich.table import Table
+
     t = Table(title=f"{before.agent_ref} -> {after.agent_ref}", title_justify="left")
     for col in ("case", before.agent_ref, after.agent_ref, "change", "detail"):
         t.add_column(col)
@@ -155,6 +163,8 @@ def eval_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.core.eval_result import check_thresholds, compare_results, summarize
+    from agentdeck.core.eval_suite import Thresholds
     from agentdeck.evals.runner import EvalService, load_suite
     from agentdeck.tracing import sdk
 
@@ -232,6 +242,7 @@ def scores_cmd(
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.evals.online import score_summary
+    from agentdeck.store import RunQuery
 
     store = get_store(db)
     since_ns = None if since is None else int(parse_time(since, "--since").timestamp() * 1e9)
@@ -250,6 +261,8 @@ def scores_cmd(
     if not stats:
         console.print(f"no online scores for {escape(name)}" + (f" in {env}" if env else ""))
         return
+    from rich.table import Table
+
     where = f"{name}" + (f"@{version}" if version else "") + (f" in {env}" if env else "")
     t = Table(title=f"online scores: {escape(where)}", title_justify="left")
     for col in ("evaluator", "runs scored", "mean score", "pass rate"):

@@ -1,4 +1,11 @@
-"""The ``agentdeck`` command: thin Typer commands that parse, call one service, and render."""
+"""The ``agentdeck`` command: thin Typer commands that parse, call one service, and render.
+
+Start-up is kept cheap: the command modules imported here define only signatures and help
+text at import time and load their services (the store, SQLAlchemy, monitoring's numpy and
+scipy, the server's FastAPI, the CEL engine) inside the command that needs them, so
+``agentdeck --help`` and usage errors cost little more than Typer itself.
+tests/cli/test_cli_startup.py holds that line; bench/cli_startup_bench.py measures it.
+"""
 
 from __future__ import annotations
 
@@ -24,18 +31,15 @@ from agentdeck.core.errors import AgentDeckError
 
 def _usage_errors() -> tuple[type[Any], ...]:
     """Click's exception base: Typer >= 0.25 vendors click (``typer.TyperException`` is its
-    base), older Typer uses the ``click`` package."""
-    found: list[type[Any]] = []
+    base), older Typer uses the ``click`` package, imported only then (it is start-up time)."""
     vendored = getattr(typer, "TyperException", None)
     if isinstance(vendored, type):
-        found.append(vendored)
-    try:
+        return (vendored,)
+    try:  # pragma: no cover - Typer < 0.25
         import click
-
-        found.append(click.ClickException)
     except ImportError:  # pragma: no cover - typer without click
-        pass
-    return tuple(found)
+        return ()
+    return (click.ClickException,)  # pragma: no cover
 
 
 _USAGE_ERRORS = _usage_errors()

@@ -6,11 +6,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -25,23 +23,10 @@ from agentdeck.cli.common import (
     print_json,
 )
 from agentdeck.core.errors import InputError
-from agentdeck.monitor.alert_rules import load_alert_config
-from agentdeck.monitor.alerts import (
-    ACKNOWLEDGED,
-    ACTIVE,
-    RESOLVED,
-    evaluate_alert_rules,
-    set_alert_status,
-)
-from agentdeck.monitor.checks import check_trace
-from agentdeck.monitor.profiles import (
-    baseline_summary,
-    create_baseline,
-    load_baseline,
-    select_runs,
-)
-from agentdeck.monitor.window import WindowCheck, check_window, parse_duration
-from agentdeck.store.protocol import AlertRecord, FindingRecord
+
+if TYPE_CHECKING:  # monitoring (numpy, scipy, genson) and the store load inside the commands
+    from agentdeck.monitor.window import WindowCheck
+    from agentdeck.store.protocol import AlertRecord, FindingRecord
 
 baseline_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 alerts_app = typer.Typer(rich_markup_mode=None)
@@ -70,6 +55,8 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _progress(label: str) -> Iterator[Any]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} runs"),
         TimeElapsedColumn(), console=err_console, transient=True,
@@ -99,6 +86,8 @@ def baseline_create(
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
+    from agentdeck.monitor.profiles import baseline_summary, create_baseline, select_runs
+
     store = get_store(db)
     sel = select_runs(
         store, agent, env,
@@ -124,6 +113,8 @@ def baseline_list(
     if json_:
         print_json([{k: v for k, v in r.__dict__.items() if k != "profile"} for r in recs])
         return
+    from rich.table import Table
+
     t = Table("name", "agent", "env", "runs", "selection", "created")
     for r in recs:
         t.add_row(
@@ -140,11 +131,15 @@ def baseline_show(
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
+    from agentdeck.monitor.profiles import baseline_summary, load_baseline
+
     rec, profile = load_baseline(get_store(db), name)
     info = baseline_summary(rec, profile)
     if json_:
         print_json(info)
         return
+    from rich.table import Table
+
     t = Table("field", "value", show_header=False)
     for key in ("name", "agent", "env", "selection", "runs", "created_at", "created_by"):
         t.add_row(key, str(info[key] if info[key] is not None else "-"))
@@ -175,6 +170,8 @@ def check_cmd(
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
+    from agentdeck.monitor.checks import check_trace
+
     checked = check_trace(get_store(db), run_id)
     rows = [
         {"trace_id": f.trace_id, "span_id": f.span_id, "check": f.check,
@@ -187,6 +184,8 @@ def check_cmd(
     if not rows:
         console.print(f"run {checked.run.trace_id}: no findings", markup=False)
         return
+    from rich.table import Table
+
     t = Table("span", "check", "severity", "explanation", title=f"run {checked.run.trace_id}")
     for r in rows:
         t.add_row(r["span_id"] or "(run)", r["check"], r["severity"], r["explanation"])
@@ -210,6 +209,8 @@ def findings_cmd(
     if json_:
         print_json([_finding_json(f) for f in found])
         return
+    from rich.table import Table
+
     t = Table("at", "run", "span", "agent", "check", "severity", "explanation")
     for f in found:
         t.add_row(fmt_time(f.at), f.trace_id[:12], f.span_id or "-", f.agent_name or "-",
@@ -225,6 +226,8 @@ def _fmt_p(p: float | None) -> str:
 
 
 def _render_window(wc: WindowCheck) -> None:
+    from rich.table import Table
+
     r = wc.report
     console.print(
         f"{wc.agent}@{wc.env or '*'}: {r.window_runs} runs {fmt_time(wc.since)} .. "
@@ -285,6 +288,10 @@ def monitor_cmd(
         raise InputError("--agent: give the agent to compare (or --rules to evaluate alerts)")
     if interval <= 0:
         raise InputError("--interval: must be positive")
+    from agentdeck.monitor.alert_rules import load_alert_config
+    from agentdeck.monitor.alerts import evaluate_alert_rules
+    from agentdeck.monitor.window import check_window, parse_duration
+
     config = load_alert_config(rules) if rules is not None else None
     store = get_store(db)
     if agent is not None and not follow:
@@ -326,10 +333,14 @@ def alerts_list(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
+    from agentdeck.monitor.alerts import ACTIVE
+
     found = get_store(db).list_alerts(None if all_ else ACTIVE)
     if json_:
         print_json([_alert_json(a) for a in found])
         return
+    from rich.table import Table
+
     t = Table("id", "status", "severity", "rule", "subject", "opened", "message", "action")
     for a in found:
         t.add_row(a.id[:12], a.status, a.severity, a.rule, a.subject, fmt_time(a.opened_at),
@@ -338,6 +349,8 @@ def alerts_list(
 
 
 def _set_status(alert_id: str, status: str, actor: str | None, db: str | None, json_: bool) -> None:
+    from agentdeck.monitor.alerts import set_alert_status
+
     a = set_alert_status(get_store(db), alert_id, status, actor_name(actor))
     if json_:
         print_json(_alert_json(a))
@@ -356,6 +369,8 @@ AlertIdArg = Annotated[
 def alerts_ack(
     alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
 ) -> None:
+    from agentdeck.monitor.alerts import ACKNOWLEDGED
+
     _set_status(alert_id, ACKNOWLEDGED, actor, db, json_)
 
 
@@ -363,4 +378,6 @@ def alerts_ack(
 def alerts_resolve(
     alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
 ) -> None:
+    from agentdeck.monitor.alerts import RESOLVED
+
     _set_status(alert_id, RESOLVED, actor, db, json_)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -25,19 +24,10 @@ from agentdeck.cli.common import (
     short,
 )
 from agentdeck.core.errors import InputError
-from agentdeck.core.policy_context import ToolCallContext
-from agentdeck.core.policy_coverage import policy_coverage
-from agentdeck.core.policy_eval import check_policy, compile_policy
-from agentdeck.core.policy_spec import PolicySet
-from agentdeck.policy import approvals
-from agentdeck.policy.testing import (
-    agent_defaults,
-    record_policy_tests,
-    run_tests_for_agent,
-)
-from agentdeck.registry.service import Registry
-from agentdeck.registry.specfile import load_policy_spec
-from agentdeck.store.protocol import ApprovalRecord
+
+if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
+    from agentdeck.core.policy_spec import PolicySet
+    from agentdeck.store.protocol import ApprovalRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show_default=False)]
@@ -50,6 +40,9 @@ FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show
 def register_cmd(
     file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
 ) -> None:
+    from agentdeck.registry.service import Registry
+    from agentdeck.registry.specfile import load_policy_spec
+
     policy = load_policy_spec(file)
     pv, created = Registry(get_store(db)).register_policy(
         policy, actor_name(actor), source=str(file)
@@ -83,6 +76,8 @@ def versions_cmd(
             ]
         )
         return
+    from rich.table import Table
+
     t = Table(title=f"{name}: policy versions")
     for col in ("version", "digest", "rules", "tests", "default", "created"):
         t.add_column(col)
@@ -104,6 +99,8 @@ def show_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.registry.service import Registry
+
     pv = Registry(get_store(db)).get_policy(ref)
     if json:
         print_json(
@@ -118,6 +115,8 @@ def show_cmd(
     console.print(
         f"[bold]{pv.ref}[/] {pv.digest}  default effect: {pv.policy.default_effect.value}"
     )
+    from rich.table import Table
+
     t = Table()
     for col in ("rule", "effect", "when", "message"):
         t.add_column(col)
@@ -143,6 +142,9 @@ def _is_file(ref: str) -> bool:
 
 def _load(ref: str, db: str | None) -> tuple[PolicySet, str]:
     """A policy from a file (no database needed) or from the registry."""
+    from agentdeck.registry.service import Registry
+    from agentdeck.registry.specfile import load_policy_spec
+
     if _is_file(ref):
         return load_policy_spec(Path(ref)), ref
     pv = Registry(get_store(db)).get_policy(ref)
@@ -153,6 +155,9 @@ def _load(ref: str, db: str | None) -> tuple[PolicySet, str]:
     "check", help="Compile every rule of a policy file; errors name the rule id and column."
 )
 def check_cmd(file: FileArg, json: JsonOpt = False) -> None:
+    from agentdeck.core.policy_eval import check_policy
+    from agentdeck.registry.specfile import load_policy_spec
+
     policy = load_policy_spec(file)
     problems = check_policy(policy, str(file))
     if json:
@@ -189,6 +194,9 @@ def test_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.policy.testing import record_policy_tests, run_tests_for_agent
+    from agentdeck.registry.service import Registry
+
     policy, source = _load(ref, db)
     av = Registry(get_store(db)).get(agent) if agent else None
     tests = run_tests_for_agent(policy, source, av)
@@ -197,6 +205,8 @@ def test_cmd(
     if json:
         print_json(tests.to_dict())
     else:
+        from rich.table import Table
+
         t = Table(title=f"{policy.name}: {len(tests.results)} test cases")
         for col in ("", "case", "expected", "got", "detail"):
             t.add_column(col)
@@ -244,6 +254,11 @@ def eval_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.core.policy_context import ToolCallContext
+    from agentdeck.core.policy_eval import compile_policy
+    from agentdeck.policy.testing import agent_defaults
+    from agentdeck.registry.service import Registry
+
     data = _parse_call(call)
     policy, source = _load(ref, db)
     if agent and isinstance(data, dict):
@@ -277,6 +292,9 @@ def coverage_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.core.policy_coverage import policy_coverage
+    from agentdeck.registry.service import Registry
+
     reg = Registry(get_store(db))
     av = reg.get(agent_ref)
     if policy_ref is not None:
@@ -309,6 +327,8 @@ def coverage_cmd(
         )
         return
     console.print(f"[bold]{av.ref}[/] under [bold]{escape(pref)}[/]")
+    from rich.table import Table
+
     t = Table(title="tools")
     for col in ("tool", "named by a rule", "argument fields no rule mentions"):
         t.add_column(col)
@@ -376,6 +396,8 @@ def approvals_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.policy import approvals
+
     allowed = approvals.APPROVAL_STATUSES
     if status not in allowed:
         raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
@@ -383,6 +405,8 @@ def approvals_cmd(
     if json:
         print_json([_approval_json(a) for a in found])
         return
+    from rich.table import Table
+
     t = Table(title=f"approval requests ({status})")
     for col in ("id", "status", "tool", "args", "agent", "rules", "requested"):
         t.add_column(col)
@@ -423,6 +447,8 @@ def approve_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.policy import approvals
+
     _decide(approvals.grant, "[green]granted[/]", approval_id, reason, db, actor, json)
 
 
@@ -434,4 +460,6 @@ def reject_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.policy import approvals
+
     _decide(approvals.reject, "[red]rejected[/]", approval_id, reason, db, actor, json)

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.syntax import Syntax
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -21,10 +19,6 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
-from agentdeck.cli.render_diff import render_diff
-from agentdeck.core.spec import lint_agent_spec
-from agentdeck.registry.service import Registry
-from agentdeck.registry.specfile import load_agent_spec
 
 FileArg = Annotated[Path, typer.Argument(help="Agent spec file (agent.yaml).", show_default=False)]
 RefArg = Annotated[
@@ -51,6 +45,9 @@ def register(app: typer.Typer) -> None:
 def register_cmd(
     file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
 ) -> None:
+    from agentdeck.registry.service import Registry
+    from agentdeck.registry.specfile import load_agent_spec
+
     spec = load_agent_spec(file)
     store = get_store(db)
     av, created = Registry(store).register_agent(spec, actor_name(actor), source=str(file))
@@ -68,6 +65,8 @@ def versions_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.registry.service import Registry
+
     store = get_store(db)
     versions = Registry(store).versions(name)
     if json:
@@ -85,6 +84,8 @@ def versions_cmd(
             ]
         )
         return
+    from rich.table import Table
+
     t = Table(title=f"{name}: versions")
     for col in ("version", "digest", "model", "tools", "policy", "created", "by"):
         t.add_column(col)
@@ -102,6 +103,8 @@ def versions_cmd(
 
 
 def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    from agentdeck.registry.service import Registry
+
     store = get_store(db)
     av = Registry(store).get(ref)
     if json:
@@ -116,6 +119,9 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
             }
         )
         return
+    from rich.syntax import Syntax
+    from rich.table import Table
+
     s = av.spec
     console.print(f"[bold]{av.ref}[/]  {av.digest}")
     console.print(f"  created {fmt_time(av.created_at)} by {escape(av.created_by)}")
@@ -141,6 +147,9 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
 
 
 def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    from agentdeck.cli.render_diff import render_diff
+    from agentdeck.registry.service import Registry
+
     store = get_store(db)
     d = Registry(store).diff(a, b)
     if json:
@@ -150,6 +159,9 @@ def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> N
 
 
 def lint_cmd(file: FileArg, json: JsonOpt = False) -> None:
+    from agentdeck.core.spec import lint_agent_spec
+    from agentdeck.registry.specfile import load_agent_spec
+
     spec = load_agent_spec(file)
     findings = lint_agent_spec(spec)
     if json:

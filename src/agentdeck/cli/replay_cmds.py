@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, print_json, short
 from agentdeck.cli.trace_cmds import RunIdArg
 from agentdeck.core.errors import InputError
-from agentdeck.tracing.replay import compare, reproduce
-from agentdeck.tracing.replay_report import (
-    CandidateCall,
-    Comparison,
-    ReplayResult,
-    RowStatus,
-    Served,
-    compact,
-)
+
+if TYPE_CHECKING:  # replay (the SDK, the agent loader) and the store load inside the command
+    from agentdeck.tracing.replay_report import (
+        CandidateCall,
+        Comparison,
+        ReplayResult,
+        RowStatus,
+        Served,
+    )
 
 WithOpt = Annotated[
     str | None,
@@ -64,6 +64,8 @@ def replay_cmd(
     """Exit 0 when reproduced (or, with --with, whenever the comparison ran); 1 on divergence."""
     if live_tools and with_ref is None:
         raise InputError("--live-tools applies only with --with (a plain replay runs no tool)")
+    from agentdeck.tracing.replay import compare, reproduce
+
     paths = path or [Path.cwd()]
     store = get_store(db)
     if with_ref is not None:
@@ -90,6 +92,8 @@ def _header(source: str, replay_id: str | None, agent: str) -> str:
 
 
 def _render_result(r: ReplayResult) -> None:
+    from agentdeck.tracing.replay_report import compact
+
     console.print(
         _header(r.source_trace_id, r.replay_trace_id, f"{r.agent} {short(r.agent_digest)}")
     )
@@ -115,27 +119,37 @@ def _render_result(r: ReplayResult) -> None:
         console.print(f"[dim]report {r.report_id}[/]")
 
 
-_ROW_STYLE = {
-    RowStatus.MATCH: ("=", "green"),
-    RowStatus.DIFFER: ("≠", "yellow"),
-    RowStatus.RECORDED_ONLY: ("-", "red"),
-    RowStatus.CANDIDATE_ONLY: ("+", "red"),
-}
-_SERVED_NOTE = {
-    Served.RECORDING: "",
-    Served.RECORDED_ERROR: " [dim](recorded error)[/]",
-    Served.MISS: " [red](miss)[/]",
-    Served.LIVE: " [blue](live)[/]",
-}
+@cache
+def _styles() -> tuple[dict[RowStatus, tuple[str, str]], dict[Served, str]]:
+    """Row marks and served notes, built on first render (not at import: replay is heavy)."""
+    from agentdeck.tracing.replay_report import RowStatus, Served
+
+    rows = {
+        RowStatus.MATCH: ("=", "green"),
+        RowStatus.DIFFER: ("≠", "yellow"),
+        RowStatus.RECORDED_ONLY: ("-", "red"),
+        RowStatus.CANDIDATE_ONLY: ("+", "red"),
+    }
+    served = {
+        Served.RECORDING: "",
+        Served.RECORDED_ERROR: " [dim](recorded error)[/]",
+        Served.MISS: " [red](miss)[/]",
+        Served.LIVE: " [blue](live)[/]",
+    }
+    return rows, served
 
 
 def _candidate_cell(c: CandidateCall | None, style: str) -> str:
     if c is None:
         return ""
-    return f"[{style}]{escape(c.action.label(60))}[/]{_SERVED_NOTE[c.served]}"
+    return f"[{style}]{escape(c.action.label(60))}[/]{_styles()[1][c.served]}"
 
 
 def _render_comparison(c: Comparison) -> None:
+    from rich.table import Table
+
+    from agentdeck.tracing.replay_report import Served, compact
+
     console.print(_header(c.source_trace_id, c.replay_trace_id, f"with {c.candidate_agent}"))
     t = Table(title=f"actions: {c.recorded_agent} (recorded) vs {c.candidate_agent} (candidate)")
     t.add_column("#", justify="right")
@@ -143,7 +157,7 @@ def _render_comparison(c: Comparison) -> None:
     t.add_column("", justify="center")
     t.add_column(f"candidate {c.candidate_agent}")
     for i, row in enumerate(c.rows, 1):
-        mark, style = _ROW_STYLE[row.status]
+        mark, style = _styles()[0][row.status]
         rec = f"[{style}]{escape(row.recorded.label(60))}[/]" if row.recorded else ""
         t.add_row(str(i), rec, f"[{style}]{mark}[/]", _candidate_cell(row.candidate, style))
     console.print(t)

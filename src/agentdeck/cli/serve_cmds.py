@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -20,8 +19,9 @@ from agentdeck.cli.common import (
     get_store,
     print_json,
 )
-from agentdeck.registry.keys import create_key, revoke_key
-from agentdeck.store.protocol import ApiKeyRecord
+
+if TYPE_CHECKING:  # uvicorn, the server (FastAPI) and the store load inside the commands
+    from agentdeck.store.protocol import ApiKeyRecord
 
 keys_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -114,6 +114,8 @@ def keys_create_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.registry.keys import create_key
+
     new = create_key(get_store(db), name, scope, actor_name(actor))
     if json:
         print_json({**_key_json(new.record), "key": new.token})
@@ -131,6 +133,8 @@ def keys_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
     if json:
         print_json([_key_json(k) for k in keys])
         return
+    from rich.table import Table
+
     t = Table(title=f"API keys ({len(keys)})")
     for col in ("id", "name", "scopes", "created", "by", "revoked"):
         t.add_column(col)
@@ -153,6 +157,8 @@ def keys_revoke_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.registry.keys import revoke_key
+
     k = revoke_key(get_store(db), key, actor_name(actor))
     if json:
         print_json(_key_json(k))

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time, print_json
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
-from agentdeck.store import RunQuery
-from agentdeck.tracing.queries import SpanNode, execution_graph, load_trace
-from agentdeck.tracing.rca import rca_to_dict, root_cause
-from agentdeck.tracing.wire import span_to_dict
+
+if TYPE_CHECKING:  # the store and the tracing services load inside the commands
+    from rich.tree import Tree
+
+    from agentdeck.tracing.queries import SpanNode
 
 RunIdArg = Annotated[
     str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)
@@ -73,6 +72,8 @@ def runs_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.store import RunQuery
+
     try:
         st = SpanStatus(status) if status else None
     except ValueError:
@@ -91,6 +92,8 @@ def runs_cmd(
     if json:
         print_json([run_json(r) for r in found])
         return
+    from rich.table import Table
+
     t = Table(title=f"runs ({len(found)})")
     for col in ("run", "agent", "env", "status", "started", "ms", "input"):
         t.add_column(col)
@@ -186,6 +189,11 @@ def _add(tree: Tree, node: SpanNode) -> None:
 
 
 def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    from rich.tree import Tree
+
+    from agentdeck.tracing.queries import execution_graph, load_trace
+    from agentdeck.tracing.wire import span_to_dict
+
     trace = load_trace(get_store(db), run_id)
     if json:
         print_json(
@@ -211,6 +219,8 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
 
 
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+    from agentdeck.tracing.rca import rca_to_dict, root_cause
+
     rc = root_cause(get_store(db), run_id)
     if rc is None:
         raise InputError(f"{run_id}: the run has no spans to analyse")
