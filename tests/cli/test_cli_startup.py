@@ -32,9 +32,9 @@ HEAVY = (
     "prometheus_client",
 )
 # What monitoring, the server and the policy engine bring; a plain store command loads none.
-# (SQLAlchemy, and today numpy and genson, come with ``agentdeck.store`` itself: its protocol
-# module imports the eval and behaviour models.)
 NOT_FOR_STORE_COMMANDS = (
+    "numpy",
+    "genson",
     "scipy",
     "fastapi",
     "uvicorn",

@@ -37,15 +37,14 @@ missing one of those fails it).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import fastjsonschema
-
 from agentdeck.core.behaviour import BehaviourProfile, RunView
 from agentdeck.core.canonical import digest
+from agentdeck.core.schema_check import schema_errors
 from agentdeck.core.spec import AgentSpec, ToolSpec
 from agentdeck.core.trace import SpanStatus
 
@@ -76,35 +75,6 @@ class RunCheckSettings:
 
     loop_max_repeats: int = 3
     step_slack: int = 0
-
-
-Validator = Callable[[JSON], Any]
-_VALIDATORS: dict[str, Validator | None] = {}
-
-
-def _validator(schema: Mapping[str, Any]) -> Validator | None:
-    """The compiled validator of ``schema`` (cached by digest); ``None`` if it won't compile."""
-    key = digest(schema)
-    if key not in _VALIDATORS:
-        if len(_VALIDATORS) > 1024:
-            _VALIDATORS.clear()
-        try:
-            _VALIDATORS[key] = fastjsonschema.compile(dict(schema))
-        except (fastjsonschema.JsonSchemaDefinitionException, TypeError, ValueError):
-            _VALIDATORS[key] = None
-    return _VALIDATORS[key]
-
-
-def schema_errors(schema: Mapping[str, Any], value: JSON) -> str | None:
-    """The validation error message of ``value`` against ``schema``, or ``None`` if valid."""
-    v = _validator(schema)
-    if v is None:
-        return None
-    try:
-        v(value)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        return exc.message
-    return None
 
 
 def _offered(tool: JSON) -> tuple[str | None, JSON]:
