@@ -132,21 +132,22 @@ class ToolCallSpan(SpanHandle):
             attrs.update(self.flags)
         if self.attrs:
             attrs.update(to_json_data(self.attrs))
+        # Positional: the exporter builds one of these per tool call (field order of Span).
         return Span(
-            trace_id=self.trace_id,
-            span_id=self.span_id,
-            parent_id=self.parent_id,
-            name=self.name,
-            kind=SpanKind.TOOL,
-            start_ns=self.start,
-            end_ns=self.end,
-            seq=self.seq,
-            status=SpanStatus.OK if err is None else SpanStatus.ERROR,
-            error=err,
-            inputs={"args": to_json_data(self.args, owned=True)},
-            outputs={"result": to_json_data(self.result)} if err is None else None,
-            attributes=attrs,
-            links=tuple(self.links) if self.links else (),
+            self.trace_id,
+            self.span_id,
+            self.parent_id,
+            self.name,
+            SpanKind.TOOL,
+            self.start,
+            self.end,
+            self.seq,
+            SpanStatus.OK if err is None else SpanStatus.ERROR,
+            err,
+            {"args": to_json_data(self.args, owned=True)},
+            {"result": to_json_data(self.result)} if err is None else None,
+            attrs,
+            tuple(self.links) if self.links else (),
         )
 
 
