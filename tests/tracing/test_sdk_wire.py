@@ -83,3 +83,14 @@ def test_to_json_data_snapshots_any_value() -> None:
     snap = wire.to_json_data(src)
     src["a"] = 2
     assert snap == {"a": 1}
+
+
+def test_to_json_data_copies_short_lists_of_scalars_in_flat_dicts() -> None:
+    tags = ["a", "b"]
+    src = {"tags": tags, "n": 1}
+    for owned in (False, True):
+        snap = wire.to_json_data(src, owned=owned)
+        assert snap == {"tags": ["a", "b"], "n": 1}
+        assert snap["tags"] is not tags  # a later change by the caller is not recorded
+    tags.append("c")
+    assert wire.to_json_data({"t": (1, 2), "l": [1, {"x": 2}]}) == {"t": [1, 2], "l": [1, {"x": 2}]}

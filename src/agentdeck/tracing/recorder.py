@@ -221,23 +221,11 @@ class PendingSpan:
 
 
 def build_span(p: SpanPayload) -> Span:
-    return Span(
-        trace_id=p[0],
-        span_id=p[1],
-        parent_id=p[2],
-        name=p[3],
-        kind=p[4],
-        start_ns=p[5],
-        end_ns=p[6],
-        seq=p[7],
-        status=p[8],
-        error=p[9],
-        inputs=to_json_data(p[10]),
-        outputs=to_json_data(p[11]),
-        attributes=to_json_data(p[12]),
-        links=tuple(p[13]) if p[13] else (),
-        usage=p[14],
-    )
+    return Span(  # positional, in Span's field order: one per span, in the exporter's thread
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],
+        to_json_data(p[10]), to_json_data(p[11]), to_json_data(p[12]),
+        tuple(p[13]) if p[13] else (), p[14],
+    )  # fmt: skip
 
 
 def finish(

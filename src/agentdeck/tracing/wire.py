@@ -90,11 +90,25 @@ def to_json_data(value: Any, owned: bool = False) -> JSON:
     if value is None or t in _SCALARS:
         return value
     if t is dict and len(value) <= 16:
-        # Fast path (most tool args and results): a small flat dict of str keys and scalars.
+        # Fast path (most tool args and results, policy decisions): a small dict of str keys
+        # and scalars, or short lists of scalars (copied: the caller may change them later).
+        lists = False
         for k, v in value.items():
-            if type(k) is not str or (v is not None and type(v) not in _SCALARS):
+            if type(k) is not str:
                 break
+            if v is None or type(v) in _SCALARS:
+                continue
+            if (
+                type(v) is list
+                and len(v) <= 16
+                and all(x is None or type(x) in _SCALARS for x in v)
+            ):
+                lists = True
+                continue
+            break
         else:
+            if lists:
+                return {k: list(v) if type(v) is list else v for k, v in value.items()}
             return value if owned else dict(value)
     return orjson.loads(dumps(value))
 
