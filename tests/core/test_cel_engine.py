@@ -109,3 +109,20 @@ def test_importing_the_engine_module_loads_no_native_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_match_answers_are_remembered_for_short_texts_only_and_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cel_engine, "_ANSWERS", {})
+    monkeypatch.setattr(cel_engine, "_ANSWERS_MAX", 8)
+    for i in range(20):
+        assert cel_engine._matches(f"user{i}@example.com", r"@example\.com$") is True
+    assert len(cel_engine._ANSWERS) == 8  # the oldest answers went
+    assert (r"@example\.com$", "user19@example.com") in cel_engine._ANSWERS
+    long_text = "x" * (cel_engine._ANSWER_TEXT_MAX + 1)
+    assert cel_engine._matches(long_text, "^x+$") is True
+    assert ("^x+$", long_text) not in cel_engine._ANSWERS
+    # a remembered answer is the answer RE2 gives
+    assert cel_engine._matches("user3@example.org", r"@example\.com$") is False
+    assert cel_engine._matches("user3@example.org", r"@example\.com$") is False
