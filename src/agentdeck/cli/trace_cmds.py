@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # the store and the tracing services load inside the commands
 
     from agentdeck.tracing.queries import SpanNode
 
+PROVISIONAL_NOTE = "derived from child spans; the root span has not arrived"
+"""Why a run is provisional, shown next to the marker (the UI says the same)."""
+
 RunIdArg = Annotated[
     str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)
 ]
@@ -49,6 +52,7 @@ def run_json(r: Run) -> dict[str, Any]:
         "input": r.input,
         "output": r.output,
         "attributes": r.attributes,
+        "provisional": r.provisional,
     }
 
 
@@ -95,8 +99,10 @@ def runs_cmd(
     from rich.table import Table
 
     t = Table(title=f"runs ({len(found)})")
+    if any(r.provisional for r in found):
+        t.caption = f"provisional: {PROVISIONAL_NOTE}"
     for col in ("run", "agent", "env", "status", "started", "ms", "input"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=col == "status")  # never elide the provisional marker
     from datetime import UTC, datetime
 
     for r in found:
@@ -107,7 +113,7 @@ def runs_cmd(
             r.trace_id[:12],
             f"{r.agent_name or '-'}@{r.agent_version or '?'}",
             r.env or "-",
-            f"[{style}]{r.status.value}[/]",
+            f"[{style}]{r.status.value}[/]" + (" [yellow]provisional[/]" if r.provisional else ""),
             started,
             ms,
             escape(_clip(r.input, 40)),
@@ -204,18 +210,27 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
             }
         )
         return
-    r = trace.run
-    title = f"run {trace.trace_id}"
-    if r is not None:
-        title += f"  {r.agent_name}@{r.agent_version} in {r.env or '-'}  \\[{r.status.value}]"
-        replay_of = r.attributes.get("replay.of")
-        if replay_of:
-            mode = r.attributes.get("replay.mode") or "replay"
-            title += f"  ({mode} replay of {replay_of})"
-    tree = Tree(title)
+    tree = Tree(_trace_title(trace.trace_id, trace.run))
     for root in trace.roots:
         _add(tree, root)
     console.print(tree)
+
+
+def _trace_title(trace_id: str, r: Run | None) -> str:
+    """The tree's head: the run's agent, env and status, and what kind of run it is (a replay,
+    or provisional: its fields are guesses from child spans until the root arrives)."""
+    title = f"run {trace_id}"
+    if r is None:
+        return title
+    agent = f"{escape(r.agent_name or '-')}@{r.agent_version or '?'}"
+    title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
+    replay_of = r.attributes.get("replay.of")
+    if replay_of:
+        mode = r.attributes.get("replay.mode") or "replay"
+        title += f"  ({escape(str(mode))} replay of {escape(str(replay_of))})"
+    if r.provisional:
+        title += f"  [yellow]provisional[/] [dim]({PROVISIONAL_NOTE})[/]"
+    return title
 
 
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:

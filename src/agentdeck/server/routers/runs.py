@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import SpanStatus
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.server.serialize import time_ns
+from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.queries import execution_graph, load_trace
 from agentdeck.tracing.rca import rca_to_dict, root_cause
-from agentdeck.tracing.wire import run_to_dict, span_to_dict
+from agentdeck.tracing.wire import span_to_dict
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 
@@ -69,14 +69,14 @@ def list_runs(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     q = run_query(agent, version, digest, env, status, since, until, tool, limit, offset)
-    return [run_to_dict(r) for r in state.store.find_runs(q)]
+    return [run_json(r) for r in state.store.find_runs(q)]
 
 
 @router.get("/{run_id}", summary="A run with its spans and execution graph (id or unique prefix)")
 def get_run(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
     trace = load_trace(state.store, run_id)
     return {
-        "run": run_to_dict(trace.run) if trace.run else None,
+        "run": run_json(trace.run) if trace.run else None,
         "spans": [span_to_dict(s) for s in trace.spans],
         "graph": execution_graph(trace),
     }
