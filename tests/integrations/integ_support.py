@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,11 +31,13 @@ WEATHER_SCHEMA = {
 
 
 class Reply:
-    """One scripted answer: ``json`` for a plain body, ``events`` for an SSE stream."""
+    """One scripted answer: ``json`` for a plain body, ``events`` for an SSE stream; extra
+    response ``headers`` (e.g. ``x-request-id``) if given."""
 
     def __init__(self, json_body: Any = None, events: list[tuple[str | None, Any]] | None = None,
-                 status: int = 200) -> None:  # fmt: skip
+                 status: int = 200, headers: dict[str, str] | None = None) -> None:  # fmt: skip
         self.json_body, self.events, self.status = json_body, events, status
+        self.headers = headers or {}
 
 
 class FakeServer:
@@ -65,6 +68,8 @@ class FakeServer:
                 if reply.events is None:
                     data = json.dumps(reply.json_body).encode()
                     self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -77,6 +82,8 @@ class FakeServer:
                     chunks.append(f"{head}data: {text}\n\n")
                 data = "".join(chunks).encode()
                 self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -104,6 +111,17 @@ class FakeServer:
 def server() -> Iterator[FakeServer]:
     with FakeServer() as s:
         yield s
+
+
+@pytest.fixture
+def no_warnings() -> Iterator[None]:
+    """Fails the test if anything warned while it ran (telemetry must not warn in the caller's
+    name). ResourceWarnings are left out: other tests' unclosed clients are collected anytime."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
 
 
 def make_agent() -> ResolvedAgent:

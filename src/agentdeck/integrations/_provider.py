@@ -14,8 +14,10 @@ streamed. Two wrappers are installed on a client's resource instance:
 
 Some helpers send their request through the (patched) ``create`` of the same client; while a
 helper does, :func:`passing_through` makes ``create`` pass straight through so the call is
-recorded once, by the helper. Mapping failures are counted as telemetry errors; the caller
-always gets the SDK's own result or exception.
+recorded once, by the helper. The SDKs' ``with_raw_response`` / ``with_streaming_response``
+variants also call the patched method and get the HTTP response wrapper back instead of the
+answer; :mod:`agentdeck.integrations._raw` records those. Mapping failures are counted as
+telemetry errors; the caller always gets the SDK's own result or exception.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from agentdeck.core.model import ModelResponse
+from agentdeck.integrations import _raw
 from agentdeck.integrations._spans import (
     RecordedAsyncHelperStream,
     RecordedAsyncStream,
@@ -209,6 +212,8 @@ class ProviderCall(ABC):
     def __init__(self, span: Detached) -> None:
         self.span = span
         self.helper: str | None = None  # "parse" / "stream" for the SDK's helper methods
+        self.streaming = False  # the request asked for ``stream=True``
+        self.extra: dict[str, Any] = {}  # attributes every end adds (raw responses: HTTP status)
 
     # -- what each API defines --
 
@@ -268,10 +273,11 @@ class ProviderCall(ABC):
             return None
         call = cls(span)
         call.helper = helper
+        call.streaming = kwargs.get("stream") is True
         return call
 
     def fail(self, exc: BaseException) -> None:
-        end_llm(self.span, None, exc)
+        end_llm(self.span, None, exc, self.extra)
 
     async def finish_async(self, pending: Awaitable[Any]) -> Any:
         try:
@@ -279,22 +285,39 @@ class ProviderCall(ABC):
         except BaseException as exc:
             self.fail(exc)
             raise
+        if _raw.is_raw_response(result):
+            return await _raw.wrap_async(self, result)
         return self.wrap(result, is_async=True)
 
     def wrap(self, result: Any, *, is_async: bool) -> Any:
-        """Record a complete answer now; wrap a stream to record it when it ends."""
+        """Record a complete answer now; wrap a stream (or a raw response) to record it later."""
+        if _raw.is_raw_response(result):
+            return _raw.wrap(self, result)
         if not isinstance(result, self.stream_types):
-            try:
-                response, attrs = self.answer(result)
-            except Exception as exc:
-                rec.internal_error(f"{self.provider} response", exc)
-                response, attrs = None, {}
-            if self.helper is not None:
-                attrs = {**attrs, "llm.helper": self.helper}
-            end_llm(self.span, response, None, attrs)
+            self.record(result)
             return result
         proxy = RecordedAsyncStream if is_async else RecordedStream
         return proxy(result, self.observe, self.stream_end)
+
+    def record(self, result: Any) -> None:
+        """Record a complete answer and end the span."""
+        try:
+            response, attrs = self.answer(result)
+        except Exception as exc:
+            rec.internal_error(f"{self.provider} response", exc)
+            response, attrs = None, {}
+        self._end(response, None, attrs)
+
+    def end_bare(self) -> None:
+        """End the span with the request only (an answer the caller never read)."""
+        self._end(None, None, {"llm.stream": True} if self.streaming else {})
+
+    def _end(self, response: ModelResponse | None, exc: BaseException | None,
+             attrs: dict[str, Any]) -> None:  # fmt: skip
+        attrs = {**attrs, **self.extra}
+        if self.helper is not None:
+            attrs["llm.helper"] = self.helper
+        end_llm(self.span, response, exc, attrs)
 
     def stream_end(self, exc: BaseException | None, complete: bool, stream: Any = None) -> None:
         """Record what a stream (raw, or a helper's ``stream``) delivered, and end the span."""
@@ -305,10 +328,7 @@ class ProviderCall(ABC):
         except Exception as err:
             rec.internal_error(f"{self.provider} stream", err)
             response, attrs = None, {}
-        attrs = {**attrs, "llm.stream": True, "llm.stream_complete": complete}
-        if self.helper is not None:
-            attrs["llm.helper"] = self.helper
-        end_llm(self.span, response, exc, attrs)
+        self._end(response, exc, {**attrs, "llm.stream": True, "llm.stream_complete": complete})
 
     def helper_end(self, stream: Any) -> Callable[[BaseException | None, bool], None]:
         """The end callback of a helper ``stream``: reads its snapshot when it has one."""

@@ -21,7 +21,9 @@ it ends, is closed, or is abandoned. A ``messages.stream(...)`` helper's span ru
 its ``with`` block to the end of the stream (drained by iteration, ``text_stream``,
 ``until_done()`` or ``get_final_message()``; failed; closed; or the block left) and records the
 helper's accumulated message; ``parse`` and the helper also record the parsed output
-(``message.parsed``) and ``llm.helper``. Not recorded: ``with_raw_response`` variants and
+(``message.parsed``) and ``llm.helper``. ``with_raw_response`` / ``with_streaming_response``
+calls go through the patched ``create`` / ``parse`` and are recorded from what the SDK's
+``parse()`` gives (see :mod:`agentdeck.integrations._raw`). Not recorded:
 ``beta.messages.tool_runner``.
 
 Needs ``pip install 'agentdeck[anthropic]'``: importing this module without the ``anthropic``

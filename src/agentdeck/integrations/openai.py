@@ -22,8 +22,10 @@ the block left); ``.parse`` and the helpers also record the parsed output (``mes
 and ``llm.helper``. Tool results fed back are linked to the tool spans that produced them
 (tools run with ``@agentdeck.tool`` or ``guarded_call``).
 
-Not recorded: ``with_raw_response`` / ``with_streaming_response`` variants, and
-``responses.stream(response_id=...)`` (resuming an existing response is not a new call).
+The ``with_raw_response`` / ``with_streaming_response`` variants of ``create`` and ``parse``
+go through the same patched methods and are recorded from what the SDK's ``parse()`` gives,
+without reading a body the caller has not read (see :mod:`agentdeck.integrations._raw`). Not
+recorded: ``responses.stream(response_id=...)`` (resuming an existing response is not a new call).
 Needs ``pip install 'agentdeck[openai]'``: importing this module without the ``openai`` package
 raises an ImportError naming that extra (``import agentdeck`` never imports it).
 """
