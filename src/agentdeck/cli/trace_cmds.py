@@ -111,8 +111,8 @@ def runs_cmd(
         style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
         t.add_row(
             r.trace_id[:12],
-            f"{r.agent_name or '-'}@{r.agent_version or '?'}",
-            r.env or "-",
+            escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),  # names come from producers
+            escape(r.env or "-"),
             f"[{style}]{r.status.value}[/]" + (" [yellow]provisional[/]" if r.provisional else ""),
             started,
             ms,
@@ -182,7 +182,8 @@ def _label(s: Span) -> str:
     elif s.kind is SpanKind.AGENT:
         a = s.attributes
         if a.get("agent.name"):
-            lines.append(f"  {escape(str(a.get('agent.name')))}@{a.get('agent.version')}")
+            version = a.get("agent.version")
+            lines.append(f"  {escape(str(a.get('agent.name')))}@{escape(str(version or '?'))}")
     if s.error:
         lines.append(f"  [red]error: {escape(_clip(s.error, 160))}[/]")
     return "\n".join(lines)
