@@ -132,3 +132,21 @@ def test_every_monitoring_command_is_documented() -> None:
     for cmd in ("baseline create", "baseline list", "baseline show", "check", "findings",
                 "monitor", "alerts", "alerts ack", "alerts resolve"):  # fmt: skip
         assert f"## agentdeck {cmd}\n" in text, cmd
+
+
+def test_check_on_a_provisional_run_shows_findings_without_storing_them(
+    cli: Cli, db: SqlStore
+) -> None:
+    from provisional_data import write_both
+
+    prov, real = write_both(db)
+    res = cli("check", prov.trace_id, "--json")
+    assert res.code == 0, res.err
+    out = json.loads(res.out)
+    assert out["provisional"] is True and out["stored"] is False
+    assert out["findings"], "the failed tool call of the provisional run is reported"
+    assert json.loads(cli("findings", "--run", prov.trace_id, "--json").out) == []
+    table = cli("check", prov.trace_id)
+    assert "is provisional" in table.out and "not stored" in table.out
+    stored = json.loads(cli("check", real.trace_id, "--json").out)
+    assert stored["provisional"] is False and stored["stored"] is True

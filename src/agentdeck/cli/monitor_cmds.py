@@ -178,9 +178,19 @@ def check_cmd(
          "severity": f.severity.value, "explanation": f.explanation}
         for f in checked.findings
     ]  # fmt: skip
+    provisional = checked.run.provisional
     if json_:
-        print_json({"trace_id": checked.run.trace_id, "findings": rows})
+        print_json(
+            {"trace_id": checked.run.trace_id, "provisional": provisional, "stored": not provisional,
+             "findings": rows}
+        )  # fmt: skip
         return
+    if provisional:
+        console.print(
+            f"run {checked.run.trace_id} is provisional (its root span has not arrived): "
+            "findings shown, not stored; the real run is checked when it arrives",
+            markup=False,
+        )
     if not rows:
         console.print(f"run {checked.run.trace_id}: no findings", markup=False)
         return

@@ -190,7 +190,9 @@ def on_runs_stored(
 
 def check_trace(store: Store, trace_id: str, checker: RunChecker | None = None) -> CheckedRun:
     """Check one stored run now (``agentdeck check RUN_ID``); a unique id prefix is accepted.
-    Findings are stored as on arrival (idempotent)."""
+    Findings are stored as on arrival (idempotent), except for a provisional run (derived
+    from child spans, its root not arrived): its findings are returned but not stored, since
+    the real run replaces it and is checked when it arrives."""
     run = store.get_run(trace_id)
     if run is None:
         matches = store.trace_ids_with_prefix(trace_id, limit=2) if trace_id else []
@@ -200,7 +202,10 @@ def check_trace(store: Store, trace_id: str, checker: RunChecker | None = None) 
         run = store.get_run(matches[0])
         assert run is not None
     checker = checker or RunChecker(store)
-    return checker.check_and_store([(run, store.get_spans(run.trace_id))])[0]
+    spans = store.get_spans(run.trace_id)
+    if run.provisional:  # derived from child spans: shown, not stored (its real run will be)
+        return checker.check(run, spans)
+    return checker.check_and_store([(run, spans)])[0]
 
 
 class MonitoringSink:

@@ -110,6 +110,8 @@ def check_run(run_id: str, state: State, _: DeployKey) -> dict[str, Any]:
     checked = check_trace(state.store, run_id, state.checker)
     return {
         "trace_id": checked.run.trace_id,
+        "provisional": checked.run.provisional,
+        "stored": not checked.run.provisional,
         "findings": [
             {
                 "span_id": f.span_id,
