@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.errors import SpecError
+
+if TYPE_CHECKING:  # imported when a file is validated: it costs ~50 ms at start-up
+    import jsonschema
 
 
 @functools.cache
@@ -22,6 +23,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.sql.dml import Insert
 
@@ -103,8 +101,12 @@ def _sqlite_engine(url: str, database: str | None, echo: bool) -> Engine:
 
 def insert_ignore(conn: Connection, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` for the connection's dialect (idempotent writes)."""
-    if is_sqlite(conn):
+    if is_sqlite(conn):  # each dialect imported by the backend that needs it
+        from sqlalchemy.dialects import sqlite as sqlite_dialect
+
         return sqlite_dialect.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql as pg_dialect
+
     return pg_dialect.insert(table).on_conflict_do_nothing()
 
 
