@@ -33,6 +33,7 @@ WRITE_SCOPES = {
     ("DELETE", "/api/v1/keys/{id_or_name}"): "admin",
     ("POST", "/api/v1/lint"): "read",
     ("POST", "/api/v1/policies/{ref}/eval"): "read",
+    ("POST", "/api/v1/policies/simulate"): "read",
     ("POST", "/api/v1/policies/{ref}/tests"): "deploy",
     ("POST", "/api/v1/approvals"): "ingest",
     ("POST", "/api/v1/approvals/{approval_id}/approve"): "deploy",

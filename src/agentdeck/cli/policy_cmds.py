@@ -1,9 +1,9 @@
-"""Policy commands: register, versions, show, check, test, eval, coverage, and the approval
-queue (approvals, approve, reject)."""
+"""Policy commands: register, versions, show, check, test, eval, coverage, simulate, and the
+approval queue (approvals, approve, reject)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +20,7 @@ from agentdeck.cli.common import (
     err_console,
     fmt_time,
     get_store,
+    parse_time,
     print_json,
     short,
 )
@@ -27,6 +28,7 @@ from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
     from agentdeck.core.policy_spec import PolicySet
+    from agentdeck.policy.simulate import Simulation
     from agentdeck.store.protocol import ApprovalRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -354,6 +356,141 @@ def coverage_cmd(
             console.print(f"new since {old.ref}: field {fc.tool}.{escape(fc.path)} ({state})")
     if report.fully_covered:
         console.print("[green]every tool and argument field is covered[/]")
+
+
+# -- simulate -------------------------------------------------------------------------------
+
+#: Rows a table lists before pointing at --json.
+_MAX_ROWS = 50
+#: Runs from which simulate shows a progress bar.
+_PROGRESS_FROM = 20
+
+
+@app.command(
+    "simulate",
+    help="Decide the tool calls of recorded runs under a policy version and compare with the "
+    "decisions recorded: what pinning it would change. Nothing is written.",
+)
+def simulate_cmd(
+    ref: PolicyRefArg,
+    agent: Annotated[str, typer.Option("--agent", help="Agent name whose runs to simulate.")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Only runs of this agent version number.")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Only runs of this environment.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Runs started at or after (ISO 8601, -2h, now).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Runs started before.")] = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=1, max=100_000, help="At most this many runs, newest first."),
+    ] = 1000,
+    changed_only: Annotated[
+        bool,
+        typer.Option("--changed-only", help="List only calls whose decision changes."),
+    ] = False,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    from agentdeck.core.policy_eval import compile_policy
+    from agentdeck.policy.simulate import select_runs, simulate_runs
+    from agentdeck.store import RunQuery
+
+    query = RunQuery(
+        agent_name=agent, agent_version=version, env=env,
+        since_ns=int(parse_time(since, "--since").timestamp() * 1e9) if since else None,
+        until_ns=int(parse_time(until, "--until").timestamp() * 1e9) if until else None,
+        limit=limit,
+    )  # fmt: skip
+    policy, source = _load(ref, db)
+    compiled = compile_policy(policy, source)  # a file that does not compile: exit 2 here
+    store = get_store(db)
+    runs, skipped = select_runs(store, query)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("simulating {task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=err_console, transient=True, disable=json or len(runs) < _PROGRESS_FROM,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(source, total=len(runs))
+        sim = simulate_runs(store, compiled, runs, label=source, skipped_replays=skipped,
+                            progress=lambda n: bar.advance(task, n))  # fmt: skip
+    if json:
+        out = sim.to_dict(changed_only=changed_only)
+        out["selection"] = {"agent": agent, "version": version, "env": env, "since": since,
+                            "until": until, "limit": limit}  # fmt: skip
+        print_json(out)
+        return
+    _print_simulation(sim, agent, changed_only)
+
+
+def _print_simulation(sim: Simulation, agent: str, changed_only: bool) -> None:
+    s = sim.summary
+    console.print(_summary_table(sim, agent))
+    changed = sim.changed_calls
+    if changed:
+        rows = [
+            (c.trace_id[:12], str(c.step), escape(c.tool),
+             f"{escape(c.recorded or '')} -> [bold]{c.effect.value}[/]", escape(", ".join(c.rules)))
+            for c in changed
+        ]  # fmt: skip
+        head = ("run", "step", "tool", "recorded -> simulated", "rules")
+        _print_rows(f"calls whose decision changes ({len(changed)})", head, rows)
+    elif s.recorded:
+        console.print("[green]no recorded decision changes[/]")
+    if s.stopped and not changed_only:
+        rows = [
+            (x.trace_id[:12], str(x.step), escape(x.tool), x.effect.value,
+             escape(", ".join(x.rules)))
+            for x in s.stopped
+        ]  # fmt: skip
+        head = ("run", "step", "tool", "simulated", "rules")
+        _print_rows(f"runs it would stop ({len(s.stopped)})", head, rows)
+    if not s.runs:
+        console.print(f"no recorded runs of {escape(agent)} match")
+
+
+def _summary_table(sim: Simulation, agent: str) -> Any:
+    from rich.table import Table
+
+    s = sim.summary
+    t = Table(
+        title=f"{escape(s.policy)} on recorded runs of {escape(agent)}",
+        show_header=False,
+        title_justify="left",
+    )
+    t.add_column(style="bold")
+    t.add_column()
+    replays = f" ({s.skipped_replays} replays left out)" if s.skipped_replays else ""
+    t.add_row("policy", f"{escape(s.policy)}  {short(s.policy_digest)}")
+    t.add_row("runs", f"{s.runs}{replays}")
+    recorded = f"{s.recorded} with a recorded decision, {s.unrecorded} none recorded"
+    t.add_row("calls", f"{s.calls} ({recorded})")
+    t.add_row("simulated", ", ".join(f"{k} {v}" for k, v in s.effects.items()))
+    changes = "".join(f"\n  {escape(k.replace('->', ' -> '))}: {v}" for k, v in s.changes.items())
+    t.add_row("changed", f"[{'yellow' if s.changed else 'green'}]{s.changed}[/]{changes}")
+    t.add_row("would stop", f"{len(s.stopped)} of {s.runs} runs")
+    if s.rule_hits:
+        t.add_row("rules matched", "\n".join(f"{escape(k)}: {v}" for k, v in s.rule_hits.items()))
+    if s.rule_errors:
+        failed = "\n".join(f"{escape(k)}: {v}" for k, v in s.rule_errors.items())
+        t.add_row("[red]rules failed[/]", failed)
+    return t
+
+
+def _print_rows(title: str, head: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """A table of at most :data:`_MAX_ROWS` rows, then how many more --json would list."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for col in head:
+        t.add_column(col)
+    for row in rows[:_MAX_ROWS]:
+        t.add_row(*row)
+    console.print(t)
+    if len(rows) > _MAX_ROWS:
+        console.print(f"... and {len(rows) - _MAX_ROWS} more (--json lists them all)")
 
 
 # -- approvals ------------------------------------------------------------------------------

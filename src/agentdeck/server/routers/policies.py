@@ -1,5 +1,5 @@
-"""Policies beyond the registry: evaluate a call, run and read policy tests, coverage, and the
-approval queue (tool calls waiting for a human).
+"""Policies beyond the registry: evaluate a call, run and read policy tests, coverage, simulate
+a version on recorded runs, and the approval queue (tool calls waiting for a human).
 
 The SDK's :class:`~agentdeck.policy.approvals_http.HttpApprover` opens a request with its
 ingest key (``POST /approvals``) and polls it (``GET /approvals/{id}``); the request records
@@ -22,6 +22,7 @@ from agentdeck.core.policy_context import ToolCallContext
 from agentdeck.core.policy_coverage import policy_coverage
 from agentdeck.core.policy_eval import compile_policy
 from agentdeck.policy import approvals
+from agentdeck.policy.simulate import simulate
 from agentdeck.policy.testing import (
     agent_defaults,
     record_policy_tests,
@@ -29,12 +30,15 @@ from agentdeck.policy.testing import (
 )
 from agentdeck.server.auth import AuthError, Scope
 from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
-from agentdeck.server.serialize import approval_json, policy_tests_json
+from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
+from agentdeck.store.protocol import RunQuery
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 
 APPROVAL_STATUSES = approvals.APPROVAL_STATUSES
 MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600.0
+#: Runs one simulate request may read (it answers synchronously; the CLI takes up to 100,000).
+MAX_SIMULATE_RUNS = 10_000
 
 
 class EvalBody(BaseModel):
@@ -51,6 +55,21 @@ class TestsBody(BaseModel):
     agent: str | None = Field(
         None, description="Agent version to test for; its result is stored for the gate."
     )
+
+
+class SimulateBody(BaseModel):
+    """``agentdeck policy simulate`` as a request; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str = Field(min_length=1, description="A registered policy: name@N (or name).")
+    agent: str = Field(min_length=1, description="Agent name whose recorded runs to simulate.")
+    version: int | None = Field(None, ge=1, description="Only runs of this agent version.")
+    env: str | None = Field(None, description="Only runs of this environment.")
+    since: str | None = Field(None, description="Runs started at or after (ISO 8601 or ns).")
+    until: str | None = Field(None, description="Runs started before (ISO 8601 or ns).")
+    limit: int = Field(1000, ge=1, le=MAX_SIMULATE_RUNS, description="At most this many runs.")
+    changed_only: bool = Field(False, description="List only calls whose decision changes.")
 
 
 class ApprovalBody(BaseModel):
@@ -105,6 +124,24 @@ def eval_call(ref: str, body: EvalBody, state: State, _: ReadKey) -> dict[str, A
         data = {**agent_defaults(state.registry.get(body.agent)), **data}
     ctx = ToolCallContext.from_dict(data, "body", "call.")
     return compile_policy(pv.policy, pv.ref).decide(ctx).to_dict()
+
+
+@router.post(
+    "/policies/simulate",
+    summary="What a policy version would have decided on recorded runs (policy simulate)",
+)
+def simulate_policy(body: SimulateBody, state: State, _: ReadKey) -> dict[str, Any]:
+    pv = state.registry.get_policy(body.policy)
+    query = RunQuery(
+        agent_name=body.agent, agent_version=body.version, env=body.env or None,
+        since_ns=time_ns(body.since or None, "body.since"),
+        until_ns=time_ns(body.until or None, "body.until"), limit=body.limit,
+    )  # fmt: skip
+    out = simulate(state.store, pv.policy, query, label=pv.ref).to_dict(
+        changed_only=body.changed_only
+    )
+    out["selection"] = body.model_dump(exclude={"policy", "changed_only"})
+    return out
 
 
 @router.get(
