@@ -101,6 +101,15 @@ def test_overlong_expression_is_refused() -> None:
     assert "longer than" in refused("true && " * (MAX_EXPRESSION_CHARS // 8 + 1) + "true").reason
 
 
+@pytest.mark.parametrize(
+    "when", ["(" * 40 + "true" + ")" * 40, "a." * 40 + "b", "[" * 40 + "]" * 40]
+)
+def test_nesting_beyond_the_parsers_limit_is_refused_in_plain_words(when: str) -> None:
+    reason = refused(when).reason
+    assert reason.startswith("rule 'r1': syntax error: ") and "recursion" in reason
+    assert "CANCELLED" not in reason and "<input>" not in reason
+
+
 def test_duplicate_rule_id_is_refused_even_when_built_in_code() -> None:
     ps = PolicySet("p", (Rule("a", "true", Effect.DENY), Rule("a", "false", Effect.DENY)))
     with pytest.raises(SpecError) as info:

@@ -214,13 +214,16 @@ def _environment() -> Any:
 
 _POS_RE = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
 _UNDECLARED_RE = re.compile(r"undeclared reference to '([^']*)'")
+# absl status decoration around a message: "CANCELLED: ... [CANCELLED]", "ERROR: <input>:-1:-1: "
+_STATUS_RE = re.compile(r"^(?:[A-Z_]+: )+(?:<input>:-?\d+:-?\d+: )?|\s*\[[A-Z_]+\]$")
 
 
 def _compile_error(message: str) -> CelCompileError:
     found = [m for m in (_POS_RE.search(x) for x in message.splitlines()) if m]
-    if not found:
+    if not found:  # no position (e.g. nesting beyond the parser's limit): the message alone
         first = message.splitlines()[0] if message else "unparseable"
-        return CelCompileError("syntax", first, 0, 0)
+        first = _STATUS_RE.sub("", first)
+        return CelCompileError("syntax", first or "unparseable", 0, 0)
     best = next((m for m in found if "Syntax error" in m.group(3)), found[0])
     line, column, text = int(best.group(1)), int(best.group(2)), best.group(3)
     if "Syntax error" in text:

@@ -55,9 +55,9 @@ def _where_offset(src: str, offset: int) -> str:
 
 
 def _reason(src: str, tokens: list[Token], err: CelCompileError) -> str:
-    where = _where(src, err.line, err.column) if err.line else "at column 1"
+    where = _where(src, err.line, err.column) if err.line else ""
     if err.kind == "syntax":
-        return f"syntax error: {err.message} {where}"
+        return f"syntax error: {err.message} {where}".rstrip()
     if err.kind == "undeclared":
         name = err.name.split(".")[0]
         if any(
@@ -69,7 +69,7 @@ def _reason(src: str, tokens: list[Token], err: CelCompileError) -> str:
             f"unknown variable {name!r} {_first_use(src, tokens, name, call=False)}"
             f" (known: {', '.join(ROOT_VARIABLES)})"
         )
-    return f"type error: {err.message} {where}"
+    return f"type error: {err.message} {where}".rstrip()
 
 
 def compile_when(src: str) -> tuple[Any, ExprFacts]:
