@@ -43,6 +43,8 @@ WRITE_SCOPES = {
     ("POST", "/api/v1/baselines"): "deploy",
     ("POST", "/api/v1/runs/{run_id}/check"): "deploy",
     ("POST", "/api/v1/replays"): "deploy",
+    ("POST", "/ui/approvals/{approval_id}/approve"): "deploy",
+    ("POST", "/ui/approvals/{approval_id}/reject"): "deploy",
     ("POST", "/ui/session"): "read",
     ("POST", "/ui/logout"): "read",
 }

@@ -1,4 +1,5 @@
-/* agentdeck UI: the execution graph (cytoscape + dagre layout) and the rollback button. */
+/* agentdeck UI: the execution graph (cytoscape + dagre layout), the rollback button, and the
+   error handling of htmx row actions (approvals). */
 (function () {
   "use strict";
   var KIND_COLOR = {
@@ -73,5 +74,34 @@
     });
   }
 
-  window.agentdeckUI = {renderGraph: renderGraph, wireRollback: wireRollback};
+  function errorText(xhr) {
+    // JSON {"error": ...} from the API error handler, or the sign-in / "not allowed" page.
+    try { return JSON.parse(xhr.responseText).error || xhr.statusText; } catch (e) { /* HTML */ }
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    if (doc.getElementById("login")) { return "not signed in (signed out, or the key was revoked): reload the page and sign in again"; }
+    var msg = doc.getElementById("error-message");
+    return msg ? msg.textContent : (xhr.status + " " + xhr.statusText);
+  }
+
+  function wireHtmxActions(boxId) {
+    // htmx row actions: a 409 (decided too late) carries the row as it now stands, with the
+    // reason, and is swapped in like a success; any other refusal goes to the error box.
+    var box = document.getElementById(boxId);
+    document.body.addEventListener("htmx:beforeSwap", function (ev) {
+      if (ev.detail.xhr.status === 409) { ev.detail.shouldSwap = true; ev.detail.isError = false; }
+    });
+    document.body.addEventListener("htmx:afterRequest", function (ev) {
+      if (ev.detail.successful || ev.detail.xhr.status === 409) { box.hidden = true; }
+    });
+    document.body.addEventListener("htmx:responseError", function (ev) {
+      box.textContent = errorText(ev.detail.xhr);
+      box.hidden = false;
+    });
+    document.body.addEventListener("htmx:sendError", function () {
+      box.textContent = "the server did not answer; try again";
+      box.hidden = false;
+    });
+  }
+
+  window.agentdeckUI = {renderGraph: renderGraph, wireRollback: wireRollback, wireHtmxActions: wireHtmxActions};
 })();
