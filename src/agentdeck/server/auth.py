@@ -37,6 +37,15 @@ class AuthError(AgentDeckError):
         super().__init__(message)
 
 
+#: Methods that change nothing: a session cookie alone is enough for them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Headers the UI's own requests carry on changes (``fetch`` sets the first, htmx the second).
+#: A cross-site form cannot set a header, and a cross-site ``fetch`` that sets one needs a CORS
+#: preflight this server never grants: so the session cookie cannot be ridden from another
+#: page, not even one on the same host (SameSite treats every port of a host as one site).
+UI_HEADERS = ("x-agentdeck-ui", "hx-request")
+
+
 def token_of(request: Request) -> str | None:
     """The key a request carries: the bearer token, else the UI session cookie."""
     header = request.headers.get("authorization")
@@ -62,6 +71,16 @@ def require_any(
         token = token_of(request)
         if token is None:
             raise AuthError(401, "missing API key: send Authorization: Bearer <key>")
+        if (
+            request.method not in SAFE_METHODS
+            and "authorization" not in request.headers
+            and not any(request.headers.get(h) for h in UI_HEADERS)
+        ):
+            raise AuthError(
+                403,
+                "a browser session must send the X-Agentdeck-UI header to change anything "
+                "(cross-site requests cannot); API clients send Authorization: Bearer <key>",
+            )
         principal = authenticate(keys_of(request), token)
         if principal is None:
             raise AuthError(401, "invalid or revoked API key")

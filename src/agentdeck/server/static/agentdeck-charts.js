@@ -79,7 +79,8 @@
       btn.addEventListener("click", async function () {
         btn.disabled = true;
         var resp = await fetch("/api/v1/alerts/" + btn.dataset.alert + "/" + btn.dataset.action, {
-          method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"}
+          method: "POST", credentials: "same-origin",
+          headers: {"Content-Type": "application/json", "X-Agentdeck-UI": "1"}
         });
         if (resp.ok) { window.location.reload(); return; }
         var body = await resp.json().catch(function () { return {error: resp.statusText}; });

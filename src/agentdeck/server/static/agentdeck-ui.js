@@ -61,7 +61,7 @@
         btn.disabled = true;
         var resp = await fetch("/api/v1/deployments/rollback", {
           method: "POST", credentials: "same-origin",
-          headers: {"Content-Type": "application/json"},
+          headers: {"Content-Type": "application/json", "X-Agentdeck-UI": "1"},
           body: JSON.stringify({agent: agent, env: env, reason: "rollback from the web UI"})
         });
         if (resp.ok) { window.location.reload(); return; }
