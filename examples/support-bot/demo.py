@@ -242,6 +242,8 @@ def main() -> None:
         f"  .venv/bin/agentdeck rca {bad}\n"
         "  .venv/bin/agentdeck diff support-bot@1 support-bot@2\n"
         "  .venv/bin/agentdeck history support-bot --env production\n"
+        "  .venv/bin/agentdeck policy simulate examples/support-bot/policy.yaml --agent support-bot"
+        "   # edit the rules, see what they would change\n"
         "  .venv/bin/agentdeck keys create --name me --scope admin   # the UI and API need a key\n"
         "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8000"
     )
