@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from policy_support import (
     effects,
     issue_refund,
@@ -45,6 +44,7 @@ from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import ApprovalRecord
 from agentdeck.tracing import sdk
+from app_thread import serve_in_thread
 
 # -- a live server on the store fixture --------------------------------------------------------
 
@@ -61,31 +61,6 @@ class Live:
         return {"Authorization": f"Bearer {self.keys[key]}"}
 
 
-def _serve(store: SqlStore) -> tuple[str, Callable[[], None]]:
-    """The agentdeck app under uvicorn in a thread, on a socket already bound (no port race)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(store), log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-    return url, stop
-
-
 @pytest.fixture
 def live(store: SqlStore) -> Iterator[Live]:
     register_example(store)
@@ -98,7 +73,7 @@ def live(store: SqlStore) -> Iterator[Live]:
     }
     keys = {k: new.token for k, new in made.items()}
     key_ids = {k: new.record.id for k, new in made.items()}
-    url, stop = _serve(store)
+    url, stop = serve_in_thread(create_app(store))
     stopped = [False]
 
     def stop_once() -> None:

@@ -1,6 +1,5 @@
-"""A real ``agentdeck serve`` subprocess on 127.0.0.1 (a random free port) for live tests, and
-an app under uvicorn in a thread (:func:`serve_in_thread`) for live tests on the ``store``
-fixture (both backends)."""
+"""A real ``agentdeck serve`` subprocess on 127.0.0.1 (a random free port) for live tests.
+(An app under uvicorn in a thread is :func:`app_thread.serve_in_thread`.)"""
 
 from __future__ import annotations
 
@@ -9,45 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
-    """``app`` under uvicorn in a thread, on a socket already bound (no port race); returns the
-    base URL and a function that stops it (running the app's shutdown)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 @dataclass

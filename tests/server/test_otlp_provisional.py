@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from live import serve_in_thread
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
@@ -25,6 +24,7 @@ from agentdeck.server.app import create_app
 from agentdeck.server.deps import ServerState
 from agentdeck.store import SqlStore
 from agentdeck.store.tables_monitor import run_summaries
+from app_thread import serve_in_thread
 from tracing.otel_fixtures import record
 
 pytestmark = pytest.mark.slow
