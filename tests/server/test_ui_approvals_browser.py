@@ -5,7 +5,6 @@ meanwhile is refused in place (409) with the reason. Screenshots are saved in th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,21 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
-from test_ui_browser import ARGS, CHROMIUM
 
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("server-browser"),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium (scripts/ensure_chromium.sh)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _request(tool: str, amount: int, trace_id: str | None) -> ApprovalRequest:
@@ -64,23 +57,12 @@ def site(tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str], str]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 def _page(browser: Any, server: LiveServer, key: str, path: str) -> Any:
-    page = browser.new_context(viewport={"width": 1500, "height": 900}).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    page.goto(f"{server.url}{path}")
-    page.fill("#key", key)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#key-name")  # the page reloaded, signed in
+    page, _ = open_page(browser, f"{server.url}{path}", width=1500, height=900)
+    sign_in(page, key)  # the page reloads, signed in
     page.wait_for_load_state("load")
     return page
 

@@ -4,13 +4,13 @@ through pages, asserts on what is shown, and saves a screenshot of each page in 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from demo_data import demo_run
 from live import LiveServer, free_port
 
@@ -19,23 +19,7 @@ from agentdeck.store import open_store
 from agentdeck.tracing.sink import HttpSink
 from foundation import spec_dict
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("server-browser"),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium (scripts/ensure_chromium.sh)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _seed(server: LiveServer, keys: dict[str, str]) -> dict[str, Any]:
@@ -80,25 +64,13 @@ def site(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 def _sign_in(browser: Any, server: LiveServer, key: str) -> Any:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    resp = page.goto(f"{server.url}/ui/runs")
+    page, resp = open_page(browser, f"{server.url}/ui/runs")
     assert resp.status == 401 and page.locator("#login").is_visible()
-    page.fill("#key", key)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#run-count")
-    return page
+    return sign_in(page, key, "#run-count")
 
 
 def test_runs_list_filters_and_a_runs_graph_waterfall_and_steps(

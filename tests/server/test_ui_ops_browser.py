@@ -4,7 +4,6 @@ and a run page linking to its findings. Screenshots are saved in each test's tmp
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
 from monitor_data import seed_history
-from test_ui_browser import ARGS, CHROMIUM
 
 from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.eval_result import CaseResult, EvalResult
@@ -23,13 +22,7 @@ from agentdeck.store import open_store
 from agentdeck.store.protocol import AlertRecord
 from foundation import spec_dict
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("server-browser"),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium (scripts/ensure_chromium.sh)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def _alert(n: int, severity: str, now: datetime) -> AlertRecord:
@@ -94,23 +87,12 @@ def ops_site(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 def _page(browser: Any, server: LiveServer, key: str, path: str) -> Any:
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    page.goto(f"{server.url}{path}")
-    page.fill("#key", key)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#key-name")  # the page reloaded, signed in
+    page, _ = open_page(browser, f"{server.url}{path}", width=1400, height=1000)
+    sign_in(page, key)  # the page reloads, signed in
     page.wait_for_load_state("load")
     return page
 

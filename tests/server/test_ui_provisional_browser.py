@@ -5,26 +5,19 @@ a real run's page shows neither. Screenshots are saved in each test's tmp dir.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
-from test_ui_browser import ARGS, CHROMIUM
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 from provisional_data import write_both
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("server-browser"),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium (scripts/ensure_chromium.sh)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 NOTE = "derived from child spans; the root span has not arrived"
 
 
@@ -46,24 +39,12 @@ def prov_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 def _runs_page(browser: Any, server: LiveServer, key: str) -> Any:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    page.goto(f"{server.url}/ui/runs")
-    page.fill("#key", key)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#run-count")
-    return page
+    page, _ = open_page(browser, f"{server.url}/ui/runs")
+    return sign_in(page, key, "#run-count")
 
 
 def test_runs_list_badges_the_provisional_run_only(
