@@ -75,10 +75,12 @@ class CelEvalError(Exception):
 
 @dataclass(frozen=True)
 class Checked:
-    """A type-checked expression: its result type (``bool``, ``dyn``, ``int``...)."""
+    """A type-checked expression: its result type (``bool``, ``dyn``, ``int``...), and the
+    program that runs it (see :func:`compile_for_eval`)."""
 
     source: str
     result_type: str
+    program: Any
 
 
 # -- regular expressions: RE2, compiled once per pattern ----------------------------------
@@ -245,9 +247,12 @@ def _compile(src: str) -> Any:
 
 
 def check(src: str) -> Checked:
-    """Parse and type-check ``src`` as written; raise :class:`CelCompileError`."""
+    """Parse and type-check ``src`` as written, and compile the program that runs it (the same
+    expression unless it calls ``matches``); raise :class:`CelCompileError`."""
     expr = _compile(src)
-    return Checked(src, _type_name(expr.return_type()))
+    fast = _fast_matches(src)
+    program = expr if fast == src else _compile(fast)
+    return Checked(src, _type_name(expr.return_type()), program)
 
 
 def standard_program(src: str) -> Any:

@@ -80,11 +80,11 @@ def compile_when(src: str) -> tuple[Any, ExprFacts]:
     tokens = tokenize(src)
     try:
         checked = cel_engine.check(src)
-        program = cel_engine.compile_for_eval(src)
     except CelCompileError as exc:
         raise RuleCompileError(_reason(src, tokens, exc)) from None
     _check_patterns(src, tokens)
     facts = analyze(src)
+    program = checked.program
     if checked.result_type == "dyn":
         _check_boolean(program, facts)
     elif checked.result_type != "bool":

@@ -208,7 +208,9 @@ class _Group:
         if tool is not None:
             texts = [with_tool_name(t, tool) for t in texts]
         self.program: Any = None
-        if rules:
+        if len(rules) == 1 and texts[0] == rules[0].rule.when:
+            self.program = rules[0].program  # compiled already, when the policy was
+        elif rules:
             self.program = _compile_group(texts)
             if self.program is None:
                 texts = [r.rule.when for r in rules]
