@@ -367,7 +367,25 @@ DRAINS = frozenset({"until_done", "get_final_completion", "get_final_response",
                     "get_final_message", "get_final_text"})  # fmt: skip
 
 
-class RecordedHelperStream(_StreamBase):
+class _HelperStreamBase(_StreamBase):
+    """The drain methods and ``text_stream`` go through the proxy (sync and async alike)."""
+
+    def __getattr__(self, name: str) -> Any:
+        attr = super().__getattr__(name)
+        if name in DRAINS and callable(attr):
+            return functools.partial(self._drained, attr)
+        if name == "text_stream":
+            return self._texts(attr)
+        return attr
+
+    def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def _texts(self, texts: Any) -> Any:
+        raise NotImplementedError
+
+
+class RecordedHelperStream(_HelperStreamBase):
     """Wraps the stream a provider's ``.stream()`` helper gives inside its ``with`` block.
 
     Same events, same methods. A helper stream lives as long as its ``with`` block, so it ends
@@ -402,14 +420,6 @@ class RecordedHelperStream(_StreamBase):
         self._observe(item)
         return item
 
-    def __getattr__(self, name: str) -> Any:
-        attr = super().__getattr__(name)
-        if name in DRAINS and callable(attr):
-            return functools.partial(self._drained, attr)
-        if name == "text_stream":
-            return self._texts(attr)
-        return attr
-
     def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         for _ in self:
             pass
@@ -440,7 +450,7 @@ class RecordedHelperStream(_StreamBase):
             self._finish(None, False)
 
 
-class RecordedAsyncHelperStream(_StreamBase):
+class RecordedAsyncHelperStream(_HelperStreamBase):
     """The async form of :class:`RecordedHelperStream`."""
 
     async def __aiter__(self) -> AsyncIterator[Any]:
@@ -466,14 +476,6 @@ class RecordedAsyncHelperStream(_StreamBase):
             raise
         self._observe(item)
         return item
-
-    def __getattr__(self, name: str) -> Any:
-        attr = super().__getattr__(name)
-        if name in DRAINS and callable(attr):
-            return functools.partial(self._drained, attr)
-        if name == "text_stream":
-            return self._texts(attr)
-        return attr
 
     async def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         async for _ in self:
