@@ -1,27 +1,26 @@
-"""Redaction: mask secrets and personal data in JSON values before anything is stored.
+"""Redaction: mask secrets and personal data in JSON values before anything is written.
 
-Pure: patterns and a recursive walk, no I/O. The server applies a :class:`Redactor` to every
-span (args, results, messages, attributes, error) and run (input, output, error) it ingests,
-so a secret an agent passed to a tool never reaches the database.
+Pure: patterns and a recursive walk, no I/O. The same :class:`Redactor` runs in the SDK (in the
+exporter's worker, before a batch reaches any destination) and on the server (on every span and
+run it ingests from other producers). The pattern catalogue, most of it taken from
+``detect-secrets``' plugins, is assembled in :mod:`agentdeck.tracing.secret_patterns`; this
+module holds the machinery and the patterns that need no third-party source.
 
-Pattern groups, by name:
+A rule is a regular expression with a name. When the pattern has capture groups, only the groups
+that took part in the match are masked (``password=[REDACTED:key_values]`` keeps the key),
+unless the rule says ``whole_match``; else the whole match is. A rule may also carry a ``check`` that must accept the masked text (the Luhn
+sum of a card number, a JWT's base64 JSON header).
 
-- ``api_keys`` (default): OpenAI/Anthropic style ``sk-...``, agentdeck ``ak_<id>_<secret>``,
-  AWS access key ids ``AKIA...``/``ASIA...``, GitHub tokens ``ghp_...``/``github_pat_...``,
-  Slack tokens ``xox?-...``.
-- ``bearer`` (default): the token after ``Bearer`` (the word itself is kept).
-- ``email`` (optional): e-mail addresses.
-- ``card`` (optional): payment card numbers (13-19 digits, spaces or dashes allowed) that pass
-  the Luhn check, so order numbers and timestamps are left alone.
-
-Values under a sensitive key (``password``, ``api_key``, ``authorization``, ...) are masked
-whole, whatever they look like. A mask names the rule that fired: ``[REDACTED:api_keys]``.
+Values under a dict key that names a secret (``password``, ``apiKey``, ``X-Api-Key``,
+``aws_secret_access_key``, ``refresh_token``, ...) are masked whole, whatever they look like:
+the key's last word decides, so ``max_tokens`` and ``api_key_hint`` are left alone. A mask
+names the rule that fired: ``[REDACTED:api_keys]``, ``[REDACTED:key]`` for a key.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,19 +29,30 @@ from agentdeck.core.trace import Run, Span
 
 JSON = Any
 
-_API_KEYS = "|".join(
-    (
-        r"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{16,}",
-        r"\bak_[A-Za-z0-9]{6,}_[A-Za-z0-9_\-]{16,}",
-        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-        r"\bgh[pousr]_[A-Za-z0-9]{30,}",
-        r"\bgithub_pat_[A-Za-z0-9_]{22,}",
-        r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
-    )
-)
-_BEARER = r"(?i:(?<=\bbearer )|(?<=\bbearer  ))[A-Za-z0-9._~+/=\-]{8,}"
 _EMAIL = r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b"
 _CARD = r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d\-])"
+
+#: Words that make a key name a secret when they end it (``db_password``, ``clientSecret``).
+#: ``detect-secrets``' keyword list is added to these by the catalogue.
+SECRET_KEY_WORDS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",  # only as the last word: max_tokens, token_count are not secrets
+    "api_?key",
+    "access_?key",
+    "secret_?key",
+    "private_?key",
+    "auth_?key",
+    "client_?key",
+    "credentials?",
+    "authorization",
+    "cookie",
+    "session_?id",
+)
+KEY_MASK = "[REDACTED:key]"
 
 
 def luhn_ok(text: str) -> bool:
@@ -62,72 +72,122 @@ def luhn_ok(text: str) -> bool:
 
 @dataclass(frozen=True)
 class RedactionRule:
-    """A named pattern; ``check`` (if any) must also accept a match for it to be masked."""
+    """A named pattern; ``check`` (if any) must also accept the masked text for it to be masked.
+
+    ``pattern`` is a regular expression without backreferences (rules are combined into one);
+    flags go inline (``(?i:...)``).
+    """
 
     name: str
     pattern: str
     check: Callable[[str], bool] | None = None
+    whole_match: bool = False  # mask the whole match even if the pattern has groups
 
 
-BUILTIN_RULES: dict[str, RedactionRule] = {
-    "api_keys": RedactionRule("api_keys", _API_KEYS),
-    "bearer": RedactionRule("bearer", _BEARER),
-    "email": RedactionRule("email", _EMAIL),
-    "card": RedactionRule("card", _CARD, luhn_ok),
+PURE_RULES: dict[str, tuple[RedactionRule, ...]] = {
+    "email": (RedactionRule("email", _EMAIL),),
+    "card": (RedactionRule("card", _CARD, luhn_ok),),
 }
-DEFAULT_RULES: tuple[str, ...] = ("api_keys", "bearer")
-DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(
-    {
-        "api_key",
-        "apikey",
-        "x-api-key",
-        "authorization",
-        "password",
-        "passwd",
-        "secret",
-        "client_secret",
-        "access_token",
-        "refresh_token",
-        "private_key",
-    }
-)
 _MAX_DEPTH = 64
+_KEY_CACHE_MAX = 4096
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def key_name_regex(words: Iterable[str]) -> str:
+    """A regex that matches a normalized key name (``snake_case``) ending in one of ``words``."""
+    return r"(?:.*_)?(?:" + "|".join(words) + r")"
+
+
+def normalize_key(name: str) -> str:
+    """``clientSecret`` / ``X-Api-Key`` / ``db.password`` -> ``client_secret`` / ``x_api_key`` ..."""
+    return _CAMEL.sub("_", name).lower().replace("-", "_").replace(".", "_").replace(" ", "_")
 
 
 @dataclass(frozen=True)
 class Redactor:
     """Masks every match of its rules in strings, recursively through JSON values.
 
-    Build it with :func:`build_redactor`. Values that contain nothing to mask come back as the
-    very same objects (no copy), so redaction costs one regex scan per string.
+    Values that contain nothing to mask come back as the very same objects (no copy), so
+    redaction costs one regex scan per string and one cached look-up per dict key.
     """
 
     rules: tuple[RedactionRule, ...]
-    sensitive_keys: frozenset[str] = DEFAULT_SENSITIVE_KEYS
+    sensitive_keys: frozenset[str] = frozenset()
+    key_pattern: str | None = None
     _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _groups: tuple[tuple[int, tuple[int, ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+    _key_regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _key_cache: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.rules:
             combined = "|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules))
-            object.__setattr__(self, "_regex", re.compile(combined))
+            regex = re.compile(combined)
+            groups = []
+            for i, rule in enumerate(self.rules):
+                outer = regex.groupindex[f"r{i}"]
+                inner = re.compile(rule.pattern).groups
+                groups.append((outer, tuple(range(outer + 1, outer + 1 + inner))))
+            object.__setattr__(self, "_regex", regex)
+            object.__setattr__(self, "_groups", tuple(groups))
+        if self.key_pattern:
+            object.__setattr__(self, "_key_regex", re.compile(self.key_pattern))
 
     @property
     def enabled(self) -> bool:
-        return self._regex is not None or bool(self.sensitive_keys)
+        return self._regex is not None or bool(self.sensitive_keys) or self._key_regex is not None
+
+    def is_secret_key(self, key: str) -> bool:
+        """Whether values under the dict key ``key`` are masked whole."""
+        hit = self._key_cache.get(key)
+        if hit is None:
+            norm = normalize_key(key)
+            hit = norm in self.sensitive_keys or (
+                self._key_regex is not None and self._key_regex.fullmatch(norm) is not None
+            )
+            if len(self._key_cache) < _KEY_CACHE_MAX:
+                self._key_cache[key] = hit
+        return hit
 
     def text(self, value: str) -> str:
         """``value`` with every match masked (the same string when nothing matches)."""
         regex = self._regex
-        if regex is None or regex.search(value) is None:
+        if regex is None:
             return value
-        return regex.sub(self._mask, value)
+        m = regex.search(value)
+        if m is None:
+            return value
+        parts: list[str] = []
+        pos = 0
+        while m is not None:
+            pos = self._mask(m, value, pos, parts)
+            m = regex.search(value, max(m.end(), m.start() + 1))
+        if not parts:
+            return value
+        parts.append(value[pos:])
+        return "".join(parts)
 
-    def _mask(self, m: re.Match[str]) -> str:
+    def _mask(self, m: re.Match[str], value: str, pos: int, parts: list[str]) -> int:
         group = m.lastgroup
-        rule = self.rules[int(group[1:])] if group else None
-        if rule is None or (rule.check is not None and not rule.check(m.group(0))):
-            return m.group(0)
-        return f"[REDACTED:{rule.name}]"
+        if group is None:
+            return pos
+        index = int(group[1:])
+        rule = self.rules[index]
+        outer, inner = self._groups[index]
+        spans = [] if rule.whole_match else [m.span(g) for g in inner if m.start(g) >= 0]
+        if not spans:
+            spans = [m.span(outer)]
+        for start, end in spans:
+            if start < pos or end <= start:
+                continue
+            if rule.check is not None and not rule.check(value[start:end]):
+                continue
+            parts.append(value[pos:start])
+            parts.append(f"[REDACTED:{rule.name}]")
+            pos = end
+        return pos
 
     def value(self, value: JSON, _depth: int = 0) -> JSON:
         """A JSON value with secrets masked; containers are copied only where something changed."""
@@ -138,8 +198,14 @@ class Redactor:
         if isinstance(value, dict):
             out: dict[Any, JSON] | None = None
             for k, v in value.items():
-                if isinstance(k, str) and k.lower() in self.sensitive_keys and v is not None:
-                    new: JSON = "[REDACTED:key]"
+                if (
+                    isinstance(k, str)
+                    and v is not None
+                    and not isinstance(v, bool)
+                    and v != KEY_MASK
+                    and self.is_secret_key(k)
+                ):
+                    new: JSON = KEY_MASK
                 else:
                     new = self.value(v, _depth + 1)
                 if new is not v:
@@ -189,29 +255,48 @@ class Redactor:
         return replace(run, input=inp, output=out, attributes=attributes, error=error)
 
 
-def build_redactor(
-    names: Iterable[str] = DEFAULT_RULES,
-    extra: Mapping[str, str] | None = None,
-    sensitive_keys: Iterable[str] = DEFAULT_SENSITIVE_KEYS,
-    source: str = "redaction",
-) -> Redactor:
-    """A redactor from built-in rule names plus ``extra`` named regular expressions.
-
-    An unknown name or a pattern that does not compile raises :class:`InputError` naming it.
-    """
+def check_extra_patterns(extra: Mapping[str, str], source: str) -> list[RedactionRule]:
+    """User patterns as rules; a bad name or a pattern that does not compile names the setting."""
     rules: list[RedactionRule] = []
-    for name in names:
-        rule = BUILTIN_RULES.get(name)
-        if rule is None:
-            known = ", ".join(sorted(BUILTIN_RULES))
-            raise InputError(f"{source}: unknown pattern group {name!r} (known: {known})")
-        rules.append(rule)
-    for name, pattern in (extra or {}).items():
-        if not name.replace("_", "").isalnum():
+    for name, pattern in extra.items():
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
             raise InputError(f"{source}: pattern name {name!r} must be letters, digits and _")
+        if not isinstance(pattern, str):
+            raise InputError(f"{source}: pattern {name!r} must be a string (a regex)")
         try:
             re.compile(pattern)
         except re.error as exc:
             raise InputError(f"{source}: pattern {name!r} does not compile: {exc}") from None
         rules.append(RedactionRule(name, pattern))
-    return Redactor(tuple(rules), frozenset(k.lower() for k in sensitive_keys))
+    return rules
+
+
+def build_redactor(
+    names: Iterable[str] = (),
+    extra: Mapping[str, str] | None = None,
+    sensitive_keys: Iterable[str] = (),
+    source: str = "redaction",
+    *,
+    catalogue: Mapping[str, Sequence[RedactionRule]] = PURE_RULES,
+    key_words: Iterable[str] = SECRET_KEY_WORDS,
+) -> Redactor:
+    """A redactor from named rule groups of ``catalogue`` plus ``extra`` named regexes.
+
+    ``sensitive_keys`` are extra exact key names (normalized) masked whole, besides key names
+    ending in one of ``key_words``. An unknown group name or a pattern that does not compile
+    raises :class:`InputError` naming it.
+    """
+    rules: list[RedactionRule] = []
+    for name in names:
+        group = catalogue.get(name)
+        if group is None:
+            known = ", ".join(sorted(catalogue))
+            raise InputError(f"{source}: unknown pattern group {name!r} (known: {known})")
+        rules.extend(group)
+    rules.extend(check_extra_patterns(extra or {}, source))
+    words = tuple(key_words)
+    return Redactor(
+        tuple(rules),
+        frozenset(normalize_key(k) for k in sensitive_keys),
+        key_name_regex(words) if words else None,
+    )

@@ -3,8 +3,11 @@
 Environment variables (all optional):
 
 - ``AGENTDECK_REDACT``: comma-separated pattern groups to mask before storage
-  (default ``api_keys,bearer``; add ``email``, ``card``; ``none`` turns pattern masking off).
+  (default ``api_keys,bearer,private_keys,jwt,key_values``; add ``email``, ``card``; ``none``
+  turns pattern masking off). The SDK reads the same three variables
+  (:mod:`agentdeck.tracing.redaction`).
 - ``AGENTDECK_REDACT_PATTERNS``: a JSON object of extra ``{"name": "regex"}`` patterns.
+- ``AGENTDECK_REDACT_KEYS``: comma-separated extra key names whose values are masked whole.
 - ``AGENTDECK_MAX_BODY_BYTES``: largest ingest/OTLP request body, inflated (default 16 MiB).
 - ``AGENTDECK_INGEST_QUEUE``: requests the SQLite writer may hold before answering 503.
 - ``AGENTDECK_ALERT_RULES``: an alert rules YAML file; the server evaluates it every
@@ -21,10 +24,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import orjson
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import DEFAULT_RULES, Redactor, build_redactor
+from agentdeck.core.redact import Redactor
+from agentdeck.tracing.redaction import parse_groups, parse_keys, parse_patterns
+from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, redactor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8600
@@ -41,8 +45,9 @@ class ServerSettings:
     ingest_queue: int = 512  # pending ingest requests (SQLite writer) before 503
     writer_batch_spans: int = 8192  # spans merged into one SQLite transaction at most
     retry_after_s: int = 1
-    redact: tuple[str, ...] = DEFAULT_RULES
+    redact: tuple[str, ...] = DEFAULT_GROUPS
     redact_patterns: Mapping[str, str] = field(default_factory=dict)
+    redact_keys: tuple[str, ...] = ()
     cookie_secure: bool = False  # set the UI session cookie only over HTTPS
     alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
     alert_interval_s: float = 60.0
@@ -51,7 +56,9 @@ class ServerSettings:
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
 
     def redactor(self) -> Redactor:
-        return build_redactor(self.redact, self.redact_patterns, source="AGENTDECK_REDACT")
+        return redactor(
+            self.redact, self.redact_patterns, self.redact_keys, source="AGENTDECK_REDACT"
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServerSettings:
@@ -59,17 +66,13 @@ class ServerSettings:
         values: dict[str, object] = {}
         raw = os.environ.get("AGENTDECK_REDACT")
         if raw is not None:
-            names = [p.strip() for p in raw.split(",") if p.strip()]
-            values["redact"] = () if names == ["none"] else tuple(names)
+            values["redact"] = parse_groups(raw, "AGENTDECK_REDACT")
         patterns = os.environ.get("AGENTDECK_REDACT_PATTERNS")
         if patterns:
-            try:
-                parsed = orjson.loads(patterns)
-            except orjson.JSONDecodeError as exc:
-                raise InputError(f"AGENTDECK_REDACT_PATTERNS: not JSON ({exc})") from None
-            if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
-                raise InputError('AGENTDECK_REDACT_PATTERNS: expected {"name": "regex", ...}')
-            values["redact_patterns"] = parsed
+            values["redact_patterns"] = parse_patterns(patterns, "AGENTDECK_REDACT_PATTERNS")
+        keys = os.environ.get("AGENTDECK_REDACT_KEYS")
+        if keys:
+            values["redact_keys"] = parse_keys(keys)
         for var, key in (
             ("AGENTDECK_MAX_BODY_BYTES", "max_body_bytes"),
             ("AGENTDECK_INGEST_QUEUE", "ingest_queue"),

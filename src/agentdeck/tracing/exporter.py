@@ -27,6 +27,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +45,9 @@ class Pending(Protocol):
 
     def to_span(self) -> Span: ...
 
+
+#: Applied by the worker to each built batch before delivery (redaction): never raises.
+BatchHook = Callable[[list[Run], list[Span]], tuple[list[Run], list[Span]]]
 
 #: What the recorder submits: a finished Span or Run, or a :class:`Pending` span.
 Item = Span | Run | Pending
@@ -80,10 +84,12 @@ class Exporter:
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
         report_interval: float = 10.0,
+        redact: BatchHook | None = None,
     ) -> None:
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be positive")
         self.sink = sink
+        self._redact = redact  # applied to each built batch before the sink or the spill
         self._spill_dir = Path(spill_dir)
         self._queue_size = queue_size
         self._batch_size = min(batch_size, queue_size)
@@ -227,6 +233,8 @@ class Exporter:
                     self._last_error = f"building a span: {type(exc).__name__}: {exc}"
             n -= take
             if runs or spans:
+                if self._redact is not None:
+                    runs, spans = self._redact(runs, spans)
                 self._deliver(runs, spans)
             if not q:
                 break

@@ -31,6 +31,7 @@ from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.exporter import Exporter, ExporterStats
 from agentdeck.tracing.guard import ToolGuard
 from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
+from agentdeck.tracing.redaction import BatchRedactor, redaction_config
 from agentdeck.tracing.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
 from agentdeck.tracing.sink import HttpSink, InMemorySink, SpanSink
 from agentdeck.tracing.tools import tool
@@ -84,6 +85,7 @@ def init(
     schedule_delay: float = 0.5,
     invalid_args: Literal["record", "raise"] = "record",
     guard: ToolGuard | None = None,
+    redact: bool | Mapping[str, Any] = True,
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -95,12 +97,16 @@ def init(
     (default ``.agentdeck/spill`` in the working directory, created only when needed).
     ``invalid_args="raise"`` makes a call with schema-invalid args raise
     :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
+    ``redact`` masks secrets in every batch before any destination sees it: ``True`` (default
+    patterns, or ``AGENTDECK_REDACT*``), a mapping of extra ``groups``/``patterns``/``keys``,
+    or ``False`` (see :mod:`agentdeck.tracing.redaction`).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
         raise InputError(
             f"agentdeck.init: invalid_args must be 'record' or 'raise', not {invalid_args!r}"
         )
+    redactor = BatchRedactor(redaction_config(redact))
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
@@ -119,6 +125,7 @@ def init(
         queue_size=queue_size,
         batch_size=batch_size,
         schedule_delay=schedule_delay,
+        redact=redactor,
     )
     with _lock:
         old, rec.config = (
