@@ -50,7 +50,6 @@ SECRET_KEY_WORDS: tuple[str, ...] = (
     "credentials?",
     "authorization",
     "cookie",
-    "session_?id",
 )
 KEY_MASK = "[REDACTED:key]"
 
@@ -180,7 +179,7 @@ class Redactor:
         if not spans:
             spans = [m.span(outer)]
         for start, end in spans:
-            if start < pos or end <= start:
+            if start < pos or end <= start or value.startswith("[REDACTED:", start):
                 continue
             if rule.check is not None and not rule.check(value[start:end]):
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import httpx
 from google.protobuf.message import DecodeError
@@ -80,6 +80,15 @@ class OtlpExporter:
         self._note_partial_success(response)
         self.last_error = None
         return True
+
+    def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
+        """The :class:`~agentdeck.tracing.sink.SpanSink` seam: ``agentdeck.init(sink=...)``.
+
+        The SDK's exporter redacts each batch before calling this; a failed export raises so
+        that the exporter spills and retries it.
+        """
+        if not self.export(spans, runs):
+            raise ConnectionError(self.last_error or "OTLP export failed")
 
     def _note_partial_success(self, response: httpx.Response) -> None:
         if not response.content or "protobuf" not in response.headers.get("content-type", ""):

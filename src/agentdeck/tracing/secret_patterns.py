@@ -113,7 +113,7 @@ def _key_values(words: Iterable[str]) -> str:
     return (
         rf"(?i:{alternation})(?![\w-])(?:\\?[\"'])?\s*[:=]\s*"
         r"(?!(?:null|true|false|none)\b)"
-        r"(?:(?i:bearer|basic|token|digest)\s+)?"
+        r"(?:(?i:bearer|basic|token|digest)\s+)?(?!(?i:bearer|basic|token|digest)\s)"
         r"(?:\\?\"([^\"\\\n]+)|'([^'\n]+)|([^\s\"'\\,;&<>(){}\[\]]+))"
     )
 
