@@ -1,5 +1,6 @@
 """Redaction before storage: a key passed in tool args (or a bearer token in a message) never
-reaches the database, through the SDK ingest route and the OTLP receiver alike."""
+reaches the database, through the SDK ingest route and the OTLP receiver alike, for data from
+producers that did not redact (another SDK, an OpenTelemetry exporter)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from agentdeck.store import SqlStore
 from agentdeck.store.tables import metadata
 from agentdeck.tracing.wire import batch_to_bytes
 from tracing.otel_fixtures import record
+from tracing.redaction_corpus import AWS_SECRET, JWT, PASSWORD, PEM
 
 SECRET = "sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
 EMAIL = "carol@example.org"
@@ -85,3 +87,67 @@ def test_redaction_settings_come_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("AGENTDECK_REDACT", "phone")
     with pytest.raises(Exception, match="AGENTDECK_REDACT"):
         ServerSettings.from_env()
+
+
+# What the server's redactor used to miss: AWS secret access keys, JWTs, PEM private-key blocks
+# and ``password=...`` inside a string.
+MISSED = (AWS_SECRET, JWT, PASSWORD, PEM.splitlines()[2])
+
+
+def test_secrets_the_server_used_to_miss_never_reach_the_database(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    run, spans = demo_run(
+        tool_args={
+            "order_id": "A-1",
+            "env": f"aws_secret_access_key={AWS_SECRET}",
+            "session": JWT,
+            "conn": f"login password={PASSWORD} ok",
+            "key_file": PEM,
+        }
+    )
+    r = client.post(
+        "/api/v1/ingest", content=batch_to_bytes([run], spans), headers=keys.header("ingest")
+    )
+    assert r.status_code == 202
+    dump = _dump_database(store)
+    assert [s for s in MISSED if s in dump] == []
+    assert "A-1" in dump and "[REDACTED:private_key]" in dump and "[REDACTED:jwt]" in dump
+
+
+def test_otlp_spans_from_other_producers_are_redacted_by_default(
+    client: TestClient, store: SqlStore, keys: Keys
+) -> None:
+    def build(tracer: object) -> None:
+        with tracer.start_as_current_span(  # type: ignore[attr-defined]
+            "execute_tool deploy",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "deploy",
+                "gen_ai.tool.call.arguments": orjson.dumps(
+                    {"key": PEM, "jwt": JWT, "cfg": f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}",
+                     "password": PASSWORD}  # fmt: skip
+                ).decode(),
+            },
+        ):
+            pass
+
+    request, _ = record(build)
+    r = client.post(
+        "/v1/traces",
+        content=request.SerializeToString(),
+        headers={**keys.header("ingest"), "Content-Type": "application/x-protobuf"},
+    )
+    assert r.status_code == 200
+    dump = _dump_database(store)
+    assert "deploy" in dump and [s for s in MISSED if s in dump] == []
+
+
+def test_extra_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTDECK_REDACT_KEYS", "member_no, ssn")
+    red = ServerSettings.from_env().redactor()
+    assert red.value({"memberNo": "M-1", "SSN": "123", "name": "x"}) == {
+        "memberNo": "[REDACTED:key]",
+        "SSN": "[REDACTED:key]",
+        "name": "x",
+    }
