@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+import re2
+
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Run, Span
 
@@ -81,15 +84,28 @@ class RedactionRule:
     pattern: str
     check: Callable[[str], bool] | None = None
     whole_match: bool = False  # mask the whole match even if the pattern has groups
+    #: An RE2 regex that matches the JSON text (``orjson.dumps``) of any value in which
+    #: ``pattern`` could match (a superset: escapes and lookarounds loosened). None: the rule
+    #: runs on every string (user patterns: their JSON-escaped form is not known).
+    trigger: str | None = None
 
 
 PURE_RULES: dict[str, tuple[RedactionRule, ...]] = {
-    "email": (RedactionRule("email", _EMAIL),),
-    "card": (RedactionRule("card", _CARD, luhn_ok),),
+    "email": (RedactionRule("email", _EMAIL, trigger="@"),),
+    "card": (RedactionRule("card", _CARD, luhn_ok, trigger=r"[0-9](?:[ \-]?[0-9]){12}"),),
 }
 _MAX_DEPTH = 64
 _KEY_CACHE_MAX = 4096
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def key_trigger(words: Iterable[str], exact: Iterable[str] = ()) -> str:
+    """An RE2 trigger for key names that may be secret, in JSON text (any case or separator)."""
+    alternation = "|".join(
+        [w.replace("_?", "[_.\\- ]?") for w in words]
+        + [re.escape(k).replace("_", "[_.\\- ]?") for k in exact]
+    )
+    return rf"(?i)(?:{alternation})(?:[^\w\-]|$)"
 
 
 def key_name_regex(words: Iterable[str]) -> str:
@@ -102,57 +118,29 @@ def normalize_key(name: str) -> str:
     return _CAMEL.sub("_", name).lower().replace("-", "_").replace(".", "_").replace(" ", "_")
 
 
-@dataclass(frozen=True)
-class Redactor:
-    """Masks every match of its rules in strings, recursively through JSON values.
+class _Scanner:
+    """The combined regex of some rules (those a value's triggers hit), and whether keys count."""
 
-    Values that contain nothing to mask come back as the very same objects (no copy), so
-    redaction costs one regex scan per string and one cached look-up per dict key.
-    """
+    __slots__ = ("groups", "keys", "regex", "rules")
 
-    rules: tuple[RedactionRule, ...]
-    sensitive_keys: frozenset[str] = frozenset()
-    key_pattern: str | None = None
-    _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
-    _groups: tuple[tuple[int, tuple[int, ...]], ...] = field(
-        default=(), repr=False, compare=False
-    )
-    _key_regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
-    _key_cache: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.rules:
-            combined = "|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules))
+    def __init__(self, rules: Sequence[RedactionRule], keys: bool) -> None:
+        self.rules = tuple(rules)
+        self.keys = keys
+        self.regex: re.Pattern[str] | None = None
+        self.groups: tuple[tuple[int, tuple[int, ...]], ...] = ()
+        if rules:
+            combined = "|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(rules))
             regex = re.compile(combined)
             groups = []
-            for i, rule in enumerate(self.rules):
+            for i, rule in enumerate(rules):
                 outer = regex.groupindex[f"r{i}"]
                 inner = re.compile(rule.pattern).groups
                 groups.append((outer, tuple(range(outer + 1, outer + 1 + inner))))
-            object.__setattr__(self, "_regex", regex)
-            object.__setattr__(self, "_groups", tuple(groups))
-        if self.key_pattern:
-            object.__setattr__(self, "_key_regex", re.compile(self.key_pattern))
-
-    @property
-    def enabled(self) -> bool:
-        return self._regex is not None or bool(self.sensitive_keys) or self._key_regex is not None
-
-    def is_secret_key(self, key: str) -> bool:
-        """Whether values under the dict key ``key`` are masked whole."""
-        hit = self._key_cache.get(key)
-        if hit is None:
-            norm = normalize_key(key)
-            hit = norm in self.sensitive_keys or (
-                self._key_regex is not None and self._key_regex.fullmatch(norm) is not None
-            )
-            if len(self._key_cache) < _KEY_CACHE_MAX:
-                self._key_cache[key] = hit
-        return hit
+            self.regex = regex
+            self.groups = tuple(groups)
 
     def text(self, value: str) -> str:
-        """``value`` with every match masked (the same string when nothing matches)."""
-        regex = self._regex
+        regex = self.regex
         if regex is None:
             return value
         m = regex.search(value)
@@ -174,7 +162,7 @@ class Redactor:
             return pos
         index = int(group[1:])
         rule = self.rules[index]
-        outer, inner = self._groups[index]
+        outer, inner = self.groups[index]
         spans = [] if rule.whole_match else [m.span(g) for g in inner if m.start(g) >= 0]
         if not spans:
             spans = [m.span(outer)]
@@ -188,25 +176,121 @@ class Redactor:
             pos = end
         return pos
 
-    def value(self, value: JSON, _depth: int = 0) -> JSON:
+
+@dataclass(frozen=True)
+class Redactor:
+    """Masks every match of its rules in strings, recursively through JSON values.
+
+    A value is first serialized (orjson) and scanned once by an RE2 set of the rules'
+    triggers; only the rules whose trigger hit then run (Python ``re``) on its strings, so
+    the usual value, with nothing to mask, costs one serialization and one linear scan, and
+    comes back as the very same object (no copy).
+    """
+
+    rules: tuple[RedactionRule, ...]
+    sensitive_keys: frozenset[str] = frozenset()
+    key_pattern: str | None = None
+    key_words: tuple[str, ...] = ()
+    _full: _Scanner = field(init=False, repr=False, compare=False)
+    _triggers: Any = field(default=None, init=False, repr=False, compare=False)
+    _trigger_ids: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+    _always: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+    _scanners: dict[tuple[int, ...], _Scanner] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _key_regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _key_cache: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks_keys = bool(self.sensitive_keys) or self.key_pattern is not None
+        object.__setattr__(self, "_full", _Scanner(self.rules, checks_keys))
+        if self.key_pattern:
+            object.__setattr__(self, "_key_regex", re.compile(self.key_pattern))
+        triggers = re2.Set.SearchSet(_re2_options())
+        always: list[int] = []
+        ids: list[int] = []
+        for i, rule in enumerate(self.rules):
+            if rule.trigger is None or not _add_trigger(triggers, rule.trigger, i, ids):
+                always.append(i)
+        keys_trigger = key_trigger(self.key_words, self.sensitive_keys)
+        if checks_keys and not _add_trigger(triggers, keys_trigger, len(self.rules), ids):
+            return  # no prefilter: every rule and key runs on every value
+        if not ids:
+            return
+        triggers.Compile()
+        object.__setattr__(self, "_triggers", triggers)
+        object.__setattr__(self, "_trigger_ids", tuple(ids))
+        object.__setattr__(self, "_always", tuple(always))
+
+    @property
+    def enabled(self) -> bool:
+        return self._full.regex is not None or self._full.keys
+
+    def is_secret_key(self, key: str) -> bool:
+        """Whether values under the dict key ``key`` are masked whole."""
+        hit = self._key_cache.get(key)
+        if hit is None:
+            norm = normalize_key(key)
+            hit = norm in self.sensitive_keys or (
+                self._key_regex is not None and self._key_regex.fullmatch(norm) is not None
+            )
+            if len(self._key_cache) < _KEY_CACHE_MAX:
+                self._key_cache[key] = hit
+        return hit
+
+    def _scanner(self, value: JSON) -> _Scanner | None:
+        """The rules that may match somewhere in ``value`` (None: nothing can)."""
+        triggers = self._triggers
+        if triggers is None:
+            return self._full
+        try:
+            data = value.encode() if isinstance(value, str) else orjson.dumps(value)
+        except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
+            return self._full  # not JSON data (or lone surrogates): scan it all
+        hits = triggers.Match(data)
+        if hits is None and not self._always:
+            return None
+        ids = self._trigger_ids
+        wanted = tuple(sorted({*(ids[h] for h in hits or ()), *self._always}))
+        scanner = self._scanners.get(wanted)
+        if scanner is None:
+            n = len(self.rules)
+            scanner = _Scanner([self.rules[i] for i in wanted if i < n], n in wanted)
+            if len(self._scanners) < _KEY_CACHE_MAX:
+                self._scanners[wanted] = scanner
+        return scanner
+
+    def text(self, value: str) -> str:
+        """``value`` with every match masked (the same string when nothing matches)."""
+        scanner = self._scanner(value)
+        return value if scanner is None else scanner.text(value)
+
+    def value(self, value: JSON) -> JSON:
         """A JSON value with secrets masked; containers are copied only where something changed."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        scanner = self._scanner(value)
+        return value if scanner is None else self._walk(scanner, value, 0)
+
+    def _walk(self, scanner: _Scanner, value: JSON, depth: int) -> JSON:
         if isinstance(value, str):
-            return self.text(value)
-        if _depth > _MAX_DEPTH:
+            return scanner.text(value)
+        if depth > _MAX_DEPTH:
             return value
         if isinstance(value, dict):
             out: dict[Any, JSON] | None = None
             for k, v in value.items():
                 if (
-                    isinstance(k, str)
+                    scanner.keys
+                    and isinstance(k, str)
                     and v is not None
                     and not isinstance(v, bool)
-                    and v != KEY_MASK
+                    and not (isinstance(v, str) and v == KEY_MASK)
                     and self.is_secret_key(k)
                 ):
                     new: JSON = KEY_MASK
                 else:
-                    new = self.value(v, _depth + 1)
+                    new = self._walk(scanner, v, depth + 1)
                 if new is not v:
                     if out is None:
                         out = dict(value)
@@ -215,7 +299,7 @@ class Redactor:
         if isinstance(value, list | tuple):
             items: list[JSON] | None = None
             for i, v in enumerate(value):
-                new = self.value(v, _depth + 1)
+                new = self._walk(scanner, v, depth + 1)
                 if new is not v:
                     if items is None:
                         items = list(value)
@@ -225,6 +309,8 @@ class Redactor:
 
     def span(self, span: Span) -> Span:
         """The span with its inputs, outputs, attributes and error masked."""
+        if self._scanner([span.inputs, span.outputs, span.attributes, span.error]) is None:
+            return span
         inputs = self.value(span.inputs)
         outputs = self.value(span.outputs)
         attributes = self.value(span.attributes) if span.attributes else span.attributes
@@ -240,6 +326,8 @@ class Redactor:
 
     def run(self, run: Run) -> Run:
         """The run with its input, output, attributes and error masked."""
+        if self._scanner([run.input, run.output, run.attributes, run.error]) is None:
+            return run
         inp = self.value(run.input)
         out = self.value(run.output)
         attributes = self.value(run.attributes) if run.attributes else run.attributes
@@ -298,4 +386,21 @@ def build_redactor(
         tuple(rules),
         frozenset(normalize_key(k) for k in sensitive_keys),
         key_name_regex(words) if words else None,
+        words,
     )
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+def _add_trigger(triggers: Any, pattern: str, index: int, ids: list[int]) -> bool:
+    """Add ``pattern`` to the RE2 set for rule ``index``; False if RE2 cannot compile it."""
+    try:
+        triggers.Add(pattern)
+    except Exception:  # lookarounds, backreferences: not RE2 syntax
+        return False
+    ids.append(index)
+    return True

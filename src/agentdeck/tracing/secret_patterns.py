@@ -33,6 +33,7 @@ from agentdeck.core.redact import (
     RedactionRule,
     Redactor,
     build_redactor,
+    key_trigger,
 )
 
 __all__ = ["DEFAULT_GROUPS", "GROUPS", "catalogue", "key_words", "redactor"]
@@ -41,28 +42,30 @@ DEFAULT_GROUPS: tuple[str, ...] = ("api_keys", "bearer", "private_keys", "jwt", 
 GROUPS: tuple[str, ...] = (*DEFAULT_GROUPS, "email", "card")
 
 # -- what detect-secrets 1.5 lacks -------------------------------------------------------------
-_MISSING_API_KEYS = (
+_MISSING_API_KEYS = (  # (pattern, RE2 trigger)
     # GitHub fine-grained personal access tokens (its GitHubTokenDetector knows only gh?_).
-    r"\bgithub_pat_[A-Za-z0-9_]{22,}",
+    (r"\bgithub_pat_[A-Za-z0-9_]{22,}", "github_pat_"),
     # Google API keys: no plugin.
-    r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])",
+    (r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", "AIza"),
     # Anthropic keys: no plugin.
-    r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{20,}",
+    (r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{20,}", "sk-ant-"),
     # OpenAI project/service-account/admin keys: its OpenAIDetector requires the legacy
     # "T3BlbkFJ" marker that newer keys do not carry.
-    r"\bsk-(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}",
+    (r"\bsk-(?:proj-|svcacct-|admin-|live-|test-)?[A-Za-z0-9_\-]{20,}", "sk-"),
     # Stripe test-mode and long (2024+) secret keys and webhook secrets: its plugin knows only
     # sk_live/rk_live with exactly 24 characters.
-    r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{24,}",
-    r"\bwhsec_[0-9a-zA-Z]{24,}",
+    (r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{24,}", "[rs]k_(?:live|test)_"),
+    (r"\bwhsec_[0-9a-zA-Z]{24,}", "whsec_"),
     # Slack app-level tokens (xapp-): its plugin knows only xox?-.
-    r"\bxapp-\d-[A-Za-z0-9\-]{10,}",
+    (r"\bxapp-\d-[A-Za-z0-9\-]{10,}", "xapp-"),
     # agentdeck's own API keys.
-    r"\bak_[A-Za-z0-9]{6,}_[A-Za-z0-9_\-]{16,}",
+    (r"\bak_[A-Za-z0-9]{6,}_[A-Za-z0-9_\-]{16,}", "ak_"),
 )
 # An AWS secret access key outside a quoted ``aws...key = "..."`` (all its plugin finds):
 # 40 base64 characters standing alone, mixed case with digits (so hex hashes never match).
 _AWS_SECRET_BARE = r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+# in JSON text the run may follow an escape (``\n``): the ``n`` then precedes it
+_AWS_SECRET_TRIGGER = r"(?:^|[^A-Za-z0-9/+=]|\\[nrtbf])[A-Za-z0-9/+]{40}(?:[^A-Za-z0-9/+=]|$)"
 
 
 def _aws_secret_like(text: str) -> bool:
@@ -153,35 +156,44 @@ def _build() -> dict[str, tuple[RedactionRule, ...]]:
     from detect_secrets.plugins.slack import SlackDetector
     from detect_secrets.plugins.stripe import StripeDetector
 
-    def imported(*detectors: type) -> list[RedactionRule]:
+    def imported(detector: type, trigger: str) -> list[RedactionRule]:
         return [
             # gitlab's patterns group the prefix: mask the whole token, not just that group
-            RedactionRule("api_keys", _inline(p), whole_match=True)
-            for d in detectors
-            for p in d.denylist  # type: ignore[attr-defined]
+            RedactionRule("api_keys", _inline(p), whole_match=True, trigger=trigger)
+            for p in detector.denylist  # type: ignore[attr-defined]
         ]
 
     aws_id, aws_secret_quoted = AWSKeyDetector.denylist
+    words = key_words()
     api_keys = [
-        RedactionRule("api_keys", _inline(aws_id), whole_match=True),
-        RedactionRule("api_keys", _inline(aws_secret_quoted)),  # group 1: the secret
-        *imported(GitHubTokenDetector, GitLabTokenDetector, SlackDetector, StripeDetector,
-                  OpenAIDetector),  # fmt: skip
-        *(RedactionRule("api_keys", p) for p in _MISSING_API_KEYS),
-        RedactionRule("api_keys", _AWS_SECRET_BARE, _aws_secret_like),
+        RedactionRule("api_keys", _inline(aws_id), whole_match=True, trigger=aws_id.pattern),
+        # group 1 is the secret; it stands after "aws...key" in quotes
+        RedactionRule("api_keys", _inline(aws_secret_quoted), trigger="(?i)aws"),
+        *imported(GitHubTokenDetector, "gh[pousr]_"),
+        *imported(GitLabTokenDetector, "gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941"),
+        *imported(SlackDetector, "(?i)xox[a-z]-|(?i)hooks\\.slack\\.com"),
+        *imported(StripeDetector, "[rs]k_live_"),
+        *imported(OpenAIDetector, "T3BlbkFJ"),
+        *(RedactionRule("api_keys", p, trigger=t) for p, t in _MISSING_API_KEYS),
+        RedactionRule("api_keys", _AWS_SECRET_BARE, _aws_secret_like, trigger=_AWS_SECRET_TRIGGER),
     ]
     bearer = [
-        RedactionRule("bearer", _BEARER),
-        RedactionRule("bearer", _BASIC, _basic_credentials),
-        *(RedactionRule("bearer", _inline(p)) for p in BasicAuthDetector.denylist),
+        RedactionRule("bearer", _BEARER, trigger="(?i)bearer"),
+        RedactionRule("bearer", _BASIC, _basic_credentials, trigger="(?i)basic"),
+        *(RedactionRule("bearer", _inline(p), trigger="://[^\\s/@]+:[^\\s/@]+@")
+          for p in BasicAuthDetector.denylist),  # fmt: skip
     ]
     pem = _pem(p.pattern for p in PrivateKeyDetector.denylist)
     return {
-        "private_keys": (RedactionRule("private_key", pem),),
+        "private_keys": (
+            RedactionRule("private_key", pem, trigger="PRIVATE KEY|PuTTY-User-Key-File"),
+        ),
         "api_keys": tuple(api_keys),
-        "jwt": (RedactionRule("jwt", _JWT, JwtTokenDetector.is_formally_valid),),
+        "jwt": (RedactionRule("jwt", _JWT, JwtTokenDetector.is_formally_valid, trigger="eyJ"),),
         "bearer": tuple(bearer),
-        "key_values": (RedactionRule("key_values", _key_values(key_words())),),
+        "key_values": (
+            RedactionRule("key_values", _key_values(words), trigger=key_trigger(words)),
+        ),
         **PURE_RULES,
     }
 
