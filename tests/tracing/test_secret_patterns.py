@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from redaction_corpus import NEGATIVE, NESTED_SECRET_KEYS, POSITIVE, SUPPORT_RESULT
 
 from agentdeck.core.errors import InputError
+from agentdeck.core.redact import Redactor
 from agentdeck.tracing.secret_patterns import redactor
 
 RED = redactor()
@@ -100,3 +101,27 @@ def test_detect_secrets_is_not_imported_with_agentdeck(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def _without_prefilter() -> Redactor:
+    return Redactor(RED.rules, RED.sensitive_keys, RED.key_pattern, RED.key_words, prefilter=False)
+
+
+FULL_SCAN = _without_prefilter()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.sampled_from([p[1] for p in POSITIVE] + [v for v, _ in NESTED_SECRET_KEYS] + NEGATIVE[:4])
+        | st.text(max_size=20),
+        lambda c: st.lists(c, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | st.sampled_from(["password", "q"]), c, max_size=4)
+        | st.builds(lambda a, b: f"{a}\n{b}\t\"", st.text(max_size=8), c.filter(
+            lambda x: isinstance(x, str))),
+        max_leaves=12,
+    )
+)
+def test_the_trigger_prefilter_never_skips_what_a_full_scan_masks(value: object) -> None:
+    assert RED.value(value) == FULL_SCAN.value(value)
+    assert FULL_SCAN._triggers is None and RED._triggers is not None

@@ -191,6 +191,7 @@ class Redactor:
     sensitive_keys: frozenset[str] = frozenset()
     key_pattern: str | None = None
     key_words: tuple[str, ...] = ()
+    prefilter: bool = True  # False: every rule runs on every string (tests compare)
     _full: _Scanner = field(init=False, repr=False, compare=False)
     _triggers: Any = field(default=None, init=False, repr=False, compare=False)
     _trigger_ids: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
@@ -206,6 +207,8 @@ class Redactor:
         object.__setattr__(self, "_full", _Scanner(self.rules, checks_keys))
         if self.key_pattern:
             object.__setattr__(self, "_key_regex", re.compile(self.key_pattern))
+        if not self.prefilter:
+            return
         triggers = re2.Set.SearchSet(_re2_options())
         always: list[int] = []
         ids: list[int] = []
