@@ -125,8 +125,12 @@ def test_otlp_spans_from_other_producers_are_redacted_by_default(
                 "gen_ai.operation.name": "execute_tool",
                 "gen_ai.tool.name": "deploy",
                 "gen_ai.tool.call.arguments": orjson.dumps(
-                    {"key": PEM, "jwt": JWT, "cfg": f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}",
-                     "password": PASSWORD}  # fmt: skip
+                    {
+                        "key": PEM,
+                        "jwt": JWT,
+                        "cfg": f"AWS_SECRET_ACCESS_KEY={AWS_SECRET}",
+                        "password": PASSWORD,
+                    }
                 ).decode(),
             },
         ):

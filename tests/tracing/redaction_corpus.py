@@ -37,9 +37,12 @@ def fake_jwt() -> str:
 def fake_aws_secret() -> str:
     while True:  # realistic: mixed case, digits, a slash
         s = _pick(_B64, 40)
-        if sum(c.isupper() for c in s) >= 3 and sum(c.islower() for c in s) >= 3 and any(
-            c.isdigit() for c in s
-        ) and s.count("/") <= 3:
+        if (
+            sum(c.isupper() for c in s) >= 3
+            and sum(c.islower() for c in s) >= 3
+            and any(c.isdigit() for c in s)
+            and s.count("/") <= 3
+        ):
             return s
 
 
@@ -87,7 +90,11 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("jwt", f"session {JWT} expires", JWT),
     ("jwt signature", f"session {JWT} expires", JWT.rsplit(".", 1)[1]),
     ("bearer header", f"Authorization: Bearer {BEARER}", BEARER),
-    ("bearer in json text", orjson.dumps({"headers": {"auth": f"Bearer {BEARER}"}}).decode(), BEARER),
+    (
+        "bearer in json text",
+        orjson.dumps({"headers": {"auth": f"Bearer {BEARER}"}}).decode(),
+        BEARER,
+    ),
     ("basic header", f"Authorization: Basic {BASIC}", BASIC),
     ("basic auth url", f"postgres://app:{PASSWORD}@db.internal:5432/shop", PASSWORD),
     ("pem block", f"key:\n{PEM}\nend", PEM.splitlines()[3]),
@@ -98,7 +105,11 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("env assignment", f"DB_PASSWORD={PASSWORD}", PASSWORD),
     ("api_key in json text", orjson.dumps({"api_key": PASSWORD, "q": "x"}).decode(), PASSWORD),
     ("quoted with spaces", '{"password": "correct horse battery staple"}', "horse battery"),
-    ("escaped json in json", orjson.dumps(orjson.dumps({"token": PASSWORD}).decode()).decode(), PASSWORD),
+    (
+        "escaped json in json",
+        orjson.dumps(orjson.dumps({"token": PASSWORD}).decode()).decode(),
+        PASSWORD,
+    ),
     ("header x-api-key", f"X-Api-Key: {PASSWORD}", PASSWORD),
     ("query token", f"https://api.example.com/v1?access_token={PASSWORD}&page=2", PASSWORD),
     ("client secret camel", f"clientSecret={PASSWORD}", PASSWORD),

@@ -206,9 +206,7 @@ def test_extra_patterns_and_keys_from_init_and_the_environment(
         ({"keys": "ssn"}, r"redact\['keys'\] must be a list"),
     ],
 )
-def test_a_bad_redact_setting_names_the_field(
-    tmp_path: Path, redact: object, message: str
-) -> None:
+def test_a_bad_redact_setting_names_the_field(tmp_path: Path, redact: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         sdk.init(sink=InMemorySink(), spill_dir=tmp_path, redact=redact)  # type: ignore[arg-type]
     assert sdk.stats() is None  # nothing was started
@@ -235,4 +233,3 @@ def test_a_span_the_redactor_cannot_process_is_masked_not_sent(tmp_path: Path) -
     runs, spans = hook([], [span])
     assert spans[0].inputs == "[REDACTED:error]" and spans[0].span_id == "b" * 16
     assert orjson.dumps(runs) == b"[]"
-

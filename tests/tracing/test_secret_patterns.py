@@ -58,8 +58,12 @@ JSON_VALUES = st.recursive(
     | st.floats(allow_nan=False)
     | st.text()
     | st.sampled_from([p[1] for p in POSITIVE] + NEGATIVE[:3]),
-    lambda c: st.lists(c, max_size=5)
-    | st.dictionaries(st.text(max_size=12) | st.sampled_from(["password", "apiKey"]), c, max_size=5),
+    lambda c: (
+        st.lists(c, max_size=5)
+        | st.dictionaries(
+            st.text(max_size=12) | st.sampled_from(["password", "apiKey"]), c, max_size=5
+        )
+    ),
     max_leaves=20,
 )
 
@@ -113,12 +117,21 @@ FULL_SCAN = _without_prefilter()
 @settings(max_examples=300, deadline=None)
 @given(
     st.recursive(
-        st.sampled_from([p[1] for p in POSITIVE] + [v for v, _ in NESTED_SECRET_KEYS] + NEGATIVE[:4])
+        st.sampled_from(
+            [p[1] for p in POSITIVE] + [v for v, _ in NESTED_SECRET_KEYS] + NEGATIVE[:4]
+        )
         | st.text(max_size=20),
-        lambda c: st.lists(c, max_size=4)
-        | st.dictionaries(st.text(max_size=8) | st.sampled_from(["password", "q"]), c, max_size=4)
-        | st.builds(lambda a, b: f"{a}\n{b}\t\"", st.text(max_size=8), c.filter(
-            lambda x: isinstance(x, str))),
+        lambda c: (
+            st.lists(c, max_size=4)
+            | st.dictionaries(
+                st.text(max_size=8) | st.sampled_from(["password", "q"]), c, max_size=4
+            )
+            | st.builds(
+                lambda a, b: f'{a}\n{b}\t"',
+                st.text(max_size=8),
+                c.filter(lambda x: isinstance(x, str)),
+            )
+        ),
         max_leaves=12,
     )
 )

@@ -24,7 +24,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-
 from agentdeck.core.errors import InputError
 from agentdeck.core.redact import Redactor
 from agentdeck.tracing.redaction import parse_groups, parse_keys, parse_patterns

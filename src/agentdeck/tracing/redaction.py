@@ -198,7 +198,9 @@ def _blank_run(run: Run) -> Run:
         run,
         input=_blank(run.input),
         output=_blank(run.output),
-        attributes={k: v if isinstance(v, int | float | bool) else _ERROR_MASK
-                    for k, v in run.attributes.items()},  # fmt: skip
+        attributes={
+            k: v if isinstance(v, int | float | bool) else _ERROR_MASK
+            for k, v in run.attributes.items()
+        },
         error=_blank(run.error),
     )

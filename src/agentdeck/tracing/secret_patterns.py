@@ -96,8 +96,12 @@ def _inline(pattern: re.Pattern[str]) -> str:
     """A compiled pattern as source text with its flags inline, so it can be combined."""
     flags = "".join(
         letter
-        for flag, letter in ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"),
-                             (re.VERBOSE, "x"))  # fmt: skip
+        for flag, letter in (
+            (re.IGNORECASE, "i"),
+            (re.MULTILINE, "m"),
+            (re.DOTALL, "s"),
+            (re.VERBOSE, "x"),
+        )
         if pattern.flags & flag
     )
     return f"(?{flags}:{pattern.pattern})" if flags else pattern.pattern
@@ -180,8 +184,10 @@ def _build() -> dict[str, tuple[RedactionRule, ...]]:
     bearer = [
         RedactionRule("bearer", _BEARER, trigger="(?i)bearer"),
         RedactionRule("bearer", _BASIC, _basic_credentials, trigger="(?i)basic"),
-        *(RedactionRule("bearer", _inline(p), trigger="://[^\\s/@]+:[^\\s/@]+@")
-          for p in BasicAuthDetector.denylist),  # fmt: skip
+        *(
+            RedactionRule("bearer", _inline(p), trigger="://[^\\s/@]+:[^\\s/@]+@")
+            for p in BasicAuthDetector.denylist
+        ),
     ]
     pem = _pem(p.pattern for p in PrivateKeyDetector.denylist)
     return {
