@@ -12,12 +12,15 @@ two figures per call, each timed alone:
 - **redact**: the default redactor (``agentdeck.tracing.secret_patterns.redactor()``) on it,
   what the worker now does next, before the sink or the spill.
 
-Printed: min / median / max microseconds of each, and redact/build of the medians. Also the
-one-off cost of the first redaction in a process (importing detect-secrets, compiling).
+Printed: min / median / max microseconds of each, and redact/build of the medians; then the
+same tool span with a ``password=...`` in its args (the rules whose trigger hit run and the
+span is copied). Also the one-off cost of the first redaction in a process (importing
+detect-secrets, compiling).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import sys
@@ -125,6 +128,17 @@ def main() -> int:
         total_r += statistics.median(r)
         ratio = statistics.median(r) / statistics.median(b)
         print(f"{s.kind.value:<8} {size:>6}  {fmt(b)}  {fmt(r)}  {ratio:5.2f}x")
+    tool = next(s for s in spans if s.kind.value == "tool")
+    secret = dataclasses.replace(
+        tool,
+        inputs={"args": {"order_id": "ORD-12345", "note": "retry with password=hunter2-x9"}},
+    )
+    b, r = timed(build_span, payload(secret)), timed(red.span, secret)
+    assert red.span(secret) is not secret
+    print(
+        f"{'tool+pw':<8} {'':>6}  {fmt(b)}  {fmt(r)}  "
+        f"{statistics.median(r) / statistics.median(b):5.2f}x  (a secret to mask)"
+    )
     print(f"all spans of the run (medians summed): build {total_b:.1f} us, "
           f"redact {total_r:.1f} us, redact/build {total_r / total_b:.2f}x")  # fmt: skip
     return 0
