@@ -171,7 +171,8 @@ NEGATIVE: list[str] = [
     "INFO 2026-12-07 02:20:55 user=alice action=login result=ok latency_ms=42",
     "ssh://git@github.com/acme/support-bot.git and https://example.com:8443/a/b",
     "s3://invoices/2026/12/INV-2026-000123.pdf",
-    "Traceback (most recent call last):\n  File \"agent.py\", line 12, in run\nKeyError: 'order_id'",
+    'Traceback (most recent call last):\n  File "agent.py", line 12, in run\n'
+    "KeyError: 'order_id'",
     orjson.dumps(SUPPORT_RESULT).decode(),
     orjson.dumps(SUPPORT_RESULT, option=orjson.OPT_INDENT_2).decode(),
 ]

@@ -95,7 +95,8 @@ def test_unknown_group_and_bad_pattern_name_the_setting() -> None:
 def test_detect_secrets_is_not_imported_with_agentdeck(tmp_path: Path) -> None:
     code = (
         "import sys, agentdeck\n"
-        "agentdeck.init(sink=agentdeck.InMemorySink(), spill_dir=sys.argv[1], enforce_policies=False)\n"
+        "agentdeck.init(sink=agentdeck.InMemorySink(), spill_dir=sys.argv[1],\n"
+        "               enforce_policies=False)\n"
         "assert 'detect_secrets' not in sys.modules, 'imported at init'\n"
         "with agentdeck.run(agent=None, input='password=x1') as r: pass\n"
         "assert agentdeck.flush(10)\n"

@@ -8,8 +8,10 @@ module holds the machinery and the patterns that need no third-party source.
 
 A rule is a regular expression with a name. When the pattern has capture groups, only the groups
 that took part in the match are masked (``password=[REDACTED:key_values]`` keeps the key),
-unless the rule says ``whole_match``; else the whole match is. A rule may also carry a ``check`` that must accept the masked text (the Luhn
-sum of a card number, a JWT's base64 JSON header).
+unless the rule says ``whole_match``; else the whole match is. A rule may also carry a ``check``
+that must accept the masked text (the Luhn sum of a card number, a JWT's base64 JSON header),
+and a ``trigger``: an RE2 regex run, with all the others at once, over the value's JSON text
+first, so that only the rules that may match run (Python ``re``) on its strings.
 
 Values under a dict key that names a secret (``password``, ``apiKey``, ``X-Api-Key``,
 ``aws_secret_access_key``, ``refresh_token``, ...) are masked whole, whatever they look like:
@@ -114,7 +116,7 @@ def key_name_regex(words: Iterable[str]) -> str:
 
 
 def normalize_key(name: str) -> str:
-    """``clientSecret`` / ``X-Api-Key`` / ``db.password`` -> ``client_secret`` / ``x_api_key`` ..."""
+    """``clientSecret``, ``X-Api-Key``, ``db.password`` -> ``client_secret``, ``x_api_key``, ..."""
     return _CAMEL.sub("_", name).lower().replace("-", "_").replace(".", "_").replace(" ", "_")
 
 

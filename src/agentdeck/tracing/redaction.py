@@ -7,9 +7,10 @@ them, so no destination ever receives an unmasked secret. The redactor itself (a
 
 ``agentdeck.init(redact=...)``:
 
-- ``True`` (default): the default groups (:data:`~agentdeck.tracing.secret_patterns.DEFAULT_GROUPS`),
-  or those of ``AGENTDECK_REDACT``, plus ``AGENTDECK_REDACT_PATTERNS`` / ``AGENTDECK_REDACT_KEYS``
-  (the variables the server reads too).
+- ``True`` (default): the default groups
+  (:data:`~agentdeck.tracing.secret_patterns.DEFAULT_GROUPS`), or those of
+  ``AGENTDECK_REDACT``, plus ``AGENTDECK_REDACT_PATTERNS`` / ``AGENTDECK_REDACT_KEYS`` (the
+  variables the server reads too).
 - a mapping with any of ``groups`` (names), ``patterns`` (``{"name": "regex"}``, added) and
   ``keys`` (extra key names whose values are masked whole, added).
 - ``False``: no redaction in the process; each run then carries the attribute
@@ -118,7 +119,8 @@ def redaction_config(redact: bool | Mapping[str, Any] | None) -> RedactionConfig
     unknown = sorted(set(redact) - {"groups", "patterns", "keys"})
     if unknown:
         raise InputError(
-            f"agentdeck.init: redact has unknown field {unknown[0]!r} (known: groups, patterns, keys)"
+            f"agentdeck.init: redact has unknown field {unknown[0]!r}"
+            " (known: groups, patterns, keys)"
         )
     groups = base.groups
     if "groups" in redact:
