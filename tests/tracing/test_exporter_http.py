@@ -86,7 +86,8 @@ def test_sdk_reads_the_endpoint_from_the_environment_and_spills_while_the_server
 
         with sdk.run(agent=BOT) as run:
             ping(1)
-        assert sdk.flush(5)
+        result = sdk.flush(5)
+        assert not result and result.spilled == 3
         assert ingest.requests == []
         ingest.fail = False
         assert sdk.flush(5)

@@ -28,8 +28,9 @@ from typing import Any, Literal
 from agentdeck.core.errors import InputError
 from agentdeck.core.model import ModelClient, ModelResponse
 from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.exporter import Exporter, ExporterStats
+from agentdeck.tracing.exporter import Exporter, ExporterStats, FlushResult
 from agentdeck.tracing.guard import ToolGuard
+from agentdeck.tracing.limits import SpanLimits
 from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
 from agentdeck.tracing.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
 from agentdeck.tracing.sink import HttpSink, InMemorySink, SpanSink
@@ -41,6 +42,7 @@ __all__ = [
     "AgentResolver",
     "Detached",
     "ExporterStats",
+    "FlushResult",
     "HttpSink",
     "InMemorySink",
     "LlmCall",
@@ -48,6 +50,7 @@ __all__ = [
     "RemoteContext",
     "RunHandle",
     "SpanHandle",
+    "SpanLimits",
     "SpanSink",
     "ToolArgumentsInvalid",
     "current_run",
@@ -84,6 +87,8 @@ def init(
     schedule_delay: float = 0.5,
     invalid_args: Literal["record", "raise"] = "record",
     guard: ToolGuard | None = None,
+    on_full: Literal["drop", "block"] = "drop",
+    limits: SpanLimits | None = None,
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -95,12 +100,17 @@ def init(
     (default ``.agentdeck/spill`` in the working directory, created only when needed).
     ``invalid_args="raise"`` makes a call with schema-invalid args raise
     :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
+    ``on_full="block"`` makes a recording call wait for room when the queue is full instead of
+    dropping the oldest span (for bulk work: imports, benchmarks); ``limits`` caps value and
+    span sizes (:class:`SpanLimits`, truncating with a marker).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
         raise InputError(
             f"agentdeck.init: invalid_args must be 'record' or 'raise', not {invalid_args!r}"
         )
+    if on_full not in ("drop", "block"):
+        raise InputError(f"agentdeck.init: on_full must be 'drop' or 'block', not {on_full!r}")
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
@@ -119,6 +129,8 @@ def init(
         queue_size=queue_size,
         batch_size=batch_size,
         schedule_delay=schedule_delay,
+        on_full=on_full,
+        limits=limits,
     )
     with _lock:
         old, rec.config = (
@@ -147,10 +159,16 @@ def _at_exit() -> None:
     shutdown(timeout=5.0)
 
 
-def flush(timeout: float | None = 5.0) -> bool:
-    """Deliver (or spill) everything recorded so far; False if not done within ``timeout``."""
+def flush(timeout: float | None = 5.0) -> FlushResult:
+    """Try to deliver everything recorded so far (and the spill) within ``timeout`` seconds.
+
+    The result counts what was delivered, spilled, dropped, dead-lettered, lost and still
+    pending; it is falsy unless everything recorded so far was delivered.
+    """
     cfg = rec.config
-    return True if cfg is None else cfg.exporter.flush(timeout)
+    if cfg is None:
+        return FlushResult(0, 0, 0, 0, 0, 0, timed_out=False)
+    return cfg.exporter.flush(timeout)
 
 
 def shutdown(timeout: float | None = 5.0) -> bool:
