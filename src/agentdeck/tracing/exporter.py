@@ -182,7 +182,7 @@ class Exporter:
         self._wake = threading.Event()
         self._room = threading.Event()
         self._flush_waiters: list[threading.Event] = []
-        self._stopping = False
+        self._stopping = self._rescued = False
         self._spill = SpillFile(self._spill_dir)
         self._dead = DeadLetterFile(self._spill_dir)
         self._hand: deque[_Batch | _Marker] = deque()
@@ -277,6 +277,7 @@ class Exporter:
         return ok and not self._thread.is_alive() and not self._sender.is_alive()
 
     def _rescue(self) -> None:
+        self._rescued = True
         with self._hand_cv:
             batches = [b for b in self._hand if isinstance(b, _Batch)]
             self._hand.clear()
@@ -285,7 +286,7 @@ class Exporter:
         if inflight is not None:
             batches.insert(0, inflight)  # may still arrive too: the sink is idempotent
         for b in batches:
-            self._spill_batch(b)
+            self._spill_batch(b, rescue=True)
         self._spill.close()
 
     def stats(self) -> ExporterStats:
@@ -388,7 +389,9 @@ class Exporter:
             self._hand.append(marker)
             self._hand_cv.notify()
 
-    def _spill_batch(self, batch: _Batch) -> None:
+    def _spill_batch(self, batch: _Batch, rescue: bool = False) -> None:
+        if self._rescued and not rescue:
+            return  # shut down past a hung send: the rescue already kept it on disk
         try:
             self._spill.append(batch.runs, batch.spans)
             self._spilled += 1
