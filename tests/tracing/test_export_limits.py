@@ -8,7 +8,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from app_thread import serve_in_thread
 from ingest_support import ingest_server
 from sdk_support import BOT, RESOLVER
 
@@ -18,6 +17,7 @@ from agentdeck.server.app import create_app
 from agentdeck.store import open_store
 from agentdeck.tracing import sdk
 from agentdeck.tracing.limits import TRUNCATED_ATTR, SpanLimits, limit_span, marker
+from app_thread import serve_in_thread
 
 
 @sdk.tool

@@ -10,13 +10,11 @@ once a batch's worth is waiting, sets an event. Everything else happens in two d
   hand-off holds fewer than ``queue_size`` items and the spill is empty; otherwise it appends the
   batch to the local spill file. It never does network I/O, so the queue keeps draining (at
   disk speed) whatever the destination does.
-- the **send** thread delivers hand-off batches, then re-sends the spill with exponential
-  backoff (``retry_initial`` .. ``retry_max``), so the same process re-sends it once the
-  destination is back, or at once on :meth:`flush`. A batch the sink fails to take is spilled
-  (with everything waiting behind it). A 413 is answered by splitting the batch (down to one
-  item, which is then truncated harder); a permanent refusal (400/401/403/404/413/422) moves the
-  batch to the dead-letter file instead of being retried forever. Sinks are idempotent, so a
-  partly delivered batch may be re-sent.
+- the **send** thread delivers hand-off batches (through :class:`Delivery`: 413 split,
+  dead-letter), then re-sends the spill with exponential backoff (``retry_initial`` ..
+  ``retry_max``): the same process re-sends it once the destination is back, or at once on
+  :meth:`flush`. A batch the sink fails to take is spilled with everything waiting behind it.
+  Sinks are idempotent, so a partly delivered batch may be re-sent.
 
 Overflow: with ``on_full="drop"`` (the default) the deque drops its oldest item when full; drops
 are counted exactly (see :meth:`Exporter._appended`) and logged at most every
@@ -44,8 +42,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from agentdeck.core.trace import Run, Span
+from agentdeck.tracing.delivery import Delivery
 from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
-from agentdeck.tracing.sink import SinkRejected, SpanSink
+from agentdeck.tracing.sink import SpanSink
 from agentdeck.tracing.spill import DeadLetterFile, SpillFile
 from agentdeck.tracing.wire import to_json_data
 
@@ -101,14 +100,8 @@ class FlushResult:
     timed_out: bool
 
     def __bool__(self) -> bool:
-        return not (
-            self.timed_out
-            or self.spilled
-            or self.dropped
-            or self.dead_lettered
-            or self.lost
-            or self.pending
-        )
+        waiting = self.spilled or self.pending or self.timed_out
+        return not (waiting or self.dropped or self.dead_lettered or self.lost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +122,7 @@ class _Marker:
 
 
 _STOP = _Marker(threading.Event())
+
 
 class Exporter:
     """Queue + drain thread + send thread + spill. ``submit`` is all the hot path calls."""
@@ -184,16 +178,15 @@ class Exporter:
         self._flush_waiters: list[threading.Event] = []
         self._stopping = self._rescued = False
         self._spill = SpillFile(self._spill_dir)
-        self._dead = DeadLetterFile(self._spill_dir)
+        self._delivery = Delivery(self.sink, self._limits, DeadLetterFile(self._spill_dir))
         self._hand: deque[_Batch | _Marker] = deque()
         self._hand_items = 0
         self._hand_cv = threading.Condition()
         self._inflight: _Batch | None = None
         self._retry_at = 0.0
         self._backoff = self._retry_initial
-        self._exported_spans = self._exported_runs = self._failed = 0
-        self._spilled = self._resent = self._lost = 0
-        self._dead_lettered = self._truncated = self._splits = self._blocked = 0
+        self._failed = self._spilled = self._resent = self._lost = 0
+        self._truncated = self._blocked = 0
         self._last_error: str | None = None
         self._reported_drops = 0
         self._last_report = 0.0
@@ -295,23 +288,24 @@ class Exporter:
             self._reads += 1
         queued = len(self._q)
         inflight = self._inflight
+        d = self._delivery
         return ExporterStats(
             submitted=appended,
             queued=queued,
             dropped=max(0, appended - self._popped - queued),
-            exported_spans=self._exported_spans,
-            exported_runs=self._exported_runs,
+            exported_spans=d.exported_spans,
+            exported_runs=d.exported_runs,
             failed_writes=self._failed,
             spilled_batches=self._spilled,
             resent_batches=self._resent,
-            lost=self._lost,
+            lost=self._lost + d.lost,
             spill_pending=self._spill.pending,
-            last_error=self._last_error,
+            last_error=self._last_error or d.last_refusal,
             spilled_items=self._spill.pending_items,
             in_memory=self._hand_items + (inflight.size if inflight is not None else 0),
-            dead_lettered=self._dead_lettered,
-            truncated=self._truncated,
-            split_batches=self._splits,
+            dead_lettered=d.dead_lettered,
+            truncated=self._truncated + d.truncated,
+            split_batches=d.splits,
             blocked_submits=self._blocked,
         )
 
@@ -350,10 +344,13 @@ class Exporter:
                 self._popped += 1
                 try:
                     if isinstance(item, Run):
-                        runs.append(self._limit_run(_json_run(item)))
+                        run = _json_run(item)
+                        runs.append(limit_run(run, self._limits))
+                        self._truncated += runs[-1] is not run
                     else:
                         span = _json_span(item) if isinstance(item, Span) else item.to_span()
-                        spans.append(self._limit_span(span))
+                        spans.append(limit_span(span, self._limits))
+                        self._truncated += spans[-1] is not span
                 except Exception as exc:
                     self._lost += 1
                     self._last_error = f"building a span: {type(exc).__name__}: {exc}"
@@ -363,16 +360,6 @@ class Exporter:
                 self._dispatch(_Batch(runs, spans))
             if not q:
                 break
-
-    def _limit_span(self, span: Span) -> Span:
-        out = limit_span(span, self._limits)
-        self._truncated += out is not span
-        return out
-
-    def _limit_run(self, run: Run) -> Run:
-        out = limit_run(run, self._limits)
-        self._truncated += out is not run
-        return out
 
     def _dispatch(self, batch: _Batch) -> None:
         with self._hand_cv:
@@ -459,7 +446,7 @@ class Exporter:
 
     def _send_batch(self, batch: _Batch) -> None:
         try:
-            self._send(batch.runs, batch.spans)
+            self._delivery.send(batch.runs, batch.spans)
             self._backoff = self._retry_initial
             return
         except Exception as exc:
@@ -484,58 +471,10 @@ class Exporter:
         if not self._spill.pending and not force:
             return
         try:
-            self._resent += self._spill.resend(self._send)
+            self._resent += self._spill.resend(self._delivery.send)
             self._backoff = self._retry_initial
         except Exception as exc:
             self._failed_now(exc)
-
-    def _send(self, runs: list[Run], spans: list[Span], harder: bool = False) -> None:
-        """Deliver one batch; raises only what a later retry may fix.
-
-        A 413 splits the batch (runs apart from spans, then halves); a single item still too
-        large is cut to ``limits.harder()`` once, then dead-lettered. Any other permanent
-        refusal dead-letters the batch.
-        """
-        try:
-            self.sink.write_batch(runs, spans)
-        except SinkRejected as exc:
-            if not exc.permanent:
-                raise
-            n = len(runs) + len(spans)
-            if exc.status == 413 and n > 1:
-                self._splits += 1
-                if runs and spans:
-                    self._send(runs, [], harder)
-                    self._send([], spans, harder)
-                else:
-                    h = n // 2
-                    self._send(runs[:h], spans[:h], harder)
-                    self._send(runs[h:], spans[h:], harder)
-                return
-            if exc.status == 413 and not harder:
-                tight = self._limits.harder()
-                self._send(
-                    [limit_run(r, tight) for r in runs], [limit_span(s, tight) for s in spans], True
-                )
-                return
-            self._dead_letter(runs, spans, exc)
-            return
-        self._exported_spans += len(spans)
-        self._exported_runs += len(runs)
-
-    def _dead_letter(self, runs: list[Run], spans: list[Span], exc: SinkRejected) -> None:
-        n = len(runs) + len(spans)
-        self._last_error = f"sink refused {n} items for good: {exc}"
-        try:
-            kept = self._dead.append(runs, spans, str(exc), exc.status)
-        except Exception as err:
-            kept = False
-            self._last_error = f"dead-letter: {type(err).__name__}: {err}"
-        if kept:
-            self._dead_lettered += n
-        else:
-            self._lost += n
-        log.warning("agentdeck: destination refused %d items (%s); dead-lettered", n, exc)
 
 
 def _json_span(span: Span) -> Span:

@@ -204,9 +204,7 @@ class DeadLetterFile:
         self._size = 0
         self._lock = threading.Lock()
 
-    def append(
-        self, runs: list[Run], spans: list[Span], error: str, status: int | None
-    ) -> bool:
+    def append(self, runs: list[Run], spans: list[Span], error: str, status: int | None) -> bool:
         line = orjson.dumps(
             {"v": 1, "error": error, "status": status, "batch": batch_to_dict(runs, spans)}
         )
