@@ -11,6 +11,7 @@ Every scenario records through the public SDK (``agentdeck.init(endpoint=...)``)
 - **killed**: the server is SIGKILLed a third of the way through and restarted 1 s later.
 - **hung**: ``BENCH_HUNG_SPANS`` spans against a socket that accepts and never answers; then
   ``shutdown(2)``, and a real server adopts the spill (as the next process would).
+- **hung+blk**: the same with ``on_full="block"``.
 
 Columns: items are runs + spans. ``delivered`` = rows the server stored; ``dropped``/``lost``
 from ``agentdeck.stats()``; ``unaccounted`` = submitted - delivered - dropped - lost (still
@@ -171,7 +172,7 @@ def scenario(tmp: Path, name: str, **init: Any) -> None:
         server.stop()
 
 
-def hung(tmp: Path) -> None:
+def hung(tmp: Path, name: str = "hung", **init: Any) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
@@ -187,8 +188,9 @@ def hung(tmp: Path) -> None:
                 continue
 
     threading.Thread(target=accept, daemon=True).start()
-    spill = tmp / "spill-hung"
-    sdk.init(endpoint=f"http://127.0.0.1:{sock.getsockname()[1]}", api_key="k", spill_dir=spill)
+    spill = tmp / f"spill-{name}"
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sdk.init(endpoint=url, api_key="k", spill_dir=spill, **init)
     runs = HUNG_SPANS // (TOOLS + 1)
     submitted = runs * (TOOLS + 2)
     worst = record(runs, TOOLS)
@@ -201,16 +203,16 @@ def hung(tmp: Path) -> None:
         c.close()
     sock.close()
     # The next process (a fresh SDK) adopts the spill into a real server.
-    db_url = f"sqlite:///{tmp / 'hung'}.db"
+    db_url = f"sqlite:///{tmp / name}.db"
     store = open_store(db_url)
     key = create_key(store, "bench", ["ingest"], "bench").token
     store.close()
-    server = Server(db_url, free_port(), tmp / "hung.log").start()
+    server = Server(db_url, free_port(), tmp / f"{name}.log").start()
     try:
         sdk.init(endpoint=server.url, api_key=key, spill_dir=spill)
         delivered = settle(db_url, submitted, 60)
         unaccounted = submitted - delivered - dropped - lost
-        print(f"{'hung':<8} {submitted:>9} {delivered:>9} {dropped:>8} {lost:>6} {unaccounted:>11} "
+        print(f"{name:<8} {submitted:>9} {delivered:>9} {dropped:>8} {lost:>6} {unaccounted:>11} "
               f"{worst * 1000:>11.1f}  flush(2): {result}; shutdown(2) in time: {ok}; "
               "delivered = re-sent from the spill by the next process")  # fmt: skip
     finally:
@@ -231,6 +233,10 @@ def main() -> None:
             print(f"block    not supported: {exc}")
         scenario(tmp, "killed")
         hung(tmp)
+        try:
+            hung(tmp, "hung+blk", on_full="block")
+        except TypeError as exc:
+            print(f"hung+blk not supported: {exc}")
 
 
 if __name__ == "__main__":

