@@ -186,6 +186,7 @@ class Exporter:
         self._retry_at = 0.0
         self._backoff = self._retry_initial
         self._failed = self._spilled = self._resent = self._lost = 0
+        self._counts = threading.Lock()
         self._truncated = self._blocked = 0
         self._last_error: str | None = None
         self._reported_drops = 0
@@ -352,7 +353,8 @@ class Exporter:
                         spans.append(limit_span(span, self._limits))
                         self._truncated += spans[-1] is not span
                 except Exception as exc:
-                    self._lost += 1
+                    with self._counts:
+                        self._lost += 1
                     self._last_error = f"building a span: {type(exc).__name__}: {exc}"
             self._room.set()
             n -= take
@@ -381,9 +383,11 @@ class Exporter:
             return  # shut down past a hung send: the rescue already kept it on disk
         try:
             self._spill.append(batch.runs, batch.spans)
-            self._spilled += 1
+            with self._counts:  # both threads spill
+                self._spilled += 1
         except Exception as exc:
-            self._lost += batch.size
+            with self._counts:
+                self._lost += batch.size
             self._last_error = f"spill: {type(exc).__name__}: {exc}"
             log.warning("agentdeck: cannot spill %d items: %s", batch.size, exc)
 
