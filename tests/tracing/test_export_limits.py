@@ -168,3 +168,31 @@ def test_a_20_mb_tool_result_does_not_stop_the_runs_after_it(tmp_path: Path) -> 
         sdk.shutdown(10)
         stop()
         store.close()
+
+
+def test_an_adopted_spill_holding_an_oversize_span_is_delivered_and_deleted(
+    tmp_path: Path,
+) -> None:
+    from agentdeck.tracing.exporter import Exporter
+    from agentdeck.tracing.sink import HttpSink
+    from agentdeck.tracing.spill import SpillFile
+
+    spill_dir = tmp_path / "spill"
+    old = SpillFile(spill_dir)  # a process without limits spilled a 3 MB result, then died
+    huge = _span(outputs={"result": "q" * 3_000_000})
+    old.append([], [huge])
+    assert old._f is not None
+    old._f.close()
+    with ingest_server() as (url, ingest):
+        ingest.refuse = lambda runs, spans: (
+            413 if len(orjson.dumps([s.outputs for s in spans])) > 1_000_000 else None
+        )
+        heir = Exporter(HttpSink(url), spill_dir=spill_dir, schedule_delay=0.01)
+        try:
+            assert heir.flush(10)
+            (stored,) = ingest.spans.values()
+            assert stored.outputs["result"].endswith(marker(3_000_000))  # type: ignore[index,call-overload]
+            assert 413 in ingest.refused
+            assert not list(spill_dir.glob("spill-*"))
+        finally:
+            heir.shutdown(5)
