@@ -25,9 +25,11 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AgentDeckError": "agentdeck.core.errors",
+    "FlushResult": "agentdeck.tracing.sdk",
     "InMemorySink": "agentdeck.tracing.sdk",
     "ModelResponse": "agentdeck.core.model",
     "PolicyDenied": "agentdeck.core.errors",
+    "SpanLimits": "agentdeck.tracing.sdk",
     "ToolArgumentsInvalid": "agentdeck.tracing.sdk",
     "ToolCall": "agentdeck.core.model",
     "current_run": "agentdeck.tracing.sdk",
@@ -48,9 +50,11 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AgentDeckError",
+    "FlushResult",
     "InMemorySink",
     "ModelResponse",
     "PolicyDenied",
+    "SpanLimits",
     "ToolArgumentsInvalid",
     "ToolCall",
     "current_run",
@@ -74,7 +78,9 @@ if TYPE_CHECKING:
     from agentdeck.core.model import ModelResponse, ToolCall
     from agentdeck.sdk_init import init
     from agentdeck.tracing.sdk import (
+        FlushResult,
         InMemorySink,
+        SpanLimits,
         ToolArgumentsInvalid,
         current_run,
         current_span,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def test_a_failing_sink_never_reaches_the_agent(tmp_path: Path) -> None:
     try:
         with sdk.run(agent=BOT) as run:
             assert ping(1) == 1
-        assert sdk.flush(5)
+        result = sdk.flush(5)
+        assert not result and not result.timed_out and result.spilled == 3  # run + 2 spans
         stats = sdk.stats()
         assert stats is not None and stats.failed_writes >= 1 and stats.spill_pending
         assert "store unreachable" in (stats.last_error or "")
@@ -85,12 +87,14 @@ def test_spilled_spans_are_resent_once_the_sink_recovers_without_loss_or_duplica
                 for i in range(10):
                     ping(i)
             trace_ids.append(run.trace_id)
-            assert sdk.flush(5)
+            result = sdk.flush(5)
+            assert not result and not result.timed_out and result.spilled == 12 * (r + 1)
         stats = sdk.stats()
         assert stats is not None and stats.spilled_batches >= 5 and stats.spill_pending
         assert list((tmp_path / "spill").glob("spill-*.jsonl"))
         sink.down = False
-        assert sdk.flush(5)
+        result = sdk.flush(5)
+        assert result and result.spilled == 0 and result.delivered >= 60
         stats = sdk.stats()
         assert stats is not None and not stats.spill_pending and stats.resent_batches >= 5
         assert sink.duplicate_spans > 0  # the overlap was re-sent ...
@@ -101,19 +105,57 @@ def test_spilled_spans_are_resent_once_the_sink_recovers_without_loss_or_duplica
         sdk.shutdown(5)
 
 
+class SlowPending:
+    """A pending span whose building stalls the drain thread until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def to_span(self) -> Span:
+        self.entered.set()
+        self.release.wait(10)
+        return _span(0)
+
+
 def test_overflow_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
-    sink = BlockingSink()
+    sink = InMemorySink()
     exp = Exporter(sink, spill_dir=tmp_path, queue_size=4, batch_size=1, schedule_delay=0.01)
-    exp.submit(_span(0))
-    assert sink.entered.wait(5)  # the worker is now stuck inside the sink
+    slow = SlowPending()
+    exp.submit(slow)
+    assert slow.entered.wait(5)  # the drain thread is now stuck building a span
     for i in range(1, 11):
         exp.submit(_span(i))
     stats = exp.stats()
     assert (stats.submitted, stats.queued, stats.dropped) == (11, 4, 6)
-    sink.release.set()
+    slow.release.set()
+    result = exp.flush(5)
+    assert not result and result.dropped == 6 and result.delivered == 5
     assert exp.shutdown(5)
     assert sorted(s.seq for s in sink.spans) == [0, 7, 8, 9, 10]  # the newest survived
     assert exp.stats().dropped == 6
+
+
+def test_a_hung_sink_neither_fills_the_queue_nor_drops(tmp_path: Path) -> None:
+    sink = BlockingSink()
+    exp = Exporter(sink, spill_dir=tmp_path, queue_size=4, batch_size=1, schedule_delay=0.01)
+    exp.submit(_span(0))
+    assert sink.entered.wait(5)  # the sender is stuck inside the sink
+    deadline = time.monotonic() + 30
+    for i in range(1, 101):  # a queue's worth at a time: the drain thread must keep up
+        exp.submit(_span(i))
+        while i % 4 == 0 and exp.stats().queued and time.monotonic() < deadline:
+            time.sleep(0.005)
+    while exp.stats().queued and time.monotonic() < deadline:
+        time.sleep(0.005)
+    stats = exp.stats()
+    assert stats.dropped == 0 and stats.queued == 0
+    assert stats.spilled_items + stats.in_memory == 101  # 4 handed off + 1 in flight, 96 spilled
+    sink.release.set()
+    result = exp.flush(10)
+    assert result and result.delivered == 101
+    assert exp.shutdown(5)
+    assert sorted(s.seq for s in sink.spans) == list(range(101))
 
 
 def test_flush_and_shutdown_time_out_on_a_hung_sink(tmp_path: Path) -> None:
@@ -122,7 +164,8 @@ def test_flush_and_shutdown_time_out_on_a_hung_sink(tmp_path: Path) -> None:
     exp.submit(_span(0))
     assert sink.entered.wait(5)
     exp.submit(_span(1))
-    assert exp.flush(timeout=0.05) is False
+    result = exp.flush(timeout=0.05)
+    assert result.timed_out and not result and result.pending == 2  # in flight + handed off
     assert exp.shutdown(timeout=0.05) is False
     sink.release.set()
     exp._thread.join(5)
@@ -177,7 +220,7 @@ def test_the_worker_is_recreated_in_a_forked_child(tmp_path: Path) -> None:
                 with sdk.run(agent=BOT):
                     ping(1)
                 ok = sdk.flush(5)
-                os.write(w, f"{int(ok)},{len(sink.spans)}".encode())
+                os.write(w, f"{int(bool(ok))},{len(sink.spans)}".encode())
                 code = 0
             finally:
                 os._exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class Ingest:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None, bytes]] = []
         self.fail = False
+        self.gzipped = 0
 
 
 @pytest.fixture
@@ -32,6 +34,9 @@ def server() -> Iterator[tuple[str, Ingest]]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+                ingest.gzipped += 1
             if ingest.fail:
                 self.send_response(503)
                 self.end_headers()
@@ -86,7 +91,8 @@ def test_sdk_reads_the_endpoint_from_the_environment_and_spills_while_the_server
 
         with sdk.run(agent=BOT) as run:
             ping(1)
-        assert sdk.flush(5)
+        result = sdk.flush(5)
+        assert not result and result.spilled == 3
         assert ingest.requests == []
         ingest.fail = False
         assert sdk.flush(5)

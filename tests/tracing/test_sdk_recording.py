@@ -46,7 +46,7 @@ def test_decorators_pass_through_before_init() -> None:
         assert weather("Oslo") == {"city": "Oslo", "temp": 21}
         with sdk.llm(messages=[]) as call:
             call.record(ModelResponse.assistant("hi"))
-    assert sdk.current_span() is None and sdk.flush() is True
+    assert sdk.current_span() is None and sdk.flush() == sdk.FlushResult(0, 0, 0, 0, 0, 0, False)
 
 
 def test_run_is_stamped_with_the_resolved_agent_once(sink: sdk.InMemorySink) -> None:

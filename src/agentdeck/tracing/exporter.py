@@ -1,20 +1,30 @@
-"""The exporter: a bounded queue drained by one background thread into a :class:`SpanSink`.
+"""The exporter: a bounded queue drained by a background thread, and a second thread that
+delivers to a :class:`SpanSink`, so a slow or hung destination never fills the queue.
 
-The agent's thread only appends to a ``collections.deque(maxlen=...)`` (atomic under the GIL,
-no lock) and, once a batch's worth is waiting, sets an event. Everything else happens in the
-worker thread: building the finished :class:`Span` from the recorder's pending record, snapshotting
-user values to JSON data (orjson), batching, delivery, spilling and retrying. Nothing here ever
-raises into the agent's code.
+The agent's thread only appends to a ``collections.deque`` (atomic under the GIL, no lock) and,
+once a batch's worth is waiting, sets an event. Everything else happens in two daemon threads:
 
-- Overflow: the deque drops its oldest item when full. Drops are counted exactly (see
-  :meth:`Exporter._appended`) and logged by the worker at most every ``report_interval``.
-- Failure: a batch the sink refuses is appended to the local spill file; while the spill holds
-  batches, new batches go there too (order kept); the spill is re-sent with exponential backoff,
-  or at once on :meth:`flush`. Sinks are idempotent, so a partly delivered batch may be re-sent.
-- ``flush(timeout)`` returns once everything submitted before it was delivered or spilled;
-  ``shutdown(timeout)`` flushes, stops the thread and closes the spill.
-- Fork: the child gets a fresh queue, worker and spill file (``os.register_at_fork``); items
-  queued before the fork are the parent's to deliver.
+- the **drain** thread builds finished :class:`Span` objects from the recorder's pending
+  records, snapshots user values to JSON data (orjson), applies the :class:`SpanLimits`
+  (:mod:`agentdeck.tracing.limits`) and batches. It hands a batch to the sender while the
+  hand-off holds fewer than ``queue_size`` items and the spill is empty; otherwise it appends the
+  batch to the local spill file. It never does network I/O, so the queue keeps draining (at
+  disk speed) whatever the destination does.
+- the **send** thread delivers hand-off batches (through :class:`Delivery`: 413 split,
+  dead-letter), then re-sends the spill with exponential backoff (``retry_initial`` ..
+  ``retry_max``): the same process re-sends it once the destination is back, or at once on
+  :meth:`flush`. A batch the sink fails to take is spilled with everything waiting behind it.
+  Sinks are idempotent, so a partly delivered batch may be re-sent.
+
+Overflow: with ``on_full="drop"`` (the default) the deque drops its oldest item when full; drops
+are counted exactly (see :meth:`Exporter._appended`) and logged at most every
+``report_interval``. With ``on_full="block"`` (bulk work, imports, benchmarks) the caller waits
+for room instead (the drain thread spills when it cannot deliver, so the wait lasts as long as a
+batch takes to reach the hand-off or the disk) and nothing is dropped.
+
+:meth:`flush` returns a :class:`FlushResult`, falsy unless everything submitted so far was
+delivered. Fork: the child gets a fresh queue, threads and spill file (``os.register_at_fork``);
+items queued before the fork are the parent's to deliver. Nothing here raises into the agent.
 """
 
 from __future__ import annotations
@@ -30,11 +40,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from agentdeck.core.trace import Run, Span
+from agentdeck.tracing.delivery import Delivery
+from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
 from agentdeck.tracing.sink import SpanSink
-from agentdeck.tracing.spill import SpillFile
+from agentdeck.tracing.spill import DeadLetterFile, SpillFile
 from agentdeck.tracing.wire import to_json_data
 
 log = logging.getLogger("agentdeck.tracing")
@@ -59,7 +71,7 @@ class ExporterStats:
 
     submitted: int
     queued: int
-    dropped: int  # oldest items dropped because the queue was full
+    dropped: int  # oldest items dropped because the queue was full (on_full="drop")
     exported_spans: int
     exported_runs: int
     failed_writes: int  # sink calls that raised
@@ -68,10 +80,56 @@ class ExporterStats:
     lost: int  # items that could neither be delivered nor spilled, or failed to build
     spill_pending: bool
     last_error: str | None
+    spilled_items: int = 0  # runs and spans in the spill file, not yet re-sent
+    in_memory: int = 0  # items handed to the sender and not yet delivered or spilled
+    dead_lettered: int = 0  # items refused for good, written to the dead-letter file
+    truncated: int = 0  # items cut to the span limits
+    split_batches: int = 0  # batches split in two after a 413
+    blocked_submits: int = 0  # submits that waited for room (on_full="block")
+
+
+@dataclass(frozen=True, slots=True)
+class FlushResult:
+    """What :meth:`Exporter.flush` (``agentdeck.flush()``) found: falsy unless everything
+    submitted so far was delivered. Counts are runs + spans; ``delivered``, ``dropped``,
+    ``dead_lettered`` and ``lost`` are totals since ``init``; ``spilled`` and ``pending`` are
+    what still waits (on disk, in memory)."""
+
+    delivered: int
+    spilled: int
+    dropped: int
+    dead_lettered: int
+    lost: int
+    pending: int
+    timed_out: bool
+
+    def __bool__(self) -> bool:
+        waiting = self.spilled or self.pending or self.timed_out
+        return not (waiting or self.dropped or self.dead_lettered or self.lost)
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    runs: list[Run]
+    spans: list[Span]
+
+    @property
+    def size(self) -> int:
+        return len(self.runs) + len(self.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class _Marker:
+    """A flush waiter travelling through the hand-off behind the batches before it."""
+
+    done: threading.Event
+
+
+_STOP = _Marker(threading.Event())
 
 
 class Exporter:
-    """Queue + worker thread + spill. ``submit`` is the only method the hot path calls."""
+    """Queue + drain thread + send thread + spill. ``submit`` is all the hot path calls."""
 
     def __init__(
         self,
@@ -85,9 +143,13 @@ class Exporter:
         retry_max: float = 30.0,
         report_interval: float = 10.0,
         redact: BatchHook | None = None,
+        on_full: Literal["drop", "block"] = "drop",
+        limits: SpanLimits | None = None,
     ) -> None:
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be positive")
+        if on_full not in ("drop", "block"):
+            raise ValueError(f"on_full must be 'drop' or 'block', not {on_full!r}")
         self.sink = sink
         self._redact = redact  # applied to each built batch before the sink or the spill
         self._spill_dir = Path(spill_dir)
@@ -97,6 +159,8 @@ class Exporter:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._report_interval = report_interval
+        self._block = on_full == "block"
+        self._limits = limits or SpanLimits()
         self._init_state()
         ref = weakref.WeakMethod(self._after_fork)
 
@@ -108,7 +172,7 @@ class Exporter:
         os.register_at_fork(after_in_child=_child)
 
     def _init_state(self) -> None:
-        self._q: deque[Item] = deque(maxlen=self._queue_size)
+        self._q: deque[Item] = deque() if self._block else deque(maxlen=self._queue_size)
         # Appends are counted with ``next()`` on an itertools.count (atomic under the GIL, no
         # lock). Reading the count also calls next(), so readers subtract their own reads.
         self._appended = itertools.count()
@@ -116,18 +180,28 @@ class Exporter:
         self._read_lock = threading.Lock()
         self._popped = 0
         self._wake = threading.Event()
+        self._room = threading.Event()
         self._flush_waiters: list[threading.Event] = []
-        self._stopping = False
+        self._stopping = self._rescued = False
         self._spill = SpillFile(self._spill_dir)
+        self._delivery = Delivery(self.sink, self._limits, DeadLetterFile(self._spill_dir))
+        self._hand: deque[_Batch | _Marker] = deque()
+        self._hand_items = 0
+        self._hand_cv = threading.Condition()
+        self._inflight: _Batch | None = None
         self._retry_at = 0.0
         self._backoff = self._retry_initial
-        self._force_retry = False
-        self._exported_spans = self._exported_runs = self._failed = 0
-        self._spilled = self._resent = self._lost = 0
+        self._failed = self._spilled = self._resent = self._lost = 0
+        self._counts = threading.Lock()
+        self._truncated = self._blocked = 0
         self._last_error: str | None = None
         self._reported_drops = 0
         self._last_report = 0.0
         self._thread = threading.Thread(target=self._run, name="agentdeck-exporter", daemon=True)
+        self._sender = threading.Thread(
+            target=self._send_loop, name="agentdeck-exporter-send", daemon=True
+        )
+        self._sender.start()
         self._thread.start()
 
     def _after_fork(self) -> None:
@@ -136,76 +210,130 @@ class Exporter:
     # -- the hot path ------------------------------------------------------------------
 
     def submit(self, item: Item) -> None:
-        """Queue a finished item. Never blocks, never raises (the oldest item goes if full)."""
+        """Queue a finished item. Never raises. When the queue is full: ``on_full="drop"``
+        drops the oldest item; ``on_full="block"`` waits for the drain thread to make room."""
         q = self._q
+        if self._block and len(q) >= self._queue_size:
+            self._wait_for_room()
         q.append(item)
         next(self._appended)
         if len(q) >= self._batch_size and not self._wake.is_set():
             self._wake.set()  # takes a lock: only once per batch
 
+    def _wait_for_room(self) -> None:
+        self._blocked += 1
+        while len(self._q) >= self._queue_size and self._thread.is_alive():
+            self._room.clear()
+            if len(self._q) < self._queue_size:
+                return
+            self._wake.set()
+            self._room.wait(0.05)
+
     # -- control -----------------------------------------------------------------------
 
-    def flush(self, timeout: float | None = 5.0) -> bool:
-        """Deliver (or spill) everything submitted so far and retry the spill once now.
+    def flush(self, timeout: float | None = 5.0) -> FlushResult:
+        """Deliver everything submitted so far and retry the spill once now.
 
-        Returns False if that did not finish within ``timeout`` seconds (e.g. a hung sink).
+        Returns when that is done or after ``timeout`` seconds (``timed_out``, e.g. a hung
+        destination); the result is falsy unless everything was delivered.
         """
         if not self._thread.is_alive():
-            return not self._q
+            return self.result(timed_out=bool(self._q))
         done = threading.Event()
         self._flush_waiters.append(done)
-        self._force_retry = True
         self._wake.set()
-        return done.wait(timeout)
+        return self.result(timed_out=not done.wait(timeout))
+
+    def result(self, *, timed_out: bool = False) -> FlushResult:
+        s = self.stats()
+        return FlushResult(
+            delivered=s.exported_spans + s.exported_runs,
+            spilled=s.spilled_items,
+            dropped=s.dropped,
+            dead_lettered=s.dead_lettered,
+            lost=s.lost,
+            pending=s.queued + s.in_memory,
+            timed_out=timed_out,
+        )
 
     def shutdown(self, timeout: float | None = 5.0) -> bool:
-        """Flush, stop the worker and close the spill; True if all that finished in time."""
+        """Flush, stop both threads and close the spill; True if all that finished in time.
+
+        If the destination hangs past ``timeout``, whatever still waits in memory is spilled
+        (the next process using the spill directory re-sends it).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
-        ok = self.flush(timeout)
+
+        def remaining() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        ok = not self.flush(timeout).timed_out
         self._stopping = True
         self._wake.set()
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        self._thread.join(remaining)
-        return ok and not self._thread.is_alive()
+        self._thread.join(remaining())
+        self._sender.join(remaining())
+        if self._sender.is_alive():  # a hung send: keep what is still in memory on disk
+            self._rescue()
+        return ok and not self._thread.is_alive() and not self._sender.is_alive()
+
+    def _rescue(self) -> None:
+        self._rescued = True
+        with self._hand_cv:
+            batches = [b for b in self._hand if isinstance(b, _Batch)]
+            self._hand.clear()
+            self._hand_items = 0
+        inflight = self._inflight
+        if inflight is not None:
+            batches.insert(0, inflight)  # may still arrive too: the sink is idempotent
+        for b in batches:
+            self._spill_batch(b, rescue=True)
+        self._spill.close()
 
     def stats(self) -> ExporterStats:
         with self._read_lock:
             appended = next(self._appended) - self._reads
             self._reads += 1
         queued = len(self._q)
+        inflight = self._inflight
+        d = self._delivery
         return ExporterStats(
             submitted=appended,
             queued=queued,
             dropped=max(0, appended - self._popped - queued),
-            exported_spans=self._exported_spans,
-            exported_runs=self._exported_runs,
+            exported_spans=d.exported_spans,
+            exported_runs=d.exported_runs,
             failed_writes=self._failed,
             spilled_batches=self._spilled,
             resent_batches=self._resent,
-            lost=self._lost,
+            lost=self._lost + d.lost,
             spill_pending=self._spill.pending,
-            last_error=self._last_error,
+            last_error=self._last_error or d.last_refusal,
+            spilled_items=self._spill.pending_items,
+            in_memory=self._hand_items + (inflight.size if inflight is not None else 0),
+            dead_lettered=d.dead_lettered,
+            truncated=self._truncated + d.truncated,
+            split_batches=d.splits,
+            blocked_submits=self._blocked,
         )
 
-    # -- the worker --------------------------------------------------------------------
+    # -- the drain thread --------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self._delay)
             self._wake.clear()
             waiters, self._flush_waiters = self._flush_waiters, []
+            stopping = self._stopping
             try:
                 self._drain(len(self._q))
-                self._maybe_resend()
                 self._report_drops()
             except Exception as exc:  # a bug here must not kill the worker
                 self._last_error = f"exporter: {type(exc).__name__}: {exc}"
                 log.exception("agentdeck: exporter error")
             for w in waiters:
-                w.set()
-            if self._stopping:
-                self._drain(len(self._q))
-                self._spill.close()
+                self._handoff(_Marker(w))
+            if stopping:
+                self._handoff(_STOP)
                 return
 
     def _drain(self, n: int) -> None:
@@ -222,56 +350,54 @@ class Exporter:
                     break
                 self._popped += 1
                 try:
-                    if isinstance(item, Span):
-                        spans.append(_json_span(item))
-                    elif isinstance(item, Run):
-                        runs.append(_json_run(item))
+                    if isinstance(item, Run):
+                        run = _json_run(item)
+                        runs.append(limit_run(run, self._limits))
+                        self._truncated += runs[-1] is not run
                     else:
-                        spans.append(item.to_span())
+                        span = _json_span(item) if isinstance(item, Span) else item.to_span()
+                        spans.append(limit_span(span, self._limits))
+                        self._truncated += spans[-1] is not span
                 except Exception as exc:
-                    self._lost += 1
+                    with self._counts:
+                        self._lost += 1
                     self._last_error = f"building a span: {type(exc).__name__}: {exc}"
+            self._room.set()
             n -= take
             if runs or spans:
                 if self._redact is not None:
                     runs, spans = self._redact(runs, spans)
-                self._deliver(runs, spans)
+                self._dispatch(_Batch(runs, spans))
             if not q:
                 break
 
-    def _deliver(self, runs: list[Run], spans: list[Span]) -> None:
-        if not self._spill.pending:
-            try:
-                self.sink.write_batch(runs, spans)
-                self._exported_spans += len(spans)
-                self._exported_runs += len(runs)
+    def _dispatch(self, batch: _Batch) -> None:
+        with self._hand_cv:
+            room = not self._hand_items or self._hand_items + batch.size <= self._queue_size
+            if room and not self._spill.pending:
+                self._hand.append(batch)
+                self._hand_items += batch.size
+                self._hand_cv.notify()
                 return
-            except Exception as exc:
-                self._failed += 1
-                self._last_error = f"sink: {type(exc).__name__}: {exc}"
-                self._retry_at = time.monotonic() + self._backoff
-        try:
-            self._spill.append(runs, spans)
-            self._spilled += 1
-        except Exception as exc:
-            self._lost += len(runs) + len(spans)
-            self._last_error = f"spill: {type(exc).__name__}: {exc}"
-            log.warning("agentdeck: cannot spill %d items: %s", len(runs) + len(spans), exc)
+        self._spill_batch(batch)
 
-    def _maybe_resend(self) -> None:
-        force, self._force_retry = self._force_retry, False
-        if not self._spill.pending and not force:
-            return
-        if not force and time.monotonic() < self._retry_at:
-            return
+    def _handoff(self, marker: _Marker) -> None:
+        with self._hand_cv:
+            self._hand.append(marker)
+            self._hand_cv.notify()
+
+    def _spill_batch(self, batch: _Batch, rescue: bool = False) -> None:
+        if self._rescued and not rescue:
+            return  # shut down past a hung send: the rescue already kept it on disk
         try:
-            self._resent += self._spill.resend(self.sink)
-            self._backoff = self._retry_initial
+            self._spill.append(batch.runs, batch.spans)
+            with self._counts:  # both threads spill
+                self._spilled += 1
         except Exception as exc:
-            self._failed += 1
-            self._last_error = f"sink: {type(exc).__name__}: {exc}"
-            self._backoff = min(self._backoff * 2, self._retry_max)
-            self._retry_at = time.monotonic() + self._backoff
+            with self._counts:
+                self._lost += batch.size
+            self._last_error = f"spill: {type(exc).__name__}: {exc}"
+            log.warning("agentdeck: cannot spill %d items: %s", batch.size, exc)
 
     def _report_drops(self) -> None:
         now = time.monotonic()
@@ -286,6 +412,81 @@ class Exporter:
             )
             self._reported_drops = dropped
             self._last_report = now
+
+    # -- the send thread ---------------------------------------------------------------
+
+    def _next(self) -> _Batch | _Marker | None:
+        """The next hand-off item, or None when the spill's retry is due."""
+        with self._hand_cv:
+            while not self._hand:
+                if self._spill.pending:
+                    wait = self._retry_at - time.monotonic()
+                    if wait <= 0:
+                        return None
+                    self._hand_cv.wait(min(wait, 1.0))
+                else:
+                    self._hand_cv.wait(1.0)
+            item = self._hand.popleft()
+            if isinstance(item, _Batch):
+                self._hand_items -= item.size
+                self._inflight = item
+            return item
+
+    def _send_loop(self) -> None:
+        while True:
+            item = self._next()
+            try:
+                if item is _STOP:
+                    if self._spill.pending:
+                        self._retry_spill(force=True)
+                    self._spill.close()
+                    return
+                if item is None:
+                    self._retry_spill(force=False)
+                elif isinstance(item, _Marker):
+                    self._retry_spill(force=True)
+                    item.done.set()
+                else:
+                    self._send_batch(item)
+            except Exception as exc:  # a bug here must not kill the sender
+                self._last_error = f"exporter: {type(exc).__name__}: {exc}"
+                log.exception("agentdeck: exporter error")
+                if isinstance(item, _Marker):
+                    item.done.set()
+            finally:
+                self._inflight = None
+
+    def _send_batch(self, batch: _Batch) -> None:
+        try:
+            self._delivery.send(batch.runs, batch.spans)
+            self._backoff = self._retry_initial
+            return
+        except Exception as exc:
+            self._failed_now(exc)
+        # Keep it, and what waits behind it, on disk until the destination is back.
+        with self._hand_cv:
+            behind = [b for b in self._hand if isinstance(b, _Batch)]
+            markers = [m for m in self._hand if isinstance(m, _Marker)]
+            self._hand = deque(markers)
+            self._hand_items = 0
+        for b in (batch, *behind):
+            self._spill_batch(b)
+        self._inflight = None
+
+    def _failed_now(self, exc: BaseException) -> None:
+        self._failed += 1
+        self._last_error = f"sink: {type(exc).__name__}: {exc}"
+        self._retry_at = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, self._retry_max)
+
+    def _retry_spill(self, *, force: bool) -> None:
+        if not self._spill.pending and not force:
+            return
+        try:
+            self._resent += self._spill.resend(self._delivery.send)
+            self._backoff = self._retry_initial
+        except Exception as exc:
+            self._failed_now(exc)
 
 
 def _json_span(span: Span) -> Span:

@@ -113,7 +113,9 @@ def replay_session(store: Store, *, record: bool = True) -> Iterator[None]:
             sdk.flush(10.0)
         return
     sink = _StoreSink(store) if record else sdk.InMemorySink()
-    sdk.init(sink=sink, resolver=CachingResolver(Registry(store)), schedule_delay=0.05)
+    sdk.init(  # bulk work: wait for room rather than drop a replayed run's spans
+        sink=sink, resolver=CachingResolver(Registry(store)), schedule_delay=0.05, on_full="block"
+    )
     try:
         yield
     finally:

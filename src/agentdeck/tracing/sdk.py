@@ -28,8 +28,9 @@ from typing import Any, Literal
 from agentdeck.core.errors import InputError
 from agentdeck.core.model import ModelClient, ModelResponse
 from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.exporter import Exporter, ExporterStats
+from agentdeck.tracing.exporter import Exporter, ExporterStats, FlushResult
 from agentdeck.tracing.guard import ToolGuard
+from agentdeck.tracing.limits import SpanLimits
 from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
 from agentdeck.tracing.redaction import BatchRedactor, redaction_config
 from agentdeck.tracing.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
@@ -42,6 +43,7 @@ __all__ = [
     "AgentResolver",
     "Detached",
     "ExporterStats",
+    "FlushResult",
     "HttpSink",
     "InMemorySink",
     "LlmCall",
@@ -49,6 +51,7 @@ __all__ = [
     "RemoteContext",
     "RunHandle",
     "SpanHandle",
+    "SpanLimits",
     "SpanSink",
     "ToolArgumentsInvalid",
     "current_run",
@@ -86,6 +89,8 @@ def init(
     invalid_args: Literal["record", "raise"] = "record",
     guard: ToolGuard | None = None,
     redact: bool | Mapping[str, Any] = True,
+    on_full: Literal["drop", "block"] = "drop",
+    limits: SpanLimits | None = None,
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -100,6 +105,9 @@ def init(
     ``redact`` masks secrets in every batch before any destination sees it: ``True`` (default
     patterns, or ``AGENTDECK_REDACT*``), a mapping of extra ``groups``/``patterns``/``keys``,
     or ``False`` (see :mod:`agentdeck.tracing.redaction`).
+    ``on_full="block"`` makes a recording call wait for room when the queue is full instead of
+    dropping the oldest span (for bulk work: imports, benchmarks); ``limits`` caps value and
+    span sizes (:class:`SpanLimits`, truncating with a marker).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
@@ -107,6 +115,8 @@ def init(
             f"agentdeck.init: invalid_args must be 'record' or 'raise', not {invalid_args!r}"
         )
     redactor = BatchRedactor(redaction_config(redact))
+    if on_full not in ("drop", "block"):
+        raise InputError(f"agentdeck.init: on_full must be 'drop' or 'block', not {on_full!r}")
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
@@ -126,6 +136,8 @@ def init(
         batch_size=batch_size,
         schedule_delay=schedule_delay,
         redact=redactor,
+        on_full=on_full,
+        limits=limits,
     )
     with _lock:
         old, rec.config = (
@@ -154,10 +166,16 @@ def _at_exit() -> None:
     shutdown(timeout=5.0)
 
 
-def flush(timeout: float | None = 5.0) -> bool:
-    """Deliver (or spill) everything recorded so far; False if not done within ``timeout``."""
+def flush(timeout: float | None = 5.0) -> FlushResult:
+    """Try to deliver everything recorded so far (and the spill) within ``timeout`` seconds.
+
+    The result counts what was delivered, spilled, dropped, dead-lettered, lost and still
+    pending; it is falsy unless everything recorded so far was delivered.
+    """
     cfg = rec.config
-    return True if cfg is None else cfg.exporter.flush(timeout)
+    if cfg is None:
+        return FlushResult(0, 0, 0, 0, 0, 0, timed_out=False)
+    return cfg.exporter.flush(timeout)
 
 
 def shutdown(timeout: float | None = 5.0) -> bool:
