@@ -161,7 +161,10 @@ def capture(value: Any, owned: bool = False) -> Any:
             fast = _flat_copy(value, owned)
             if fast is not None:
                 return fast
-        return Frozen(dumps(value))
+        try:  # plain JSON (the common case) is fastest without options or default=
+            return Frozen(orjson.dumps(value))
+        except TypeError:  # non-str keys, numpy, unknown objects, big ints: the general path
+            return Frozen(dumps(value))
     except Exception as exc:  # a hostile __repr__, a dict changed by another thread...
         return _marker(value, exc)
 
