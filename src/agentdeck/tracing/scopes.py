@@ -230,7 +230,7 @@ class span(_Block):
             return None
         self._parent_id = parent.span_id
         self._inputs = capture(self._inputs)
-        self._attributes = capture_map(self._attributes)
+        self._attrs_data = capture_map(self._attributes)
         run_rec = parent.scope.run
         h = SpanHandle(run_rec.trace_id, rec.new_span_id(), self._name, self._kind, parent.scope)
         self._seq, self._start = next(run_rec.seq), time_ns()
@@ -245,7 +245,7 @@ class span(_Block):
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
         h = self._handle
         finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs,
-               h.output_data, dict(self._attributes))  # fmt: skip
+               h.output_data, dict(self._attrs_data))  # fmt: skip
 
 
 class handoff(_Block):
@@ -350,7 +350,10 @@ class llm(_Block):
 
     def _request(self) -> dict[str, Any]:
         # Captured now: agents append to their message list, and edit its dicts, after the call.
-        return {"messages": capture(self._messages), "tools": capture(self._tools) if self._tools else []}
+        return {
+            "messages": capture(self._messages),
+            "tools": capture(self._tools) if self._tools else [],
+        }
 
     def set_request(
         self, *, messages: list[dict[str, Any]] | None = None,

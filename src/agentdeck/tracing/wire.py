@@ -98,7 +98,10 @@ def _scrub(value: Any, depth: int = 0) -> Any:
         orjson.dumps(value, default=_fallback, option=_OPTS)
         return value
     except TypeError:
-        return repr(value)
+        try:
+            return repr(value)
+        except Exception as exc:  # a __repr__ that raises: this value only becomes a marker
+            return _marker(value, exc)
 
 
 def to_json_data(value: Any, owned: bool = False) -> JSON:
@@ -110,11 +113,11 @@ def to_json_data(value: Any, owned: bool = False) -> JSON:
     if value is None or t in _SCALARS:
         return value
     if t is Frozen:
-        return orjson.loads(value.data)  # type: ignore[no-any-return]
+        return orjson.loads(value.data)
     fast = _flat_copy(value, owned) if t is dict else None
     if fast is not None:
         return fast
-    return orjson.loads(dumps(value))  # type: ignore[no-any-return]
+    return orjson.loads(dumps(value))
 
 
 def _flat_copy(value: dict[Any, Any], owned: bool) -> dict[str, Any] | None:
