@@ -290,3 +290,25 @@ def test_unserializable_values_are_captured_as_they_were_and_never_raise(
     odd = _one(spans, SpanKind.CUSTOM, "odd")
     assert odd.attributes["bad"] == marker
     assert odd.outputs == {"nested": marker}
+
+
+def test_nothing_is_captured_when_not_recording() -> None:
+    sdk.shutdown()
+    seen: list[int] = []
+
+    class Watched:
+        def __repr__(self) -> str:
+            seen.append(1)
+            return "Watched()"
+
+    @sdk.tool
+    def use(thing: Any) -> Any:
+        return thing
+
+    with sdk.run(agent="support-bot@production", input=Watched()) as run:
+        run.set_output(Watched())
+        run.set_attribute("w", Watched())
+        use(Watched())
+        with sdk.llm(messages=[{"role": "user", "content": Watched()}]) as call:
+            call.record(message={"role": "assistant", "content": Watched()})
+    assert not run.recording and seen == []

@@ -180,6 +180,8 @@ class SpanHandle:
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Record an attribute: ``value`` is captured now (later changes to it are not seen)."""
+        if self.scope is None:
+            return  # not recording: nothing to capture
         if self.attrs is None:
             self.attrs = {}
         self.attrs[key] = capture(value)
@@ -192,7 +194,8 @@ class SpanHandle:
     @output.setter
     def output(self, value: Any) -> None:
         self._output = value
-        self.output_data = capture(value)
+        if self.scope is not None:  # not recording: no capture cost
+            self.output_data = capture(value)
 
     def set_output(self, value: Any) -> None:
         """Record the span's output: ``value`` is captured now."""

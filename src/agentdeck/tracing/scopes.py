@@ -307,7 +307,8 @@ class LlmCall(SpanHandle):
             response = ModelResponse(message=message or {"role": "assistant", "content": None},
                                      model=model, usage=usage)  # fmt: skip
         self.response = response
-        self.message_data = capture(response.message)
+        if self.scope is not None:
+            self.message_data = capture(response.message)
 
 
 class llm(_Block):
