@@ -1,33 +1,45 @@
 """Per-call overhead of ``@agentdeck.tool`` against the bare call and the OpenTelemetry SDK.
 
-Run: ``.venv/bin/python bench/sdk_overhead_bench.py [--calls N] [--repeats R]``
+Run: ``.venv/bin/python bench/sdk_overhead_bench.py [--calls N] [--repeats R] [--payload P]``
 
-Three loops over the same no-op tool ``noop(city, days) -> {"ok": True}``, in one process:
+Four loops over the same tool, in one process, interleaved repeat by repeat (so a noisy
+neighbour slows all of them alike):
 
 - bare: the undecorated function;
-- agentdeck: ``@agentdeck.tool`` inside a run, args and result recorded, args validated against
-  the agent's pinned input schema (fastjsonschema), spans built and delivered by the background
-  thread to a sink that counts and discards them (the counterpart of OTel's no-op exporter:
-  neither side keeps spans alive, so garbage collection is not charged for a growing heap);
-- OpenTelemetry SDK: one span per call with the same data as attributes (tool name, both args,
-  the result) through a ``BatchSpanProcessor`` with a no-op exporter.
+- passthrough: ``@agentdeck.tool`` before ``init`` (not part of the ratio);
+- agentdeck: ``@agentdeck.tool`` inside a run: args and result captured on the caller's thread
+  at call time, args validated against the agent's pinned input schema (fastjsonschema), spans
+  built and delivered by the background thread to a sink that counts and discards them (the
+  counterpart of OTel's no-op exporter: neither side keeps spans alive);
+- OpenTelemetry SDK: one span per call carrying the same data as attributes, copied at call
+  time as the OTel SDK does (tool name, each argument, the result; a nested value as its JSON
+  text, encoded with orjson at call time), through a ``BatchSpanProcessor`` with a no-op
+  exporter.
 
-Each figure is the best of ``R`` repeats of ``N`` calls (per call), and includes the background
-threads' share of the GIL. Printed as overheads over the bare call and the ratio
-agentdeck / OpenTelemetry (the goal is <= 0.5). Also printed: the pass-through cost of the
-decorator before ``init`` and the exporter's counters (drops would flatter the figure).
+Payloads (``--payload``): ``flat`` is ``noop(city="Paris", days=3) -> {"ok": True}``;
+``nested`` is ``order(user, prefs={...nested...}, items=[...4 dicts...]) -> {nested}``, the
+case where capturing at call time means serializing.
+
+What the clock covers: each repeat is ``N`` calls *and* the flush that makes the background
+thread finish their spans (``sdk.flush`` / ``force_flush``), timed with the process's CPU time
+(all threads: the exporter's work is inside the figure) and with the wall clock. Printed per
+call: min / median / max over ``R`` repeats, the overheads over the bare call, and the ratio
+agentdeck / OpenTelemetry of the median overheads (the goal is <= 0.5). Also printed: the
+exporter's counters (drops would flatter the figure).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -41,17 +53,30 @@ SCHEMA = {
     "required": ["city", "days"],
     "additionalProperties": False,
 }
+ORDER_SCHEMA = {
+    "type": "object",
+    "properties": {"user": {"type": "string"}, "prefs": {"type": "object"},
+                   "items": {"type": "array"}},
+    "required": ["user", "prefs", "items"],
+}  # fmt: skip
 SPEC = AgentSpec(
     name="bench-bot",
     model=ModelSpec("openai", "gpt-4o-2024-08-06"),
-    tools=(ToolSpec("noop", input_schema=SCHEMA),),
+    tools=(ToolSpec("noop", input_schema=SCHEMA), ToolSpec("order", input_schema=ORDER_SCHEMA)),
 )
 QUEUE = 1 << 16
 BATCH = 512
 
+PREFS = {"lang": "en", "currency": "EUR", "notify": {"email": True, "sms": False}}
+ITEMS = [{"sku": f"SKU-{i}", "qty": i + 1, "price": 9.5 * (i + 1)} for i in range(4)]
+
 
 def noop(city: str, days: int) -> dict[str, bool]:
     return {"ok": True}
+
+
+def order(user: str, prefs: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"order_id": "ord-1", "total": 95.0, "lines": len(items), "ship": {"days": 2}}
 
 
 class _NoopExporter(SpanExporter):
@@ -69,41 +94,29 @@ class _CountingSink:
         self.spans += len(spans)
 
 
-def _loop(fn: Callable[..., Any], n: int) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    for _i in range(n):
-        fn("Paris", 3)
-    return (time.perf_counter() - t0) / n
+class Loop:
+    """One contender: a call, the flush that ends its repeat, and its per-call figures."""
+
+    def __init__(self, name: str, call: Callable[[], Any], flush: Callable[[], object]) -> None:
+        self.name, self.call, self.flush = name, call, flush
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+
+    def repeat(self, n: int) -> None:
+        call = self.call
+        gc.collect()
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _i in range(n):
+            call()
+        self.flush()
+        c1, w1 = time.process_time(), time.perf_counter()
+        self.cpu.append((c1 - c0) / n)
+        self.wall.append((w1 - w0) / n)
 
 
-def _best(fn: Callable[..., Any], n: int, repeats: int, between: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        best = min(best, _loop(fn, n))
-        between()
-    return best
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calls", type=int, default=50_000)
-    ap.add_argument("--repeats", type=int, default=7)
-    a = ap.parse_args(argv)
-    n, r = a.calls, a.repeats
-
-    wrapped = sdk.tool(noop)
-    bare = _best(noop, n, r, lambda: None)
-    passthrough = _best(wrapped, n, r, lambda: None)
-
-    # OpenTelemetry SDK: the same data as span attributes, batched to a no-op exporter.
-    provider = TracerProvider()
-    provider.add_span_processor(
-        BatchSpanProcessor(_NoopExporter(), max_queue_size=QUEUE, max_export_batch_size=BATCH)
-    )
-    tracer = provider.get_tracer("bench")
-
-    def otel_noop(city: str, days: int) -> dict[str, bool]:
+def _otel_flat(tracer: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        city, days = "Paris", 3
         with tracer.start_as_current_span(
             "noop", attributes={"tool.name": "noop", "tool.args.city": city, "tool.args.days": days}
         ) as span:
@@ -111,35 +124,87 @@ def main(argv: list[str] | None = None) -> int:
             span.set_attribute("tool.result.ok", result["ok"])
             return result
 
-    otel = _best(otel_noop, n, r, lambda: provider.force_flush())
-    provider.shutdown()
+    return call
 
-    # agentdeck: the same loop inside a run, spans built by the worker thread, then discarded.
+
+def _otel_nested(tracer: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        user, prefs, items = "ann", PREFS, ITEMS
+        attrs = {"tool.name": "order", "tool.args.user": user,
+                 "tool.args.prefs": orjson.dumps(prefs).decode(),
+                 "tool.args.items": orjson.dumps(items).decode()}  # fmt: skip
+        with tracer.start_as_current_span("order", attributes=attrs) as span:
+            result = order(user, prefs, items)
+            span.set_attribute("tool.result", orjson.dumps(result).decode())
+            return result
+
+    return call
+
+
+def _stats(xs: list[float]) -> tuple[float, float, float]:
+    return min(xs), statistics.median(xs), max(xs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=50_000)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--payload", choices=("flat", "nested"), default="flat")
+    a = ap.parse_args(argv)
+    n, r = a.calls, a.repeats
+
+    if a.payload == "flat":
+        fn: Callable[..., Any] = noop
+        args: tuple[Any, ...] = ("Paris", 3)
+        otel_factory = _otel_flat
+    else:
+        fn, args, otel_factory = order, ("ann", PREFS, ITEMS), _otel_nested
+    wrapped = sdk.tool(fn)
+
+    provider = TracerProvider()
+    provider.add_span_processor(
+        BatchSpanProcessor(_NoopExporter(), max_queue_size=QUEUE, max_export_batch_size=BATCH)
+    )
+    tracer = provider.get_tracer("bench")
+
+    def none() -> None:
+        return None
+
+    bare = Loop("bare call", lambda: fn(*args), none)
+    passthrough = Loop("@tool before init (passthrough)", lambda: wrapped(*args), none)
+    for _ in range(r):
+        passthrough.repeat(n)
+
     sink = _CountingSink()
     with tempfile.TemporaryDirectory() as spill:
         sdk.init(sink=sink, spill_dir=spill, queue_size=QUEUE, batch_size=BATCH)
-
-        def between() -> None:
-            sdk.flush(30)
-
+        otel = Loop("OpenTelemetry SDK span (BSP)", otel_factory(tracer),
+                    lambda: provider.force_flush())  # fmt: skip
+        ours = Loop("agentdeck @tool (recorded)", lambda: wrapped(*args), lambda: sdk.flush(60))
         with sdk.run(agent=SPEC, input="bench"):
-            ours = _best(wrapped, n, r, between)
+            for _ in range(r):
+                bare.repeat(n)
+                otel.repeat(n)
+                ours.repeat(n)
         stats = sdk.stats()
         sdk.shutdown()
+    provider.shutdown()
 
     us = 1e6
-    ad_over, otel_over = ours - bare, otel - bare
     print(
-        f"calls per repeat: {n}, repeats: {r} (best repeat shown), python {sys.version.split()[0]}"
+        f"payload: {a.payload}, calls per repeat: {n}, repeats: {r}, "
+        f"python {sys.version.split()[0]}; per call, flush included, min / median / max"
     )
-    print(f"bare call                      {bare * us:8.3f} us")
-    print(
-        f"@tool before init (passthrough) {passthrough * us:7.3f} us  (+{(passthrough - bare) * us:.3f})"
-    )
-    print(f"agentdeck @tool (recorded)     {ours * us:8.3f} us  overhead {ad_over * us:7.3f} us")
-    print(f"OpenTelemetry SDK span (BSP)   {otel * us:8.3f} us  overhead {otel_over * us:7.3f} us")
-    print(f"ratio agentdeck/OTel overhead  {ad_over / otel_over:8.3f}   (goal <= 0.5)")
-    print(f"ratio agentdeck/bare call      {ours / bare:8.1f}x")
+    for clock in ("cpu", "wall"):
+        print(f"-- {clock} time (us per call)")
+        base = statistics.median(getattr(bare, clock))
+        for loop in (bare, passthrough, otel, ours):
+            lo, med, hi = _stats(getattr(loop, clock))
+            print(f"{loop.name:34} {lo * us:8.3f} {med * us:8.3f} {hi * us:8.3f}"
+                  f"   overhead (median) {(med - base) * us:8.3f}")  # fmt: skip
+        ad = statistics.median(getattr(ours, clock)) - base
+        ot = statistics.median(getattr(otel, clock)) - base
+        print(f"ratio agentdeck/OTel overhead ({clock}, medians)  {ad / ot:6.3f}   (goal <= 0.5)")
     if stats is not None:
         print(
             f"exporter: submitted={stats.submitted} exported_spans={stats.exported_spans} "

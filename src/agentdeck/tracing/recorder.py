@@ -6,11 +6,12 @@ its :class:`RunRecord` (trace id, ``seq`` counter, guard history). Contextvars m
 correct under threads (each thread starts empty) and asyncio (each task copies its parent's
 context), so spans of concurrent runs never mix.
 
-A finished span leaves the agent's thread as a pending record (``to_span()``): the exporter's
-thread builds the frozen :class:`Span` and snapshots user values to JSON. User values are
-therefore read after the call returns; a value mutated in place later may be recorded in its
-later state (the price of doing no serialization on the agent's thread). Message lists given to
-:func:`llm` are copied, since agents commonly append to them.
+Every user value a span records (arguments, results, message lists, params, inputs, outputs,
+attributes) is captured on the agent's thread when it is given, with
+:func:`agentdeck.tracing.wire.capture` (a copy of small flat values, JSON bytes for the rest):
+an agent that changes a dict after the call cannot change the trace. A finished span then
+leaves the agent's thread as a pending record (``to_span()``) and the exporter's thread builds
+the frozen :class:`Span`, parsing the captured bytes back to JSON data.
 
 ``config`` is the SDK's one configured client (set by ``agentdeck.init``); while it is None
 every recording entry point is a cheap pass-through.
@@ -41,7 +42,7 @@ from agentdeck.tracing.exporter import Exporter
 from agentdeck.tracing.guard import RunState, ToolCallInfo, ToolGuard
 from agentdeck.tracing.traceparent import RemoteContext
 from agentdeck.tracing.validation import ToolEntry, tools_for
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.wire import capture, capture_map, to_json_data
 
 log = logging.getLogger("agentdeck.tracing")
 time_ns = time.time_ns
@@ -141,7 +142,8 @@ class SpanHandle:
     False (no ``init``, or outside any run) accepts every call and records nothing.
     """
 
-    __slots__ = ("attrs", "kind", "links", "name", "output", "scope", "span_id", "trace_id")
+    __slots__ = ("_output", "attrs", "kind", "links", "name", "output_data", "scope", "span_id",
+                 "trace_id")  # fmt: skip
 
     def __init__(
         self, trace_id: str, span_id: str, name: str, kind: SpanKind, scope: Scope | None
@@ -152,8 +154,9 @@ class SpanHandle:
         self.kind = kind
         self.scope = scope
         self.links: list[SpanLink] | None = None
-        self.attrs: dict[str, Any] | None = None
-        self.output: Any = None
+        self.attrs: dict[str, Any] | None = None  # values captured when set
+        self._output: Any = None
+        self.output_data: Any = None  # the output as captured when it was set
 
     @property
     def recording(self) -> bool:
@@ -176,11 +179,26 @@ class SpanHandle:
         self.links.append(lk)
 
     def set_attribute(self, key: str, value: Any) -> None:
+        """Record an attribute: ``value`` is captured now (later changes to it are not seen)."""
+        if self.scope is None:
+            return  # not recording: nothing to capture
         if self.attrs is None:
             self.attrs = {}
-        self.attrs[key] = value
+        self.attrs[key] = capture(value)
+
+    @property
+    def output(self) -> Any:
+        """The output as given (the live object; the trace holds its value at that time)."""
+        return self._output
+
+    @output.setter
+    def output(self, value: Any) -> None:
+        self._output = value
+        if self.scope is not None:  # not recording: no capture cost
+            self.output_data = capture(value)
 
     def set_output(self, value: Any) -> None:
+        """Record the span's output: ``value`` is captured now."""
         self.output = value
 
     def __repr__(self) -> str:
@@ -198,7 +216,7 @@ def reset(token: Token[SpanHandle | None], previous: SpanHandle | None) -> None:
         current.set(previous)
 
 
-# -- finishing spans (builders run in the exporter's thread) --------------------------------
+# -- finishing spans (values captured already; built in the exporter's thread) ----------------
 
 # payload: trace_id, span_id, parent_id, name, kind, start, end, seq, status, error,
 #          inputs, outputs, attributes, links, usage
@@ -240,7 +258,10 @@ def finish(
     attrs: dict[str, Any],
     usage: TokenUsage | None = None,
 ) -> None:
-    """Submit a context-managed span (agent, handoff, llm, custom) that just ended."""
+    """Submit a context-managed span (agent, handoff, llm, custom) that just ended.
+
+    ``inputs``, ``outputs`` and ``attrs`` hold values already captured (see :func:`capture`).
+    """
     if h.attrs:
         attrs.update(h.attrs)
     if exc is not None:
@@ -271,7 +292,7 @@ def emit_linked_span(
     """Record a finished span (e.g. a policy decision) as a child of, and linked to, a tool span.
 
     For guards: call it from ``ToolGuard.check``. Returns the new span id (None if not
-    recording). Never raises.
+    recording). ``inputs``, ``outputs`` and ``attributes`` are captured now. Never raises.
     """
     cfg = config
     if cfg is None:
@@ -283,7 +304,7 @@ def emit_linked_span(
         links = [SpanLink(call.trace_id, call.span_id, link_kind)]
         payload: SpanPayload = (
             call.trace_id, sid, call.span_id, name, kind, start_ns, end_ns, seq, status, error,
-            inputs, outputs, dict(attributes or {}), links, None,
+            capture(inputs), capture(outputs), capture_map(attributes), links, None,
         )  # fmt: skip
         cfg.exporter.submit(PendingSpan(payload))
         return sid

@@ -3,7 +3,9 @@
 Each is a small class usable as ``with`` and ``async with``. Entering sets the current span
 (:data:`agentdeck.tracing.recorder.current`); leaving restores it and submits the finished span.
 An exception raised by the agent's code inside the block is recorded and propagates unchanged;
-an exception inside the recording itself is counted and swallowed.
+an exception inside the recording itself is counted and swallowed. User values are captured when
+they are given (inputs, messages, params and attributes when the block opens; outputs and
+responses when they are set): changing them afterwards does not change the trace.
 
 - ``run(agent=..., input=...)`` at top level starts a Run (new trace id) stamped with the
   resolved agent; its root span is an ``agent`` span, and a :class:`Run` record is emitted when
@@ -32,6 +34,7 @@ from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanLink, SpanStatus, 
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
 from agentdeck.tracing.traceparent import RemoteContext, from_carrier
+from agentdeck.tracing.wire import capture, capture_map
 
 AgentArg = str | AgentSpec | ResolvedAgent | None
 
@@ -152,6 +155,8 @@ class run(_Block):
         name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
         h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, Scope(run_rec, agent, env, sid))
         h.agent, h.env, h.input = agent, env, self._input
+        self._input_data = capture(self._input)
+        self._attrs_data = capture_map(self._attributes)
         h.scope.handle = h  # type: ignore[union-attr]
         h.deployment_id = agent.deployment_id if agent else None
         if self._remote is not None:
@@ -161,7 +166,7 @@ class run(_Block):
 
     def _stamp(self, h: RunHandle) -> dict[str, Any]:
         a = h.agent
-        attrs: dict[str, Any] = dict(self._attributes or {})
+        attrs: dict[str, Any] = dict(self._attrs_data)
         if isinstance(self._agent_arg, str):
             attrs["agent.ref"] = self._agent_arg
         if a is not None:
@@ -185,7 +190,7 @@ class run(_Block):
         attrs = self._stamp(h)
         run_attrs = dict(attrs)
         finish(cfg, h, self._parent_id, self._seq, self._start, exc,
-               {"input": h.input}, {"output": h.output}, attrs)  # fmt: skip
+               {"input": self._input_data}, {"output": h.output_data}, attrs)  # fmt: skip
         if not self._root:
             return
         a = h.agent
@@ -202,8 +207,8 @@ class run(_Block):
                 end_ns=time_ns(),
                 status=SpanStatus.ERROR if exc is not None else SpanStatus.OK,
                 error=rec.describe_error(exc) if exc is not None else None,
-                input=h.input,
-                output=h.output,
+                input=self._input_data,
+                output=h.output_data,
                 root_span_id=h.span_id,
                 attributes=run_attrs,
             )
@@ -224,19 +229,23 @@ class span(_Block):
         if parent is None or parent.scope is None:
             return None
         self._parent_id = parent.span_id
+        self._inputs = capture(self._inputs)
+        self._attrs_data = capture_map(self._attributes)
         run_rec = parent.scope.run
         h = SpanHandle(run_rec.trace_id, rec.new_span_id(), self._name, self._kind, parent.scope)
         self._seq, self._start = next(run_rec.seq), time_ns()
         return h
 
     def set_inputs(self, inputs: Any) -> None:
-        """Replace the recorded inputs (until the span ends), for steps reported after they start."""
-        self._inputs = inputs
+        """Replace the recorded inputs (until the span ends), for steps reported after they start.
+
+        ``inputs`` is captured now."""
+        self._inputs = capture(inputs)
 
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
         h = self._handle
         finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs,
-               h.output, dict(self._attributes or {}))  # fmt: skip
+               h.output_data, dict(self._attrs_data))  # fmt: skip
 
 
 class handoff(_Block):
@@ -276,16 +285,18 @@ class handoff(_Block):
         assert self._inner is not None
         et = type(exc) if exc is not None else None
         self._inner.__exit__(et, exc, None)
-        self._outer._handle.output = self._handle.output
+        outer, inner = self._outer._handle, self._handle
+        outer._output, outer.output_data = inner._output, inner.output_data
         self._outer.__exit__(et, exc, None)
 
 
 class LlmCall(SpanHandle):
     """The handle of an ``llm`` block: call :meth:`record` with what the model answered."""
 
-    __slots__ = ("response",)
+    __slots__ = ("message_data", "response")
 
     response: ModelResponse | None
+    message_data: Any  # the response's message, captured when recorded
 
     def record(
         self, response: ModelResponse | None = None, *, message: dict[str, Any] | None = None,
@@ -296,6 +307,8 @@ class LlmCall(SpanHandle):
             response = ModelResponse(message=message or {"role": "assistant", "content": None},
                                      model=model, usage=usage)  # fmt: skip
         self.response = response
+        if self.scope is not None:
+            self.message_data = capture(response.message)
 
 
 class llm(_Block):
@@ -311,7 +324,7 @@ class llm(_Block):
 
     def _noop(self) -> SpanHandle:
         h = LlmCall("", "", "llm", SpanKind.LLM, None)
-        h.response = None
+        h.response = h.message_data = None
         return h
 
     def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
@@ -324,10 +337,11 @@ class llm(_Block):
         )
         self._provider = self._provider or (spec.model.provider if spec else None)
         self._inputs = self._request()
+        self._params_data = capture(dict(self._params or {}), owned=True)
         run_rec = scope.run
         h = LlmCall(run_rec.trace_id, rec.new_span_id(), self._name or f"chat {self._model}",
                     SpanKind.LLM, scope)  # fmt: skip
-        h.response = None
+        h.response = h.message_data = None
         fresh, run_rec.fresh_results = run_rec.fresh_results, deque(maxlen=64)
         for sid in fresh:  # tool results this call's context window consumed
             h.link((run_rec.trace_id, sid))
@@ -336,10 +350,10 @@ class llm(_Block):
         return h
 
     def _request(self) -> dict[str, Any]:
-        # Copied now: agents append to their message list right after the call.
+        # Captured now: agents append to their message list, and edit its dicts, after the call.
         return {
-            "messages": [dict(m) if isinstance(m, dict) else m for m in self._messages],
-            "tools": list(self._tools or ()),
+            "messages": capture(self._messages),
+            "tools": capture(self._tools) if self._tools else [],
         }
 
     def set_request(
@@ -366,17 +380,20 @@ class llm(_Block):
                 h.name = f"chat {model}"
         if params:
             self._params = params
+            if hasattr(self, "_params_data"):
+                self._params_data = capture(dict(params), owned=True)
 
     def _close(self, cfg: rec.Config, exc: BaseException | None) -> None:
         h = self._handle
         assert isinstance(h, LlmCall)
         resp = h.response
         attrs: dict[str, Any] = {"llm.provider": self._provider, "llm.model": self._model,
-                                 "llm.params": dict(self._params or {})}  # fmt: skip
+                                 "llm.params": self._params_data}  # fmt: skip
         outputs = None
         if resp is not None:
             attrs["llm.response_model"] = resp.model
-            outputs = {"message": resp.message}
+            msg = h.message_data
+            outputs = {"message": msg if msg is not None else capture(resp.message)}
             calls = resp.message.get("tool_calls") or ()
             if calls and h.scope is not None:
                 pending: dict[str, list[tuple[str, str]]] = {}

@@ -1,8 +1,10 @@
 """``@tool``: the hot path. Records args, result, error and latency of sync and async tools.
 
 Per call, on the agent's thread: two clock reads, a contextvar get/set/reset, the args dict,
-the cached schema check, a random span id, and one deque append of a tuple. No lock, no
-serialization, no I/O. The span itself is built in the exporter's thread (:func:`_build`).
+the cached schema check, a random span id, the capture of args and result
+(:func:`agentdeck.tracing.wire.capture`: a copy of a flat dict, JSON bytes for nested values, so
+that later changes by the agent never reach the trace), and one deque append. No lock, no I/O.
+The span itself is built in the exporter's thread (:meth:`ToolCallSpan.to_span`).
 
 Before the tool runs: args are validated against the running agent's pinned input schema (or
 the decorator's ``input_schema`` when the agent pins none); then the guard (policy) decides;
@@ -37,7 +39,7 @@ from agentdeck.tracing.guard import (
 )
 from agentdeck.tracing.recorder import SpanHandle, time_ns
 from agentdeck.tracing.validation import ToolArgumentsInvalid, check, validator_for_schema
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.wire import capture, to_json_data
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -97,10 +99,12 @@ class ToolCallSpan(SpanHandle):
     One object per call keeps allocations (and so garbage-collector work) low.
     """
 
-    __slots__ = ("args", "cfg", "end", "err", "errors", "etype", "flags", "meta", "parent",
-                 "parent_id", "result", "seq", "start", "token", "validated", "version")  # fmt: skip
+    __slots__ = ("args", "args_data", "cfg", "end", "err", "errors", "etype", "flags", "meta",
+                 "parent", "parent_id", "result", "seq", "start", "token", "validated",
+                 "version")  # fmt: skip
 
-    args: dict[str, Any]
+    args: dict[str, Any]  # the live arguments (what the guard and the run history see)
+    args_data: Any  # the arguments captured at the call
     cfg: rec.Config
     end: int
     err: str | None
@@ -110,7 +114,7 @@ class ToolCallSpan(SpanHandle):
     meta: _ToolMeta
     parent: SpanHandle | None
     parent_id: str
-    result: Any
+    result: Any  # captured at return
     seq: int
     start: int
     token: Token[SpanHandle | None]
@@ -144,8 +148,8 @@ class ToolCallSpan(SpanHandle):
             self.seq,
             SpanStatus.OK if err is None else SpanStatus.ERROR,
             err,
-            {"args": to_json_data(self.args, owned=True)},
-            {"result": to_json_data(self.result)} if err is None else None,
+            {"args": to_json_data(self.args_data, owned=True)},
+            {"result": to_json_data(self.result, owned=True)} if err is None else None,
             attrs,
             tuple(self.links) if self.links else (),
         )
@@ -172,6 +176,7 @@ def _begin(
         c = ToolCallSpan(run_rec.trace_id, rec.new_span_id(), meta.name, SpanKind.TOOL, scope)
         c.meta, c.cfg, c.parent, c.parent_id = meta, cfg, parent, parent.span_id
         c.args = argsd = meta.args_dict(args, kwargs)
+        c.args_data = capture(argsd, owned=True)  # now: the agent may change them after the call
         entry = scope.tools.get(meta.name)
         if entry is None:
             validator, c.version = meta.validator, meta.version
@@ -242,7 +247,7 @@ def _end(
         if exc is not None:
             c.err, c.etype = rec.describe_error(exc), type(exc).__qualname__
         else:
-            c.result = result
+            c.result = capture(result)
         cfg = c.cfg
         run_rec = c.scope.run  # type: ignore[union-attr]
         if cfg.guard is not None:

@@ -15,8 +15,14 @@ A batch is one JSON object::
 Every key is always present; enums are their string values; times are integer nanoseconds
 since the Unix epoch. ``span_from_dict(span_to_dict(s)) == s`` for any span whose payloads are
 JSON data (the Hypothesis test checks it). :func:`to_json_data` turns arbitrary user values into
-JSON data (never failing: unknown objects become their ``repr``); the exporter applies it in its
-background thread so that no sink ever sees a value it cannot store.
+JSON data (never failing: unknown objects become their ``repr``).
+
+:func:`capture` is what the recorder calls on the agent's thread, at call time, for every user
+value a span records (tool arguments and results, message lists, params, inputs, outputs,
+attributes): the value as it is *now*, so that an agent changing a dict after the call cannot
+change the trace. Scalars and small flat dicts are copied; anything else is serialized to JSON
+bytes at once (:class:`Frozen`, orjson) and parsed back to JSON data by the exporter's thread
+(:func:`to_json_data` accepts it anywhere in a value).
 """
 
 from __future__ import annotations
@@ -42,8 +48,22 @@ WIRE_VERSION = 1
 _OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
+class Frozen:
+    """A user value serialized at call time: JSON bytes, read back by the exporter's thread."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Frozen({self.data[:60]!r})"
+
+
 def _fallback(value: Any) -> Any:
     """orjson ``default=``: sets and tuples-like become lists, anything else its ``repr``."""
+    if type(value) is Frozen:
+        return orjson.Fragment(value.data)
     if isinstance(value, set | frozenset):
         return sorted(value, key=repr)
     if hasattr(value, "model_dump"):  # pydantic v2 models
@@ -78,7 +98,10 @@ def _scrub(value: Any, depth: int = 0) -> Any:
         orjson.dumps(value, default=_fallback, option=_OPTS)
         return value
     except TypeError:
-        return repr(value)
+        try:
+            return repr(value)
+        except Exception as exc:  # a __repr__ that raises: this value only becomes a marker
+            return _marker(value, exc)
 
 
 def to_json_data(value: Any, owned: bool = False) -> JSON:
@@ -89,7 +112,17 @@ def to_json_data(value: Any, owned: bool = False) -> JSON:
     t = type(value)
     if value is None or t in _SCALARS:
         return value
-    if t is dict and len(value) <= 16:
+    if t is Frozen:
+        return orjson.loads(value.data)
+    fast = _flat_copy(value, owned) if t is dict else None
+    if fast is not None:
+        return fast
+    return orjson.loads(dumps(value))
+
+
+def _flat_copy(value: dict[Any, Any], owned: bool) -> dict[str, Any] | None:
+    """A copy of a small dict of str keys and scalars (or short lists of scalars), else None."""
+    if len(value) <= 16:
         # Fast path (most tool args and results, policy decisions): a small dict of str keys
         # and scalars, or short lists of scalars (copied: the caller may change them later).
         lists = False
@@ -110,10 +143,50 @@ def to_json_data(value: Any, owned: bool = False) -> JSON:
             if lists:
                 return {k: list(v) if type(v) is list else v for k, v in value.items()}
             return value if owned else dict(value)
-    return orjson.loads(dumps(value))
+    return None
 
 
 _SCALARS = frozenset({str, int, float, bool})
+
+
+def capture(value: Any, owned: bool = False) -> Any:
+    """``value`` as it is now, safe to keep: JSON data or a :class:`Frozen`. Never raises.
+
+    Runs on the agent's thread at call time. ``owned=True`` says the caller built ``value``
+    itself (a flat dict of scalars is then kept, not copied). A value that cannot be serialized
+    at all (its ``repr`` raises, say) is recorded as a ``<not captured: ...>`` marker string.
+    """
+    t = type(value)
+    if value is None or t in _SCALARS or t is Frozen:
+        return value
+    try:
+        if t is dict:
+            fast = _flat_copy(value, owned)
+            if fast is not None:
+                return fast
+        try:  # plain JSON (the common case) is fastest without options or default=
+            return Frozen(orjson.dumps(value))
+        except TypeError:  # non-str keys, numpy, unknown objects, big ints: the general path
+            return Frozen(dumps(value))
+    except Exception as exc:  # a hostile __repr__, a dict changed by another thread...
+        return _marker(value, exc)
+
+
+def capture_map(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A new dict of ``values`` with each value captured (for attribute maps). Never raises."""
+    if not values:
+        return {}
+    try:
+        return {str(k): capture(v) for k, v in values.items()}
+    except Exception as exc:
+        return {"agentdeck.capture_error": _marker(values, exc)}
+
+
+def _marker(value: Any, exc: Exception) -> str:
+    try:
+        return f"<not captured: {type(value).__name__}: {type(exc).__name__}: {exc}>"
+    except Exception:
+        return f"<not captured: {type(value).__name__}>"
 
 
 # -- spans ---------------------------------------------------------------------------------
