@@ -43,7 +43,8 @@ from agentdeck.policy.approvals import (
     DenyApprover,
     StoreApprover,
 )
-from agentdeck.tracing.guard import ToolCallInfo, ToolGuard
+from agentdeck.registry.spec_cache import DiskCache
+from agentdeck.tracing.guard import ToolCallInfo
 from agentdeck.tracing.recorder import emit_linked_span
 from agentdeck.tracing.wire import to_json_data
 
@@ -177,12 +178,19 @@ class PolicyGuard:
         *,
         cache: PolicyCache | None = None,
         max_runs: int = 1024,
+        on_unresolved: str = "deny",
     ) -> None:
+        if on_unresolved not in ON_UNRESOLVED_CHOICES:
+            raise InputError(
+                f"agentdeck.init: on_unresolved must be 'deny' or 'allow', not {on_unresolved!r}"
+            )
+        self.on_unresolved = on_unresolved
         self.source = source
         self.approver: Approver = approver if approver is not None else DenyApprover()
         self.cache = cache if cache is not None else PolicyCache()
         self._by_ref: dict[str, CompiledPolicy] = {}
         self._versions: dict[str, int | None] = {}
+        self._cached_at: dict[str, datetime] = {}  # refs whose policy came from the disk cache
         self._runs: OrderedDict[tuple[str, str, str], _RunState] = OrderedDict()
         self._max_runs = max_runs
         self._lock = threading.Lock()
@@ -191,6 +199,9 @@ class PolicyGuard:
 
     def check(self, call: ToolCallInfo) -> None:
         agent = call.agent
+        if agent is None and call.agent_error is not None:
+            self._unresolved(call)  # the run names an agent nobody could resolve
+            return
         ref = agent.spec.policy if agent is not None else None
         if agent is None or ref is None:
             return  # no pinned policy: nothing to enforce
@@ -226,11 +237,45 @@ class PolicyGuard:
 
     # -- parts ----------------------------------------------------------------------------
 
+    def _unresolved(self, call: ToolCallInfo) -> None:
+        """A run whose agent could not be resolved: its pinned policy cannot be known, so the
+        call is denied, unless ``on_unresolved="allow"`` (recorded on the decision's span, and
+        by the SDK on every span of the run)."""
+        t0 = time.time_ns()
+        allow = self.on_unresolved == "allow"
+        if allow:
+            message = (f"agent not resolved ({call.agent_error}); allowed without a policy "
+                       "(on_unresolved='allow')")  # fmt: skip
+        else:
+            message = (f"agent not resolved ({call.agent_error}): its pinned policy cannot be "
+                       "known, so the call is denied (fail-closed; "
+                       "agentdeck.init(on_unresolved='allow') opts out)")  # fmt: skip
+        out = {"effect": "allow" if allow else "deny", "rules": [], "message": message,
+               "explanation": message}  # fmt: skip
+        emit_linked_span(
+            call, name="policy (agent unresolved)", start_ns=t0, end_ns=time.time_ns(),
+            kind=SpanKind.POLICY, inputs={"tool": call.tool, "step": call.step}, outputs=out,
+            attributes={"policy.effect": out["effect"], "policy.rules": [],
+                        "policy.allowed": allow, "policy.unresolved": True,
+                        "agentdeck.policy.on_unresolved": self.on_unresolved,
+                        "agentdeck.resolve.error": call.agent_error},
+            status=SpanStatus.OK if allow else SpanStatus.ERROR,
+            error=None if allow else message,
+        )  # fmt: skip
+        if not allow:
+            raise PolicyDenied(call.tool, [], message)
+
     def _compiled(self, ref: str) -> CompiledPolicy:
         hit = self._by_ref.get(ref)
         if hit is not None:
             return hit
-        policy = self.source.get_policy(ref)
+        detailed = getattr(self.source, "get_policy_detailed", None)
+        if detailed is not None:
+            policy, cached_at = detailed(ref)
+            if cached_at is not None:
+                self._cached_at[ref] = cached_at
+        else:
+            policy = self.source.get_policy(ref)
         compiled = self.cache.get(policy, ref)
         self._by_ref[ref] = compiled  # name@N never changes meaning
         self._versions[ref] = parse_ref(ref).version
@@ -296,6 +341,10 @@ class PolicyGuard:
         }
         if decision is not None:
             attrs["policy.digest"] = decision.policy_digest
+        cached_at = self._cached_at.get(ref)
+        if cached_at is not None:
+            attrs["policy.source"] = "cache"
+            attrs["policy.cached_at"] = cached_at.isoformat()
         emit_linked_span(
             call, name=f"policy {name}", start_ns=t0, end_ns=time.time_ns(), kind=SpanKind.POLICY,
             inputs={"tool": call.tool, "step": call.step}, outputs=dict(outputs),
@@ -312,6 +361,9 @@ def _json_args(args: Mapping[str, Any]) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
+#: What ``agentdeck.init(on_unresolved=...)`` may name; "deny" is the default.
+ON_UNRESOLVED_CHOICES = ("deny", "allow")
+
 #: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
 APPROVER_CHOICES = ("deny", "store")
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
@@ -324,13 +376,19 @@ def default_guard(
     *,
     approver: ApproverOption = None,
     approval_timeout_s: float | None = None,
-) -> ToolGuard:
+    on_unresolved: str = "deny",
+    disk: DiskCache | None = None,
+    fetch_timeout_s: float | None = 2.0,
+) -> PolicyGuard:
     """The guard ``agentdeck.init`` installs, reading the same options as the tracing init.
 
     The policy comes from: the ``sink`` if it is a store; else the resolver's registry; else
     the server at ``endpoint`` (or ``AGENTDECK_ENDPOINT``) with ``api_key``; else the embedded
-    store, opened on first use. ``approver`` is an :class:`Approver`, a callback, ``"deny"``
+    store, opened on first use. The last two keep pinned policies in the on-disk cache
+    ``disk`` (see :mod:`agentdeck.policy.cached_source`), waiting at most ``fetch_timeout_s``
+    for a policy not cached yet. ``approver`` is an :class:`Approver`, a callback, ``"deny"``
     or ``"store"`` (else ``AGENTDECK_APPROVALS``; else deny): see :func:`approver_for`.
+    ``on_unresolved`` is what happens to calls of a run whose agent cannot be resolved.
     """
     sink = init_kwargs.get("sink")
     source: PolicySource
@@ -348,7 +406,12 @@ def default_guard(
         source = HttpPolicySource(endpoint, key)
     else:
         source = _LazyStoreSource()
-    return PolicyGuard(source, approver_for(approver, approval_timeout_s, init_kwargs, source))
+    chosen = approver_for(approver, approval_timeout_s, init_kwargs, source)
+    if disk is not None and isinstance(source, HttpPolicySource | _LazyStoreSource):
+        from agentdeck.policy.cached_source import CachedPolicySource
+
+        source = CachedPolicySource(source, disk, timeout=fetch_timeout_s)
+    return PolicyGuard(source, chosen, on_unresolved=on_unresolved)
 
 
 def approver_for(

@@ -84,6 +84,9 @@ def init(
     schedule_delay: float = 0.5,
     invalid_args: Literal["record", "raise"] = "record",
     guard: ToolGuard | None = None,
+    on_unresolved: Literal["deny", "allow"] = "deny",
+    resolve_timeout_s: float = 2.0,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -95,23 +98,30 @@ def init(
     (default ``.agentdeck/spill`` in the working directory, created only when needed).
     ``invalid_args="raise"`` makes a call with schema-invalid args raise
     :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
+    ``on_unresolved`` is what guards do when a run's agent cannot be resolved ("deny", or
+    "allow", recorded on every span of such a run); the resolvers built here wait at most
+    ``resolve_timeout_s`` for an answer and keep the last resolved specs on disk under
+    ``cache_dir`` (default ``AGENTDECK_CACHE_DIR`` or ``.agentdeck/cache``).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
         raise InputError(
             f"agentdeck.init: invalid_args must be 'record' or 'raise', not {invalid_args!r}"
         )
+    check_resolution_options(on_unresolved, resolve_timeout_s)
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
             key = api_key or os.environ.get("AGENTDECK_API_KEY")
             sink = HttpSink(endpoint, key)
             if resolver is None:
+                from agentdeck.registry.spec_cache import default_cache
                 from agentdeck.tracing.http_resolver import HttpResolver
 
-                resolver = HttpResolver(endpoint, key)
+                resolver = HttpResolver(endpoint, key, timeout=resolve_timeout_s,
+                                        disk=default_cache(cache_dir, endpoint))  # fmt: skip
         else:
-            sink, default_resolver = _embedded_store()
+            sink, default_resolver = _embedded_store(resolve_timeout_s, cache_dir)
             resolver = resolver or default_resolver
     exporter = Exporter(
         sink,
@@ -123,8 +133,9 @@ def init(
     with _lock:
         old, rec.config = (
             rec.config,
-            rec.Config(exporter, resolver, env, invalid_args == "raise", guard),
+            rec.Config(exporter, resolver, env, invalid_args == "raise", guard, on_unresolved),
         )
+        rec.init_error = None
         if not _atexit_registered:
             atexit.register(_at_exit)
             _atexit_registered = True
@@ -132,15 +143,41 @@ def init(
         old.exporter.shutdown(timeout=5.0)
 
 
-def _embedded_store() -> tuple[SpanSink, AgentResolver]:
+def _embedded_store(
+    timeout: float, cache_dir: str | os.PathLike[str] | None
+) -> tuple[SpanSink, AgentResolver]:
     """The embedded store (``AGENTDECK_DATABASE_URL`` or ``.agentdeck/agentdeck.db``) as the
-    sink, and a caching registry resolver on it."""
+    sink, and a caching registry resolver on it (with its on-disk spec cache)."""
     from agentdeck.registry.resolver import CachingResolver
     from agentdeck.registry.service import Registry
+    from agentdeck.registry.spec_cache import default_cache
     from agentdeck.store import open_store
 
     store = open_store()
-    return store, CachingResolver(Registry(store))
+    disk = default_cache(cache_dir, embedded_source())
+    return store, CachingResolver(Registry(store), timeout=timeout, disk=disk)
+
+
+def embedded_source() -> str:
+    """What names the embedded store in the spec cache: its URL (or default path)."""
+    return os.environ.get("AGENTDECK_DATABASE_URL") or str(Path.cwd() / ".agentdeck")
+
+
+def check_resolution_options(on_unresolved: str, resolve_timeout_s: float) -> None:
+    """Raise InputError for a wrong ``on_unresolved`` or ``resolve_timeout_s``."""
+    if on_unresolved not in ("deny", "allow"):
+        raise InputError(
+            f"agentdeck.init: on_unresolved must be 'deny' or 'allow', not {on_unresolved!r}"
+        )
+    if (
+        isinstance(resolve_timeout_s, bool)
+        or not isinstance(resolve_timeout_s, int | float)
+        or not 0 < resolve_timeout_s <= 300
+    ):
+        raise InputError(
+            "agentdeck.init: resolve_timeout_s must be seconds in (0, 300], "
+            f"not {resolve_timeout_s!r}"
+        )
 
 
 def _at_exit() -> None:
@@ -170,9 +207,15 @@ def shutdown(timeout: float | None = 5.0) -> bool:
 
 
 def stats() -> ExporterStats | None:
-    """The exporter's counters (dropped, spilled, resent, ...); None before ``init``."""
+    """The exporter's counters (dropped, spilled, resent, ...) as an ``SdkStats`` that also
+    says why ``init`` failed (``init_error``) and how many runs' agents could not be resolved
+    (``resolve_errors``); None before ``init``."""
+    from agentdeck.tracing.sdk_stats import SdkStats
+
     cfg = rec.config
-    return None if cfg is None else cfg.exporter.stats()
+    if cfg is None:
+        return None
+    return SdkStats.of(cfg.exporter.stats(), rec.init_error, rec.resolve_errors())
 
 
 def current_span() -> SpanHandle | None:
