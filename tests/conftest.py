@@ -89,3 +89,10 @@ def store(request: pytest.FixtureRequest) -> SqlStore:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for subprocess/CLI tests (SQLite file)."""
     return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture(autouse=True)
+def _spec_cache_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has its own on-disk spec/policy cache (``AGENTDECK_CACHE_DIR``): a spec cached
+    by one test's server is never served to another's."""
+    monkeypatch.setenv("AGENTDECK_CACHE_DIR", str(tmp_path / "agentdeck-cache"))
