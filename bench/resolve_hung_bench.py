@@ -90,8 +90,8 @@ def main() -> None:
     os.environ["AGENTDECK_CACHE_DIR"] = str(tmp / "cache")
     os.environ.pop("AGENTDECK_ENDPOINT", None)
 
-    agentdeck.init(sink=agentdeck.InMemorySink(), spill_dir=tmp / "spill0")
-    report("baseline (in-memory, no resolver)", *timed_runs(args.runs))
+    agentdeck.init(sink=agentdeck.InMemorySink(), spill_dir=tmp / "spill0", enforce_policies=False)
+    report("baseline (in-memory, no policy)", *timed_runs(args.runs))
     agentdeck.shutdown(timeout=1)
 
     url, close = hung_url()

@@ -136,9 +136,8 @@ def test_on_unresolved_allow_lets_calls_run_and_every_span_says_so(tmp_path: Pat
                    on_unresolved="allow", spill_dir=tmp_path / "spill",
                    schedule_delay=0.02)  # fmt: skip
     effects.clear()
-    with agentdeck.run(agent="support-bot@production", input="q") as run:
-        with agentdeck.span("lookup"):
-            issue_refund(order_id="A-1", amount=900, reason="damaged")
+    with agentdeck.run(agent="support-bot@production", input="q") as run, agentdeck.span("step"):
+        issue_refund(order_id="A-1", amount=900, reason="damaged")
     assert effects == [("issue_refund", {"order_id": "A-1", "amount": 900})]
     assert sdk.flush(5)
     spans = sink.trace(run.trace_id)
@@ -156,9 +155,11 @@ def test_a_denied_unresolved_call_is_recorded_as_denied(tmp_path: Path) -> None:
     agentdeck.init(sink=sink, resolver=HttpResolver(closed_port_url(), "k", timeout=1.0),
                    spill_dir=tmp_path / "spill", schedule_delay=0.02)  # fmt: skip
     effects.clear()
-    with agentdeck.run(agent="support-bot@production", input="q") as run:
-        with pytest.raises(PolicyDenied):
-            issue_refund(order_id="A-1", amount=10, reason="damaged")
+    with (
+        agentdeck.run(agent="support-bot@production", input="q") as run,
+        pytest.raises(PolicyDenied),
+    ):
+        issue_refund(order_id="A-1", amount=10, reason="damaged")
     assert sdk.flush(5)
     by_kind = {s.kind: s for s in sink.trace(run.trace_id)}
     assert by_kind[SpanKind.TOOL].attributes["tool.denied"] is True
@@ -191,7 +192,7 @@ def test_a_failed_init_reports_once_and_denies_guarded_calls(
     errors = [r for r in caplog.records if r.name.startswith("agentdeck")]
     assert len(errors) == 1 and "agentdeck.init failed" in errors[0].getMessage()
     effects.clear()
-    with pytest.raises(PolicyDenied, match="agentdeck.init failed"):
+    with pytest.raises(PolicyDenied, match=r"agentdeck\.init failed"):
         _refund("support-bot@1", 50)
     assert effects == []
     assert agentdeck.stats().resolve_errors >= 1  # type: ignore[union-attr]

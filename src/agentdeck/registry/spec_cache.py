@@ -201,9 +201,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def default_cache(
-    cache_dir: str | os.PathLike[str] | None, source: str
-) -> DiskCache:
+def default_cache(cache_dir: str | os.PathLike[str] | None, source: str) -> DiskCache:
     """The SDK's cache for ``source`` (a server endpoint or database URL): under ``cache_dir``,
     else ``AGENTDECK_CACHE_DIR``, else ``.agentdeck/cache`` in the working directory. Nothing
     is created until the first write."""

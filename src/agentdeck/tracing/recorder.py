@@ -25,8 +25,8 @@ from collections import deque
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from itertools import count
 from datetime import datetime
+from itertools import count
 from typing import Any, Protocol
 
 from agentdeck.core.errors import ReferenceError_
