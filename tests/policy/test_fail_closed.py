@@ -55,6 +55,7 @@ def _shutdown() -> Iterator[None]:
 
 
 def _init(url: str, tmp_path: Path, key: str | None = None, **kw: object) -> None:
+    """The SDK sending to ``url`` (the default resolve timeout: 2 s)."""
     agentdeck.init(endpoint=url, api_key=key, spill_dir=tmp_path / "spill", schedule_delay=0.02,
                    **kw)  # fmt: skip
     effects.clear()
@@ -68,7 +69,7 @@ def _refund(ref: str, amount: float) -> None:
 def test_the_pinned_policy_denies_a_900_refund_when_the_reference_resolves(
     live: Live, tmp_path: Path
 ) -> None:
-    _init(live.url, tmp_path, live.key)
+    _init(live.url, tmp_path, live.key, resolve_timeout_s=60)  # a loaded test machine
     with pytest.raises(PolicyDenied) as denied:
         _refund("support-bot@production", 900)
     assert "refund-hard-limit" in denied.value.rules
@@ -78,7 +79,7 @@ def test_the_pinned_policy_denies_a_900_refund_when_the_reference_resolves(
 def test_a_typo_in_the_env_denies_the_call_as_an_unknown_reference(
     live: Live, tmp_path: Path
 ) -> None:
-    _init(live.url, tmp_path, live.key)
+    _init(live.url, tmp_path, live.key, resolve_timeout_s=60)  # a loaded test machine
     with pytest.raises(PolicyDenied, match="unknown reference") as denied:
         _refund("support-bot@prod", 900)
     assert "support-bot@prod" in str(denied.value)

@@ -37,8 +37,13 @@ def _server_seen_then_stopped(store: SqlStore, tmp_path: Path) -> tuple[str, str
     key = create_key(store, "sdk", ["ingest", "read"], "test").token
     url, stop = serve_in_thread(create_app(store))
     try:
-        agentdeck.init(endpoint=url, api_key=key, spill_dir=tmp_path / "spill1",
-                       schedule_delay=0.02)  # fmt: skip
+        agentdeck.init(
+            endpoint=url,
+            api_key=key,
+            spill_dir=tmp_path / "spill1",
+            schedule_delay=0.02,
+            resolve_timeout_s=60,
+        )  # a loaded test machine
         with pytest.raises(PolicyDenied) as denied:
             _refund(900)
         assert "refund-hard-limit" in denied.value.rules
