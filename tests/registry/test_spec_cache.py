@@ -173,3 +173,29 @@ def test_with_nothing_cached_a_hung_source_costs_at_most_the_timeout(tmp_path: P
         r.resolve("bot@production")
     assert time.monotonic() - t0 < 10
     release.set()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_wait_on_its_parents_fetch_threads(tmp_path: Path) -> None:
+    parent = os.getpid()
+    release = threading.Event()
+
+    def fetch(ref: str) -> ResolvedAgent:
+        if os.getpid() == parent:
+            release.wait(30)  # the parent's fetch hangs
+            raise StoreError("too late")
+        return ResolvedAgent("bot", 1, V1.digest, V1, env="production")
+
+    r = RefreshingResolver(fetch, timeout=0.2, ttl=0)
+    with pytest.raises(ResolveTimeout):
+        r.resolve("bot@production")  # leaves a fetch in flight in the parent
+    pid = os.fork()
+    if pid == 0:  # the child: its own fetch, answered at once
+        try:
+            code = 0 if r.resolve("bot@production").digest == V1.digest else 1
+        except BaseException:
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    release.set()
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from agentdeck.core.policy_spec import PolicySet
-from agentdeck.registry.resolver import ResolveTimeout
+from agentdeck.registry.resolver import ResolveTimeout, at_fork_in_child
 from agentdeck.registry.spec_cache import DiskCache
 
 __all__ = ["POLICY_KIND", "CachedPolicySource"]
@@ -39,6 +39,12 @@ class CachedPolicySource:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._inflight: dict[str, Future[PolicySet]] = {}
+        at_fork_in_child(self, CachedPolicySource._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child the fetch threads are gone: forget what they were doing."""
+        self._lock = threading.Lock()
+        self._inflight = {}
 
     def get_policy(self, ref: str) -> PolicySet:
         return self.get_policy_detailed(ref)[0]

@@ -158,8 +158,9 @@ class PolicyGuard:
             message = (f"agent not resolved ({call.agent_error}): its pinned policy cannot be "
                        "known, so the call is denied (fail-closed; "
                        "agentdeck.init(on_unresolved='allow') opts out)")  # fmt: skip
-        out: dict[str, Any] = {"effect": "allow" if allow else "deny", "rules": [], "message": message,
-               "explanation": message}  # fmt: skip
+        effect = "allow" if allow else "deny"
+        out: dict[str, Any] = {"effect": effect, "rules": [], "message": message,
+                               "explanation": message}  # fmt: skip
         emit_linked_span(
             call, name="policy (agent unresolved)", start_ns=t0, end_ns=time.time_ns(),
             kind=SpanKind.POLICY, inputs={"tool": call.tool, "step": call.step}, outputs=out,

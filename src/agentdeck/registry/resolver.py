@@ -21,14 +21,16 @@ an on-disk :class:`~agentdeck.registry.spec_cache.DiskCache`:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from agentdeck.core.errors import ReferenceError_, StoreError
 from agentdeck.core.refs import parse_ref
@@ -38,9 +40,16 @@ from agentdeck.registry.spec_cache import DiskCache
 if TYPE_CHECKING:  # not at import: the SDK's tracing imports this module
     from agentdeck.registry.service import Registry
 
-__all__ = ["CachingResolver", "RefreshingResolver", "Resolution", "ResolveTimeout"]
+__all__ = [
+    "CachingResolver",
+    "RefreshingResolver",
+    "Resolution",
+    "ResolveTimeout",
+    "at_fork_in_child",
+]
 
 _INF = float("inf")
+T = TypeVar("T")
 SPEC_KIND = "spec"
 
 
@@ -55,6 +64,18 @@ class Resolution:
 
     agent: ResolvedAgent
     cached_at: datetime | None = None
+
+
+def at_fork_in_child(obj: T, reset: Callable[[T], None]) -> None:
+    """Call ``reset(obj)`` in a forked child while ``obj`` is alive (held weakly)."""
+    ref = weakref.ref(obj)
+
+    def child() -> None:
+        alive = ref()
+        if alive is not None:
+            reset(alive)
+
+    os.register_at_fork(after_in_child=child)
 
 
 def _immutable(ref: str) -> bool:
@@ -82,6 +103,12 @@ class RefreshingResolver:
         self._failed: dict[str, tuple[float, Exception]] = {}
         self._inflight: dict[str, Future[Resolution]] = {}
         self._lock = threading.Lock()
+        at_fork_in_child(self, RefreshingResolver._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child the fetch threads are gone: forget what they were doing."""
+        self._lock = threading.Lock()
+        self._inflight = {}
 
     # -- public ---------------------------------------------------------------------------
 
