@@ -59,13 +59,16 @@ class CachedPolicySource:
                     return policy, entry.saved_at
             except Exception:
                 pass  # a corrupt entry is a miss
-        policy = self._fetch(ref)
+        return self._fetch(ref), None
+
+    def _fetch_and_save(self, ref: str) -> PolicySet:
+        policy = self.inner.get_policy(ref)
         self.disk.put(POLICY_KIND, ref, policy.digest, policy.to_dict())
-        return policy, None
+        return policy
 
     def _fetch(self, ref: str) -> PolicySet:
         if self.timeout is None:
-            return self.inner.get_policy(ref)
+            return self._fetch_and_save(ref)
         with self._lock:
             fut = self._inflight.get(ref)
             start = fut is None
@@ -76,7 +79,7 @@ class CachedPolicySource:
 
             def work() -> None:
                 try:
-                    running.set_result(self.inner.get_policy(ref))
+                    running.set_result(self._fetch_and_save(ref))
                 except BaseException as exc:
                     running.set_exception(exc)
                 finally:
