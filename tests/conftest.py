@@ -89,3 +89,15 @@ def store(request: pytest.FixtureRequest) -> SqlStore:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for subprocess/CLI tests (SQLite file)."""
     return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture(scope="session")
+def _spec_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("agentdeck-cache")
+
+
+@pytest.fixture(autouse=True)
+def _spec_cache_per_test(_spec_cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has its own on-disk spec/policy cache (``AGENTDECK_CACHE_DIR``, created only
+    when written): a spec cached by one test's server is never served to another's."""
+    monkeypatch.setenv("AGENTDECK_CACHE_DIR", str(_spec_cache_root / uuid.uuid4().hex))

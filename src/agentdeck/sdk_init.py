@@ -2,33 +2,123 @@
 
 This module sits above every layer (like the CLI), so it can hand the tracing SDK the policy
 enforcement that the policy package provides, without tracing importing policy.
+
+``init`` never raises a telemetry or store error into the agent's code: a wrong option name
+(``TypeError``) or value (:class:`~agentdeck.core.errors.InputError`) is the programmer's and
+raises; anything else (an unreachable or misconfigured store, an unwritable directory...) is
+reported once in the log and by ``agentdeck.stats().init_error``, and the SDK runs on a
+fallback: spans go to the spill (or are counted as lost), and every run naming an agent is
+unresolvable, so its guarded tool calls are denied (unless ``on_unresolved="allow"``).
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
+import os
+from collections.abc import Sequence
 from typing import Any
 
-from agentdeck.policy.enforcer import default_guard
+from agentdeck.core.errors import InputError, StoreError
+from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.spec import ResolvedAgent
+from agentdeck.core.trace import Run, Span
+from agentdeck.policy.approvals import DenyApprover
+from agentdeck.policy.enforcer import PolicyGuard, default_guard
+from agentdeck.registry.spec_cache import default_cache
+from agentdeck.tracing import recorder as rec
 from agentdeck.tracing import sdk
+
+log = logging.getLogger("agentdeck")
+
+DEFAULT_RESOLVE_TIMEOUT_S = 2.0
 
 
 def init(**kwargs: Any) -> None:
     """Configure the SDK; see :func:`agentdeck.tracing.sdk.init` for the options.
 
     Unless ``guard=`` is given, tool calls are checked against the policy pinned by the
-    running agent's spec (``enforce_policies=False`` turns that off); ``approver=`` decides
-    calls that need approval: an ``Approver``, a callback, ``"deny"`` (the default: denied
-    with "approval required") or ``"store"``, an approval through the platform (the server's
-    API when sending to one, else the store's queue) that ``agentdeck policy approve`` or the
-    API grants, waiting up to ``approval_timeout_s`` (default 300); without ``approver=``,
-    ``AGENTDECK_APPROVALS`` and ``AGENTDECK_APPROVAL_TIMEOUT_S`` may say the same. See
+    running agent's spec (``enforce_policies=False`` turns that off); a run whose agent cannot
+    be resolved has its tool calls denied unless ``on_unresolved="allow"``. Resolution waits at
+    most ``resolve_timeout_s`` (default 2) for the server or store and keeps the last resolved
+    specs and pinned policies on disk under ``cache_dir`` (see docs/policies.md).
+    ``approver=`` decides calls that need approval: an ``Approver``, a callback, ``"deny"``
+    (the default: denied with "approval required") or ``"store"``, an approval through the
+    platform (the server's API when sending to one, else the store's queue) that
+    ``agentdeck policy approve`` or the API grants, waiting up to ``approval_timeout_s``
+    (default 300); without ``approver=``, ``AGENTDECK_APPROVALS`` and
+    ``AGENTDECK_APPROVAL_TIMEOUT_S`` may say the same. See
     :func:`agentdeck.policy.enforcer.approver_for`.
     """
     enforce = kwargs.pop("enforce_policies", True)
     approver = kwargs.pop("approver", None)
     approval_timeout_s = kwargs.pop("approval_timeout_s", None)
-    if enforce and "guard" not in kwargs:
-        kwargs["guard"] = default_guard(
-            kwargs, approver=approver, approval_timeout_s=approval_timeout_s
-        )
-    sdk.init(**kwargs)
+    # The programmer's mistakes raise: unknown option names, wrong option values.
+    inspect.signature(sdk.init).bind(**kwargs)
+    on_unresolved = kwargs.get("on_unresolved", "deny")
+    timeout = kwargs.setdefault("resolve_timeout_s", DEFAULT_RESOLVE_TIMEOUT_S)
+    sdk.check_resolution_options(on_unresolved, timeout)
+    guard: PolicyGuard | None = None
+    try:
+        if enforce and "guard" not in kwargs:
+            disk = default_cache(kwargs.get("cache_dir"), _policy_source_key(kwargs))
+            guard = default_guard(
+                kwargs, approver=approver, approval_timeout_s=approval_timeout_s,
+                on_unresolved=on_unresolved, disk=disk, fetch_timeout_s=timeout,
+            )  # fmt: skip
+            kwargs["guard"] = guard
+        sdk.init(**kwargs)
+    except InputError as exc:
+        if str(exc).startswith("agentdeck.init"):
+            raise  # a wrong option value
+        _fall_back(exc, kwargs, guard, enforce)
+    except Exception as exc:
+        _fall_back(exc, kwargs, guard, enforce)
+
+
+def _policy_source_key(kwargs: dict[str, Any]) -> str:
+    endpoint = kwargs.get("endpoint") or os.environ.get("AGENTDECK_ENDPOINT")
+    if kwargs.get("sink") is None and endpoint:
+        return str(endpoint)
+    return sdk.embedded_source()
+
+
+def _fall_back(
+    exc: BaseException, kwargs: dict[str, Any], guard: PolicyGuard | None, enforce: bool
+) -> None:
+    """Install the SDK in its failed-init mode and report why, once."""
+    reason = f"agentdeck.init failed: {type(exc).__name__}: {exc}"
+    if enforce and kwargs.get("guard") is None:
+        guard = PolicyGuard(_Unavailable(reason), DenyApprover(),
+                            on_unresolved=kwargs.get("on_unresolved", "deny"))  # fmt: skip
+    fallback = {k: kwargs[k] for k in ("env", "spill_dir", "queue_size", "batch_size",
+                                       "schedule_delay", "invalid_args", "on_unresolved",
+                                       "resolve_timeout_s") if k in kwargs}  # fmt: skip
+    guard_arg = kwargs.get("guard") or guard
+    try:
+        sdk.init(sink=_Unavailable(reason), resolver=_Unavailable(reason), guard=guard_arg,
+                 **fallback)  # fmt: skip
+    except Exception as again:
+        reason += f" (and the fallback too: {type(again).__name__}: {again})"
+    rec.init_error = reason
+    log.error(
+        "%s; runs naming an agent are unresolvable (guarded tool calls %s); spans are spilled",
+        reason, "allowed" if kwargs.get("on_unresolved") == "allow" else "denied",
+    )  # fmt: skip
+
+
+class _Unavailable:
+    """What a failed init leaves in place of the sink, the resolver and the policy source:
+    every use fails with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
+        raise StoreError(self.reason)
+
+    def resolve(self, ref: str) -> ResolvedAgent:
+        raise StoreError(f"{ref}: {self.reason}")
+
+    def get_policy(self, ref: str) -> PolicySet:
+        raise StoreError(f"{ref}: {self.reason}")

@@ -27,12 +27,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from agentdeck.core.errors import InputError, PolicyDenied, StoreError
+from agentdeck.core.errors import InputError, PolicyDenied
 from agentdeck.core.policy_context import PriorCall
 from agentdeck.core.policy_eval import CompiledPolicy, Decision, PolicyCache, RunEvaluator
-from agentdeck.core.policy_spec import Effect, PolicySet
+from agentdeck.core.policy_spec import Effect
 from agentdeck.core.refs import parse_ref
 from agentdeck.core.trace import SpanKind, SpanStatus
 from agentdeck.policy.approvals import (
@@ -43,7 +43,14 @@ from agentdeck.policy.approvals import (
     DenyApprover,
     StoreApprover,
 )
-from agentdeck.tracing.guard import ToolCallInfo, ToolGuard
+from agentdeck.policy.sources import (
+    HttpPolicySource,
+    LazyStoreSource,
+    PolicySource,
+    RegistryPolicySource,
+)
+from agentdeck.registry.spec_cache import DiskCache
+from agentdeck.tracing.guard import ToolCallInfo
 from agentdeck.tracing.recorder import emit_linked_span
 from agentdeck.tracing.wire import to_json_data
 
@@ -57,104 +64,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("agentdeck.policy")
-
-
-@runtime_checkable
-class PolicySource(Protocol):
-    """Where the guard gets a pinned policy version (``name@N``) from."""
-
-    def get_policy(self, ref: str) -> PolicySet: ...
-
-
-class _RegistryLike(Protocol):
-    def get_policy(self, ref: str) -> Any: ...
-
-
-class RegistryPolicySource:
-    """The embedded store's registry (``Registry(store).get_policy``)."""
-
-    def __init__(self, registry: _RegistryLike) -> None:
-        self.registry = registry
-
-    def get_policy(self, ref: str) -> PolicySet:
-        policy: PolicySet = self.registry.get_policy(ref).policy
-        return policy
-
-
-class _LazyStoreSource:
-    """The embedded store at ``AGENTDECK_DATABASE_URL`` (or ``.agentdeck/``), opened on the
-    first policy lookup, so that agents without a pinned policy never touch it."""
-
-    def __init__(self) -> None:
-        self._inner: RegistryPolicySource | None = None
-        self._lock = threading.Lock()
-
-    def get_policy(self, ref: str) -> PolicySet:
-        with self._lock:
-            if self._inner is None:
-                from agentdeck.registry.service import Registry
-                from agentdeck.store import open_store
-
-                self._inner = RegistryPolicySource(Registry(open_store()))
-        return self._inner.get_policy(ref)
-
-
-class HttpPolicySource:
-    """The server's API: ``GET {endpoint}/api/v1/policies/{name}/{version}`` with the API key.
-
-    Policy versions are immutable, so an answer is kept for good; the body's ``policy`` must
-    hash to its ``digest``. ``transport`` is an ``httpx`` transport seam for tests.
-    """
-
-    def __init__(
-        self,
-        endpoint: str,
-        api_key: str | None = None,
-        *,
-        timeout: float = 5.0,
-        transport: Any = None,
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/")
-        self._headers = {"Accept": "application/json"}
-        if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
-        self._timeout = timeout
-        self._transport = transport
-        self._client: Any = None
-        self._cache: dict[str, PolicySet] = {}
-        self._lock = threading.Lock()
-
-    def get_policy(self, ref: str) -> PolicySet:
-        hit = self._cache.get(ref)
-        if hit is not None:
-            return hit
-        import httpx  # here, not at import: keeps ``import agentdeck`` light
-
-        r = parse_ref(ref)
-        url = f"{self.endpoint}/api/v1/policies/{r.name}/{r.version}"
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(timeout=self._timeout, transport=self._transport)
-            try:
-                resp = self._client.get(url, headers=self._headers)
-            except httpx.HTTPError as exc:
-                raise StoreError(f"GET {url}: {type(exc).__name__}: {exc}") from None
-        if resp.status_code != 200:
-            raise StoreError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}")
-        try:
-            body = resp.json()
-            policy = PolicySet.from_dict(body["policy"])
-        except Exception as exc:
-            raise StoreError(f"GET {url}: not a policy version: {exc}") from None
-        if body.get("digest") not in (None, policy.digest):
-            raise StoreError(f"GET {url}: the policy does not hash to its digest {body['digest']}")
-        self._cache[ref] = policy
-        return policy
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
 
 class _RunState:
@@ -177,12 +86,19 @@ class PolicyGuard:
         *,
         cache: PolicyCache | None = None,
         max_runs: int = 1024,
+        on_unresolved: str = "deny",
     ) -> None:
+        if on_unresolved not in ON_UNRESOLVED_CHOICES:
+            raise InputError(
+                f"agentdeck.init: on_unresolved must be 'deny' or 'allow', not {on_unresolved!r}"
+            )
+        self.on_unresolved = on_unresolved
         self.source = source
         self.approver: Approver = approver if approver is not None else DenyApprover()
         self.cache = cache if cache is not None else PolicyCache()
         self._by_ref: dict[str, CompiledPolicy] = {}
         self._versions: dict[str, int | None] = {}
+        self._cached_at: dict[str, datetime] = {}  # refs whose policy came from the disk cache
         self._runs: OrderedDict[tuple[str, str, str], _RunState] = OrderedDict()
         self._max_runs = max_runs
         self._lock = threading.Lock()
@@ -191,6 +107,9 @@ class PolicyGuard:
 
     def check(self, call: ToolCallInfo) -> None:
         agent = call.agent
+        if agent is None and call.agent_error is not None:
+            self._unresolved(call)  # the run names an agent nobody could resolve
+            return
         ref = agent.spec.policy if agent is not None else None
         if agent is None or ref is None:
             return  # no pinned policy: nothing to enforce
@@ -226,11 +145,46 @@ class PolicyGuard:
 
     # -- parts ----------------------------------------------------------------------------
 
+    def _unresolved(self, call: ToolCallInfo) -> None:
+        """A run whose agent could not be resolved: its pinned policy cannot be known, so the
+        call is denied, unless ``on_unresolved="allow"`` (recorded on the decision's span, and
+        by the SDK on every span of the run)."""
+        t0 = time.time_ns()
+        allow = self.on_unresolved == "allow"
+        if allow:
+            message = (f"agent not resolved ({call.agent_error}); allowed without a policy "
+                       "(on_unresolved='allow')")  # fmt: skip
+        else:
+            message = (f"agent not resolved ({call.agent_error}): its pinned policy cannot be "
+                       "known, so the call is denied (fail-closed; "
+                       "agentdeck.init(on_unresolved='allow') opts out)")  # fmt: skip
+        effect = "allow" if allow else "deny"
+        out: dict[str, Any] = {"effect": effect, "rules": [], "message": message,
+                               "explanation": message}  # fmt: skip
+        emit_linked_span(
+            call, name="policy (agent unresolved)", start_ns=t0, end_ns=time.time_ns(),
+            kind=SpanKind.POLICY, inputs={"tool": call.tool, "step": call.step}, outputs=out,
+            attributes={"policy.effect": out["effect"], "policy.rules": [],
+                        "policy.allowed": allow, "policy.unresolved": True,
+                        "agentdeck.policy.on_unresolved": self.on_unresolved,
+                        "agentdeck.resolve.error": call.agent_error},
+            status=SpanStatus.OK if allow else SpanStatus.ERROR,
+            error=None if allow else message,
+        )  # fmt: skip
+        if not allow:
+            raise PolicyDenied(call.tool, [], message)
+
     def _compiled(self, ref: str) -> CompiledPolicy:
         hit = self._by_ref.get(ref)
         if hit is not None:
             return hit
-        policy = self.source.get_policy(ref)
+        detailed = getattr(self.source, "get_policy_detailed", None)
+        if detailed is not None:
+            policy, cached_at = detailed(ref)
+            if cached_at is not None:
+                self._cached_at[ref] = cached_at
+        else:
+            policy = self.source.get_policy(ref)
         compiled = self.cache.get(policy, ref)
         self._by_ref[ref] = compiled  # name@N never changes meaning
         self._versions[ref] = parse_ref(ref).version
@@ -296,6 +250,10 @@ class PolicyGuard:
         }
         if decision is not None:
             attrs["policy.digest"] = decision.policy_digest
+        cached_at = self._cached_at.get(ref)
+        if cached_at is not None:
+            attrs["policy.source"] = "cache"
+            attrs["policy.cached_at"] = cached_at.isoformat()
         emit_linked_span(
             call, name=f"policy {name}", start_ns=t0, end_ns=time.time_ns(), kind=SpanKind.POLICY,
             inputs={"tool": call.tool, "step": call.step}, outputs=dict(outputs),
@@ -312,6 +270,9 @@ def _json_args(args: Mapping[str, Any]) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
+#: What ``agentdeck.init(on_unresolved=...)`` may name; "deny" is the default.
+ON_UNRESOLVED_CHOICES = ("deny", "allow")
+
 #: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
 APPROVER_CHOICES = ("deny", "store")
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
@@ -324,13 +285,19 @@ def default_guard(
     *,
     approver: ApproverOption = None,
     approval_timeout_s: float | None = None,
-) -> ToolGuard:
+    on_unresolved: str = "deny",
+    disk: DiskCache | None = None,
+    fetch_timeout_s: float | None = 2.0,
+) -> PolicyGuard:
     """The guard ``agentdeck.init`` installs, reading the same options as the tracing init.
 
     The policy comes from: the ``sink`` if it is a store; else the resolver's registry; else
     the server at ``endpoint`` (or ``AGENTDECK_ENDPOINT``) with ``api_key``; else the embedded
-    store, opened on first use. ``approver`` is an :class:`Approver`, a callback, ``"deny"``
+    store, opened on first use. The last two keep pinned policies in the on-disk cache
+    ``disk`` (see :mod:`agentdeck.policy.cached_source`), waiting at most ``fetch_timeout_s``
+    for a policy not cached yet. ``approver`` is an :class:`Approver`, a callback, ``"deny"``
     or ``"store"`` (else ``AGENTDECK_APPROVALS``; else deny): see :func:`approver_for`.
+    ``on_unresolved`` is what happens to calls of a run whose agent cannot be resolved.
     """
     sink = init_kwargs.get("sink")
     source: PolicySource
@@ -347,8 +314,13 @@ def default_guard(
         key = init_kwargs.get("api_key") or os.environ.get("AGENTDECK_API_KEY")
         source = HttpPolicySource(endpoint, key)
     else:
-        source = _LazyStoreSource()
-    return PolicyGuard(source, approver_for(approver, approval_timeout_s, init_kwargs, source))
+        source = LazyStoreSource()
+    chosen = approver_for(approver, approval_timeout_s, init_kwargs, source)
+    if disk is not None and isinstance(source, HttpPolicySource | LazyStoreSource):
+        from agentdeck.policy.cached_source import CachedPolicySource
+
+        source = CachedPolicySource(source, disk, timeout=fetch_timeout_s)
+    return PolicyGuard(source, chosen, on_unresolved=on_unresolved)
 
 
 def approver_for(

@@ -96,7 +96,9 @@ class ToolCallInfo:
     ``agent`` is the agent whose code makes the call (the nested agent after a handoff);
     ``tool_spec`` is that agent's pinned ToolSpec for the tool (None if the spec doesn't list
     it); ``step`` is the 0-based index of this call among the run's tool calls; ``elapsed_s``
-    is the time since the run started; ``span_id`` is the tool span's id (for linking).
+    is the time since the run started; ``span_id`` is the tool span's id (for linking);
+    ``agent_error`` says why the agent the run names could not be resolved (``agent`` is then
+    None): a guard that enforces policies must fail closed on it.
     """
 
     tool: str
@@ -110,6 +112,7 @@ class ToolCallInfo:
     elapsed_s: float
     trace_id: str
     span_id: str
+    agent_error: str | None = None  # why the run's named agent could not be resolved
 
 
 @runtime_checkable

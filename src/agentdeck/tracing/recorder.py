@@ -26,9 +26,11 @@ from collections import deque
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import count
 from typing import Any, Protocol
 
+from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import (
     LinkKind,
@@ -38,6 +40,7 @@ from agentdeck.core.trace import (
     SpanStatus,
     TokenUsage,
 )
+from agentdeck.registry.resolver import ResolveTimeout
 from agentdeck.tracing.exporter import Exporter
 from agentdeck.tracing.guard import RunState, ToolCallInfo, ToolGuard
 from agentdeck.tracing.traceparent import RemoteContext
@@ -64,10 +67,13 @@ class Config:
     env: str | None
     raise_invalid_args: bool
     guard: ToolGuard | None
+    on_unresolved: str = "deny"  # what guards do when a run's agent cannot be resolved
 
 
 config: Config | None = None
 _internal_errors = 0
+init_error: str | None = None  # why the last agentdeck.init failed (set by agentdeck.init)
+_resolve_errors = 0
 
 
 def internal_error(where: str, exc: BaseException) -> None:
@@ -80,6 +86,11 @@ def internal_error(where: str, exc: BaseException) -> None:
 
 def internal_errors() -> int:
     return _internal_errors
+
+
+def resolve_errors() -> int:
+    """Runs whose named agent could not be resolved since the process started."""
+    return _resolve_errors
 
 
 def new_span_id() -> str:
@@ -122,17 +133,22 @@ class RunRecord:
 class Scope:
     """The agent whose code is running: set by a run, a nested run, or a handoff."""
 
-    __slots__ = ("agent", "env", "handle", "run", "span_id", "tools")
+    __slots__ = ("agent", "env", "handle", "resolve_error", "run", "span_id", "stamp", "tools")
 
     def __init__(
-        self, run: RunRecord, agent: ResolvedAgent | None, env: str | None, span_id: str
-    ) -> None:
+        self, run: RunRecord, agent: ResolvedAgent | None, env: str | None, span_id: str,
+        resolve_error: str | None = None, stamp: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         self.run = run
         self.agent = agent
         self.env = env
         self.span_id = span_id
         self.handle: SpanHandle | None = None  # the agent span's handle (a RunHandle)
         self.tools: dict[str, ToolEntry] = tools_for(agent) if agent is not None else {}
+        # Why the named agent could not be resolved (guards fail closed on it), and the
+        # attributes every span of this agent carries (resolution error, cache use, opt-out).
+        self.resolve_error = resolve_error
+        self.stamp = stamp
 
 
 class SpanHandle:
@@ -154,7 +170,9 @@ class SpanHandle:
         self.kind = kind
         self.scope = scope
         self.links: list[SpanLink] | None = None
-        self.attrs: dict[str, Any] | None = None  # values captured when set
+        self.attrs: dict[str, Any] | None = (  # values captured when set
+            dict(scope.stamp) if scope is not None and scope.stamp else None
+        )
         self._output: Any = None
         self.output_data: Any = None  # the output as captured when it was set
 
@@ -302,9 +320,11 @@ def emit_linked_span(
         seq = next(cur.scope.run.seq) if cur is not None and cur.scope is not None else 0
         sid = new_span_id()
         links = [SpanLink(call.trace_id, call.span_id, link_kind)]
+        attrs = dict(cur.scope.stamp) if cur is not None and cur.scope and cur.scope.stamp else {}
+        attrs.update(attributes or {})
         payload: SpanPayload = (
             call.trace_id, sid, call.span_id, name, kind, start_ns, end_ns, seq, status, error,
-            capture(inputs), capture(outputs), capture_map(attributes), links, None,
+            capture(inputs), capture(outputs), capture_map(attrs), links, None,
         )  # fmt: skip
         cfg.exporter.submit(PendingSpan(payload))
         return sid
@@ -316,18 +336,68 @@ def emit_linked_span(
 # -- resolution ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class AgentResolution:
+    """What a run's ``agent=`` came to: the agent, or why a named one could not be resolved
+    (``error`` starts with the kind: unknown reference, timeout, store or server unreachable,
+    no resolver); ``cached_at`` is set when the spec came from a cache the source could not
+    confirm."""
+
+    agent: ResolvedAgent | None
+    error: str | None = None
+    cached_at: datetime | None = None
+
+    def stamp(self, on_unresolved: str) -> dict[str, Any] | None:
+        """The attributes every span of the run carries about its resolution (None: none)."""
+        out: dict[str, Any] = {}
+        if self.error is not None:
+            out["agentdeck.resolve.error"] = self.error
+            out["agentdeck.policy.on_unresolved"] = on_unresolved
+        if self.cached_at is not None:
+            out["agentdeck.resolve.source"] = "cache"
+            out["agentdeck.resolve.cached_at"] = self.cached_at.isoformat()
+        return out or None
+
+
+def resolve_agent(agent: str | AgentSpec | ResolvedAgent | None, cfg: Config) -> AgentResolution:
+    """Resolve a run's ``agent=``; never raises (a failure is in ``error``)."""
+    global _resolve_errors
+    if agent is None or isinstance(agent, ResolvedAgent):
+        return AgentResolution(agent)
+    if isinstance(agent, AgentSpec):
+        # Not registered: version 0 marks "no registry version" (stamped as None on the run).
+        return AgentResolution(ResolvedAgent(agent.name, 0, agent.digest, agent, env=cfg.env))
+    resolver = cfg.resolver
+    try:
+        if resolver is None:
+            raise _NoResolver("no resolver configured (agentdeck.init(resolver=...))")
+        detailed = getattr(resolver, "resolve_detailed", None)
+        if detailed is not None:
+            res = detailed(agent)
+            return AgentResolution(res.agent, None, res.cached_at)
+        return AgentResolution(resolver.resolve(agent))
+    except Exception as exc:
+        _resolve_errors += 1
+        return AgentResolution(None, f"{_error_kind(exc)}: {describe_error(exc)}")
+
+
+class _NoResolver(Exception):
+    pass
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, ReferenceError_):
+        return "unknown reference"
+    if isinstance(exc, ResolveTimeout | TimeoutError):
+        return "timeout"
+    if isinstance(exc, _NoResolver):
+        return "no resolver"
+    return "store or server unreachable"
+
+
 def resolve(
     agent: str | AgentSpec | ResolvedAgent | None, cfg: Config
 ) -> tuple[ResolvedAgent | None, str | None]:
     """The agent to stamp, and why resolution failed (a warning, never an exception)."""
-    if agent is None or isinstance(agent, ResolvedAgent):
-        return agent, None
-    if isinstance(agent, AgentSpec):
-        # Not registered: version 0 marks "no registry version" (stamped as None on the run).
-        return ResolvedAgent(agent.name, 0, agent.digest, agent, env=cfg.env), None
-    if cfg.resolver is None:
-        return None, "no resolver configured (agentdeck.init(resolver=...))"
-    try:
-        return cfg.resolver.resolve(agent), None
-    except Exception as exc:
-        return None, describe_error(exc)
+    res = resolve_agent(agent, cfg)
+    return res.agent, res.error

@@ -133,7 +133,8 @@ class run(_Block):
         return _noop_run(self._input)
 
     def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
-        agent, why = rec.resolve(self._agent_arg, cfg)
+        res = rec.resolve_agent(self._agent_arg, cfg)
+        agent, why = res.agent, res.error
         self._why = why
         if why is not None:
             rec.log.warning("agentdeck: run of %r not resolved: %s", self._agent_arg, why)
@@ -153,7 +154,8 @@ class run(_Block):
         sid = rec.new_span_id()
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
         name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
-        h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, Scope(run_rec, agent, env, sid))
+        scope = Scope(run_rec, agent, env, sid, why, res.stamp(cfg.on_unresolved))
+        h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, scope)
         h.agent, h.env, h.input = agent, env, self._input
         self._input_data = capture(self._input)
         self._attrs_data = capture_map(self._attributes)
@@ -179,6 +181,8 @@ class run(_Block):
             attrs["agent.deployment_id"] = h.deployment_id
         if self._why is not None:
             attrs["agent.resolve_error"] = self._why
+        if h.scope is not None and h.scope.stamp:
+            attrs.update(h.scope.stamp)  # resolution error, cache use, on_unresolved
         if self._remote is not None:
             attrs["parent.trace_id"] = self._remote.trace_id
             attrs["parent.span_id"] = self._remote.span_id

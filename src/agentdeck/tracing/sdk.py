@@ -91,6 +91,9 @@ def init(
     redact: bool | Mapping[str, Any] = True,
     on_full: Literal["drop", "block"] = "drop",
     limits: SpanLimits | None = None,
+    on_unresolved: Literal["deny", "allow"] = "deny",
+    resolve_timeout_s: float = 2.0,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -108,6 +111,10 @@ def init(
     ``on_full="block"`` makes a recording call wait for room when the queue is full instead of
     dropping the oldest span (for bulk work: imports, benchmarks); ``limits`` caps value and
     span sizes (:class:`SpanLimits`, truncating with a marker).
+    ``on_unresolved`` is what guards do when a run's agent cannot be resolved ("deny", or
+    "allow", recorded on every span of such a run); the resolvers built here wait at most
+    ``resolve_timeout_s`` for an answer and keep the last resolved specs on disk under
+    ``cache_dir`` (default ``AGENTDECK_CACHE_DIR`` or ``.agentdeck/cache``).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
@@ -117,17 +124,20 @@ def init(
     redactor = BatchRedactor(redaction_config(redact))
     if on_full not in ("drop", "block"):
         raise InputError(f"agentdeck.init: on_full must be 'drop' or 'block', not {on_full!r}")
+    check_resolution_options(on_unresolved, resolve_timeout_s)
     if sink is None:
         endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
         if endpoint:
             key = api_key or os.environ.get("AGENTDECK_API_KEY")
             sink = HttpSink(endpoint, key)
             if resolver is None:
+                from agentdeck.registry.spec_cache import default_cache
                 from agentdeck.tracing.http_resolver import HttpResolver
 
-                resolver = HttpResolver(endpoint, key)
+                resolver = HttpResolver(endpoint, key, timeout=resolve_timeout_s,
+                                        disk=default_cache(cache_dir, endpoint))  # fmt: skip
         else:
-            sink, default_resolver = _embedded_store()
+            sink, default_resolver = _embedded_store(resolve_timeout_s, cache_dir)
             resolver = resolver or default_resolver
     exporter = Exporter(
         sink,
@@ -142,8 +152,9 @@ def init(
     with _lock:
         old, rec.config = (
             rec.config,
-            rec.Config(exporter, resolver, env, invalid_args == "raise", guard),
+            rec.Config(exporter, resolver, env, invalid_args == "raise", guard, on_unresolved),
         )
+        rec.init_error = None
         if not _atexit_registered:
             atexit.register(_at_exit)
             _atexit_registered = True
@@ -151,15 +162,41 @@ def init(
         old.exporter.shutdown(timeout=5.0)
 
 
-def _embedded_store() -> tuple[SpanSink, AgentResolver]:
+def _embedded_store(
+    timeout: float, cache_dir: str | os.PathLike[str] | None
+) -> tuple[SpanSink, AgentResolver]:
     """The embedded store (``AGENTDECK_DATABASE_URL`` or ``.agentdeck/agentdeck.db``) as the
-    sink, and a caching registry resolver on it."""
+    sink, and a caching registry resolver on it (with its on-disk spec cache)."""
     from agentdeck.registry.resolver import CachingResolver
     from agentdeck.registry.service import Registry
+    from agentdeck.registry.spec_cache import default_cache
     from agentdeck.store import open_store
 
     store = open_store()
-    return store, CachingResolver(Registry(store))
+    disk = default_cache(cache_dir, embedded_source())
+    return store, CachingResolver(Registry(store), timeout=timeout, disk=disk)
+
+
+def embedded_source() -> str:
+    """What names the embedded store in the spec cache: its URL (or default path)."""
+    return os.environ.get("AGENTDECK_DATABASE_URL") or str(Path.cwd() / ".agentdeck")
+
+
+def check_resolution_options(on_unresolved: str, resolve_timeout_s: float) -> None:
+    """Raise InputError for a wrong ``on_unresolved`` or ``resolve_timeout_s``."""
+    if on_unresolved not in ("deny", "allow"):
+        raise InputError(
+            f"agentdeck.init: on_unresolved must be 'deny' or 'allow', not {on_unresolved!r}"
+        )
+    if (
+        isinstance(resolve_timeout_s, bool)
+        or not isinstance(resolve_timeout_s, int | float)
+        or not 0 < resolve_timeout_s <= 300
+    ):
+        raise InputError(
+            "agentdeck.init: resolve_timeout_s must be seconds in (0, 300], "
+            f"not {resolve_timeout_s!r}"
+        )
 
 
 def _at_exit() -> None:
@@ -195,9 +232,15 @@ def shutdown(timeout: float | None = 5.0) -> bool:
 
 
 def stats() -> ExporterStats | None:
-    """The exporter's counters (dropped, spilled, resent, ...); None before ``init``."""
+    """The exporter's counters (dropped, spilled, resent, ...) as an ``SdkStats`` that also
+    says why ``init`` failed (``init_error``) and how many runs' agents could not be resolved
+    (``resolve_errors``); None before ``init``."""
+    from agentdeck.tracing.sdk_stats import SdkStats
+
     cfg = rec.config
-    return None if cfg is None else cfg.exporter.stats()
+    if cfg is None:
+        return None
+    return SdkStats.of(cfg.exporter.stats(), rec.init_error, rec.resolve_errors())
 
 
 def current_span() -> SpanHandle | None:

@@ -209,7 +209,7 @@ def _begin(
         tool=meta.name, tool_version=c.version, tool_spec=entry.spec if entry else None,
         args=argsd, agent=scope.agent, env=scope.env, run=run_rec.state,
         step=next(run_rec.tool_steps), elapsed_s=time.monotonic() - run_rec.state.started_mono,
-        trace_id=run_rec.trace_id, span_id=c.span_id,
+        trace_id=run_rec.trace_id, span_id=c.span_id, agent_error=scope.resolve_error,
     )  # fmt: skip
     if guard is not None:
         try:
