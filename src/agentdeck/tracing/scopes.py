@@ -20,6 +20,7 @@ becoming the current span.
 
 from __future__ import annotations
 
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -28,7 +29,7 @@ from typing import Any, Literal
 
 from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.core.trace import LinkKind, Outcome, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
 from agentdeck.tracing.traceparent import RemoteContext, from_carrier
@@ -39,17 +40,40 @@ AgentArg = str | AgentSpec | ResolvedAgent | None
 class RunHandle(SpanHandle):
     """What ``with agentdeck.run(...) as run`` gives: the agent span plus what the run is stamped with."""
 
-    __slots__ = ("agent", "deployment_id", "env", "input")
+    __slots__ = ("agent", "deployment_id", "env", "input", "outcome")
 
     agent: ResolvedAgent | None
     env: str | None
     deployment_id: str | None
     input: Any
+    outcome: tuple[Outcome, float | None, str | None] | None
+
+    def set_outcome(
+        self, *, success: bool, score: float | None = None, reason: str | None = None
+    ) -> None:
+        """Record whether the run achieved its purpose, before the ``run`` block ends (a later
+        call replaces an earlier one). ``score`` is any finite number (e.g. in [0, 1]) and
+        ``reason`` a short text; a score that is not a finite number is left out (logged), so
+        that recording never raises into the agent."""
+        value: float | None = None
+        if score is not None:
+            try:
+                value = float(score)
+            except (TypeError, ValueError):
+                value = math.nan
+            if not math.isfinite(value):
+                rec.log.warning("agentdeck: set_outcome score %r is not a finite number", score)
+                value = None
+        self.outcome = (
+            Outcome.SUCCESS if success else Outcome.FAILURE,
+            value,
+            None if reason is None else str(reason),
+        )
 
 
 def _noop_run(input: Any) -> RunHandle:
     h = RunHandle("", "", "run", SpanKind.AGENT, None)
-    h.agent, h.env, h.deployment_id, h.input = None, None, None, input
+    h.agent, h.env, h.deployment_id, h.input, h.outcome = None, None, None, input, None
     return h
 
 
@@ -151,7 +175,7 @@ class run(_Block):
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
         name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
         h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, Scope(run_rec, agent, env, sid))
-        h.agent, h.env, h.input = agent, env, self._input
+        h.agent, h.env, h.input, h.outcome = agent, env, self._input, None
         h.scope.handle = h  # type: ignore[union-attr]
         h.deployment_id = agent.deployment_id if agent else None
         if self._remote is not None:
@@ -190,6 +214,7 @@ class run(_Block):
             return
         a = h.agent
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
+        outcome, score, reason = h.outcome or (None, None, None)
         cfg.exporter.submit(
             Run(
                 trace_id=h.trace_id,
@@ -206,6 +231,9 @@ class run(_Block):
                 output=h.output,
                 root_span_id=h.span_id,
                 attributes=run_attrs,
+                outcome=outcome,
+                outcome_score=score,
+                outcome_reason=reason,
             )
         )
 
