@@ -3,8 +3,8 @@ or filter them (store, CLI, API, web UI).
 
 :func:`record_runs` runs four agents with the SDK writing to ``store`` (its embedded-store
 sink): ``clean`` (one tool call that works, outcome success 0.9), ``tool_err`` (its e-mail tool
-raises and the agent carries on, outcome failure), ``denied`` (a policy denies its refund, the
-agent carries on) and ``raised`` (the agent's code raises out of the run). It then stores two
+raises and the agent carries on, outcome failure: one tool error), ``denied`` (a policy denies
+its refund and the agent carries on: one tool error, denied) and ``raised`` (the agent's code raises out of the run). It then stores two
 online-eval spans on ``tool_err``: one passing, one failing."""
 
 from __future__ import annotations

@@ -27,11 +27,12 @@ def _listed(cli: Cli, *args: str) -> set[str]:
 def test_runs_filter_on_status_errors_denials_and_outcome(cli: Cli, ids: dict[str, str]) -> None:
     assert _listed(cli, "--status", "error") == {ids["raised"]}
     assert _listed(cli, "--status", "ok") == {ids["clean"], ids["tool_err"], ids["denied"]}
-    assert _listed(cli, "--has-errors") == {ids["tool_err"]}
+    assert _listed(cli, "--has-errors") == {ids["tool_err"], ids["denied"]}  # denied: failed too
     assert _listed(cli, "--denied") == {ids["denied"]}
     assert _listed(cli, "--outcome", "success") == {ids["clean"]}
     assert _listed(cli, "--outcome", "failure") == {ids["tool_err"]}
     assert _listed(cli, "--has-errors", "--outcome", "success") == set()
+    assert _listed(cli, "--has-errors", "--denied") == {ids["denied"]}
 
 
 def test_runs_json_is_the_api_shape_with_the_summary(cli: Cli, ids: dict[str, str]) -> None:
@@ -41,7 +42,7 @@ def test_runs_json_is_the_api_shape_with_the_summary(cli: Cli, ids: dict[str, st
     assert tool_err["outcome"] == "failure"
     assert tool_err["outcome_reason"] == "confirmation e-mail not sent"
     assert (clean["outcome"], clean["outcome_score"]) == ("success", 0.9)
-    assert rows[ids["denied"]]["denied_calls"] == 1 and rows[ids["denied"]]["tool_errors"] == 0
+    assert rows[ids["denied"]]["denied_calls"] == 1 and rows[ids["denied"]]["tool_errors"] == 1
     raised = rows[ids["raised"]]
     assert raised["status"] == "error" and "model returned garbage" in raised["error"]
     assert list(tool_err) == list(_api_keys())

@@ -31,8 +31,8 @@ def test_runs_api_filters_on_what_happened(
     client: TestClient, keys: Keys, ids: dict[str, str]
 ) -> None:
     assert _listed(client, keys, "status=error") == {ids["raised"]}
-    assert _listed(client, keys, "has_errors=true") == {ids["tool_err"]}
-    assert _listed(client, keys, "has_errors=false") == {ids["clean"], ids["denied"], ids["raised"]}
+    assert _listed(client, keys, "has_errors=true") == {ids["tool_err"], ids["denied"]}
+    assert _listed(client, keys, "has_errors=false") == {ids["clean"], ids["raised"]}
     assert _listed(client, keys, "denied=true") == {ids["denied"]}
     assert _listed(client, keys, "denied=false&status=ok") == {ids["clean"], ids["tool_err"]}
     assert _listed(client, keys, "outcome=success") == {ids["clean"]}
@@ -50,7 +50,7 @@ def test_runs_api_returns_the_summary(client: TestClient, keys: Keys, ids: dict[
     assert got == {
         "clean": ("ok", 0, 0, "success"),
         "tool_err": ("ok", 1, 0, "failure"),
-        "denied": ("ok", 0, 1, None),
+        "denied": ("ok", 1, 1, None),  # a denied call is a failed call, and denied
         "raised": ("error", 0, 0, None),
     }
     one = client.get(f"/api/v1/runs/{ids['clean']}", headers=read).json()["run"]
@@ -99,6 +99,8 @@ def test_runs_page_has_the_filters_and_columns(
     assert set(_rows(filtered)) == {ids["tool_err"]}
     assert '<option value="true" selected>some</option>' in filtered
     assert set(_rows(client.get("/ui/runs?denied=true", headers=read).text)) == {ids["denied"]}
+    assert set(_rows(client.get("/ui/runs?has_errors=false", headers=read).text)) == {
+        ids["clean"], ids["raised"]}  # fmt: skip
     bad = client.get("/ui/runs?outcome=great", headers=read)
     assert bad.status_code == 200 and "query.outcome" in bad.text and not _rows(bad.text)
 

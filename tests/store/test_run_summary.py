@@ -55,7 +55,7 @@ def _span(
 
 
 def _mixed(tid: str) -> list[Span]:
-    """Two failed tool calls, one denied, one ok tool call, a failed LLM call."""
+    """Three failed tool calls (one of them denied), one ok tool call, a failed LLM call."""
     E = SpanStatus.ERROR
     return [
         _span(tid, status=E, seq=1),
@@ -76,9 +76,9 @@ def test_failed_and_denied_tool_calls_are_counted_in_one_batch(store: SqlStore) 
     tid = new_trace_id()
     spans = _mixed(tid)
     store.write_batch([_run(tid)], spans)
-    assert _counts(store, tid) == (2, 1)
+    assert _counts(store, tid) == (3, 1)
     store.write_batch([_run(tid)], spans[:2])  # a re-sent batch: each span counted once
-    assert _counts(store, tid) == (2, 1)
+    assert _counts(store, tid) == (3, 1)
 
 
 def test_counts_do_not_depend_on_arrival_order(store: SqlStore) -> None:
@@ -92,7 +92,7 @@ def test_counts_do_not_depend_on_arrival_order(store: SqlStore) -> None:
     store.write_batch([], b[:2])
     store.write_batch([], b[2:])  # late spans update the stored run
     store.write_batch([], b)  # and re-sending them changes nothing
-    assert _counts(store, spans_first) == _counts(store, run_first) == (2, 1)
+    assert _counts(store, spans_first) == _counts(store, run_first) == (3, 1)
 
 
 def test_a_provisional_run_is_counted_and_the_real_run_keeps_the_counts(
@@ -104,11 +104,11 @@ def test_a_provisional_run_is_counted_and_the_real_run_keeps_the_counts(
     store.write_batch([], spans[:2], provisional=[prov])
     assert _counts(store, tid) == (1, 0)
     store.write_batch([], spans[2:], provisional=[prov])
-    assert _counts(store, tid) == (2, 1)
+    assert _counts(store, tid) == (3, 1)
     store.write_batch([_run(tid, outcome=Outcome.FAILURE)], [])  # the root arrives
     got = store.get_run(tid)
     assert got is not None and not got.provisional
-    assert (got.tool_errors, got.denied_calls, got.outcome) == (2, 1, Outcome.FAILURE)
+    assert (got.tool_errors, got.denied_calls, got.outcome) == (3, 1, Outcome.FAILURE)
 
 
 def test_outcome_round_trips(store: SqlStore) -> None:
@@ -147,8 +147,8 @@ def test_find_runs_filters_on_status_errors_denials_and_outcome(store: SqlStore)
 
     assert found(status=SpanStatus.ERROR) == ["raised"]
     assert found(status=SpanStatus.OK) == ["won", "denied", "tool_err", "clean"]
-    assert found(has_errors=True) == ["tool_err"]
-    assert found(has_errors=False) == ["won", "denied", "raised", "clean"]
+    assert found(has_errors=True) == ["denied", "tool_err"]  # a denied call failed too
+    assert found(has_errors=False) == ["won", "raised", "clean"]
     assert found(denied=True) == ["denied"]
     assert found(denied=False) == ["won", "tool_err", "raised", "clean"]
     assert found(outcome=Outcome.SUCCESS) == ["won"]
@@ -233,7 +233,7 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
 
     upgraded = SqlStore(bare_engine)  # opening the store migrates to every head
     assert migrate_mod.current_revisions(bare_engine) == migrate_mod.script_heads()
-    assert _counts(upgraded, tid) == (2, 1)
+    assert _counts(upgraded, tid) == (3, 1)
     got = upgraded.get_run(tid)
     assert got is not None and got.outcome is None
 

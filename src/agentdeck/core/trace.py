@@ -165,8 +165,8 @@ class Run:
     """One execution of an agent, stamped with exactly what ran, and what happened.
 
     ``status`` says whether the run raised (``error``) or not (``ok``). ``tool_errors`` counts
-    its tool calls that failed and ``denied_calls`` those a policy denied (a denied call is not
-    also a tool error); the store counts both from the run's spans as they arrive, so a run
+    its tool calls that failed, for any reason, and ``denied_calls`` those of them a policy
+    denied (the tool did not run); the store counts both from the run's spans as they arrive, so a run
     written by any producer (SDK, OTLP) gets them. ``outcome`` is whether the run achieved
     its purpose, when known (``run.set_outcome(...)`` in the SDK), with an optional
     ``outcome_score`` and ``outcome_reason``.

@@ -26,9 +26,9 @@ A run's summary columns ``tool_errors`` and ``denied_calls`` are counted from it
 in the same transaction, for every run the batch writes and every run whose trace gained a
 failed tool span: whatever the order in which a run and its spans arrive (the SDK sends a run
 after its spans, an OTLP trace may come in many requests), the counts are those of the spans
-stored so far, and re-sending a batch changes nothing. A tool span is *denied* when its
-attributes hold ``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it), and a
-*tool error* when it failed otherwise.
+stored so far, and re-sending a batch changes nothing. A *tool error* is a tool span that
+failed (status ``error``), for any reason; it is also *denied* when its attributes hold
+``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it): a policy stopped it.
 
 A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
 dropped in the same transaction whenever a batch carries a run or a provisional run of its
@@ -230,12 +230,11 @@ _TOOL_FAILED = "spans.trace_id = runs.trace_id AND spans.kind = 'tool' AND spans
 
 def _recount_sql(conn: Connection, n: int) -> str:
     """SQL: count the failed and denied tool spans of ``n`` runs (module docstring); parameters
-    are the LIKE pattern twice, then the trace ids."""
+    are the LIKE pattern, then the trace ids."""
     mark = param_mark(conn)
     return (
         "UPDATE runs SET"
-        f" tool_errors = (SELECT COUNT(*) FROM spans WHERE {_TOOL_FAILED}"
-        f" AND (spans.attributes IS NULL OR spans.attributes NOT LIKE {mark})),"
+        f" tool_errors = (SELECT COUNT(*) FROM spans WHERE {_TOOL_FAILED}),"
         f" denied_calls = (SELECT COUNT(*) FROM spans WHERE {_TOOL_FAILED}"
         f" AND spans.attributes LIKE {mark})"
         f" WHERE trace_id IN ({', '.join([mark] * n)})"
@@ -245,7 +244,7 @@ def _recount_sql(conn: Connection, n: int) -> str:
 def _recount(conn: Connection, trace_ids: Sequence[str]) -> None:
     for i in range(0, len(trace_ids), _IN_CHUNK):
         part = tuple(trace_ids[i : i + _IN_CHUNK])
-        conn.exec_driver_sql(_recount_sql(conn, len(part)), (_DENIED_LIKE, _DENIED_LIKE, *part))
+        conn.exec_driver_sql(_recount_sql(conn, len(part)), (_DENIED_LIKE, *part))
 
 
 def row_run(r: Row[Any]) -> Run:

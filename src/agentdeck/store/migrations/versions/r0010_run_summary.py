@@ -39,8 +39,7 @@ def upgrade() -> None:
     op.execute(
         sa.text(
             "UPDATE runs SET"
-            f" tool_errors = (SELECT COUNT(*) FROM spans WHERE {_TOOL_ERROR}"
-            f" AND (spans.attributes IS NULL OR NOT ({_DENIED}))),"
+            f" tool_errors = (SELECT COUNT(*) FROM spans WHERE {_TOOL_ERROR}),"
             f" denied_calls = (SELECT COUNT(*) FROM spans WHERE {_TOOL_ERROR} AND {_DENIED})"
         ).bindparams(denied=_DENIED_PATTERN)
     )
