@@ -120,3 +120,66 @@ def test_run_page_marks_a_failed_eval_failed(
     assert "✗ error" in summary("send_email")
     assert 'id="run-tool-errors"><span class="badge error">1 tool error<' in page
     assert 'id="run-outcome">failure' in page
+
+
+def test_runs_ingested_over_http_are_counted_by_the_server(
+    client: TestClient, keys: Keys, store: SqlStore, tmp_path: Path
+) -> None:
+    """The SDK's HTTP ingest: the server counts from the spans, whatever the batch claims."""
+    from dataclasses import replace
+
+    from agentdeck.store import open_store
+    from agentdeck.tracing.wire import batch_to_bytes
+
+    elsewhere = open_store(f"sqlite:///{tmp_path / 'agent.db'}")
+    try:
+        ids = record_runs(elsewhere, tmp_path)
+        pairs = elsewhere.get_runs_with_spans(list(ids.values()))
+    finally:
+        elsewhere.close()
+    claimed = [replace(r, tool_errors=0, denied_calls=0) for r, _ in pairs]
+    body = batch_to_bytes(claimed, [s for _, spans in pairs for s in spans])
+    resp = client.post("/api/v1/ingest", content=body, headers=keys.header("ingest"))
+    assert resp.status_code == 202, resp.text
+    assert _listed(client, keys, "has_errors=true") == {ids["tool_err"], ids["denied"]}
+    assert _listed(client, keys, "denied=true") == {ids["denied"]}
+    assert _listed(client, keys, "outcome=success") == {ids["clean"]}
+
+
+def test_otlp_runs_count_their_failed_tool_spans(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    """A trace from the OpenTelemetry SDK (one tool span failing): the run derived from it,
+    provisional while only the children have arrived, then real, has one tool error."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    from opentelemetry.trace import Status, StatusCode, Tracer
+
+    from tracing.otel_fixtures import record
+
+    def agent(tracer: Tracer) -> None:
+        with tracer.start_as_current_span(
+            "invoke_agent support-bot",
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot"},
+        ):
+            for tool, ok in (("lookup_order", True), ("send_email", False)):
+                with tracer.start_as_current_span(
+                    f"execute_tool {tool}",
+                    attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool},
+                ) as span:
+                    if not ok:
+                        span.set_status(Status(StatusCode.ERROR, "invalid recipient"))
+
+    _, spans = record(agent)
+    root = next(s for s in spans if s.parent is None)
+    children = [s for s in spans if s.parent is not None]
+    headers = {**keys.header("ingest"), "content-type": "application/x-protobuf"}
+    trace_id = f"{root.context.trace_id:032x}"
+    for part in (children, [root]):
+        resp = client.post("/v1/traces", content=encode_spans(part).SerializeToString(),
+                           headers=headers)  # fmt: skip
+        assert resp.status_code == 200, resp.text
+        run = client.get(f"/api/v1/runs/{trace_id}", headers=keys.header("read")).json()["run"]
+        assert (run["tool_errors"], run["denied_calls"]) == (1, 0)
+    assert run["provisional"] is False and run["status"] != "error"
+    assert _listed(client, keys, "has_errors=true") == {trace_id}
