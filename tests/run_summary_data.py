@@ -9,6 +9,7 @@ online-eval spans on ``tool_err``: one passing, one failing."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -68,17 +69,12 @@ def record_runs(store: SqlStore, tmp_path: Path) -> dict[str, str]:
         ids["clean"] = r.trace_id
         with sdk.run(bot, input="refund please") as r:
             lookup_order("A-2")
-            try:
+            with contextlib.suppress(ToolFailed):  # the agent says the e-mail failed
                 send_email("")
-            except ToolFailed:
-                pass  # the agent tells the customer the e-mail failed
             r.set_outcome(success=False, reason="confirmation e-mail not sent")
         ids["tool_err"] = r.trace_id
-        with sdk.run(bot, input="refund 900") as r:
-            try:
-                issue_refund(900)
-            except PolicyDenied:
-                pass
+        with sdk.run(bot, input="refund 900") as r, contextlib.suppress(PolicyDenied):
+            issue_refund(900)
         ids["denied"] = r.trace_id
         try:
             with sdk.run(bot, input="crash") as r:

@@ -91,9 +91,16 @@ def test_runs_page_has_the_filters_and_columns(
     assert "<th>errors</th><th>denied</th><th>outcome</th>" in page
     rows = _rows(page)
     assert set(rows) == set(ids.values())
-    assert re.search(r'class="tool-errors"><span class="badge error"[^>]*>1<', rows[ids["tool_err"]])
-    assert re.search(r'class="denied-calls"><span class="badge denied"[^>]*>1<', rows[ids["denied"]])
-    assert 'class="badge outcome-success"' in rows[ids["clean"]] and "success 0.9" in rows[ids["clean"]]
+    assert re.search(
+        r'class="tool-errors"><span class="badge error"[^>]*>1<', rows[ids["tool_err"]]
+    )
+    assert re.search(
+        r'class="denied-calls"><span class="badge denied"[^>]*>1<', rows[ids["denied"]]
+    )
+    assert (
+        'class="badge outcome-success"' in rows[ids["clean"]]
+        and "success 0.9" in rows[ids["clean"]]
+    )
     assert 'class="badge outcome-failure"' in rows[ids["tool_err"]]
     filtered = client.get("/ui/runs?has_errors=true&outcome=failure", headers=read).text
     assert set(_rows(filtered)) == {ids["tool_err"]}
@@ -111,7 +118,9 @@ def test_run_page_marks_a_failed_eval_failed(
     page = client.get(f"/ui/runs/{ids['tool_err']}", headers=keys.header("read")).text
 
     def summary(name: str) -> str:
-        m = re.search(rf"<summary>(?:(?!</summary>).)*<b>{re.escape(name)}</b>.*?</summary>", page, re.S)
+        m = re.search(
+            rf"<summary>(?:(?!</summary>).)*<b>{re.escape(name)}</b>.*?</summary>", page, re.S
+        )
         assert m is not None, name
         return m.group(0)
 
@@ -152,7 +161,6 @@ def test_otlp_runs_count_their_failed_tool_spans(
     """A trace from the OpenTelemetry SDK (one tool span failing): the run derived from it,
     provisional while only the children have arrived, then real, has one tool error."""
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
     from opentelemetry.trace import Status, StatusCode, Tracer
 
     from tracing.otel_fixtures import record
@@ -160,7 +168,10 @@ def test_otlp_runs_count_their_failed_tool_spans(
     def agent(tracer: Tracer) -> None:
         with tracer.start_as_current_span(
             "invoke_agent support-bot",
-            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot"},
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "support-bot",
+            },
         ):
             for tool, ok in (("lookup_order", True), ("send_email", False)):
                 with tracer.start_as_current_span(

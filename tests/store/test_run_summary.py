@@ -241,4 +241,3 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with bare_engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]
-

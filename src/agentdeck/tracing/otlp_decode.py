@@ -268,12 +268,11 @@ def _outcome(a: Mapping[str, JSON]) -> dict[str, Any]:
     """The run stamp's outcome fields; an unknown outcome or a non-number score is left out."""
     outcome = _str(a.get(n.RUN_OUTCOME))
     score = a.get(n.RUN_OUTCOME_SCORE)
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        score = None
     return {
-        "outcome": Outcome(outcome) if outcome in Outcome._value2member_map_ else None,
-        "outcome_score": float(score)
-        if isinstance(score, int | float) and not isinstance(score, bool)
-        and math.isfinite(score)
-        else None,
+        "outcome": Outcome(outcome) if outcome in ("success", "failure") else None,
+        "outcome_score": None if score is None else float(score),
         "outcome_reason": _str(a.get(n.RUN_OUTCOME_REASON)),
     }
 

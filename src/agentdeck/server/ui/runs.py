@@ -37,8 +37,16 @@ def runs_page(
     error = None
     try:
         runs = state.store.find_runs(
-            run_query(agent=agent, env=env, status=status, tool=tool, limit=limit,
-                      has_errors=has_errors, denied=denied, outcome=outcome)  # fmt: skip
+            run_query(
+                agent=agent,
+                env=env,
+                status=status,
+                tool=tool,
+                limit=limit,
+                has_errors=has_errors,
+                denied=denied,
+                outcome=outcome,
+            )
         )
     except InputError as exc:
         runs, error = [], str(exc)

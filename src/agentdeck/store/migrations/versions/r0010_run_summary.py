@@ -20,9 +20,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-_TOOL_ERROR = (
-    "spans.trace_id = runs.trace_id AND spans.kind = 'tool' AND spans.status = 'error'"
-)
+_TOOL_ERROR = "spans.trace_id = runs.trace_id AND spans.kind = 'tool' AND spans.status = 'error'"
 _DENIED = "spans.attributes LIKE :denied"
 _DENIED_PATTERN = '%"tool.denied":true%'  # attributes are compact JSON (orjson)
 
@@ -30,9 +28,7 @@ _DENIED_PATTERN = '%"tool.denied":true%'  # attributes are compact JSON (orjson)
 def upgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("tool_errors", sa.Integer, nullable=False, server_default="0"))
-        batch.add_column(
-            sa.Column("denied_calls", sa.Integer, nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("denied_calls", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("outcome", sa.String(10)))
         batch.add_column(sa.Column("outcome_score", sa.Float))
         batch.add_column(sa.Column("outcome_reason", sa.Text))
