@@ -158,8 +158,8 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         _j(run.output),
         run.root_span_id,
         _run_attributes(run),
-        run.tool_errors,
-        run.denied_calls,
+        0,  # tool_errors and denied_calls: counted from the stored spans (_recount)
+        0,
         run.outcome.value if run.outcome is not None else None,
         run.outcome_score,
         run.outcome_reason,
@@ -225,26 +225,32 @@ def _forget_provisional_summaries(conn: Connection, trace_ids: Sequence[str]) ->
 
 
 _DENIED_LIKE = '%"tool.denied":true%'
-_TOOL_FAILED = "spans.trace_id = runs.trace_id AND spans.kind = 'tool' AND spans.status = 'error'"
-
-
-def _recount_sql(conn: Connection, n: int) -> str:
-    """SQL: count the failed and denied tool spans of ``n`` runs (module docstring); parameters
-    are the LIKE pattern, then the trace ids."""
-    mark = param_mark(conn)
-    return (
-        "UPDATE runs SET"
-        f" tool_errors = (SELECT COUNT(*) FROM spans WHERE {_TOOL_FAILED}),"
-        f" denied_calls = (SELECT COUNT(*) FROM spans WHERE {_TOOL_FAILED}"
-        f" AND spans.attributes LIKE {mark})"
-        f" WHERE trace_id IN ({', '.join([mark] * n)})"
-    )
+_FAILED_TOOL = "kind = 'tool' AND status = 'error'"  # the predicate of ix_spans_failed_tools
 
 
 def _recount(conn: Connection, trace_ids: Sequence[str]) -> None:
+    """Set the counts of those runs (module docstring) from their failed tool spans: one
+    SELECT per chunk through the partial index ``ix_spans_failed_tools`` (it holds only failed
+    tool spans, so runs without any cost an index probe), then an UPDATE of the runs whose
+    stored counts differ. A run written by this batch starts at zero (:func:`run_tuple`)."""
+    mark = param_mark(conn)
+    found: list[tuple[int, int, str, int, int]] = []
     for i in range(0, len(trace_ids), _IN_CHUNK):
         part = tuple(trace_ids[i : i + _IN_CHUNK])
-        conn.exec_driver_sql(_recount_sql(conn, len(part)), (_DENIED_LIKE, *part))
+        rows = conn.exec_driver_sql(
+            "SELECT trace_id, COUNT(*),"
+            f" SUM(CASE WHEN attributes LIKE {mark} THEN 1 ELSE 0 END)"
+            f" FROM spans WHERE {_FAILED_TOOL} AND trace_id IN ({', '.join([mark] * len(part))})"
+            " GROUP BY trace_id",
+            (_DENIED_LIKE, *part),
+        ).all()
+        found.extend((int(n), int(d or 0), t, int(n), int(d or 0)) for t, n, d in rows)
+    if found:
+        conn.exec_driver_sql(
+            f"UPDATE runs SET tool_errors = {mark}, denied_calls = {mark}"
+            f" WHERE trace_id = {mark} AND (tool_errors <> {mark} OR denied_calls <> {mark})",
+            found,
+        )
 
 
 def row_run(r: Row[Any]) -> Run:

@@ -173,6 +173,14 @@ spans = Table(
     Column("usage", Text),
 )
 Index("ix_spans_tool_name", spans.c.tool_name)
+# Failed tool calls by trace (migration 0010_run_summary): what a run's counts are made of.
+_failed_tool = (spans.c.kind == "tool") & (spans.c.status == "error")
+Index(
+    "ix_spans_failed_tools",
+    spans.c.trace_id,
+    sqlite_where=_failed_tool,
+    postgresql_where=_failed_tool,
+)
 
 # -- server: API keys (migration 0006_server) --------------------------------------------------
 

@@ -4,7 +4,8 @@
 (:mod:`agentdeck.store.sql_traces`); runs stored before this revision are counted here once,
 from their stored spans. ``outcome`` (success / failure), ``outcome_score`` and
 ``outcome_reason`` are known only for new runs. Indexes serve the filters of ``runs``
-(status, outcome, has errors, denied), newest first.
+(status, outcome, has errors, denied), newest first, and the counting (a partial index of the
+failed tool spans by trace).
 
 Revision ID: 0010_run_summary
 Revises: 0002
@@ -39,6 +40,14 @@ def upgrade() -> None:
             f" denied_calls = (SELECT COUNT(*) FROM spans WHERE {_TOOL_ERROR} AND {_DENIED})"
         ).bindparams(denied=_DENIED_PATTERN)
     )
+    failed_tool = sa.text("kind = 'tool' AND status = 'error'")
+    op.create_index(
+        "ix_spans_failed_tools",
+        "spans",
+        ["trace_id"],
+        sqlite_where=failed_tool,
+        postgresql_where=failed_tool,
+    )
     op.create_index("ix_runs_status_start", "runs", ["status", "start_ns"])
     op.create_index("ix_runs_outcome_start", "runs", ["outcome", "start_ns"])
     op.create_index(
@@ -65,6 +74,7 @@ def downgrade() -> None:
         "ix_runs_status_start",
     ):
         op.drop_index(name, "runs")
+    op.drop_index("ix_spans_failed_tools", "spans")
     with op.batch_alter_table("runs") as batch:
         for col in ("outcome_reason", "outcome_score", "outcome", "denied_calls", "tool_errors"):
             batch.drop_column(col)
