@@ -40,13 +40,13 @@ AgentArg = str | AgentSpec | ResolvedAgent | None
 class RunHandle(SpanHandle):
     """What ``with agentdeck.run(...) as run`` gives: the agent span plus what the run is stamped with."""
 
-    __slots__ = ("agent", "deployment_id", "env", "input", "outcome")
+    __slots__ = ("_outcome", "agent", "deployment_id", "env", "input")
 
     agent: ResolvedAgent | None
     env: str | None
     deployment_id: str | None
     input: Any
-    outcome: tuple[Outcome, float | None, str | None] | None
+    _outcome: tuple[Outcome, float | None, str | None] | None
 
     def set_outcome(
         self, *, success: bool, score: float | None = None, reason: str | None = None
@@ -54,17 +54,18 @@ class RunHandle(SpanHandle):
         """Record whether the run achieved its purpose, before the ``run`` block ends (a later
         call replaces an earlier one). ``score`` is any finite number (e.g. in [0, 1]) and
         ``reason`` a short text; a score that is not a finite number is left out (logged), so
-        that recording never raises into the agent."""
+        that recording never raises into the agent. Only a top-level run has an outcome: on a
+        nested run or a hand-off's agent it is not recorded."""
         value: float | None = None
         if score is not None:
             try:
                 value = float(score)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 value = math.nan
             if not math.isfinite(value):
                 rec.log.warning("agentdeck: set_outcome score %r is not a finite number", score)
                 value = None
-        self.outcome = (
+        self._outcome = (
             Outcome.SUCCESS if success else Outcome.FAILURE,
             value,
             None if reason is None else str(reason),
@@ -73,7 +74,7 @@ class RunHandle(SpanHandle):
 
 def _noop_run(input: Any) -> RunHandle:
     h = RunHandle("", "", "run", SpanKind.AGENT, None)
-    h.agent, h.env, h.deployment_id, h.input, h.outcome = None, None, None, input, None
+    h.agent, h.env, h.deployment_id, h.input, h._outcome = None, None, None, input, None
     return h
 
 
@@ -175,7 +176,7 @@ class run(_Block):
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
         name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
         h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, Scope(run_rec, agent, env, sid))
-        h.agent, h.env, h.input, h.outcome = agent, env, self._input, None
+        h.agent, h.env, h.input, h._outcome = agent, env, self._input, None
         h.scope.handle = h  # type: ignore[union-attr]
         h.deployment_id = agent.deployment_id if agent else None
         if self._remote is not None:
@@ -214,7 +215,7 @@ class run(_Block):
             return
         a = h.agent
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
-        outcome, score, reason = h.outcome or (None, None, None)
+        outcome, score, reason = h._outcome or (None, None, None)
         cfg.exporter.submit(
             Run(
                 trace_id=h.trace_id,
