@@ -120,13 +120,15 @@ def traffic(
     from agentdeck.store import RunQuery
 
     mine = set(ran)
-    with_errors = {
-        r.trace_id
-        for r in store.find_runs(RunQuery(agent_name=agent.name, has_errors=True, limit=10 * n))
-        if r.trace_id in mine
+    flagged = {
+        kind: {r.trace_id for r in store.find_runs(query) if r.trace_id in mine}
+        for kind, query in (
+            ("with_errors", RunQuery(agent_name=agent.name, has_errors=True, limit=10 * n)),
+            ("denied", RunQuery(agent_name=agent.name, denied=True, limit=10 * n)),
+        )
     }
     store.close()
-    return {"failed": failed, "with_errors": with_errors}
+    return {"failed": failed, **flagged}
 
 
 def main() -> None:
@@ -219,8 +221,9 @@ def main() -> None:
     failed_mail = set(seen["failed"])
     console.print(
         f"{len(failed_mail)} v2 runs told the customer the confirmation e-mail failed; "
-        f"{len(failed_mail & seen['with_errors'])} of them record the failed tool call "
-        f"({len(seen['with_errors'] - failed_mail)} other runs had a tool call fail):"
+        f"{len(failed_mail & seen['with_errors'])} of them record the failed tool call, "
+        f"{len(failed_mail & seen['denied'])} denied by the e-mail policy (no recipient); "
+        f"{len(seen['with_errors'] - failed_mail)} other runs had a tool call fail:"
     )
     agentdeck("runs --agent support-bot --version 2 --env production --has-errors --limit 5")
 
