@@ -103,6 +103,7 @@ def traffic(
     agent = Registry(store).resolve(ref)
     rng = random.Random(seed)
     failed: list[str] = []
+    ran: list[str] = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:  # fmt: skip
         task = bar.add_task(f"production traffic on {agent.name}@{agent.version}", total=n)
@@ -110,12 +111,24 @@ def traffic(
             if halfway is not None and i == n // 2:
                 halfway()
             result = run_entrypoint(agent, customer_message(rng), paths=[HERE])
+            ran.append(result.trace_id)
             if isinstance(result.output, str) and "could not send" in result.output:
                 failed.append(result.trace_id)
             bar.advance(task)
     sdk.shutdown()
+    # What the runs record: the store counted each run's failed tool calls as it stored them.
+    from agentdeck.store import RunQuery
+
+    mine = set(ran)
+    flagged = {
+        kind: {r.trace_id for r in store.find_runs(query) if r.trace_id in mine}
+        for kind, query in (
+            ("with_errors", RunQuery(agent_name=agent.name, has_errors=True, limit=10 * n)),
+            ("denied", RunQuery(agent_name=agent.name, denied=True, limit=10 * n)),
+        )
+    }
     store.close()
-    return {"failed": failed}
+    return {"failed": failed, **flagged}
 
 
 def main() -> None:
@@ -205,9 +218,14 @@ def main() -> None:
         )
 
     seen = traffic("support-bot@production", RUNS_PER_PHASE, seed=2, halfway=provider_rolls_out)
+    failed_mail = set(seen["failed"])
     console.print(
-        f"{len(seen['failed'])} v2 runs told the customer the confirmation e-mail failed.\n"
+        f"{len(failed_mail)} v2 runs told the customer the confirmation e-mail failed; "
+        f"{len(failed_mail & seen['with_errors'])} of them record the failed tool call, "
+        f"{len(failed_mail & seen['denied'])} denied by the e-mail policy (no recipient); "
+        f"{len(seen['with_errors'] - failed_mail)} other runs had a tool call fail:"
     )
+    agentdeck("runs --agent support-bot --version 2 --env production --has-errors --limit 5")
 
     step(
         "6. Monitoring",
@@ -238,6 +256,7 @@ def main() -> None:
         f"The demo's store is {_shown(DB)} ({elapsed:.1f} s). Point the CLI at it:\n\n"
         f"  export AGENTDECK_DATABASE_URL={URL}\n"
         "  .venv/bin/agentdeck runs --agent support-bot --env production\n"
+        "  .venv/bin/agentdeck runs --agent support-bot --has-errors   # runs with a failed tool call\n"
         f"  .venv/bin/agentdeck trace {bad}        # a v2 run whose confirmation e-mail failed\n"
         f"  .venv/bin/agentdeck rca {bad}\n"
         "  .venv/bin/agentdeck diff support-bot@1 support-bot@2\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,14 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     ]
     missing = [line for line in expected if line not in out + proc.stderr]
     assert not missing, (missing, out[-4000:])
+    # The runs whose confirmation e-mail failed say so: each records a failed tool call.
+    told = re.search(
+        r"(\d+) v2 runs told the customer the confirmation e-mail failed; (\d+) of them", out
+    )
+    assert told is not None and int(told.group(1)) > 0 and told.group(1) == told.group(2), out[
+        -4000:
+    ]
+    assert "runs --agent support-bot --version 2 --env production --has-errors" in out
     assert (
         out.index("support-bot@1 -> dev")
         < out.index("support-bot@2 -> production")

@@ -10,6 +10,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from agentdeck.core.trace import (
     LinkKind,
+    Outcome,
     Run,
     Span,
     SpanKind,
@@ -240,6 +241,9 @@ def test_span_round_trips_through_otlp(span: Span) -> None:
     Run, st.just(""), _text_or_none, st.none() | st.integers(1, 1000), _text_or_none, _text_or_none, _text_or_none,
     st.integers(0, 2**62), st.none() | st.integers(0, 2**62), st.sampled_from(list(SpanStatus)), _text_or_none,
     _json, _json, st.none(), st.dictionaries(st.text(max_size=5), _json, max_size=3),
+    outcome=st.none() | st.sampled_from(list(Outcome)),
+    outcome_score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    outcome_reason=_text_or_none,
 ))  # fmt: skip
 def test_run_round_trips_through_otlp(span: Span, run: Run) -> None:
     run = Run(**{**{f: getattr(run, f) for f in Run.__slots__}, "trace_id": span.trace_id})  # type: ignore[attr-defined]

@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.core.trace import (
+    LinkKind,
+    Outcome,
+    Run,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+)
 from agentdeck.tracing import wire
 
 HEX = "0123456789abcdef"
@@ -43,6 +52,10 @@ runs = st.builds(
     status=st.sampled_from(SpanStatus), error=st.none() | st.text(), input=json_data,
     output=json_data, root_span_id=st.none() | ids16,
     attributes=st.dictionaries(st.text(), json_data, max_size=4),
+    tool_errors=st.integers(0, 10**6), denied_calls=st.integers(0, 10**6),
+    outcome=st.none() | st.sampled_from(Outcome),
+    outcome_score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    outcome_reason=st.none() | st.text(),
 )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time, print_json
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace import Outcome, Run, Span, SpanKind, SpanStatus
 
 if TYPE_CHECKING:  # the store and the tracing services load inside the commands
     from rich.tree import Tree
@@ -27,7 +27,9 @@ RunIdArg = Annotated[
 
 def register(app: typer.Typer) -> None:
     app.command(
-        "runs", help="List runs, filtered by agent, version, env, status, time and tool used."
+        "runs",
+        help="List runs, filtered by agent, version, env, status, tool errors, denials, "
+        "outcome, time and tool used.",
     )(runs_cmd)
     app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(
         trace_cmd
@@ -37,23 +39,12 @@ def register(app: typer.Typer) -> None:
     )
 
 
-def run_json(r: Run) -> dict[str, Any]:
-    return {
-        "trace_id": r.trace_id,
-        "agent": r.agent_name,
-        "version": r.agent_version,
-        "digest": r.agent_digest,
-        "env": r.env,
-        "deployment_id": r.deployment_id,
-        "start_ns": r.start_ns,
-        "end_ns": r.end_ns,
-        "status": r.status.value,
-        "error": r.error,
-        "input": r.input,
-        "output": r.output,
-        "attributes": r.attributes,
-        "provisional": r.provisional,
-    }
+def _outcome_text(r: Run) -> str:
+    if r.outcome is None:
+        return "-"
+    style = "green" if r.outcome is Outcome.SUCCESS else "red"
+    score = f" {r.outcome_score:g}" if r.outcome_score is not None else ""
+    return f"[{style}]{r.outcome.value}{score}[/]"
 
 
 def runs_cmd(
@@ -62,7 +53,18 @@ def runs_cmd(
         int | None, typer.Option("--version", "-v", help="Agent version number.")
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="ok, error or unset.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="ok, error (the run raised) or unset.")
+    ] = None,
+    has_errors: Annotated[
+        bool, typer.Option("--has-errors", help="Only runs with a failed tool call.")
+    ] = False,
+    denied: Annotated[
+        bool, typer.Option("--denied", help="Only runs with a tool call denied by policy.")
+    ] = False,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="success or failure (when recorded).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Start time lower bound (ISO 8601 or -2h).")
     ] = None,
@@ -77,11 +79,16 @@ def runs_cmd(
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.store import RunQuery
+    from agentdeck.tracing.queries import run_json
 
     try:
         st = SpanStatus(status) if status else None
     except ValueError:
         raise InputError(f"--status: expected ok, error or unset, got {status!r}") from None
+    try:
+        oc = Outcome(outcome) if outcome else None
+    except ValueError:
+        raise InputError(f"--outcome: expected success or failure, got {outcome!r}") from None
     q = RunQuery(
         agent_name=agent,
         agent_version=version,
@@ -90,6 +97,9 @@ def runs_cmd(
         since_ns=int(parse_time(since, "--since").timestamp() * 1e9) if since else None,
         until_ns=int(parse_time(until, "--until").timestamp() * 1e9) if until else None,
         tool=tool,
+        has_errors=True if has_errors else None,
+        denied=True if denied else None,
+        outcome=oc,
         limit=limit,
     )
     found = get_store(db).find_runs(q)
@@ -101,7 +111,8 @@ def runs_cmd(
     t = Table(title=f"runs ({len(found)})")
     if any(r.provisional for r in found):
         t.caption = f"provisional: {PROVISIONAL_NOTE}"
-    for col in ("run", "agent", "env", "status", "started", "ms", "input"):
+    for col in ("run", "agent", "env", "status", "errors", "denied", "outcome", "started", "ms",
+                "input"):  # fmt: skip
         t.add_column(col, no_wrap=col == "status")  # never elide the provisional marker
     from datetime import UTC, datetime
 
@@ -114,6 +125,9 @@ def runs_cmd(
             escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),  # names come from producers
             escape(r.env or "-"),
             f"[{style}]{r.status.value}[/]" + (" [yellow]provisional[/]" if r.provisional else ""),
+            f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
+            f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
+            _outcome_text(r),
             started,
             ms,
             escape(_clip(r.input, 40)),
@@ -140,7 +154,10 @@ _KIND_STYLE = {
 def _label(s: Span) -> str:
     ms = s.duration_ns / 1e6
     style = _KIND_STYLE.get(s.kind, "white")
-    status = "[red]✗ error[/]" if s.status is SpanStatus.ERROR else "[green]✓[/]"
+    if s.status is SpanStatus.ERROR:
+        status = "[red]✗ denied[/]" if s.denied else "[red]✗ error[/]"
+    else:
+        status = "[red]✗ failed[/]" if s.failed else "[green]✓[/]"
     head = f"[{style}]{s.kind.value}[/] [bold]{escape(s.name)}[/] {status} [dim]{ms:.1f} ms[/]"
     if s.attributes.get("tool.intercepted"):
         head += " [dim](served by replay)[/]"
@@ -179,6 +196,14 @@ def _label(s: Span) -> str:
         lines.append(
             f"  effect: {s.outputs.get('effect')} rules: {escape(_clip(s.outputs.get('rules'), 80))}"
         )
+    elif s.kind is SpanKind.EVAL:
+        a = s.attributes
+        passed = a.get("eval.passed")
+        verdict = "passed" if passed is True else "failed" if passed is False else "-"
+        lines.append(f"  score: {escape(str(a.get('eval.score', '-')))} {verdict}")
+        reason = s.outputs.get("reason") if isinstance(s.outputs, dict) else None
+        if reason:
+            lines.append(f"  reason: {escape(_clip(reason, 120))}")
     elif s.kind is SpanKind.AGENT:
         a = s.attributes
         if a.get("agent.name"):
@@ -198,7 +223,7 @@ def _add(tree: Tree, node: SpanNode) -> None:
 def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     from rich.tree import Tree
 
-    from agentdeck.tracing.queries import execution_graph, load_trace
+    from agentdeck.tracing.queries import execution_graph, load_trace, run_json
     from agentdeck.tracing.wire import span_to_dict
 
     trace = load_trace(get_store(db), run_id)
@@ -225,6 +250,11 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
         return title
     agent = f"{escape(r.agent_name or '-')}@{r.agent_version or '?'}"
     title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
+    title += f"  tool errors: {r.tool_errors}  denied: {r.denied_calls}"
+    if r.outcome is not None:
+        title += f"  outcome: {_outcome_text(r)}"
+        if r.outcome_reason:
+            title += f" ({escape(_clip(r.outcome_reason, 80))})"
     replay_of = r.attributes.get("replay.of")
     if replay_of:
         mode = r.attributes.get("replay.mode") or "replay"

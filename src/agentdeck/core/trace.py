@@ -46,6 +46,13 @@ class SpanStatus(StrEnum):
     ERROR = "error"
 
 
+class Outcome(StrEnum):
+    """Whether a run achieved what it was for, when someone knows (the agent, a user, a check)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
 class LinkKind(StrEnum):
     DATA = "data"  # this span consumed the linked span's output
     POLICY = "policy"  # a policy decision span linked to the tool span it governed
@@ -140,10 +147,30 @@ class Span:
         v = self.attributes.get("tool.name")
         return v if isinstance(v, str) else (self.name if self.kind is SpanKind.TOOL else None)
 
+    @property
+    def denied(self) -> bool:
+        """A tool call a policy denied (the tool did not run)."""
+        return self.kind is SpanKind.TOOL and self.attributes.get("tool.denied") is True
+
+    @property
+    def failed(self) -> bool:
+        """The step went wrong: it raised, or it is an eval whose check did not pass."""
+        return self.status is SpanStatus.ERROR or (
+            self.kind is SpanKind.EVAL and self.attributes.get("eval.passed") is False
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One execution of an agent, stamped with exactly what ran."""
+    """One execution of an agent, stamped with exactly what ran, and what happened.
+
+    ``status`` says whether the run raised (``error``) or not (``ok``). ``tool_errors`` counts
+    its tool calls that failed, for any reason, and ``denied_calls`` those of them a policy
+    denied (the tool did not run); the store counts both from the run's spans as they arrive, so a run
+    written by any producer (SDK, OTLP) gets them. ``outcome`` is whether the run achieved
+    its purpose, when known (``run.set_outcome(...)`` in the SDK), with an optional
+    ``outcome_score`` and ``outcome_reason``.
+    """
 
     trace_id: str
     agent_name: str | None
@@ -159,6 +186,11 @@ class Run:
     output: JSON = None
     root_span_id: str | None = None
     attributes: dict[str, JSON] = field(default_factory=dict)
+    tool_errors: int = 0
+    denied_calls: int = 0
+    outcome: Outcome | None = None
+    outcome_score: float | None = None
+    outcome_reason: str | None = None
 
     @property
     def provisional(self) -> bool:

@@ -8,7 +8,6 @@ from typing import Any
 from agentdeck.core.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.errors import InputError
 from agentdeck.core.eval_result import EvalResult
-from agentdeck.core.trace import Run
 from agentdeck.store.protocol import (
     AlertRecord,
     ApiKeyRecord,
@@ -18,18 +17,11 @@ from agentdeck.store.protocol import (
     PolicyTestRecord,
     ReplayReportRecord,
 )
-from agentdeck.tracing.wire import run_to_dict
+from agentdeck.tracing.queries import run_json as run_json  # one run shape: API and CLI
 
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    """A run as the API returns it: the wire shape plus ``provisional`` (derived from child
-    spans only, the root span has not arrived), spelled out so that clients need not know the
-    attribute that marks it. Not part of the wire format: ingest does not read it back."""
-    return {**run_to_dict(run), "provisional": run.provisional}
 
 
 def agent_version_json(av: AgentVersion, *, spec: bool = False) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.eval_result import EvalResult
 from agentdeck.core.policy_spec import PolicySet
 from agentdeck.core.spec import AgentSpec
-from agentdeck.core.trace import Run, Span, SpanStatus
+from agentdeck.core.trace import Outcome, Run, Span, SpanStatus
 
 
 class RegistryStore(Protocol):
@@ -89,6 +89,9 @@ class RunQuery:
     since_ns: int | None = None
     until_ns: int | None = None
     tool: str | None = None
+    has_errors: bool | None = None  # True: a tool call failed; False: none did
+    denied: bool | None = None  # True: a policy denied a tool call; False: none was
+    outcome: Outcome | None = None
     limit: int = 100
     offset: int = 0
 

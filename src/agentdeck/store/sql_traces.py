@@ -22,6 +22,14 @@ marker is the first key of the ``attributes`` JSON (:func:`run_tuple` writes it 
 stored row is recognized as provisional by comparing a prefix, the same on both backends and
 with no JSON parsing in SQL.
 
+A run's summary columns ``tool_errors`` and ``denied_calls`` are counted from its stored spans
+in the same transaction, for every run the batch writes and every run whose trace gained a
+failed tool span: whatever the order in which a run and its spans arrive (the SDK sends a run
+after its spans, an OTLP trace may come in many requests), the counts are those of the spans
+stored so far, and re-sending a batch changes nothing. A *tool error* is a tool span that
+failed (status ``error``), for any reason; it is also *denied* when its attributes hold
+``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it): a policy stopped it.
+
 A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
 dropped in the same transaction whenever a batch carries a run or a provisional run of its
 trace (every OTLP request with spans of the trace does), so that the next window check or
@@ -41,6 +49,7 @@ from sqlalchemy.engine import Connection, Row
 from agentdeck.core.trace import (
     PROVISIONAL,
     LinkKind,
+    Outcome,
     Run,
     Span,
     SpanKind,
@@ -149,6 +158,11 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         _j(run.output),
         run.root_span_id,
         _run_attributes(run),
+        0,  # tool_errors and denied_calls: counted from the stored spans (_recount)
+        0,
+        run.outcome.value if run.outcome is not None else None,
+        run.outcome_score,
+        run.outcome_reason,
     )
 
 
@@ -210,6 +224,35 @@ def _forget_provisional_summaries(conn: Connection, trace_ids: Sequence[str]) ->
         )
 
 
+_DENIED_LIKE = '%"tool.denied":true%'
+_FAILED_TOOL = "kind = 'tool' AND status = 'error'"  # the predicate of ix_spans_failed_tools
+
+
+def _recount(conn: Connection, trace_ids: Sequence[str]) -> None:
+    """Set the counts of those runs (module docstring) from their failed tool spans: one
+    SELECT per chunk through the partial index ``ix_spans_failed_tools`` (it holds only failed
+    tool spans, so runs without any cost an index probe), then an UPDATE of the runs whose
+    stored counts differ. A run written by this batch starts at zero (:func:`run_tuple`)."""
+    mark = param_mark(conn)
+    found: list[tuple[int, int, str, int, int]] = []
+    for i in range(0, len(trace_ids), _IN_CHUNK):
+        part = tuple(trace_ids[i : i + _IN_CHUNK])
+        rows = conn.exec_driver_sql(
+            "SELECT trace_id, COUNT(*),"
+            f" SUM(CASE WHEN attributes LIKE {mark} THEN 1 ELSE 0 END)"
+            f" FROM spans WHERE {_FAILED_TOOL} AND trace_id IN ({', '.join([mark] * len(part))})"
+            " GROUP BY trace_id",
+            (_DENIED_LIKE, *part),
+        ).all()
+        found.extend((int(n), int(d or 0), t, int(n), int(d or 0)) for t, n, d in rows)
+    if found:
+        conn.exec_driver_sql(
+            f"UPDATE runs SET tool_errors = {mark}, denied_calls = {mark}"
+            f" WHERE trace_id = {mark} AND (tool_errors <> {mark} OR denied_calls <> {mark})",
+            found,
+        )
+
+
 def row_run(r: Row[Any]) -> Run:
     return Run(
         trace_id=r.trace_id,
@@ -226,6 +269,11 @@ def row_run(r: Row[Any]) -> Run:
         output=_l(r.output),
         root_span_id=r.root_span_id,
         attributes=_l(r.attributes) or {},
+        tool_errors=int(r.tool_errors or 0),
+        denied_calls=int(r.denied_calls or 0),
+        outcome=Outcome(r.outcome) if r.outcome else None,
+        outcome_score=None if r.outcome_score is None else float(r.outcome_score),
+        outcome_reason=r.outcome_reason,
     )
 
 
@@ -241,16 +289,23 @@ class SqlTraces(SqlBase):
                 conn.exec_driver_sql(
                     insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_]
                 )
-            if not runs_ and not provisional:
-                return
-            upsert, merge = _run_sql(conn)
-            _forget_provisional_summaries(
-                conn, list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional)))
-            )
-            if provisional:
-                conn.exec_driver_sql(merge, [run_tuple(r) for r in provisional])
-            if runs_:
-                conn.exec_driver_sql(upsert, [run_tuple(r) for r in runs_])
+            failed = [
+                s.trace_id
+                for s in spans_
+                if s.kind is SpanKind.TOOL and s.status is SpanStatus.ERROR
+            ]
+            if runs_ or provisional:
+                upsert, merge = _run_sql(conn)
+                _forget_provisional_summaries(
+                    conn, list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional)))
+                )
+                if provisional:
+                    conn.exec_driver_sql(merge, [run_tuple(r) for r in provisional])
+                if runs_:
+                    conn.exec_driver_sql(upsert, [run_tuple(r) for r in runs_])
+            touched = [*(r.trace_id for r in runs_), *(r.trace_id for r in provisional), *failed]
+            if touched:
+                _recount(conn, list(dict.fromkeys(touched)))
 
     def get_run(self, trace_id: str) -> Run | None:
         with self._read() as conn:
@@ -311,6 +366,12 @@ class SqlTraces(SqlBase):
             q = q.where(c.start_ns >= query.since_ns)
         if query.until_ns is not None:
             q = q.where(c.start_ns < query.until_ns)
+        if query.has_errors is not None:
+            q = q.where(c.tool_errors > 0 if query.has_errors else c.tool_errors == 0)
+        if query.denied is not None:
+            q = q.where(c.denied_calls > 0 if query.denied else c.denied_calls == 0)
+        if query.outcome is not None:
+            q = q.where(c.outcome == query.outcome.value)
         if query.tool is not None:
             q = q.where(
                 c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool))

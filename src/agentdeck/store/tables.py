@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -123,9 +124,31 @@ runs = Table(
     Column("output", Text),
     Column("root_span_id", String(16)),
     Column("attributes", Text),
+    # the run's summary (migration 0010_run_summary): counted from its spans at ingest
+    Column("tool_errors", Integer, nullable=False, server_default="0"),
+    Column("denied_calls", Integer, nullable=False, server_default="0"),
+    Column("outcome", String(10)),
+    Column("outcome_score", Float),
+    Column("outcome_reason", Text),
 )
 Index("ix_runs_agent_start", runs.c.agent_name, runs.c.start_ns)
 Index("ix_runs_env_start", runs.c.env, runs.c.start_ns)
+# The filters of ``runs``: status and outcome by time; the (rare) runs with failed or denied
+# tool calls by time, in partial indexes that hold only those rows.
+Index("ix_runs_status_start", runs.c.status, runs.c.start_ns)
+Index("ix_runs_outcome_start", runs.c.outcome, runs.c.start_ns)
+Index(
+    "ix_runs_tool_errors_start",
+    runs.c.start_ns,
+    sqlite_where=runs.c.tool_errors > 0,
+    postgresql_where=runs.c.tool_errors > 0,
+)
+Index(
+    "ix_runs_denied_start",
+    runs.c.start_ns,
+    sqlite_where=runs.c.denied_calls > 0,
+    postgresql_where=runs.c.denied_calls > 0,
+)
 
 spans = Table(
     "spans",
@@ -150,6 +173,14 @@ spans = Table(
     Column("usage", Text),
 )
 Index("ix_spans_tool_name", spans.c.tool_name)
+# Failed tool calls by trace (migration 0010_run_summary): what a run's counts are made of.
+_failed_tool = (spans.c.kind == "tool") & (spans.c.status == "error")
+Index(
+    "ix_spans_failed_tools",
+    spans.c.trace_id,
+    sqlite_where=_failed_tool,
+    postgresql_where=_failed_tool,
+)
 
 # -- server: API keys (migration 0006_server) --------------------------------------------------
 

@@ -35,11 +35,14 @@ one whole.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentdeck.core.trace import PROVISIONAL, Run, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace import PROVISIONAL, Outcome, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.tracing import otlp_names as n
 from agentdeck.tracing.otlp_fields import (
     KIND_OF_LINK,
@@ -257,7 +260,21 @@ def _run_from_stamp(raw: RawSpan, span: Span) -> Run:
         output=loads_or_raw(a[n.RUN_OUTPUT]) if n.RUN_OUTPUT in a else None,
         root_span_id=_str(a.get(n.RUN_ROOT_SPAN_ID)),
         attributes=attributes if isinstance(attributes, dict) else {},
+        **_outcome(a),
     )
+
+
+def _outcome(a: Mapping[str, JSON]) -> dict[str, Any]:
+    """The run stamp's outcome fields; an unknown outcome or a non-number score is left out."""
+    outcome = _str(a.get(n.RUN_OUTCOME))
+    score = a.get(n.RUN_OUTCOME_SCORE)
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        score = None
+    return {
+        "outcome": Outcome(outcome) if outcome in ("success", "failure") else None,
+        "outcome_score": None if score is None else float(score),
+        "outcome_reason": _str(a.get(n.RUN_OUTCOME_REASON)),
+    }
 
 
 def _first_str(*values: JSON) -> str | None:

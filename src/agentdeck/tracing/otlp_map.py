@@ -319,6 +319,9 @@ def _run_stamp(run: Run, attrs: Any) -> None:
         (n.RUN_END_NS, run.end_ns),
         (n.RUN_ERROR, run.error),
         (n.RUN_ROOT_SPAN_ID, run.root_span_id),
+        (n.RUN_OUTCOME, run.outcome.value if run.outcome is not None else None),
+        (n.RUN_OUTCOME_SCORE, run.outcome_score),
+        (n.RUN_OUTCOME_REASON, run.outcome_reason),
     ):
         if value is not None:
             add(attrs, key, value)

@@ -45,6 +45,9 @@ RUN_INPUT: Final = "agentdeck.run.input"  # JSON
 RUN_OUTPUT: Final = "agentdeck.run.output"  # JSON
 RUN_ROOT_SPAN_ID: Final = "agentdeck.run.root_span_id"
 RUN_ATTRIBUTES: Final = "agentdeck.run.attributes"  # JSON object
+RUN_OUTCOME: Final = "agentdeck.run.outcome"  # success | failure
+RUN_OUTCOME_SCORE: Final = "agentdeck.run.outcome.score"
+RUN_OUTCOME_REASON: Final = "agentdeck.run.outcome.reason"
 
 # --- OpenTelemetry GenAI -------------------------------------------------------------------
 OPERATION: Final = "gen_ai.operation.name"

@@ -1,4 +1,5 @@
-"""Trace queries: a run with its span tree, and its execution graph as JSON."""
+"""Trace queries: a run with its span tree, its execution graph as JSON, and a run as JSON
+(the one shape the API and the CLI's ``--json`` print)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ from typing import Any
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.trace import Run, Span
 from agentdeck.store.protocol import Store
+from agentdeck.tracing.wire import run_to_dict
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """A run as the API and ``agentdeck runs --json`` show it: the wire shape
+    (:func:`~agentdeck.tracing.wire.run_to_dict`, with the summary: ``status``,
+    ``tool_errors``, ``denied_calls``, ``outcome``...) plus ``provisional`` (derived from child
+    spans only, the root span has not arrived), spelled out so that clients need not know the
+    attribute that marks it. Not part of the wire format: ingest does not read it back."""
+    return {**run_to_dict(run), "provisional": run.provisional}
 
 
 @dataclass
@@ -72,6 +83,7 @@ def execution_graph(trace: RunTrace) -> dict[str, Any]:
                 "name": s.name,
                 "kind": s.kind.value,
                 "status": s.status.value,
+                "failed": s.failed,  # raised, or an eval that did not pass
                 "error": s.error,
                 "seq": s.seq,
                 "start_ns": s.start_ns,

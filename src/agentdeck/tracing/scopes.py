@@ -22,6 +22,7 @@ becoming the current span.
 
 from __future__ import annotations
 
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.core.trace import LinkKind, Outcome, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
 from agentdeck.tracing.traceparent import RemoteContext, from_carrier
@@ -42,17 +43,41 @@ AgentArg = str | AgentSpec | ResolvedAgent | None
 class RunHandle(SpanHandle):
     """What ``with agentdeck.run(...) as run`` gives: the agent span plus what the run is stamped with."""
 
-    __slots__ = ("agent", "deployment_id", "env", "input")
+    __slots__ = ("_outcome", "agent", "deployment_id", "env", "input")
 
     agent: ResolvedAgent | None
     env: str | None
     deployment_id: str | None
     input: Any
+    _outcome: tuple[Outcome, float | None, str | None] | None
+
+    def set_outcome(
+        self, *, success: bool, score: float | None = None, reason: str | None = None
+    ) -> None:
+        """Record whether the run achieved its purpose, before the ``run`` block ends (a later
+        call replaces an earlier one). ``score`` is any finite number (e.g. in [0, 1]) and
+        ``reason`` a short text; a score that is not a finite number is left out (logged), so
+        that recording never raises into the agent. Only a top-level run has an outcome: on a
+        nested run or a hand-off's agent it is not recorded."""
+        value: float | None = None
+        if score is not None:
+            try:
+                value = float(score)
+            except (TypeError, ValueError, OverflowError):
+                value = math.nan
+            if not math.isfinite(value):
+                rec.log.warning("agentdeck: set_outcome score %r is not a finite number", score)
+                value = None
+        self._outcome = (
+            Outcome.SUCCESS if success else Outcome.FAILURE,
+            value,
+            None if reason is None else str(reason),
+        )
 
 
 def _noop_run(input: Any) -> RunHandle:
     h = RunHandle("", "", "run", SpanKind.AGENT, None)
-    h.agent, h.env, h.deployment_id, h.input = None, None, None, input
+    h.agent, h.env, h.deployment_id, h.input, h._outcome = None, None, None, input, None
     return h
 
 
@@ -156,7 +181,7 @@ class run(_Block):
         name = self._name or (agent.name if agent else (ref.split("@", 1)[0] if ref else "run"))
         scope = Scope(run_rec, agent, env, sid, why, res.stamp(cfg.on_unresolved))
         h = RunHandle(run_rec.trace_id, sid, name, SpanKind.AGENT, scope)
-        h.agent, h.env, h.input = agent, env, self._input
+        h.agent, h.env, h.input, h._outcome = agent, env, self._input, None
         self._input_data = capture(self._input)
         self._attrs_data = capture_map(self._attributes)
         h.scope.handle = h  # type: ignore[union-attr]
@@ -199,6 +224,7 @@ class run(_Block):
             return
         a = h.agent
         ref = self._agent_arg if isinstance(self._agent_arg, str) else None
+        outcome, score, reason = h._outcome or (None, None, None)
         cfg.exporter.submit(
             Run(
                 trace_id=h.trace_id,
@@ -215,6 +241,9 @@ class run(_Block):
                 output=h.output_data,
                 root_span_id=h.span_id,
                 attributes=run_attrs,
+                outcome=outcome,
+                outcome_score=score,
+                outcome_reason=reason,
             )
         )
 

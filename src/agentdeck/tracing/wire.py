@@ -5,14 +5,16 @@ A batch is one JSON object::
     {"v": 1,
      "runs":  [{"trace_id", "agent_name", "agent_version", "agent_digest", "env",
                 "deployment_id", "start_ns", "end_ns", "status", "error", "input", "output",
-                "root_span_id", "attributes"}, ...],
+                "root_span_id", "attributes", "tool_errors", "denied_calls", "outcome",
+                "outcome_score", "outcome_reason"}, ...],
      "spans": [{"trace_id", "span_id", "parent_id", "name", "kind", "start_ns", "end_ns",
                 "seq", "status", "error", "inputs", "outputs", "attributes",
                 "links": [{"trace_id", "span_id", "kind"}],
                 "usage": {"input_tokens", "output_tokens", "cache_read_tokens",
                           "reasoning_tokens"} | null}, ...]}
 
-Every key is always present; enums are their string values; times are integer nanoseconds
+Every key is always present (a run's summary keys, added later, may be missing on input: the
+store counts ``tool_errors`` and ``denied_calls`` from the spans anyway); enums are their string values; times are integer nanoseconds
 since the Unix epoch. ``span_from_dict(span_to_dict(s)) == s`` for any span whose payloads are
 JSON data (the Hypothesis test checks it). :func:`to_json_data` turns arbitrary user values into
 JSON data (never failing: unknown objects become their ``repr``).
@@ -36,6 +38,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace import (
     JSON,
     LinkKind,
+    Outcome,
     Run,
     Span,
     SpanKind,
@@ -277,6 +280,11 @@ def run_to_dict(run: Run) -> dict[str, JSON]:
         "output": run.output,
         "root_span_id": run.root_span_id,
         "attributes": run.attributes,
+        "tool_errors": run.tool_errors,
+        "denied_calls": run.denied_calls,
+        "outcome": run.outcome.value if run.outcome is not None else None,
+        "outcome_score": run.outcome_score,
+        "outcome_reason": run.outcome_reason,
     }
 
 
@@ -287,6 +295,7 @@ def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
     try:
         end = data.get("end_ns")
         version = data.get("agent_version")
+        outcome, score = data.get("outcome"), data.get("outcome_score")
         return Run(
             trace_id=str(data["trace_id"]),
             agent_name=data.get("agent_name"),
@@ -302,6 +311,11 @@ def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
             output=data.get("output"),
             root_span_id=data.get("root_span_id"),
             attributes=dict(data.get("attributes") or {}),
+            tool_errors=int(data.get("tool_errors") or 0),
+            denied_calls=int(data.get("denied_calls") or 0),
+            outcome=Outcome(outcome) if outcome is not None else None,
+            outcome_score=float(score) if score is not None else None,
+            outcome_reason=data.get("outcome_reason"),
         )
     except KeyError as exc:
         raise InputError(f"{where}: missing field {exc.args[0]!r}") from None

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import SpanStatus
+from agentdeck.core.trace import Outcome, SpanStatus
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.store.protocol import RunQuery
@@ -29,12 +29,20 @@ def run_query(
     tool: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    has_errors: str | None = None,
+    denied: str | None = None,
+    outcome: str | None = None,
 ) -> RunQuery:
-    """A :class:`RunQuery` from request parameters; errors name the query parameter."""
+    """A :class:`RunQuery` from request parameters; errors name the query parameter. An empty
+    parameter is no filter (what an HTML form sends for "any")."""
     try:
         st = SpanStatus(status) if status else None
     except ValueError:
         raise InputError(f"query.status: expected ok, error or unset, got {status!r}") from None
+    try:
+        oc = Outcome(outcome) if outcome else None
+    except ValueError:
+        raise InputError(f"query.outcome: expected success or failure, got {outcome!r}") from None
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
     if offset < 0:
@@ -48,12 +56,32 @@ def run_query(
         since_ns=time_ns(since or None, "query.since"),
         until_ns=time_ns(until or None, "query.until"),
         tool=tool or None,
+        has_errors=_flag(has_errors, "query.has_errors"),
+        denied=_flag(denied, "query.denied"),
+        outcome=oc,
         limit=limit,
         offset=offset,
     )
 
 
-@router.get("", summary="Runs, newest first, filtered by agent, version, env, status, time, tool")
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+
+def _flag(value: str | None, part: str) -> bool | None:
+    """``true``/``false`` (or 1/0, yes/no, on/off) as a filter; empty or absent: no filter."""
+    if not value:
+        return None
+    v = value.strip().lower()
+    if v in _TRUE or v in _FALSE:
+        return v in _TRUE
+    raise InputError(f"{part}: expected true or false, got {value!r}")
+
+
+@router.get(
+    "",
+    summary="Runs, newest first, filtered by agent, version, env, status, tool errors, "
+    "denials, outcome, time, tool",
+)
 def list_runs(
     state: State,
     _: ReadKey,
@@ -65,10 +93,20 @@ def list_runs(
     since: str | None = Query(None, description="Start time lower bound (ISO 8601 or ns)."),
     until: str | None = Query(None, description="Start time upper bound (ISO 8601 or ns)."),
     tool: str | None = Query(None, description="Only runs that called this tool."),
+    has_errors: str | None = Query(
+        None, description="true: runs with a failed tool call; false: runs without."
+    ),
+    denied: str | None = Query(
+        None, description="true: runs with a tool call denied by policy; false: without."
+    ),
+    outcome: str | None = Query(None, description="success or failure (when recorded)."),
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    q = run_query(agent, version, digest, env, status, since, until, tool, limit, offset)
+    q = run_query(
+        agent, version, digest, env, status, since, until, tool, limit, offset,
+        has_errors, denied, outcome,
+    )  # fmt: skip
     return [run_json(r) for r in state.store.find_runs(q)]
 
 

@@ -19,8 +19,8 @@
     var elements = [];
     data.nodes.forEach(function (n) {
       ids[n.id] = true;
-      var label = n.kind + ": " + n.name + (n.agent ? "\n[" + n.agent + "]" : "");
-      elements.push({data: {id: n.id, label: label, kind: n.kind, status: n.status}});
+      var label = (n.failed ? "\u2717 " : "") + n.kind + ": " + n.name + (n.agent ? "\n[" + n.agent + "]" : "");
+      elements.push({data: {id: n.id, label: label, kind: n.kind, status: n.failed ? "error" : n.status}});
     });
     data.edges.forEach(function (e, i) {
       if (!ids[e.source] || !ids[e.target]) { return; }  // a link into another trace

@@ -27,13 +27,26 @@ def runs_page(
     env: str = "",
     status: str = "",
     tool: str = "",
+    has_errors: str = "",
+    denied: str = "",
+    outcome: str = "",
     limit: int = 50,
 ) -> HTMLResponse:
-    filters = {"agent": agent, "env": env, "status": status, "tool": tool}
+    filters = {"agent": agent, "env": env, "status": status, "tool": tool,
+               "has_errors": has_errors, "denied": denied, "outcome": outcome}  # fmt: skip
     error = None
     try:
         runs = state.store.find_runs(
-            run_query(agent=agent, env=env, status=status, tool=tool, limit=limit)
+            run_query(
+                agent=agent,
+                env=env,
+                status=status,
+                tool=tool,
+                limit=limit,
+                has_errors=has_errors,
+                denied=denied,
+                outcome=outcome,
+            )
         )
     except InputError as exc:
         runs, error = [], str(exc)

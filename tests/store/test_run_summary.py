@@ -1,0 +1,243 @@
+"""A run's summary in the store, on both backends: failed and denied tool calls counted from
+the spans whatever their arrival order, the outcome stored, the filters of ``find_runs``, and
+the migration that adds the columns counting the runs already stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import column, insert, inspect, table, text
+from sqlalchemy.engine import Engine
+
+from agentdeck.core.trace import (
+    PROVISIONAL,
+    Outcome,
+    Run,
+    Span,
+    SpanKind,
+    SpanStatus,
+    new_span_id,
+    new_trace_id,
+)
+from agentdeck.store import RunQuery, SqlStore
+from agentdeck.store import migrate as migrate_mod
+from agentdeck.store.engine import create_store_engine
+from agentdeck.store.sql_traces import span_row
+from agentdeck.store.tables import spans as spans_table
+from foundation import root_conftest
+
+
+def _run(trace_id: str, start: int = 1_000, **kw: Any) -> Run:
+    base: dict[str, Any] = dict(
+        trace_id=trace_id, agent_name="bot", agent_version=1, agent_digest="sha256:aa",
+        env="production", deployment_id=None, start_ns=start, end_ns=start + 1_000,
+        status=SpanStatus.OK,
+    )  # fmt: skip
+    base.update(kw)
+    return Run(**base)
+
+
+def _span(
+    trace_id: str, kind: SpanKind = SpanKind.TOOL, status: SpanStatus = SpanStatus.OK,
+    denied: bool = False, seq: int = 0,
+) -> Span:  # fmt: skip
+    attrs: dict[str, Any] = {"tool.name": "send_email"} if kind is SpanKind.TOOL else {}
+    if denied:
+        attrs.update({"tool.denied": True, "policy.rules": ["no-refund"]})
+    return Span(
+        trace_id, new_span_id(), None, f"{kind.value} {seq}", kind, 1_000 + seq, 1_001 + seq,
+        seq=seq, status=status, error="boom" if status is SpanStatus.ERROR else None,
+        attributes=attrs,
+    )  # fmt: skip
+
+
+def _mixed(tid: str) -> list[Span]:
+    """Three failed tool calls (one of them denied), one ok tool call, a failed LLM call."""
+    E = SpanStatus.ERROR
+    return [
+        _span(tid, status=E, seq=1),
+        _span(tid, seq=2),
+        _span(tid, status=E, denied=True, seq=3),
+        _span(tid, status=E, seq=4),
+        _span(tid, SpanKind.LLM, status=E, seq=5),
+    ]
+
+
+def _counts(store: SqlStore, tid: str) -> tuple[int, int]:
+    r = store.get_run(tid)
+    assert r is not None
+    return r.tool_errors, r.denied_calls
+
+
+def test_failed_and_denied_tool_calls_are_counted_in_one_batch(store: SqlStore) -> None:
+    tid = new_trace_id()
+    spans = _mixed(tid)
+    store.write_batch([_run(tid)], spans)
+    assert _counts(store, tid) == (3, 1)
+    store.write_batch([_run(tid)], spans[:2])  # a re-sent batch: each span counted once
+    assert _counts(store, tid) == (3, 1)
+
+
+def test_counts_do_not_depend_on_arrival_order(store: SqlStore) -> None:
+    spans_first, run_first = new_trace_id(), new_trace_id()
+    a, b = _mixed(spans_first), _mixed(run_first)
+    store.write_batch([], a[:3])
+    store.write_batch([], a[3:])
+    store.write_batch([_run(spans_first)], [])  # the SDK sends the run after its spans
+    store.write_batch([_run(run_first)], [])
+    assert _counts(store, run_first) == (0, 0)
+    store.write_batch([], b[:2])
+    store.write_batch([], b[2:])  # late spans update the stored run
+    store.write_batch([], b)  # and re-sending them changes nothing
+    assert _counts(store, spans_first) == _counts(store, run_first) == (3, 1)
+
+
+def test_a_provisional_run_is_counted_and_the_real_run_keeps_the_counts(
+    store: SqlStore,
+) -> None:
+    tid = new_trace_id()
+    spans = _mixed(tid)
+    prov = _run(tid, agent_name=None, attributes={PROVISIONAL: True})
+    store.write_batch([], spans[:2], provisional=[prov])
+    assert _counts(store, tid) == (1, 0)
+    store.write_batch([], spans[2:], provisional=[prov])
+    assert _counts(store, tid) == (3, 1)
+    store.write_batch([_run(tid, outcome=Outcome.FAILURE)], [])  # the root arrives
+    got = store.get_run(tid)
+    assert got is not None and not got.provisional
+    assert (got.tool_errors, got.denied_calls, got.outcome) == (3, 1, Outcome.FAILURE)
+
+
+def test_outcome_round_trips(store: SqlStore) -> None:
+    tid = new_trace_id()
+    run = _run(tid, outcome=Outcome.SUCCESS, outcome_score=0.75, outcome_reason="refunded")
+    store.write_batch([run], [])
+    assert store.get_run(tid) == run
+    bare = new_trace_id()
+    store.write_batch([_run(bare)], [])
+    got = store.get_run(bare)
+    assert got is not None
+    assert (got.outcome, got.outcome_score, got.outcome_reason) == (None, None, None)
+
+
+def test_find_runs_filters_on_status_errors_denials_and_outcome(store: SqlStore) -> None:
+    E = SpanStatus.ERROR
+    ids = {name: new_trace_id() for name in ("clean", "raised", "tool_err", "denied", "won")}
+    store.write_batch(
+        [
+            _run(ids["clean"], 1_000),
+            _run(ids["raised"], 2_000, status=E, error="ValueError: x"),
+            _run(ids["tool_err"], 3_000, outcome=Outcome.FAILURE),
+            _run(ids["denied"], 4_000),
+            _run(ids["won"], 5_000, outcome=Outcome.SUCCESS, outcome_score=1.0),
+        ],
+        [
+            _span(ids["tool_err"], status=E),
+            _span(ids["denied"], status=E, denied=True),
+            _span(ids["clean"]),
+        ],
+    )
+
+    def found(**kw: Any) -> list[str]:
+        names = {v: k for k, v in ids.items()}
+        return [names[r.trace_id] for r in store.find_runs(RunQuery(**kw)) if r.trace_id in names]
+
+    assert found(status=SpanStatus.ERROR) == ["raised"]
+    assert found(status=SpanStatus.OK) == ["won", "denied", "tool_err", "clean"]
+    assert found(has_errors=True) == ["denied", "tool_err"]  # a denied call failed too
+    assert found(has_errors=False) == ["won", "raised", "clean"]
+    assert found(denied=True) == ["denied"]
+    assert found(denied=False) == ["won", "tool_err", "raised", "clean"]
+    assert found(outcome=Outcome.SUCCESS) == ["won"]
+    assert found(outcome=Outcome.FAILURE) == ["tool_err"]
+    assert found(status=SpanStatus.OK, has_errors=True, outcome=Outcome.FAILURE) == ["tool_err"]
+
+
+def test_the_summary_indexes_exist(store: SqlStore) -> None:
+    names = {ix["name"] for ix in inspect(store.engine).get_indexes("runs")}
+    assert {
+        "ix_runs_status_start", "ix_runs_outcome_start", "ix_runs_tool_errors_start",
+        "ix_runs_denied_start",
+    } <= names  # fmt: skip
+
+
+def test_sqlite_serves_the_has_errors_filter_from_its_partial_index(
+    sqlite_store: SqlStore,
+) -> None:
+    with sqlite_store.engine.connect() as conn:
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM runs WHERE tool_errors > 0"
+                " ORDER BY start_ns DESC LIMIT 50"
+            )
+        )
+    assert "ix_runs_tool_errors_start" in plan
+
+
+# -- the migration counts the runs already stored ---------------------------------------------
+
+_NEW = "0010_run_summary"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        pg_url = root_conftest(request.config).PG_URL
+        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
+    yield engine
+    engine.dispose()
+
+
+def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        for rev in revisions:
+            step(cfg, rev)
+
+
+def test_the_revision_chains_after_the_runs_table() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
+    assert rev is not None and rev.down_revision == "0002"
+    assert _NEW in migrate_mod.script_heads()
+
+
+def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
+    from alembic import command
+
+    previous = migrate_mod.script_heads() - {_NEW}
+    _alembic(bare_engine, command.upgrade, *sorted(previous))
+    assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
+    tid = new_trace_id()
+    row = {
+        "trace_id": tid, "agent_name": "bot", "start_ns": 1_000, "end_ns": 2_000,
+        "status": "ok",
+    }  # fmt: skip
+    with bare_engine.begin() as conn:  # rows as the old schema held them
+        conn.execute(insert(table("runs", *(column(c) for c in row))).values(**row))
+        conn.execute(insert(spans_table), [span_row(s) for s in _mixed(tid)])
+
+    upgraded = SqlStore(bare_engine)  # opening the store migrates to every head
+    assert migrate_mod.current_revisions(bare_engine) == migrate_mod.script_heads()
+    assert _counts(upgraded, tid) == (3, 1)
+    got = upgraded.get_run(tid)
+    assert got is not None and got.outcome is None
+
+    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
+    with bare_engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]
