@@ -30,6 +30,7 @@ import orjson
 import re2
 
 from agentdeck.core.errors import InputError
+from agentdeck.core.raw_json import Frozen, fragment
 from agentdeck.core.trace import Run, Span
 
 JSON = Any
@@ -186,7 +187,9 @@ class Redactor:
     A value is first serialized (orjson) and scanned once by an RE2 set of the rules'
     triggers; only the rules whose trigger hit then run (Python ``re``) on its strings, so
     the usual value, with nothing to mask, costs one serialization and one linear scan, and
-    comes back as the very same object (no copy).
+    comes back as the very same object (no copy). Values captured as JSON bytes
+    (:class:`~agentdeck.core.raw_json.Frozen`) are scanned as they are and parsed only when a
+    trigger hit in the span or run that holds them.
     """
 
     rules: tuple[RedactionRule, ...]
@@ -249,7 +252,7 @@ class Redactor:
         if triggers is None:
             return self._full
         try:
-            data = value.encode() if isinstance(value, str) else orjson.dumps(value)
+            data = value.encode() if isinstance(value, str) else orjson.dumps(value, default=fragment)
         except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
             return self._full  # not JSON data (or lone surrogates): scan it all
         hits = triggers.Match(data)
@@ -280,6 +283,10 @@ class Redactor:
     def _walk(self, scanner: _Scanner, value: JSON, depth: int) -> JSON:
         if isinstance(value, str):
             return scanner.text(value)
+        if type(value) is Frozen:  # captured bytes in which a trigger hit: parse, then mask
+            parsed = orjson.loads(value.data)
+            masked = self._walk(scanner, parsed, depth)
+            return value if masked is parsed else masked
         if depth > _MAX_DEPTH:
             return value
         if isinstance(value, dict):
