@@ -268,6 +268,23 @@ class Redactor:
                 self._scanners[wanted] = scanner
         return scanner
 
+    def clean(self, values: Sequence[JSON]) -> bool:
+        """True when no rule can match anywhere in ``values`` (so nothing in them is masked).
+
+        One serialization and one RE2 scan for all of them (the exporter passes a whole batch
+        of ``[inputs, outputs, attributes, error]`` lists): a match of a trigger in one item's
+        JSON text is a match in the list's, whose items are bracketed and comma-separated.
+        False whenever that cannot be told this way (no prefilter, rules without triggers).
+        """
+        triggers = self._triggers
+        if triggers is None or self._always:
+            return False
+        try:
+            data = orjson.dumps(values, default=fragment)
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+        return triggers.Match(data) is None
+
     def text(self, value: str) -> str:
         """``value`` with every match masked (the same string when nothing matches)."""
         scanner = self._scanner(value)
