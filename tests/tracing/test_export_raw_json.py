@@ -3,13 +3,12 @@ them unparsed, limits and redaction still apply to them, any other sink gets JSO
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from redaction_corpus import NESTED_SECRET_KEYS, NEGATIVE, POSITIVE, SUPPORT_RESULT
+from redaction_corpus import NEGATIVE, NESTED_SECRET_KEYS, POSITIVE, SUPPORT_RESULT
 from sdk_support import BOT, start
 
 from agentdeck.core.raw_json import Frozen, thaw
@@ -150,13 +149,3 @@ def test_a_clean_batch_comes_back_as_the_same_objects() -> None:
     runs: list[Run] = []
     out_runs, out_spans = redact(runs, spans)
     assert out_runs == [] and all(a is b for a, b in zip(out_spans, spans, strict=True))
-
-
-class _Collect:
-    raw_json = True
-
-    def __init__(self) -> None:
-        self.spans: list[Span] = []
-
-    def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
-        self.spans.extend(spans)

@@ -252,7 +252,9 @@ class Redactor:
         if triggers is None:
             return self._full
         try:
-            data = value.encode() if isinstance(value, str) else orjson.dumps(value, default=fragment)
+            data = (
+                value.encode() if isinstance(value, str) else orjson.dumps(value, default=fragment)
+            )
         except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
             return self._full  # not JSON data (or lone surrogates): scan it all
         hits = triggers.Match(data)

@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-import orjson
-
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Run, Span
 from agentdeck.tracing.sink import SpanSink
