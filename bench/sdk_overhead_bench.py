@@ -10,11 +10,16 @@ neighbour slows all of them alike):
 - agentdeck: ``@agentdeck.tool`` inside a run: args and result captured on the caller's thread
   at call time, args validated against the agent's pinned input schema (fastjsonschema), spans
   built and delivered by the background thread to a sink that counts and discards them (the
-  counterpart of OTel's no-op exporter: neither side keeps spans alive);
+  counterpart of OTel's no-op exporter: neither side keeps spans alive). The span limits and
+  the redactor (default patterns) run on every span, as in production;
 - OpenTelemetry SDK: one span per call carrying the same data as attributes, copied at call
   time as the OTel SDK does (tool name, each argument, the result; a nested value as its JSON
   text, encoded with orjson at call time), through a ``BatchSpanProcessor`` with a no-op
   exporter.
+
+Sinks (``--sink``): ``raw`` (default) takes captured values as the JSON bytes made at call time,
+as OTel's exporter takes the JSON text of its attributes and as the HTTP sink writes them;
+``parsed`` wants JSON data (like the embedded store), so the exporter parses them back.
 
 Payloads (``--payload``): ``flat`` is ``noop(city="Paris", days=3) -> {"ok": True}``;
 ``nested`` is ``order(user, prefs={...nested...}, items=[...4 dicts...]) -> {nested}``, the
@@ -85,13 +90,25 @@ class _NoopExporter(SpanExporter):
 
 
 class _CountingSink:
-    """Counts the spans the exporter delivers, keeps none (like OTel's no-op exporter)."""
+    """Counts the spans the exporter delivers, keeps none (like OTel's no-op exporter).
+
+    ``raw_json``: like OTel's exporter, which receives the nested values as the JSON text made
+    at call time, it takes captured values as JSON bytes (as the HTTP sink does). With
+    ``--sink parsed`` it asks for JSON data instead (what the embedded store and custom sinks
+    get), and the exporter parses every captured value back for it.
+    """
+
+    raw_json = True
 
     def __init__(self) -> None:
         self.spans = 0
 
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
         self.spans += len(spans)
+
+
+class _ParsedCountingSink(_CountingSink):
+    raw_json = False
 
 
 class Loop:
@@ -150,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=50_000)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--payload", choices=("flat", "nested"), default="flat")
+    ap.add_argument("--sink", choices=("raw", "parsed"), default="raw",
+                    help="raw: the sink takes captured JSON bytes (HTTP wire); parsed: JSON data")  # fmt: skip
     a = ap.parse_args(argv)
     n, r = a.calls, a.repeats
 
@@ -175,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(r):
         passthrough.repeat(n)
 
-    sink = _CountingSink()
+    sink = _CountingSink() if a.sink == "raw" else _ParsedCountingSink()
     with tempfile.TemporaryDirectory() as spill:
         sdk.init(sink=sink, spill_dir=spill, queue_size=QUEUE, batch_size=BATCH)
         otel = Loop("OpenTelemetry SDK span (BSP)", otel_factory(tracer),
@@ -192,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     us = 1e6
     print(
-        f"payload: {a.payload}, calls per repeat: {n}, repeats: {r}, "
+        f"payload: {a.payload}, sink: {a.sink}, calls per repeat: {n}, repeats: {r}, "
         f"python {sys.version.split()[0]}; per call, flush included, min / median / max"
     )
     for clock in ("cpu", "wall"):

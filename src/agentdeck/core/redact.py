@@ -30,6 +30,7 @@ import orjson
 import re2
 
 from agentdeck.core.errors import InputError
+from agentdeck.core.raw_json import Frozen, fragment
 from agentdeck.core.trace import Run, Span
 
 JSON = Any
@@ -186,7 +187,9 @@ class Redactor:
     A value is first serialized (orjson) and scanned once by an RE2 set of the rules'
     triggers; only the rules whose trigger hit then run (Python ``re``) on its strings, so
     the usual value, with nothing to mask, costs one serialization and one linear scan, and
-    comes back as the very same object (no copy).
+    comes back as the very same object (no copy). Values captured as JSON bytes
+    (:class:`~agentdeck.core.raw_json.Frozen`) are scanned as they are and parsed only when a
+    trigger hit in the span or run that holds them.
     """
 
     rules: tuple[RedactionRule, ...]
@@ -249,7 +252,9 @@ class Redactor:
         if triggers is None:
             return self._full
         try:
-            data = value.encode() if isinstance(value, str) else orjson.dumps(value)
+            data = (
+                value.encode() if isinstance(value, str) else orjson.dumps(value, default=fragment)
+            )
         except (TypeError, UnicodeEncodeError, orjson.JSONEncodeError):
             return self._full  # not JSON data (or lone surrogates): scan it all
         hits = triggers.Match(data)
@@ -264,6 +269,23 @@ class Redactor:
             if len(self._scanners) < _KEY_CACHE_MAX:
                 self._scanners[wanted] = scanner
         return scanner
+
+    def clean(self, values: Sequence[JSON]) -> bool:
+        """True when no rule can match anywhere in ``values`` (so nothing in them is masked).
+
+        One serialization and one RE2 scan for all of them (the exporter passes a whole batch
+        of ``[inputs, outputs, attributes, error]`` lists): a match of a trigger in one item's
+        JSON text is a match in the list's, whose items are bracketed and comma-separated.
+        False whenever that cannot be told this way (no prefilter, rules without triggers).
+        """
+        triggers = self._triggers
+        if triggers is None or self._always:
+            return False
+        try:
+            data = orjson.dumps(values, default=fragment)
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+        return triggers.Match(data) is None
 
     def text(self, value: str) -> str:
         """``value`` with every match masked (the same string when nothing matches)."""
@@ -280,6 +302,10 @@ class Redactor:
     def _walk(self, scanner: _Scanner, value: JSON, depth: int) -> JSON:
         if isinstance(value, str):
             return scanner.text(value)
+        if type(value) is Frozen:  # captured bytes in which a trigger hit: parse, then mask
+            parsed = orjson.loads(value.data)
+            masked = self._walk(scanner, parsed, depth)
+            return value if masked is parsed else masked
         if depth > _MAX_DEPTH:
             return value
         if isinstance(value, dict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from agentdeck.core.raw_json import thaw_run, thaw_span
 from agentdeck.core.trace import Run, Span
 from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
 from agentdeck.tracing.sink import SinkRejected, SpanSink
@@ -33,9 +34,14 @@ class Delivery:
         self.exported_spans = self.exported_runs = 0
         self.splits = self.truncated = self.dead_lettered = self.lost = 0
         self.last_refusal: str | None = None
+        # A sink that writes JSON takes captured bytes as they are; any other gets JSON data.
+        self.raw_json = getattr(type(sink), "raw_json", False) is True
 
     def send(self, runs: list[Run], spans: list[Span]) -> None:
         """Deliver one batch; raises only what a later retry may fix."""
+        if not self.raw_json:
+            runs = [thaw_run(r) for r in runs]
+            spans = [thaw_span(s) for s in spans]
         self._send(runs, spans, harder=False)
 
     def _send(self, runs: list[Run], spans: list[Span], *, harder: bool) -> None:

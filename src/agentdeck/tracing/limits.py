@@ -9,8 +9,10 @@ grow past what a destination accepts, so one oversize tool result cannot block d
 - Either way the span's attributes gain ``agentdeck.truncated``: the names of the fields cut.
 
 Runs only in the exporter's drain thread. The check is one ``orjson.dumps`` of the span's
-payloads (payloads that serialize within ``max_value_chars`` cannot hold a longer string), so
-a span within the limits costs ~2 us and is not walked.
+payloads (payloads that serialize within ``max_value_chars`` cannot hold a longer string), in
+which values captured as JSON bytes (:class:`~agentdeck.core.raw_json.Frozen`) are measured by
+their length, not parsed; so a span within the limits is not walked. A span past them is
+parsed (:func:`~agentdeck.core.raw_json.thaw_span`) and then cut.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from agentdeck.core.raw_json import fragment, thaw_run, thaw_span
 from agentdeck.core.trace import JSON, Run, Span
 
 TRUNCATED_ATTR = "agentdeck.truncated"
@@ -51,7 +54,7 @@ def marker(original_chars: int) -> str:
 
 def _size(value: Any) -> int:
     try:
-        return len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+        return len(orjson.dumps(value, default=fragment, option=orjson.OPT_NON_STR_KEYS))
     except TypeError:
         return len(repr(value))
 
@@ -112,8 +115,9 @@ def limit_span(span: Span, limits: SpanLimits) -> Span:
     """``span`` within ``limits`` (the same object when it already is)."""
     if _fits(limits, span.inputs, span.outputs, span.attributes):
         return span
-    fields: dict[str, Any] = {"inputs": span.inputs, "outputs": span.outputs}
-    fields.update(_attr_fields(span.attributes))
+    parsed = thaw_span(span)
+    fields: dict[str, Any] = {"inputs": parsed.inputs, "outputs": parsed.outputs}
+    fields.update(_attr_fields(parsed.attributes))
     result = _limit_fields(fields, limits)
     if result is None:
         return span
@@ -127,8 +131,9 @@ def limit_run(run: Run, limits: SpanLimits) -> Run:
     """``run`` within ``limits`` (the same object when it already is)."""
     if _fits(limits, run.input, run.output, run.attributes):
         return run
-    fields: dict[str, Any] = {"input": run.input, "output": run.output}
-    fields.update(_attr_fields(run.attributes))
+    parsed = thaw_run(run)
+    fields: dict[str, Any] = {"input": parsed.input, "output": parsed.output}
+    fields.update(_attr_fields(parsed.attributes))
     result = _limit_fields(fields, limits)
     if result is None:
         return run

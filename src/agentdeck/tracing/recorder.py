@@ -11,7 +11,8 @@ attributes) is captured on the agent's thread when it is given, with
 :func:`agentdeck.tracing.wire.capture` (a copy of small flat values, JSON bytes for the rest):
 an agent that changes a dict after the call cannot change the trace. A finished span then
 leaves the agent's thread as a pending record (``to_span()``) and the exporter's thread builds
-the frozen :class:`Span`, parsing the captured bytes back to JSON data.
+the frozen :class:`Span`, keeping the captured bytes as they are (they are parsed only for a
+sink that wants JSON data: :mod:`agentdeck.core.raw_json`).
 
 ``config`` is the SDK's one configured client (set by ``agentdeck.init``); while it is None
 every recording entry point is a cheap pass-through.
@@ -45,7 +46,7 @@ from agentdeck.tracing.exporter import Exporter
 from agentdeck.tracing.guard import RunState, ToolCallInfo, ToolGuard
 from agentdeck.tracing.traceparent import RemoteContext
 from agentdeck.tracing.validation import ToolEntry, tools_for
-from agentdeck.tracing.wire import capture, capture_map, to_json_data
+from agentdeck.tracing.wire import capture, capture_map
 
 log = logging.getLogger("agentdeck.tracing")
 time_ns = time.time_ns
@@ -259,7 +260,7 @@ class PendingSpan:
 def build_span(p: SpanPayload) -> Span:
     return Span(  # positional, in Span's field order: one per span, in the exporter's thread
         p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],
-        to_json_data(p[10]), to_json_data(p[11]), to_json_data(p[12]),
+        p[10], p[11], p[12],  # captured already: JSON data or Frozen bytes, kept as they are
         tuple(p[13]) if p[13] else (), p[14],
     )  # fmt: skip
 

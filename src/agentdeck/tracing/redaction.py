@@ -2,7 +2,10 @@
 
 The exporter's worker calls :meth:`BatchRedactor.__call__` once per batch, after it has built
 the batch's spans and before the sink (embedded store, HTTP, OTLP) or the spill file sees
-them, so no destination ever receives an unmasked secret. The redactor itself (and
+them, so no destination ever receives an unmasked secret. The whole batch is scanned first
+(one serialization, in which values captured as JSON bytes are used as they are, and one RE2
+scan of the rules' triggers, :meth:`Redactor.clean`); only a batch in which a trigger hit is
+redacted item by item. The redactor itself (and
 ``detect-secrets``) is built on the first batch, in that worker thread.
 
 ``agentdeck.init(redact=...)``:
@@ -163,9 +166,20 @@ class BatchRedactor:
         except Exception as exc:  # cannot build the patterns: send nothing unmasked
             log.warning("agentdeck: cannot build the redactor, masking whole values: %s", exc)
             return [_blank_run(r) for r in runs], [_blank_span(s) for s in spans]
+        if _clean(red, runs, spans):  # the usual batch: one scan, nothing to mask
+            return runs, spans
         return [_safe(red.run, _blank_run, r) for r in runs], [
             _safe(red.span, _blank_span, s) for s in spans
         ]
+
+
+def _clean(red: Redactor, runs: list[Run], spans: list[Span]) -> bool:
+    try:
+        payloads = [[r.input, r.output, r.attributes, r.error] for r in runs]
+        payloads += [[s.inputs, s.outputs, s.attributes, s.error] for s in spans]
+        return red.clean(payloads)
+    except Exception:  # a bug, not a secret: fall back to the item-by-item path
+        return False
 
 
 def _safe(fn: Any, fallback: Any, item: Any) -> Any:

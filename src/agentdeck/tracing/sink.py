@@ -54,6 +54,11 @@ class SpanSink(Protocol):
     """Stores batches of finished runs and spans; idempotent by span id and trace id.
 
     Raise any exception to signal failure: the exporter spills the batch and re-sends it later.
+
+    A sink whose class sets ``raw_json = True`` receives payloads as captured: values may be
+    :class:`~agentdeck.core.raw_json.Frozen` JSON bytes (anywhere inside ``inputs``,
+    ``outputs``, ``attributes``), which ``agentdeck.tracing.wire.dumps`` writes as they are.
+    Any other sink receives JSON data only (the exporter parses the bytes for it).
     """
 
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None: ...
@@ -125,6 +130,8 @@ class HttpSink:
     The HTTP client is created on first use, in the exporter's thread: constructing a sink does
     no I/O.
     """
+
+    raw_json = True  # the wire format embeds captured JSON bytes as they are
 
     def __init__(
         self,

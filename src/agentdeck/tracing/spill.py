@@ -26,12 +26,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-import orjson
-
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Run, Span
 from agentdeck.tracing.sink import SpanSink
-from agentdeck.tracing.wire import batch_from_bytes, batch_to_bytes, batch_to_dict
+from agentdeck.tracing.wire import batch_from_bytes, batch_to_bytes, batch_to_dict, dumps
 
 #: Delivers one batch or raises (a sink's ``write_batch``, or the exporter's splitting sender).
 Send = Callable[[list[Run], list[Span]], None]
@@ -205,7 +203,7 @@ class DeadLetterFile:
         self._lock = threading.Lock()
 
     def append(self, runs: list[Run], spans: list[Span], error: str, status: int | None) -> bool:
-        line = orjson.dumps(
+        line = dumps(  # wire.dumps: captured JSON bytes (Frozen) are written as they are
             {"v": 1, "error": error, "status": status, "batch": batch_to_dict(runs, spans)}
         )
         with self._lock:

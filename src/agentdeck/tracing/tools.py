@@ -39,7 +39,7 @@ from agentdeck.tracing.guard import (
 )
 from agentdeck.tracing.recorder import SpanHandle, time_ns
 from agentdeck.tracing.validation import ToolArgumentsInvalid, check, validator_for_schema
-from agentdeck.tracing.wire import capture, to_json_data
+from agentdeck.tracing.wire import capture
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -135,7 +135,7 @@ class ToolCallSpan(SpanHandle):
         if self.flags:
             attrs.update(self.flags)
         if self.attrs:
-            attrs.update(to_json_data(self.attrs))
+            attrs.update(self.attrs)  # captured when set
         # Positional: the exporter builds one of these per tool call (field order of Span).
         return Span(
             self.trace_id,
@@ -148,8 +148,8 @@ class ToolCallSpan(SpanHandle):
             self.seq,
             SpanStatus.OK if err is None else SpanStatus.ERROR,
             err,
-            {"args": to_json_data(self.args_data, owned=True)},
-            {"result": to_json_data(self.result, owned=True)} if err is None else None,
+            {"args": self.args_data},  # captured: JSON data or Frozen bytes, kept as they are
+            {"result": self.result} if err is None else None,
             attrs,
             tuple(self.links) if self.links else (),
         )

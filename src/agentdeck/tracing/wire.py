@@ -23,8 +23,9 @@ JSON data (never failing: unknown objects become their ``repr``).
 value a span records (tool arguments and results, message lists, params, inputs, outputs,
 attributes): the value as it is *now*, so that an agent changing a dict after the call cannot
 change the trace. Scalars and small flat dicts are copied; anything else is serialized to JSON
-bytes at once (:class:`Frozen`, orjson) and parsed back to JSON data by the exporter's thread
-(:func:`to_json_data` accepts it anywhere in a value).
+bytes at once (:class:`~agentdeck.core.raw_json.Frozen`, orjson). The exporter keeps those bytes
+as they are (limits, redaction and the JSON writers here use them without parsing them; see
+:mod:`agentdeck.core.raw_json`); :func:`to_json_data` parses them wherever they are in a value.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 import orjson
 
 from agentdeck.core.errors import InputError
+from agentdeck.core.raw_json import Frozen
 from agentdeck.core.trace import (
     JSON,
     LinkKind,
@@ -49,18 +51,6 @@ from agentdeck.core.trace import (
 
 WIRE_VERSION = 1
 _OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
-
-
-class Frozen:
-    """A user value serialized at call time: JSON bytes, read back by the exporter's thread."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"Frozen({self.data[:60]!r})"
 
 
 def _fallback(value: Any) -> Any:
