@@ -13,18 +13,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anthropic
+import openai
 import pytest
 from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace_spans
 from test_anthropic import STREAM as A_STREAM
 from test_openai import STREAM_TEXT as O_STREAM
 
 from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.integrations import anthropic as a_integ
+from agentdeck.integrations import openai as o_integ
 from agentdeck.tracing import sdk
-
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
-from agentdeck.integrations import anthropic as a_integ  # noqa: E402
-from agentdeck.integrations import openai as o_integ  # noqa: E402
 
 __all__ = ["server", "sink"]
 
