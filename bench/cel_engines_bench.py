@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _ratios import Ratio, emit  # noqa: E402
 from policy_bench import DOMAIN, RULES, contexts  # noqa: E402
 
 from agentdeck.core import cel_engine  # noqa: E402
@@ -167,6 +168,8 @@ def main() -> None:
     print(f"{'':<36}{'cel-cpp us':>11}{'cel-rust us':>13}{'rust/cpp':>10}")
     for label, a, b in rows:
         print(f"{label:<36}{a:>11.2f}{b:>13.2f}{b / a:>10.1f}")
+    emit("cel_engines", *(Ratio(f"cel-rust/cel-cpp: {label.strip()}", b / a)
+                          for label, a, b in rows if b == b))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ from agentdeck.store import SqlStore  # noqa: E402
 from agentdeck.store.engine import create_store_engine  # noqa: E402
 from agentdeck.store.protocol import RunSummaryRow  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from _ratios import Ratio, emit  # noqa: E402
+
 N = int(os.environ.get("BENCH_RUNS", "100000"))
 N_BASE = 2000
 N_CHECK = 2000
@@ -143,6 +146,8 @@ def main() -> None:
     print(f"ratio window check / plain scan:                         {t_window / t_scan:.2f}x")
     print(f"views from spans alone (RunView.from_run, scaled):        {t_views:.2f} s "
           f"(window check is {t_views / t_window:.1f}x faster)")  # fmt: skip
+    emit("monitor", Ratio("window check/plain SQL scan (time)", t_window / t_scan),
+         Ratio("views from spans/window check (time)", t_views / t_window))  # fmt: skip
     print(f"goal: window check over 100k runs under 5 s: {'met' if t_window < 5 else 'NOT met'}"
           + ("" if N == 100_000 else f" (ran {N:,} runs)"))  # fmt: skip
 

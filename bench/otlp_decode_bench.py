@@ -14,8 +14,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -27,6 +29,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Tracer
 
 from agentdeck.tracing.otlp_decode import decode_otlp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ratios import Ratio, emit
 
 RUNS = 64
 
@@ -192,6 +197,10 @@ def main() -> None:
     print(f"{'ParseFromString alone (baseline)':34s} {parse:12,.0f} spans/s")
     for name, rate in rows:
         print(f"{name:34s} {rate:12,.0f} spans/s   {parse / rate:5.1f}x slower than parsing alone")
+    emit(
+        "otlp_decode",
+        *(Ratio(f"{name}/ParseFromString (time)", parse / rate) for name, rate in rows),
+    )
 
 
 if __name__ == "__main__":

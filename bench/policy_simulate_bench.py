@@ -43,6 +43,9 @@ from agentdeck.store.engine import create_store_engine  # noqa: E402
 from agentdeck.store.protocol import RunQuery  # noqa: E402
 from agentdeck.tracing import sdk  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from _ratios import Ratio, emit  # noqa: E402
+
 EX = ROOT / "examples" / "support-bot"
 RUNS = int(os.environ.get("BENCH_RUNS", "2000"))
 
@@ -148,6 +151,8 @@ def main() -> None:
     for label, t in (("read spans only (floor)", t_read), ("simulate v1 (pinned)", t_v1),
                      ("simulate v2 (stricter)", t_v2)):  # fmt: skip
         print(f"{label:<34}{t:>9.2f}{calls / t:>11,.0f}{t / t_read:>8.2f}")
+    emit("policy_simulate", Ratio("simulate v1/read spans (time)", t_v1 / t_read),
+         Ratio("simulate v2/read spans (time)", t_v2 / t_read))  # fmt: skip
     print(f"v1 reproduced every recorded decision; v2 changes {second.summary.changed} calls "
           f"({', '.join(f'{k} {v}' for k, v in second.summary.changes.items())})")  # fmt: skip
 

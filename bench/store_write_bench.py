@@ -17,6 +17,9 @@ from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ratios import Ratio, emit
+
 N = int(os.environ.get("BENCH_SPANS", "50000"))
 BATCH = 10_000
 
@@ -99,6 +102,7 @@ def main() -> None:
     )
     print(f"  SqlStore.write_batch    : {store_rate:>10,.0f} spans/s (includes JSON serialization)")
     print(f"  ratio store/raw         : {store_rate / raw_rate:.2f}x  (goal >= 0.5x)")
+    emit("store_write", Ratio("SqlStore.write_batch/raw sqlite3", store_rate / raw_rate, ">= 0.5"))
 
 
 if __name__ == "__main__":
