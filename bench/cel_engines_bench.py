@@ -17,6 +17,9 @@ process, for each engine:
 
 cel-rust is only needed for this comparison (it is in the ``dev`` extra); agentdeck runs on
 cel-cpp. Nothing is asserted about absolute times.
+
+Timed in CPU seconds of this process (``time.process_time``): steadier than wall time on a
+shared machine; rates are per CPU-second.
 """
 
 from __future__ import annotations
@@ -44,18 +47,18 @@ def median_us(fn: Callable[[], Any], seconds: float) -> float:
     fn()
     loops = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(loops):
             fn()
-        if time.perf_counter() - t0 > seconds / 10:
+        if time.process_time() - t0 > seconds / 10:
             break
         loops *= 2
     samples = []
     for _ in range(7):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(loops):
             fn()
-        samples.append((time.perf_counter() - t0) / loops)
+        samples.append((time.process_time() - t0) / loops)
     return statistics.median(samples) * 1e6
 
 
