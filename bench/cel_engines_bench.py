@@ -17,6 +17,9 @@ process, for each engine:
 
 cel-rust is only needed for this comparison (it is in the ``dev`` extra); agentdeck runs on
 cel-cpp. Nothing is asserted about absolute times.
+
+Timed in CPU seconds of this process (``time.process_time``): steadier than wall time on a
+shared machine; rates are per CPU-second.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _ratios import Ratio, emit  # noqa: E402
 from policy_bench import DOMAIN, RULES, contexts  # noqa: E402
 
 from agentdeck.core import cel_engine  # noqa: E402
@@ -43,18 +47,18 @@ def median_us(fn: Callable[[], Any], seconds: float) -> float:
     fn()
     loops = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(loops):
             fn()
-        if time.perf_counter() - t0 > seconds / 10:
+        if time.process_time() - t0 > seconds / 10:
             break
         loops *= 2
     samples = []
     for _ in range(7):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(loops):
             fn()
-        samples.append((time.perf_counter() - t0) / loops)
+        samples.append((time.process_time() - t0) / loops)
     return statistics.median(samples) * 1e6
 
 
@@ -167,6 +171,8 @@ def main() -> None:
     print(f"{'':<36}{'cel-cpp us':>11}{'cel-rust us':>13}{'rust/cpp':>10}")
     for label, a, b in rows:
         print(f"{label:<36}{a:>11.2f}{b:>13.2f}{b / a:>10.1f}")
+    emit("cel_engines", *(Ratio(f"cel-rust/cel-cpp: {label.strip()}", b / a)
+                          for label, a, b in rows if b == b))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ratios import Ratio, emit
+
 RUNS = int(os.environ.get("BENCH_CLI_RUNS", "15"))
 CLI = [sys.executable, "-m", "agentdeck.cli.main"]
 
@@ -68,6 +71,8 @@ def main() -> int:
             f"{label:<24} median {median * 1000:5.0f} ms = {median / base_median:5.1f}x baseline"
             f"   (min {min(times) * 1000:5.0f} ms = {min(times) / min(base):5.1f}x)"
         )
+    emit("cli_startup", *(Ratio(f"{label}/python -c pass (median)",
+                                statistics.median(t) / base_median) for label, t in rows))  # fmt: skip
     return 0
 
 

@@ -14,6 +14,9 @@ Timed, in the same run:
 - ``simulate v2``: a stricter version (approval from 50 instead of 100).
 
 Printed as calls/s and as a ratio to reading alone; nothing is asserted about absolute times.
+
+Timed in CPU seconds of this process (``time.process_time``): steadier than wall time on a
+shared machine; rates are per CPU-second.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from agentdeck.store import SqlStore  # noqa: E402
 from agentdeck.store.engine import create_store_engine  # noqa: E402
 from agentdeck.store.protocol import RunQuery  # noqa: E402
 from agentdeck.tracing import sdk  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _ratios import Ratio, emit  # noqa: E402
 
 EX = ROOT / "examples" / "support-bot"
 RUNS = int(os.environ.get("BENCH_RUNS", "2000"))
@@ -116,9 +122,9 @@ def stricter(policy: PolicySet) -> PolicySet:
 def median_s(fn: Any, repeats: int = 3) -> float:
     samples = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        samples.append(time.perf_counter() - t0)
+        samples.append(time.process_time() - t0)
     return statistics.median(samples)
 
 
@@ -148,6 +154,8 @@ def main() -> None:
     for label, t in (("read spans only (floor)", t_read), ("simulate v1 (pinned)", t_v1),
                      ("simulate v2 (stricter)", t_v2)):  # fmt: skip
         print(f"{label:<34}{t:>9.2f}{calls / t:>11,.0f}{t / t_read:>8.2f}")
+    emit("policy_simulate", Ratio("simulate v1/read spans (CPU)", t_v1 / t_read),
+         Ratio("simulate v2/read spans (CPU)", t_v2 / t_read))  # fmt: skip
     print(f"v1 reproduced every recorded decision; v2 changes {second.summary.changed} calls "
           f"({', '.join(f'{k} {v}' for k, v in second.summary.changes.items())})")  # fmt: skip
 

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _ratios import Ratio, emit  # noqa: E402
+
 from agentdeck.core.policy_context import PriorCall, ToolCallContext  # noqa: E402
 from agentdeck.core.policy_eval import CompiledPolicy, Decision, RunEvaluator, compile_policy  # noqa: E402
 from agentdeck.core.policy_spec import parse_policy_spec  # noqa: E402
@@ -179,6 +181,8 @@ def tool_calls(seconds: float) -> None:
             f"{label:<32}{wall * 1e6:>9.2f}{wall / base_wall:>12.2f}"
             f"{cpu * 1e6:>9.2f}{cpu / base_cpu:>12.2f}"
         )
+    emit("policy_tool", *(Ratio(f"@tool with {label}/no guard (CPU)", cpu / base_cpu)
+                          for label, (_, cpu) in results.items() if label != "no guard"))  # fmt: skip
 
 
 def decisions(seconds: float) -> None:

@@ -3,17 +3,22 @@ receiver on the same payloads, in the same run.
 
 Several client processes POST real OTLP/HTTP protobuf batches (made by the official
 ``opentelemetry-exporter-otlp-proto-common`` encoder from OpenTelemetry SDK spans carrying GenAI
-attributes, unique ids per request) for a fixed time; the report is spans per second accepted
-(HTTP 200) and the p50/p99 request latency. agentdeck answers only after the spans are
+attributes). Every request carries new trace and span ids: each client builds its
+``BENCH_PAYLOADS`` distinct payloads before the clock starts and sends each exactly once (an
+earlier version cycled 150 payloads for a fixed time, so re-sends became cheap ignored inserts
+counted as new spans). The report is spans per second accepted (HTTP 200) from the first request
+to the last answer, and the p50/p99 request latency; for agentdeck the spans stored are counted
+afterwards and must equal the spans accepted. agentdeck answers only after the spans are
 committed; Phoenix answers once it has queued them (its insertion is asynchronous), so its
-figure is an upper bound on what it stores.
+figure is an upper bound on what it stores. The server runs in another process, so the clock is
+wall time.
 
 Phoenix is a bench extra, never a test dependency: it is looked for in a throwaway venv
 (``PHOENIX_VENV``, default ``/tmp/phoenix-venv``; create it with
 ``python3 -m venv /tmp/phoenix-venv && /tmp/phoenix-venv/bin/pip install arize-phoenix``).
 Without it only agentdeck's figures are printed.
 
-    .venv/bin/python bench/server_bench.py        # BENCH_CLIENTS=3 BENCH_SECONDS=8 BENCH_SPANS=200
+    .venv/bin/python bench/server_bench.py        # BENCH_CLIENTS=3 BENCH_PAYLOADS=200 BENCH_SPANS=200
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _ratios import Ratio, emit  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "3"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 SPANS_PER_REQUEST = int(os.environ.get("BENCH_SPANS", "200"))
-PAYLOADS_PER_CLIENT = int(os.environ.get("BENCH_PAYLOADS", "150"))
+PAYLOADS_PER_CLIENT = int(os.environ.get("BENCH_PAYLOADS", "200"))
 PHOENIX_VENV = Path(os.environ.get("PHOENIX_VENV", "/tmp/phoenix-venv"))
 
 
@@ -100,25 +107,21 @@ def make_payloads(n: int, spans_per_request: int) -> list[bytes]:
     return out
 
 
-def client(args: tuple[str, dict[str, str], float, Any]) -> tuple[int, list[float]]:
-    url, headers, seconds, barrier = args
-    payloads = make_payloads(PAYLOADS_PER_CLIENT, SPANS_PER_REQUEST)
+def client(args: tuple[str, dict[str, str], Any]) -> tuple[int, list[float]]:
+    url, headers, barrier = args
+    payloads = make_payloads(PAYLOADS_PER_CLIENT, SPANS_PER_REQUEST)  # new ids in every one
     accepted = 0
     latencies: list[float] = []
     with httpx.Client(
         timeout=30, headers={**headers, "Content-Type": "application/x-protobuf"}
     ) as http:
         barrier.wait()
-        end = time.perf_counter() + seconds
-        i = 0
-        while time.perf_counter() < end:
-            body = payloads[i % len(payloads)]  # re-sent payloads are stored once (same ids)
+        for body in payloads:  # each sent once: no re-send is counted as new spans
             t0 = time.perf_counter()
             r = http.post(url, content=body)
             latencies.append(time.perf_counter() - t0)
             if r.status_code == 200:
                 accepted += SPANS_PER_REQUEST
-            i += 1
     return accepted, latencies
 
 
@@ -126,7 +129,7 @@ def drive(name: str, url: str, headers: dict[str, str]) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Manager().Barrier(CLIENTS + 1)
     with ctx.Pool(CLIENTS) as pool:
-        pending = pool.map_async(client, [(url, headers, SECONDS, barrier)] * CLIENTS)
+        pending = pool.map_async(client, [(url, headers, barrier)] * CLIENTS)
         barrier.wait()
         t0 = time.perf_counter()
         results = pending.get()
@@ -134,6 +137,7 @@ def drive(name: str, url: str, headers: dict[str, str]) -> dict[str, float]:
     spans = sum(a for a, _ in results)
     lat = sorted(x for _, ls in results for x in ls)
     out = {
+        "spans": float(spans),
         "spans_per_s": spans / wall,
         "p50_ms": 1000 * statistics.median(lat),
         "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))],
@@ -189,7 +193,7 @@ def bench_agentdeck(tmp: Path, *, checks: bool = True) -> dict[str, float]:
     )
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz", proc)
-        return drive(
+        out = drive(
             "agentdeck" if checks else "(no checks)",
             f"http://127.0.0.1:{port}/v1/traces",
             {"Authorization": f"Bearer {key}"},
@@ -197,6 +201,20 @@ def bench_agentdeck(tmp: Path, *, checks: bool = True) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(20)
+    stored = _count_spans(db)
+    assert stored == out["spans"], f"{stored} spans stored, {out['spans']:.0f} counted as accepted"
+    return out
+
+
+def _count_spans(db: str) -> int:
+    """Spans in the bench's SQLite file, read directly (the server has stopped)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db.removeprefix("sqlite:///"))
+    try:
+        return int(conn.execute("SELECT count(*) FROM spans").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def bench_phoenix(tmp: Path) -> dict[str, float] | None:
@@ -239,6 +257,11 @@ def main() -> int:
         ours = bench_agentdeck(tmp)
         bare = bench_agentdeck(tmp, checks=False)
         theirs = bench_phoenix(tmp)
+        with_checks = ours["spans_per_s"] / bare["spans_per_s"]
+        ratios = [Ratio("agentdeck with/without per-run checks (spans/s)", with_checks)]
+        if theirs:
+            versus = ours["spans_per_s"] / theirs["spans_per_s"]
+            ratios.append(Ratio("agentdeck/phoenix (spans/s)", versus))
         if theirs:
             print(
                 f"     ratio without per-run checks on ingest (Phoenix runs none): "
@@ -248,6 +271,11 @@ def main() -> int:
                 f"     ratio: agentdeck/phoenix = {ours['spans_per_s'] / theirs['spans_per_s']:.2f}x spans/s, "
                 f"p99 {ours['p99_ms']:.1f} vs {theirs['p99_ms']:.1f} ms"
             )
+        print(
+            f"     ratio with/without per-run checks on ingest: "
+            f"{ours['spans_per_s'] / bare['spans_per_s']:.2f}x spans/s"
+        )
+        emit("server", *ratios)
     return 0
 
 

@@ -9,22 +9,21 @@ from typing import Any
 import pytest
 from integ_support import AGENT, DenyCity, guarded, of_kind, sink, trace_spans
 
-from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
-
-pytest.importorskip("langchain_core")
-pytest.importorskip("langgraph")
+# langchain-core and langgraph are dev dependencies: missing, they fail the run (never a skip).
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agentdeck.core.errors import PolicyDenied
+from agentdeck.core.trace import SpanKind, SpanStatus, TokenUsage
+from agentdeck.integrations.langchain import AgentdeckCallbackHandler, guard_tool
+from agentdeck.policy import enforcer
+from agentdeck.tracing import sdk
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from langgraph.prebuilt import create_react_agent
-
-from agentdeck.integrations.langchain import AgentdeckCallbackHandler, guard_tool
 
 __all__ = ["guarded", "sink"]
 ran: list[str] = []
@@ -172,7 +171,6 @@ def test_guard_tool_keeps_the_tool_interface() -> None:
 
 
 def test_real_policy_guard_with_the_example_policy_denies_a_large_refund(tmp_path: Any) -> None:
-    enforcer = pytest.importorskip("agentdeck.policy.enforcer")
     from pathlib import Path
 
     from agentdeck.core.spec import ResolvedAgent

@@ -11,6 +11,7 @@ from synthetic_runs import Scenario, generate_run
 
 from agentdeck.core.behaviour import RunView, build_profile
 from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
+from agentdeck.core.timeparse import parse_duration
 from agentdeck.monitor.profiles import (
     EVAL_RUN_ATTRIBUTE,
     create_baseline,
@@ -18,7 +19,7 @@ from agentdeck.monitor.profiles import (
     select_runs,
 )
 from agentdeck.monitor.summary import summary_text, view_from_summary
-from agentdeck.monitor.window import check_window, parse_duration
+from agentdeck.monitor.window import check_window
 from agentdeck.store import SqlStore
 
 T0 = 1_700_000_000 * 10**9  # 2023-11-14

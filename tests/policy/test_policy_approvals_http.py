@@ -241,23 +241,27 @@ def _request(**kw: Any) -> ApprovalRequest:
 
 
 def test_the_server_going_away_while_waiting_denies_at_the_deadline(live: Live) -> None:
+    # Deterministic: the approver's clock and sleep are the test's. The request is opened and
+    # read once (pending); at the first wait the server is stopped (the call returns once it is
+    # down), then time moves on; every later poll finds no server, until the deadline.
+    now = [0.0]
+    stops = []
+
+    def sleep(s: float) -> None:
+        if not stops:
+            stops.append(now[0])
+            live.stop()
+        now[0] += s
+
     approver = HttpApprover(live.url, live.keys["ingest"], timeout=0.5, grace=0.2,
-                            poll_initial=0.01, http_timeout=1)  # fmt: skip
-
-    def stop_when_pending() -> None:
-        for _ in range(1000):
-            if live.store.list_approvals("pending"):
-                live.stop()
-                return
-            time.sleep(0.01)
-
-    t = threading.Thread(target=stop_when_pending, daemon=True)
-    t.start()
+                            poll_initial=0.05, http_timeout=5, sleep=sleep,
+                            clock=lambda: now[0])  # fmt: skip
     outcome = approver.approve(_request())
-    t.join(10)
     approver.close()
+    assert stops == [0.0]  # stopped while waiting, before any later poll
     assert not outcome.granted and outcome.approver == "http"
     assert "approval server unreachable" in outcome.reason and outcome.request_id
+    assert now[0] >= 0.5 + 0.2  # denied at the deadline (plus grace), not before
     rec = live.store.get_approval(outcome.request_id)
     assert rec is not None and rec.status == "pending"  # nobody could tell the server...
     while datetime.now(UTC) < rec.expires_at:

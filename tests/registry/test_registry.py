@@ -138,7 +138,6 @@ def test_policy_versions_through_the_store(store: SqlStore) -> None:
 
 
 def test_register_policy_compiles_rules_first(store: SqlStore) -> None:
-    pytest.importorskip("agentdeck.core.policy_eval")
     from agentdeck.core.policy_spec import parse_policy_spec
 
     policy = parse_policy_spec(

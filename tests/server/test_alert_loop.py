@@ -64,7 +64,7 @@ def test_the_app_runs_the_rules_on_its_interval_and_stops_the_loop_on_shutdown(
         assert [(a.rule, a.subject, a.status) for a in alerts] == [
             ("bad-args", "bot@production", "open")
         ]  # fired once, then refreshed: de-duplicated
-    assert loop._thread is None
+    assert not loop.running
     passes = loop.passes
     time.sleep(0.15)
     assert loop.passes == passes  # stopped

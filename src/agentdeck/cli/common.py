@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: the console, option bundles, store opening, JSON output, time parsing.
+"""Shared CLI plumbing: the console, option bundles, store opening, JSON output.
 
 Every command module imports this at start-up (``agentdeck --help`` included), so it imports
 nothing heavy: the store (SQLAlchemy, and numpy through the core models it persists) loads
@@ -8,17 +8,32 @@ only when a command opens it.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 
-from agentdeck.core.errors import InputError
+from agentdeck.core.timeparse import parse_time, parse_time_ns
 
 if TYPE_CHECKING:
     from agentdeck.store import SqlStore
+
+__all__ = [
+    "ActorOpt",
+    "DbOpt",
+    "JsonOpt",
+    "actor_name",
+    "console",
+    "err_console",
+    "fmt_time",
+    "get_store",
+    "parse_time",
+    "parse_time_ns",
+    "print_json",
+    "short",
+]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -77,24 +92,6 @@ def _default(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     raise TypeError(type(value).__name__)
-
-
-def parse_time(text: str, option: str = "--time") -> datetime:
-    """ISO 8601 (naive = UTC), ``now``, or a relative ``-15m``/``-2h``/``-3d`` before now."""
-    t = text.strip()
-    now = datetime.now(UTC)
-    if t == "now":
-        return now
-    if t.startswith("-") and t[-1:] in "smhd" and t[1:-1].isdigit():
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[t[-1]]
-        return now - timedelta(**{unit: int(t[1:-1])})
-    try:
-        value = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{option}: {text!r} is not a time (ISO 8601, 'now', or -15m/-2h/-3d)"
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def fmt_time(value: datetime) -> str:

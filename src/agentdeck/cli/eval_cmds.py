@@ -17,7 +17,7 @@ from agentdeck.cli.common import (
     console,
     err_console,
     get_store,
-    parse_time,
+    parse_time_ns,
     print_json,
     short,
 )
@@ -245,7 +245,7 @@ def scores_cmd(
     from agentdeck.store import RunQuery
 
     store = get_store(db)
-    since_ns = None if since is None else int(parse_time(since, "--since").timestamp() * 1e9)
+    since_ns = None if since is None else parse_time_ns(since, "--since")
     if limit < 1:
         raise InputError("--limit: must be at least 1")
     q = RunQuery(agent_name=name, agent_version=version, env=env, since_ns=since_ns, limit=limit)

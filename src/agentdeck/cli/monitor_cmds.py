@@ -298,9 +298,10 @@ def monitor_cmd(
         raise InputError("--agent: give the agent to compare (or --rules to evaluate alerts)")
     if interval <= 0:
         raise InputError("--interval: must be positive")
+    from agentdeck.core.timeparse import parse_duration
     from agentdeck.monitor.alert_rules import load_alert_config
     from agentdeck.monitor.alerts import evaluate_alert_rules
-    from agentdeck.monitor.window import check_window, parse_duration
+    from agentdeck.monitor.window import check_window
 
     config = load_alert_config(rules) if rules is not None else None
     store = get_store(db)

@@ -20,7 +20,7 @@ from agentdeck.cli.common import (
     err_console,
     fmt_time,
     get_store,
-    parse_time,
+    parse_time_ns,
     print_json,
     short,
 )
@@ -399,8 +399,8 @@ def simulate_cmd(
 
     query = RunQuery(
         agent_name=agent, agent_version=version, env=env,
-        since_ns=int(parse_time(since, "--since").timestamp() * 1e9) if since else None,
-        until_ns=int(parse_time(until, "--until").timestamp() * 1e9) if until else None,
+        since_ns=parse_time_ns(since, "--since") if since else None,
+        until_ns=parse_time_ns(until, "--until") if until else None,
         limit=limit,
     )  # fmt: skip
     policy, source = _load(ref, db)

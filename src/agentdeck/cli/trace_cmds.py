@@ -8,7 +8,7 @@ import orjson
 import typer
 from rich.markup import escape
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time, print_json
+from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Outcome, Run, Span, SpanKind, SpanStatus
 
@@ -94,8 +94,8 @@ def runs_cmd(
         agent_version=version,
         env=env,
         status=st,
-        since_ns=int(parse_time(since, "--since").timestamp() * 1e9) if since else None,
-        until_ns=int(parse_time(until, "--until").timestamp() * 1e9) if until else None,
+        since_ns=parse_time_ns(since, "--since") if since else None,
+        until_ns=parse_time_ns(until, "--until") if until else None,
         tool=tool,
         has_errors=True if has_errors else None,
         denied=True if denied else None,

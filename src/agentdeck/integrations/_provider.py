@@ -33,15 +33,12 @@ from typing import Any
 
 from agentdeck.core.model import ModelResponse
 from agentdeck.integrations import _raw
-from agentdeck.integrations._spans import (
+from agentdeck.integrations._spans import call_params, end_llm, given, start_llm
+from agentdeck.integrations._streams import (
     RecordedAsyncHelperStream,
     RecordedAsyncStream,
     RecordedHelperStream,
     RecordedStream,
-    call_params,
-    end_llm,
-    given,
-    start_llm,
 )
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.scopes import Detached

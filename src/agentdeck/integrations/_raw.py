@@ -28,7 +28,7 @@ import inspect
 import threading
 from typing import TYPE_CHECKING, Any
 
-from agentdeck.integrations._spans import RecordedAsyncStream, RecordedStream
+from agentdeck.integrations._streams import RecordedAsyncStream, RecordedStream
 from agentdeck.tracing import recorder as rec
 
 if TYPE_CHECKING:

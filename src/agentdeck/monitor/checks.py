@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
+
 from agentdeck.core.behaviour import BehaviourProfile
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.run_checks import Finding, RunCheckSettings, check_run
@@ -64,12 +66,19 @@ class CheckedRun:
     summary: RunSummaryRow
 
 
+class _Miss:
+    """Not in the cache (``None`` is a cached answer: the agent has no baseline)."""
+
+
+_MISS = _Miss()
+
+
 class RunChecker:
     """Checks runs against their pinned spec and latest baseline; caches both.
 
     Specs are immutable per digest (cached forever); the latest baseline of an (agent, env)
-    is re-read after ``baseline_ttl`` seconds, so a new baseline takes effect without a
-    restart. Thread-safe.
+    is re-read after ``baseline_ttl`` seconds (a :class:`cachetools.TTLCache` of at most
+    ``max_baselines`` pairs), so a new baseline takes effect without a restart. Thread-safe.
     """
 
     def __init__(
@@ -79,14 +88,16 @@ class RunChecker:
         settings: RunCheckSettings | None = None,
         baseline_ttl: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        max_baselines: int = 4096,
     ) -> None:
         self.store = store
         self.settings = settings or RunCheckSettings()
         self.baseline_ttl = baseline_ttl
-        self._clock = clock
         self._lock = threading.Lock()
         self._specs: dict[str, AgentSpec | None] = {}
-        self._baselines: dict[tuple[str, str | None], tuple[float, BehaviourProfile | None]] = {}
+        self._baselines: TTLCache[tuple[str, str | None], BehaviourProfile | None] = TTLCache(
+            maxsize=max_baselines, ttl=baseline_ttl, timer=clock
+        )
 
     def spec_for(self, run: Run) -> AgentSpec | None:
         digest = run.agent_digest
@@ -105,17 +116,16 @@ class RunChecker:
         if not agent:
             return None
         key = (agent, env)
-        now = self._clock()
         with self._lock:
-            hit = self._baselines.get(key)
-        if hit is not None and now - hit[0] < self.baseline_ttl:
-            return hit[1]
+            hit = self._baselines.get(key, _MISS)
+        if not isinstance(hit, _Miss):
+            return hit
         rec = self.store.latest_baseline(agent, env)
         profile = (
             BehaviourProfile.from_dict(_loads(rec.profile), f"baseline {rec.name}") if rec else None
         )
         with self._lock:
-            self._baselines[key] = (now, profile)
+            self._baselines[key] = profile
         return profile
 
     def check(self, run: Run, spans: Sequence[Span]) -> CheckedRun:

@@ -7,13 +7,15 @@ multiple-testing correction) and a minimum effect.
 
 - :func:`clustered_chi2`: chi-square test of homogeneity of two categorical distributions,
   with the second-order Rao-Scott correction for items clustered in runs (a run's tool calls
-  are not independent draws); effect size: Jensen-Shannon distance (base 2, in [0, 1]).
+  are not independent draws); effect size: Jensen-Shannon distance (base 2, in [0, 1], scipy's
+  ``jensenshannon``).
 - :func:`two_proportions`: two-sided z test (Fisher's exact test for rare events);
   effect size: Cohen's h.
 - :func:`ks_psi`: two-sample Kolmogorov-Smirnov; effect size: the KS distance D; the
   Population Stability Index on the baseline's deciles is reported alongside.
 - :func:`binomial_excess`: one-sided exact binomial test that a rate exceeds an expected rate.
-- :func:`adjust_pvalues`: Holm (family-wise error) or Benjamini-Hochberg (false discovery).
+- :func:`adjust_pvalues`: Holm (family-wise error) or Benjamini-Hochberg (false discovery,
+  scipy's ``false_discovery_control``).
 """
 
 from __future__ import annotations
@@ -44,16 +46,12 @@ class TestResult:
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon distance (square root of the divergence, base 2) of two distributions."""
-    p = p / p.sum()
-    q = q / q.sum()
-    m = (p + q) / 2
+    """Jensen-Shannon distance (square root of the divergence, base 2) of two distributions
+    (counts or shares): :func:`scipy.spatial.distance.jensenshannon`."""
+    from scipy.spatial.distance import jensenshannon
 
-    def kl(a: np.ndarray) -> float:
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
-
-    return math.sqrt(max((kl(p) + kl(q)) / 2, 0.0))
+    d = float(jensenshannon(np.asarray(p, dtype=float), np.asarray(q, dtype=float), base=2))
+    return 0.0 if math.isnan(d) else d  # identical distributions can round to sqrt(-0.0)
 
 
 def _share_cov(c: CategoricalCounts, keys: Sequence[str], p: np.ndarray) -> np.ndarray:
@@ -215,20 +213,21 @@ def adjust_pvalues(pvalues: Sequence[float], method: Correction = "holm") -> np.
 
     ``holm``: Holm-Bonferroni step-down, controls the family-wise error rate (the chance of
     any false alarm) under any dependence. ``bh``: Benjamini-Hochberg, controls the false
-    discovery rate (more power with many tests; equal to FWER control when nothing drifted).
+    discovery rate (more power with many tests; equal to FWER control when nothing drifted),
+    as computed by :func:`scipy.stats.false_discovery_control`.
     """
     p = np.asarray(pvalues, dtype=float)
     m = len(p)
     if m == 0:
         return p
-    order = np.argsort(p)
-    if method == "holm":
-        stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    elif method == "bh":
-        ranked = p[order] * m / np.arange(1, m + 1)
-        stepped = np.minimum.accumulate(ranked[::-1])[::-1]
-    else:
+    if method == "bh":
+        from scipy.stats import false_discovery_control
+
+        return np.asarray(false_discovery_control(p, method="bh"), dtype=float)
+    if method != "holm":
         raise ValueError(f"unknown correction {method!r}")
+    order = np.argsort(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
     out = np.empty(m)
     out[order] = np.minimum(stepped, 1.0)
     return out

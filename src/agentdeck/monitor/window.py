@@ -7,12 +7,11 @@ report names what drifted, with p-values and effect sizes, most changed first.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agentdeck.core.errors import InputError
+from agentdeck.core.timeparse import parse_duration as parse_duration  # re-exported
 from agentdeck.monitor import metrics
 from agentdeck.monitor.drift import DriftReport, DriftSettings, compare
 from agentdeck.monitor.profiles import (
@@ -24,17 +23,6 @@ from agentdeck.monitor.profiles import (
     load_baseline,
 )
 from agentdeck.store.protocol import Store
-
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str, field: str = "--window") -> timedelta:
-    """``90s``, ``15m``, ``1h``, ``7d``, ``2w``."""
-    m = _DURATION.match(str(text).strip())
-    if not m or int(m.group(1)) == 0:
-        raise InputError(f"{field}: {text!r} is not a duration like 90s, 15m, 1h, 7d or 2w")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
 
 
 @dataclass(frozen=True)

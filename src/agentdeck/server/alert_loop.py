@@ -11,12 +11,12 @@ the loop fire each alert once per open period (a second replica only refreshes i
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from agentdeck.monitor.alert_rules import AlertConfig
 from agentdeck.monitor.alerts import evaluate_alert_rules
+from agentdeck.server.worker import Worker
 from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.server.alerts")
@@ -42,22 +42,17 @@ class AlertLoop:
         self.passes = 0
         self.fired = 0
         self.errors = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker("agentdeck-alert-loop", self._run)
+
+    @property
+    def running(self) -> bool:
+        return self._worker.running
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="agentdeck-alert-loop", daemon=True
-            )
-            self._thread.start()
+        self._worker.start()
 
     def close(self, timeout: float = 30.0) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.close(timeout)
 
     def evaluate_once(self) -> int:
         """One pass; returns how many alerts fired."""
@@ -67,10 +62,10 @@ class AlertLoop:
         return len(fired)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._worker.stopping.is_set():
             try:
                 self.evaluate_once()
             except Exception:
                 self.errors += 1
                 log.exception("alert rules evaluation failed")
-            self._stop.wait(self.interval)
+            self._worker.stopping.wait(self.interval)

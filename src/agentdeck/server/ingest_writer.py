@@ -38,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agentdeck.core.errors import StoreError
 from agentdeck.core.trace import Run, Span
+from agentdeck.server.worker import Worker
 from agentdeck.store.protocol import TraceStore
 
 log = logging.getLogger("agentdeck.server.ingest")
@@ -89,24 +90,19 @@ class IngestWriter:
         self.retry_after = retry_after
         self.stats = WriterStats()
         self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max_pending)
-        self._thread: threading.Thread | None = None
+        self._worker = Worker("agentdeck-ingest-writer", self._run,
+                              wake=lambda: self._queue.put(None))  # fmt: skip
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.single_writer and self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="agentdeck-ingest-writer", daemon=True
-            )
-            self._thread.start()
+        if self.single_writer:
+            self._worker.start()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.close(timeout)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -122,7 +118,7 @@ class IngestWriter:
             self._count(1, len(spans), 1)
             self._stored(runs)
             return
-        if self._thread is None:
+        if not self._worker.running:
             raise StoreError("ingest writer is not running")
         item = _Item(runs, spans, provisional, Future())
         item.done.set_running_or_notify_cancel()  # a client hang-up cannot cancel it now

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from agentdeck.core.trace import Run
 from agentdeck.evals.online import OnlineEvaluation
 from agentdeck.monitor.checks import RunChecker, on_runs_stored
+from agentdeck.server.worker import Worker
 from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.server.after_ingest")
@@ -56,7 +57,8 @@ class AfterIngest:
         self.online = online
         self.stats = AfterIngestStats()
         self._queue: queue.Queue[tuple[str, ...] | None] = queue.Queue(maxsize=max_pending)
-        self._thread: threading.Thread | None = None
+        self._worker = Worker("agentdeck-after-ingest", self._run,
+                              wake=lambda: self._queue.put(None))  # fmt: skip
         self._lock = threading.Lock()
 
     @property
@@ -64,22 +66,16 @@ class AfterIngest:
         return self.checker is not None or self.online is not None
 
     def start(self) -> None:
-        if self.enabled and self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="agentdeck-after-ingest", daemon=True
-            )
-            self._thread.start()
+        if self.enabled:
+            self._worker.start()
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued (up to ``timeout``), then stop the thread."""
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.close(timeout)
 
     def submit(self, runs: Sequence[Run]) -> None:
         """Queue ``runs`` (just committed) for checking; never blocks, never raises."""
-        if self._thread is None or not runs:
+        if not self._worker.running or not runs:
             return
         try:
             self._queue.put_nowait(tuple(r.trace_id for r in runs))
@@ -90,7 +86,7 @@ class AfterIngest:
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is processed (tests, shutdown); True if done."""
         done = threading.Event()
-        if self._thread is None:
+        if not self._worker.running:
             return True
 
         def waiter() -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.artifacts import AgentVersion, PolicyVersion
-from agentdeck.core.errors import InputError
 from agentdeck.core.eval_result import EvalResult
+from agentdeck.core.timeparse import parse_time as parse_time  # the one grammar, re-exported
+from agentdeck.core.timeparse import parse_time_ns
 from agentdeck.store.protocol import (
     AlertRecord,
     ApiKeyRecord,
@@ -67,20 +68,9 @@ def key_json(k: ApiKeyRecord) -> dict[str, Any]:
     }
 
 
-def parse_time(text: str, part: str) -> datetime:
-    """ISO 8601 (naive = UTC) or integer nanoseconds since the epoch; errors name ``part``."""
-    t = text.strip()
-    if t.isdigit():
-        return datetime.fromtimestamp(int(t) / 1e9, UTC)
-    try:
-        value = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"{part}: {text!r} is not an ISO 8601 time or nanoseconds") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def time_ns(text: str | None, part: str) -> int | None:
-    return None if text is None else int(parse_time(text, part).timestamp() * 1e9)
+    """An optional time parameter as exact nanoseconds (:mod:`agentdeck.core.timeparse`)."""
+    return None if text is None else parse_time_ns(text, part)
 
 
 # -- operations: findings, alerts, baselines, approvals, policy decisions, evals, replays -----
