@@ -129,6 +129,8 @@ def create_key(
         )
     names = parse_scopes(scopes)
     patterns = parse_agent_patterns(agents)
+    if patterns and Scope.ADMIN.value in names:
+        raise InputError("agents: an admin key acts on everything; it cannot be bound to agents")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     record = ApiKeyRecord(
