@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import orjson
 import pytest
@@ -66,9 +67,7 @@ def _checkpoint(store: SqlStore, key: Path, out: Path, capsys: pytest.CaptureFix
     assert "signed and published" in err
 
 
-def _verify(
-    store: SqlStore, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, dict]:
+def _verify(store: SqlStore, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
     code, out, _ = _run(capsys, "audit", "verify", "--json", "--db", _cli_url(store), *extra)
     return code, json.loads(out)
 
@@ -89,7 +88,9 @@ def _rewrite(store: SqlStore) -> None:
                 {"p": prev, "h": h, "s": r.seq},
             )
             prev = h
-        conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": rows[-1].seq, "h": prev})
+        conn.execute(
+            text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": rows[-1].seq, "h": prev}
+        )
 
 
 def _truncate(store: SqlStore) -> None:
@@ -110,8 +111,11 @@ def _delete_all(store: SqlStore) -> None:
     )
 
 
-ATTACKS = {"rewrite": (_rewrite, "rewritten"), "truncate": (_truncate, "truncated"),
-           "delete": (_delete_all, "wholesale deletion")}
+ATTACKS = {
+    "rewrite": (_rewrite, "rewritten"),
+    "truncate": (_truncate, "truncated"),
+    "delete": (_delete_all, "wholesale deletion"),
+}
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -125,9 +129,7 @@ def test_a_checkpoint_catches_what_the_hash_chain_cannot(
     tamper, words = ATTACKS[attack]
     tamper(store)
     assert verify_audit(store).ok  # the chain alone (and the deployments) still verify
-    code, report = _verify(
-        store, capsys, "--checkpoint", str(cps), "--public-key", f"{key}.pub"
-    )
+    code, report = _verify(store, capsys, "--checkpoint", str(cps), "--public-key", f"{key}.pub")
     assert code == 1 and not report["ok"]
     assert any(words in p["problem"] for p in report["problems"]), report
 
@@ -170,7 +172,7 @@ def test_keygen_writes_0600_and_never_overwrites(
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -184,7 +186,7 @@ class _Hook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, list[bytes]]]:
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []
     handler = type("Hook", (_Hook,), {"received": received})
     server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -225,18 +227,31 @@ def test_a_broken_chain_is_not_signed(
     _history(store)
     _tamper(store, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     code, _, err = _run(
-        capsys, "audit", "checkpoint", "--key", str(key), "--out", str(tmp_path / "c"),
-        "--db", _cli_url(store),
+        capsys,
+        "audit",
+        "checkpoint",
+        "--key",
+        str(key),
+        "--out",
+        str(tmp_path / "c"),
+        "--db",
+        _cli_url(store),
     )
     assert code == 2 and "broken chain" in err and not (tmp_path / "c").exists()
 
 
 DEPLOYMENT_EDITS = {
-    "digest": ("UPDATE deployments SET agent_digest = 'sha256:' || agent_digest WHERE seq = 1", "digest"),
+    "digest": (
+        "UPDATE deployments SET agent_digest = 'sha256:' || agent_digest WHERE seq = 1",
+        "digest",
+    ),
     "actor": ("UPDATE deployments SET actor = 'mallory'", "actor"),
     "health": ("UPDATE deployments SET health = 'good'", "audit chain says"),
     "deleted": ("DELETE FROM deployments WHERE env = 'staging'", "row is gone"),
-    "head": ("UPDATE env_heads SET deployment_id = (SELECT id FROM deployments WHERE env = 'dev' AND seq = 1) WHERE env = 'dev'", "environment head"),
+    "head": (
+        "UPDATE env_heads SET deployment_id = (SELECT id FROM deployments WHERE env = 'dev' AND seq = 1) WHERE env = 'dev'",
+        "environment head",
+    ),
 }
 
 

@@ -48,9 +48,11 @@ def open_page(browser: Any, url: str, *, width: int = 1280, height: int = 900) -
     # a script or style the Content-Security-Policy blocked is a failure too
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
     )
     page.js_errors = errors
     return page, page.goto(url)

@@ -60,7 +60,8 @@ def _setup(client: TestClient, keys: Keys, store: SqlStore) -> dict[str, str]:
             assert r.status_code == 200, r.text
         for v in (1, 2):
             r = client.post(
-                "/api/v1/deployments/promote", json={"ref": f"{name}@{v}", "env": "dev"},
+                "/api/v1/deployments/promote",
+                json={"ref": f"{name}@{v}", "env": "dev"},
                 headers=deploy,
             )
             assert r.status_code == 200, r.text
@@ -70,8 +71,14 @@ def _setup(client: TestClient, keys: Keys, store: SqlStore) -> dict[str, str]:
 
 def _approval(store: SqlStore, agent: str) -> str:
     request = ApprovalRequest(
-        tool="refund", args={"amount": 900}, policy_name="shared", policy_version=1,
-        policy_digest="sha256:" + "0" * 64, rules=("r",), message="m", explanation="e",
+        tool="refund",
+        args={"amount": 900},
+        policy_name="shared",
+        policy_version=1,
+        policy_digest="sha256:" + "0" * 64,
+        rules=("r",),
+        message="m",
+        explanation="e",
         agent_name=agent,
     )
     return open_request(store, request, 600, now=datetime.now(UTC)).id
@@ -84,8 +91,9 @@ def _cases(store: SqlStore) -> list[Case]:
     """(url, body) for support-bot and (url, body) for billing-bot, per agent route."""
     policy = {"name": "shared", "default_effect": "allow", "rules": []}
     own_policy = {"name": "support-only", "default_effect": "allow", "rules": []}
-    support, billing = spec_dict(name="support-bot", system_prompt="v3"), spec_dict(
-        name="billing-bot", system_prompt="v3"
+    support, billing = (
+        spec_dict(name="support-bot", system_prompt="v3"),
+        spec_dict(name="billing-bot", system_prompt="v3"),
     )
     out: list[Case] = [
         ("/api/v1/agents", {"spec": support}, "/api/v1/agents", {"spec": billing}),

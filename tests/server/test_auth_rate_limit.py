@@ -8,20 +8,22 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from app_thread import serve_in_thread
 
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.server.ratelimit import FailureLimiter
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
+from app_thread import serve_in_thread
 
 LIMIT = 5
 
 
 @pytest.fixture
 def base_url(store: SqlStore) -> Iterator[str]:
-    settings = ServerSettings(auth_failure_limit=LIMIT, auth_failure_window_s=600, behind_proxy=True)
+    settings = ServerSettings(
+        auth_failure_limit=LIMIT, auth_failure_window_s=600, behind_proxy=True
+    )
     url, stop = serve_in_thread(create_app(store, settings))
     try:
         yield url

@@ -80,9 +80,7 @@ def test_an_idle_session_is_refused_over_http(client: TestClient, store: SqlStor
     default_idle = timedelta(seconds=ServerSettings().session_idle_s)
     with store.engine.begin() as conn:  # the last use lies one idle timeout in the past
         row = conn.execute(select(ui_sessions)).one()
-        conn.execute(
-            update(ui_sessions).values(last_seen_at=row.last_seen_at - default_idle)
-        )
+        conn.execute(update(ui_sessions).values(last_seen_at=row.last_seen_at - default_idle))
     assert client.get("/api/v1/runs").status_code == 401
 
 
@@ -137,7 +135,10 @@ def test_ui_pages_send_security_headers_and_carry_no_inline_script(
         page = client.get(path, headers={"Authorization": f"Bearer {key}"})
         assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
     assert "frame-ancestors 'none'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"

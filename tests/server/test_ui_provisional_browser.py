@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
+from playwright.sync_api import expect
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store

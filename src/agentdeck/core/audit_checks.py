@@ -92,7 +92,7 @@ _CREATE_ACTIONS = {f"deployment.{a}" for a in ("deploy", "promote", "rollback")}
 def check_deployments(
     deployments: Iterable[Deployment],
     entries: Sequence[AuditEntry],
-    heads: Iterable[tuple[str, str, str | None]] = (),
+    heads: Iterable[tuple[str, str, str]] = (),
 ) -> list[AuditProblem]:
     """Every deployment row against the audit entry that recorded it (and its health against
     the last mark), every recorded deployment present, and each environment head (``agent,
@@ -115,12 +115,13 @@ def check_deployments(
         key = (d.agent_name, d.env)
         if key not in newest or d.seq > newest[key].seq:
             newest[key] = d
-        e = created.get(d.id)
-        if e is None:
+        entry = created.get(d.id)
+        if entry is None:
             problems.append(
                 AuditProblem(0, f"deployment {d.id} ({d.agent_name}@{d.env}) has no audit entry")
             )
             continue
+        e = entry
         expected = {
             "subject": f"{d.agent_name}@{d.env}",
             "action": f"deployment.{d.action.value}",
@@ -164,13 +165,13 @@ def check_deployments(
                     e.seq, f"deployment {dep_id} ({e.subject}) is recorded but its row is gone"
                 )
             )
-    for agent, env, dep_id in heads:
+    for agent, env, head_id in heads:
         top = newest.get((agent, env))
-        if top is not None and dep_id != top.id:
+        if top is not None and head_id != top.id:
             problems.append(
                 AuditProblem(
                     0,
-                    f"{agent}@{env}: the live deployment is {dep_id}, not the newest recorded "
+                    f"{agent}@{env}: the live deployment is {head_id}, not the newest recorded "
                     f"one {top.id} (environment head edited)",
                 )
             )

@@ -34,8 +34,8 @@ __all__ = [
     "client_address",
     "is_https",
     "require",
-    "require_any",
     "require_agent",
+    "require_any",
 ]
 
 

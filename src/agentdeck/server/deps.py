@@ -16,8 +16,8 @@ from agentdeck.core.redact import Redactor
 from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
-from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.registry.sessions import SessionPolicy
+from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthContext, Principal, Scope, require, require_any
 from agentdeck.server.ingest_writer import IngestWriter
 from agentdeck.server.post_ingest import AfterIngest

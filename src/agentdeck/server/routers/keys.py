@@ -30,9 +30,7 @@ def list_keys(state: State, _: AdminKey) -> list[dict[str, Any]]:
 
 @router.post("", status_code=201, summary="Create an API key; the answer holds it, once")
 def create(body: CreateKey, state: State, principal: AdminKey) -> dict[str, Any]:
-    new = create_key(
-        state.store, body.name, body.scopes, principal.actor, body.agents
-    )
+    new = create_key(state.store, body.name, body.scopes, principal.actor, body.agents)
     return {**key_json(new.record), "key": new.token}
 
 

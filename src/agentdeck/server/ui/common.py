@@ -84,7 +84,7 @@ def auth_page(request: Request, exc: AuthError) -> HTMLResponse:
         if COOKIE_NAME in request.cookies:
             page.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
         return page
-    page = render(request, "error.html", None, exc.http_status, message=str(exc))
+    refused = render(request, "error.html", None, exc.http_status, message=str(exc))
     if exc.retry_after is not None:
-        page.headers["Retry-After"] = str(exc.retry_after)
-    return page
+        refused.headers["Retry-After"] = str(exc.retry_after)
+    return refused
