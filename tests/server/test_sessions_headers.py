@@ -100,10 +100,19 @@ def test_lifetime_and_idle_timeout(store: SqlStore) -> None:
         assert found == principal, minutes
     # ... but not past its lifetime, however busy
     assert session_principal(store, token, policy, now=t0 + timedelta(minutes=120)) is None
+    # a short idle timeout is kept alive by use too (the last use is written often enough)
+    brisk = SessionPolicy(lifetime=timedelta(hours=1), idle=timedelta(seconds=20))
+    quick = open_session(store, principal, brisk, now=t0)
+    for seconds in (15, 30, 45, 60):
+        assert session_principal(store, quick, brisk, now=t0 + timedelta(seconds=seconds))
     other = open_session(store, principal, policy, now=t0)
     assert session_principal(store, other, policy, now=t0 + timedelta(minutes=31)) is None
     assert session_principal(store, "as_" + "x" * 43, policy, now=t0) is None
     assert session_principal(store, new.token, policy, now=t0) is None  # a key is no session
+    # sessions that expired are forgotten when a later one opens
+    open_session(store, principal, policy, now=t0 + timedelta(days=1))
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(ui_sessions)).all()) == 1
 
 
 def test_cookie_is_secure_over_https_and_behind_a_proxy_saying_https(store: SqlStore) -> None:

@@ -70,7 +70,7 @@ def session_principal(
     key = store.get_api_key(record.key_id)
     if key is None or key.revoked_at is not None:
         return None
-    if now - record.last_seen_at >= TOUCH_EVERY:
+    if now - record.last_seen_at >= min(TOUCH_EVERY, policy.idle / 4):
         store.touch_session(digest, now)
     return principal_of(key)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -92,7 +92,9 @@ class SqlKeys(SqlBase):
     # -- UI sessions ---------------------------------------------------------------------------
 
     def put_session(self, session: SessionRecord) -> None:
+        """Store a new session, and forget sessions that expired before it began."""
         with self._write() as conn:
+            conn.execute(delete(ui_sessions).where(ui_sessions.c.expires_at < session.created_at))
             conn.execute(
                 insert(ui_sessions).values(
                     token_hash=session.token_hash,
