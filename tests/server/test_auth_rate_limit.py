@@ -11,7 +11,6 @@ import pytest
 
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
-from agentdeck.server.ratelimit import FailureLimiter
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
 from app_thread import serve_in_thread
@@ -67,6 +66,8 @@ def test_failures_past_the_threshold_get_429_with_retry_after(
 
 
 def test_the_limiter_forgets_old_failures_and_bounds_its_memory() -> None:
+    from agentdeck.server.ratelimit import FailureLimiter
+
     now = [0.0]
     limiter = FailureLimiter(limit=2, window_s=10, max_clients=3, clock=lambda: now[0])
     assert limiter.failed("a") is None and limiter.failed("a") is None

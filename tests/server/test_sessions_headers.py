@@ -12,17 +12,27 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
 
+import agentdeck.server
 from agentdeck.registry.keys import create_key, revoke_key, split_token
-from agentdeck.registry.sessions import SessionPolicy, open_session, session_principal
 from agentdeck.server.app import create_app
-from agentdeck.server.auth import COOKIE_NAME
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
-from agentdeck.store.tables import ui_sessions
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "src/agentdeck/server/templates"
+COOKIE_NAME = "agentdeck_session"
+#: the sessions table as migration 0011 creates it (declared here: the test predates it)
+ui_sessions = Table(
+    "ui_sessions",
+    MetaData(),
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(32)),
+    Column("created_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+TEMPLATES = Path(agentdeck.server.__file__).resolve().parent / "templates"
 
 
 def _sign_in(client: TestClient, token: str, **headers: str) -> str:
@@ -85,8 +95,10 @@ def test_an_idle_session_is_refused_over_http(client: TestClient, store: SqlStor
 
 
 def test_lifetime_and_idle_timeout(store: SqlStore) -> None:
-    new = create_key(store, "ops", ["read"], "test")
     from agentdeck.registry.keys import authenticate
+    from agentdeck.registry.sessions import SessionPolicy, open_session, session_principal
+
+    new = create_key(store, "ops", ["read"], "test")
 
     principal = authenticate(store, new.token)
     assert principal is not None
