@@ -234,7 +234,13 @@ def test_audit_log_and_verify(cli: Cli, seeded: SqlStore) -> None:
     assert len(json.loads(cli("audit", "log", "-n", "2", "--json").out)) == 2
     assert "deployment.deploy" in cli("audit", "log").out
     ok = cli("audit", "verify", "--json")
-    assert ok.code == 0 and json.loads(ok.out) == {"ok": True, "entries": 4, "problems": []}
+    assert ok.code == 0 and json.loads(ok.out) == {
+        "ok": True,
+        "entries": 4,
+        "deployments": 1,
+        "checkpoints": 0,
+        "problems": [],
+    }
     with seeded.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE audit_log SET subject = 'other-bot' WHERE seq = 2")
     broken = cli("audit", "verify", "--json")

@@ -55,7 +55,7 @@ def _tamper(store: SqlStore, *statements: str) -> None:
 
 def test_clean_chain_verifies(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
     _history(store)
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert report.ok and report.entries == 5
     code, out = _cli_verify(store, capsys)
     assert code == 0 and "audit chain verifies: 5 entries" in out
@@ -64,7 +64,7 @@ def test_clean_chain_verifies(store: SqlStore, capsys: pytest.CaptureFixture[str
 def test_modified_entry_is_detected(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
     _history(store)
     _tamper(store, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert [(p.seq, "modified" in p.problem) for p in report.problems] == [(3, True)]
     code, out = _cli_verify(store, capsys)
     assert code == 1 and "BROKEN" in out and "entry 3" in out
@@ -79,13 +79,13 @@ def test_modified_payload_is_detected(store: SqlStore) -> None:
         )
         assert changed.rowcount == 1
     assert store.audit_entries()[3].payload["forced"] is True
-    assert [p.seq for p in verify_audit(store).problems] == [4]
+    assert [p.seq for p in verify_audit(store, deployments=False).problems] == [4]
 
 
 def test_deleted_entry_is_detected(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
     _history(store)
     _tamper(store, "DELETE FROM audit_log WHERE seq = 2")
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert not report.ok and report.entries == 4
     assert any(p.seq == 3 and "deleted" in p.problem for p in report.problems)
     code, _ = _cli_verify(store, capsys)
@@ -95,7 +95,7 @@ def test_deleted_entry_is_detected(store: SqlStore, capsys: pytest.CaptureFixtur
 def test_deleted_tail_is_detected(store: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
     _history(store)
     _tamper(store, "DELETE FROM audit_log WHERE seq = 5")
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert [p.seq for p in report.problems] == [5] and "tail" in report.problems[0].problem
     code, _ = _cli_verify(store, capsys)
     assert code == 1
@@ -112,7 +112,7 @@ def test_reordered_entries_are_detected(
         "UPDATE audit_log SET seq = 2 WHERE seq = 3",
         "UPDATE audit_log SET seq = 3 WHERE seq = -1",
     )
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert not report.ok
     assert {p.seq for p in report.problems} >= {2, 3}
     code, _ = _cli_verify(store, capsys)
@@ -134,5 +134,5 @@ def test_swapped_contents_are_detected(store: SqlStore) -> None:
             conn.execute(
                 text(f"UPDATE audit_log SET {assignments} WHERE seq = :seq"), {**values, "seq": seq}
             )
-    report = verify_audit(store)
+    report = verify_audit(store, deployments=False)
     assert {p.seq for p in report.problems} >= {3, 4}

@@ -39,11 +39,21 @@ def launch_chromium() -> Iterator[Any]:
 
 
 def open_page(browser: Any, url: str, *, width: int = 1280, height: int = 900) -> tuple[Any, Any]:
-    """A new page at ``url`` that collects uncaught JS errors in ``page.js_errors``; returns
+    """A new page at ``url`` that collects uncaught JS errors and CSP violations in
+    ``page.js_errors``; returns
     the page and the navigation's response."""
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # a script or style the Content-Security-Policy blocked is a failure too
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     page.js_errors = errors
     return page, page.goto(url)
 

@@ -16,7 +16,7 @@ from agentdeck.registry.keys import authenticate, create_key, hash_secret, split
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import api_keys
 
-PUBLIC = {("GET", "/healthz")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/ui/login.js")}
 # Write routes and the scope each needs; every other route is a read.
 WRITE_SCOPES = {
     ("POST", "/api/v1/ingest"): "ingest",

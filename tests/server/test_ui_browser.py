@@ -13,6 +13,7 @@ import pytest
 from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from demo_data import demo_run
 from live import LiveServer, free_port
+from playwright.sync_api import expect
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
@@ -82,7 +83,7 @@ def test_runs_list_filters_and_a_runs_graph_waterfall_and_steps(
     assert page.inner_text("#key-name") == "bob-viewer"
     page.screenshot(path=str(tmp_path / "runs.png"), full_page=True)
     page.select_option("#f-status", "error")  # htmx swaps the table in place
-    page.wait_for_function("document.querySelector('#run-count').textContent === '1'")
+    expect(page.locator("#run-count")).to_have_text("1")  # no eval: the page's CSP forbids it
     assert "status=error" in page.url
     page.screenshot(path=str(tmp_path / "runs-filtered.png"), full_page=True)
     page.click(f"tr[data-trace-id='{seeded['failed']}'] a")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
+from playwright.sync_api import expect
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
@@ -61,7 +62,7 @@ def test_runs_list_badges_the_provisional_run_only(
     assert page.locator("#runs .badge.provisional").count() == 1
     page.screenshot(path=str(tmp_path / "runs.png"), full_page=True)
     page.select_option("#f-status", "ok")  # htmx swaps the table: only the real run is left
-    page.wait_for_function("document.querySelector('#run-count').textContent === '1'")
+    expect(page.locator("#run-count")).to_have_text("1")  # no eval: the page's CSP forbids it
     assert page.locator("#runs .badge.provisional").count() == 0
     page.select_option("#f-status", "error")  # the count stays 1: wait for the row itself
     page.wait_for_selector(f"tr[data-trace-id='{ids['provisional']}'] .badge.provisional")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
+from playwright.sync_api import expect
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
@@ -51,17 +52,17 @@ def test_runs_filters_swap_the_table(site: Any, browser: Any, tmp_path: Path) ->
     sign_in(page, key, "#run-count")
     assert page.inner_text("#run-count") == "4"
     page.select_option("#f-has-errors", "true")
-    page.wait_for_function("document.querySelector('#run-count').textContent === '2'")
+    expect(page.locator("#run-count")).to_have_text("2")  # no eval: the CSP forbids it
     assert _shown(page) == {ids["tool_err"], ids["denied"]}
     page.select_option("#f-denied", "true")
-    page.wait_for_function("document.querySelector('#run-count').textContent === '1'")
+    expect(page.locator("#run-count")).to_have_text("1")  # no eval: the CSP forbids it
     assert _shown(page) == {ids["denied"]}
     assert "denied=true" in page.url and "has_errors=true" in page.url
     page.select_option("#f-denied", "")
     page.select_option("#f-has-errors", "")
     page.select_option("#f-outcome", "success")
     page.wait_for_selector(f"tr[data-trace-id='{ids['clean']}'] .badge.outcome-success")
-    page.wait_for_function("document.querySelector('#run-count').textContent === '1'")
+    expect(page.locator("#run-count")).to_have_text("1")  # no eval: the CSP forbids it
     assert _shown(page) == {ids["clean"]}
     page.screenshot(path=str(tmp_path / "runs.png"), full_page=True)
     assert page.js_errors == []
@@ -71,7 +72,7 @@ def test_run_graph_marks_the_failed_eval(site: Any, browser: Any, tmp_path: Path
     server, key, ids = site
     page, _ = open_page(browser, f"{server.url}/ui/runs/{ids['tool_err']}")
     sign_in(page, key, "#trace-id")
-    page.wait_for_function("window.agentdeckGraph !== undefined")
+    page.wait_for_selector("#graph canvas")  # the graph is drawn (no eval: the CSP forbids it)
     nodes = page.evaluate(
         "() => agentdeckGraph.nodes().filter(n => n.data('kind') === 'eval')"
         ".map(n => [n.data('label'), n.data('status')])"

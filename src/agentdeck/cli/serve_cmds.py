@@ -63,6 +63,15 @@ def serve_cmd(
             "--metrics-open", help="Serve GET /metrics without a key (AGENTDECK_METRICS_OPEN=1)."
         ),
     ] = False,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="A reverse proxy you run sets X-Forwarded-For/-Proto: believe them for the "
+            "client address (auth rate limit) and https (Secure cookie) "
+            "(AGENTDECK_BEHIND_PROXY=1; the proxy's address in FORWARDED_ALLOW_IPS).",
+        ),
+    ] = False,
 ) -> None:
     import uvicorn
 
@@ -80,6 +89,8 @@ def serve_cmd(
         os.environ["AGENTDECK_ALERT_INTERVAL"] = str(alert_interval)
     if metrics_open:
         os.environ["AGENTDECK_METRICS_OPEN"] = "1"
+    if behind_proxy:
+        os.environ["AGENTDECK_BEHIND_PROXY"] = "1"
     get_store(db).close()  # open (and migrate) now, so a bad URL fails before listening
     err_console.print(f"agentdeck serving on http://{host}:{port}  (UI at /ui, OTLP at /v1/traces)")
     uvicorn.run(
@@ -89,6 +100,7 @@ def serve_cmd(
         port=port,
         log_level=log_level,
         access_log=False,
+        proxy_headers=behind_proxy,  # otherwise X-Forwarded-* from any peer is ignored
     )
 
 
@@ -97,6 +109,7 @@ def _key_json(k: ApiKeyRecord) -> dict[str, object]:
         "id": k.id,
         "name": k.name,
         "scopes": list(k.scopes),
+        "agents": list(k.agents),
         "created_at": k.created_at,
         "created_by": k.created_by,
         "revoked_at": k.revoked_at,
@@ -110,18 +123,28 @@ def keys_create_cmd(
         list[str],
         typer.Option("--scope", "-s", help="ingest, read, deploy or admin (repeat or a,b)."),
     ],
+    agents: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agents",
+            help="Bind the key to agent name patterns, e.g. 'support-*' (repeat or a,b); "
+            "it then acts only on matching agents.",
+        ),
+    ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.registry.keys import create_key
 
-    new = create_key(get_store(db), name, scope, actor_name(actor))
+    new = create_key(get_store(db), name, scope, actor_name(actor), agents or ())
     if json:
         print_json({**_key_json(new.record), "key": new.token})
         return
+    bound = f", agents {', '.join(new.record.agents)}" if new.record.agents else ""
     console.print(
-        f"created key [bold]{escape(name)}[/] ({', '.join(new.record.scopes)}), id {new.record.id}"
+        f"created key [bold]{escape(name)}[/] ({', '.join(new.record.scopes)}{escape(bound)}), "
+        f"id {new.record.id}"
     )
     console.print("store it now; it is not shown again:")
     typer.echo(new.token)
@@ -136,13 +159,14 @@ def keys_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
     from rich.table import Table
 
     t = Table(title=f"API keys ({len(keys)})")
-    for col in ("id", "name", "scopes", "created", "by", "revoked"):
+    for col in ("id", "name", "scopes", "agents", "created", "by", "revoked"):
         t.add_column(col)
     for k in keys:
         t.add_row(
             k.id,
             escape(k.name),
             ", ".join(k.scopes),
+            escape(", ".join(k.agents)) or "all",
             fmt_time(k.created_at),
             escape(k.created_by),
             fmt_time(k.revoked_at) if k.revoked_at else "-",

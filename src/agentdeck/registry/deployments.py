@@ -245,6 +245,8 @@ class Deployments:
                 "reason": reason,
                 "forced": forced,
                 "previous": dep.previous_id,
+                "policy_digest": dep.policy_digest,
+                "seq": dep.seq,
             },
         )
         self.store.append_deployment(dep, head.seq if head else 0, audit, retire)

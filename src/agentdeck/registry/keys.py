@@ -11,10 +11,16 @@ would cap throughput. Digests are compared in constant time.
 Scopes: ``ingest`` (send spans), ``read`` (every GET), ``deploy`` (register, promote,
 rollback, mark), ``admin`` (keys, environments, gates); ``admin`` implies every scope.
 Creating and revoking a key are recorded in the audit chain.
+
+A key may be bound to agent name patterns (``support-*``; ``*`` and ``?`` wildcards, several
+comma-separated): it then acts only on agents whose name matches one of them (registering,
+deploying, the policies those agents pin, deciding their approvals), and its patterns are
+recorded with its name as the actor of every audited action (``ci [agents=support-*]``).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
 import re
@@ -30,6 +36,7 @@ from agentdeck.store.protocol import ApiKeyRecord, KeyStore
 
 KEY_PREFIX = "ak"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,99}$")
+_PATTERN = re.compile(r"^[A-Za-z0-9._\-*?]{1,100}$")
 
 
 class Scope(StrEnum):
@@ -41,14 +48,24 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts as: the key's id, name (recorded as the actor) and scopes."""
+    """Who a request acts as: the key's id, name, scopes and agent name patterns (empty: any
+    agent). :attr:`actor` is what the audit chain records."""
 
     key_id: str
     name: str
     scopes: frozenset[Scope]
+    agents: tuple[str, ...] = ()
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """The key's name, with its agent patterns when it is bound to some."""
+        return f"{self.name} [agents={','.join(self.agents)}]" if self.agents else self.name
+
+    def may_act_on(self, agent_name: str) -> bool:
+        return not self.agents or any(fnmatch.fnmatchcase(agent_name, p) for p in self.agents)
 
 
 @dataclass(frozen=True)
@@ -81,13 +98,39 @@ def parse_scopes(values: Iterable[str], source: str = "scopes") -> tuple[str, ..
     return tuple(s.value for s in Scope if s in wanted)
 
 
-def create_key(store: KeyStore, name: str, scopes: Iterable[str], actor: str) -> NewKey:
-    """Create and store a key (hashed); the returned token is the only copy of the secret."""
+def parse_agent_patterns(values: Iterable[str], source: str = "agents") -> tuple[str, ...]:
+    """Validated, de-duplicated agent name patterns (``a,b`` strings are split), sorted."""
+    found: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            pattern = part.strip()
+            if not pattern:
+                continue
+            if not _PATTERN.match(pattern):
+                raise InputError(
+                    f"{source}: {pattern!r} is not an agent name pattern "
+                    "(letters, digits, . _ - and the wildcards * ?)"
+                )
+            found.add(pattern)
+    patterns = tuple(sorted(found))
+    if len(",".join(patterns)) > 80:  # the actor column holds name + patterns
+        raise InputError(f"{source}: at most 80 characters of patterns in all")
+    return patterns
+
+
+def create_key(
+    store: KeyStore, name: str, scopes: Iterable[str], actor: str, agents: Iterable[str] = ()
+) -> NewKey:
+    """Create and store a key (hashed); the returned token is the only copy of the secret.
+    ``agents``: name patterns that bind the key to those agents (none: every agent)."""
     if not _NAME.match(name):
         raise InputError(
             f"name: {name!r} is not a key name (letters, digits, . _ : @ -; at most 100)"
         )
     names = parse_scopes(scopes)
+    patterns = parse_agent_patterns(agents)
+    if patterns and Scope.ADMIN.value in names:
+        raise InputError("agents: an admin key acts on everything; it cannot be bound to agents")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     record = ApiKeyRecord(
@@ -97,10 +140,12 @@ def create_key(store: KeyStore, name: str, scopes: Iterable[str], actor: str) ->
         scopes=names,
         created_at=datetime.now(UTC),
         created_by=actor,
+        agents=patterns,
     )
-    store.put_api_key(
-        record, AuditEvent(actor, "key.create", name, {"id": key_id, "scopes": list(names)})
-    )
+    payload: dict[str, object] = {"id": key_id, "scopes": list(names)}
+    if patterns:
+        payload["agents"] = list(patterns)
+    store.put_api_key(record, AuditEvent(actor, "key.create", name, payload))
     return NewKey(record, f"{KEY_PREFIX}_{key_id}_{secret}")
 
 
@@ -128,4 +173,10 @@ def authenticate(store: KeyStore, token: str) -> Principal | None:
         return None
     if not hmac.compare_digest(record.secret_hash, hash_secret(parts[1])):
         return None
-    return Principal(record.id, record.name, frozenset(Scope(s) for s in record.scopes))
+    return principal_of(record)
+
+
+def principal_of(record: ApiKeyRecord) -> Principal:
+    return Principal(
+        record.id, record.name, frozenset(Scope(s) for s in record.scopes), record.agents
+    )

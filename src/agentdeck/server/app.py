@@ -36,7 +36,8 @@ from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthError
-from agentdeck.server.deps import READ, ServerState, ServerStore
+from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
+from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
 from agentdeck.server.post_ingest import AfterIngest, load_online
 from agentdeck.server.settings import ServerSettings
@@ -74,7 +75,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             from agentdeck.server.ui.common import auth_page
 
             return auth_page(request, exc)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, IngestBusy) else None
+        retry = exc.retry_after if isinstance(exc, IngestBusy | AuthError) else None
+        headers = {"Retry-After": str(retry)} if retry is not None else None
         if exc.http_status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONResponse({"error": str(exc)}, exc.http_status, headers=headers)
@@ -133,6 +135,7 @@ def create_app(
         after_ingest=after,
         checker=checker,
         alert_loop=alert_loop,
+        auth=auth_context(store, settings),
     )
 
     @asynccontextmanager
@@ -159,6 +162,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.agentdeck = state
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     for module in discover(routers_pkg) + discover(ui_pkg):
         app.include_router(module.router)

@@ -16,8 +16,9 @@ from agentdeck.core.redact import Redactor
 from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
+from agentdeck.registry.sessions import SessionPolicy
 from agentdeck.server.alert_loop import AlertLoop
-from agentdeck.server.auth import Principal, Scope, require, require_any
+from agentdeck.server.auth import AuthContext, Principal, Scope, require, require_any
 from agentdeck.server.ingest_writer import IngestWriter
 from agentdeck.server.post_ingest import AfterIngest
 from agentdeck.server.settings import ServerSettings
@@ -39,6 +40,23 @@ class ServerState:
     after_ingest: AfterIngest
     checker: RunChecker
     alert_loop: AlertLoop | None = None
+    auth: AuthContext | None = None  # create_app builds it (auth_context)
+
+
+def auth_context(store: KeyStore, settings: ServerSettings) -> AuthContext:
+    from datetime import timedelta
+
+    from agentdeck.server.ratelimit import FailureLimiter
+
+    return AuthContext(
+        store,
+        SessionPolicy(
+            timedelta(seconds=settings.session_lifetime_s),
+            timedelta(seconds=settings.session_idle_s),
+        ),
+        FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_s),
+        settings.behind_proxy,
+    )
 
 
 def get_state(request: Request) -> ServerState:
@@ -46,17 +64,19 @@ def get_state(request: Request) -> ServerState:
     return state
 
 
-def _keys(request: Request) -> KeyStore:
-    return get_state(request).store
+def _auth(request: Request) -> AuthContext:
+    ctx = get_state(request).auth
+    assert ctx is not None, "create_app builds the auth context"
+    return ctx
 
 
 State = Annotated[ServerState, Depends(get_state)]
 
-INGEST = require(Scope.INGEST, _keys)
-READ = require(Scope.READ, _keys)
-DEPLOY = require(Scope.DEPLOY, _keys)
-ADMIN = require(Scope.ADMIN, _keys)
-READ_OR_INGEST = require_any((Scope.READ, Scope.INGEST), _keys)
+INGEST = require(Scope.INGEST, _auth)
+READ = require(Scope.READ, _auth)
+DEPLOY = require(Scope.DEPLOY, _auth)
+ADMIN = require(Scope.ADMIN, _auth)
+READ_OR_INGEST = require_any((Scope.READ, Scope.INGEST), _auth)
 
 IngestKey = Annotated[Principal, Depends(INGEST)]
 ReadKey = Annotated[Principal, Depends(READ)]

@@ -62,6 +62,7 @@ def key_json(k: ApiKeyRecord) -> dict[str, Any]:
         "id": k.id,
         "name": k.name,
         "scopes": list(k.scopes),
+        "agents": list(k.agents),
         "created_at": iso(k.created_at),
         "created_by": k.created_by,
         "revoked_at": iso(k.revoked_at),

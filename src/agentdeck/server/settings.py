@@ -12,6 +12,9 @@ Environment variables (all optional):
 - ``AGENTDECK_INGEST_QUEUE``: requests the SQLite writer may hold before answering 503.
 - ``AGENTDECK_ALERT_RULES``: an alert rules YAML file; the server evaluates it every
   ``AGENTDECK_ALERT_INTERVAL`` seconds (default 60).
+- ``AGENTDECK_BEHIND_PROXY``: ``1`` believes X-Forwarded-For (the client address that failed
+  authentication is counted against) and X-Forwarded-Proto (``https`` makes the session cookie
+  ``Secure``); set it only when a proxy you run overwrites those headers.
 - ``AGENTDECK_METRICS_OPEN``: ``1`` serves ``GET /metrics`` without a key (default: read scope).
 - ``AGENTDECK_CHECK_ON_INGEST``: ``0`` turns off per-run checks of ingested runs (default on).
 - ``AGENTDECK_ONLINE_EVALUATORS``: ``module:function`` returning an
@@ -48,6 +51,11 @@ class ServerSettings:
     redact_patterns: Mapping[str, str] = field(default_factory=dict)
     redact_keys: tuple[str, ...] = ()
     cookie_secure: bool = False  # set the UI session cookie only over HTTPS
+    behind_proxy: bool = False  # trust X-Forwarded-For / X-Forwarded-Proto
+    session_lifetime_s: float = 12 * 3600.0  # a UI session ends this long after sign-in
+    session_idle_s: float = 30 * 60.0  # ... or this long after its last request
+    auth_failure_limit: int = 20  # failed authentications per address and window, then 429
+    auth_failure_window_s: float = 60.0
     alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
     alert_interval_s: float = 60.0
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
@@ -95,6 +103,7 @@ class ServerSettings:
         for var, key in (
             ("AGENTDECK_METRICS_OPEN", "metrics_open"),
             ("AGENTDECK_CHECK_ON_INGEST", "check_on_ingest"),
+            ("AGENTDECK_BEHIND_PROXY", "behind_proxy"),
         ):
             flag = os.environ.get(var)
             if flag:

@@ -66,6 +66,14 @@ class DeploymentStore(Protocol):
 
     def history(self, agent_name: str, env: str) -> list[Deployment]: ...
     def deployment(self, deployment_id: str) -> Deployment | None: ...
+    def all_deployments(self) -> list[Deployment]:
+        """Every deployment row (for ``audit verify``)."""
+        ...
+
+    def env_head_ids(self) -> list[tuple[str, str, str]]:
+        """``(agent, env, deployment id)`` of every environment head."""
+        ...
+
     def deployments_of_digest(self, agent_digest: str) -> list[Deployment]: ...
     def deployment_at(self, agent_name: str, env: str, at: datetime) -> Deployment | None: ...
     def set_health(self, deployment_id: str, health: Health, audit: AuditEvent) -> None: ...
@@ -431,7 +439,8 @@ class ApiKeyRecord:
     """A stored API key: never the secret, only its hash (see ``agentdeck.server.auth``).
 
     ``scopes`` are scope names (``ingest``, ``read``, ``deploy``, ``admin``); a key whose
-    ``revoked_at`` is set authenticates nothing.
+    ``revoked_at`` is set authenticates nothing. ``agents`` are the agent name patterns
+    (``support-*``) the key may act on; empty: every agent.
     """
 
     id: str
@@ -440,6 +449,19 @@ class ApiKeyRecord:
     scopes: tuple[str, ...]
     created_at: datetime
     created_by: str
+    revoked_at: datetime | None = None
+    agents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A UI session: only the sha256 of its token is stored (migration ``0011``)."""
+
+    token_hash: str
+    key_id: str
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime
     revoked_at: datetime | None = None
 
 
@@ -451,5 +473,14 @@ class KeyStore(Protocol):
     def get_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
     def list_api_keys(self) -> list[ApiKeyRecord]: ...
     def revoke_api_key(self, id_or_name: str, at: datetime, audit: AuditEvent) -> ApiKeyRecord:
-        """Mark a key revoked (idempotent); raise :class:`ReferenceError_` if there is none."""
+        """Mark a key revoked (idempotent), and every UI session of it; raise
+        :class:`ReferenceError_` if there is none."""
         ...
+
+    def put_session(self, session: SessionRecord) -> None: ...
+    def get_session(self, token_hash: str) -> SessionRecord | None: ...
+    def touch_session(self, token_hash: str, at: datetime) -> None:
+        """Record a use of the session (its idle timeout restarts)."""
+        ...
+
+    def revoke_session(self, token_hash: str, at: datetime) -> None: ...

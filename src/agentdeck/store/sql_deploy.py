@@ -166,6 +166,22 @@ class SqlDeployments(SqlBase):
                 f"{d.agent_name}@{d.env}: a concurrent deployment took position {d.seq}"
             ) from None
 
+    def all_deployments(self) -> list[Deployment]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(deployments).order_by(
+                    deployments.c.agent_name, deployments.c.env, deployments.c.seq
+                )
+            ).all()
+        return [_deployment(r) for r in rows]
+
+    def env_head_ids(self) -> list[tuple[str, str, str]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(env_heads.c.agent_name, env_heads.c.env, env_heads.c.deployment_id)
+            ).all()
+        return [(r.agent_name, r.env, r.deployment_id) for r in rows]
+
     def history(self, agent_name: str, env: str) -> list[Deployment]:
         with self._read() as conn:
             rows = conn.execute(

@@ -194,8 +194,23 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("agents", String(200)),  # agent name patterns, comma-separated (0011); NULL: all
     UniqueConstraint("name", name="uq_api_keys_name"),
 )
+
+# -- server: UI sessions (migration 0011_sessions_scopes) ------------------------------------
+
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+Index("ix_ui_sessions_key_id", ui_sessions.c.key_id)
 
 # -- each capability's own tables, on this same metadata ------------------------------------
 # (policy 0003_policy, monitor 0004_monitor, evals 0005_evals, replay 0008_replay)

@@ -57,9 +57,9 @@ def get_alert(alert_id: str, state: State, _: ReadKey) -> dict[str, Any]:
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert (agentdeck alerts ack)")
 def ack_alert(alert_id: str, state: State, principal: DeployKey) -> dict[str, Any]:
-    return alert_json(set_alert_status(state.store, alert_id, ACKNOWLEDGED, principal.name))
+    return alert_json(set_alert_status(state.store, alert_id, ACKNOWLEDGED, principal.actor))
 
 
 @router.post("/{alert_id}/resolve", summary="Resolve an alert (agentdeck alerts resolve)")
 def resolve_alert(alert_id: str, state: State, principal: DeployKey) -> dict[str, Any]:
-    return alert_json(set_alert_status(state.store, alert_id, RESOLVED, principal.name))
+    return alert_json(set_alert_status(state.store, alert_id, RESOLVED, principal.actor))

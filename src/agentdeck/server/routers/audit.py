@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 @router.get("/verify", summary="Verify the audit chain (every edit is detected)")
 def verify(state: State, _: ReadKey) -> dict[str, Any]:
-    report = verify_audit(state.store)
+    report = verify_audit(state.store)  # the deployments table too
     return {
         "ok": report.ok,
         "entries": report.entries,

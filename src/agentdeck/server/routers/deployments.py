@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from agentdeck.core.deploy import GateConfig, Health
 from agentdeck.registry.deployments import deployment_to_dict
+from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
 from agentdeck.server.serialize import parse_time
 
@@ -50,8 +51,9 @@ class GatesBody(BaseModel):
 
 @router.post("/deployments/promote", summary="Promote an agent version into an environment")
 def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    require_agent_ref(principal, body.ref)
     result = state.deployments.promote(
-        body.ref, body.env, principal.name, force=body.force, reason=body.reason
+        body.ref, body.env, principal.actor, force=body.force, reason=body.reason
     )
     return {
         "deployment": deployment_to_dict(result.deployment),
@@ -61,16 +63,20 @@ def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, 
 
 @router.post("/deployments/rollback", summary="Roll an environment back")
 def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    require_agent(principal, body.agent)
+    if body.to:
+        require_agent_ref(principal, body.to)
     d = state.deployments.rollback(
-        body.agent, body.env, principal.name, to_ref=body.to, reason=body.reason
+        body.agent, body.env, principal.actor, to_ref=body.to, reason=body.reason
     )
     return deployment_to_dict(d)
 
 
 @router.post("/deployments/mark", summary="Mark a deployment good or bad")
 def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    require_agent(principal, body.agent)
     d = state.deployments.mark(
-        body.agent, body.env, Health(body.health), principal.name, body.deployment_id
+        body.agent, body.env, Health(body.health), principal.actor, body.deployment_id
     )
     return deployment_to_dict(d)
 
@@ -115,7 +121,7 @@ def envs(state: State, _: ReadKey) -> list[dict[str, Any]]:
 
 @router.put("/envs/path", summary="Set the promotion path")
 def set_path(body: PathBody, state: State, principal: AdminKey) -> dict[str, Any]:
-    return {"envs": list(state.deployments.set_path(body.envs, principal.name).envs)}
+    return {"envs": list(state.deployments.set_path(body.envs, principal.actor).envs)}
 
 
 @router.get("/envs/{env}/gates", summary="An environment's gate settings")
@@ -127,6 +133,6 @@ def gates(env: str, state: State, _: ReadKey) -> dict[str, Any]:
 @router.put("/envs/{env}/gates", summary="Replace an environment's gate settings")
 def set_gates(env: str, body: GatesBody, state: State, principal: AdminKey) -> dict[str, Any]:
     state.deployments.set_gate_config(
-        GateConfig(env, body.settings, tuple(body.disabled)), principal.name
+        GateConfig(env, body.settings, tuple(body.disabled)), principal.actor
     )
     return {"env": env, "settings": body.settings, "disabled": body.disabled}

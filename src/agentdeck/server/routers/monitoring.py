@@ -58,7 +58,7 @@ def post_baseline(body: BaselineBody, state: State, principal: DeployKey) -> dic
         parse_time(body.until, "body.until") if body.until else None,
         body.eval_run or None,
     )
-    rec, profile = create_baseline(state.store, body.name, sel, principal.name)
+    rec, profile = create_baseline(state.store, body.name, sel, principal.actor)
     return baseline_summary(rec, profile)
 
 

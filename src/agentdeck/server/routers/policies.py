@@ -28,6 +28,7 @@ from agentdeck.policy.testing import (
     record_policy_tests,
     run_tests_for_agent,
 )
+from agentdeck.server.agent_scope import require_agent, require_approval, require_policy
 from agentdeck.server.auth import AuthError, Scope
 from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
 from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
@@ -169,9 +170,12 @@ def get_tests(
 def run_tests(ref: str, body: TestsBody, state: State, principal: DeployKey) -> dict[str, Any]:
     pv = state.registry.get_policy(ref)
     av = state.registry.get(body.agent) if body.agent else None
+    if av is not None:  # only then is anything stored (for the agent's promotion gate)
+        require_agent(principal, av.name)
+        require_policy(principal, state.store, pv.name)
     tests = run_tests_for_agent(pv.policy, pv.ref, av)
     if av is not None:
-        tests = record_policy_tests(state.store, pv.ref, tests, principal.name)
+        tests = record_policy_tests(state.store, pv.ref, tests, principal.actor)
     return tests.to_dict()
 
 
@@ -264,7 +268,8 @@ def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> 
 def approve(
     approval_id: str, body: DecisionBody, state: State, principal: DeployKey
 ) -> dict[str, Any]:
-    return approval_json(approvals.grant(state.store, approval_id, principal.name, body.reason))
+    require_approval(principal, state.store, approval_id)
+    return approval_json(approvals.grant(state.store, approval_id, principal.actor, body.reason))
 
 
 @router.post(
@@ -274,4 +279,5 @@ def approve(
 def reject(
     approval_id: str, body: DecisionBody, state: State, principal: DeployKey
 ) -> dict[str, Any]:
-    return approval_json(approvals.reject(state.store, approval_id, principal.name, body.reason))
+    require_approval(principal, state.store, approval_id)
+    return approval_json(approvals.reject(state.store, approval_id, principal.actor, body.reason))

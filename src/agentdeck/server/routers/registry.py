@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.policy_spec import parse_policy_spec
 from agentdeck.core.spec import lint_agent_spec, parse_agent_spec
+from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import agent_version_json, policy_version_json
 
@@ -39,7 +40,8 @@ def list_agents(state: State, _: ReadKey) -> list[dict[str, Any]]:
 @router.post("/agents", summary="Register an agent spec as a new immutable version")
 def register_agent(body: SpecBody, state: State, principal: DeployKey) -> dict[str, Any]:
     spec = parse_agent_spec(body.spec, "body.spec")
-    av, created = state.registry.register_agent(spec, principal.name, source="body.spec")
+    require_agent(principal, spec.name)
+    av, created = state.registry.register_agent(spec, principal.actor, source="body.spec")
     return {**agent_version_json(av), "created": created}
 
 
@@ -87,7 +89,8 @@ def lint(body: SpecBody, _: ReadKey) -> list[dict[str, str]]:
 @router.post("/policies", summary="Register a policy set (every rule compiled first)")
 def register_policy(body: PolicyBody, state: State, principal: DeployKey) -> dict[str, Any]:
     policy = parse_policy_spec(body.policy, "body.policy")
-    pv, created = state.registry.register_policy(policy, principal.name, source="body.policy")
+    require_policy(principal, state.store, policy.name)
+    pv, created = state.registry.register_policy(policy, principal.actor, source="body.policy")
     return {**policy_version_json(pv), "created": created}
 
 

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import AgentDeckError, ConflictError
 from agentdeck.policy import approvals
+from agentdeck.server.agent_scope import require_approval
 from agentdeck.server.auth import Principal, Scope
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import DeployKey, ReadKey, ServerStore, State
@@ -164,9 +165,10 @@ def _decide(
     request: Request, state: State, principal: Principal, approval_id: str, grant: bool, why: str
 ) -> HTMLResponse:
     decide = approvals.grant if grant else approvals.reject
+    require_approval(principal, state.store, approval_id)
     error = None
     try:
-        rec = decide(state.store, approval_id, principal.name, why)
+        rec = decide(state.store, approval_id, principal.actor, why)
     except ConflictError as exc:  # decided by someone else, or expired: show how it stands
         current = state.store.get_approval(approval_id)
         if current is None:  # pragma: no cover - a conflict implies the request exists

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from agentdeck.server.auth import AuthError, Principal, Scope
+from agentdeck.server.auth import COOKIE_NAME, AuthError, Principal, Scope
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -75,9 +75,16 @@ def render(
 
 
 def auth_page(request: Request, exc: AuthError) -> HTMLResponse:
-    """401: the sign-in form (the page reloads itself once signed in); 403: why not."""
+    """401: the sign-in form (the page reloads itself once signed in), dropping a dead session
+    cookie; 429: wait; 403: why not."""
     if exc.http_status == 401:
-        return templates.TemplateResponse(
+        page = templates.TemplateResponse(
             request, "login.html", {"message": str(exc)}, status_code=401
         )
-    return render(request, "error.html", None, exc.http_status, message=str(exc))
+        if COOKIE_NAME in request.cookies:
+            page.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+        return page
+    refused = render(request, "error.html", None, exc.http_status, message=str(exc))
+    if exc.retry_after is not None:
+        refused.headers["Retry-After"] = str(exc.retry_after)
+    return refused

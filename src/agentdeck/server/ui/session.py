@@ -1,11 +1,13 @@
-"""Signing the browser in and out, and the vendored static files (behind a key as well)."""
+"""Signing the browser in and out, the sign-in script, and the vendored static files (behind a
+key as well)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from agentdeck.server.auth import COOKIE_NAME, token_of
+from agentdeck.registry.sessions import close_session, open_session
+from agentdeck.server.auth import COOKIE_NAME, is_https
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.ui.common import STATIC_DIR
 
@@ -16,30 +18,49 @@ _TYPES = {".js": "text/javascript", ".css": "text/css", ".md": "text/markdown"}
 
 @router.post("/ui/session")
 def sign_in(request: Request, state: State, principal: ReadKey) -> Response:
-    """Store the key the request authenticated with in an HttpOnly, SameSite=Strict cookie."""
-    token = token_of(request)
+    """Open a server-side session for the key the request authenticated with; the HttpOnly,
+    SameSite=Strict cookie carries the session's random token, never the key (``Secure``
+    whenever the request came over HTTPS, directly or through a trusted proxy)."""
+    ctx = state.auth
+    assert ctx is not None
+    token = open_session(ctx.keys, principal, ctx.sessions)
     response = Response(status_code=204)
     response.set_cookie(
         COOKIE_NAME,
-        token or "",
+        token,
+        max_age=int(ctx.sessions.lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=state.settings.cookie_secure,
+        secure=state.settings.cookie_secure or is_https(request, ctx.behind_proxy),
         path="/",
     )
     return response
 
 
 @router.post("/ui/logout")
-def sign_out(_: ReadKey) -> Response:
+def sign_out(request: Request, state: State, _: ReadKey) -> Response:
+    """Revoke the session (the token is dead even if the cookie was copied) and drop the cookie."""
+    token = request.cookies.get(COOKIE_NAME)
+    if token and state.auth is not None:
+        close_session(state.auth.keys, token)
     response = RedirectResponse("/ui/runs", status_code=303)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response
 
 
 @router.get("/ui")
 def home(_: ReadKey) -> Response:
     return RedirectResponse("/ui/runs", status_code=303)
+
+
+@router.get("/ui/login.js")
+def login_script() -> Response:
+    """The sign-in page's script: public, as the page is shown before any key is given."""
+    return FileResponse(
+        STATIC_DIR / "agentdeck-login.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @router.get("/static/{name}")
