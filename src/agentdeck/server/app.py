@@ -36,6 +36,7 @@ from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthError
+from agentdeck.server.body import BodyLimit
 from agentdeck.server.deps import READ, ServerState, ServerStore
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
 from agentdeck.server.post_ingest import AfterIngest, load_online
@@ -67,6 +68,10 @@ def _part(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentDeckError)
     async def agentdeck_error(request: Request, exc: AgentDeckError) -> Response:
@@ -81,8 +86,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
-        return JSONResponse({"error": "; ".join(parts), "detail": exc.errors()}, 422)
+        errors = exc.errors()
+        if any(tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes)
+               for e in errors):  # fmt: skip
+            # FastAPI parses JSON only under a JSON content type; anything else arrives as bytes
+            ctype = request.headers.get("content-type") or "none"
+            message = f"content-type: expected application/json, got {ctype}"
+            return JSONResponse({"error": _one_line(message)}, 415)
+        # the offending input (bytes, huge values) is not echoed back: it may not be JSON
+        detail = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]
+        parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in detail]
+        return JSONResponse({"error": _one_line("; ".join(parts)), "detail": detail}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -159,6 +173,11 @@ def create_app(
         redoc_url=None,
     )
     app.state.agentdeck = state
+    app.add_middleware(
+        BodyLimit,
+        request_limit=settings.max_request_bytes,
+        telemetry_limit=settings.max_body_bytes,
+    )
     _install_error_handlers(app)
     for module in discover(routers_pkg) + discover(ui_pkg):
         app.include_router(module.router)

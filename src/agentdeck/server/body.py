@@ -1,8 +1,12 @@
-"""Reading a request body with a size limit (HTTP 413 past it, before buffering it all)."""
+"""Request body size limits (HTTP 413 past them, before buffering it all): the
+:class:`BodyLimit` middleware for every route, and :func:`read_body` for telemetry routes."""
 
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentdeck.core.errors import InputError
 
@@ -28,3 +32,65 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+#: Paths whose bodies are telemetry batches (``max_body_bytes``); every other route takes
+#: ``max_request_bytes``.
+LARGE_BODY_PATHS = frozenset({"/api/v1/ingest", "/v1/traces"})
+
+
+class BodyLimit:
+    """ASGI middleware: every request body has a size limit, answered with a one-line JSON 413.
+
+    A declared ``Content-Length`` past the limit is refused before the route runs. Other routes'
+    bodies (small: JSON documents, forms) are read here up to the limit and handed on whole;
+    telemetry routes stream theirs through :func:`read_body`, which enforces their larger limit
+    on the bytes as they arrive (and on the inflated size).
+    """
+
+    def __init__(self, app: ASGIApp, *, request_limit: int, telemetry_limit: int) -> None:
+        self.app = app
+        self.request_limit = request_limit
+        self.telemetry_limit = telemetry_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        large = scope.get("path", "") in LARGE_BODY_PATHS
+        limit = self.telemetry_limit if large else self.request_limit
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            await _too_large(limit, scope, receive, send)
+            return
+        if large or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body.extend(message.get("body", b""))
+            if len(body) > limit:
+                await _too_large(limit, scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    message = str(PayloadTooLarge(limit))
+    await JSONResponse({"error": message}, 413, headers={"Connection": "close"})(
+        scope, receive, send
+    )

@@ -6,6 +6,7 @@ Environment variables (all optional):
   (default ``api_keys,bearer``; add ``email``, ``card``; ``none`` turns pattern masking off).
 - ``AGENTDECK_REDACT_PATTERNS``: a JSON object of extra ``{"name": "regex"}`` patterns.
 - ``AGENTDECK_MAX_BODY_BYTES``: largest ingest/OTLP request body, inflated (default 16 MiB).
+- ``AGENTDECK_MAX_REQUEST_BYTES``: largest body of every other route (default 1 MiB).
 - ``AGENTDECK_INGEST_QUEUE``: requests the SQLite writer may hold before answering 503.
 - ``AGENTDECK_ALERT_RULES``: an alert rules YAML file; the server evaluates it every
   ``AGENTDECK_ALERT_INTERVAL`` seconds (default 60).
@@ -38,6 +39,7 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_body_bytes: int = 16 * MiB
+    max_request_bytes: int = 1 * MiB  # every route but ingest and OTLP
     ingest_queue: int = 512  # pending ingest requests (SQLite writer) before 503
     writer_batch_spans: int = 8192  # spans merged into one SQLite transaction at most
     retry_after_s: int = 1
@@ -72,6 +74,7 @@ class ServerSettings:
             values["redact_patterns"] = parsed
         for var, key in (
             ("AGENTDECK_MAX_BODY_BYTES", "max_body_bytes"),
+            ("AGENTDECK_MAX_REQUEST_BYTES", "max_request_bytes"),
             ("AGENTDECK_INGEST_QUEUE", "ingest_queue"),
         ):
             text = os.environ.get(var)

@@ -1,0 +1,218 @@
+"""Inputs that once answered 500 (found by the OpenAPI fuzzer, issue 16): each is now a 4xx whose
+one-line error names the request part, on both backends, and the server keeps answering."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from demo_data import demo_run
+from fastapi.testclient import TestClient
+from server_support import Keys
+
+from agentdeck.server.settings import ServerSettings
+from agentdeck.store import SqlStore
+from agentdeck.tracing.wire import batch_to_dict, span_to_dict
+
+HUGE = 2**64 + 1  # past every integer column and past orjson's 64-bit range
+
+
+def _json(value: object) -> str:
+    """JSON text whose integers may exceed 64 bits (orjson cannot write those)."""
+    return json.dumps(value)
+
+
+def _approval(**extra: object) -> dict[str, object]:
+    return {
+        "tool": "issue_refund",
+        "args": {"amount": 10},
+        "policy_name": "refunds",
+        "policy_digest": "sha256:" + "0" * 64,
+        **extra,
+    }
+
+
+def _still_answers(client: TestClient, keys: Keys) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/runs", headers=keys.header("read")).status_code == 200
+
+
+def _refused(r: object, status: int, part: str) -> None:
+    assert r.status_code == status, r.text  # type: ignore[attr-defined]
+    error = r.json()["error"]  # type: ignore[attr-defined]
+    assert part in error and "\n" not in error, error
+
+
+@pytest.mark.parametrize("offset", [str(2**63), str(HUGE), "99999999999999999999999999"])
+def test_a_runs_offset_past_int64_is_a_400_naming_it(
+    client: TestClient, keys: Keys, offset: str
+) -> None:
+    r = client.get("/api/v1/runs", params={"offset": offset}, headers=keys.header("read"))
+    _refused(r, 400, "query.offset")
+    r = client.get("/api/v1/runs", params={"version": offset}, headers=keys.header("read"))
+    _refused(r, 400, "query.version")
+    r = client.get("/api/v1/policies/p/" + offset, headers=keys.header("read"))
+    _refused(r, 422, "path.version")
+    params = {"agent": "a", "version": offset}
+    r = client.get("/api/v1/scores", params=params, headers=keys.header("read"))
+    _refused(r, 422, "query.version")
+    _still_answers(client, keys)
+
+
+def test_an_approval_sent_as_text_plain_is_a_415(client: TestClient, keys: Keys) -> None:
+    r = client.post(
+        "/api/v1/approvals",
+        content=orjson.dumps(_approval()),
+        headers={**keys.header("ingest"), "content-type": "text/plain"},
+    )
+    _refused(r, 415, "content-type")
+    r = client.post(
+        "/api/v1/approvals",
+        content=b"tool=x",
+        headers={**keys.header("ingest"), "content-type": "application/x-www-form-urlencoded"},
+    )
+    _refused(r, 415, "content-type")
+    _still_answers(client, keys)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("policy_version", HUGE),
+        ("agent_version", 2**63),
+        ("args", {"amount": HUGE}),
+        ("args", {"nested": [{"n": -(2**64)}]}),
+    ],
+)
+def test_an_integer_past_64_bits_in_an_approval_is_a_4xx_naming_the_field(
+    client: TestClient, keys: Keys, field: str, value: object
+) -> None:
+    text = _json(_approval(**{field: value}))
+    r = client.post(
+        "/api/v1/approvals",
+        content=text.encode(),
+        headers={**keys.header("ingest"), "content-type": "application/json"},
+    )
+    assert 400 <= r.status_code < 500, r.text
+    assert f"body.{field}" in r.json()["error"], r.text
+    _still_answers(client, keys)
+
+
+
+
+def test_an_integer_past_64_bits_in_a_gate_setting_is_a_4xx_naming_it(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    text = '{"settings": {"eval_pass_rate": {"min": %d}}, "disabled": []}' % HUGE
+    r = client.put(
+        "/api/v1/envs/staging/gates",
+        content=text.encode(),
+        headers={**keys.header("admin"), "content-type": "application/json"},
+    )
+    assert 400 <= r.status_code < 500, r.text
+    assert "body.settings.eval_pass_rate" in r.json()["error"], r.text
+    assert "min: integer outside the 64-bit range" in r.json()["error"], r.text
+    assert store.get_gate_config("staging").settings == {}
+    _still_answers(client, keys)
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [200, 1000])
+def test_an_ingest_body_nested_deep_is_a_400(client: TestClient, keys: Keys, depth: int) -> None:
+    run, spans = demo_run()
+    doc = batch_to_dict([run], spans)
+    spans_json = doc["spans"]
+    assert isinstance(spans_json, list)
+    text = orjson.dumps(doc).decode()
+    inner = "[" * depth + "1" + "]" * depth
+    first = orjson.dumps(spans_json[0]).decode()
+    deep = first.replace('"attributes":{', f'"attributes":{{"deep":{inner},', 1)
+    body = text.replace(first, deep, 1).encode()
+    r = client.post("/api/v1/ingest", content=body, headers=keys.header("ingest"))
+    _refused(r, 400, "body")
+    assert "nest" in r.json()["error"]
+    _still_answers(client, keys)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("end_ns", 1e30), ("start_ns", 1e30), ("end_ns", -1e30), ("seq", 2**63)],
+)
+def test_a_span_time_past_int64_is_a_400_naming_the_field(
+    client: TestClient, keys: Keys, store: SqlStore, field: str, value: float
+) -> None:
+    run, spans = demo_run()
+    span = span_to_dict(spans[1])
+    span[field] = value
+    body = ('{"v": 1, "runs": [], "spans": [%s]}' % _json(span)).encode()
+    r = client.post("/api/v1/ingest", content=body, headers=keys.header("ingest"))
+    _refused(r, 400, f"body.spans[0].{field}")
+    _still_answers(client, keys)
+
+
+def test_a_run_time_past_int64_is_a_400_naming_the_field(client: TestClient, keys: Keys) -> None:
+    run, spans = demo_run()
+    doc = batch_to_dict([run], [])
+    runs = doc["runs"]
+    assert isinstance(runs, list) and isinstance(runs[0], dict)
+    runs[0]["end_ns"] = 1e30
+    r = client.post("/api/v1/ingest", content=orjson.dumps(doc), headers=keys.header("ingest"))
+    _refused(r, 400, "body.runs[0].end_ns")
+
+
+@pytest.fixture
+def small_settings() -> ServerSettings:
+    return ServerSettings(max_body_bytes=64 * 1024)
+
+
+def test_every_route_that_takes_a_body_has_a_size_limit(client: TestClient, keys: Keys) -> None:
+    big = b'{"spec": {"name": "x", "pad": "' + b"a" * (2 * 1024 * 1024) + b'"}}'
+    for method, path, scope in [
+        ("POST", "/api/v1/agents", "deploy"),
+        ("POST", "/api/v1/lint", "read"),
+        ("POST", "/api/v1/approvals", "ingest"),
+        ("PUT", "/api/v1/envs/staging/gates", "admin"),
+        ("POST", "/api/v1/keys", "admin"),
+    ]:
+        r = client.request(
+            method,
+            path,
+            content=big,
+            headers={**keys.header(scope), "content-type": "application/json"},
+        )
+        _refused(r, 413, "request body")
+    _still_answers(client, keys)
+
+
+def test_a_chunked_body_without_content_length_is_cut_at_the_limit(
+    client: TestClient, keys: Keys
+) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"spec": {"name": "x", "pad": "'
+        for _ in range(64):
+            yield b"a" * 65536
+        yield b'"}}'
+
+    r = client.post(
+        "/api/v1/agents",
+        content=chunks(),
+        headers={**keys.header("deploy"), "content-type": "application/json"},
+    )
+    _refused(r, 413, "request body")
+
+
+def test_ingest_keeps_its_larger_limit(client: TestClient, keys: Keys) -> None:
+    run, spans = demo_run()
+    doc = batch_to_dict([run], spans)
+    runs = doc["runs"]
+    assert isinstance(runs, list) and isinstance(runs[0], dict)
+    runs[0]["attributes"] = {"pad": "a" * (3 * 1024 * 1024)}
+    r = client.post("/api/v1/ingest", content=orjson.dumps(doc), headers=keys.header("ingest"))
+    assert r.status_code == 202, r.text
