@@ -166,4 +166,6 @@ def test_policy_register_on_a_bomb_stays_small_in_a_child_process(tmp_path: Path
     assert "refused YAML" in err and "Traceback" not in err
     # the whole CLI process (interpreter and imports included) stays under 100 MB
     assert rss < 100 * 1024 * 1024, rss
-    print(f"policy register bomb.yaml: exit {code}, peak RSS {rss / 2**20:.1f} MiB, {seconds:.2f} s")
+    print(
+        f"policy register bomb.yaml: exit {code}, peak RSS {rss / 2**20:.1f} MiB, {seconds:.2f} s"
+    )

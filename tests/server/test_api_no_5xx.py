@@ -99,12 +99,10 @@ def test_an_integer_past_64_bits_in_an_approval_is_a_4xx_naming_the_field(
     _still_answers(client, keys)
 
 
-
-
 def test_an_integer_past_64_bits_in_a_gate_setting_is_a_4xx_naming_it(
     client: TestClient, keys: Keys, store: SqlStore
 ) -> None:
-    text = '{"settings": {"eval_pass_rate": {"min": %d}}, "disabled": []}' % HUGE
+    text = json.dumps({"settings": {"eval_pass_rate": {"min": HUGE}}, "disabled": []})
     r = client.put(
         "/api/v1/envs/staging/gates",
         content=text.encode(),
@@ -148,17 +146,17 @@ def test_an_ingest_body_nested_deep_is_a_400(client: TestClient, keys: Keys, dep
 def test_a_span_time_past_int64_is_a_400_naming_the_field(
     client: TestClient, keys: Keys, store: SqlStore, field: str, value: float
 ) -> None:
-    run, spans = demo_run()
+    _run, spans = demo_run()
     span = span_to_dict(spans[1])
     span[field] = value
-    body = ('{"v": 1, "runs": [], "spans": [%s]}' % _json(span)).encode()
+    body = (f'{{"v": 1, "runs": [], "spans": [{_json(span)}]}}').encode()
     r = client.post("/api/v1/ingest", content=body, headers=keys.header("ingest"))
     _refused(r, 400, f"body.spans[0].{field}")
     _still_answers(client, keys)
 
 
 def test_a_run_time_past_int64_is_a_400_naming_the_field(client: TestClient, keys: Keys) -> None:
-    run, spans = demo_run()
+    run, _spans = demo_run()
     doc = batch_to_dict([run], [])
     runs = doc["runs"]
     assert isinstance(runs, list) and isinstance(runs[0], dict)

@@ -103,9 +103,7 @@ def _expanded_size(root: Node, limit: int) -> int:
         if not isinstance(node, ScalarNode):
             for child in _children(node):
                 if id(child) in active:
-                    raise _LimitExceeded(
-                        "a recursive alias (an anchor used inside itself)", child
-                    )
+                    raise _LimitExceeded("a recursive alias (an anchor used inside itself)", child)
                 if id(child) not in sizes:
                     stack.append((child, False))
     return sizes[id(root)]

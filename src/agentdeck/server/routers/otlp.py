@@ -25,8 +25,8 @@ from agentdeck.core.errors import AgentDeckError
 from agentdeck.core.redact import Redactor
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
-from agentdeck.server.validation import check_batch
 from agentdeck.server.ingest_writer import IngestBusy
+from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp_decode import (
     DecodeResult,
     OtlpDecodeError,
