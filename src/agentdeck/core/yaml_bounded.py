@@ -58,9 +58,9 @@ class _BoundedLoader(yaml.SafeLoader):
             self._aliases += 1
             if self._aliases > self._limits.max_aliases:
                 raise _LimitExceeded(f"more than {self._limits.max_aliases} aliases")
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         if self.check_event(yaml.ScalarEvent):
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > self._limits.max_depth:
             event = self.peek_event()
@@ -69,7 +69,7 @@ class _BoundedLoader(yaml.SafeLoader):
                 ScalarNode("", "", event.start_mark, event.end_mark),
             )
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
