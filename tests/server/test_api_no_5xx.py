@@ -60,6 +60,27 @@ def test_a_runs_offset_past_int64_is_a_400_naming_it(
     _still_answers(client, keys)
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "status", "part"),
+    [
+        ("/api/v1/agents/bot@99999999999999999999", {}, 404, "versions end at"),
+        ("/api/v1/runs", {"since": "99999999999999999999999"}, 400, "query.since"),
+        ("/api/v1/runs", {"until": "\u00b2"}, 400, "query.until"),
+        ("/api/v1/runs", {"since": "9999-12-31T23:59:59"}, 400, "query.since"),
+        ("/api/v1/deployments/at", {"agent": "a", "env": "e", "time": "9" * 30}, 400, "query.time"),
+        ("/api/v1/findings", {"since": "9" * 25}, 400, "query.since"),
+        ("/api/v1/monitors/window", {"agent": "a", "window": "99999999999w"}, 400, "query.window"),
+        ("/api/v1/monitors/series", {"agent": "a", "window": "999999d"}, 400, "query.window"),
+    ],
+)
+def test_a_reference_or_time_past_64_bits_is_a_4xx_naming_it(
+    client: TestClient, keys: Keys, path: str, params: dict[str, str], status: int, part: str
+) -> None:
+    r = client.get(path, params=params, headers=keys.header("read"))
+    _refused(r, status, part)
+    _still_answers(client, keys)
+
+
 def test_an_approval_sent_as_text_plain_is_a_415(client: TestClient, keys: Keys) -> None:
     r = client.post(
         "/api/v1/approvals",
@@ -112,6 +133,28 @@ def test_an_integer_past_64_bits_in_a_gate_setting_is_a_4xx_naming_it(
     assert "body.settings.eval_pass_rate" in r.json()["error"], r.text
     assert "min: integer outside the 64-bit range" in r.json()["error"], r.text
     assert store.get_gate_config("staging").settings == {}
+    _still_answers(client, keys)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope", "text"),
+    [
+        ("PUT", "/api/v1/envs/staging/gates", "admin", '{"settings": {"\\ud9f7": {}}}'),
+        ("POST", "/api/v1/keys", "admin", '{"name": "k\\udc00", "scopes": ["read"]}'),
+        ("POST", "/api/v1/deployments/promote", "deploy", '{"ref": "\\ud800", "env": "dev"}'),
+    ],
+)
+def test_a_lone_surrogate_in_a_json_body_is_a_400(
+    client: TestClient, keys: Keys, method: str, path: str, scope: str, text: str
+) -> None:
+    r = client.request(
+        method,
+        path,
+        content=text.encode(),
+        headers={**keys.header(scope), "content-type": "application/json"},
+    )
+    _refused(r, 400, "body: not valid JSON")
+    assert "surrogate" in r.json()["error"]
     _still_answers(client, keys)
 
 

@@ -2,17 +2,21 @@
 for every operation of the server's own OpenAPI document and sends them to a live server on
 127.0.0.1, on both backends; no answer is a 5xx, and the server answers normally afterwards.
 
-``AGENTDECK_FUZZ_CASES`` (default 150 per backend, well under a minute) sets the number of
-generated requests; ``AGENTDECK_FUZZ_CASES=5000`` runs a long campaign.
+Two fuzzers run per backend: hypothesis strategies from the schema (valid and invalid requests;
+``AGENTDECK_FUZZ_CASES``, default 150) and schemathesis's runner with its coverage phase
+(boundary values, undeclared content types; ``AGENTDECK_FUZZ_SECONDS``, default 20). Raise
+both for a long campaign.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 import schemathesis
 from demo_data import demo_run
@@ -27,6 +31,7 @@ from agentdeck.store import SqlStore
 from app_thread import serve_in_thread
 
 CASES = int(os.environ.get("AGENTDECK_FUZZ_CASES", "150"))
+SECONDS = os.environ.get("AGENTDECK_FUZZ_SECONDS", "20")
 
 
 def _seed(store: SqlStore) -> None:
@@ -82,24 +87,32 @@ def test_no_generated_request_answers_5xx_and_the_server_stays_up(store: SqlStor
         stop()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/runs", "/api/v1/agents"])
-def test_the_fuzzer_reaches_the_routes_that_once_failed(store: SqlStore, path: str) -> None:
-    """The schema the fuzzer reads lists the operations whose 500s it found first."""
-    token = create_key(store, "reader", ["read"], "test").token
-    base, stop = serve_in_thread(create_app(store))
+def test_schemathesis_coverage_phase_finds_no_5xx(store: SqlStore, tmp_path: Path) -> None:
+    """schemathesis's own runner, whose coverage phase sends boundary values (integers past 64
+    bits, empty and oversized strings) and undeclared content types to every operation: the
+    inputs that first answered 500. Bounded by ``AGENTDECK_FUZZ_SECONDS`` (default 20)."""
+    token = create_key(store, f"fuzz-{uuid.uuid4().hex[:8]}", ["admin"], "test").token
+    _seed(store)
+    base, stop = serve_in_thread(create_app(store, ServerSettings(max_body_bytes=1024 * 1024)))
     try:
-        doc = requests.get(
-            f"{base}/api/openapi.json", headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ).json()
-        schema = schemathesis.openapi.from_dict(doc)
-        operations = {f"{op.method.upper()} {op.path}" for op in _operations(schema)}
-        assert any(o.endswith(f" {path}") for o in operations), operations
-        assert (
-            "POST /api/v1/approvals" in operations and "PUT /api/v1/envs/{env}/gates" in operations
-        )
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "schemathesis.cli", "run", f"{base}/api/openapi.json",
+                "--header", f"Authorization: Bearer {token}",
+                "--checks", "not_a_server_error", "--phases", "coverage,fuzzing",
+                "--max-examples", "3", "--workers", "1", "--seed", "1",
+                "--exclude-method", "DELETE",  # the fuzzer could revoke its own key
+                "--max-time", SECONDS, "--no-color",
+            ],
+            capture_output=True, text=True, timeout=int(SECONDS) + 240, cwd=tmp_path,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        summary = [line for line in done.stdout.splitlines() if "generated" in line]
+        print("schemathesis:", *summary)
+        assert "Server error" not in done.stdout, done.stdout[-4000:]
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert summary, done.stdout[-2000:]
+        health = requests.get(f"{base}/healthz", timeout=30)
+        assert health.status_code == 200
     finally:
         stop()
-
-
-def _operations(schema: Any) -> list[Any]:
-    return [r.ok() for r in schema.get_all_operations()]

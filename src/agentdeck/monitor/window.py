@@ -29,12 +29,22 @@ _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+#: Longest window: ten years (longer ones overflow date arithmetic, and mean nothing here).
+MAX_DURATION = timedelta(days=3653)
+
+
 def parse_duration(text: str, field: str = "--window") -> timedelta:
-    """``90s``, ``15m``, ``1h``, ``7d``, ``2w``."""
+    """``90s``, ``15m``, ``1h``, ``7d``, ``2w`` (at most :data:`MAX_DURATION`)."""
     m = _DURATION.match(str(text).strip())
     if not m or int(m.group(1)) == 0:
         raise InputError(f"{field}: {text!r} is not a duration like 90s, 15m, 1h, 7d or 2w")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        value = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    except OverflowError:
+        value = MAX_DURATION + MAX_DURATION
+    if value > MAX_DURATION:
+        raise InputError(f"{field}: {text!r} is longer than ten years")
+    return value
 
 
 @dataclass(frozen=True)

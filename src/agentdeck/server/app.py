@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
@@ -69,7 +69,16 @@ def _part(loc: Iterable[Any]) -> str:
 
 
 def _one_line(text: str) -> str:
+    """A message fit for a JSON body: one line, and encodable (a lone surrogate taken from the
+    input is written as an escape instead of failing the answer)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _detail(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One pydantic error for the answer: its type, location and message (made encodable)."""
+    loc = [p if isinstance(p, int) else _one_line(str(p)) for p in error.get("loc", ())]
+    return {"type": error.get("type"), "loc": loc, "msg": _one_line(str(error.get("msg", "")))}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -82,7 +91,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, IngestBusy) else None
         if exc.http_status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse({"error": str(exc)}, exc.http_status, headers=headers)
+        return JSONResponse({"error": _one_line(str(exc))}, exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -94,13 +103,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             message = f"content-type: expected application/json, got {ctype}"
             return JSONResponse({"error": _one_line(message)}, 415)
         # the offending input (bytes, huge values) is not echoed back: it may not be JSON
-        detail = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in errors]
+        detail = [_detail(e) for e in errors]
         parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in detail]
         return JSONResponse({"error": _one_line("; ".join(parts)), "detail": detail}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+        message = _one_line(str(exc.detail))
+        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

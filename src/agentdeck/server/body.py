@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
@@ -43,7 +44,8 @@ class BodyLimit:
     """ASGI middleware: every request body has a size limit, answered with a one-line JSON 413.
 
     A declared ``Content-Length`` past the limit is refused before the route runs. Other routes'
-    bodies (small: JSON documents, forms) are read here up to the limit and handed on whole;
+    bodies (small: JSON documents, forms) are read here up to the limit and handed on whole
+    (one sent as JSON must be strict JSON, else a one-line 400);
     telemetry routes stream theirs through :func:`read_body`, which enforces their larger limit
     on the bytes as they arrive (and on the inflated size).
     """
@@ -77,6 +79,10 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
+        problem = _json_problem(scope, bytes(body))
+        if problem is not None:
+            await JSONResponse({"error": problem}, 400)(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -87,6 +93,25 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _json_problem(scope: Scope, body: bytes) -> str | None:
+    """Why a body sent as JSON is not strict JSON (invalid UTF-8, a lone surrogate escape,
+    nesting past 1024), or None. Such text would parse in the route and then fail where it is
+    written; it is refused here in one line instead."""
+    ctype = Headers(scope=scope).get("content-type", "")
+    media = ctype.split(";")[0].strip().lower()
+    if not body or not (media == "application/json" or media.endswith("+json")):
+        return None
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return _one_line(f"body: not valid JSON ({exc})")
+    return None
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:

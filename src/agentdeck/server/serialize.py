@@ -78,17 +78,30 @@ def key_json(k: ApiKeyRecord) -> dict[str, Any]:
 def parse_time(text: str, part: str) -> datetime:
     """ISO 8601 (naive = UTC) or integer nanoseconds since the epoch; errors name ``part``."""
     t = text.strip()
-    if t.isdigit():
-        return datetime.fromtimestamp(int(t) / 1e9, UTC)
     try:
+        if t.isascii() and t.isdigit():
+            if len(t) > 19:  # past 64-bit nanoseconds (year 2262)
+                raise ValueError(t)
+            return datetime.fromtimestamp(int(t) / 1e9, UTC)
         value = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"{part}: {text!r} is not an ISO 8601 time or nanoseconds") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(
+            _one_line(f"{part}: {text!r} is not an ISO 8601 time or nanoseconds (64-bit)")
+        ) from None
 
 
 def time_ns(text: str | None, part: str) -> int | None:
-    return None if text is None else int(parse_time(text, part).timestamp() * 1e9)
+    if text is None:
+        return None
+    ns = int(parse_time(text, part).timestamp() * 1e9)
+    if not -(2**63) <= ns < 2**63:
+        raise InputError(_one_line(f"{part}: {text!r} is outside the 64-bit nanosecond range"))
+    return ns
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 # -- operations: findings, alerts, baselines, approvals, policy decisions, evals, replays -----

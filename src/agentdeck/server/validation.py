@@ -19,14 +19,25 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from agentdeck.core.errors import InputError
+from agentdeck.core.refs import MAX_VERSION
 from agentdeck.core.trace import Run, Span
+
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_JSON_DEPTH",
+    "MAX_VERSION",
+    "Int64",
+    "JsonObject",
+    "Version",
+    "check_batch",
+    "json_problem",
+]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 #: Nesting a stored JSON value may have (orjson refuses to write past 254 levels).
 MAX_JSON_DEPTH = 64
-#: Largest version number a reference or query may carry.
-MAX_VERSION = 2**31 - 1
 
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
