@@ -158,6 +158,60 @@ def test_a_lone_surrogate_in_a_json_body_is_a_400(
     _still_answers(client, keys)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("name", "tool\u0000", "contains a NUL character"),
+        ("error", "bad\u0000", "contains a NUL character"),
+        ("name", "n" * 301, "longer than 300 characters"),
+    ],
+)
+def test_a_span_text_the_database_cannot_hold_is_a_400_naming_it(
+    client: TestClient, keys: Keys, field: str, value: str, words: str
+) -> None:
+    run, spans = demo_run()
+    doc = batch_to_dict([run], spans)
+    span_list = doc["spans"]
+    assert isinstance(span_list, list) and isinstance(span_list[1], dict)
+    span_list[1][field] = value
+    r = client.post("/api/v1/ingest", content=orjson.dumps(doc), headers=keys.header("ingest"))
+    _refused(r, 400, f"body.spans[1].{field}: {words}")
+    _still_answers(client, keys)
+
+
+def test_a_nul_inside_span_attributes_is_stored_as_json(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    run, spans = demo_run()
+    doc = batch_to_dict([run], spans)
+    span_list = doc["spans"]
+    assert isinstance(span_list, list) and isinstance(span_list[1], dict)
+    span_list[1]["attributes"] = {"raw": "a\u0000b"}
+    r = client.post("/api/v1/ingest", content=orjson.dumps(doc), headers=keys.header("ingest"))
+    assert r.status_code == 202, r.text
+    got = client.get(f"/api/v1/runs/{run.trace_id}", headers=keys.header("read")).json()
+    assert any(s["attributes"].get("raw") == "a\u0000b" for s in got["spans"])
+
+
+def test_a_nul_in_a_json_body_is_a_400(client: TestClient, keys: Keys) -> None:
+    body = '{"ref": "bot", "env": "dev", "reason": "x\\u0000"}'
+    r = client.post(
+        "/api/v1/deployments/promote",
+        content=body.encode(),
+        headers={**keys.header("deploy"), "content-type": "application/json"},
+    )
+    _refused(r, 400, "NUL character")
+    # an escaped backslash followed by the text u0000 is not a NUL
+    ok = '{"ref": "bot", "env": "dev", "reason": "x\\\\u0000"}'
+    r = client.post(
+        "/api/v1/deployments/promote",
+        content=ok.encode(),
+        headers={**keys.header("deploy"), "content-type": "application/json"},
+    )
+    assert r.status_code == 404 and "NUL" not in r.text, r.text
+    _still_answers(client, keys)
+
+
 def _nested(depth: int) -> object:
     value: object = 1
     for _ in range(depth):

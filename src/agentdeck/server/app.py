@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import agentdeck.server.routers as routers_pkg
@@ -111,6 +112,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = _one_line(str(exc.detail))
         return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # a value that passed validation but that the database refuses (a length or character
+        # the route did not bound): the request's fault, said in one line, and logged to fix
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return JSONResponse(
+            {"error": _one_line(f"request: a value the store cannot hold ({reason})")}, 400
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -97,7 +99,7 @@ class BodyLimit:
 
 def _json_problem(scope: Scope, body: bytes) -> str | None:
     """Why a body sent as JSON is not strict JSON (invalid UTF-8, a lone surrogate escape,
-    nesting past 1024), or None. Such text would parse in the route and then fail where it is
+    nesting past 1024) or holds a NUL character, or None. Such text would parse in the route and then fail where it is
     written; it is refused here in one line instead."""
     ctype = Headers(scope=scope).get("content-type", "")
     media = ctype.split(";")[0].strip().lower()
@@ -107,7 +109,13 @@ def _json_problem(scope: Scope, body: bytes) -> str | None:
         orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         return _one_line(f"body: not valid JSON ({exc})")
+    if _NUL_ESCAPE.search(body):
+        return "body: a string holds a NUL character (\\u0000), which is not stored"
     return None
+
+
+# \u0000 preceded by an even number of backslashes (an odd number escapes the backslash itself)
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _one_line(text: str) -> str:

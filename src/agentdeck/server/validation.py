@@ -91,11 +91,29 @@ def _json_field(where: str, name: str, value: Any) -> None:
         raise InputError(f"{where}.{name}: {problem}")
 
 
+#: Text columns of the runs and spans tables with their lengths (None: unbounded). Every text
+#: a database stores must be free of NUL characters (PostgreSQL refuses them).
+_SPAN_TEXT = {"name": 300, "tool_name": 128, "error": None}
+_RUN_TEXT = {"agent_name": 100, "agent_digest": 80, "env": 60, "deployment_id": 32, "error": None}
+
+
+def _text_field(where: str, name: str, value: Any, limit: int | None) -> None:
+    if not isinstance(value, str):
+        return
+    if limit is not None and len(value) > limit:
+        raise InputError(f"{where}.{name}: longer than {limit} characters")
+    if "\x00" in value:
+        raise InputError(f"{where}.{name}: contains a NUL character")
+
+
 def check_batch(runs: Sequence[Run], spans: Sequence[Span], where: str = "body") -> None:
     """Refuse a batch the store cannot hold: a time, sequence number, version or token count
-    outside 64 bits, or a stored JSON value too deep or with such an integer."""
+    outside 64 bits, a stored JSON value too deep or with such an integer, or a text column
+    value too long or holding a NUL character."""
     for i, s in enumerate(spans):
         at = f"{where}.spans[{i}]"
+        for name, limit in _SPAN_TEXT.items():
+            _text_field(at, name, getattr(s, name), limit)
         for name in ("start_ns", "end_ns", "seq"):
             _int_field(at, name, getattr(s, name))
         if s.usage is not None:
@@ -105,6 +123,8 @@ def check_batch(runs: Sequence[Run], spans: Sequence[Span], where: str = "body")
             _json_field(at, name, getattr(s, name))
     for i, r in enumerate(runs):
         at = f"{where}.runs[{i}]"
+        for name, limit in _RUN_TEXT.items():
+            _text_field(at, name, getattr(r, name), limit)
         for name in ("start_ns", "end_ns", "agent_version"):
             _int_field(at, name, getattr(r, name))
         for name in ("input", "output", "attributes"):
