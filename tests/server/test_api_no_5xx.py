@@ -11,9 +11,11 @@ from demo_data import demo_run
 from fastapi.testclient import TestClient
 from server_support import Keys
 
+from agentdeck.registry.service import Registry
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
 from agentdeck.tracing.wire import batch_to_dict, span_to_dict
+from foundation import make_spec
 
 HUGE = 2**64 + 1  # past every integer column and past orjson's 64-bit range
 
@@ -78,6 +80,26 @@ def test_a_reference_or_time_past_64_bits_is_a_4xx_naming_it(
 ) -> None:
     r = client.get(path, params=params, headers=keys.header("read"))
     _refused(r, status, part)
+    _still_answers(client, keys)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/ui/registry/bot", {"a": "9" * 30, "b": "1"}),
+        ("/ui/monitors", {"agent": "bot", "window": "99999999999w"}),
+        ("/ui/runs", {"limit": "9" * 30}),
+    ],
+)
+def test_ui_pages_given_out_of_range_numbers_do_not_answer_5xx(
+    client: TestClient, keys: Keys, store: SqlStore, path: str, params: dict[str, str]
+) -> None:
+    """UI routes are outside the OpenAPI document the fuzzer reads; these are its findings there."""
+    registry = Registry(store)
+    registry.register_agent(make_spec("bot"), "test")
+    registry.register_agent(make_spec("bot", prompt="Other."), "test")
+    r = client.get(path, params=params, headers=keys.header("read"))
+    assert r.status_code < 500, r.text[:300]
     _still_answers(client, keys)
 
 
