@@ -128,8 +128,9 @@ def parse_yaml_text(text: str, source: str, limits: YamlLimits = DEFAULT_LIMITS)
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > limits.max_bytes:
         raise SpecError(source, None, f"larger than the {limits.max_bytes}-byte limit for YAML")
-    loader = _BoundedLoader(text, limits)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text, limits)  # the reader refuses control characters here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -146,4 +147,5 @@ def parse_yaml_text(text: str, source: str, limits: YamlLimits = DEFAULT_LIMITS)
     except RecursionError:
         raise SpecError(source, None, "refused YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
