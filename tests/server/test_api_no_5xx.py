@@ -284,6 +284,31 @@ def test_a_run_time_past_int64_is_a_400_naming_the_field(client: TestClient, key
     _refused(r, 400, "body.runs[0].end_ns")
 
 
+def test_an_otlp_span_time_past_int64_is_a_400_naming_it(client: TestClient, keys: Keys) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = bytes(range(1, 17)), bytes(range(1, 9)), "root"
+    span.start_time_unix_nano, span.end_time_unix_nano = 1, 2**64 - 1
+    r = client.post(
+        "/v1/traces",
+        content=request.SerializeToString(),
+        headers={**keys.header("ingest"), "content-type": "application/json"},
+    )
+    assert r.status_code == 400  # a protobuf body sent as JSON
+    r = client.post(
+        "/v1/traces",
+        content=request.SerializeToString(),
+        headers={**keys.header("ingest"), "content-type": "application/x-protobuf"},
+    )
+    # a google.rpc.Status in protobuf, whose message names the span and field
+    assert r.status_code == 400 and b"spans[0].end_ns" in r.content, r.content[:300]
+    _still_answers(client, keys)
+
+
 @pytest.fixture
 def small_settings() -> ServerSettings:
     return ServerSettings(max_body_bytes=64 * 1024)
