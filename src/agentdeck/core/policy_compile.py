@@ -32,6 +32,9 @@ from agentdeck.core.policy_static import ExprFacts, Path, Token, analyze, is_op,
 #: Longest ``when`` accepted: far above any real rule, and below the nesting depth at which
 #: the native parser could exhaust its stack.
 MAX_EXPRESSION_CHARS = 4000
+#: Most elements one list or map literal may have: the engine's checker is superlinear in
+#: literal size (2,000 elements take 0.1 s), and a policy has up to 1,000 rules.
+MAX_LITERAL_ITEMS = 256
 
 # -- checks -------------------------------------------------------------------------------
 
@@ -78,6 +81,7 @@ def compile_when(src: str) -> tuple[Any, ExprFacts]:
     if len(src) > MAX_EXPRESSION_CHARS:
         raise RuleCompileError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
     tokens = tokenize(src)
+    _check_literals(src, tokens)
     try:
         checked = cel_engine.check(src)
     except CelCompileError as exc:
@@ -92,6 +96,29 @@ def compile_when(src: str) -> tuple[Any, ExprFacts]:
             f"'when' must be a boolean expression, but it yields {checked.result_type}"
         )
     return program, facts
+
+
+def _check_literals(src: str, tokens: list[Token]) -> None:
+    """No list or map literal (nor call) has more than :data:`MAX_LITERAL_ITEMS` elements."""
+    open_at: list[int] = []  # token index of each open bracket
+    items: list[int] = []
+    for i, t in enumerate(tokens):
+        if t.kind != "op":
+            continue
+        if t.text in "([{":
+            open_at.append(i)
+            items.append(1)
+        elif t.text in ")]}" and open_at:
+            open_at.pop()
+            items.pop()
+        elif t.text == "," and items:
+            items[-1] += 1
+            if items[-1] > MAX_LITERAL_ITEMS:
+                start = tokens[open_at[-1]].pos
+                raise RuleCompileError(
+                    f"a literal or call with more than {MAX_LITERAL_ITEMS} elements "
+                    f"{_where_offset(src, start)}"
+                )
 
 
 def _check_patterns(src: str, tokens: list[Token]) -> None:

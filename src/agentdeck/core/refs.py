@@ -36,6 +36,10 @@ class Ref:
         return self.name
 
 
+#: The largest version number (a 32-bit column on every backend).
+MAX_VERSION = 2**31 - 1
+
+
 def parse_ref(text: str) -> Ref:
     """Parse a reference; raise :class:`ReferenceError_` saying what is wrong."""
     m = _REF.match(text.strip())
@@ -46,6 +50,8 @@ def parse_ref(text: str) -> Ref:
     version = m.group("version")
     if version is not None and int(version) < 1:
         raise ReferenceError_(text, "versions start at 1")
+    if version is not None and int(version) > MAX_VERSION:
+        raise ReferenceError_(text, f"versions end at {MAX_VERSION}")
     return Ref(
         name=m.group("name"),
         version=int(version) if version is not None else None,

@@ -39,13 +39,20 @@ _NS = 1_000_000_000
 TIME_FORMS = "ISO 8601, nanoseconds since the epoch, 'now', or -15m/-2h/-7d"
 DURATION_FORMS = "90s, 15m, 1h, 7d or 2w"
 
+#: Longest duration: ten years (longer ones overflow date arithmetic, and mean nothing here).
+MAX_DURATION = timedelta(days=3653)
+_NS_RANGE = range(-(2**63), 2**63)  # what a span's 64-bit nanosecond field can hold
+
 
 def parse_duration(text: str, field: str = "--window") -> timedelta:
     """``90s``, ``15m``, ``1h``, ``7d``, ``2w`` (a positive whole number of one unit)."""
     m = _DURATION.match(str(text).strip())
     if not m or int(m.group(1)) == 0:
         raise InputError(f"{field}: {text!r} is not a duration like {DURATION_FORMS}")
-    return timedelta(seconds=int(m.group(1)) * _UNIT_S[m.group(2)])
+    seconds = int(m.group(1)) * _UNIT_S[m.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise InputError(f"{field}: {text!r} is longer than ten years")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -60,9 +67,18 @@ def format_duration(value: timedelta) -> str:
 
 
 def parse_time_ns(text: str, field: str = "--time", *, now_ns: int | None = None) -> int:
-    """The time ``text`` names, in nanoseconds since the epoch (see the module docstring)."""
-    t = str(text).strip()
-    if t.isdigit():
+    """The time ``text`` names, in nanoseconds since the epoch (see the module docstring);
+    refused unless it fits in 64 bits, as span times do."""
+    ns = _parse_ns(str(text).strip(), text, field, now_ns)
+    if ns not in _NS_RANGE:
+        raise InputError(f"{field}: {text!r} is outside the 64-bit nanosecond range")
+    return ns
+
+
+def _parse_ns(t: str, text: str, field: str, now_ns: int | None) -> int:
+    if t.isascii() and t.isdigit():
+        if len(t) > 20:
+            raise InputError(f"{field}: {text!r} is outside the 64-bit nanosecond range")
         return int(t)
     if t == "now" or t.startswith("-"):
         now = time.time_ns() if now_ns is None else now_ns

@@ -41,11 +41,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agentdeck.core.errors import InputError, SpecError
 from agentdeck.core.run_checks import Severity
 from agentdeck.monitor.window import parse_duration
+from agentdeck.registry.specfile import load_yaml
 
 SINK_TYPES = ("log", "webhook", "slack")
 OPS = (">=", ">", "<=", "<")
@@ -256,14 +255,4 @@ def parse_alert_config(data: Any, source: str = "alerts.yaml") -> AlertConfig:
 def load_alert_config(path: str | Path) -> AlertConfig:
     """Read and validate an alert rules file."""
     p = Path(path)
-    try:
-        text = p.read_text("utf-8")
-    except OSError as exc:
-        raise SpecError(str(p), None, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise SpecError(str(p), where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return parse_alert_config(data, str(p))
+    return parse_alert_config(load_yaml(p), str(p))

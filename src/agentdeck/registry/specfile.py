@@ -1,41 +1,43 @@
-"""Reading spec files from disk: YAML with errors that name the file, line and field."""
+"""Reading spec files from disk: bounded YAML with errors that name the file, line and field."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agentdeck.core.errors import SpecError
 from agentdeck.core.policy_spec import PolicySet, parse_policy_spec
 from agentdeck.core.spec import AgentSpec, parse_agent_spec
+from agentdeck.core.yaml_bounded import DEFAULT_LIMITS, YamlLimits, parse_yaml_text
+
+__all__ = [
+    "load_agent_spec",
+    "load_policy_spec",
+    "load_yaml",
+    "parse_yaml_text",
+]
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes a :class:`SpecError` with the line and column."""
+def load_yaml(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
+    """Parse a YAML file within ``limits`` (size, nesting, alias expansion: see
+    :mod:`agentdeck.core.yaml_bounded`); a malformed or oversized file, or one that cannot be
+    read, is a :class:`SpecError` naming it (with the line and column where known)."""
     try:
-        text = path.read_text("utf-8")
+        with path.open("rb") as f:
+            raw = f.read(limits.max_bytes + 1)
     except FileNotFoundError:
         raise SpecError(str(path), None, "no such file") from None
     except IsADirectoryError:
         raise SpecError(str(path), None, "is a directory, not a file") from None
-    except UnicodeDecodeError:
-        raise SpecError(str(path), None, "not UTF-8 text") from None
     except OSError as exc:
         raise SpecError(str(path), None, exc.strerror or str(exc)) from None
-    return parse_yaml_text(text, str(path))
-
-
-def parse_yaml_text(text: str, source: str) -> Any:
+    if len(raw) > limits.max_bytes:
+        raise SpecError(str(path), None, f"larger than the {limits.max_bytes}-byte limit for YAML")
     try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise SpecError(source, where, f"malformed YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(source, None, f"malformed YAML: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(str(path), None, "not UTF-8 text") from None
+    return parse_yaml_text(text, str(path), limits)
 
 
 def load_agent_spec(path: Path) -> AgentSpec:

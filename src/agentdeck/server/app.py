@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import agentdeck.server.routers as routers_pkg
@@ -36,6 +37,7 @@ from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthError
+from agentdeck.server.body import BodyLimit
 from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
 from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
@@ -68,6 +70,19 @@ def _part(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _one_line(text: str) -> str:
+    """A message fit for a JSON body: one line, and encodable (a lone surrogate taken from the
+    input is written as an escape instead of failing the answer)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _detail(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One pydantic error for the answer: its type, location and message (made encodable)."""
+    loc = [p if isinstance(p, int) else _one_line(str(p)) for p in error.get("loc", ())]
+    return {"type": error.get("type"), "loc": loc, "msg": _one_line(str(error.get("msg", "")))}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentDeckError)
     async def agentdeck_error(request: Request, exc: AgentDeckError) -> Response:
@@ -79,16 +94,36 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(retry)} if retry is not None else None
         if exc.http_status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse({"error": str(exc)}, exc.http_status, headers=headers)
+        return JSONResponse({"error": _one_line(str(exc))}, exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
-        return JSONResponse({"error": "; ".join(parts), "detail": exc.errors()}, 422)
+        errors = exc.errors()
+        if any(tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes)
+               for e in errors):  # fmt: skip
+            # FastAPI parses JSON only under a JSON content type; anything else arrives as bytes
+            ctype = request.headers.get("content-type") or "none"
+            message = f"content-type: expected application/json, got {ctype}"
+            return JSONResponse({"error": _one_line(message)}, 415)
+        # the offending input (bytes, huge values) is not echoed back: it may not be JSON
+        detail = [_detail(e) for e in errors]
+        parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in detail]
+        return JSONResponse({"error": _one_line("; ".join(parts)), "detail": detail}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+        message = _one_line(str(exc.detail))
+        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # a value that passed validation but that the database refuses (a length or character
+        # the route did not bound): the request's fault, said in one line, and logged to fix
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return JSONResponse(
+            {"error": _one_line(f"request: a value the store cannot hold ({reason})")}, 400
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -163,6 +198,11 @@ def create_app(
     )
     app.state.agentdeck = state
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodyLimit,
+        request_limit=settings.max_request_bytes,
+        telemetry_limit=settings.max_body_bytes,
+    )
     _install_error_handlers(app)
     for module in discover(routers_pkg) + discover(ui_pkg):
         app.include_router(module.router)

@@ -74,6 +74,10 @@ def time_ns(text: str | None, part: str) -> int | None:
     return None if text is None else parse_time_ns(text, part)
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 # -- operations: findings, alerts, baselines, approvals, policy decisions, evals, replays -----
 
 

@@ -9,6 +9,7 @@ Environment variables (all optional):
 - ``AGENTDECK_REDACT_PATTERNS``: a JSON object of extra ``{"name": "regex"}`` patterns.
 - ``AGENTDECK_REDACT_KEYS``: comma-separated extra key names whose values are masked whole.
 - ``AGENTDECK_MAX_BODY_BYTES``: largest ingest/OTLP request body, inflated (default 16 MiB).
+- ``AGENTDECK_MAX_REQUEST_BYTES``: largest body of every other route (default 1 MiB).
 - ``AGENTDECK_INGEST_QUEUE``: requests the SQLite writer may hold before answering 503.
 - ``AGENTDECK_ALERT_RULES``: an alert rules YAML file; the server evaluates it every
   ``AGENTDECK_ALERT_INTERVAL`` seconds (default 60).
@@ -44,6 +45,7 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_body_bytes: int = 16 * MiB
+    max_request_bytes: int = 1 * MiB  # every route but ingest and OTLP
     ingest_queue: int = 512  # pending ingest requests (SQLite writer) before 503
     writer_batch_spans: int = 8192  # spans merged into one SQLite transaction at most
     retry_after_s: int = 1
@@ -82,6 +84,7 @@ class ServerSettings:
             values["redact_keys"] = parse_keys(keys)
         for var, key in (
             ("AGENTDECK_MAX_BODY_BYTES", "max_body_bytes"),
+            ("AGENTDECK_MAX_REQUEST_BYTES", "max_request_bytes"),
             ("AGENTDECK_INGEST_QUEUE", "ingest_queue"),
         ):
             text = os.environ.get(var)

@@ -13,6 +13,7 @@ from agentdeck.registry.deployments import deployment_to_dict
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
 from agentdeck.server.serialize import parse_time
+from agentdeck.server.validation import JsonObject
 
 router = APIRouter(prefix="/api/v1", tags=["deployments"])
 
@@ -45,7 +46,7 @@ class PathBody(BaseModel):
 
 
 class GatesBody(BaseModel):
-    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    settings: dict[str, JsonObject] = Field(default_factory=dict)
     disabled: list[str] = Field(default_factory=list)
 
 

@@ -12,6 +12,7 @@ from agentdeck.core.refs import parse_ref
 from agentdeck.evals.online import score_summary
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import eval_summary_json, time_ns
+from agentdeck.server.validation import Version
 from agentdeck.store.protocol import RunQuery
 
 router = APIRouter(prefix="/api/v1", tags=["evals"])
@@ -87,7 +88,7 @@ def scores(
     _: ReadKey,
     agent: str = Query(description="Agent name."),
     env: str | None = Query("production", description="Environment ('' for all)."),
-    version: int | None = Query(None, description="Only runs of this version."),
+    version: Version | None = Query(None, description="Only runs of this version."),
     since: str | None = Query(None, description="Runs started at or after (ISO 8601 or ns)."),
     limit: int = Query(1000, description="At most this many recent runs (1..100000)."),
 ) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from agentdeck.core.redact import Redactor
 from agentdeck.core.trace import Run, Span, is_span_id, is_trace_id
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
+from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp_wire import OtlpDecodeError, inflate
 from agentdeck.tracing.wire import batch_from_bytes
 
@@ -39,6 +40,7 @@ def prepare_batch(
     for i, r in enumerate(runs):
         if not is_trace_id(r.trace_id):
             raise InputError(f"body.runs[{i}].trace_id: not a 32-hex-digit trace id")
+    check_batch(runs, spans, "body")
     if redactor.enabled:
         spans = [redactor.span(s) for s in spans]
         runs = [redactor.run(r) for r in runs]

@@ -26,6 +26,7 @@ from agentdeck.core.redact import Redactor
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.ingest_writer import IngestBusy
+from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp_decode import (
     DecodeResult,
     OtlpDecodeError,
@@ -51,6 +52,8 @@ def _decode(
         if exc.part == "request body" and ("past" in exc.reason or "larger than" in exc.reason):
             raise PayloadTooLarge(limit) from None
         raise
+    check_batch(result.runs, result.spans, "request body")
+    check_batch(result.provisional_runs, (), "request body.provisional")
     if not redactor.enabled:
         return result
     return DecodeResult(

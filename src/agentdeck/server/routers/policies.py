@@ -32,6 +32,7 @@ from agentdeck.server.agent_scope import require_agent, require_approval, requir
 from agentdeck.server.auth import AuthError, Scope
 from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
 from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
+from agentdeck.server.validation import JsonObject, Version
 from agentdeck.store.protocol import RunQuery
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
@@ -43,7 +44,7 @@ MAX_SIMULATE_RUNS = 10_000
 
 
 class EvalBody(BaseModel):
-    call: dict[str, Any] = Field(
+    call: JsonObject = Field(
         description='The call: {"tool": ..., "args": {...}, "agent": {...}, "env": ..., '
         '"run": {"calls": [...]}} (only tool is required).'
     )
@@ -65,7 +66,7 @@ class SimulateBody(BaseModel):
 
     policy: str = Field(min_length=1, description="A registered policy: name@N (or name).")
     agent: str = Field(min_length=1, description="Agent name whose recorded runs to simulate.")
-    version: int | None = Field(None, ge=1, description="Only runs of this agent version.")
+    version: Version | None = Field(None, description="Only runs of this agent version.")
     env: str | None = Field(None, description="Only runs of this environment.")
     since: str | None = Field(None, description="Runs started at or after (ISO 8601 or ns).")
     until: str | None = Field(None, description="Runs started before (ISO 8601 or ns).")
@@ -81,16 +82,16 @@ class ApprovalBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tool: str = Field(min_length=1, max_length=128, description="The tool the agent calls.")
-    args: dict[str, Any] = Field(default_factory=dict, description="The call's arguments.")
+    args: JsonObject = Field(default_factory=dict, description="The call's arguments.")
     policy_name: str = Field(min_length=1, max_length=100)
-    policy_version: int | None = Field(None, ge=1)
+    policy_version: Version | None = None
     policy_digest: str = Field(min_length=1, max_length=80)
     rules: list[str] = Field(
         default_factory=list, description="Ids of the rules that asked for approval."
     )
     message: str = Field("", description="The rules' message, for the human.")
     agent_name: str | None = Field(None, max_length=100)
-    agent_version: int | None = Field(None, ge=1)
+    agent_version: Version | None = None
     agent_digest: str | None = Field(None, max_length=80)
     env: str | None = Field(None, max_length=60)
     trace_id: str | None = Field(None, max_length=32)

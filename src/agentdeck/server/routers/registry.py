@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import ReferenceError_
@@ -13,18 +13,19 @@ from agentdeck.core.spec import lint_agent_spec, parse_agent_spec
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import agent_version_json, policy_version_json
+from agentdeck.server.validation import MAX_VERSION, JsonObject
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
 
 class SpecBody(BaseModel):
-    spec: dict[str, Any] = Field(
+    spec: JsonObject = Field(
         description="The agent spec document (as agent.yaml holds it; system_prompt inline)."
     )
 
 
 class PolicyBody(BaseModel):
-    policy: dict[str, Any] = Field(description="The policy set document (as policy.yaml holds it).")
+    policy: JsonObject = Field(description="The policy set document (as policy.yaml holds it).")
 
 
 @router.get("/agents", summary="Agent names with their latest version")
@@ -106,7 +107,9 @@ def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]
     "/policies/{name}/{version}",
     summary="One policy version by name and number (the SDK's HttpPolicySource reads this)",
 )
-def show_policy_version(name: str, version: int, state: State, _: ReadKey) -> dict[str, Any]:
+def show_policy_version(
+    name: str, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], state: State, _: ReadKey
+) -> dict[str, Any]:
     return policy_version_json(state.registry.get_policy(f"{name}@{version}"), policy=True)
 
 

@@ -10,6 +10,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace import Outcome, SpanStatus
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
+from agentdeck.server.validation import INT64_MAX, MAX_VERSION
 from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.queries import execution_graph, load_trace
 from agentdeck.tracing.rca import rca_to_dict, root_cause
@@ -45,8 +46,10 @@ def run_query(
         raise InputError(f"query.outcome: expected success or failure, got {outcome!r}") from None
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    if offset < 0:
-        raise InputError(f"query.offset: expected >= 0, got {offset}")
+    if not 0 <= offset <= INT64_MAX:
+        raise InputError(f"query.offset: expected 0..{INT64_MAX}, got {offset}")
+    if version is not None and not 1 <= version <= MAX_VERSION:
+        raise InputError(f"query.version: expected 1..{MAX_VERSION}, got {version}")
     return RunQuery(
         agent_name=agent or None,
         agent_version=version,
