@@ -25,7 +25,7 @@ from agentdeck.core.policy_context import ToolCallContext
 from agentdeck.core.policy_decision import Decision, RuleError, RuleMatch, describe_error
 from agentdeck.core.policy_spec import Effect, PolicySet, Rule
 from agentdeck.core.policy_static import ExprFacts, analyze, with_tool_name
-from agentdeck.core.policy_vars import VariablePlan, distinct_calls_suffice, read_tree
+from agentdeck.core.policy_vars import VariablePlan, calls_usage, read_tree
 
 __all__ = [
     "CompiledPolicy",
@@ -73,7 +73,7 @@ class RuleGroup:
             (text, r.facts if text == r.rule.when else analyze(text))
             for r, text in zip(rules, texts, strict=True)
         )
-        self.plan = VariablePlan(tree, zero_counts, distinct_calls_suffice(texts))
+        self.plan = VariablePlan(tree, zero_counts, calls_usage(texts))
         self.roots = self.plan.roots
         self.decisions: dict[tuple[Any, ...], Decision] = {}
 

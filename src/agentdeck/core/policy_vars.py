@@ -21,12 +21,21 @@ macro) gets the variables whole, through the same function.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall
-from agentdeck.core.policy_static import EACH, ExprFacts, is_op, leading_dot_roots, tokenize
+from agentdeck.core.policy_static import (
+    EACH,
+    ExprFacts,
+    Token,
+    is_op,
+    leading_dot_roots,
+    tokenize,
+    tool_scope,
+)
 
-__all__ = ["CallsView", "Tree", "VariablePlan", "distinct_calls_suffice", "project", "read_tree"]
+__all__ = ["CallsView", "Tree", "VariablePlan", "CallsUsage", "calls_usage", "project", "read_tree"]
 
 # A projection tree: True = the value whole; a dict = only these keys, projected in turn.
 Tree = dict[str, Any]
@@ -78,38 +87,95 @@ def read_tree(texts_facts: Iterable[tuple[str, ExprFacts]]) -> Tree | None:
 _SET_MACROS = ("exists", "all")
 
 
-def distinct_calls_suffice(texts: Iterable[str]) -> bool:
-    """Whether every mention of ``calls`` in ``texts`` is ``run.calls.exists(c, ...)`` or
-    ``run.calls.all(c, ...)`` (one bound name): answers that a list with each distinct
-    element once gives as well as the whole list."""
+def _macro_at(tokens: list[Token], i: int) -> str | None:
+    """For the ``calls`` token at ``i``: the macro when it reads ``run.calls.M(c, ...)`` with
+    M in exists/all and one bound name; else None."""
+    if not (
+        is_op(tokens, i - 1, ".")
+        and i >= 2
+        and tokens[i - 2].kind == "ident"
+        and tokens[i - 2].text == "run"
+        and is_op(tokens, i + 1, ".")
+        and i + 5 < len(tokens)
+        and tokens[i + 2].kind == "ident"
+        and tokens[i + 2].text in _SET_MACROS
+        and is_op(tokens, i + 3, "(")
+        and tokens[i + 4].kind == "ident"
+        and is_op(tokens, i + 5, ",")
+    ):
+        return None
+    if i + 7 < len(tokens) and tokens[i + 6].kind == "ident" and is_op(tokens, i + 7, ","):
+        return None  # the two-variable form exists(i, v, ...) sees positions
+    return tokens[i + 2].text
+
+
+def _predicate(tokens: list[Token], start: int) -> list[Token]:
+    """The tokens from ``start`` up to the parenthesis that closes the macro call."""
+    depth = 0
+    for k in range(start, len(tokens)):
+        t = tokens[k]
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+        elif t.kind == "op" and t.text in ")]}":
+            if depth == 0:
+                return tokens[start:k]
+            depth -= 1
+    return tokens[start:]
+
+
+def _element_tools(pred: list[Token], var: str) -> frozenset[str] | None:
+    """The tools an element must have for ``pred`` to hold (its conjuncts ``var.tool == "x"``),
+    or None. Elements of other tools make ``pred`` false, never an error (CEL's ``&&``)."""
+    renamed: list[Token] = []
+    k = 0
+    while k < len(pred):
+        t = pred[k]
+        if t.kind == "ident" and not is_op(pred, k - 1, "."):
+            if t.text == "tool":
+                return None  # the outer tool.name: not ours to rename
+            if t.text == var and is_op(pred, k + 1, ".") and k + 2 < len(pred) and (
+                pred[k + 2].kind == "ident" and pred[k + 2].text == "tool"
+            ):
+                renamed += [Token("ident", "tool", t.pos), pred[k + 1],
+                            Token("ident", "name", pred[k + 2].pos)]  # fmt: skip
+                k += 3
+                continue
+        renamed.append(t)
+        k += 1
+    return tool_scope(renamed)
+
+
+@dataclass(frozen=True)
+class CallsUsage:
+    """How a group's rules read ``run.calls``: ``distinct`` when only through exists/all
+    (each distinct element once suffices); ``tools`` when only through exists whose
+    predicates each require one of these tools (other calls can be left out)."""
+
+    distinct: bool
+    tools: frozenset[str] | None
+
+
+def calls_usage(texts: Iterable[str]) -> CallsUsage:
+    """See :class:`CallsUsage`; conservative: anything not recognised reads the whole list."""
+    tools: set[str] | None = set()
     for text in texts:
         tokens = tokenize(text)
         for i, t in enumerate(tokens):
             if t.kind == "string" and "calls" in t.text:
-                return False  # run["calls"] and the like: not followed here
+                return CallsUsage(False, None)  # run["calls"] and the like: not followed
             if t.kind != "ident" or t.text != "calls":
                 continue
-            ok = (
-                is_op(tokens, i - 1, ".")
-                and i >= 2
-                and tokens[i - 2].kind == "ident"
-                and tokens[i - 2].text == "run"
-                and is_op(tokens, i + 1, ".")
-                and i + 2 < len(tokens)
-                and tokens[i + 2].kind == "ident"
-                and tokens[i + 2].text in _SET_MACROS
-                and is_op(tokens, i + 3, "(")
-                and i + 4 < len(tokens)
-                and tokens[i + 4].kind == "ident"
-                and is_op(tokens, i + 5, ",")
-                # not the two-variable form exists(i, v, ...), which sees positions
-                and not (
-                    i + 6 < len(tokens) and tokens[i + 6].kind == "ident" and is_op(tokens, i + 7, ",")
-                )
-            )
-            if not ok:
-                return False
-    return True
+            macro = _macro_at(tokens, i)
+            if macro is None:
+                return CallsUsage(False, None)
+            found = None
+            if macro == "exists":
+                found = _element_tools(_predicate(tokens, i + 6), tokens[i + 4].text)
+            if found is None or tools is None:
+                tools = None
+            else:
+                tools |= found
+    return CallsUsage(True, frozenset(tools) if tools is not None else None)
 
 
 def _freeze(value: Any) -> Any:
@@ -152,13 +218,16 @@ class CallsView:
 
     ``extend(calls)`` takes the run's whole history (which must only grow at its end between
     calls; a shorter one starts the view over) and converts only the calls it has not seen.
-    With ``distinct`` each distinct element is kept once (see the module docstring)."""
+    With ``distinct`` each distinct element is kept once, with ``tools`` only the calls of
+    those tools (see :class:`CallsUsage`)."""
 
-    __slots__ = ("_element", "_keys", "consumed", "distinct", "items")
+    __slots__ = ("_element", "_keys", "consumed", "distinct", "items", "tools")
 
-    def __init__(self, element: Callable[[PriorCall], Any], distinct: bool) -> None:
+    def __init__(self, element: Callable[[PriorCall], Any], distinct: bool,
+                 tools: frozenset[str] | None = None) -> None:  # fmt: skip
         self._element = element
         self.distinct = distinct
+        self.tools = tools
         self.items: list[Any] = []
         self._keys: set[Any] = set()
         self.consumed = 0
@@ -169,7 +238,10 @@ class CallsView:
         if self.consumed == len(calls):
             return self.items
         element = self._element
+        tools = self.tools
         for call in calls[self.consumed :]:
+            if tools is not None and call.tool not in tools:
+                continue
             value = element(call)
             if self.distinct:
                 try:
@@ -188,7 +260,8 @@ class CallsView:
 class VariablePlan:
     """How the variables of one group of rules are built (see the module docstring)."""
 
-    def __init__(self, tree: Tree | None, zero_counts: Mapping[str, int], distinct: bool) -> None:
+    def __init__(self, tree: Tree | None, zero_counts: Mapping[str, int],
+                 usage: CallsUsage) -> None:  # fmt: skip
         self.tree = tree
         self.zero_counts = zero_counts
         self.roots: tuple[str, ...] = tuple(tree) if tree is not None else ROOT_VARIABLES
@@ -200,7 +273,10 @@ class VariablePlan:
         elif isinstance(run_sub, dict):
             calls_sub = run_sub.get("calls")
         self.reads_calls = calls_sub is not None
-        self._distinct = distinct and isinstance(run_sub, dict) and calls_sub is not None
+        # only when run.calls is read as a list on its own (not through `run` whole)
+        compact = usage.distinct and isinstance(run_sub, dict) and calls_sub is not None
+        self._distinct = compact
+        self._tools = usage.tools if compact else None
         self._element = _element_fn(calls_sub)
         self._count_keys: tuple[str, ...] | None = None
         if isinstance(run_sub, dict) and isinstance(run_sub.get("counts"), dict):
@@ -209,7 +285,7 @@ class VariablePlan:
 
     def new_view(self) -> CallsView | None:
         """An empty ``run.calls`` view for one run (None when the rules do not read it)."""
-        return CallsView(self._element, self._distinct) if self.reads_calls else None
+        return CallsView(self._element, self._distinct, self._tools) if self.reads_calls else None
 
     def constants(self, agent_name: str, agent_version: int | None, agent_digest: str,
                   env: str) -> dict[str, Any]:  # fmt: skip
