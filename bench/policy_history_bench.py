@@ -5,9 +5,14 @@ Run:  .venv/bin/python bench/policy_history_bench.py [--repeats 15] [--loops 40]
 The example support agent (examples/support-bot: its pinned 7-rule policy, two rules of
 which are comprehensions over ``run.calls``) runs inside ``agentdeck.run`` with a
 :class:`~agentdeck.policy.enforcer.PolicyGuard` installed, as ``agentdeck.init`` installs it.
-Each repeat is a fresh run that first makes N real ``@tool`` calls (a realistic mix: order
-look-ups and identity checks over a few orders, knowledge-base searches with distinct
-queries), then calls ``issue_refund``. For that call the guard's ``check`` -- the SDK's whole
+Each repeat is a fresh run that first makes N real ``@tool`` calls, then calls
+``issue_refund``. Two histories:
+
+- ``two orders`` (the realistic case): a customer's run -- knowledge-base searches, each with
+  a new query, and look-ups and identity checks of the customer's two orders;
+- ``new order each time`` (the worst case): every look-up and identity check is for an order
+  not seen before. The comprehensions ask "was *this* order verified", so the distinct
+  (order, tool, outcome) values they must see grow with the run: this case stays linear. For that call the guard's ``check`` -- the SDK's whole
 path: the evaluator's inputs built from the :class:`~agentdeck.tracing.guard.ToolCallInfo`,
 the decision, the ``policy`` span recorded -- is timed ``--loops`` times in a row.
 
@@ -59,10 +64,11 @@ def issue_refund(order_id: str, amount: float, reason: str) -> dict[str, Any]:
     return {"refund_id": "R1"}
 
 
-def earlier_calls(n: int) -> None:
-    """``n`` finished calls: the first three verify ORD-1001, then a mix over five orders."""
+def earlier_calls(n: int, orders: int) -> None:
+    """``n`` finished calls: search, look up, verify, each order in turn (``orders`` of them,
+    0: a new order every time); the first order is ORD-1001."""
     for i in range(n):
-        order = f"ORD-100{1 + (i // 3) % 5}"
+        order = f"ORD-{1001 + ((i // 3) % orders if orders else i // 3)}"
         kind = i % 3
         if kind == 0:
             search_kb(f"question number {i} about refunds")
@@ -113,23 +119,28 @@ def main() -> None:
     guard.loops = opts.loops
     sdk.init(sink=Null(), guard=guard, spill_dir=tempfile.mkdtemp(prefix="agentdeck-bench-"),
              queue_size=1 << 18)  # fmt: skip
-    medians: dict[int, float] = {}
-    print("guard.check on issue_refund (example support agent and policy), CPU us per decision")
-    print(f"{'earlier calls':<15}{'min':>9}{'median':>9}{'max':>9}")
     try:
-        for i, n in enumerate((3, *HISTORIES)):
-            guard.samples = []
-            for _ in range(opts.repeats):
-                with sdk.run(agent=agent):
-                    earlier_calls(n)
-                    issue_refund("ORD-1001", 40.0, "arrived damaged")
-            if i == 0:
-                continue  # a warm-up pass, not printed
-            s = sorted(guard.samples)
-            medians[n] = statistics.median(s)
-            print(f"{n:<15}{s[0] * 1e6:>9.2f}{medians[n] * 1e6:>9.2f}{s[-1] * 1e6:>9.2f}")
+        for label, orders in (("two orders", 2), ("new order each time", 0)):
+            table(label, guard, agent, orders, opts.repeats)
     finally:
         sdk.shutdown()
+
+
+def table(label: str, guard: TimedGuard, agent: ResolvedAgent, orders: int, repeats: int) -> None:
+    medians: dict[int, float] = {}
+    print(f"\nguard.check on issue_refund, history: {label} (CPU us per decision)")
+    print(f"{'earlier calls':<15}{'min':>9}{'median':>9}{'max':>9}")
+    for i, n in enumerate((3, *HISTORIES)):
+        guard.samples = []
+        for _ in range(repeats):
+            with sdk.run(agent=agent):
+                earlier_calls(n, orders)
+                issue_refund("ORD-1001", 40.0, "arrived damaged")
+        if i == 0:
+            continue  # a warm-up pass, not printed
+        s = sorted(guard.samples)
+        medians[n] = statistics.median(s)
+        print(f"{n:<15}{s[0] * 1e6:>9.2f}{medians[n] * 1e6:>9.2f}{s[-1] * 1e6:>9.2f}")
     print(f"ratio of medians, 100 vs 3 earlier calls: {medians[100] / medians[3]:.2f} (goal <= 1.5)")
 
 
