@@ -141,7 +141,9 @@ def table(label: str, guard: TimedGuard, agent: ResolvedAgent, orders: int, repe
         s = sorted(guard.samples)
         medians[n] = statistics.median(s)
         print(f"{n:<15}{s[0] * 1e6:>9.2f}{medians[n] * 1e6:>9.2f}{s[-1] * 1e6:>9.2f}")
-    print(f"ratio of medians, 100 vs 3 earlier calls: {medians[100] / medians[3]:.2f} (goal <= 1.5)")
+    print(
+        f"ratio of medians, 100 vs 3 earlier calls: {medians[100] / medians[3]:.2f} (goal <= 1.5)"
+    )
 
 
 if __name__ == "__main__":

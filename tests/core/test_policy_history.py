@@ -20,22 +20,36 @@ TOOLS = ["lookup", "verify", "refund", "email", "search"]
 
 RULES: list[tuple[str, str, str]] = [
     # exists with a tool conjunct: the view may leave other tools out and repeat nothing
-    ("verified", 'tool.name == "refund" && !run.calls.exists(c, c.tool == "verify" '
-                 '&& c.outcome == "ok" && c.args.id == args.id)', "deny"),
-    ("looked", 'tool.name == "refund" && !run.calls.exists(c, (c.tool == "lookup" '
-               '|| c.tool == "search") && c.args.id == args.id)', "warn"),
+    (
+        "verified",
+        'tool.name == "refund" && !run.calls.exists(c, c.tool == "verify" '
+        '&& c.outcome == "ok" && c.args.id == args.id)',
+        "deny",
+    ),
+    (
+        "looked",
+        'tool.name == "refund" && !run.calls.exists(c, (c.tool == "lookup" '
+        '|| c.tool == "search") && c.args.id == args.id)',
+        "warn",
+    ),
     # all: distinct values, every tool
     ("all-ok", 'tool.name == "email" && !run.calls.all(c, c.outcome != "error")', "warn"),
     # exists without a tool conjunct; an error for calls without `n`
     ("big-n", 'tool.name == "email" && run.calls.exists(c, c.args.n > 2)', "require_approval"),
     # order and multiplicity matter: the whole list
-    ("errors", 'tool.name == "search" && run.calls.filter(c, c.outcome == "error").size() >= 2',
-     "deny"),
-    ("one-denied", 'tool.name == "lookup" && run.calls.exists_one(c, c.outcome == "denied")',
-     "warn"),
+    (
+        "errors",
+        'tool.name == "search" && run.calls.filter(c, c.outcome == "error").size() >= 2',
+        "deny",
+    ),
+    (
+        "one-denied",
+        'tool.name == "lookup" && run.calls.exists_one(c, c.outcome == "denied")',
+        "warn",
+    ),
     ("long", 'tool.name == "verify" && size(run.calls) > 6', "deny"),
     ("budget", 'tool.name == "email" && run.counts["email"] >= 2', "deny"),
-    ("any-tool", 'run.calls.exists(c, c.tool == tool.name && c.args == args)', "warn"),
+    ("any-tool", "run.calls.exists(c, c.tool == tool.name && c.args == args)", "warn"),
 ]
 # The same rules with the whole list (a string mentioning "calls" switches compaction off).
 POLICIES = [
@@ -98,7 +112,7 @@ def test_both_policies_decide_alike_on_a_long_history() -> None:
     evs = [RunEvaluator(p) for p in POLICIES]
     history: list[PriorCall] = []
     counts: dict[str, int] = {}
-    for tool, args, outcome in script + [("refund", {"id": "A1"}, "ok")]:
+    for tool, args, outcome in [*script, ("refund", {"id": "A1"}, "ok")]:
         a, b = (ev.decide(tool, args, history, counts, step=len(history)) for ev in evs)
         assert (a.effect, a.matched, a.errors) == (b.effect, b.matched, b.errors)
         history.append(PriorCall(tool, args, outcome))
@@ -116,7 +130,7 @@ def test_calls_usage_recognises_only_what_is_safe_to_compact() -> None:
                   'run.calls[0].tool == "v"', 'run.calls.exists(i, c, c.tool == "v")'):  # fmt: skip
         assert not calls_usage([exists, whole]).distinct, whole
     # the outer tool.name cannot be told from the element's: no tool filter
-    assert calls_usage(['run.calls.exists(c, c.tool == tool.name)']).tools is None
+    assert calls_usage(["run.calls.exists(c, c.tool == tool.name)"]).tools is None
 
 
 def test_the_calls_handed_to_cel_do_not_grow_with_a_repetitive_run() -> None:

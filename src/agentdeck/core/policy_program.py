@@ -88,7 +88,6 @@ def _compile_group(texts: list[str]) -> Any:
         return None
 
 
-
 class CompiledPolicy:
     """A policy version compiled for evaluation. Immutable after construction; thread-safe
     (each decision builds its own variables; the shared caches only ever gain entries)."""

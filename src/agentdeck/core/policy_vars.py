@@ -35,7 +35,7 @@ from agentdeck.core.policy_static import (
     tool_scope,
 )
 
-__all__ = ["CallsView", "Tree", "VariablePlan", "CallsUsage", "calls_usage", "project", "read_tree"]
+__all__ = ["CallsUsage", "CallsView", "Tree", "VariablePlan", "calls_usage", "project", "read_tree"]
 
 # A projection tree: True = the value whole; a dict = only these keys, projected in turn.
 Tree = dict[str, Any]
@@ -133,8 +133,11 @@ def _element_tools(pred: list[Token], var: str) -> frozenset[str] | None:
         if t.kind == "ident" and not is_op(pred, k - 1, "."):
             if t.text == "tool":
                 return None  # the outer tool.name: not ours to rename
-            if t.text == var and is_op(pred, k + 1, ".") and k + 2 < len(pred) and (
-                pred[k + 2].kind == "ident" and pred[k + 2].text == "tool"
+            if (
+                t.text == var
+                and is_op(pred, k + 1, ".")
+                and k + 2 < len(pred)
+                and (pred[k + 2].kind == "ident" and pred[k + 2].text == "tool")
             ):
                 renamed += [Token("ident", "tool", t.pos), pred[k + 1],
                             Token("ident", "name", pred[k + 2].pos)]  # fmt: skip
@@ -279,9 +282,9 @@ class VariablePlan:
         self._tools = usage.tools if compact else None
         self._element = _element_fn(calls_sub)
         self._count_keys: tuple[str, ...] | None = None
-        if isinstance(run_sub, dict) and isinstance(run_sub.get("counts"), dict):
-            if EACH not in run_sub["counts"]:
-                self._count_keys = tuple(run_sub["counts"])
+        counts_sub = run_sub.get("counts") if isinstance(run_sub, dict) else None
+        if isinstance(counts_sub, dict) and EACH not in counts_sub:
+            self._count_keys = tuple(counts_sub)
 
     def new_view(self) -> CallsView | None:
         """An empty ``run.calls`` view for one run (None when the rules do not read it)."""
@@ -331,9 +334,7 @@ class VariablePlan:
                 out["counts"] = {**zc, **counts} if zc else dict(counts)
             else:
                 out["counts"] = {
-                    k: counts[k] if k in counts else zc[k]
-                    for k in keys
-                    if k in counts or k in zc
+                    k: counts[k] if k in counts else zc[k] for k in keys if k in counts or k in zc
                 }
         if whole or "calls" in sub:
             # elements are already cut down to what the rules read (see _element_fn)
