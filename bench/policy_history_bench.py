@@ -16,6 +16,11 @@ Each repeat is a fresh run that first makes N real ``@tool`` calls, then calls
 path: the evaluator's inputs built from the :class:`~agentdeck.tracing.guard.ToolCallInfo`,
 the decision, the ``policy`` span recorded -- is timed ``--loops`` times in a row.
 
+The first ``check`` of a run converts the earlier calls the policy had no reason to look
+at yet (tools without rules are not decided), each once: work per earlier call, done once
+per run, so it is left out of the timed loop, which is the steady state of a decision with
+N earlier calls.
+
 Figures are CPU time (``time.process_time``, the whole process) per decision, min / median /
 max over the repeats, and the ratio of the medians at 100 and at 3 earlier calls (goal: at
 most 1.5). Nothing is asserted about absolute times.
@@ -96,6 +101,7 @@ class TimedGuard(PolicyGuard):
         if call.tool != "issue_refund":
             super().check(call)
             return
+        super().check(call)  # catches the run's history up: see the module docstring
         sdk.flush(60)  # the earlier calls' spans are out of the way
         t0 = time.process_time()
         for _ in range(self.loops):
