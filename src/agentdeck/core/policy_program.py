@@ -142,7 +142,7 @@ class CompiledPolicy:
         try:
             const = plan.constants(ctx.agent_name, ctx.agent_version, ctx.agent_digest, ctx.env)
             data = plan.build(const, ctx.tool, ctx.tool_version, ctx.args, ctx.now,
-                              plan.new_view(), ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s)  # fmt: skip
+                              plan.new_view(once=True), ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s)  # fmt: skip
         except Exception as exc:
             return self.unconvertible(group, ctx.tool, exc)
         return self.evaluate(group, data, ctx.tool, ctx.tool_version)

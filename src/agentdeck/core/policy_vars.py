@@ -286,9 +286,13 @@ class VariablePlan:
         if isinstance(counts_sub, dict) and EACH not in counts_sub:
             self._count_keys = tuple(counts_sub)
 
-    def new_view(self) -> CallsView | None:
-        """An empty ``run.calls`` view for one run (None when the rules do not read it)."""
-        return CallsView(self._element, self._distinct, self._tools) if self.reads_calls else None
+    def new_view(self, once: bool = False) -> CallsView | None:
+        """An empty ``run.calls`` view for one run (None when the rules do not read it);
+        ``once``: for one decision only, where finding the distinct values would cost more
+        than it saves."""
+        if not self.reads_calls:
+            return None
+        return CallsView(self._element, self._distinct and not once, self._tools)
 
     def constants(self, agent_name: str, agent_version: int | None, agent_digest: str,
                   env: str) -> dict[str, Any]:  # fmt: skip
