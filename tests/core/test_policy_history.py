@@ -48,6 +48,17 @@ RULES: list[tuple[str, str, str]] = [
         "warn",
     ),
     ("long", 'tool.name == "verify" && size(run.calls) > 6', "deny"),
+    # counts kept per run; the second errs on a call without a numeric `n`, as the filter does
+    (
+        "many-ok",
+        'tool.name == "verify" && size(run.calls.filter(c, c.outcome == "ok")) > 3',
+        "warn",
+    ),
+    (
+        "n-count",
+        'tool.name == "verify" && run.calls.filter(c, c.args.n > 2).size() >= 1',
+        "require_approval",
+    ),
     ("budget", 'tool.name == "email" && run.counts["email"] >= 2', "deny"),
     ("any-tool", "run.calls.exists(c, c.tool == tool.name && c.args == args)", "warn"),
 ]
@@ -155,3 +166,22 @@ def test_calls_of_tools_no_comprehension_can_match_are_left_out() -> None:
     history = [PriorCall(t, {"id": "A1"}, "ok") for t in TOOLS] * 40
     data = plan.build({}, "refund", None, {"id": "A1"}, None, plan.new_view(), history, {}, 0, 0.0)
     assert sorted(c["tool"] for c in data["run"]["calls"]) == ["lookup", "search", "verify"]
+
+
+def test_counts_over_run_calls_are_kept_per_run_not_recounted() -> None:
+    plan = POLICIES[0].group_for("verify").plan
+    view = plan.new_view()
+    assert view is not None
+    history = [PriorCall("lookup", {"n": 3}, "ok"), PriorCall("email", {"n": 1}, "error")] * 50
+    data = plan.build({}, "verify", None, {}, None, view, history, {}, 100, 0.0)
+    assert data["run"]["calls"] == []  # any-tool: c.tool == "verify" here, and none was
+    assert sorted(v for k, v in data["run"].items() if k.startswith("agentdeckCount")) == [
+        50,
+        50,
+        100,
+    ]  # ok calls, calls with n > 2, all calls
+    ev = RunEvaluator(POLICIES[0])
+    d = ev.decide("verify", {}, history, {}, step=100)
+    assert {m.rule_id for m in d.matched} == {"long", "many-ok", "n-count"}
+    d = ev.decide("verify", {}, [*history, PriorCall("lookup", {"n": "x"})], {}, step=101)
+    assert [e.rule_id for e in d.errors] == ["n-count"] and d.effect.value == "deny"

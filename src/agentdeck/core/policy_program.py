@@ -20,6 +20,7 @@ from typing import Any
 
 from agentdeck.core import cel_engine
 from agentdeck.core.errors import SpecError
+from agentdeck.core.policy_aggregates import Aggregate, rewrite_counts
 from agentdeck.core.policy_compile import RuleCompileError, compile_when
 from agentdeck.core.policy_context import ToolCallContext
 from agentdeck.core.policy_decision import Decision, RuleError, RuleMatch, describe_error
@@ -61,6 +62,7 @@ class RuleGroup:
         texts = [r.rule.when for r in rules]
         if tool is not None:
             texts = [with_tool_name(t, tool) for t in texts]
+        texts, counted, self.rule_programs = _with_counts(rules, texts)
         self.program: Any = None
         if len(rules) == 1 and texts[0] == rules[0].rule.when:
             self.program = rules[0].program  # compiled already, when the policy was
@@ -68,14 +70,47 @@ class RuleGroup:
             self.program = _compile_group(texts)
             if self.program is None:
                 texts = [r.rule.when for r in rules]
+                counted, self.rule_programs = (), tuple(r.program for r in rules)
                 self.program = _compile_group(texts)
         tree = read_tree(
             (text, r.facts if text == r.rule.when else analyze(text))
             for r, text in zip(rules, texts, strict=True)
         )
-        self.plan = VariablePlan(tree, zero_counts, calls_usage(texts))
+        self.plan = VariablePlan(tree, zero_counts, calls_usage(texts), counted)
         self.roots = self.plan.roots
         self.decisions: dict[tuple[Any, ...], Decision] = {}
+
+
+def _with_counts(
+    rules: tuple[CompiledRule, ...], texts: list[str]
+) -> tuple[list[str], tuple[Aggregate, ...], tuple[Any, ...]]:
+    """The texts with their countable expressions read from kept counts
+    (:mod:`agentdeck.core.policy_aggregates`), the counts, and each rule's own program (for
+    finding which rule erred); the texts unchanged when that is not safe."""
+    known: dict[str | None, str] = {}
+    new_texts: list[str] = []
+    counted: dict[str, Aggregate] = {}
+    for text in texts:
+        new, found = rewrite_counts(text, known)
+        new_texts.append(new)
+        counted.update((a.name, a) for a in found)
+    unchanged = (texts, (), tuple(r.program for r in rules))
+    if not counted:
+        return unchanged
+    tree = read_tree((t, analyze(t)) for t in new_texts)
+    if tree is None or tree.get("run") is True:
+        return unchanged  # a rule reads `run` whole: it would see the counts
+    try:
+        programs = tuple(
+            r.program if new == text else cel_engine.compile_for_eval(new)
+            for r, text, new in zip(rules, texts, new_texts, strict=True)
+        )
+        aggregates = tuple(counted.values())
+        for a in aggregates:
+            a.counter()  # compiles
+    except cel_engine.CelCompileError:
+        return unchanged
+    return new_texts, aggregates, programs
 
 
 def _compile_group(texts: list[str]) -> Any:
@@ -201,9 +236,9 @@ class CompiledPolicy:
         errors: list[RuleError] = []
         if "tool" not in data:  # the rules as written read tool.name
             data = {**data, "tool": {"name": tool, "version": tool_version}}
-        for r in rules:
+        for r, program in zip(rules, group.rule_programs, strict=True):
             try:
-                value = cel_engine.evaluate(r.program, data)
+                value = cel_engine.evaluate(program, data)
             except Exception as exc:
                 errors.append(RuleError(r.rule.id, describe_error(exc)))
                 continue

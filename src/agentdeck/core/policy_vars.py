@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agentdeck.core.policy_aggregates import Aggregate
 from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall
 from agentdeck.core.policy_static import (
     EACH,
@@ -222,49 +223,72 @@ class CallsView:
     ``extend(calls)`` takes the run's whole history (which must only grow at its end between
     calls; a shorter one starts the view over) and converts only the calls it has not seen.
     With ``distinct`` each distinct element is kept once, with ``tools`` only the calls of
-    those tools (see :class:`CallsUsage`)."""
+    those tools (see :class:`CallsUsage`); ``counters`` are the kept counts
+    (:mod:`agentdeck.core.policy_aggregates`), in ``totals`` (None: a call made one err)."""
 
-    __slots__ = ("_element", "_keys", "consumed", "distinct", "items", "tools")
+    __slots__ = ("_element", "_keys", "consumed", "counters", "distinct", "items", "lists",
+                 "tools", "totals")  # fmt: skip
 
     def __init__(self, element: Callable[[PriorCall], Any], distinct: bool,
-                 tools: frozenset[str] | None = None) -> None:  # fmt: skip
+                 tools: frozenset[str] | None = None, lists: bool = True,
+                 counters: tuple[tuple[str, Callable[[dict[str, Any]], int]], ...] = ()) -> None:  # fmt: skip
         self._element = element
         self.distinct = distinct
         self.tools = tools
+        self.lists = lists
+        self.counters = counters
+        self._start()
+
+    def _start(self) -> None:
         self.items: list[Any] = []
         self._keys: set[Any] = set()
+        self.totals: dict[str, int | None] = {name: 0 for name, _ in self.counters}
         self.consumed = 0
 
     def extend(self, calls: Sequence[PriorCall]) -> list[Any]:
         if self.consumed > len(calls):  # not this run's history any more: start over
-            self.items, self._keys, self.consumed = [], set(), 0
+            self._start()
         if self.consumed == len(calls):
             return self.items
-        element = self._element
         tools = self.tools
         for call in calls[self.consumed :]:
-            if tools is not None and call.tool not in tools:
-                continue
-            value = element(call)
-            if self.distinct:
-                try:
-                    key = _freeze(value)
-                except TypeError:  # an unhashable leaf: kept, duplicates are harmless
-                    key = None
-                if key is not None:
-                    if key in self._keys:
-                        continue
-                    self._keys.add(key)
-            self.items.append(value)
+            if self.counters:
+                self._count(call)
+            if self.lists and (tools is None or call.tool in tools):
+                self._add(self._element(call))
         self.consumed = len(calls)
         return self.items
+
+    def _count(self, call: PriorCall) -> None:
+        value = call.to_value()
+        totals = self.totals
+        for name, counter in self.counters:
+            total = totals[name]
+            if total is None:
+                continue
+            try:
+                totals[name] = total + counter(value)
+            except Exception:
+                totals[name] = None  # the whole-list filter would err: so does the rule
+
+    def _add(self, value: Any) -> None:
+        if self.distinct:
+            try:
+                key = _freeze(value)
+            except TypeError:  # an unhashable leaf: kept, duplicates are harmless
+                key = None
+            if key is not None:
+                if key in self._keys:
+                    return
+                self._keys.add(key)
+        self.items.append(value)
 
 
 class VariablePlan:
     """How the variables of one group of rules are built (see the module docstring)."""
 
     def __init__(self, tree: Tree | None, zero_counts: Mapping[str, int],
-                 usage: CallsUsage) -> None:  # fmt: skip
+                 usage: CallsUsage, counted: Sequence[Aggregate] = ()) -> None:  # fmt: skip
         self.tree = tree
         self.zero_counts = zero_counts
         self.roots: tuple[str, ...] = tuple(tree) if tree is not None else ROOT_VARIABLES
@@ -281,6 +305,7 @@ class VariablePlan:
         self._distinct = compact
         self._tools = usage.tools if compact else None
         self._element = _element_fn(calls_sub)
+        self._counters = tuple((a.name, a.counter()) for a in counted)
         self._count_keys: tuple[str, ...] | None = None
         counts_sub = run_sub.get("counts") if isinstance(run_sub, dict) else None
         if isinstance(counts_sub, dict) and EACH not in counts_sub:
@@ -290,9 +315,10 @@ class VariablePlan:
         """An empty ``run.calls`` view for one run (None when the rules do not read it);
         ``once``: for one decision only, where finding the distinct values would cost more
         than it saves."""
-        if not self.reads_calls:
+        if not self.reads_calls and not self._counters:
             return None
-        return CallsView(self._element, self._distinct and not once, self._tools)
+        return CallsView(self._element, self._distinct and not once, self._tools,
+                         self.reads_calls, self._counters)  # fmt: skip
 
     def constants(self, agent_name: str, agent_version: int | None, agent_digest: str,
                   env: str) -> dict[str, Any]:  # fmt: skip
@@ -324,6 +350,10 @@ class VariablePlan:
             data["now"] = now
         if "run" in roots:
             data["run"] = self._run(view, calls, counts, step, elapsed_s)
+            if self._counters and view is not None:
+                for name, total in view.totals.items():
+                    if total is not None:  # else absent: the rule errs, fails closed
+                        data["run"][name] = total
         return data
 
     def _run(self, view: CallsView | None, calls: Sequence[PriorCall],
@@ -340,9 +370,11 @@ class VariablePlan:
                 out["counts"] = {
                     k: counts[k] if k in counts else zc[k] for k in keys if k in counts or k in zc
                 }
-        if whole or "calls" in sub:
-            # elements are already cut down to what the rules read (see _element_fn)
-            out["calls"] = (view or CallsView(self._element, False)).extend(calls)
+        if whole or "calls" in sub or self._counters:
+            items = (view or CallsView(self._element, False)).extend(calls)
+            if whole or "calls" in sub:
+                # elements are already cut down to what the rules read (see _element_fn)
+                out["calls"] = items
         if whole or "elapsed_s" in sub:
             out["elapsed_s"] = float(elapsed_s)
         if whole or "step" in sub:
