@@ -62,13 +62,13 @@ RULES: list[tuple[str, str, str]] = [
     ("budget", 'tool.name == "email" && run.counts["email"] >= 2', "deny"),
     ("any-tool", "run.calls.exists(c, c.tool == tool.name && c.args == args)", "warn"),
 ]
-# The same rules with the whole list (a string mentioning "calls" switches compaction off).
+# The same rules, each also reading the whole list (so it is handed over whole).
 POLICIES = [
     compile_policy(parse_policy_spec({
         "name": name, "default_effect": "allow",
         "rules": [{"id": i, "when": w + suffix, "effect": e} for i, w, e in RULES],
     }, name), name)
-    for name, suffix in (("compact", ""), ("whole", ' && "calls" != ""'))
+    for name, suffix in (("compact", ""), ("whole", " && run.calls == run.calls"))
 ]  # fmt: skip
 
 VALUES = st.one_of(
@@ -144,7 +144,12 @@ def test_calls_usage_recognises_only_what_is_safe_to_compact() -> None:
     assert calls_usage(["run.calls.exists(c, c.tool == tool.name)"]).tools is None
 
 
-def test_the_calls_handed_to_cel_do_not_grow_with_a_repetitive_run() -> None:
+def _handed(data: dict[str, Any]) -> int:
+    """How many history values a decision hands to CEL (lists under ``run``)."""
+    return sum(len(v) for v in data["run"].values() if isinstance(v, list))
+
+
+def test_the_history_handed_to_cel_does_not_grow_with_a_repetitive_run() -> None:
     compiled = POLICIES[0]
     plan = compiled.group_for("refund").plan
     sizes = []
@@ -152,8 +157,9 @@ def test_the_calls_handed_to_cel_do_not_grow_with_a_repetitive_run() -> None:
         history = [PriorCall(TOOLS[i % 3], {"id": "A1"}, "ok") for i in range(n)]
         view = plan.new_view()
         data = plan.build({}, "refund", None, {"id": "A1"}, None, view, history, {}, n, 0.0)
-        sizes.append(len(data["run"]["calls"]))
-    assert sizes == [3, 3, 3]  # lookup, verify and refund of A1, each once
+        assert "calls" not in data["run"]  # every rule looks a value up: indexes
+        sizes.append(_handed(data))
+    assert sizes == [3, 3, 3]  # A1 verified, A1 looked up, {"id": "A1"} refunded
     whole = POLICIES[1].group_for("refund").plan
     data = whole.build({}, "refund", None, {"id": "A1"}, None, whole.new_view(),
                        history, {}, 300, 0.0)  # fmt: skip
@@ -161,10 +167,16 @@ def test_the_calls_handed_to_cel_do_not_grow_with_a_repetitive_run() -> None:
 
 
 def test_calls_of_tools_no_comprehension_can_match_are_left_out() -> None:
-    doc = {"name": "p", "rules": [{"id": i, "when": w, "effect": e} for i, w, e in RULES[:2]]}
+    rules = [
+        ("more", 'tool.name == "refund" && run.calls.exists(c, c.tool == "verify" '
+                 '&& c.args.n > args.n)', "deny"),
+        ("again", 'tool.name == "refund" && run.calls.exists(c, (c.tool == "lookup" '
+                  '|| c.tool == "search") && c.args.n < args.n)', "deny"),
+    ]  # fmt: skip
+    doc = {"name": "p", "rules": [{"id": i, "when": w, "effect": e} for i, w, e in rules]}
     plan = compile_policy(parse_policy_spec(doc, "p"), "p").group_for("refund").plan
-    history = [PriorCall(t, {"id": "A1"}, "ok") for t in TOOLS] * 40
-    data = plan.build({}, "refund", None, {"id": "A1"}, None, plan.new_view(), history, {}, 0, 0.0)
+    history = [PriorCall(t, {"n": 1}, "ok") for t in TOOLS] * 40
+    data = plan.build({}, "refund", None, {"n": 2}, None, plan.new_view(), history, {}, 0, 0.0)
     assert sorted(c["tool"] for c in data["run"]["calls"]) == ["lookup", "search", "verify"]
 
 
@@ -174,8 +186,9 @@ def test_counts_over_run_calls_are_kept_per_run_not_recounted() -> None:
     assert view is not None
     history = [PriorCall("lookup", {"n": 3}, "ok"), PriorCall("email", {"n": 1}, "error")] * 50
     data = plan.build({}, "verify", None, {}, None, view, history, {}, 100, 0.0)
-    assert data["run"]["calls"] == []  # any-tool: c.tool == "verify" here, and none was
-    assert sorted(v for k, v in data["run"].items() if k.startswith("agentdeckCount")) == [
+    assert "calls" not in data["run"]  # any-tool's exists is an index here
+    kept = data["run"].values()
+    assert sorted(v for v in kept if type(v) is int) == [
         50,
         50,
         100,
@@ -185,3 +198,11 @@ def test_counts_over_run_calls_are_kept_per_run_not_recounted() -> None:
     assert {m.rule_id for m in d.matched} == {"long", "many-ok", "n-count"}
     d = ev.decide("verify", {}, [*history, PriorCall("lookup", {"n": "x"})], {}, step=101)
     assert [e.rule_id for e in d.errors] == ["n-count"] and d.effect.value == "deny"
+
+
+def test_an_index_made_unavailable_by_an_earlier_call_explains_itself() -> None:
+    ev = RunEvaluator(POLICIES[0])
+    d = ev.decide("refund", {"id": "A1"}, [PriorCall("verify", {}, "ok")], {}, step=1)
+    assert d.effect.value == "deny"
+    assert [e.rule_id for e in d.errors] == ["verified"]
+    assert "run.calls" in d.errors[0].error and "agentdeck" not in d.errors[0].error

@@ -20,6 +20,7 @@ from typing import Any
 
 from agentdeck.core import cel_engine
 from agentdeck.core.errors import SpecError
+from agentdeck.core.policy_aggregates import PREFIX as AGGREGATE_PREFIX
 from agentdeck.core.policy_aggregates import Aggregate, rewrite_counts
 from agentdeck.core.policy_compile import RuleCompileError, compile_when
 from agentdeck.core.policy_context import ToolCallContext
@@ -87,7 +88,7 @@ def _with_counts(
     """The texts with their countable expressions read from kept counts
     (:mod:`agentdeck.core.policy_aggregates`), the counts, and each rule's own program (for
     finding which rule erred); the texts unchanged when that is not safe."""
-    known: dict[str | None, str] = {}
+    known: dict[Any, str] = {}
     new_texts: list[str] = []
     counted: dict[str, Aggregate] = {}
     for text in texts:
@@ -107,10 +108,18 @@ def _with_counts(
         )
         aggregates = tuple(counted.values())
         for a in aggregates:
-            a.counter()  # compiles
+            a.factory()  # compiles
     except cel_engine.CelCompileError:
         return unchanged
     return new_texts, aggregates, programs
+
+
+def _rule_error(exc: BaseException) -> str:
+    """The error of a rule; a kept aggregate made unavailable is said as what it means."""
+    text = describe_error(exc)
+    if AGGREGATE_PREFIX in text:
+        return "a comprehension over run.calls failed on an earlier call (no such key or type)"
+    return text
 
 
 def _compile_group(texts: list[str]) -> Any:
@@ -240,7 +249,7 @@ class CompiledPolicy:
             try:
                 value = cel_engine.evaluate(program, data)
             except Exception as exc:
-                errors.append(RuleError(r.rule.id, describe_error(exc)))
+                errors.append(RuleError(r.rule.id, _rule_error(exc)))
                 continue
             if type(value) is not bool:
                 errors.append(

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.policy_aggregates import Aggregate
+from agentdeck.core.policy_aggregates import Aggregate, Tracker, freeze
 from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall
 from agentdeck.core.policy_static import (
     EACH,
@@ -182,16 +182,6 @@ def calls_usage(texts: Iterable[str]) -> CallsUsage:
     return CallsUsage(True, frozenset(tools) if tools is not None else None)
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable key equal for equal CEL values (types kept apart: 1, 1.0 and true differ)."""
-    if isinstance(value, dict):
-        return ("map", frozenset((_freeze(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return ("list", tuple(_freeze(v) for v in value))
-    hash(value)
-    return (type(value), value)
-
-
 def _element_fn(calls_sub: Any) -> Callable[[PriorCall], Any]:
     """How one earlier call becomes an element of ``run.calls`` for these rules."""
     if calls_sub is True or not isinstance(calls_sub, dict) or EACH not in calls_sub:
@@ -223,26 +213,26 @@ class CallsView:
     ``extend(calls)`` takes the run's whole history (which must only grow at its end between
     calls; a shorter one starts the view over) and converts only the calls it has not seen.
     With ``distinct`` each distinct element is kept once, with ``tools`` only the calls of
-    those tools (see :class:`CallsUsage`); ``counters`` are the kept counts
-    (:mod:`agentdeck.core.policy_aggregates`), in ``totals`` (None: a call made one err)."""
+    those tools (see :class:`CallsUsage`); ``factories`` make the ``trackers`` of the kept
+    aggregates (:mod:`agentdeck.core.policy_aggregates`)."""
 
-    __slots__ = ("_element", "_keys", "consumed", "counters", "distinct", "items", "lists",
-                 "tools", "totals")  # fmt: skip
+    __slots__ = ("_element", "_keys", "consumed", "distinct", "factories", "items", "lists",
+                 "tools", "trackers")  # fmt: skip
 
     def __init__(self, element: Callable[[PriorCall], Any], distinct: bool,
                  tools: frozenset[str] | None = None, lists: bool = True,
-                 counters: tuple[tuple[str, Callable[[dict[str, Any]], int]], ...] = ()) -> None:  # fmt: skip
+                 factories: tuple[Callable[[], Tracker], ...] = ()) -> None:  # fmt: skip
         self._element = element
         self.distinct = distinct
         self.tools = tools
         self.lists = lists
-        self.counters = counters
+        self.factories = factories
         self._start()
 
     def _start(self) -> None:
         self.items: list[Any] = []
         self._keys: set[Any] = set()
-        self.totals: dict[str, int | None] = {name: 0 for name, _ in self.counters}
+        self.trackers: tuple[Tracker, ...] = tuple(f() for f in self.factories)
         self.consumed = 0
 
     def extend(self, calls: Sequence[PriorCall]) -> list[Any]:
@@ -252,29 +242,19 @@ class CallsView:
             return self.items
         tools = self.tools
         for call in calls[self.consumed :]:
-            if self.counters:
-                self._count(call)
+            if self.trackers:
+                value = call.to_value()
+                for tracker in self.trackers:
+                    tracker.add(value)
             if self.lists and (tools is None or call.tool in tools):
                 self._add(self._element(call))
         self.consumed = len(calls)
         return self.items
 
-    def _count(self, call: PriorCall) -> None:
-        value = call.to_value()
-        totals = self.totals
-        for name, counter in self.counters:
-            total = totals[name]
-            if total is None:
-                continue
-            try:
-                totals[name] = total + counter(value)
-            except Exception:
-                totals[name] = None  # the whole-list filter would err: so does the rule
-
     def _add(self, value: Any) -> None:
         if self.distinct:
             try:
-                key = _freeze(value)
+                key = freeze(value)
             except TypeError:  # an unhashable leaf: kept, duplicates are harmless
                 key = None
             if key is not None:
@@ -305,7 +285,7 @@ class VariablePlan:
         self._distinct = compact
         self._tools = usage.tools if compact else None
         self._element = _element_fn(calls_sub)
-        self._counters = tuple((a.name, a.counter()) for a in counted)
+        self._factories = tuple(a.factory() for a in counted)
         self._count_keys: tuple[str, ...] | None = None
         counts_sub = run_sub.get("counts") if isinstance(run_sub, dict) else None
         if isinstance(counts_sub, dict) and EACH not in counts_sub:
@@ -315,10 +295,10 @@ class VariablePlan:
         """An empty ``run.calls`` view for one run (None when the rules do not read it);
         ``once``: for one decision only, where finding the distinct values would cost more
         than it saves."""
-        if not self.reads_calls and not self._counters:
+        if not self.reads_calls and not self._factories:
             return None
         return CallsView(self._element, self._distinct and not once, self._tools,
-                         self.reads_calls, self._counters)  # fmt: skip
+                         self.reads_calls, self._factories)  # fmt: skip
 
     def constants(self, agent_name: str, agent_version: int | None, agent_digest: str,
                   env: str) -> dict[str, Any]:  # fmt: skip
@@ -350,10 +330,9 @@ class VariablePlan:
             data["now"] = now
         if "run" in roots:
             data["run"] = self._run(view, calls, counts, step, elapsed_s)
-            if self._counters and view is not None:
-                for name, total in view.totals.items():
-                    if total is not None:  # else absent: the rule errs, fails closed
-                        data["run"][name] = total
+            if view is not None:
+                for tracker in view.trackers:
+                    tracker.put(data["run"])
         return data
 
     def _run(self, view: CallsView | None, calls: Sequence[PriorCall],
@@ -370,7 +349,7 @@ class VariablePlan:
                 out["counts"] = {
                     k: counts[k] if k in counts else zc[k] for k in keys if k in counts or k in zc
                 }
-        if whole or "calls" in sub or self._counters:
+        if whole or "calls" in sub or self._factories:
             items = (view or CallsView(self._element, False)).extend(calls)
             if whole or "calls" in sub:
                 # elements are already cut down to what the rules read (see _element_fn)
