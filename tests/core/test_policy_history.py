@@ -95,6 +95,10 @@ def _plain(compiled: Any, ctx: ToolCallContext) -> tuple[set[str], set[str]]:
     return matched, failed
 
 
+def _shape(d: Any) -> tuple[Any, ...]:
+    return (d.effect, d.matched, tuple(e.rule_id for e in d.errors), d.evaluated)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(CALL, max_size=25), st.sampled_from([0, 1]))
 def test_incremental_fresh_and_plain_decisions_agree(calls: list[Any], which: int) -> None:
@@ -107,7 +111,10 @@ def test_incremental_fresh_and_plain_decisions_agree(calls: list[Any], which: in
                               tuple(history), 0.5 * step, step)  # fmt: skip
         got = ev.decide(tool, args, history, counts, step=step, elapsed_s=0.5 * step)
         fresh = compiled.decide(ctx)
-        assert got == fresh, (step, got.explanation, fresh.explanation)
+        # the same decision; when a rule errs, which earlier call's error is quoted may differ
+        assert _shape(got) == _shape(fresh), (step, got.explanation, fresh.explanation)
+        if not got.errors:
+            assert got == fresh
         matched, failed = _plain(compiled, ctx)
         assert matched <= set(got.evaluated)  # the tool index never skips a matching rule
         failed &= set(got.evaluated)  # a rule of another tool is false whatever else errs
@@ -205,4 +212,6 @@ def test_an_index_made_unavailable_by_an_earlier_call_explains_itself() -> None:
     d = ev.decide("refund", {"id": "A1"}, [PriorCall("verify", {}, "ok")], {}, step=1)
     assert d.effect.value == "deny"
     assert [e.rule_id for e in d.errors] == ["verified"]
-    assert "run.calls" in d.errors[0].error and "agentdeck" not in d.errors[0].error
+    assert "agentdeck" not in d.errors[0].error  # the earlier call's own error, as written
+    ctx = ToolCallContext("refund", {"id": "A1"}, calls=(PriorCall("verify", {}, "ok"),), step=1)
+    assert d == POLICIES[0].decide(ctx)  # the same as the whole list gives

@@ -28,18 +28,20 @@ PREFIX = "agentdeckCount"
 class _Count:
     """A kept count: ``run.<name>`` (absent once a call made the predicate err)."""
 
-    __slots__ = ("fn", "name", "total")
+    __slots__ = ("error", "fn", "name", "total")
 
     def __init__(self, name: str, fn: Callable[[dict[str, Any]], int]) -> None:
         self.name, self.fn = name, fn
         self.total: int | None = 0
+        self.error: str | None = None  # why the count is unavailable
 
     def add(self, value: dict[str, Any]) -> None:
         if self.total is not None:
             try:
                 self.total += self.fn(value)
-            except Exception:
+            except Exception as exc:
                 self.total = None  # the whole-list filter would err: so does the rule
+                self.error = _describe(exc)
 
     def put(self, run: dict[str, Any]) -> None:
         if self.total is not None:
@@ -50,7 +52,7 @@ class _Index:
     """The distinct values of one field of the calls a predicate holds for: ``run.<name>``,
     and ``run.<name>Err``, false, absent once a call made the predicate or field err."""
 
-    __slots__ = ("fn", "keys", "name", "path", "poisoned", "values")
+    __slots__ = ("error", "fn", "keys", "name", "path", "values")
 
     def __init__(
         self, name: str, fn: Callable[[dict[str, Any]], int], path: tuple[str, ...]
@@ -58,7 +60,7 @@ class _Index:
         self.name, self.fn, self.path = name, fn, path
         self.values: list[Any] = []
         self.keys: set[Any] = set()
-        self.poisoned = False
+        self.error: str | None = None  # why the index cannot say "not found"
 
     def add(self, value: dict[str, Any]) -> None:
         # a poisoned index still collects: a later match makes the exists true all the same
@@ -67,9 +69,12 @@ class _Index:
                 return
             field: Any = value
             for part in self.path:
+                if not isinstance(field, dict) or part not in field:
+                    raise cel_engine.CelEvalError(f'NOT_FOUND: Key not found in map : "{part}"')
                 field = field[part]
-        except Exception:
-            self.poisoned = True  # this call errs in the whole-list exists: so does the rule
+        except Exception as exc:
+            if self.error is None:  # this call errs in the whole-list exists: so does the rule
+                self.error = _describe(exc)
             return
         try:
             key = freeze(field)
@@ -83,11 +88,17 @@ class _Index:
 
     def put(self, run: dict[str, Any]) -> None:
         run[self.name] = self.values
-        if not self.poisoned:
+        if self.error is None:
             run[self.name + "Err"] = False
 
 
 Tracker = _Count | _Index
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cel_engine.CelEvalError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def freeze(value: Any) -> Any:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from agentdeck.core.policy_context import ToolCallContext
 from agentdeck.core.policy_decision import Decision, RuleError, RuleMatch, describe_error
 from agentdeck.core.policy_spec import Effect, PolicySet, Rule
 from agentdeck.core.policy_static import ExprFacts, analyze, with_tool_name
-from agentdeck.core.policy_vars import VariablePlan, calls_usage, read_tree
+from agentdeck.core.policy_vars import CallsView, VariablePlan, calls_usage, read_tree
 
 __all__ = [
     "CompiledPolicy",
@@ -54,7 +55,11 @@ class RuleGroup:
     with the plan of the variables they read."""
 
     def __init__(
-        self, rules: tuple[CompiledRule, ...], zero_counts: Mapping[str, int], tool: str | None
+        self,
+        rules: tuple[CompiledRule, ...],
+        zero_counts: Mapping[str, int],
+        tool: str | None,
+        keep: bool = True,
     ) -> None:
         self.rules = rules
         self.ids = tuple(r.rule.id for r in rules)
@@ -63,7 +68,11 @@ class RuleGroup:
         texts = [r.rule.when for r in rules]
         if tool is not None:
             texts = [with_tool_name(t, tool) for t in texts]
-        texts, counted, self.rule_programs = _with_counts(rules, texts)
+        counted: tuple[Aggregate, ...] = ()
+        self.rule_programs = tuple(r.program for r in rules)
+        if keep:  # aggregates kept per run (see policy_aggregates)
+            texts, counted, self.rule_programs = _with_counts(rules, texts)
+        self.keeps = bool(counted)
         self.program: Any = None
         if len(rules) == 1 and texts[0] == rules[0].rule.when:
             self.program = rules[0].program  # compiled already, when the policy was
@@ -114,12 +123,22 @@ def _with_counts(
     return new_texts, aggregates, programs
 
 
-def _rule_error(exc: BaseException) -> str:
-    """The error of a rule; a kept aggregate made unavailable is said as what it means."""
+def _once(group: RuleGroup, zero_counts: Mapping[str, int], tool: str | None) -> RuleGroup:
+    """``group`` without kept aggregates (itself when it keeps none)."""
+    return RuleGroup(group.rules, zero_counts, tool, keep=False) if group.keeps else group
+
+
+def _rule_error(exc: BaseException, why: Mapping[str, str]) -> str:
+    """The error of a rule; a kept aggregate made unavailable by an earlier call gives the
+    error that call made (the whole-list comprehension's)."""
     text = describe_error(exc)
-    if AGGREGATE_PREFIX in text:
-        return "a comprehension over run.calls failed on an earlier call (no such key or type)"
-    return text
+    found = _AGGREGATE_NAME.search(text) if AGGREGATE_PREFIX in text else None
+    if found is None:
+        return text
+    return why.get(found.group(1)) or "a comprehension over run.calls failed on an earlier call"
+
+
+_AGGREGATE_NAME = re.compile(f"({AGGREGATE_PREFIX}[0-9]+)")
 
 
 def _compile_group(texts: list[str]) -> Any:
@@ -161,6 +180,9 @@ class CompiledPolicy:
         self._any_tool = RuleGroup(
             tuple(r for r in rules if r.facts.tool_scope is None), self.zero_counts, None
         )
+        # For a single decision there is no run to keep aggregates for: the rules as written.
+        self._once = {name: _once(g, self.zero_counts, name) for name, g in self._groups.items()}
+        self._once_any = _once(self._any_tool, self.zero_counts, None)
 
     def reads_now(self, tool: str) -> bool:
         """Whether any rule that can match a call to ``tool`` may read ``now``."""
@@ -178,18 +200,19 @@ class CompiledPolicy:
         """Decide one tool call. Never raises on evaluation problems: they deny (fail-closed).
 
         The same path as :class:`~agentdeck.core.policy_run.RunEvaluator`, with a run of its
-        own that has just this call's history."""
-        group = self._groups.get(ctx.tool, self._any_tool)
+        own that has just this call's history (and so no aggregates to keep across calls)."""
+        group = self._once.get(ctx.tool, self._once_any)
         if not group.rules:
             return self.default_decision(ctx.tool)
         plan = group.plan
+        view = plan.new_view(once=True)
         try:
             const = plan.constants(ctx.agent_name, ctx.agent_version, ctx.agent_digest, ctx.env)
             data = plan.build(const, ctx.tool, ctx.tool_version, ctx.args, ctx.now,
-                              plan.new_view(once=True), ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s)  # fmt: skip
+                              view, ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s)  # fmt: skip
         except Exception as exc:
             return self.unconvertible(group, ctx.tool, exc)
-        return self.evaluate(group, data, ctx.tool, ctx.tool_version)
+        return self.evaluate(group, data, ctx.tool, ctx.tool_version, view)
 
     def has_rules_for(self, tool: str) -> bool:
         """Whether any rule can match a call to ``tool`` (else the default effect applies)."""
@@ -212,7 +235,12 @@ class CompiledPolicy:
         return Decision(Effect.DENY, tool, self.name, self.digest, (), errs, group.ids)
 
     def evaluate(
-        self, group: RuleGroup, data: dict[str, Any], tool: str, tool_version: str | None = None
+        self,
+        group: RuleGroup,
+        data: dict[str, Any],
+        tool: str,
+        tool_version: str | None = None,
+        view: CallsView | None = None,
     ) -> Decision:
         """Run the group's rules on the call's variables and combine the results.
 
@@ -245,11 +273,12 @@ class CompiledPolicy:
         errors: list[RuleError] = []
         if "tool" not in data:  # the rules as written read tool.name
             data = {**data, "tool": {"name": tool, "version": tool_version}}
+        why = {t.name: t.error for t in view.trackers if t.error} if view is not None else {}
         for r, program in zip(rules, group.rule_programs, strict=True):
             try:
                 value = cel_engine.evaluate(program, data)
             except Exception as exc:
-                errors.append(RuleError(r.rule.id, _rule_error(exc)))
+                errors.append(RuleError(r.rule.id, _rule_error(exc, why)))
                 continue
             if type(value) is not bool:
                 errors.append(

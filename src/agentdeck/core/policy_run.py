@@ -56,4 +56,4 @@ class RunEvaluator:
                                   step, elapsed_s)  # fmt: skip
             except Exception as exc:
                 return cp.unconvertible(group, tool, exc)
-            return cp.evaluate(group, data, tool, tool_version)
+            return cp.evaluate(group, data, tool, tool_version, st[1])
