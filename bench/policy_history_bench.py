@@ -10,9 +10,9 @@ Each repeat is a fresh run that first makes N real ``@tool`` calls, then calls
 
 - ``two orders`` (the realistic case): a customer's run -- knowledge-base searches, each with
   a new query, and look-ups and identity checks of the customer's two orders;
-- ``new order each time`` (the worst case): every look-up and identity check is for an order
-  not seen before. The comprehensions ask "was *this* order verified", so the distinct
-  (order, tool, outcome) values they must see grow with the run: this case stays linear. For that call the guard's ``check`` -- the SDK's whole
+- ``new order each time``: every look-up and identity check is for an order not seen
+  before, so the distinct values the comprehensions ("was *this* order verified") look at
+  grow with the run; they are answered from a per-run index of the order ids, not a walk. For that call the guard's ``check`` -- the SDK's whole
 path: the evaluator's inputs built from the :class:`~agentdeck.tracing.guard.ToolCallInfo`,
 the decision, the ``policy`` span recorded -- is timed ``--loops`` times in a row.
 
