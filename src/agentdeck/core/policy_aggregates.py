@@ -1,13 +1,19 @@
-"""Counts over ``run.calls`` kept per run instead of recounted at every decision.
+"""Aggregates over ``run.calls`` kept per run instead of recomputed at every decision.
 
-A rule that counts earlier calls -- ``run.calls.filter(c, c.outcome == "error").size()``,
-``size(run.calls.filter(c, ...))``, ``size(run.calls)``, ``run.calls.size()`` -- would hand
-the whole history to CEL and walk it at every decision. When the predicate reads nothing
-but the element (``c``), its answer for a call never changes, so the count is kept per run:
-each call is tested once, when it is new (one small CEL program on that call alone), and
-the rule reads the count as ``run.<name>`` (a name no rule can write). A call on which the
-predicate errs makes the count unavailable, so the rule errs, and fails closed, as the
-whole-list filter would.
+- **Counts**: ``run.calls.filter(c, P).size()``, ``size(run.calls.filter(c, P))``,
+  ``size(run.calls)``, ``run.calls.size()`` with ``P`` about ``c`` only. Each call is tested
+  once, when it is new (one small CEL program on that call alone); the rule reads the count
+  as ``run.<name>``. A call on which ``P`` errs makes the count absent, so the rule errs and
+  fails closed, as the whole-list filter would.
+- **Indexes**: ``run.calls.exists(c, L && c.f == E)`` with ``L`` about ``c`` only and ``E``
+  not about ``c``. The distinct values of ``c.f`` over the calls ``L`` holds for are kept;
+  the rule reads ``((size(idx) > 0 && (E) in idx) || idxErr)``, where ``idxErr`` is false,
+  or absent (an error) once a call made ``L`` or ``c.f`` err: true when some call matches,
+  an error when none does but one erred, false otherwise -- the whole-list ``exists``.
+
+The names (``run.agentdeckCountN``) are ones no rule can write; a rule that names them is
+left as written. The rewriting is applied per rule group by
+:mod:`agentdeck.core.policy_program` only where no rule reads ``run`` whole.
 """
 
 from __future__ import annotations
