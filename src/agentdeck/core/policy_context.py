@@ -17,7 +17,7 @@ docs/policies.md::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -134,48 +134,16 @@ class ToolCallContext:
         unknown = sorted(set(data) - set(ROOT_VARIABLES))
         if unknown:
             raise bad(unknown[0], f"unknown key (expected some of {', '.join(ROOT_VARIABLES)})")
-        tool_raw = data.get("tool")
-        if isinstance(tool_raw, str):
-            tool, tool_version = tool_raw, None
-        elif isinstance(tool_raw, Mapping) and isinstance(tool_raw.get("name"), str):
-            tool, tool_version = tool_raw["name"], _opt_str(tool_raw.get("version"))
-        else:
-            raise bad("tool", "expected a tool name or a mapping with 'name'")
-        args = data.get("args") or {}
-        if not isinstance(args, Mapping):
-            raise bad("args", f"expected a mapping, got {type(args).__name__}")
-        agent = data.get("agent") or {}
-        if not isinstance(agent, Mapping):
-            raise bad("agent", f"expected a mapping, got {type(agent).__name__}")
-        agent_version = agent.get("version")
-        if agent_version is not None and (
-            not isinstance(agent_version, int) or isinstance(agent_version, bool)
-        ):
-            raise bad("agent.version", "expected an integer")
-        env = data.get("env") or ""
-        if not isinstance(env, str):
-            raise bad("env", "expected the environment's name")
-        run = data.get("run") or {}
-        if not isinstance(run, Mapping):
-            raise bad("run", f"expected a mapping, got {type(run).__name__}")
+        tool, tool_version = _parse_tool(data.get("tool"), bad)
+        args = _mapping(data.get("args"), "args", bad)
+        agent = _mapping(data.get("agent"), "agent", bad)
+        agent_version = _parse_int(agent.get("version"), None, "agent.version", bad)
+        env = _parse_env(data.get("env"), bad)
+        run = _mapping(data.get("run"), "run", bad)
         calls = _parse_calls(run.get("calls") or [], bad)
-        counts_raw = run.get("counts")
-        if counts_raw is None:
-            counts: dict[str, int] = {}
-            for c in calls:
-                counts[c.tool] = counts.get(c.tool, 0) + 1
-        elif isinstance(counts_raw, Mapping) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in counts_raw.values()
-        ):
-            counts = {str(k): int(v) for k, v in counts_raw.items()}
-        else:
-            raise bad("run.counts", "expected a mapping of tool name to integer")
-        elapsed = run.get("elapsed_s", 0.0)
-        if not isinstance(elapsed, int | float) or isinstance(elapsed, bool):
-            raise bad("run.elapsed_s", "expected a number of seconds")
-        step = run.get("step", len(calls))
-        if not isinstance(step, int) or isinstance(step, bool):
-            raise bad("run.step", "expected an integer")
+        counts = _parse_counts(run.get("counts"), calls, bad)
+        elapsed_s = _parse_seconds(run.get("elapsed_s", 0.0), bad)
+        step = _parse_int(run.get("step", len(calls)), len(calls), "run.step", bad)
         return cls(
             tool=tool,
             args=dict(args),
@@ -186,17 +154,75 @@ class ToolCallContext:
             env=env,
             counts=counts,
             calls=calls,
-            elapsed_s=float(elapsed),
-            step=step,
+            elapsed_s=elapsed_s,
+            step=step or 0,
             now=_parse_now(data.get("now"), bad),
         )
+
+
+# -- field parsers: each takes the raw value and ``bad(where, reason) -> SpecError`` ----------
+
+_Bad = Callable[[str, str], SpecError]
+
+
+def _parse_tool(raw: Any, bad: _Bad) -> tuple[str, str | None]:
+    if isinstance(raw, str):
+        return raw, None
+    if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+        return raw["name"], _opt_str(raw.get("version"))
+    raise bad("tool", "expected a tool name or a mapping with 'name'")
+
+
+def _mapping(raw: Any, where: str, bad: _Bad) -> Mapping[str, Any]:
+    """An optional mapping field (absent, null or empty: ``{}``)."""
+    value = raw or {}
+    if not isinstance(value, Mapping):
+        raise bad(where, f"expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_int(raw: Any, default: int | None, where: str, bad: _Bad) -> int | None:
+    """An integer field; with ``default`` None, absent (None) is allowed."""
+    if raw is None and default is None:
+        return None
+    if not _is_int(raw):
+        raise bad(where, "expected an integer")
+    return int(raw)
+
+
+def _parse_env(raw: Any, bad: _Bad) -> str:
+    env = raw or ""
+    if not isinstance(env, str):
+        raise bad("env", "expected the environment's name")
+    return env
+
+
+def _parse_counts(raw: Any, calls: tuple[PriorCall, ...], bad: _Bad) -> dict[str, int]:
+    if raw is None:  # derived from the calls
+        counts: dict[str, int] = {}
+        for c in calls:
+            counts[c.tool] = counts.get(c.tool, 0) + 1
+        return counts
+    if isinstance(raw, Mapping) and all(_is_int(v) for v in raw.values()):
+        return {str(k): int(v) for k, v in raw.items()}
+    raise bad("run.counts", "expected a mapping of tool name to integer")
+
+
+def _parse_seconds(raw: Any, bad: _Bad) -> float:
+    if not isinstance(raw, int | float) or isinstance(raw, bool):
+        raise bad("run.elapsed_s", "expected a number of seconds")
+    return float(raw)
 
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _parse_calls(raw: Any, bad: Any) -> tuple[PriorCall, ...]:
+def _parse_calls(raw: Any, bad: _Bad) -> tuple[PriorCall, ...]:
     if not isinstance(raw, list):
         raise bad("run.calls", "expected a list of earlier calls")
     out: list[PriorCall] = []
@@ -216,7 +242,7 @@ def _parse_calls(raw: Any, bad: Any) -> tuple[PriorCall, ...]:
     return tuple(out)
 
 
-def _parse_now(raw: Any, bad: Any) -> datetime | None:
+def _parse_now(raw: Any, bad: _Bad) -> datetime | None:
     if raw is None:
         return None
     if isinstance(raw, datetime):

@@ -354,6 +354,12 @@ def _strip_parens(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def tool_scope(tokens: list[Token]) -> frozenset[str] | None:
+    """The tool names ``tokens`` (an expression) requires ``tool.name`` to be one of, by its
+    top-level conjuncts; None when it requires none."""
+    return _tool_scope(tokens)
+
+
 def _tool_scope(tokens: list[Token], depth: int = 0) -> frozenset[str] | None:
     """Intersection of the tool tests among the top-level ``&&`` conjuncts. Sound because a
     false conjunct makes CEL's commutative ``&&`` false whatever the other conjuncts do."""
