@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _ratios import Ratio, emit  # noqa: E402
 from policy_bench import DOMAIN, RULES, contexts  # noqa: E402
 
-from agentdeck.core import cel_engine  # noqa: E402
+from agentdeck.core.policy import cel_engine  # noqa: E402
 
 
 def median_us(fn: Callable[[], Any], seconds: float) -> float:
@@ -122,8 +122,8 @@ def main() -> None:
     # agentdeck's path: per tool, its rules as one list program on the projected variables.
     from policy_bench import policy_doc
 
-    from agentdeck.core.policy_eval import compile_policy
-    from agentdeck.core.policy_spec import parse_policy_spec
+    from agentdeck.core.policy.evaluate import compile_policy
+    from agentdeck.core.policy.spec import parse_policy_spec
 
     compiled = compile_policy(parse_policy_spec(policy_doc(), "bench"), "bench")
     grouped: list[tuple[dict[str, Any], Any, Any, Any]] = []

@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _ratios import Ratio, cpu, emit
 
-from agentdeck.core import cel_engine
-from agentdeck.core.policy_eval import ToolCallContext, compile_policy
-from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.evaluate import ToolCallContext, compile_policy
+from agentdeck.core.policy.spec import parse_policy_spec
 
 DOMAIN = r"(?i)^[^@\s,;]+@(example\.com|support\.example\.com)$"
 

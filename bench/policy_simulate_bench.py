@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from agentdeck.core.errors import PolicyDenied  # noqa: E402
-from agentdeck.core.policy_spec import PolicySet, parse_policy_spec  # noqa: E402
+from agentdeck.core.policy.spec import PolicySet, parse_policy_spec  # noqa: E402
 from agentdeck.core.spec import ResolvedAgent  # noqa: E402
 from agentdeck.policy.approvals import CallbackApprover  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource  # noqa: E402

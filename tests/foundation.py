@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agentdeck.core.artifacts import AuditEvent, PolicyVersion
-from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec import AgentSpec, parse_agent_spec
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import agent_versions, audit_log, deployments, policy_versions

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.eval_suite import parse_suite
-from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec import parse_agent_spec
 from agentdeck.monitor.alert_rules import parse_alert_config
 from agentdeck.registry.specfile import parse_yaml_text

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentdeck.core.errors import InputError, StoreError
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec import ResolvedAgent
 from agentdeck.core.trace import Run, Span
 from agentdeck.policy.approvals import DenyApprover

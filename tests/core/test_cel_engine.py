@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core import cel_engine
-from agentdeck.core.cel_engine import CelCompileError, CelEvalError
 from agentdeck.core.errors import SpecError
-from agentdeck.core.policy_eval import ToolCallContext, compile_policy
-from agentdeck.core.policy_spec import Effect, parse_policy_spec
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.cel_engine import CelCompileError, CelEvalError
+from agentdeck.core.policy.evaluate import ToolCallContext, compile_policy
+from agentdeck.core.policy.spec import Effect, parse_policy_spec
 
 PATTERNS = [
     r"(?i)^[^@\s,;]+@(example\.com|support\.example\.com)$",
@@ -104,7 +104,7 @@ def test_invalid_pattern_from_the_call_fails_closed() -> None:
 
 def test_importing_the_engine_module_loads_no_native_engine() -> None:
     code = (
-        "import sys, agentdeck.core.policy_eval, agentdeck.core.cel_engine; "
+        "import sys, agentdeck.core.policy.evaluate, agentdeck.core.policy.cel_engine; "
         "print('cel_expr_python' in sys.modules, 're2' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

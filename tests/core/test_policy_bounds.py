@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from agentdeck.core.errors import SpecError
-from agentdeck.core.policy_compile import MAX_LITERAL_ITEMS
-from agentdeck.core.policy_eval import ToolCallContext, compile_policy
-from agentdeck.core.policy_spec import PolicySet, parse_policy_spec
+from agentdeck.core.policy.compile import MAX_LITERAL_ITEMS
+from agentdeck.core.policy.evaluate import ToolCallContext, compile_policy
+from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
 
 
 def _policy(*whens: str) -> PolicySet:

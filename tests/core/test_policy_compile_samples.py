@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import orjson
 
-from agentdeck.core.policy_compile import sample_contexts
-from agentdeck.core.policy_static import analyze
+from agentdeck.core.policy.compile import sample_contexts
+from agentdeck.core.policy.static import analyze
 
 
 def test_sample_contexts_have_no_cycles_when_a_field_is_read_whole_and_per_item() -> None:

@@ -11,19 +11,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core import cel_engine
-from agentdeck.core.cel_engine import CelEvalError
 from agentdeck.core.errors import SpecError
-from agentdeck.core.policy_compile import MAX_EXPRESSION_CHARS
-from agentdeck.core.policy_eval import (
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.cel_engine import CelEvalError
+from agentdeck.core.policy.compile import MAX_EXPRESSION_CHARS
+from agentdeck.core.policy.evaluate import (
     PolicyCache,
     ToolCallContext,
     check_policy,
     compile_policy,
     run_policy_tests,
 )
-from agentdeck.core.policy_spec import Effect, PolicySet, Rule, parse_policy_spec
-from agentdeck.core.policy_static import analyze
+from agentdeck.core.policy.spec import Effect, PolicySet, Rule, parse_policy_spec
+from agentdeck.core.policy.static import analyze
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "policy.yaml"
 

@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core import cel_engine
-from agentdeck.core.policy_context import PriorCall, ToolCallContext
-from agentdeck.core.policy_eval import RunEvaluator, compile_policy
-from agentdeck.core.policy_spec import parse_policy_spec
-from agentdeck.core.policy_vars import calls_usage
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.context import PriorCall, ToolCallContext
+from agentdeck.core.policy.evaluate import RunEvaluator, compile_policy
+from agentdeck.core.policy.spec import parse_policy_spec
+from agentdeck.core.policy.variables import calls_usage
 
 TOOLS = ["lookup", "verify", "refund", "email", "search"]
 

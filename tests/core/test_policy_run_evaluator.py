@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentdeck.core.policy_context import PriorCall, ToolCallContext
-from agentdeck.core.policy_eval import RunEvaluator, compile_policy
-from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.policy.context import PriorCall, ToolCallContext
+from agentdeck.core.policy.evaluate import RunEvaluator, compile_policy
+from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.registry.specfile import load_yaml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "policy.yaml"

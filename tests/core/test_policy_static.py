@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agentdeck.core import cel_engine
-from agentdeck.core.policy_context import ROOT_VARIABLES
-from agentdeck.core.policy_static import leading_dot_roots, with_tool_name
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.context import ROOT_VARIABLES
+from agentdeck.core.policy.static import leading_dot_roots, with_tool_name
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agentdeck.core.artifacts import PolicyVersion
-from agentdeck.core.policy_spec import PolicySet, parse_policy_spec
+from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import Span, SpanKind
 from agentdeck.policy.approvals import Approver

@@ -14,7 +14,7 @@ import pytest
 from policy_support import example_policy
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.policy.cached_source import CachedPolicySource
 from agentdeck.policy.enforcer import HttpPolicySource
 from agentdeck.registry.resolver import ResolveTimeout

@@ -21,8 +21,8 @@ from policy_support import (
 )
 
 from agentdeck.core.errors import PolicyDenied, SpecError
-from agentdeck.core.policy_eval import compile_policy
-from agentdeck.core.policy_spec import Effect, PolicySet
+from agentdeck.core.policy.evaluate import compile_policy
+from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
 from agentdeck.policy.approvals import CallbackApprover
 from agentdeck.policy.simulate import Simulation, recorded_calls, simulate, simulate_run

@@ -138,7 +138,7 @@ def test_policy_versions_through_the_store(store: SqlStore) -> None:
 
 
 def test_register_policy_compiles_rules_first(store: SqlStore) -> None:
-    from agentdeck.core.policy_spec import parse_policy_spec
+    from agentdeck.core.policy.spec import parse_policy_spec
 
     policy = parse_policy_spec(
         {"name": "p", "rules": [{"id": "r", "when": "args.amount >", "effect": "deny"}]}, "p.yaml"

@@ -27,7 +27,7 @@ from agentdeck.cli.common import (
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
-    from agentdeck.core.policy_spec import PolicySet
+    from agentdeck.core.policy.spec import PolicySet
     from agentdeck.policy.simulate import Simulation
     from agentdeck.store.protocol import ApprovalRecord
 
@@ -157,7 +157,7 @@ def _load(ref: str, db: str | None) -> tuple[PolicySet, str]:
     "check", help="Compile every rule of a policy file; errors name the rule id and column."
 )
 def check_cmd(file: FileArg, json: JsonOpt = False) -> None:
-    from agentdeck.core.policy_eval import check_policy
+    from agentdeck.core.policy.evaluate import check_policy
     from agentdeck.registry.specfile import load_policy_spec
 
     policy = load_policy_spec(file)
@@ -256,8 +256,8 @@ def eval_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.policy_context import ToolCallContext
-    from agentdeck.core.policy_eval import compile_policy
+    from agentdeck.core.policy.context import ToolCallContext
+    from agentdeck.core.policy.evaluate import compile_policy
     from agentdeck.policy.testing import agent_defaults
     from agentdeck.registry.service import Registry
 
@@ -294,7 +294,7 @@ def coverage_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.policy_coverage import policy_coverage
+    from agentdeck.core.policy.coverage import policy_coverage
     from agentdeck.registry.service import Registry
 
     reg = Registry(get_store(db))
@@ -393,7 +393,7 @@ def simulate_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.policy_eval import compile_policy
+    from agentdeck.core.policy.evaluate import compile_policy
     from agentdeck.policy.simulate import select_runs, simulate_runs
     from agentdeck.store import RunQuery
 

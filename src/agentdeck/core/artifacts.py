@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec import AgentSpec
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Protocol
 
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.registry.resolver import ResolveTimeout, at_fork_in_child
 from agentdeck.registry.spec_cache import DiskCache
 

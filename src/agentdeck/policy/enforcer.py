@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.errors import InputError, PolicyDenied
-from agentdeck.core.policy_context import PriorCall
-from agentdeck.core.policy_eval import CompiledPolicy, Decision, PolicyCache, RunEvaluator
-from agentdeck.core.policy_spec import Effect
+from agentdeck.core.policy.context import PriorCall
+from agentdeck.core.policy.evaluate import CompiledPolicy, Decision, PolicyCache, RunEvaluator
+from agentdeck.core.policy.spec import Effect
 from agentdeck.core.refs import parse_ref
 from agentdeck.core.trace import SpanKind, SpanStatus
 from agentdeck.policy.approvals import (

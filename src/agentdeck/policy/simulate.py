@@ -8,7 +8,7 @@ that the current one stops?" without running anything. For each selected run:
    recording (:func:`~agentdeck.tracing.replay_recording.steps_of`): tool name, arguments,
    version, start time, and the outcome the live history gave them (``ok``, ``error``, or
    ``denied`` for a call a policy stopped: it never ran but still counts, as it did live);
-2. each call is decided by a fresh :class:`~agentdeck.core.policy_eval.RunEvaluator` per run
+2. each call is decided by a fresh :class:`~agentdeck.core.policy.evaluate.RunEvaluator` per run
    (agent name, version, digest and environment from the run), with the same history the
    SDK's guard builds (:meth:`agentdeck.policy.enforcer.PolicyGuard._decide`): the calls that
    had *finished* when this one started, in the order they finished, with their recorded
@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.policy_context import PriorCall
-from agentdeck.core.policy_eval import CompiledPolicy, RunEvaluator, compile_policy
-from agentdeck.core.policy_spec import Effect, PolicySet
+from agentdeck.core.policy.context import PriorCall
+from agentdeck.core.policy.evaluate import CompiledPolicy, RunEvaluator, compile_policy
+from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
 from agentdeck.tracing.guard import MAX_CALL_HISTORY, CallOutcome

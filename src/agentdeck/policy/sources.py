@@ -7,7 +7,7 @@ import threading
 from typing import Any, Protocol, runtime_checkable
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.refs import parse_ref
 
 __all__ = ["HttpPolicySource", "LazyStoreSource", "PolicySource", "RegistryPolicySource"]

@@ -16,8 +16,8 @@ from typing import Any
 
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.deploy import GateResult
-from agentdeck.core.policy_eval import PolicyTestResult, run_policy_tests
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.evaluate import PolicyTestResult, run_policy_tests
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.registry.gates import GateContext
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import PolicyStore, PolicyTestRecord

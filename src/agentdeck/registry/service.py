@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.diff import AgentDiff, diff_specs
 from agentdeck.core.errors import ReferenceError_, SpecError
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.refs import Ref, parse_ref
 from agentdeck.core.spec import AgentSpec, ResolvedAgent
 from agentdeck.store.protocol import Store
@@ -122,7 +122,7 @@ class Registry:
         self, policy: PolicySet, actor: str = DEFAULT_ACTOR, source: str = "policy"
     ) -> tuple[PolicyVersion, bool]:
         """Register a policy set after compiling every rule (errors name the rule and column)."""
-        from agentdeck.core.policy_eval import compile_policy
+        from agentdeck.core.policy.evaluate import compile_policy
 
         compile_policy(policy, source)
         return self.store.put_policy_version(

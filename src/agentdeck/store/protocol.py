@@ -17,7 +17,7 @@ from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.audit import AuditEntry
 from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.eval_result import EvalResult
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec import AgentSpec
 from agentdeck.core.trace import Outcome, Run, Span, SpanStatus
 

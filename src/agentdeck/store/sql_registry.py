@@ -10,7 +10,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
-from agentdeck.core.policy_spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec import AgentSpec
 from agentdeck.store.base import SqlBase, as_utc, utcnow
 from agentdeck.store.engine import advisory_lock

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentdeck.core.errors import InputError, ReferenceError_
-from agentdeck.core.policy_context import ToolCallContext
-from agentdeck.core.policy_coverage import policy_coverage
-from agentdeck.core.policy_eval import compile_policy
+from agentdeck.core.policy.context import ToolCallContext
+from agentdeck.core.policy.coverage import policy_coverage
+from agentdeck.core.policy.evaluate import compile_policy
 from agentdeck.policy import approvals
 from agentdeck.policy.simulate import simulate
 from agentdeck.policy.testing import (

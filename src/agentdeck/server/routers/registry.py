@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.policy_spec import parse_policy_spec
+from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec import lint_agent_spec, parse_agent_spec
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State

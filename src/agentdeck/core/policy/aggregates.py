@@ -13,7 +13,7 @@
 
 The names (``run.agentdeckCountN``) are ones no rule can write; a rule that names them is
 left as written. The rewriting is applied per rule group by
-:mod:`agentdeck.core.policy_program` only where no rule reads ``run`` whole.
+:mod:`agentdeck.core.policy.program` only where no rule reads ``run`` whole.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core import cel_engine
-from agentdeck.core.policy_static import KEYWORDS, Token, is_op, tokenize
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.static import KEYWORDS, Token, is_op, tokenize
 
 __all__ = ["Aggregate", "Tracker", "freeze", "rewrite_counts"]
 

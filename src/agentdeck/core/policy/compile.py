@@ -1,11 +1,11 @@
 """Compile-time work on one rule's ``when``: CEL compilation, checks, and static facts.
 
-The CEL engine is cel-cpp (``cel-expr-python``, wrapped by :mod:`agentdeck.core.cel_engine`).
+The CEL engine is cel-cpp (``cel-expr-python``, wrapped by :mod:`agentdeck.core.policy.cel_engine`).
 Its type checker reports syntax errors, unknown variables and functions, and overloads that
 cannot apply, each with a line and column; this module turns those into the one-line reasons
 ``policy check`` prints, and adds:
 
-- static facts from :mod:`agentdeck.core.policy_static` (tool scope, paths read, names
+- static facts from :mod:`agentdeck.core.policy.static` (tool scope, paths read, names
   bound by macros), used for rule indexing, context projection and coverage;
 - literal regular expressions (``s.matches("...")``) are compiled at registration, so an
   invalid pattern is refused with its rule and column instead of denying every call;
@@ -24,10 +24,10 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core import cel_engine
-from agentdeck.core.cel_engine import CelCompileError, CelEvalError
-from agentdeck.core.policy_context import ROOT_VARIABLES
-from agentdeck.core.policy_static import ExprFacts, Path, Token, analyze, is_op, tokenize
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.cel_engine import CelCompileError, CelEvalError
+from agentdeck.core.policy.context import ROOT_VARIABLES
+from agentdeck.core.policy.static import ExprFacts, Path, Token, analyze, is_op, tokenize
 
 #: Longest ``when`` accepted: far above any real rule, and below the nesting depth at which
 #: the native parser could exhaust its stack.

@@ -3,12 +3,12 @@
 This module is the policy evaluator's front: it gathers the parts, each in a module of its
 own, and runs a policy's test cases.
 
-- :mod:`agentdeck.core.policy_context`: :class:`ToolCallContext`, what a rule sees;
-- :mod:`agentdeck.core.policy_vars`: the one way the variables of a call are built;
-- :mod:`agentdeck.core.policy_program`: :class:`CompiledPolicy` (rules indexed by tool, CEL
+- :mod:`agentdeck.core.policy.context`: :class:`ToolCallContext`, what a rule sees;
+- :mod:`agentdeck.core.policy.variables`: the one way the variables of a call are built;
+- :mod:`agentdeck.core.policy.program`: :class:`CompiledPolicy` (rules indexed by tool, CEL
   programs), :func:`compile_policy`, :class:`PolicyCache`;
-- :mod:`agentdeck.core.policy_run`: :class:`RunEvaluator`, the per-run evaluator;
-- :mod:`agentdeck.core.policy_decision`: :class:`Decision` and why.
+- :mod:`agentdeck.core.policy.run`: :class:`RunEvaluator`, the per-run evaluator;
+- :mod:`agentdeck.core.policy.decision`: :class:`Decision` and why.
 
 Semantics (docs/policies.md has the full text): every rule that can match the call is
 evaluated; the decision is the most severe effect among the matched rules (deny >
@@ -22,17 +22,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.policy_context import ToolCallContext
-from agentdeck.core.policy_decision import Decision, RuleError, RuleMatch
-from agentdeck.core.policy_program import (
+from agentdeck.core.policy.context import ToolCallContext
+from agentdeck.core.policy.decision import Decision, RuleError, RuleMatch
+from agentdeck.core.policy.program import (
     CompiledPolicy,
     CompiledRule,
     PolicyCache,
     check_policy,
     compile_policy,
 )
-from agentdeck.core.policy_run import RunEvaluator
-from agentdeck.core.policy_spec import Effect, PolicySet
+from agentdeck.core.policy.run import RunEvaluator
+from agentdeck.core.policy.spec import Effect, PolicySet
 
 __all__ = [
     "CompiledPolicy",

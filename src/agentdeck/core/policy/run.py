@@ -2,7 +2,7 @@
 
 The SDK's guard (:class:`agentdeck.policy.enforcer.PolicyGuard`) and ``policy simulate``
 keep one :class:`RunEvaluator` per run. It builds the variables exactly as
-:meth:`CompiledPolicy.decide` does (the same :class:`~agentdeck.core.policy_vars.VariablePlan`),
+:meth:`CompiledPolicy.decide` does (the same :class:`~agentdeck.core.policy.variables.VariablePlan`),
 and keeps per run, for each group of rules: the agent and environment values, and the
 ``run.calls`` view, extended only with the calls new since the last decision. Per-tool
 counts are the caller's (the SDK keeps them incrementally), so a decision's cost does not
@@ -15,10 +15,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agentdeck.core.policy_context import PriorCall
-from agentdeck.core.policy_decision import Decision
-from agentdeck.core.policy_program import CompiledPolicy
-from agentdeck.core.policy_vars import CallsView
+from agentdeck.core.policy.context import PriorCall
+from agentdeck.core.policy.decision import Decision
+from agentdeck.core.policy.program import CompiledPolicy
+from agentdeck.core.policy.variables import CallsView
 
 __all__ = ["RunEvaluator"]
 
@@ -28,7 +28,7 @@ class RunEvaluator:
 
     ``calls`` must only grow at its end between decisions (the run's history; a shorter one
     starts the conversion over). Decisions are the same as ``decide`` on the equivalent
-    :class:`~agentdeck.core.policy_context.ToolCallContext`. Thread-safe (one lock per run).
+    :class:`~agentdeck.core.policy.context.ToolCallContext`. Thread-safe (one lock per run).
     """
 
     def __init__(self, policy: CompiledPolicy, agent_name: str = "",

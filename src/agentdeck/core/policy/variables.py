@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.policy_aggregates import Aggregate, Tracker, freeze
-from agentdeck.core.policy_context import ROOT_VARIABLES, PriorCall
-from agentdeck.core.policy_static import (
+from agentdeck.core.policy.aggregates import Aggregate, Tracker, freeze
+from agentdeck.core.policy.context import ROOT_VARIABLES, PriorCall
+from agentdeck.core.policy.static import (
     EACH,
     ExprFacts,
     Token,
@@ -214,7 +214,7 @@ class CallsView:
     calls; a shorter one starts the view over) and converts only the calls it has not seen.
     With ``distinct`` each distinct element is kept once, with ``tools`` only the calls of
     those tools (see :class:`CallsUsage`); ``factories`` make the ``trackers`` of the kept
-    aggregates (:mod:`agentdeck.core.policy_aggregates`)."""
+    aggregates (:mod:`agentdeck.core.policy.aggregates`)."""
 
     __slots__ = ("_element", "_keys", "consumed", "distinct", "factories", "items", "lists",
                  "tools", "trackers")  # fmt: skip

@@ -4,7 +4,7 @@
 its policy never looks at?", and, with ``--since``, "what is new since the version the
 policy was last tested with, and does any rule look at it?".
 
-It is static analysis of the rules' CEL text (see :mod:`agentdeck.core.policy_static`):
+It is static analysis of the rules' CEL text (see :mod:`agentdeck.core.policy.static`):
 
 - a tool is *named* by a rule that compares ``tool.name`` with its name
   (``tool.name == "x"``, ``"x" == tool.name``, ``tool.name in ["x", ...]``, also ``!=``);
@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.policy_spec import PolicySet
-from agentdeck.core.policy_static import analyze
+from agentdeck.core.policy.spec import PolicySet
+from agentdeck.core.policy.static import analyze
 from agentdeck.core.spec import AgentSpec, ToolSpec
 
 __all__ = ["CoverageReport", "FieldCoverage", "ToolCoverage", "policy_coverage", "schema_fields"]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from agentdeck.core.cel_engine import CelEvalError
-from agentdeck.core.policy_spec import Effect
+from agentdeck.core.policy.cel_engine import CelEvalError
+from agentdeck.core.policy.spec import Effect
 
 __all__ = ["Decision", "RuleError", "RuleMatch", "describe_error"]
 

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.policy_static import is_op, tokenize
+from agentdeck.core.policy.static import is_op, tokenize
 
 __all__ = [
     "CelCompileError",

@@ -1,5 +1,5 @@
 """PolicySet: a versioned list of tool-call rules (the file format; evaluation is in
-:mod:`agentdeck.core.policy_eval`).
+:mod:`agentdeck.core.policy.evaluate`).
 
 A policy file is validated against ``policy.schema.json``; rule ids must be unique. The digest
 is the sha256 of the RFC 8785 canonical JSON of :meth:`PolicySet.to_dict`; rule order is kept

@@ -1,6 +1,6 @@
 """What a policy expression sees: one tool call with its context.
 
-:class:`ToolCallContext` is the input of :meth:`agentdeck.core.policy_eval.CompiledPolicy.decide`.
+:class:`ToolCallContext` is the input of :meth:`agentdeck.core.policy.evaluate.CompiledPolicy.decide`.
 It is built by the SDK before a tool runs, by ``policy test`` from a test case's ``call``
 mapping, and by ``policy eval --call JSON`` (both through :meth:`ToolCallContext.from_dict`).
 

@@ -1,13 +1,13 @@
 """A policy version compiled for evaluation: its rules indexed by tool, run as CEL programs.
 
 - every rule that can match the call is evaluated, in file order; a rule *matches* when its
-  ``when`` is true; the decision combines them (:mod:`agentdeck.core.policy_decision`);
+  ``when`` is true; the decision combines them (:mod:`agentdeck.core.policy.decision`);
 - rules are indexed by the tool names their top-level conjuncts require (``tool.name ==
   "x"``, ``tool.name in [...]``), so a decision evaluates only the rules that can match; the
   rules of one tool are evaluated as one CEL list program (``tool.name`` a literal in it),
   with a per-rule fallback to find which rule erred;
 - the variables those rules read are built by their group's
-  :class:`~agentdeck.core.policy_vars.VariablePlan`, the one path every decision takes.
+  :class:`~agentdeck.core.policy.variables.VariablePlan`, the one path every decision takes.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core import cel_engine
 from agentdeck.core.errors import SpecError
-from agentdeck.core.policy_aggregates import PREFIX as AGGREGATE_PREFIX
-from agentdeck.core.policy_aggregates import Aggregate, rewrite_counts
-from agentdeck.core.policy_compile import RuleCompileError, compile_when
-from agentdeck.core.policy_context import ToolCallContext
-from agentdeck.core.policy_decision import Decision, RuleError, RuleMatch, describe_error
-from agentdeck.core.policy_spec import Effect, PolicySet, Rule
-from agentdeck.core.policy_static import ExprFacts, analyze, with_tool_name
-from agentdeck.core.policy_vars import CallsView, VariablePlan, calls_usage, read_tree
+from agentdeck.core.policy import cel_engine
+from agentdeck.core.policy.aggregates import PREFIX as AGGREGATE_PREFIX
+from agentdeck.core.policy.aggregates import Aggregate, rewrite_counts
+from agentdeck.core.policy.compile import RuleCompileError, compile_when
+from agentdeck.core.policy.context import ToolCallContext
+from agentdeck.core.policy.decision import Decision, RuleError, RuleMatch, describe_error
+from agentdeck.core.policy.spec import Effect, PolicySet, Rule
+from agentdeck.core.policy.static import ExprFacts, analyze, with_tool_name
+from agentdeck.core.policy.variables import CallsView, VariablePlan, calls_usage, read_tree
 
 __all__ = [
     "CompiledPolicy",
@@ -95,7 +95,7 @@ def _with_counts(
     rules: tuple[CompiledRule, ...], texts: list[str]
 ) -> tuple[list[str], tuple[Aggregate, ...], tuple[Any, ...]]:
     """The texts with their countable expressions read from kept counts
-    (:mod:`agentdeck.core.policy_aggregates`), the counts, and each rule's own program (for
+    (:mod:`agentdeck.core.policy.aggregates`), the counts, and each rule's own program (for
     finding which rule erred); the texts unchanged when that is not safe."""
     known: dict[Any, str] = {}
     new_texts: list[str] = []
@@ -199,7 +199,7 @@ class CompiledPolicy:
     def decide(self, ctx: ToolCallContext) -> Decision:
         """Decide one tool call. Never raises on evaluation problems: they deny (fail-closed).
 
-        The same path as :class:`~agentdeck.core.policy_run.RunEvaluator`, with a run of its
+        The same path as :class:`~agentdeck.core.policy.run.RunEvaluator`, with a run of its
         own that has just this call's history (and so no aggregates to keep across calls)."""
         group = self._once.get(ctx.tool, self._once_any)
         if not group.rules:
