@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from agentdeck.core.run_view import RunView
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace import (
     LinkKind,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from behaviour_factory import llm, policy, simple_view, tool, view
 
-from agentdeck.core.behaviour import (
+from agentdeck.core.behaviour.profile import (
     END,
     START,
     BehaviourProfile,
@@ -15,8 +15,8 @@ from agentdeck.core.behaviour import (
     build_profile,
     pair_key,
 )
+from agentdeck.core.behaviour.run_view import unordered_key, value_key
 from agentdeck.core.errors import InputError
-from agentdeck.core.run_view import unordered_key, value_key
 from agentdeck.core.trace import SpanStatus
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from agentdeck.core.context_features import (
+from agentdeck.core.behaviour.context_features import (
     NO_SCRIPT,
     dominant_script,
     extract_context,

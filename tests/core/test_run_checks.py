@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from behaviour_factory import SPEC, TRACE, llm, policy, simple_view, tool, view
 
-from agentdeck.core.behaviour import build_profile
-from agentdeck.core.run_checks import Finding, RunCheckSettings, Severity, check_run
+from agentdeck.core.behaviour.profile import build_profile
+from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, Severity, check_run
 from agentdeck.core.trace import SpanStatus
 
 BASELINE = build_profile(

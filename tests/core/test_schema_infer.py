@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core.schema_infer import (
+from agentdeck.core.behaviour.schema_infer import (
     ChangeKind,
     FieldChange,
     SchemaAccumulator,

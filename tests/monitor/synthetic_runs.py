@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.run_view import RunView
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace import (
     LinkKind,

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from synthetic_runs import Scenario, generate_views
 
-from agentdeck.core.behaviour import BehaviourProfile, ProfileSettings, RunView, build_profile
+from agentdeck.core.behaviour.profile import (
+    BehaviourProfile,
+    ProfileSettings,
+    RunView,
+    build_profile,
+)
 from agentdeck.core.errors import InputError
 from agentdeck.monitor.drift import DriftCategory, DriftReport, DriftSettings, compare
 from agentdeck.monitor.stats import adjust_pvalues, two_proportions

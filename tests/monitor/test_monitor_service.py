@@ -9,7 +9,7 @@ import pytest
 from monitor_support import HOUR_NS, store_runs, timed_runs
 from synthetic_runs import Scenario, generate_run
 
-from agentdeck.core.behaviour import RunView, build_profile
+from agentdeck.core.behaviour.profile import RunView, build_profile
 from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
 from agentdeck.core.timeparse import parse_duration
 from agentdeck.monitor.profiles import (

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 from scipy.spatial.distance import jensenshannon
 
-from agentdeck.core.behaviour_parts import CategoricalCounts
+from agentdeck.core.behaviour.parts import CategoricalCounts
 from agentdeck.monitor import stats
 
 

@@ -41,8 +41,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import InputError, SpecError
-from agentdeck.core.run_checks import Severity
 from agentdeck.monitor.window import parse_duration
 from agentdeck.registry.specfile import load_yaml
 

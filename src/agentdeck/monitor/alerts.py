@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, ReferenceError_
-from agentdeck.core.run_checks import Severity
 from agentdeck.core.scores import scores_of
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule

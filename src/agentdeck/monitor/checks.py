@@ -1,8 +1,8 @@
 """Per-run checks as a service: check runs when they are stored, and on demand.
 
 :class:`RunChecker` reads one run (run record and spans), extracts its
-:class:`~agentdeck.core.run_view.RunView` once, runs
-:func:`~agentdeck.core.run_checks.check_run` with the agent version's pinned spec (resolved by
+:class:`~agentdeck.core.behaviour.run_view.RunView` once, runs
+:func:`~agentdeck.core.behaviour.run_checks.check_run` with the agent version's pinned spec (resolved by
 the run's digest) and the latest baseline of the agent for the run's env, then stores the
 findings and the run's compact summary (:mod:`agentdeck.monitor.summary`, which window checks
 read instead of the spans) and updates the Prometheus counters.
@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 
 from cachetools import TTLCache
 
-from agentdeck.core.behaviour import BehaviourProfile
+from agentdeck.core.behaviour.profile import BehaviourProfile
+from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check_run
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.run_checks import Finding, RunCheckSettings, check_run
-from agentdeck.core.run_view import RunView
 from agentdeck.core.spec import AgentSpec
 from agentdeck.core.trace import Run, Span
 from agentdeck.monitor import metrics

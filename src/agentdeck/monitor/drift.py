@@ -1,6 +1,6 @@
 """Window drift: compare a window's behaviour profile with a baseline's and name what changed.
 
-Both sides are :class:`~agentdeck.core.behaviour.BehaviourProfile`s built the same way, so a
+Both sides are :class:`~agentdeck.core.behaviour.profile.BehaviourProfile`s built the same way, so a
 comparison never touches raw runs. Every test of one report forms one family: p-values are
 adjusted together (Holm by default, see :func:`agentdeck.monitor.stats.adjust_pvalues`) and
 an item is *drifted* only when its adjusted p-value is below ``alpha`` **and** its effect size
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from agentdeck.core.behaviour import BehaviourProfile
+from agentdeck.core.behaviour.profile import BehaviourProfile
+from agentdeck.core.behaviour.schema_infer import ChangeKind, schema_diff
 from agentdeck.core.errors import InputError
-from agentdeck.core.schema_infer import ChangeKind, schema_diff
 from agentdeck.monitor.stats import (
     Correction,
     TestResult,

@@ -24,8 +24,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from agentdeck.core.run_checks import Finding
-from agentdeck.core.run_view import RunView
+from agentdeck.core.behaviour.run_checks import Finding
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.monitor.drift import DriftReport
 
 REGISTRY = CollectorRegistry(auto_describe=True)

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 
 import orjson
 
-from agentdeck.core.behaviour import BehaviourProfile, ProfileBuilder, ProfileSettings
+from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder, ProfileSettings
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
 from agentdeck.core.refs import parse_ref
-from agentdeck.core.run_view import RunView
 from agentdeck.monitor.summary import summary_text, view_from_summary
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import BaselineRecord, RunSummaryRow, Store

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from agentdeck.core.behaviour_parts import CategoricalCounts
+from agentdeck.core.behaviour.parts import CategoricalCounts
 
 Correction = Literal["holm", "bh"]
 

@@ -2,9 +2,9 @@
 
 A window check must not re-read and re-parse every span of every run in the window
 (``RunView.from_run`` costs ~96 us a run). When a run is checked on arrival its
-:class:`~agentdeck.core.run_view.RunView` is reduced to a summary row (JSON, ~0.7 KB for the
+:class:`~agentdeck.core.behaviour.run_view.RunView` is reduced to a summary row (JSON, ~0.7 KB for the
 synthetic agent) and stored; window and baseline profiles are rebuilt from summaries with
-:func:`view_from_summary`, which gives :class:`~agentdeck.core.behaviour.ProfileBuilder`
+:func:`view_from_summary`, which gives :class:`~agentdeck.core.behaviour.profile.ProfileBuilder`
 everything it reads:
 
 - per tool call: tool, argument digest, validity, error, latency, response digests, and the
@@ -26,9 +26,9 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 
-from agentdeck.core.context_features import ContextFeatures
+from agentdeck.core.behaviour.context_features import ContextFeatures
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import InputError
-from agentdeck.core.run_view import RunView
 from agentdeck.core.trace import SpanStatus
 
 JSON = Any

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentdeck.core.behaviour import BehaviourProfile, ProfileBuilder
+from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.monitor.drift import compare
 from agentdeck.monitor.profiles import RunSelection, backfill_summaries, latest_baseline

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from agentdeck.core.behaviour import BehaviourProfile, RunView
+from agentdeck.core.behaviour.profile import BehaviourProfile, RunView
 from agentdeck.core.canonical import digest
 from agentdeck.core.schema_check import schema_errors
 from agentdeck.core.spec import AgentSpec, ToolSpec

@@ -6,7 +6,7 @@ views in one streaming pass with bounded memory (:class:`ProfileBuilder`); it is
 value with :meth:`BehaviourProfile.to_dict`/:meth:`~BehaviourProfile.from_dict` so that it
 can be stored as JSON. A baseline and a window are both profiles, built the same way, and the
 monitor compares profiles (``agentdeck.monitor.drift``); per-run checks read one profile
-(``agentdeck.core.run_checks``).
+(``agentdeck.core.behaviour.run_checks``).
 
 What a profile holds (docs/monitoring.md has the full account):
 
@@ -32,7 +32,8 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentdeck.core.behaviour_parts import (
+from agentdeck.core.behaviour.context_features import DEFAULT_BOW_BUCKETS
+from agentdeck.core.behaviour.parts import (
     END,
     START,
     CategoricalCounts,
@@ -45,10 +46,9 @@ from agentdeck.core.behaviour_parts import (
     _SketchAcc,
     pair_key,
 )
-from agentdeck.core.context_features import DEFAULT_BOW_BUCKETS
+from agentdeck.core.behaviour.run_view import LlmCall, PolicyDecision, RunView, ToolCall
+from agentdeck.core.behaviour.schema_infer import SchemaAccumulator
 from agentdeck.core.errors import InputError
-from agentdeck.core.run_view import LlmCall, PolicyDecision, RunView, ToolCall
-from agentdeck.core.schema_infer import SchemaAccumulator
 
 __all__ = [
     "END",

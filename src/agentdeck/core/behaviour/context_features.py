@@ -2,7 +2,7 @@
 
 Context drift is a change in what the agent is asked, not in what it does: longer inputs,
 more conversation turns, bigger tool responses, another language, other topics. These are
-computed once per run (see :class:`agentdeck.core.behaviour.RunView`) from the run's input,
+computed once per run (see :class:`agentdeck.core.behaviour.profile.RunView`) from the run's input,
 its LLM context and its tool responses:
 
 - ``input_chars``: characters of user text in the run's input (all strings inside it);

@@ -17,7 +17,11 @@ from typing import Any
 
 import orjson
 
-from agentdeck.core.context_features import DEFAULT_BOW_BUCKETS, ContextFeatures, extract_context
+from agentdeck.core.behaviour.context_features import (
+    DEFAULT_BOW_BUCKETS,
+    ContextFeatures,
+    extract_context,
+)
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanStatus
 
 JSON = Any
