@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.eval_suite import parse_suite
+from agentdeck.core.evals.suite import parse_suite
 from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec import parse_agent_spec
 from agentdeck.monitor.alert_rules import parse_alert_config

@@ -67,7 +67,7 @@ def traffic(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from support_bot.traffic import customer_message
 
-    from agentdeck.core.eval_match import Schema
+    from agentdeck.core.evals.match import Schema
     from agentdeck.evals.online import (
         ArgumentCheck,
         Completion,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agentdeck.core.errors import SpecError
-from agentdeck.core.eval_match import (
+from agentdeck.core.evals.match import (
     Equals,
     ObservedCall,
     Present,
@@ -19,7 +19,7 @@ from agentdeck.core.eval_match import (
     observed_calls,
     parse_matcher,
 )
-from agentdeck.core.eval_suite import CheckContext, judge_case, parse_suite, serve_fixture
+from agentdeck.core.evals.suite import CheckContext, judge_case, parse_suite, serve_fixture
 from agentdeck.core.trace import Span, SpanKind, SpanStatus
 
 

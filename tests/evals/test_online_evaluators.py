@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest_helpers import EXAMPLE, refund_run, register_example
 
-from agentdeck.core.eval_match import Range, Regex
+from agentdeck.core.evals.match import Range, Regex
 from agentdeck.core.model import ModelResponse
 from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanStatus
 from agentdeck.evals.online import (

@@ -16,7 +16,7 @@ from live import LiveServer, free_port
 from monitor_data import seed_history
 
 from agentdeck.core.artifacts import AuditEvent
-from agentdeck.core.eval_result import CaseResult, EvalResult
+from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 from agentdeck.store.protocol import AlertRecord

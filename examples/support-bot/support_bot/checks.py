@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentdeck.core.eval_suite import CheckContext
+from agentdeck.core.evals.suite import CheckContext
 
 
 def refund_within_order_amount(ctx: CheckContext) -> bool | str:

@@ -26,8 +26,8 @@ from agentdeck.core.errors import InputError
 if TYPE_CHECKING:  # the eval models, the runner and the store load inside the commands
     from rich.table import Table
 
-    from agentdeck.core.eval_result import CaseChange, EvalResult
-    from agentdeck.core.eval_suite import Suite
+    from agentdeck.core.evals.result import CaseChange, EvalResult
+    from agentdeck.core.evals.suite import Suite
     from agentdeck.store import SqlStore
 
 
@@ -163,8 +163,8 @@ def eval_cmd(
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.eval_result import check_thresholds, compare_results, summarize
-    from agentdeck.core.eval_suite import Thresholds
+    from agentdeck.core.evals.result import check_thresholds, compare_results, summarize
+    from agentdeck.core.evals.suite import Thresholds
     from agentdeck.evals.runner import EvalService, load_suite
     from agentdeck.tracing import sdk
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from agentdeck.core.deploy import GateResult
-from agentdeck.core.eval_result import check_thresholds
-from agentdeck.core.eval_suite import Thresholds
+from agentdeck.core.evals.result import check_thresholds
+from agentdeck.core.evals.suite import Thresholds
 from agentdeck.core.spec import ResolvedAgent
 from agentdeck.registry.gates import GateContext
 

@@ -31,9 +31,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from agentdeck.core.eval_match import CallPattern, Matcher, observed_calls, show
+from agentdeck.core.evals.match import CallPattern, Matcher, observed_calls, show
+from agentdeck.core.evals.scores import Score, scores_of
 from agentdeck.core.model import ModelClient
-from agentdeck.core.scores import Score, scores_of
 from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from agentdeck.core.eval_suite import Fixture
+    from agentdeck.core.evals.suite import Fixture
     from agentdeck.core.model import ModelClient
     from agentdeck.core.spec import ResolvedAgent
     from agentdeck.evals.runner import CaseRun
@@ -61,7 +61,7 @@ def _resolve(agent: Any) -> tuple[ResolvedAgent, list[Path]]:
 
 
 def _fixtures(raw: Sequence[Any]) -> tuple[Fixture, ...]:
-    from agentdeck.core.eval_suite import Fixture, parse_fixtures
+    from agentdeck.core.evals.suite import Fixture, parse_fixtures
 
     given = [f for f in raw if isinstance(f, Fixture)]
     parsed = parse_fixtures([f for f in raw if isinstance(f, Mapping)], "agentdeck_run", "fixtures")
@@ -85,7 +85,7 @@ def agentdeck_sink() -> Iterator[InMemorySink]:
 def agentdeck_run(agentdeck_sink: InMemorySink) -> Callable[..., CaseRun]:
     """``agentdeck_run(agent, input, fixtures=..., history=...)`` -> the run, judged for nothing
     (assert on it with ``run.called(...)``, ``run.tools``, ``run.output``)."""
-    from agentdeck.core.eval_suite import Case
+    from agentdeck.core.evals.suite import Case
     from agentdeck.evals.runner import run_one
 
     def run(

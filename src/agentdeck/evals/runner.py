@@ -8,7 +8,7 @@ contextvars, which each worker thread holds on its own, so concurrent runs never
 
 The SDK must be configured (``agentdeck.init(...)``) by the caller: the spans of each case are
 read back through ``spans_of(trace_id)`` (the store's ``get_spans`` or an ``InMemorySink``'s
-``trace``) after one ``flush``, and judged by :func:`agentdeck.core.eval_suite.judge_case`.
+``trace``) after one ``flush``, and judged by :func:`agentdeck.core.evals.suite.judge_case`.
 :class:`EvalService` binds the result to the agent's digest and stores it.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 
 from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import InputError
-from agentdeck.core.eval_match import CallPattern, ObservedCall, observed_calls, python_matcher
-from agentdeck.core.eval_result import CaseResult, EvalResult
-from agentdeck.core.eval_suite import (
+from agentdeck.core.evals.match import CallPattern, ObservedCall, observed_calls, python_matcher
+from agentdeck.core.evals.result import CaseResult, EvalResult
+from agentdeck.core.evals.suite import (
     Case,
     CustomCheck,
     Fixture,
@@ -120,7 +120,7 @@ class CaseRun:
 
     def called(self, tool: str, /, **args: Any) -> bool:
         """Whether some call to ``tool`` has arguments matching ``args``: a value (equals), a
-        callable (predicate), a compiled regex, or a matcher from ``agentdeck.core.eval_match``."""
+        callable (predicate), a compiled regex, or a matcher from ``agentdeck.core.evals.match``."""
         pattern = CallPattern(tool, {k: python_matcher(v) for k, v in args.items()})
         return any(pattern.matches(c) for c in self.calls)
 
@@ -308,7 +308,7 @@ class EvalService:
 
 def load_suite(path: Path) -> Suite:
     """Read and validate a suite file; errors name the file and the field."""
-    from agentdeck.core.eval_suite import parse_suite
+    from agentdeck.core.evals.suite import parse_suite
     from agentdeck.registry.specfile import load_yaml
 
     return parse_suite(load_yaml(path), str(path))

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, ReferenceError_
-from agentdeck.core.scores import scores_of
+from agentdeck.core.evals.scores import scores_of
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink, build_sinks

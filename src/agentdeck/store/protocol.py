@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.audit import AuditEntry
 from agentdeck.core.deploy import Deployment, GateConfig, Health
-from agentdeck.core.eval_result import EvalResult
+from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec import AgentSpec
 from agentdeck.core.trace import Outcome, Run, Span, SpanStatus

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from agentdeck.core.errors import InputError, ReferenceError_
-from agentdeck.core.eval_result import EvalResult, compare_results, summarize
+from agentdeck.core.evals.result import EvalResult, compare_results, summarize
 from agentdeck.core.refs import parse_ref
 from agentdeck.evals.online import score_summary
 from agentdeck.server.deps import ReadKey, State

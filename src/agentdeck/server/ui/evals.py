@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from agentdeck.core.eval_result import EvalResult
+from agentdeck.core.evals.result import EvalResult
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.ui.common import render
 

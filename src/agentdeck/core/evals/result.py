@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agentdeck.core.eval_suite import Thresholds
+from agentdeck.core.evals.suite import Thresholds
 
 JSON = Any
 

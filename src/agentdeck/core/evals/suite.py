@@ -21,7 +21,7 @@ from typing import Any
 
 from agentdeck.core.canonical import digest
 from agentdeck.core.errors import SpecError
-from agentdeck.core.eval_match import (
+from agentdeck.core.evals.match import (
     CallPattern,
     ObservedCall,
     explain_missing,

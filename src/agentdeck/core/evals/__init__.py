@@ -1,0 +1,1 @@
+"""Evals in the core: suites, matchers, results and online scores."""
