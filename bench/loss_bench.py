@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from agentdeck.core.spec import AgentSpec, ModelSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 from agentdeck.store.tables import runs as runs_table

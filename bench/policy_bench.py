@@ -295,7 +295,7 @@ def sdk_path(runs: int, guarded: bool, samples: int = 5) -> tuple[float, dict[st
     """Median CPU seconds per ``@tool`` call of the run above, with the policy guard or none."""
     import tempfile
 
-    from agentdeck.core.spec import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
+    from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
     from agentdeck.policy.approvals import CallbackApprover
     from agentdeck.policy.enforcer import PolicyGuard
     from agentdeck.tracing import sdk

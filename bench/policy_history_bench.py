@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from agentdeck.core.spec import ResolvedAgent  # noqa: E402
+from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard  # noqa: E402
 from agentdeck.registry.specfile import load_agent_spec, load_policy_spec  # noqa: E402
 from agentdeck.tracing import sdk  # noqa: E402

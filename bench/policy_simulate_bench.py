@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from agentdeck.core.errors import PolicyDenied  # noqa: E402
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec  # noqa: E402
-from agentdeck.core.spec import ResolvedAgent  # noqa: E402
+from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
 from agentdeck.policy.approvals import CallbackApprover  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource  # noqa: E402
 from agentdeck.policy.simulate import BATCH_RUNS, simulate  # noqa: E402

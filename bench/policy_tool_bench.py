@@ -41,7 +41,7 @@ from _ratios import Ratio, emit  # noqa: E402
 from agentdeck.core.policy.context import PriorCall, ToolCallContext  # noqa: E402
 from agentdeck.core.policy.evaluate import CompiledPolicy, Decision, RunEvaluator, compile_policy  # noqa: E402
 from agentdeck.core.policy.spec import parse_policy_spec  # noqa: E402
-from agentdeck.core.spec import ResolvedAgent  # noqa: E402
+from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
 from agentdeck.policy import enforcer  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard  # noqa: E402
 from agentdeck.registry.specfile import load_agent_spec, load_policy_spec  # noqa: E402

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import agentdeck
-from agentdeck.core.spec import AgentSpec, ModelSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec
 
 SPEC = AgentSpec("bot", ModelSpec("openai", "gpt-4o-2024-08-06"), system_prompt="hi")
 

@@ -48,7 +48,7 @@ import orjson
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace import Run, Span
 from agentdeck.tracing import sdk
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from agentdeck.core.artifacts import AuditEvent, PolicyVersion
 from agentdeck.core.policy.spec import parse_policy_spec
-from agentdeck.core.spec import AgentSpec, parse_agent_spec
+from agentdeck.core.spec.agent import AgentSpec, parse_agent_spec
+from agentdeck.core.spec.artifacts import AuditEvent, PolicyVersion
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import agent_versions, audit_log, deployments, policy_versions
 

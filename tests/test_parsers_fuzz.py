@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from agentdeck.core.errors import InputError
 from agentdeck.core.evals.suite import parse_suite
 from agentdeck.core.policy.spec import parse_policy_spec
-from agentdeck.core.spec import parse_agent_spec
+from agentdeck.core.spec.agent import parse_agent_spec
 from agentdeck.monitor.alert_rules import parse_alert_config
 from agentdeck.registry.specfile import parse_yaml_text
 

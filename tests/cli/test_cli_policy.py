@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from agentdeck.core.artifacts import PolicyVersion
+from agentdeck.core.spec.artifacts import PolicyVersion
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from foundation import EXAMPLE_V1, EXAMPLES, Cli, assert_user_error

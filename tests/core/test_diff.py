@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agentdeck.core.diff import ChangeKind, diff_specs, schema_changes
-from agentdeck.core.spec import parse_agent_spec
+from agentdeck.core.spec.agent import parse_agent_spec
+from agentdeck.core.spec.diff import ChangeKind, diff_specs, schema_changes
 from agentdeck.registry.specfile import load_agent_spec
 from foundation import EXAMPLE_V1, EXAMPLE_V2, make_spec, spec_dict
 

@@ -9,7 +9,7 @@ import yaml
 
 from agentdeck.core.policy.coverage import policy_coverage, schema_fields
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
-from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec, parse_agent_spec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec, parse_agent_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "support-bot"
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError, ReferenceError_
-from agentdeck.core.refs import Ref, parse_ref
+from agentdeck.core.spec.refs import Ref, parse_ref
 
 
 @pytest.mark.parametrize(

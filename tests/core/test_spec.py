@@ -6,9 +6,14 @@ from typing import Any
 
 import pytest
 
-from agentdeck.core.canonical import canonical_json, digest
 from agentdeck.core.errors import InputError, SpecError
-from agentdeck.core.spec import AgentSpec, is_pinned_model_id, lint_agent_spec, parse_agent_spec
+from agentdeck.core.spec.agent import (
+    AgentSpec,
+    is_pinned_model_id,
+    lint_agent_spec,
+    parse_agent_spec,
+)
+from agentdeck.core.spec.canonical import canonical_json, digest
 from agentdeck.registry.specfile import load_agent_spec
 from foundation import EXAMPLE_V1, make_spec, spec_dict
 

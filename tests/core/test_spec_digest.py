@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core.spec import parse_agent_spec
+from agentdeck.core.spec.agent import parse_agent_spec
 from agentdeck.registry.specfile import load_agent_spec, load_yaml, parse_yaml_text
 from foundation import EXAMPLE_V1, EXAMPLES
 

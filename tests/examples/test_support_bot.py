@@ -53,7 +53,7 @@ def test_v2_breaks_when_production_serves_the_old_api(
     without a recipient; once the provider rolls 2.0 out, it works."""
     from support_bot import shop
 
-    from agentdeck.core.spec import ResolvedAgent
+    from agentdeck.core.spec.agent import ResolvedAgent
 
     spec = load_agent_spec(V2)
     prod = ResolvedAgent(spec.name, 2, spec.digest, spec, env="production")

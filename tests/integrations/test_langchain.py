@@ -173,7 +173,7 @@ def test_guard_tool_keeps_the_tool_interface() -> None:
 def test_real_policy_guard_with_the_example_policy_denies_a_large_refund(tmp_path: Any) -> None:
     from pathlib import Path
 
-    from agentdeck.core.spec import ResolvedAgent
+    from agentdeck.core.spec.agent import ResolvedAgent
     from agentdeck.registry.specfile import load_agent_spec, load_policy_spec
 
     example = Path(__file__).resolve().parents[2] / "examples" / "support-bot"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentdeck.core.behaviour.run_view import RunView
-from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace import (
     LinkKind,
     Run,

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from agentdeck.core.artifacts import AgentVersion
 from agentdeck.core.errors import SpecError
-from agentdeck.core.spec import AgentSpec, ModelSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec
+from agentdeck.core.spec.artifacts import AgentVersion
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import load_alert_config, parse_alert_config
 from agentdeck.monitor.alert_sinks import InMemoryAlertSink, WebhookSink, slack_payload

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace import Run, SpanKind, SpanStatus
 from agentdeck.monitor import metrics
 from agentdeck.monitor.checks import MonitoringSink, on_runs_stored

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentdeck.core.artifacts import PolicyVersion
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.artifacts import PolicyVersion
 from agentdeck.core.trace import Span, SpanKind
 from agentdeck.policy.approvals import Approver
 from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource

@@ -161,8 +161,8 @@ def test_concurrent_rollbacks_and_promotions_sqlite(sqlite_factory: StoreFactory
 def test_compare_and_set_refuses_a_stale_head(sqlite_factory: StoreFactory) -> None:
     from dataclasses import replace
 
-    from agentdeck.core.artifacts import AuditEvent
     from agentdeck.core.errors import ConflictError
+    from agentdeck.core.spec.artifacts import AuditEvent
 
     store = sqlite_factory()
     Registry(store).register_agent(make_spec())

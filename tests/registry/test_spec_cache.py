@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agentdeck.core.errors import ReferenceError_, StoreError
-from agentdeck.core.spec import AgentSpec, ModelSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver, ResolveTimeout
 from agentdeck.registry.spec_cache import DiskCache
 

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from server_support import Keys
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.evals.result import CaseResult, EvalResult
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace import SpanKind
 from agentdeck.evals.online import Completion, OnlineEvaluation
 from agentdeck.policy.enforcer import HttpPolicySource

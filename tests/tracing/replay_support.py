@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from replay_agents import shop
 
-from agentdeck.core.spec import AgentSpec, ModelSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store

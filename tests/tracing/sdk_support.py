@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.spec import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
 from agentdeck.core.trace import Span, SpanKind
 from agentdeck.tracing import sdk
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from agentdeck.core.errors import ReferenceError_, StoreError
-from agentdeck.core.spec import AgentSpec, ModelSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing import sdk
 from agentdeck.tracing.http_resolver import HttpResolver

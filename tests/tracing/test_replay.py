@@ -9,7 +9,7 @@ from replay_agents import agent_v1, shop
 from replay_support import PATHS, record, register_both, shop_any_store, shop_store
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.spec import ResolvedAgent
+from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.trace import SpanKind, SpanStatus
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store

@@ -14,7 +14,7 @@ import pytest
 import agentdeck
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.policy.spec import parse_policy_spec
-from agentdeck.core.spec import AgentSpec, ModelSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.registry.spec_cache import default_cache
 from agentdeck.tracing import sdk
 from net_support import hung_server

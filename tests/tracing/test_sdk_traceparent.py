@@ -59,7 +59,7 @@ def test_inject_outside_a_run_leaves_the_carrier_alone(sink: sdk.InMemorySink) -
 CHILD = textwrap.dedent(
     """
     import os, sys
-    from agentdeck.core.spec import AgentSpec, ModelSpec
+    from agentdeck.core.spec.agent import AgentSpec, ModelSpec
     from agentdeck.tracing import sdk
     from agentdeck.tracing.wire import batch_to_bytes
 

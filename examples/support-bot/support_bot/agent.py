@@ -20,7 +20,7 @@ from typing import Any
 
 import agentdeck
 from agentdeck.core.model import ModelClient
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 from support_bot import shop
 
 MAX_STEPS = 8

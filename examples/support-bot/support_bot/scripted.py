@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from agentdeck.core.model import ModelResponse, ToolCall
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace import TokenUsage
 
 ORDER = re.compile(r"\bORD-\d{4,}\b")

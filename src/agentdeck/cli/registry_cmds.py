@@ -159,7 +159,7 @@ def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> N
 
 
 def lint_cmd(file: FileArg, json: JsonOpt = False) -> None:
-    from agentdeck.core.spec import lint_agent_spec
+    from agentdeck.core.spec.agent import lint_agent_spec
     from agentdeck.registry.specfile import load_agent_spec
 
     spec = load_agent_spec(file)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.canonical import canonical_json
+from agentdeck.core.spec.canonical import canonical_json
 
 GENESIS = "0" * 64
 

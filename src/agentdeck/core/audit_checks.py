@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from agentdeck.core.audit import AuditEntry, AuditProblem
-from agentdeck.core.canonical import canonical_json
 from agentdeck.core.deploy import Deployment, Health
+from agentdeck.core.spec.canonical import canonical_json
 
 CHECKPOINT_KIND = "agentdeck.audit.checkpoint"
 

@@ -29,7 +29,7 @@ from typing import Any
 from agentdeck.core.deploy import GateResult
 from agentdeck.core.evals.result import check_thresholds
 from agentdeck.core.evals.suite import Thresholds
-from agentdeck.core.spec import ResolvedAgent
+from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.registry.gates import GateContext
 
 

@@ -42,13 +42,13 @@ import pytest
 if TYPE_CHECKING:
     from agentdeck.core.evals.suite import Fixture
     from agentdeck.core.model import ModelClient
-    from agentdeck.core.spec import ResolvedAgent
+    from agentdeck.core.spec.agent import ResolvedAgent
     from agentdeck.evals.runner import CaseRun
     from agentdeck.tracing.sink import InMemorySink
 
 
 def _resolve(agent: Any) -> tuple[ResolvedAgent, list[Path]]:
-    from agentdeck.core.spec import AgentSpec, ResolvedAgent
+    from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
     from agentdeck.registry.specfile import load_agent_spec
 
     if isinstance(agent, ResolvedAgent):

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import InputError
 from agentdeck.core.evals.match import CallPattern, ObservedCall, observed_calls, python_matcher
 from agentdeck.core.evals.result import CaseResult, EvalResult
@@ -38,7 +37,8 @@ from agentdeck.core.evals.suite import (
     serve_fixture,
 )
 from agentdeck.core.model import ModelClient
-from agentdeck.core.spec import ResolvedAgent
+from agentdeck.core.spec.agent import ResolvedAgent
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace import Span
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store

@@ -37,7 +37,7 @@ from typing import Any
 from uuid import UUID
 
 from agentdeck.core.model import ModelResponse
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import SpanKind, TokenUsage
 from agentdeck.integrations._spans import (
     ObservedTool,

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.model import ModelResponse
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import SpanKind, TokenUsage
 from agentdeck.integrations._spans import (
     FrameworkError,

@@ -32,7 +32,7 @@ from agentdeck.core.behaviour.profile import BehaviourProfile
 from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check_run
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace import Run, Span
 from agentdeck.monitor import metrics
 from agentdeck.monitor.summary import summary_text

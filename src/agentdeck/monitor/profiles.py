@@ -22,7 +22,7 @@ import orjson
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder, ProfileSettings
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
-from agentdeck.core.refs import parse_ref
+from agentdeck.core.spec.refs import parse_ref
 from agentdeck.monitor.summary import summary_text, view_from_summary
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import BaselineRecord, RunSummaryRow, Store

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import ConflictError, InputError
+from agentdeck.core.spec.artifacts import AuditEvent
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by what uses it
     from agentdeck.store.protocol import ApprovalRecord, PolicyStore

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentdeck.core.errors import StoreError
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.refs import parse_ref
+from agentdeck.core.spec.refs import parse_ref
 
 __all__ = ["HttpPolicySource", "LazyStoreSource", "PolicySource", "RegistryPolicySource"]
 

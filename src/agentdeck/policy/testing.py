@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.deploy import GateResult
 from agentdeck.core.policy.evaluate import PolicyTestResult, run_policy_tests
 from agentdeck.core.policy.spec import PolicySet
+from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.registry.gates import GateContext
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import PolicyStore, PolicyTestRecord

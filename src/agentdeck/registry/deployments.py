@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core.artifacts import AgentVersion, AuditEvent
 from agentdeck.core.deploy import Action, Deployment, GateConfig, GateResult, Health, PromotionPath
 from agentdeck.core.errors import (
     ConflictError,
@@ -22,6 +21,7 @@ from agentdeck.core.errors import (
     InputError,
     ReferenceError_,
 )
+from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent
 from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
 from agentdeck.registry.service import DEFAULT_ACTOR, Registry
 from agentdeck.store.protocol import Store

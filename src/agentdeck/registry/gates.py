@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentdeck.core.artifacts import AgentVersion
 from agentdeck.core.deploy import GateResult, Health
+from agentdeck.core.spec.artifacts import AgentVersion
 from agentdeck.store.protocol import Store
 
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import InputError
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.protocol import ApiKeyRecord, KeyStore
 
 KEY_PREFIX = "ak"

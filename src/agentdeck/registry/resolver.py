@@ -33,8 +33,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from agentdeck.core.errors import ReferenceError_, StoreError
-from agentdeck.core.refs import parse_ref
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.refs import parse_ref
 from agentdeck.registry.spec_cache import DiskCache
 
 if TYPE_CHECKING:  # not at import: the SDK's tracing imports this module

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
-from agentdeck.core.diff import AgentDiff, diff_specs
 from agentdeck.core.errors import ReferenceError_, SpecError
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.refs import Ref, parse_ref
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
+from agentdeck.core.spec.diff import AgentDiff, diff_specs
+from agentdeck.core.spec.refs import Ref, parse_ref
 from agentdeck.store.protocol import Store
 
 DEFAULT_ACTOR = "cli"

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentdeck.core.errors import SpecError
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
-from agentdeck.core.spec import AgentSpec, parse_agent_spec
+from agentdeck.core.spec.agent import AgentSpec, parse_agent_spec
 from agentdeck.core.yaml_bounded import DEFAULT_LIMITS, YamlLimits, parse_yaml_text
 
 __all__ = [

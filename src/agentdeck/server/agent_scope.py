@@ -10,7 +10,7 @@ is not narrowed. Unbound keys act on every agent.
 
 from __future__ import annotations
 
-from agentdeck.core.refs import parse_ref
+from agentdeck.core.spec.refs import parse_ref
 from agentdeck.registry.keys import Principal
 from agentdeck.server.auth import AuthError, require_agent
 from agentdeck.store.protocol import PolicyStore, RegistryStore

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.evals.result import EvalResult
+from agentdeck.core.spec.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.timeparse import parse_time as parse_time  # the one grammar, re-exported
 from agentdeck.core.timeparse import parse_time_ns
 from agentdeck.store.protocol import (

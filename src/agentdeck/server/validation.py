@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.refs import MAX_VERSION
+from agentdeck.core.spec.refs import MAX_VERSION
 from agentdeck.core.trace import Run, Span
 
 __all__ = [

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.audit import AuditEntry
 from agentdeck.core.deploy import Deployment, GateConfig, Health
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
+from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.trace import Outcome, Run, Span, SpanStatus
 
 

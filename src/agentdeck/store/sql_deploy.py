@@ -16,9 +16,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.deploy import DEFAULT_PATH, Action, Deployment, GateConfig, Health
 from agentdeck.core.errors import ConflictError
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables import deployments, env_heads, environments

@@ -8,8 +8,8 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Row
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.evals.result import CaseResult, EvalResult
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables_evals import eval_case_results, eval_results

@@ -10,8 +10,8 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import ConflictError, ReferenceError_
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.protocol import ApiKeyRecord, SessionRecord
 from agentdeck.store.sql_audit import append_audit_in

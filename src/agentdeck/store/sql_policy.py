@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
-from agentdeck.core.artifacts import AuditEvent
 from agentdeck.core.errors import ConflictError, ReferenceError_
+from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.protocol import ApprovalRecord, PolicyTestRecord
 from agentdeck.store.sql_audit import append_audit_in

@@ -9,9 +9,9 @@ import orjson
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
-from agentdeck.core.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
+from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.store.base import SqlBase, as_utc, utcnow
 from agentdeck.store.engine import advisory_lock
 from agentdeck.store.sql_audit import append_audit_in

@@ -23,7 +23,7 @@ from typing import Any
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.model import ModelClient
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.tracing.sdk import recorded_model, run
 
 Entrypoint = Callable[..., Any]

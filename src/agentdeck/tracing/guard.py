@@ -29,7 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
-from agentdeck.core.spec import ResolvedAgent, ToolSpec
+from agentdeck.core.spec.agent import ResolvedAgent, ToolSpec
 
 
 class CallOutcome(StrEnum):

@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from agentdeck.core.errors import ReferenceError_, StoreError
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver
 from agentdeck.registry.spec_cache import DiskCache
 

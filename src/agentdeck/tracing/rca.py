@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 
 from agentdeck.core.rca import RootCause, analyze, failing_span
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace import Span, SpanKind
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.queries import load_trace

@@ -32,7 +32,7 @@ from itertools import count
 from typing import Any, Protocol
 
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import (
     LinkKind,
     Span,

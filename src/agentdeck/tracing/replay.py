@@ -38,8 +38,8 @@ from typing import Any
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.model import ModelClient
-from agentdeck.core.refs import Ref
-from agentdeck.core.spec import ResolvedAgent
+from agentdeck.core.spec.agent import ResolvedAgent
+from agentdeck.core.spec.refs import Ref
 from agentdeck.core.trace import Run, Span, SpanStatus
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from agentdeck.core.canonical import canonical_json
+from agentdeck.core.spec.canonical import canonical_json
 from agentdeck.tracing.wire import to_json_data
 
 JSON = Any

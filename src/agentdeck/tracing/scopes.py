@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from agentdeck.core.model import ModelResponse
-from agentdeck.core.spec import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace import LinkKind, Outcome, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns

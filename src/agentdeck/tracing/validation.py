@@ -16,9 +16,9 @@ from typing import Any
 
 import fastjsonschema
 
-from agentdeck.core.canonical import digest
 from agentdeck.core.errors import InputError
-from agentdeck.core.spec import ResolvedAgent, ToolSpec
+from agentdeck.core.spec.agent import ResolvedAgent, ToolSpec
+from agentdeck.core.spec.canonical import digest
 
 log = logging.getLogger("agentdeck.tracing")
 

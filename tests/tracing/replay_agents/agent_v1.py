@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentdeck.core.model import ModelClient
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 
 from .loop import agent_loop
 from .scripted import ScriptedModel

@@ -4,7 +4,7 @@ after a refund."""
 from __future__ import annotations
 
 from agentdeck.core.model import ModelClient
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 
 from .agent_v1 import SYSTEM
 from .loop import agent_loop

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentdeck.core.spec import ToolSpec
+from agentdeck.core.spec.agent import ToolSpec
 from agentdeck.tracing.sdk import tool
 
 LIVE_CALLS: list[tuple[str, dict[str, Any]]] = []  # every time a tool really ran

@@ -43,9 +43,9 @@ from enum import StrEnum
 from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, RunView
-from agentdeck.core.canonical import digest
-from agentdeck.core.schema_check import schema_errors
-from agentdeck.core.spec import AgentSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ToolSpec
+from agentdeck.core.spec.canonical import digest
+from agentdeck.core.spec.schema_check import schema_errors
 from agentdeck.core.trace import SpanStatus
 
 JSON = Any

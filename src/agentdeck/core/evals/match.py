@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from agentdeck.core.errors import SpecError
-from agentdeck.core.schema_check import schema_errors
+from agentdeck.core.spec.schema_check import schema_errors
 from agentdeck.core.trace import Span, SpanKind, SpanStatus
 
 JSON = Any

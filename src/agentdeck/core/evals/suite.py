@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentdeck.core.canonical import digest
 from agentdeck.core.errors import SpecError
 from agentdeck.core.evals.match import (
     CallPattern,
@@ -31,7 +30,8 @@ from agentdeck.core.evals.match import (
     parse_call_pattern,
     show,
 )
-from agentdeck.core.schemas import validate
+from agentdeck.core.spec.canonical import digest
+from agentdeck.core.spec.schemas import validate
 from agentdeck.core.trace import Span
 
 JSON = Any

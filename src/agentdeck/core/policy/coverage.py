@@ -24,7 +24,7 @@ from typing import Any
 
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.policy.static import analyze
-from agentdeck.core.spec import AgentSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ToolSpec
 
 __all__ = ["CoverageReport", "FieldCoverage", "ToolCoverage", "policy_coverage", "schema_fields"]
 

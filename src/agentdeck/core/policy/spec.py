@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from agentdeck.core.canonical import digest
 from agentdeck.core.errors import SpecError
-from agentdeck.core.schemas import validate
+from agentdeck.core.spec.canonical import digest
+from agentdeck.core.spec.schemas import validate
 
 
 class Effect(StrEnum):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from agentdeck.core.errors import InputError, ReferenceError_
 from agentdeck.core.evals.result import EvalResult, compare_results, summarize
-from agentdeck.core.refs import parse_ref
+from agentdeck.core.spec.refs import parse_ref
 from agentdeck.evals.online import score_summary
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import eval_summary_json, time_ns

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.policy.spec import parse_policy_spec
-from agentdeck.core.spec import lint_agent_spec, parse_agent_spec
+from agentdeck.core.spec.agent import lint_agent_spec, parse_agent_spec
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import agent_version_json, policy_version_json

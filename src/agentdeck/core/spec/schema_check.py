@@ -13,7 +13,7 @@ from typing import Any
 
 import fastjsonschema
 
-from agentdeck.core.canonical import digest
+from agentdeck.core.spec.canonical import digest
 
 __all__ = ["schema_errors"]
 

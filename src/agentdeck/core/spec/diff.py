@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from agentdeck.core.spec import AgentSpec, ToolSpec
+from agentdeck.core.spec.agent import AgentSpec, ToolSpec
 
 
 class ChangeKind(StrEnum):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from agentdeck.core.canonical import digest, text_digest
 from agentdeck.core.errors import SpecError
-from agentdeck.core.schemas import validate
+from agentdeck.core.spec.canonical import digest, text_digest
+from agentdeck.core.spec.schemas import validate
 
 JSON = Any
 PromptLoader = Callable[[str], str]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.spec import AgentSpec
+from agentdeck.core.spec.agent import AgentSpec
 
 
 @dataclass(frozen=True)
