@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _ratios import Ratio, cpu, emit, thread_cpu
 from sdk_overhead_bench import SPEC, noop  # the same tool and pinned schema
 
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.tracing import sdk

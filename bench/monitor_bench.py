@@ -35,7 +35,7 @@ from sqlalchemy import text  # noqa: E402
 from synthetic_runs import SPEC, generate_run  # noqa: E402
 
 from agentdeck.core.behaviour.run_view import RunView  # noqa: E402
-from agentdeck.core.trace import Run, Span  # noqa: E402
+from agentdeck.core.trace.model import Run, Span  # noqa: E402
 from agentdeck.monitor.checks import RunChecker, on_runs_stored  # noqa: E402
 from agentdeck.monitor.profiles import RunSelection, create_baseline  # noqa: E402
 from agentdeck.monitor.summary import summary_text  # noqa: E402

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import Span
+from agentdeck.core.trace.model import Span
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing import sdk
 from agentdeck.tracing.recorder import build_span
 

@@ -15,7 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus, TokenUsage, new_span_id, new_trace_id
+from agentdeck.core.trace.model import (
+    Span,
+    SpanKind,
+    SpanStatus,
+    TokenUsage,
+    new_span_id,
+    new_trace_id,
+)
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     PROVISIONAL,
     Run,
     Span,

@@ -16,7 +16,7 @@ from typing import Any
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
-from agentdeck.core.trace import LinkKind, Span, SpanKind, SpanLink, SpanStatus, new_span_id
+from agentdeck.core.trace.model import LinkKind, Span, SpanKind, SpanLink, SpanStatus, new_span_id
 from agentdeck.store import SqlStore
 from agentdeck.tracing import sdk
 from agentdeck.tracing.guard import ToolCallInfo

@@ -27,11 +27,11 @@ _EXPORTS: dict[str, str] = {
     "AgentDeckError": "agentdeck.core.errors",
     "FlushResult": "agentdeck.tracing.sdk",
     "InMemorySink": "agentdeck.tracing.sdk",
-    "ModelResponse": "agentdeck.core.model",
+    "ModelResponse": "agentdeck.core.trace.model_call",
     "PolicyDenied": "agentdeck.core.errors",
     "SpanLimits": "agentdeck.tracing.sdk",
     "ToolArgumentsInvalid": "agentdeck.tracing.sdk",
-    "ToolCall": "agentdeck.core.model",
+    "ToolCall": "agentdeck.core.trace.model_call",
     "current_run": "agentdeck.tracing.sdk",
     "current_span": "agentdeck.tracing.sdk",
     "extract_traceparent": "agentdeck.tracing.sdk",
@@ -75,7 +75,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from agentdeck.core.errors import AgentDeckError, PolicyDenied
-    from agentdeck.core.model import ModelResponse, ToolCall
+    from agentdeck.core.trace.model_call import ModelResponse, ToolCall
     from agentdeck.sdk_init import init
     from agentdeck.tracing.sdk import (
         FlushResult,

@@ -22,7 +22,7 @@ from typing import Any
 from agentdeck.core.errors import InputError, StoreError
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import ResolvedAgent
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.policy.approvals import DenyApprover
 from agentdeck.policy.enforcer import PolicyGuard, default_guard
 from agentdeck.registry.spec_cache import default_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
 from agentdeck.store import SqlStore
 from foundation import Cli
 

@@ -49,7 +49,7 @@ def test_runs_json_is_the_api_shape_with_the_summary(cli: Cli, ids: dict[str, st
 
 
 def _api_keys() -> list[str]:
-    from agentdeck.core.trace import Run
+    from agentdeck.core.trace.model import Run
     from agentdeck.server.serialize import run_json
 
     return list(run_json(Run("0" * 31 + "1", None, None, None, None, None, 0)))

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Run,
     Span,

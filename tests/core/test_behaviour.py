@@ -17,7 +17,7 @@ from agentdeck.core.behaviour.profile import (
 )
 from agentdeck.core.behaviour.run_view import unordered_key, value_key
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import SpanStatus
+from agentdeck.core.trace.model import SpanStatus
 
 
 def test_run_view_orders_tool_calls_by_seq_and_links_policy_to_tool() -> None:

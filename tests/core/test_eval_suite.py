@@ -20,7 +20,7 @@ from agentdeck.core.evals.match import (
     parse_matcher,
 )
 from agentdeck.core.evals.suite import CheckContext, judge_case, parse_suite, serve_fixture
-from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 
 
 def tool_span(

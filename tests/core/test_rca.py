@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agentdeck.core.rca import Badness, EdgeKind, analyze, failing_span
-from agentdeck.core.trace import LinkKind, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.rca import Badness, EdgeKind, analyze, failing_span
 
 T = "a" * 32
 

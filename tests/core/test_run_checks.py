@@ -4,7 +4,7 @@ from behaviour_factory import SPEC, TRACE, llm, policy, simple_view, tool, view
 
 from agentdeck.core.behaviour.profile import build_profile
 from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, Severity, check_run
-from agentdeck.core.trace import SpanStatus
+from agentdeck.core.trace.model import SpanStatus
 
 BASELINE = build_profile(
     [simple_view(["lookup", "search"]) for _ in range(60)]

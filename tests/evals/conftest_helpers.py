@@ -23,7 +23,7 @@ def register_example(store: Store) -> Registry:
 
 def refund_run() -> list:  # type: ignore[type-arg]
     """The tool spans of a refund run: lookup, verify, refund of 40."""
-    from agentdeck.core.trace import Span, SpanKind, SpanStatus
+    from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 
     def tool(seq: int, name: str, args: dict, result: object = None) -> Span:  # type: ignore[type-arg]
         return Span(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest_helpers import SUITE
 
 from agentdeck.core.evals.suite import parse_suite
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.evals.runner import EvalService, load_suite
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore

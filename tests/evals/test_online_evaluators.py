@@ -11,8 +11,8 @@ import pytest
 from conftest_helpers import EXAMPLE, refund_run, register_example
 
 from agentdeck.core.evals.match import Range, Regex
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import LinkKind, Run, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Run, SpanKind, SpanStatus
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.evals.online import (
     ArgumentCheck,
     Completion,

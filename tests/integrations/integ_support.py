@@ -19,7 +19,7 @@ import pytest
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.tracing import sdk
 from agentdeck.tracing.guard import ToolCallInfo
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace_spans
 
-from agentdeck.core.trace import SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import sdk
 
 anthropic = pytest.importorskip("anthropic")

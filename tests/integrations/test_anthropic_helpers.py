@@ -13,7 +13,7 @@ from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace
 from pydantic import BaseModel
 from test_anthropic import MODEL, STREAM, TOOLS, ev, message
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import sdk
 
 anthropic = pytest.importorskip("anthropic")

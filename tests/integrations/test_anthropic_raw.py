@@ -20,7 +20,7 @@ from integ_support import (
 )
 from test_anthropic import MODEL, STREAM, TOOL_USE, TOOLS, message
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import sdk
 
 anthropic = pytest.importorskip("anthropic")

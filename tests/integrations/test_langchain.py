@@ -16,7 +16,7 @@ from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
 from agentdeck.integrations.langchain import AgentdeckCallbackHandler, guard_tool
 from agentdeck.policy import enforcer
 from agentdeck.tracing import sdk

@@ -10,7 +10,7 @@ import pytest
 from integ_support import AGENT, FakeServer, Reply, guarded, of_kind, server, sink, trace_spans
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import sdk
 from agentdeck.tracing.tools import guarded_call
 

@@ -22,7 +22,7 @@ from integ_support import (
 )
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.tracing import sdk
 
 agents = pytest.importorskip("agents")

@@ -14,7 +14,7 @@ from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace
 from pydantic import BaseModel
 from test_openai import MODEL, RESPONSE, STREAM_CALL, STREAM_TEXT, TOOLS, chunk, completion
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import recorder, sdk
 
 openai = pytest.importorskip("openai")

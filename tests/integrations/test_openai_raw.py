@@ -22,7 +22,7 @@ from integ_support import (
 from pydantic import BaseModel
 from test_openai import MODEL, RESPONSE, STREAM_CALL, STREAM_TEXT, TOOL_CALL, TOOLS, completion
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing import sdk
 
 openai = pytest.importorskip("openai")

@@ -20,7 +20,7 @@ from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace
 from test_anthropic import STREAM as A_STREAM
 from test_openai import STREAM_TEXT as O_STREAM
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 from agentdeck.integrations import anthropic as a_integ
 from agentdeck.integrations import openai as o_integ
 from agentdeck.tracing import sdk

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from synthetic_runs import Scenario, generate_run
 
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import Store
 
 HOUR_NS = 3600 * 10**9

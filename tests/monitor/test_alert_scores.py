@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
 from agentdeck.monitor.alert_rules import parse_alert_config
 from agentdeck.monitor.alert_sinks import InMemoryAlertSink
 from agentdeck.monitor.alerts import evaluate_alert_rules

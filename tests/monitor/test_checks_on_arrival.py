@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
-from agentdeck.core.trace import Run, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Run, SpanKind, SpanStatus
 from agentdeck.monitor import metrics
 from agentdeck.monitor.checks import MonitoringSink, on_runs_stored
 from agentdeck.registry.resolver import CachingResolver

@@ -9,7 +9,7 @@ from typing import Any
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.spec.artifacts import PolicyVersion
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.policy.approvals import Approver
 from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource
 from agentdeck.registry.resolver import CachingResolver

@@ -18,7 +18,7 @@ from policy_support import effects, issue_refund, register_example
 
 import agentdeck
 from agentdeck.core.errors import InputError, PolicyDenied
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app

@@ -24,7 +24,7 @@ from policy_support import (
 
 from agentdeck.cli import common, policy_cmds
 from agentdeck.core.errors import ConflictError, InputError, PolicyDenied, ReferenceError_
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest, StoreApprover
 from agentdeck.store import SqlStore

@@ -29,7 +29,7 @@ from policy_support import (
 
 import agentdeck
 from agentdeck.core.errors import ConflictError, InputError, PolicyDenied
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import (
     ApprovalRequest,

@@ -12,7 +12,7 @@ from policy_support import effects, issue_refund, register_example, verify_ident
 
 import agentdeck
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy.enforcer import default_guard
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.keys import create_key

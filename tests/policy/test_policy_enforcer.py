@@ -23,7 +23,7 @@ from policy_support import (
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.trace import LinkKind, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, SpanKind, SpanStatus
 from agentdeck.policy.approvals import ApprovalRequest, CallbackApprover
 from agentdeck.policy.enforcer import PolicyGuard
 from agentdeck.registry.service import Registry

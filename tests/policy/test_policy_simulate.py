@@ -23,7 +23,7 @@ from policy_support import (
 from agentdeck.core.errors import PolicyDenied, SpecError
 from agentdeck.core.policy.evaluate import compile_policy
 from agentdeck.core.policy.spec import Effect, PolicySet
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.policy.approvals import CallbackApprover
 from agentdeck.policy.simulate import Simulation, recorded_calls, simulate, simulate_run
 from agentdeck.registry.service import Registry

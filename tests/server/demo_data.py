@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Run,
     Span,

@@ -11,7 +11,7 @@ import random
 import time
 from typing import Any
 
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus, new_span_id, new_trace_id
 from agentdeck.store.protocol import TraceStore
 
 MS = 1_000_000

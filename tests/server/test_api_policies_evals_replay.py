@@ -15,7 +15,7 @@ from server_support import Keys
 
 from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.core.spec.artifacts import AuditEvent
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.evals.online import Completion, OnlineEvaluation
 from agentdeck.policy.enforcer import HttpPolicySource
 from agentdeck.store import SqlStore

@@ -9,7 +9,7 @@ from dataclasses import replace
 from fastapi.testclient import TestClient
 from server_support import Keys
 
-from agentdeck.core.trace import PROVISIONAL, SpanStatus
+from agentdeck.core.trace.model import PROVISIONAL, SpanStatus
 from agentdeck.store import SqlStore
 from agentdeck.tracing.wire import run_to_dict
 from provisional_data import write_both

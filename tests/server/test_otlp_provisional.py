@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import Status, StatusCode, Tracer
 from server_support import Keys, make_keys
 
-from agentdeck.core.trace import PROVISIONAL, Run, Span, SpanStatus
+from agentdeck.core.trace.model import PROVISIONAL, Run, Span, SpanStatus
 from agentdeck.server.app import create_app
 from agentdeck.server.deps import ServerState
 from agentdeck.store import SqlStore

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from agentdeck.core.trace import PROVISIONAL, Run, Span, SpanKind, SpanStatus, new_trace_id
+from agentdeck.core.trace.model import PROVISIONAL, Run, Span, SpanKind, SpanStatus, new_trace_id
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.store.protocol import RunSummaryRow
 from agentdeck.store.tables_monitor import run_summaries

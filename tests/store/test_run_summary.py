@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import column, insert, inspect, table, text
 from sqlalchemy.engine import Engine
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     PROVISIONAL,
     Outcome,
     Run,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Run,
     Span,

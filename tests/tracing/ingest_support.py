@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.wire import batch_from_bytes
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ingest_support import hung_server, ingest_server
 from sdk_support import BOT, RESOLVER, start
 
-from agentdeck.core.trace import Span
+from agentdeck.core.trace.model import Span
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing import sdk
 from agentdeck.tracing.exporter import Exporter

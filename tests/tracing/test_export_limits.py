@@ -11,7 +11,7 @@ import pytest
 from ingest_support import ingest_server
 from sdk_support import BOT, RESOLVER
 
-from agentdeck.core.trace import Run, Span, SpanKind
+from agentdeck.core.trace.model import Run, Span, SpanKind
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import open_store

@@ -11,8 +11,8 @@ import pytest
 from redaction_corpus import NEGATIVE, NESTED_SECRET_KEYS, POSITIVE, SUPPORT_RESULT
 from sdk_support import BOT, start
 
-from agentdeck.core.raw_json import Frozen, thaw
-from agentdeck.core.trace import Run, Span, SpanKind
+from agentdeck.core.trace.model import Run, Span, SpanKind
+from agentdeck.core.trace.raw_json import Frozen, thaw
 from agentdeck.tracing import sdk
 from agentdeck.tracing.limits import TRUNCATED_ATTR, SpanLimits
 from agentdeck.tracing.redaction import BatchRedactor, RedactionConfig

@@ -18,7 +18,7 @@ from agentdeck.tracing.sink import HttpSink
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from agentdeck.core.trace import Span, SpanKind
+    from agentdeck.core.trace.model import Span, SpanKind
     from agentdeck.tracing.exporter import Exporter
     from agentdeck.tracing.sink import HttpSink
 

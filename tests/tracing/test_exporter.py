@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sdk_support import BOT, start
 
-from agentdeck.core.trace import Run, Span, SpanKind
+from agentdeck.core.trace.model import Run, Span, SpanKind
 from agentdeck.tracing import sdk
 from agentdeck.tracing.exporter import Exporter
 from agentdeck.tracing.sink import InMemorySink

@@ -12,7 +12,7 @@ import pytest
 from sdk_support import BOT
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.tracing import sdk
 from agentdeck.tracing.sink import HttpSink
 from agentdeck.tracing.wire import batch_from_bytes

@@ -20,7 +20,7 @@ from otel_fixtures import (
 )
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import PROVISIONAL, LinkKind, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import PROVISIONAL, LinkKind, SpanKind, SpanStatus, TokenUsage
 from agentdeck.tracing.otlp_decode import (
     DecodeResult,
     OtlpDecodeError,

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.tracing.otlp_decode import DecodeResult, decode_otlp
 from agentdeck.tracing.otlp_export import OtlpExporter
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Outcome,
     Run,

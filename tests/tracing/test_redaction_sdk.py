@@ -16,8 +16,8 @@ from sdk_support import BOT, RESOLVER, start
 from sqlalchemy import select
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import Run, Span, SpanKind
+from agentdeck.core.trace.model import Run, Span, SpanKind
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import metadata
 from agentdeck.tracing import sdk

@@ -10,7 +10,7 @@ from replay_support import PATHS, record, register_both, shop_any_store, shop_st
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.agent import ResolvedAgent
-from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
 from agentdeck.tracing import sdk

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 from agentdeck.tracing.replay_recording import RecordedStep, StepKind, steps_of
 from agentdeck.tracing.replay_report import (
     Action,

@@ -11,8 +11,8 @@ from replay_agents.scripted import ScriptedModel
 from replay_support import PATHS, record, shop_any_store, shop_store
 
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.model import ModelResponse, ToolCall
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store

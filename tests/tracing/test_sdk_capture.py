@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sdk_support import BOT, HELPER, spans_of, start
 
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing import sdk
 from agentdeck.tracing.guard import ToolCallInfo
 from agentdeck.tracing.recorder import emit_linked_span

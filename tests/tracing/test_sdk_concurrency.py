@@ -8,7 +8,7 @@ import threading
 import pytest
 from sdk_support import BOT, by_id, sink, spans_of
 
-from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.tracing import sdk
 
 __all__ = ["sink"]

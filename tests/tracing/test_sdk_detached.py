@@ -8,8 +8,8 @@ import threading
 
 from sdk_support import BOT, sink, spans_of
 
-from agentdeck.core.model import ModelResponse, ToolCall
-from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.core.trace.model import SpanKind, SpanStatus
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 from agentdeck.tracing import recorder, sdk
 from agentdeck.tracing.scopes import Detached, LlmCall
 

@@ -10,7 +10,7 @@ import pytest
 from sdk_support import BOT, by_id, sink, spans_of, start
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import LinkKind, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, SpanKind, SpanStatus
 from agentdeck.tracing import sdk
 from agentdeck.tracing.guard import CallOutcome, Intercepted, ToolCallInfo, intercepting
 from agentdeck.tracing.recorder import emit_linked_span

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sdk_support import BOT, start
 
-from agentdeck.core.trace import Outcome
+from agentdeck.core.trace.model import Outcome
 from agentdeck.tracing import sdk
 
 

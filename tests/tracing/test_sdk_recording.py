@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sdk_support import BOT, RESOLVER, WEATHER_SCHEMA, by_id, sink, spans_of, start
 
-from agentdeck.core.model import ModelResponse, ToolCall
-from agentdeck.core.trace import LinkKind, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import LinkKind, SpanKind, SpanStatus, TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 from agentdeck.tracing import sdk
 from agentdeck.tracing.validation import ToolArgumentsInvalid
 

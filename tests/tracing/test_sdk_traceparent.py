@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sdk_support import BOT, sink
 
-from agentdeck.core.trace import LinkKind, SpanKind
+from agentdeck.core.trace.model import LinkKind, SpanKind
 from agentdeck.tracing import sdk
 from agentdeck.tracing.traceparent import format_traceparent, parse_traceparent
 from agentdeck.tracing.wire import batch_from_bytes

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Outcome,
     Run,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.tracing.sink import InMemorySink
 from agentdeck.tracing.spill import DeadLetterFile, SpillFile
 

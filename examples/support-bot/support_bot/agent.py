@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 import agentdeck
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import AgentSpec
+from agentdeck.core.trace.model_call import ModelClient
 from support_bot import shop
 
 MAX_STEPS = 8

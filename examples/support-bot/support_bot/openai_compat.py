@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat-completions client over httpx (used only when a key and base URL
 are configured; the demo and the tests use the scripted model).
 
-Translates agentdeck's chat format (``core/model.py``) to the ``/chat/completions`` wire format
+Translates agentdeck's chat format (``core/trace/model_call.py``) to the ``/chat/completions`` wire format
 and back: assistant ``tool_calls`` become ``{"type": "function", "function": {name, arguments}}``
 with JSON-encoded arguments; tools are offered as functions with their input schema.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from agentdeck.core.model import ModelResponse, ToolCall
-from agentdeck.core.trace import TokenUsage
+from agentdeck.core.trace.model import TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 
 
 def _wire_message(m: dict[str, Any]) -> dict[str, Any]:

@@ -23,9 +23,9 @@ import random
 import re
 from typing import Any
 
-from agentdeck.core.model import ModelResponse, ToolCall
 from agentdeck.core.spec.agent import AgentSpec
-from agentdeck.core.trace import TokenUsage
+from agentdeck.core.trace.model import TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 
 ORDER = re.compile(r"\bORD-\d{4,}\b")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -79,7 +79,7 @@ def _failed(value: Any) -> str | None:
 
 
 class ScriptedModel:
-    """A :class:`~agentdeck.core.model.ModelClient` that follows a support playbook."""
+    """A :class:`~agentdeck.core.trace.model_call.ModelClient` that follows a support playbook."""
 
     def __init__(self, spec: AgentSpec | None = None) -> None:
         self.spec = spec

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import Outcome, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 
 if TYPE_CHECKING:  # the store and the tracing services load inside the commands
     from rich.tree import Tree

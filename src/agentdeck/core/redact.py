@@ -30,8 +30,8 @@ import orjson
 import re2
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.raw_json import Frozen, fragment
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
+from agentdeck.core.trace.raw_json import Frozen, fragment
 
 JSON = Any
 
@@ -188,7 +188,7 @@ class Redactor:
     triggers; only the rules whose trigger hit then run (Python ``re``) on its strings, so
     the usual value, with nothing to mask, costs one serialization and one linear scan, and
     comes back as the very same object (no copy). Values captured as JSON bytes
-    (:class:`~agentdeck.core.raw_json.Frozen`) are scanned as they are and parsed only when a
+    (:class:`~agentdeck.core.trace.raw_json.Frozen`) are scanned as they are and parsed only when a
     trigger hit in the span or run that holds them.
     """
 

@@ -5,7 +5,7 @@
   a tool), :class:`ArgumentCheck` (calls of a tool must have matching arguments) and
   :class:`Completion` (the run ended OK with an output, optionally matching a pattern).
 - :class:`JudgeEvaluator` asks an :class:`LlmJudge`, a provider-agnostic protocol;
-  :class:`ModelJudge` implements it over any :class:`~agentdeck.core.model.ModelClient`.
+  :class:`ModelJudge` implements it over any :class:`~agentdeck.core.trace.model_call.ModelClient`.
 - :class:`OnlineEvaluation` applies evaluators to a sampled share of runs (the decision is a hash
   of the trace id, so it is the same wherever and however often a run is seen) and turns scores
   into ``eval`` spans: children of the run's root span, linked to it, with a span id derived
@@ -33,8 +33,8 @@ import orjson
 
 from agentdeck.core.evals.match import CallPattern, Matcher, observed_calls, show
 from agentdeck.core.evals.scores import Score, scores_of
-from agentdeck.core.model import ModelClient
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.store.protocol import RunQuery, Store
 
 log = logging.getLogger("agentdeck.evals")

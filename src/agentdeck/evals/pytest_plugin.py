@@ -41,8 +41,8 @@ import pytest
 
 if TYPE_CHECKING:
     from agentdeck.core.evals.suite import Fixture
-    from agentdeck.core.model import ModelClient
     from agentdeck.core.spec.agent import ResolvedAgent
+    from agentdeck.core.trace.model_call import ModelClient
     from agentdeck.evals.runner import CaseRun
     from agentdeck.tracing.sink import InMemorySink
 

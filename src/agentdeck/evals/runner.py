@@ -36,10 +36,10 @@ from agentdeck.core.evals.suite import (
     judge_case,
     serve_fixture,
 )
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.spec.artifacts import AuditEvent
-from agentdeck.core.trace import Span
+from agentdeck.core.trace.model import Span
+from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
 from agentdeck.tracing import recorder, sdk

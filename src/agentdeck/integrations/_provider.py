@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
-from agentdeck.core.model import ModelResponse
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations import _raw
 from agentdeck.integrations._spans import call_params, end_llm, given, start_llm
 from agentdeck.integrations._streams import (

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import SpanKind, SpanLink
+from agentdeck.core.trace.model import SpanKind, SpanLink
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import SpanHandle
 from agentdeck.tracing.scopes import Detached, LlmCall, llm, span

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import TokenUsage
+from agentdeck.core.trace.model import TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations._provider import ProviderCall, patch_create, patch_stream
 from agentdeck.integrations._spans import given, loads_args, plain, require
 from agentdeck.tracing.scopes import Detached

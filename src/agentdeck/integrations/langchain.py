@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import SpanKind, TokenUsage
+from agentdeck.core.trace.model import SpanKind, TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations._spans import (
     ObservedTool,
     end_llm,

@@ -34,9 +34,9 @@ import threading
 from typing import Any, Literal
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import SpanKind, TokenUsage
+from agentdeck.core.trace.model import SpanKind, TokenUsage
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations._spans import (
     FrameworkError,
     ObservedTool,

@@ -33,7 +33,7 @@ from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.spec.agent import AgentSpec
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.monitor import metrics
 from agentdeck.monitor.summary import summary_text
 from agentdeck.store.protocol import FindingRecord, RunSummaryRow, Store

@@ -29,7 +29,7 @@ import orjson
 from agentdeck.core.behaviour.context_features import ContextFeatures
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import SpanStatus
+from agentdeck.core.trace.model import SpanStatus
 
 JSON = Any
 SUMMARY_FORMAT = 1

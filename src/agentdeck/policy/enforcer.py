@@ -34,7 +34,7 @@ from agentdeck.core.policy.context import PriorCall
 from agentdeck.core.policy.evaluate import CompiledPolicy, Decision, PolicyCache, RunEvaluator
 from agentdeck.core.policy.spec import Effect
 from agentdeck.core.spec.refs import parse_ref
-from agentdeck.core.trace import SpanKind, SpanStatus
+from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.policy.approvals import (
     ApprovalOutcome,
     ApprovalRequest,

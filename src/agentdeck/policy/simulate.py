@@ -35,7 +35,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.policy.context import PriorCall
 from agentdeck.core.policy.evaluate import CompiledPolicy, RunEvaluator, compile_policy
 from agentdeck.core.policy.spec import Effect, PolicySet
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
 from agentdeck.tracing.guard import MAX_CALL_HISTORY, CallOutcome
 from agentdeck.tracing.replay import is_replay

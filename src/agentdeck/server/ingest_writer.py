@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.server.worker import Worker
 from agentdeck.store.protocol import TraceStore
 

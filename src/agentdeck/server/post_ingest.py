@@ -23,7 +23,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentdeck.core.trace import Run
+from agentdeck.core.trace.model import Run
 from agentdeck.evals.online import OnlineEvaluation
 from agentdeck.monitor.checks import RunChecker, on_runs_stored
 from agentdeck.server.worker import Worker

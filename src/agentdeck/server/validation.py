@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.refs import MAX_VERSION
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 
 __all__ = [
     "INT64_MAX",

@@ -19,7 +19,7 @@ from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
-from agentdeck.core.trace import Outcome, Run, Span, SpanStatus
+from agentdeck.core.trace.model import Outcome, Run, Span, SpanStatus
 
 
 class RegistryStore(Protocol):

@@ -3,7 +3,7 @@
 Spans are inserted or ignored by (trace id, span id). Runs follow one rule, applied in SQL so
 that concurrent writers (PostgreSQL) and merged batches (the SQLite writer thread) agree without
 reading first: **a real run is written once; a provisional run only stands in for it.**
-A provisional run (:data:`~agentdeck.core.trace.PROVISIONAL`: derived by the OTLP receiver from
+A provisional run (:data:`~agentdeck.core.trace.model.PROVISIONAL`: derived by the OTLP receiver from
 the child spans of a trace whose root has not arrived) is
 
 - inserted when the trace has no run;
@@ -46,7 +46,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     PROVISIONAL,
     LinkKind,
     Outcome,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from agentdeck.core.raw_json import thaw_run, thaw_span
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
+from agentdeck.core.trace.raw_json import thaw_run, thaw_span
 from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
 from agentdeck.tracing.sink import SinkRejected, SpanSink
 from agentdeck.tracing.spill import DeadLetterFile

@@ -22,8 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.tracing.sdk import recorded_model, run
 
 Entrypoint = Callable[..., Any]

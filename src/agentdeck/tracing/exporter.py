@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.delivery import Delivery
 from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
 from agentdeck.tracing.sink import SpanSink

@@ -10,9 +10,9 @@ grow past what a destination accepts, so one oversize tool result cannot block d
 
 Runs only in the exporter's drain thread. The check is one ``orjson.dumps`` of the span's
 payloads (payloads that serialize within ``max_value_chars`` cannot hold a longer string), in
-which values captured as JSON bytes (:class:`~agentdeck.core.raw_json.Frozen`) are measured by
+which values captured as JSON bytes (:class:`~agentdeck.core.trace.raw_json.Frozen`) are measured by
 their length, not parsed; so a span within the limits is not walked. A span past them is
-parsed (:func:`~agentdeck.core.raw_json.thaw_span`) and then cut.
+parsed (:func:`~agentdeck.core.trace.raw_json.thaw_span`) and then cut.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from agentdeck.core.raw_json import fragment, thaw_run, thaw_span
-from agentdeck.core.trace import JSON, Run, Span
+from agentdeck.core.trace.model import JSON, Run, Span
+from agentdeck.core.trace.raw_json import fragment, thaw_run, thaw_span
 
 TRUNCATED_ATTR = "agentdeck.truncated"
 _PREVIEW_CHARS = 256

@@ -23,7 +23,7 @@ A run is derived for each trace whose run stamp (``agentdeck.run.*``) or root sp
 request (``DecodeResult.runs``). A trace seen only through child spans (OTel exports children
 before their parent; a remote parent never arrives; some instrumentations never export the
 application's root) gets a *provisional* run instead (``DecodeResult.provisional_runs``, marked
-with :data:`~agentdeck.core.trace.PROVISIONAL`), derived from this request's spans of the trace:
+with :data:`~agentdeck.core.trace.model.PROVISIONAL`), derived from this request's spans of the trace:
 earliest start, latest end, ``error`` if any span errored (the error of the earliest errored
 span) else ``unset`` (the outcome is the root's to tell), the agent of the earliest agent span
 (or of the earliest span naming an agent), env and deployment as for a root, the resource
@@ -42,7 +42,15 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from agentdeck.core.trace import PROVISIONAL, Outcome, Run, Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.model import (
+    PROVISIONAL,
+    Outcome,
+    Run,
+    Span,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+)
 from agentdeck.tracing import otlp_names as n
 from agentdeck.tracing.otlp_fields import (
     KIND_OF_LINK,

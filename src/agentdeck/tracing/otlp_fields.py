@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agentdeck.core.trace import LinkKind, SpanKind, TokenUsage
+from agentdeck.core.trace.model import LinkKind, SpanKind, TokenUsage
 from agentdeck.tracing import otlp_names as n
 from agentdeck.tracing.otlp_map import outputs_from_messages, params_from_request
 from agentdeck.tracing.otlp_messages import (

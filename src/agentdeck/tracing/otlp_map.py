@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.tracing import otlp_names as n
 from agentdeck.tracing.otlp_messages import (
     finish_reason_of,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 
 # --- agentdeck namespace -------------------------------------------------------------------
 AD_KIND: Final = "agentdeck.span.kind"
@@ -123,7 +123,7 @@ TRACELOOP_REQUEST_TYPE: Final = "llm.request.type"
 MIME_JSON: Final = "application/json"
 MIME_TEXT: Final = "text/plain"
 
-# --- agentdeck attribute names (core/trace.py conventions) ---------------------------------
+# --- agentdeck attribute names (core/trace/model.py conventions) ---------------------------------
 TOOL_NAME_ATTR: Final = "tool.name"
 TOOL_CALL_ID_ATTR: Final = "tool.call_id"
 LLM_PROVIDER_ATTR: Final = "llm.provider"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentdeck.core.errors import ReferenceError_
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.wire import run_to_dict
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 
-from agentdeck.core.rca import RootCause, analyze, failing_span
 from agentdeck.core.spec.agent import AgentSpec
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
+from agentdeck.core.trace.rca import RootCause, analyze, failing_span
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.queries import load_trace
 from agentdeck.tracing.wire import span_to_dict

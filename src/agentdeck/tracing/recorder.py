@@ -12,7 +12,7 @@ attributes) is captured on the agent's thread when it is given, with
 an agent that changes a dict after the call cannot change the trace. A finished span then
 leaves the agent's thread as a pending record (``to_span()``) and the exporter's thread builds
 the frozen :class:`Span`, keeping the captured bytes as they are (they are parsed only for a
-sink that wants JSON data: :mod:`agentdeck.core.raw_json`).
+sink that wants JSON data: :mod:`agentdeck.core.trace.raw_json`).
 
 ``config`` is the SDK's one configured client (set by ``agentdeck.init``); while it is None
 every recording entry point is a cheap pass-through.
@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     LinkKind,
     Span,
     SpanKind,

@@ -37,7 +37,7 @@ import orjson
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.redact import Redactor, check_extra_patterns
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, GROUPS
 
 __all__ = ["OFF_ATTRIBUTE", "BatchRedactor", "RedactionConfig", "redaction_config"]

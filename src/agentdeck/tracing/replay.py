@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.spec.refs import Ref
-from agentdeck.core.trace import Run, Span, SpanStatus
+from agentdeck.core.trace.model import Run, Span, SpanStatus
+from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.base import utcnow

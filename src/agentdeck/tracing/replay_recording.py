@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.model import ModelResponse
-from agentdeck.core.trace import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.queries import load_trace
 from agentdeck.tracing.replay_report import Action, compact

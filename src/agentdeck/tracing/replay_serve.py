@@ -26,7 +26,7 @@ from collections import deque
 from typing import Any, NoReturn
 
 from agentdeck.core.errors import AgentDeckError, PolicyDenied
-from agentdeck.core.model import ModelResponse
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing.guard import Intercepted, ToolCallInfo
 from agentdeck.tracing.replay_recording import RecordedStep, StepKind, describe_actual_tool
 from agentdeck.tracing.replay_report import (

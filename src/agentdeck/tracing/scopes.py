@@ -29,9 +29,17 @@ from collections import deque
 from types import TracebackType
 from typing import Any, Literal
 
-from agentdeck.core.model import ModelResponse
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.trace import LinkKind, Outcome, Run, SpanKind, SpanLink, SpanStatus, TokenUsage
+from agentdeck.core.trace.model import (
+    LinkKind,
+    Outcome,
+    Run,
+    SpanKind,
+    SpanLink,
+    SpanStatus,
+    TokenUsage,
+)
+from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
 from agentdeck.tracing.traceparent import RemoteContext, from_carrier

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.model import ModelClient, ModelResponse
+from agentdeck.core.trace.model_call import ModelClient, ModelResponse
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.exporter import Exporter, ExporterStats, FlushResult
 from agentdeck.tracing.guard import ToolGuard

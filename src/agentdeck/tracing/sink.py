@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.wire import batch_to_bytes
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class SpanSink(Protocol):
     Raise any exception to signal failure: the exporter spills the batch and re-sends it later.
 
     A sink whose class sets ``raw_json = True`` receives payloads as captured: values may be
-    :class:`~agentdeck.core.raw_json.Frozen` JSON bytes (anywhere inside ``inputs``,
+    :class:`~agentdeck.core.trace.raw_json.Frozen` JSON bytes (anywhere inside ``inputs``,
     ``outputs``, ``attributes``), which ``agentdeck.tracing.wire.dumps`` writes as they are.
     Any other sink receives JSON data only (the exporter parses the bytes for it).
     """

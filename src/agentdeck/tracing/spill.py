@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.sink import SpanSink
 from agentdeck.tracing.wire import batch_from_bytes, batch_to_bytes, batch_to_dict, dumps
 

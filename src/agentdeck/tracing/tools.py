@@ -28,7 +28,7 @@ from contextvars import Token
 from typing import Any, TypeVar, overload
 
 from agentdeck.core.errors import PolicyDenied
-from agentdeck.core.trace import Span, SpanKind, SpanLink, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing.guard import (
     CallOutcome,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agentdeck.core.trace import is_span_id, is_trace_id
+from agentdeck.core.trace.model import is_span_id, is_trace_id
 
 _RE = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
 

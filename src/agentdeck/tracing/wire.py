@@ -23,9 +23,9 @@ JSON data (never failing: unknown objects become their ``repr``).
 value a span records (tool arguments and results, message lists, params, inputs, outputs,
 attributes): the value as it is *now*, so that an agent changing a dict after the call cannot
 change the trace. Scalars and small flat dicts are copied; anything else is serialized to JSON
-bytes at once (:class:`~agentdeck.core.raw_json.Frozen`, orjson). The exporter keeps those bytes
+bytes at once (:class:`~agentdeck.core.trace.raw_json.Frozen`, orjson). The exporter keeps those bytes
 as they are (limits, redaction and the JSON writers here use them without parsing them; see
-:mod:`agentdeck.core.raw_json`); :func:`to_json_data` parses them wherever they are in a value.
+:mod:`agentdeck.core.trace.raw_json`); :func:`to_json_data` parses them wherever they are in a value.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from typing import Any
 import orjson
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.raw_json import Frozen
-from agentdeck.core.trace import (
+from agentdeck.core.trace.model import (
     JSON,
     LinkKind,
     Outcome,
@@ -48,6 +47,7 @@ from agentdeck.core.trace import (
     SpanStatus,
     TokenUsage,
 )
+from agentdeck.core.trace.raw_json import Frozen
 
 WIRE_VERSION = 1
 _OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import AgentSpec
+from agentdeck.core.trace.model_call import ModelClient
 
 from .loop import agent_loop
 from .scripted import ScriptedModel

@@ -3,8 +3,8 @@ after a refund."""
 
 from __future__ import annotations
 
-from agentdeck.core.model import ModelClient
 from agentdeck.core.spec.agent import AgentSpec
+from agentdeck.core.trace.model_call import ModelClient
 
 from .agent_v1 import SYSTEM
 from .loop import agent_loop

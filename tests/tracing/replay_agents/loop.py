@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentdeck.core.model import ModelClient
+from agentdeck.core.trace.model_call import ModelClient
 
 from . import shop
 

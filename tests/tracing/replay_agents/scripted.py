@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentdeck.core.model import ModelResponse, ToolCall
+from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 
 
 class ScriptedModel:

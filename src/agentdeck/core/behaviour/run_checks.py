@@ -46,7 +46,7 @@ from agentdeck.core.behaviour.profile import BehaviourProfile, RunView
 from agentdeck.core.spec.agent import AgentSpec, ToolSpec
 from agentdeck.core.spec.canonical import digest
 from agentdeck.core.spec.schema_check import schema_errors
-from agentdeck.core.trace import SpanStatus
+from agentdeck.core.trace.model import SpanStatus
 
 JSON = Any
 

@@ -1,6 +1,6 @@
 """RunView: the part of a run that behavioural monitoring reads, extracted once per run.
 
-A view is built from a :class:`~agentdeck.core.trace.Run` and its spans (any order; they are
+A view is built from a :class:`~agentdeck.core.trace.model.Run` and its spans (any order; they are
 sorted by ``seq``) and holds only what profiles and checks need: the tool calls in order with
 digests of their arguments and responses, policy decisions, LLM calls (the model that
 answered and the tools offered to it), run latency, tokens and context features. Digests are
@@ -22,7 +22,7 @@ from agentdeck.core.behaviour.context_features import (
     ContextFeatures,
     extract_context,
 )
-from agentdeck.core.trace import LinkKind, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
 
 JSON = Any
 _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS

@@ -21,7 +21,7 @@ import orjson
 
 from agentdeck.core.errors import SpecError
 from agentdeck.core.spec.schema_check import schema_errors
-from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 
 JSON = Any
 MATCHER_KEYS = frozenset({"equals", "regex", "range", "schema", "present"})

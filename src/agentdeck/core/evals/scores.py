@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentdeck.core.trace import Span, SpanKind
+from agentdeck.core.trace.model import Span, SpanKind
 
 
 @dataclass(frozen=True)

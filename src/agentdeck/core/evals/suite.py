@@ -32,7 +32,7 @@ from agentdeck.core.evals.match import (
 )
 from agentdeck.core.spec.canonical import digest
 from agentdeck.core.spec.schemas import validate
-from agentdeck.core.trace import Span
+from agentdeck.core.trace.model import Span
 
 JSON = Any
 

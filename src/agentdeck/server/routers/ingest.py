@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.redact import Redactor
-from agentdeck.core.trace import Run, Span, is_span_id, is_trace_id
+from agentdeck.core.trace.model import Run, Span, is_span_id, is_trace_id
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.validation import check_batch

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import Outcome, SpanStatus
+from agentdeck.core.trace.model import Outcome, SpanStatus
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.server.validation import INT64_MAX, MAX_VERSION

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace import SpanKind
+from agentdeck.core.trace.model import SpanKind
 from agentdeck.evals.online import scores_of
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from agentdeck.core.trace import TokenUsage
+from agentdeck.core.trace.model import TokenUsage
 
 JSON = Any
 

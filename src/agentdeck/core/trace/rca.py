@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from agentdeck.core.trace import Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 
 
 class Badness(StrEnum):

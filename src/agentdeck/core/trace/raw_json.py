@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from agentdeck.core.trace import Run, Span
+from agentdeck.core.trace.model import Run, Span
 
 __all__ = ["Frozen", "fragment", "has_frozen", "thaw", "thaw_run", "thaw_span"]
 

@@ -1,0 +1,1 @@
+"""Traces in the core: runs and spans, the model-call contract, root-cause analysis."""
