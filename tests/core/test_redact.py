@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import (
+from agentdeck.core.redaction.redact import (
     RedactionRule,
     Redactor,
     build_redactor,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from redaction_corpus import NEGATIVE, NESTED_SECRET_KEYS, POSITIVE, SUPPORT_RESULT
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import Redactor
+from agentdeck.core.redaction.redact import Redactor
 from agentdeck.tracing.secret_patterns import redactor
 
 RED = redactor()

@@ -12,7 +12,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from agentdeck.core.redact import Redactor
+from agentdeck.core.redaction.redact import Redactor
 from agentdeck.monitor.checks import RunChecker
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry

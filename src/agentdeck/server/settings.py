@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import Redactor
+from agentdeck.core.redaction.redact import Redactor
 from agentdeck.tracing.redaction import parse_groups, parse_keys, parse_patterns
 from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, redactor
 

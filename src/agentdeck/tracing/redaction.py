@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import Redactor, check_extra_patterns
+from agentdeck.core.redaction.redact import Redactor, check_extra_patterns
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, GROUPS
 

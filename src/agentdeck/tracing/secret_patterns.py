@@ -27,7 +27,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 
-from agentdeck.core.redact import (
+from agentdeck.core.redaction.redact import (
     PURE_RULES,
     SECRET_KEY_WORDS,
     RedactionRule,

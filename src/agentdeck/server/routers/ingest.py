@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.redact import Redactor
+from agentdeck.core.redaction.redact import Redactor
 from agentdeck.core.trace.model import Run, Span, is_span_id, is_trace_id
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from starlette.concurrency import run_in_threadpool
 
 from agentdeck.core.errors import AgentDeckError
-from agentdeck.core.redact import Redactor
+from agentdeck.core.redaction.redact import Redactor
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.ingest_writer import IngestBusy

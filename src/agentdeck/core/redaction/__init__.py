@@ -1,0 +1,1 @@
+"""Redaction in the core: masking secrets in JSON values before anything is stored."""
