@@ -20,7 +20,7 @@ from agentdeck.registry.gates import Gate, default_gates
 from agentdeck.registry.service import Registry
 
 if TYPE_CHECKING:
-    from agentdeck.core.deploy import GateResult
+    from agentdeck.core.deploy.model import GateResult
     from agentdeck.registry.gates import GateContext
     from agentdeck.store.protocol import Store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from agentdeck.core.audit import GENESIS, AuditEntry, entry_hash, verify_chain
+from agentdeck.core.deploy.audit_chain import GENESIS, AuditEntry, entry_hash, verify_chain
 
 
 def _chain(n: int) -> list[AuditEntry]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest_helpers import EXAMPLE, SUITE
 
-from agentdeck.core.deploy import GateConfig
+from agentdeck.core.deploy.model import GateConfig
 from agentdeck.core.errors import GateBlocked
 from agentdeck.evals.gates import EvalGate, ReplayGate, eval_thresholds
 from agentdeck.evals.runner import EvalService, load_suite

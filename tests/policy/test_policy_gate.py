@@ -79,7 +79,7 @@ def test_a_stored_result_is_per_agent_version_and_read_by_the_gate(store: SqlSto
 
 
 def test_an_agent_without_a_policy_passes_unless_the_env_requires_one(store: SqlStore) -> None:
-    from agentdeck.core.deploy import GateConfig
+    from agentdeck.core.deploy.model import GateConfig
 
     reg = Registry(store)
     reg.register_agent(make_spec("free"), "test")

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from test_audit_verify import _cli_url, _history, _tamper
 
 from agentdeck.cli.main import main
-from agentdeck.core.audit import GENESIS, entry_hash
+from agentdeck.core.deploy.audit_chain import GENESIS, entry_hash
 from agentdeck.registry.audit import verify_audit
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore

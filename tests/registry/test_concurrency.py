@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdeck.core.deploy import Action, Deployment
+from agentdeck.core.deploy.model import Action, Deployment
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.registry.audit import verify_audit
 from agentdeck.registry.deployments import Deployments

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from agentdeck.core.deploy import DEFAULT_PATH, Action, GateConfig, GateResult, Health
+from agentdeck.core.deploy.model import DEFAULT_PATH, Action, GateConfig, GateResult, Health
 from agentdeck.core.errors import EnvironmentError_, GateBlocked, InputError, ReferenceError_
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import GateContext, PreviousEnvGate

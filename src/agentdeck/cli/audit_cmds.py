@@ -51,7 +51,7 @@ def verify_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.audit import AuditProblem
+    from agentdeck.core.deploy.audit_chain import AuditProblem
     from agentdeck.registry.audit import AuditReport, verify_audit
     from agentdeck.registry.audit_sign import load_public, parse_checkpoints, signature_problem
 

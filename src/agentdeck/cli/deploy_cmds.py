@@ -24,7 +24,7 @@ from agentdeck.core.errors import InputError
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
     from rich.table import Table
 
-    from agentdeck.core.deploy import Deployment
+    from agentdeck.core.deploy.model import Deployment
     from agentdeck.registry.deployments import Deployments
     from agentdeck.store.protocol import Store
 
@@ -130,7 +130,7 @@ def rollback_cmd(
 def _history_table(title: str, deps: list[Deployment]) -> Table:
     from rich.table import Table
 
-    from agentdeck.core.deploy import Health
+    from agentdeck.core.deploy.model import Health
 
     t = Table(title=title)
     for col in ("#", "when", "action", "version", "digest", "health", "actor", "reason"):
@@ -202,7 +202,7 @@ def mark_cmd(
 ) -> None:
     if health not in ("good", "bad"):
         raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
-    from agentdeck.core.deploy import Health
+    from agentdeck.core.deploy.model import Health
 
     svc = _deployments(get_store(db))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
@@ -295,7 +295,7 @@ def env_gates_cmd(
 ) -> None:
     import orjson
 
-    from agentdeck.core.deploy import GateConfig
+    from agentdeck.core.deploy.model import GateConfig
 
     svc = _deployments(get_store(db))
     cfg = svc.gate_config(env)

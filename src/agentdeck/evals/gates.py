@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agentdeck.core.deploy import GateResult
+from agentdeck.core.deploy.model import GateResult
 from agentdeck.core.evals.result import check_thresholds
 from agentdeck.core.evals.suite import Thresholds
 from agentdeck.core.spec.agent import ResolvedAgent

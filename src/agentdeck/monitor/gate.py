@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentdeck.core.deploy import GateResult
+from agentdeck.core.deploy.model import GateResult
 from agentdeck.monitor.alerts import ACTIVE
 from agentdeck.registry.gates import GateContext
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core.deploy import GateResult
+from agentdeck.core.deploy.model import GateResult
 from agentdeck.core.policy.evaluate import PolicyTestResult, run_policy_tests
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentdeck.core.audit import AuditProblem, verify_chain
-from agentdeck.core.audit_checks import Checkpoint, check_checkpoint, check_deployments
+from agentdeck.core.deploy.audit_chain import AuditProblem, verify_chain
+from agentdeck.core.deploy.audit_checks import Checkpoint, check_checkpoint, check_deployments
 from agentdeck.store.protocol import Store
 
 

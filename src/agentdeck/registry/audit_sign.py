@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from agentdeck.core.audit import AuditProblem
-from agentdeck.core.audit_checks import CHECKPOINT_KIND, Checkpoint, checkpoint_message
+from agentdeck.core.deploy.audit_chain import AuditProblem
+from agentdeck.core.deploy.audit_checks import CHECKPOINT_KIND, Checkpoint, checkpoint_message
 from agentdeck.core.errors import InputError
 from agentdeck.registry.audit import verify_audit
 from agentdeck.store.protocol import Store

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agentdeck.core.deploy import Action, Deployment, GateConfig, GateResult, Health, PromotionPath
+from agentdeck.core.deploy.model import (
+    Action,
+    Deployment,
+    GateConfig,
+    GateResult,
+    Health,
+    PromotionPath,
+)
 from agentdeck.core.errors import (
     ConflictError,
     EnvironmentError_,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentdeck.core.deploy import GateResult, Health
+from agentdeck.core.deploy.model import GateResult, Health
 from agentdeck.core.spec.artifacts import AgentVersion
 from agentdeck.store.protocol import Store
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from agentdeck.core.audit import AuditEntry
-from agentdeck.core.deploy import Deployment, GateConfig, Health
+from agentdeck.core.deploy.audit_chain import AuditEntry
+from agentdeck.core.deploy.model import Deployment, GateConfig, Health
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from agentdeck.core.audit import GENESIS, AuditEntry, entry_hash
+from agentdeck.core.deploy.audit_chain import GENESIS, AuditEntry, entry_hash
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import lock_row_clause

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from agentdeck.core.deploy import DEFAULT_PATH, Action, Deployment, GateConfig, Health
+from agentdeck.core.deploy.model import DEFAULT_PATH, Action, Deployment, GateConfig, Health
 from agentdeck.core.errors import ConflictError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from agentdeck.core.deploy import GateConfig, Health
+from agentdeck.core.deploy.model import GateConfig, Health
 from agentdeck.registry.deployments import deployment_to_dict
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State

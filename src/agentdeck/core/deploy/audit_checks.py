@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from agentdeck.core.audit import AuditEntry, AuditProblem
-from agentdeck.core.deploy import Deployment, Health
+from agentdeck.core.deploy.audit_chain import AuditEntry, AuditProblem
+from agentdeck.core.deploy.model import Deployment, Health
 from agentdeck.core.spec.canonical import canonical_json
 
 CHECKPOINT_KIND = "agentdeck.audit.checkpoint"

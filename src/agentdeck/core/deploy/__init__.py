@@ -1,0 +1,1 @@
+"""Deployments in the core: environments, deployments, gates, the audit chain."""
