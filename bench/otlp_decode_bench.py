@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Tracer
 
-from agentdeck.tracing.otlp_decode import decode_otlp
+from agentdeck.tracing.otlp.decode import decode_otlp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _ratios import Ratio, emit

@@ -1,6 +1,6 @@
 """A provisional run and a real run, with their spans, for the tests that show them (CLI, API,
 web UI). The provisional run is built as the OTLP receiver builds one (see
-``tracing/otlp_decode.py``): two child spans whose parent never arrived, the run's time range
+``tracing/otlp/decode.py``): two child spans whose parent never arrived, the run's time range
 theirs, status ``error`` from the failed one, the marker first in its attributes. Store both with
 :func:`write_both`, which goes through ``write_batch(..., provisional=[...])`` as the receiver
 does."""

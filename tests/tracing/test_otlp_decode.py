@@ -21,14 +21,14 @@ from otel_fixtures import (
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import PROVISIONAL, LinkKind, SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing.otlp_decode import (
+from agentdeck.tracing.otlp.decode import (
     DecodeResult,
     OtlpDecodeError,
     UnsupportedMediaType,
     decode_otlp,
     decode_request,
 )
-from agentdeck.tracing.otlp_values import add_attribute
+from agentdeck.tracing.otlp.values import add_attribute
 
 PROTOBUF = "application/x-protobuf"
 

@@ -10,8 +10,8 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
-from agentdeck.tracing.otlp_decode import DecodeResult, decode_otlp
-from agentdeck.tracing.otlp_export import OtlpExporter
+from agentdeck.tracing.otlp.decode import DecodeResult, decode_otlp
+from agentdeck.tracing.otlp.export import OtlpExporter
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
 

@@ -18,9 +18,9 @@ from agentdeck.core.trace.model import (
     SpanStatus,
     TokenUsage,
 )
-from agentdeck.tracing.otlp_decode import decode_otlp
-from agentdeck.tracing.otlp_map import spans_to_otlp
-from agentdeck.tracing.otlp_values import from_key_values
+from agentdeck.tracing.otlp.decode import decode_otlp
+from agentdeck.tracing.otlp.map_out import spans_to_otlp
+from agentdeck.tracing.otlp.values import from_key_values
 
 T = "4bf92f3577b34da6a3ce929d0e0e4736"
 A, L, TL = "00f067aa0ba902b7", "00f067aa0ba902b8", "00f067aa0ba902b9"

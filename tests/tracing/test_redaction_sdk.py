@@ -21,7 +21,7 @@ from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import metadata
 from agentdeck.tracing import sdk
-from agentdeck.tracing.otlp_export import OtlpExporter
+from agentdeck.tracing.otlp.export import OtlpExporter
 from agentdeck.tracing.sink import InMemorySink
 
 SECRETS = (AWS_ID, AWS_SECRET, JWT, PASSWORD, PEM.splitlines()[2])

@@ -12,7 +12,7 @@ exporter spills and retries rather than the server buffering without bound.
 PostgreSQL takes concurrent writers, so there each request writes from its own worker thread.
 
 Provisional runs (the OTLP receiver's stand-ins for traces seen only through child spans: see
-:mod:`agentdeck.tracing.otlp_decode`) travel with their request's batch and are merged in the
+:mod:`agentdeck.tracing.otlp.decode`) travel with their request's batch and are merged in the
 same transaction (:meth:`~agentdeck.store.sql_traces.SqlTraces.write_batch`).
 
 ``on_stored`` (optional) is called with the runs of every committed batch, just before the

@@ -15,7 +15,7 @@ from agentdeck.core.trace.model import Run, Span, is_span_id, is_trace_id
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.validation import check_batch
-from agentdeck.tracing.otlp_wire import OtlpDecodeError, inflate
+from agentdeck.tracing.otlp.wire import OtlpDecodeError, inflate
 from agentdeck.tracing.wire import batch_from_bytes
 
 router = APIRouter(tags=["ingest"])

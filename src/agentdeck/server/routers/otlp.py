@@ -1,10 +1,10 @@
 """``POST /v1/traces``: the OTLP/HTTP trace receiver (protobuf or JSON, gzip or not).
 
-Spans are mapped by :func:`agentdeck.tracing.otlp_decode.decode_otlp` (GenAI semantic
+Spans are mapped by :func:`agentdeck.tracing.otlp.decode.decode_otlp` (GenAI semantic
 conventions, OpenInference), redacted, and committed before the answer, with the runs derived
 from root spans and, for traces seen only through child spans, provisional runs (created if the
 trace has no run yet, widened by later spans, replaced whole when the root arrives: see
-:mod:`agentdeck.tracing.otlp_decode` and :meth:`agentdeck.store.sql_traces.SqlTraces.write_batch`),
+:mod:`agentdeck.tracing.otlp.decode` and :meth:`agentdeck.store.sql_traces.SqlTraces.write_batch`),
 so that every trace is a run in listings, monitoring and root-cause analysis. As the OTLP
 specification defines: 200 with an ``ExportTraceServiceResponse`` in the request's encoding,
 whose ``partial_success`` counts the rejected spans and says why; 400 for a body that cannot be
@@ -27,13 +27,13 @@ from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.ingest_writer import IngestBusy
 from agentdeck.server.validation import check_batch
-from agentdeck.tracing.otlp_decode import (
+from agentdeck.tracing.otlp.decode import (
     DecodeResult,
     OtlpDecodeError,
     UnsupportedMediaType,
     decode_otlp,
 )
-from agentdeck.tracing.otlp_wire import media_type
+from agentdeck.tracing.otlp.wire import media_type
 
 router = APIRouter(tags=["otlp"])
 

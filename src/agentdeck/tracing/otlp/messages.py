@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdeck.tracing.otlp_values import JSON, dumps, loads_or_raw
+from agentdeck.tracing.otlp.values import JSON, dumps, loads_or_raw
 
 Message = dict[str, Any]
 

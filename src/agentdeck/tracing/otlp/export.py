@@ -20,8 +20,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.otlp_map import spans_to_otlp
-from agentdeck.tracing.otlp_values import JSON
+from agentdeck.tracing.otlp.map_out import spans_to_otlp
+from agentdeck.tracing.otlp.values import JSON
 
 __all__ = ["OtlpExporter"]
 

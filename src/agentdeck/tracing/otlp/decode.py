@@ -51,15 +51,15 @@ from agentdeck.core.trace.model import (
     SpanLink,
     SpanStatus,
 )
-from agentdeck.tracing import otlp_names as n
-from agentdeck.tracing.otlp_fields import (
+from agentdeck.tracing.otlp import names as n
+from agentdeck.tracing.otlp.fields import (
     KIND_OF_LINK,
     agent_name_of,
     map_fields,
     span_kind,
 )
-from agentdeck.tracing.otlp_values import JSON, loads_or_raw
-from agentdeck.tracing.otlp_wire import (
+from agentdeck.tracing.otlp.values import JSON, loads_or_raw
+from agentdeck.tracing.otlp.wire import (
     DEFAULT_MAX_BODY_BYTES,
     OtlpDecodeError,
     RawSpan,

@@ -24,13 +24,13 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
-from agentdeck.tracing import otlp_names as n
-from agentdeck.tracing.otlp_messages import (
+from agentdeck.tracing.otlp import names as n
+from agentdeck.tracing.otlp.messages import (
     finish_reason_of,
     from_genai_messages,
     to_genai_message,
 )
-from agentdeck.tracing.otlp_values import JSON, add_attribute, dumps, loads_or_raw
+from agentdeck.tracing.otlp.values import JSON, add_attribute, dumps, loads_or_raw
 
 __all__ = ["DEFAULT_RESOURCE", "spans_to_otlp"]
 

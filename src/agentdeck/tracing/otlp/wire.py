@@ -25,7 +25,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agentdeck.core.errors import InputError
-from agentdeck.tracing.otlp_values import (
+from agentdeck.tracing.otlp.values import (
     JSON,
     ValueProblem,
     from_json_key_values,

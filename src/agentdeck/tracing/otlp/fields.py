@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentdeck.core.trace.model import LinkKind, SpanKind, TokenUsage
-from agentdeck.tracing import otlp_names as n
-from agentdeck.tracing.otlp_map import outputs_from_messages, params_from_request
-from agentdeck.tracing.otlp_messages import (
+from agentdeck.tracing.otlp import names as n
+from agentdeck.tracing.otlp.map_out import outputs_from_messages, params_from_request
+from agentdeck.tracing.otlp.messages import (
     from_genai_messages,
     from_legacy,
     from_openinference,
@@ -24,8 +24,8 @@ from agentdeck.tracing.otlp_messages import (
     tools_from_openinference,
     unflatten,
 )
-from agentdeck.tracing.otlp_values import JSON, loads_if_json, loads_or_raw
-from agentdeck.tracing.otlp_wire import RawSpan
+from agentdeck.tracing.otlp.values import JSON, loads_if_json, loads_or_raw
+from agentdeck.tracing.otlp.wire import RawSpan
 
 KIND_OF_LINK: dict[str, LinkKind] = {k.value: k for k in LinkKind}
 _HANDOFF = re.compile(r"^(?:execute_tool\s+)?(?:transfer_to_|handoff[ _]to[ _])(\S.*)$", re.I)

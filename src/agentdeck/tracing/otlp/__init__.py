@@ -1,0 +1,1 @@
+"""OTLP in and out: decoding /v1/traces requests, mapping to and from agentdeck spans."""
