@@ -80,7 +80,7 @@ def traffic(
     from agentdeck.sdk_init import init
     from agentdeck.store import open_store
     from agentdeck.tracing import sdk
-    from agentdeck.tracing.entrypoint import run_entrypoint
+    from agentdeck.tracing.replay.entrypoint import run_entrypoint
 
     store = open_store(URL)
     online = OnlineEvaluation(

@@ -17,7 +17,7 @@ from agentdeck.registry.gates import PreviousEnvGate
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from agentdeck.tracing import sdk
-from agentdeck.tracing.entrypoint import run_entrypoint
+from agentdeck.tracing.replay.entrypoint import run_entrypoint
 
 
 def _deployments(store: SqlStore, reg: Registry) -> Deployments:

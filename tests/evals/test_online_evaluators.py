@@ -30,7 +30,7 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.tracing import sdk
-from agentdeck.tracing.entrypoint import run_entrypoint
+from agentdeck.tracing.replay.entrypoint import run_entrypoint
 
 REFUND_RUN = refund_run()
 REFUND = "Hi, the mug from ORD-1000 is damaged. I'd like a refund of 30 EUR. My email is omar.kim@example.com"

@@ -14,7 +14,7 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
 from agentdeck.tracing import sdk
-from agentdeck.tracing.entrypoint import run_entrypoint
+from agentdeck.tracing.replay.entrypoint import run_entrypoint
 
 HERE = Path(__file__).resolve().parent
 PATHS = (HERE,)

@@ -14,8 +14,8 @@ from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
 from agentdeck.tracing import sdk
-from agentdeck.tracing.replay import REPLAY_OF_ATTR, is_replay, reproduce
-from agentdeck.tracing.replay_report import DivergenceKind
+from agentdeck.tracing.replay.engine import REPLAY_OF_ATTR, is_replay, reproduce
+from agentdeck.tracing.replay.report import DivergenceKind
 
 __all__ = ["shop_any_store", "shop_store"]
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
-from agentdeck.tracing.replay_recording import RecordedStep, StepKind, steps_of
-from agentdeck.tracing.replay_report import (
+from agentdeck.tracing.replay.recording import RecordedStep, StepKind, steps_of
+from agentdeck.tracing.replay.report import (
     Action,
     CandidateCall,
     RowStatus,
@@ -20,7 +20,7 @@ from agentdeck.tracing.replay_report import (
     first_difference,
     similarity,
 )
-from agentdeck.tracing.replay_serve import ReplayedToolError, serve_tool
+from agentdeck.tracing.replay.serve import ReplayedToolError, serve_tool
 
 keys = st.lists(st.sampled_from("abcd"), max_size=8)
 

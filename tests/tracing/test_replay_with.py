@@ -16,8 +16,8 @@ from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
-from agentdeck.tracing.replay import agreement, compare, recent_runs, reproduce
-from agentdeck.tracing.replay_report import Action, RowStatus, Served
+from agentdeck.tracing.replay.engine import agreement, compare, recent_runs, reproduce
+from agentdeck.tracing.replay.report import Action, RowStatus, Served
 
 __all__ = ["shop_any_store", "shop_store"]
 

@@ -15,7 +15,7 @@ from agentdeck.cli.trace_cmds import RunIdArg
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # replay (the SDK, the agent loader) and the store load inside the command
-    from agentdeck.tracing.replay_report import (
+    from agentdeck.tracing.replay.report import (
         CandidateCall,
         Comparison,
         ReplayResult,
@@ -64,7 +64,7 @@ def replay_cmd(
     """Exit 0 when reproduced (or, with --with, whenever the comparison ran); 1 on divergence."""
     if live_tools and with_ref is None:
         raise InputError("--live-tools applies only with --with (a plain replay runs no tool)")
-    from agentdeck.tracing.replay import compare, reproduce
+    from agentdeck.tracing.replay.engine import compare, reproduce
 
     paths = path or [Path.cwd()]
     store = get_store(db)
@@ -92,7 +92,7 @@ def _header(source: str, replay_id: str | None, agent: str) -> str:
 
 
 def _render_result(r: ReplayResult) -> None:
-    from agentdeck.tracing.replay_report import compact
+    from agentdeck.tracing.replay.report import compact
 
     console.print(
         _header(r.source_trace_id, r.replay_trace_id, f"{r.agent} {short(r.agent_digest)}")
@@ -122,7 +122,7 @@ def _render_result(r: ReplayResult) -> None:
 @cache
 def _styles() -> tuple[dict[RowStatus, tuple[str, str]], dict[Served, str]]:
     """Row marks and served notes, built on first render (not at import: replay is heavy)."""
-    from agentdeck.tracing.replay_report import RowStatus, Served
+    from agentdeck.tracing.replay.report import RowStatus, Served
 
     rows = {
         RowStatus.MATCH: ("=", "green"),
@@ -148,7 +148,7 @@ def _candidate_cell(c: CandidateCall | None, style: str) -> str:
 def _render_comparison(c: Comparison) -> None:
     from rich.table import Table
 
-    from agentdeck.tracing.replay_report import Served, compact
+    from agentdeck.tracing.replay.report import Served, compact
 
     console.print(_header(c.source_trace_id, c.replay_trace_id, f"with {c.candidate_agent}"))
     t = Table(title=f"actions: {c.recorded_agent} (recorded) vs {c.candidate_agent} (candidate)")

@@ -12,7 +12,7 @@
   result misses the thresholds.
 
 ``ReplayGate`` (name ``replay``) replays the candidate against the last N production runs of
-the version deployed there now (``replay --with``, :func:`agentdeck.tracing.replay.agreement`)
+the version deployed there now (``replay --with``, :func:`agentdeck.tracing.replay.engine.agreement`)
 and blocks when the share of runs whose action sequence it reproduced is below the threshold;
 its reason lists the disagreements. Settings under ``replay``: ``min_agreement`` (0..1; the
 gate is off for an env without it), ``runs`` (N, default 20), ``source_env`` (default
@@ -87,7 +87,7 @@ class ReplayGate:
     name = "replay"
 
     def check(self, ctx: GateContext) -> GateResult:
-        from agentdeck.tracing.replay import agreement, recent_runs
+        from agentdeck.tracing.replay.engine import agreement, recent_runs
 
         settings = ctx.settings.get(self.name)
         if not isinstance(settings, Mapping) or "min_agreement" not in settings:

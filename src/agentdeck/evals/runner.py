@@ -1,6 +1,6 @@
 """Running an eval suite: each case through the agent's entrypoint, tools served from fixtures.
 
-Each case runs with :func:`agentdeck.tracing.entrypoint.run_entrypoint` (the same harness replay
+Each case runs with :func:`agentdeck.tracing.replay.entrypoint.run_entrypoint` (the same harness replay
 and the demo use) inside :func:`agentdeck.tracing.guard.intercepting` with a
 :class:`FixtureInterceptor`, so matching tool calls get the fixture's result (or error) instead
 of running. Cases run on a thread pool: the SDK keeps the current span and the interceptor in
@@ -43,8 +43,8 @@ from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
 from agentdeck.tracing import recorder, sdk
-from agentdeck.tracing.entrypoint import AgentRun, load_module, run_entrypoint, search_path
 from agentdeck.tracing.guard import Intercepted, ToolCallInfo, intercepting
+from agentdeck.tracing.replay.entrypoint import AgentRun, load_module, run_entrypoint, search_path
 
 SpanReader = Callable[[str], Sequence[Span]]
 

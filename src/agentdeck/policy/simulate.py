@@ -5,7 +5,7 @@ really did answers "which calls would this version stop, and which does it let t
 that the current one stops?" without running anything. For each selected run:
 
 1. its tool calls are rebuilt in run order from the stored spans, the way replay reads a
-   recording (:func:`~agentdeck.tracing.replay_recording.steps_of`): tool name, arguments,
+   recording (:func:`~agentdeck.tracing.replay.recording.steps_of`): tool name, arguments,
    version, start time, and the outcome the live history gave them (``ok``, ``error``, or
    ``denied`` for a call a policy stopped: it never ran but still counts, as it did live);
 2. each call is decided by a fresh :class:`~agentdeck.core.policy.evaluate.RunEvaluator` per run
@@ -38,8 +38,8 @@ from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
 from agentdeck.tracing.guard import MAX_CALL_HISTORY, CallOutcome
-from agentdeck.tracing.replay import is_replay
-from agentdeck.tracing.replay_recording import StepKind, steps_of
+from agentdeck.tracing.replay.engine import is_replay
+from agentdeck.tracing.replay.recording import StepKind, steps_of
 
 __all__ = [
     "MAX_RUNS",

@@ -362,7 +362,7 @@ class PolicyStore(Protocol):
 
 @dataclass(frozen=True)
 class ReplayReportRecord:
-    """A stored replay report (``agentdeck.tracing.replay``): ``report`` is the report's JSON.
+    """A stored replay report (``agentdeck.tracing.replay.engine``): ``report`` is the report's JSON.
 
     ``kind`` is ``reproduce``, ``with`` or ``agreement``; ``outcome`` is ``reproduced`` /
     ``diverged`` (reproduce) or ``agreed`` / ``disagreed``; ``score`` is the similarity of a

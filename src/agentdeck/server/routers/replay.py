@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from agentdeck.core.errors import InputError, ReferenceError_
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import replay_json
-from agentdeck.tracing.replay import compare, reproduce
+from agentdeck.tracing.replay.engine import compare, reproduce
 
 router = APIRouter(prefix="/api/v1/replays", tags=["replay"])
 _one_at_a_time = threading.Lock()

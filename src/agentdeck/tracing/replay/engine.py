@@ -2,7 +2,7 @@
 
 - :func:`reproduce` (``agentdeck replay RUN_ID``) resolves the run's recorded agent version by
   its digest, runs that version's entrypoint on the recorded input with every model and tool
-  call served from the recording in order (:class:`~agentdeck.tracing.replay_serve.StrictReplayer`),
+  call served from the recording in order (:class:`~agentdeck.tracing.replay.serve.StrictReplayer`),
   and reports either a reproduction or the first step where it diverged, expected against
   actual. Once every step matched, the run's status and final output are compared too.
 - :func:`compare` (``--with REF``) runs another version on the recorded input with its own
@@ -47,10 +47,10 @@ from agentdeck.store.base import utcnow
 from agentdeck.store.protocol import ReplayReportRecord, RunQuery, Store
 from agentdeck.tracing import recorder as rec
 from agentdeck.tracing import sdk
-from agentdeck.tracing.entrypoint import AgentRun, run_entrypoint
 from agentdeck.tracing.guard import intercepting
-from agentdeck.tracing.replay_recording import Recording, load_recording
-from agentdeck.tracing.replay_report import (
+from agentdeck.tracing.replay.entrypoint import AgentRun, run_entrypoint
+from agentdeck.tracing.replay.recording import Recording, load_recording
+from agentdeck.tracing.replay.report import (
     AgreementReport,
     Comparison,
     Divergence,
@@ -58,7 +58,7 @@ from agentdeck.tracing.replay_report import (
     ReplayResult,
     first_difference,
 )
-from agentdeck.tracing.replay_serve import (
+from agentdeck.tracing.replay.serve import (
     MatchingInterceptor,
     ReplayedModelError,
     ReplayedToolError,

@@ -17,7 +17,7 @@ from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.queries import load_trace
-from agentdeck.tracing.replay_report import Action, compact
+from agentdeck.tracing.replay.report import Action, compact
 
 JSON = Any
 

@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 from agentdeck.core.errors import AgentDeckError, PolicyDenied
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing.guard import Intercepted, ToolCallInfo
-from agentdeck.tracing.replay_recording import RecordedStep, StepKind, describe_actual_tool
-from agentdeck.tracing.replay_report import (
+from agentdeck.tracing.replay.recording import RecordedStep, StepKind, describe_actual_tool
+from agentdeck.tracing.replay.report import (
     Action,
     CandidateCall,
     Divergence,
