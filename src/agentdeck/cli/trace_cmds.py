@@ -15,7 +15,7 @@ from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 if TYPE_CHECKING:  # the store and the tracing services load inside the commands
     from rich.tree import Tree
 
-    from agentdeck.tracing.queries import SpanNode
+    from agentdeck.tracing.analysis.queries import SpanNode
 
 PROVISIONAL_NOTE = "derived from child spans; the root span has not arrived"
 """Why a run is provisional, shown next to the marker (the UI says the same)."""
@@ -79,7 +79,7 @@ def runs_cmd(
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.store import RunQuery
-    from agentdeck.tracing.queries import run_json
+    from agentdeck.tracing.analysis.queries import run_json
 
     try:
         st = SpanStatus(status) if status else None
@@ -223,7 +223,7 @@ def _add(tree: Tree, node: SpanNode) -> None:
 def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     from rich.tree import Tree
 
-    from agentdeck.tracing.queries import execution_graph, load_trace, run_json
+    from agentdeck.tracing.analysis.queries import execution_graph, load_trace, run_json
     from agentdeck.tracing.wire import span_to_dict
 
     trace = load_trace(get_store(db), run_id)
@@ -265,7 +265,7 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
 
 
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
-    from agentdeck.tracing.rca import rca_to_dict, root_cause
+    from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 
     rc = root_cause(get_store(db), run_id)
     if rc is None:

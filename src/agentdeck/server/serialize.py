@@ -18,7 +18,7 @@ from agentdeck.store.protocol import (
     PolicyTestRecord,
     ReplayReportRecord,
 )
-from agentdeck.tracing.queries import run_json as run_json  # one run shape: API and CLI
+from agentdeck.tracing.analysis.queries import run_json as run_json  # one run shape: API and CLI
 
 
 def iso(value: datetime | None) -> str | None:

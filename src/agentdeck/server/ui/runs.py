@@ -12,7 +12,7 @@ from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query
 from agentdeck.server.ui.common import render
 from agentdeck.server.ui.view import step_detail, waterfall
-from agentdeck.tracing.queries import execution_graph, load_trace
+from agentdeck.tracing.analysis.queries import execution_graph, load_trace
 
 router = APIRouter(include_in_schema=False)
 NAV = ("Runs", "/ui/runs", 10)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentdeck.core.trace.model import Span, SpanKind
-from agentdeck.tracing.queries import RunTrace, SpanNode
+from agentdeck.tracing.analysis.queries import RunTrace, SpanNode
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store.protocol import Store
-from agentdeck.tracing.queries import load_trace
+from agentdeck.tracing.analysis.queries import load_trace
 from agentdeck.tracing.replay.report import Action, compact
 
 JSON = Any

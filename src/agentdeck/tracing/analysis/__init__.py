@@ -1,0 +1,1 @@
+"""Reading recorded traces: run trees, execution graphs, root-cause analysis."""
