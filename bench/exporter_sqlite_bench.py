@@ -39,7 +39,7 @@ from sdk_overhead_bench import SPEC, noop  # the same tool and pinned schema
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 N = int(os.environ.get("BENCH_SPANS", "100000"))
 CHUNK = 10_000

@@ -41,7 +41,7 @@ from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 from agentdeck.store.tables import runs as runs_table
 from agentdeck.store.tables import spans as spans_table
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 TOOLS = 20

@@ -298,7 +298,7 @@ def sdk_path(runs: int, guarded: bool, samples: int = 5) -> tuple[float, dict[st
     from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
     from agentdeck.policy.approvals import CallbackApprover
     from agentdeck.policy.enforcer import PolicyGuard
-    from agentdeck.tracing import sdk
+    from agentdeck.tracing.sdk import api as sdk
 
     policy = parse_policy_spec(policy_doc(), "bench-policy")
 

@@ -13,7 +13,7 @@ Each repeat is a fresh run that first makes N real ``@tool`` calls, then calls
 - ``new order each time``: every look-up and identity check is for an order not seen
   before, so the distinct values the comprehensions ("was *this* order verified") look at
   grow with the run; they are answered from a per-run index of the order ids, not a walk. For that call the guard's ``check`` -- the SDK's whole
-path: the evaluator's inputs built from the :class:`~agentdeck.tracing.guard.ToolCallInfo`,
+path: the evaluator's inputs built from the :class:`~agentdeck.tracing.sdk.guard.ToolCallInfo`,
 the decision, the ``policy`` span recorded -- is timed ``--loops`` times in a row.
 
 The first ``check`` of a run converts the earlier calls the policy had no reason to look
@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard  # noqa: E402
 from agentdeck.registry.specfile import load_agent_spec, load_policy_spec  # noqa: E402
-from agentdeck.tracing import sdk  # noqa: E402
-from agentdeck.tracing.guard import ToolCallInfo  # noqa: E402
+from agentdeck.tracing.sdk import api as sdk  # noqa: E402
+from agentdeck.tracing.sdk.guard import ToolCallInfo  # noqa: E402
 
 EX = ROOT / "examples" / "support-bot"
 HISTORIES = (3, 30, 100)

@@ -44,7 +44,7 @@ from agentdeck.registry.specfile import load_agent_spec  # noqa: E402
 from agentdeck.store import SqlStore  # noqa: E402
 from agentdeck.store.engine import create_store_engine  # noqa: E402
 from agentdeck.store.protocol import RunQuery  # noqa: E402
-from agentdeck.tracing import sdk  # noqa: E402
+from agentdeck.tracing.sdk import api as sdk  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _ratios import Ratio, emit  # noqa: E402

@@ -45,8 +45,8 @@ from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
 from agentdeck.policy import enforcer  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard  # noqa: E402
 from agentdeck.registry.specfile import load_agent_spec, load_policy_spec  # noqa: E402
-from agentdeck.tracing import sdk  # noqa: E402
-from agentdeck.tracing.guard import ToolCallInfo  # noqa: E402
+from agentdeck.tracing.sdk import api as sdk  # noqa: E402
+from agentdeck.tracing.sdk.guard import ToolCallInfo  # noqa: E402
 
 EX = ROOT / "examples" / "support-bot"
 

@@ -9,7 +9,7 @@ two figures per call, each timed alone:
 
 - **build**: what the exporter's worker does to turn a finished span into a :class:`Span`
   (``recorder.build_span``: the dataclass and ``to_json_data`` of inputs, outputs, attributes).
-- **redact**: the default redactor (``agentdeck.tracing.secret_patterns.redactor()``) on it,
+- **redact**: the default redactor (``agentdeck.tracing.sdk.secret_patterns.redactor()``) on it,
   what the worker now does next, before the sink or the spill.
 
 Printed: min / median / max microseconds of each, and redact/build of the medians; then the
@@ -31,8 +31,8 @@ from typing import Any
 
 from agentdeck.core.trace.model import Span
 from agentdeck.core.trace.model_call import ModelResponse
-from agentdeck.tracing import sdk
-from agentdeck.tracing.recorder import build_span
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.recorder import build_span
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2000"))
 
@@ -109,7 +109,7 @@ def fmt(xs: list[float]) -> str:
 def main() -> int:
     spans = record()
     t0 = time.perf_counter()
-    from agentdeck.tracing.secret_patterns import redactor
+    from agentdeck.tracing.sdk.secret_patterns import redactor
 
     red = redactor()
     red.span(spans[0])

@@ -50,7 +50,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 SCHEMA = {
     "type": "object",

@@ -18,8 +18,8 @@ from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
 from agentdeck.core.trace.model import LinkKind, Span, SpanKind, SpanLink, SpanStatus, new_span_id
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
-from agentdeck.tracing.guard import ToolCallInfo
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.guard import ToolCallInfo
 
 NAMES = ("clean", "tool_err", "denied", "raised")
 

@@ -79,8 +79,8 @@ def traffic(
     from agentdeck.registry.service import Registry
     from agentdeck.sdk_init import init
     from agentdeck.store import open_store
-    from agentdeck.tracing import sdk
     from agentdeck.tracing.replay.entrypoint import run_entrypoint
+    from agentdeck.tracing.sdk import api as sdk
 
     store = open_store(URL)
     online = OnlineEvaluation(

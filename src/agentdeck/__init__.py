@@ -25,27 +25,27 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AgentDeckError": "agentdeck.core.errors",
-    "FlushResult": "agentdeck.tracing.sdk",
-    "InMemorySink": "agentdeck.tracing.sdk",
+    "FlushResult": "agentdeck.tracing.sdk.api",
+    "InMemorySink": "agentdeck.tracing.sdk.api",
     "ModelResponse": "agentdeck.core.trace.model_call",
     "PolicyDenied": "agentdeck.core.errors",
-    "SpanLimits": "agentdeck.tracing.sdk",
-    "ToolArgumentsInvalid": "agentdeck.tracing.sdk",
+    "SpanLimits": "agentdeck.tracing.sdk.api",
+    "ToolArgumentsInvalid": "agentdeck.tracing.sdk.api",
     "ToolCall": "agentdeck.core.trace.model_call",
-    "current_run": "agentdeck.tracing.sdk",
-    "current_span": "agentdeck.tracing.sdk",
-    "extract_traceparent": "agentdeck.tracing.sdk",
-    "flush": "agentdeck.tracing.sdk",
-    "handoff": "agentdeck.tracing.sdk",
+    "current_run": "agentdeck.tracing.sdk.api",
+    "current_span": "agentdeck.tracing.sdk.api",
+    "extract_traceparent": "agentdeck.tracing.sdk.api",
+    "flush": "agentdeck.tracing.sdk.api",
+    "handoff": "agentdeck.tracing.sdk.api",
     "init": "agentdeck.sdk_init",
-    "inject_traceparent": "agentdeck.tracing.sdk",
-    "llm": "agentdeck.tracing.sdk",
-    "recorded_model": "agentdeck.tracing.sdk",
-    "run": "agentdeck.tracing.sdk",
-    "shutdown": "agentdeck.tracing.sdk",
-    "span": "agentdeck.tracing.sdk",
-    "stats": "agentdeck.tracing.sdk",
-    "tool": "agentdeck.tracing.sdk",
+    "inject_traceparent": "agentdeck.tracing.sdk.api",
+    "llm": "agentdeck.tracing.sdk.api",
+    "recorded_model": "agentdeck.tracing.sdk.api",
+    "run": "agentdeck.tracing.sdk.api",
+    "shutdown": "agentdeck.tracing.sdk.api",
+    "span": "agentdeck.tracing.sdk.api",
+    "stats": "agentdeck.tracing.sdk.api",
+    "tool": "agentdeck.tracing.sdk.api",
 }
 
 __all__ = [
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
     from agentdeck.core.errors import AgentDeckError, PolicyDenied
     from agentdeck.core.trace.model_call import ModelResponse, ToolCall
     from agentdeck.sdk_init import init
-    from agentdeck.tracing.sdk import (
+    from agentdeck.tracing.sdk.api import (
         FlushResult,
         InMemorySink,
         SpanLimits,

@@ -26,8 +26,8 @@ from agentdeck.core.trace.model import Run, Span
 from agentdeck.policy.approvals import DenyApprover
 from agentdeck.policy.enforcer import PolicyGuard, default_guard
 from agentdeck.registry.spec_cache import default_cache
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder as rec
 
 log = logging.getLogger("agentdeck")
 
@@ -35,7 +35,7 @@ DEFAULT_RESOLVE_TIMEOUT_S = 2.0
 
 
 def init(**kwargs: Any) -> None:
-    """Configure the SDK; see :func:`agentdeck.tracing.sdk.init` for the options.
+    """Configure the SDK; see :func:`agentdeck.tracing.sdk.api.init` for the options.
 
     Unless ``guard=`` is given, tool calls are checked against the policy pinned by the
     running agent's spec (``enforce_policies=False`` turns that off); a run whose agent cannot

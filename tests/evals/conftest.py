@@ -13,7 +13,7 @@ from conftest_helpers import EXAMPLE, register_example
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 
 @pytest.fixture(autouse=True)

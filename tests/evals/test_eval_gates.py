@@ -16,8 +16,8 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import PreviousEnvGate
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
 from agentdeck.tracing.replay.entrypoint import run_entrypoint
+from agentdeck.tracing.sdk import api as sdk
 
 
 def _deployments(store: SqlStore, reg: Registry) -> Deployments:

@@ -29,8 +29,8 @@ from agentdeck.evals.online import (
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.store import RunQuery, SqlStore
-from agentdeck.tracing import sdk
 from agentdeck.tracing.replay.entrypoint import run_entrypoint
+from agentdeck.tracing.sdk import api as sdk
 
 REFUND_RUN = refund_run()
 REFUND = "Hi, the mug from ORD-1000 is damaged. I'd like a refund of 30 EUR. My email is omar.kim@example.com"

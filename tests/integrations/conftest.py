@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentdeck.tracing import recorder
+from agentdeck.tracing.sdk import recorder
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,8 @@ import pytest
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
 from agentdeck.core.trace.model import Span, SpanKind
-from agentdeck.tracing import sdk
-from agentdeck.tracing.guard import ToolCallInfo
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.guard import ToolCallInfo
 
 WEATHER_SCHEMA = {
     "type": "object",

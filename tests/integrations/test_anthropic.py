@@ -10,7 +10,7 @@ import pytest
 from integ_support import AGENT, FakeServer, Reply, of_kind, server, sink, trace_spans
 
 from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 anthropic = pytest.importorskip("anthropic")
 from agentdeck.integrations.anthropic import instrument  # noqa: E402

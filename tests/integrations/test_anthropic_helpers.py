@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from test_anthropic import MODEL, STREAM, TOOLS, ev, message
 
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 anthropic = pytest.importorskip("anthropic")
 from agentdeck.integrations.anthropic import instrument  # noqa: E402

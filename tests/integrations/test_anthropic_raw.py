@@ -21,7 +21,7 @@ from integ_support import (
 from test_anthropic import MODEL, STREAM, TOOL_USE, TOOLS, message
 
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 anthropic = pytest.importorskip("anthropic")
 from agentdeck.integrations.anthropic import instrument  # noqa: E402

@@ -30,7 +30,7 @@ def test_missing_framework_raises_import_error_naming_the_extra(
 
 def test_importing_agentdeck_and_the_package_imports_no_framework() -> None:
     code = (
-        "import sys, agentdeck, agentdeck.integrations, agentdeck.tracing.sdk\n"
+        "import sys, agentdeck, agentdeck.integrations, agentdeck.tracing.sdk.api\n"
         "bad = [m for m in ('openai', 'anthropic', 'langchain_core', 'langgraph', 'agents')"
         " if m in sys.modules]\n"
         "print(','.join(bad))\n"

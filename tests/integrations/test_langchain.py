@@ -19,7 +19,7 @@ from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
 from agentdeck.integrations.langchain import AgentdeckCallbackHandler, guard_tool
 from agentdeck.policy import enforcer
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

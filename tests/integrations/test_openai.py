@@ -11,8 +11,8 @@ from integ_support import AGENT, FakeServer, Reply, guarded, of_kind, server, si
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
-from agentdeck.tracing.tools import guarded_call
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.tools import guarded_call
 
 openai = pytest.importorskip("openai")
 from agentdeck.integrations.openai import instrument  # noqa: E402

@@ -23,7 +23,7 @@ from integ_support import (
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import SpanKind, SpanStatus
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 agents = pytest.importorskip("agents")
 openai = pytest.importorskip("openai")

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from test_openai import MODEL, RESPONSE, STREAM_CALL, STREAM_TEXT, TOOLS, chunk, completion
 
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import recorder, sdk
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder
 
 openai = pytest.importorskip("openai")
 from agentdeck.integrations import openai as integ  # noqa: E402

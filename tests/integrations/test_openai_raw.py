@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from test_openai import MODEL, RESPONSE, STREAM_CALL, STREAM_TEXT, TOOL_CALL, TOOLS, completion
 
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus, TokenUsage
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 openai = pytest.importorskip("openai")
 from agentdeck.integrations._raw import RecordedRawResponse  # noqa: E402

@@ -23,7 +23,7 @@ from test_openai import STREAM_TEXT as O_STREAM
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
 from agentdeck.integrations import anthropic as a_integ
 from agentdeck.integrations import openai as o_integ
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 __all__ = ["server", "sink"]
 

@@ -17,7 +17,7 @@ from agentdeck.monitor.checks import MonitoringSink, on_runs_stored
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 SCHEMA = {
     "type": "object",

@@ -16,7 +16,7 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_agent_spec, load_policy_spec
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from foundation import EXAMPLE_V1, EXAMPLES
 
 EXAMPLE_POLICY_FILE = EXAMPLES / "policy.yaml"

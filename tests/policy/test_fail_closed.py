@@ -23,8 +23,8 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
-from agentdeck.tracing.http_resolver import HttpResolver
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.http_resolver import HttpResolver
 from app_thread import serve_in_thread
 from net_support import closed_port_url, hung_server
 

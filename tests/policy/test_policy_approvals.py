@@ -29,7 +29,7 @@ from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest, StoreApprover
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import ApprovalRecord
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 
 @pytest.fixture(autouse=True)

@@ -43,7 +43,7 @@ from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import ApprovalRecord
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from app_thread import serve_in_thread
 
 # -- a live server on the store fixture --------------------------------------------------------

@@ -19,8 +19,8 @@ from agentdeck.registry.keys import create_key
 from agentdeck.registry.spec_cache import default_cache
 from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
-from agentdeck.tracing.http_resolver import HttpResolver
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.http_resolver import HttpResolver
 from app_thread import serve_in_thread
 
 

@@ -28,7 +28,7 @@ from agentdeck.policy.approvals import ApprovalRequest, CallbackApprover
 from agentdeck.policy.enforcer import PolicyGuard
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from foundation import make_spec
 
 

@@ -29,7 +29,7 @@ from agentdeck.policy.simulate import Simulation, recorded_calls, simulate, simu
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import RunQuery
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from foundation import make_spec
 
 

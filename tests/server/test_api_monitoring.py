@@ -15,7 +15,7 @@ from agentdeck.server.app import create_app
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import AlertRecord
-from agentdeck.tracing.wire import batch_to_dict, dumps
+from agentdeck.tracing.sdk.wire import batch_to_dict, dumps
 
 
 def batch_to_bytes(runs: list, spans: list) -> bytes:

@@ -14,7 +14,7 @@ from server_support import Keys
 from agentdeck.registry.service import Registry
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
-from agentdeck.tracing.wire import batch_to_dict, span_to_dict
+from agentdeck.tracing.sdk.wire import batch_to_dict, span_to_dict
 from foundation import make_spec
 
 HUGE = 2**64 + 1  # past every integer column and past orjson's 64-bit range

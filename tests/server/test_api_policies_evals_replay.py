@@ -242,7 +242,7 @@ def test_replay_runs_in_the_server_and_its_report_is_stored(
     from replay_support import record, register_both, start_recording
 
     from agentdeck.server.app import create_app
-    from agentdeck.tracing import sdk
+    from agentdeck.tracing.sdk import api as sdk
 
     v1, _ = register_both(sqlite_store)
     start_recording(sqlite_store, tmp_path)

@@ -16,7 +16,7 @@ from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from foundation import spec_dict
 
 POLICY: dict[str, Any] = {

@@ -14,7 +14,7 @@ from server_support import Keys
 
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
-from agentdeck.tracing.wire import batch_to_bytes
+from agentdeck.tracing.sdk.wire import batch_to_bytes
 
 
 def _ingest(client: TestClient, keys: Keys, body: bytes, **headers: str) -> tuple[int, dict]:

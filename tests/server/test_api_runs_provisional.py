@@ -11,7 +11,7 @@ from server_support import Keys
 
 from agentdeck.core.trace.model import PROVISIONAL, SpanStatus
 from agentdeck.store import SqlStore
-from agentdeck.tracing.wire import run_to_dict
+from agentdeck.tracing.sdk.wire import run_to_dict
 from provisional_data import write_both
 
 

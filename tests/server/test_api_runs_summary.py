@@ -138,7 +138,7 @@ def test_runs_ingested_over_http_are_counted_by_the_server(
     from dataclasses import replace
 
     from agentdeck.store import open_store
-    from agentdeck.tracing.wire import batch_to_bytes
+    from agentdeck.tracing.sdk.wire import batch_to_bytes
 
     elsewhere = open_store(f"sqlite:///{tmp_path / 'agent.db'}")
     try:

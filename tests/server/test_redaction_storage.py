@@ -15,7 +15,7 @@ from agentdeck.server.app import create_app
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import metadata
-from agentdeck.tracing.wire import batch_to_bytes
+from agentdeck.tracing.sdk.wire import batch_to_bytes
 from tracing.otel_fixtures import record
 from tracing.redaction_corpus import AWS_SECRET, JWT, PASSWORD, PEM
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
 from agentdeck.store.tables import spans as spans_table
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from tracing.sdk_support import make_agent
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
-from agentdeck.tracing.sink import HttpSink
+from agentdeck.tracing.sdk.sink import HttpSink
 from foundation import spec_dict
 
 pytestmark = BROWSER_MARKS

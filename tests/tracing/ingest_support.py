@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.wire import batch_from_bytes
+from agentdeck.tracing.sdk.wire import batch_from_bytes
 
 
 class Ingest:

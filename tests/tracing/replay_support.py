@@ -13,8 +13,8 @@ from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
-from agentdeck.tracing import sdk
 from agentdeck.tracing.replay.entrypoint import run_entrypoint
+from agentdeck.tracing.sdk import api as sdk
 
 HERE = Path(__file__).resolve().parent
 PATHS = (HERE,)

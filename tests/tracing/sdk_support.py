@@ -11,7 +11,7 @@ import pytest
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
 from agentdeck.core.trace.model import Span, SpanKind
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 WEATHER_SCHEMA = {
     "type": "object",

@@ -12,10 +12,10 @@ from ingest_support import hung_server, ingest_server
 from sdk_support import BOT, RESOLVER, start
 
 from agentdeck.core.trace.model import Span
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing import sdk
-from agentdeck.tracing.exporter import Exporter
-from agentdeck.tracing.sink import HttpSink, InMemorySink
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.exporter import Exporter
+from agentdeck.tracing.sdk.sink import HttpSink, InMemorySink
 
 RUNS = 200
 TOOLS = 5

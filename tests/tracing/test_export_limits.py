@@ -15,8 +15,8 @@ from agentdeck.core.trace.model import Run, Span, SpanKind
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import open_store
-from agentdeck.tracing import sdk
-from agentdeck.tracing.limits import TRUNCATED_ATTR, SpanLimits, limit_span, marker
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.limits import TRUNCATED_ATTR, SpanLimits, limit_span, marker
 from app_thread import serve_in_thread
 
 
@@ -173,9 +173,9 @@ def test_a_20_mb_tool_result_does_not_stop_the_runs_after_it(tmp_path: Path) -> 
 def test_an_adopted_spill_holding_an_oversize_span_is_delivered_and_deleted(
     tmp_path: Path,
 ) -> None:
-    from agentdeck.tracing.exporter import Exporter
-    from agentdeck.tracing.sink import HttpSink
-    from agentdeck.tracing.spill import SpillFile
+    from agentdeck.tracing.sdk.exporter import Exporter
+    from agentdeck.tracing.sdk.sink import HttpSink
+    from agentdeck.tracing.sdk.spill import SpillFile
 
     spill_dir = tmp_path / "spill"
     old = SpillFile(spill_dir)  # a process without limits spilled a 3 MB result, then died

@@ -13,10 +13,10 @@ from sdk_support import BOT, start
 
 from agentdeck.core.trace.model import Run, Span, SpanKind
 from agentdeck.core.trace.raw_json import Frozen, thaw
-from agentdeck.tracing import sdk
-from agentdeck.tracing.limits import TRUNCATED_ATTR, SpanLimits
-from agentdeck.tracing.redaction import BatchRedactor, RedactionConfig
-from agentdeck.tracing.wire import batch_from_bytes, batch_to_bytes
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.limits import TRUNCATED_ATTR, SpanLimits
+from agentdeck.tracing.sdk.redaction import BatchRedactor, RedactionConfig
+from agentdeck.tracing.sdk.wire import batch_from_bytes, batch_to_bytes
 
 
 class RawSink(sdk.InMemorySink):

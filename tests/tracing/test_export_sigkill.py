@@ -12,15 +12,15 @@ from pathlib import Path
 
 from ingest_support import ingest_server
 
-from agentdeck.tracing.exporter import Exporter
-from agentdeck.tracing.sink import HttpSink
+from agentdeck.tracing.sdk.exporter import Exporter
+from agentdeck.tracing.sdk.sink import HttpSink
 
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from agentdeck.core.trace.model import Span, SpanKind
-    from agentdeck.tracing.exporter import Exporter
-    from agentdeck.tracing.sink import HttpSink
+    from agentdeck.tracing.sdk.exporter import Exporter
+    from agentdeck.tracing.sdk.sink import HttpSink
 
     url, spill = sys.argv[1], sys.argv[2]
     exp = Exporter(HttpSink(url), spill_dir=spill, batch_size=50, schedule_delay=0.01)

@@ -12,10 +12,10 @@ import pytest
 from sdk_support import BOT, start
 
 from agentdeck.core.trace.model import Run, Span, SpanKind
-from agentdeck.tracing import sdk
-from agentdeck.tracing.exporter import Exporter
-from agentdeck.tracing.sink import InMemorySink
-from agentdeck.tracing.spill import SpillFile
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.exporter import Exporter
+from agentdeck.tracing.sdk.sink import InMemorySink
+from agentdeck.tracing.sdk.spill import SpillFile
 
 
 @sdk.tool

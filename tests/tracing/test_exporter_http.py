@@ -13,9 +13,9 @@ from sdk_support import BOT
 
 from agentdeck.core.errors import StoreError
 from agentdeck.core.trace.model import Span, SpanKind
-from agentdeck.tracing import sdk
-from agentdeck.tracing.sink import HttpSink
-from agentdeck.tracing.wire import batch_from_bytes
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.sink import HttpSink
+from agentdeck.tracing.sdk.wire import batch_from_bytes
 
 
 class Ingest:

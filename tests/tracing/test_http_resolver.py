@@ -10,9 +10,9 @@ import pytest
 
 from agentdeck.core.errors import ReferenceError_, StoreError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing import sdk
-from agentdeck.tracing.http_resolver import HttpResolver
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.http_resolver import HttpResolver
 
 V1 = AgentSpec("bot", ModelSpec("openai", "gpt-4o-2024-08-06"), system_prompt="v1")
 V2 = AgentSpec("bot", ModelSpec("openai", "gpt-4o-2024-08-06"), system_prompt="v2")

@@ -20,9 +20,9 @@ from agentdeck.core.trace.model import Run, Span, SpanKind
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.store import SqlStore
 from agentdeck.store.tables import metadata
-from agentdeck.tracing import sdk
 from agentdeck.tracing.otlp.export import OtlpExporter
-from agentdeck.tracing.sink import InMemorySink
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.sink import InMemorySink
 
 SECRETS = (AWS_ID, AWS_SECRET, JWT, PASSWORD, PEM.splitlines()[2])
 
@@ -222,7 +222,7 @@ def test_a_bad_environment_setting_names_the_variable(
 
 
 def test_a_span_the_redactor_cannot_process_is_masked_not_sent(tmp_path: Path) -> None:
-    from agentdeck.tracing.redaction import BatchRedactor, RedactionConfig
+    from agentdeck.tracing.sdk.redaction import BatchRedactor, RedactionConfig
 
     class Boom(str):
         def startswith(self, *args: object) -> bool:  # type: ignore[override]

@@ -13,9 +13,9 @@ from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
-from agentdeck.tracing import sdk
 from agentdeck.tracing.replay.engine import REPLAY_OF_ATTR, is_replay, reproduce
 from agentdeck.tracing.replay.report import DivergenceKind
+from agentdeck.tracing.sdk import api as sdk
 
 __all__ = ["shop_any_store", "shop_store"]
 
@@ -185,7 +185,7 @@ def test_replay_configures_and_shuts_down_its_own_recording_session(
 
     result = reproduce(sqlite_store, source, paths=PATHS)
 
-    from agentdeck.tracing import recorder
+    from agentdeck.tracing.sdk import recorder
 
     assert recorder.config is None  # the session it opened is closed again
     assert result.reproduced and result.replay_trace_id is not None

@@ -14,7 +14,7 @@ from replay_support import HERE, record, register_both, start_recording
 from agentdeck.cli import common
 from agentdeck.cli.main import main
 from agentdeck.store import SqlStore, open_store
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 Cli = Callable[..., tuple[int, str, str]]
 DOCS = HERE.parents[1] / "docs" / "cli.md"

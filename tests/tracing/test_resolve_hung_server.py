@@ -16,7 +16,7 @@ from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ToolSpec
 from agentdeck.registry.spec_cache import default_cache
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 from net_support import hung_server
 
 POLICY = parse_policy_spec({

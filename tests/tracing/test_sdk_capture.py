@@ -17,11 +17,11 @@ from sdk_support import BOT, HELPER, spans_of, start
 
 from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.core.trace.model_call import ModelResponse
-from agentdeck.tracing import sdk
-from agentdeck.tracing.guard import ToolCallInfo
-from agentdeck.tracing.recorder import emit_linked_span
-from agentdeck.tracing.scopes import Detached
-from agentdeck.tracing.tools import guarded_call
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.guard import ToolCallInfo
+from agentdeck.tracing.sdk.recorder import emit_linked_span
+from agentdeck.tracing.sdk.scopes import Detached
+from agentdeck.tracing.sdk.tools import guarded_call
 
 
 @pytest.fixture

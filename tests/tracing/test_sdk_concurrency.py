@@ -9,7 +9,7 @@ import pytest
 from sdk_support import BOT, by_id, sink, spans_of
 
 from agentdeck.core.trace.model import SpanKind, SpanStatus
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 __all__ = ["sink"]
 

@@ -10,8 +10,9 @@ from sdk_support import BOT, sink, spans_of
 
 from agentdeck.core.trace.model import SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse, ToolCall
-from agentdeck.tracing import recorder, sdk
-from agentdeck.tracing.scopes import Detached, LlmCall
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder
+from agentdeck.tracing.sdk.scopes import Detached, LlmCall
 
 __all__ = ["sink"]
 

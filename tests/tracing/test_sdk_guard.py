@@ -11,9 +11,9 @@ from sdk_support import BOT, by_id, sink, spans_of, start
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import LinkKind, SpanKind, SpanStatus
-from agentdeck.tracing import sdk
-from agentdeck.tracing.guard import CallOutcome, Intercepted, ToolCallInfo, intercepting
-from agentdeck.tracing.recorder import emit_linked_span
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.guard import CallOutcome, Intercepted, ToolCallInfo, intercepting
+from agentdeck.tracing.sdk.recorder import emit_linked_span
 
 __all__ = ["sink"]
 ran: list[str] = []
@@ -142,7 +142,7 @@ def test_interceptor_serves_recorded_results_and_errors(sink: sdk.InMemorySink) 
 
 
 def test_run_history_is_bounded_but_counts_stay_exact() -> None:
-    from agentdeck.tracing import guard as g
+    from agentdeck.tracing.sdk import guard as g
 
     state = g.RunState(0.0)
     limit = g.MAX_CALL_HISTORY

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sdk_support import BOT, HELPER, by_id, sink, spans_of
 
 from agentdeck.core.trace.model import SpanKind
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 __all__ = ["sink"]
 

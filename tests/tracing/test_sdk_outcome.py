@@ -9,7 +9,7 @@ from pathlib import Path
 from sdk_support import BOT, start
 
 from agentdeck.core.trace.model import Outcome
-from agentdeck.tracing import sdk
+from agentdeck.tracing.sdk import api as sdk
 
 
 def test_outcome_is_recorded_on_the_run(tmp_path: Path) -> None:

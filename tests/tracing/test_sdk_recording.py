@@ -10,8 +10,8 @@ from sdk_support import BOT, RESOLVER, WEATHER_SCHEMA, by_id, sink, spans_of, st
 
 from agentdeck.core.trace.model import LinkKind, SpanKind, SpanStatus, TokenUsage
 from agentdeck.core.trace.model_call import ModelResponse, ToolCall
-from agentdeck.tracing import sdk
-from agentdeck.tracing.validation import ToolArgumentsInvalid
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.validation import ToolArgumentsInvalid
 
 __all__ = ["sink"]  # the fixture, imported for pytest
 

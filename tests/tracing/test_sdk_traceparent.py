@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sdk_support import BOT, sink
 
 from agentdeck.core.trace.model import LinkKind, SpanKind
-from agentdeck.tracing import sdk
-from agentdeck.tracing.traceparent import format_traceparent, parse_traceparent
-from agentdeck.tracing.wire import batch_from_bytes
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.traceparent import format_traceparent, parse_traceparent
+from agentdeck.tracing.sdk.wire import batch_from_bytes
 
 __all__ = ["sink"]
 HEX = "0123456789abcdef"
@@ -60,8 +60,8 @@ CHILD = textwrap.dedent(
     """
     import os, sys
     from agentdeck.core.spec.agent import AgentSpec, ModelSpec
-    from agentdeck.tracing import sdk
-    from agentdeck.tracing.wire import batch_to_bytes
+    from agentdeck.tracing.sdk import api as sdk
+    from agentdeck.tracing.sdk.wire import batch_to_bytes
 
     @sdk.tool
     def lookup(key: str) -> str:

@@ -20,7 +20,7 @@ from agentdeck.core.trace.model import (
     SpanStatus,
     TokenUsage,
 )
-from agentdeck.tracing import wire
+from agentdeck.tracing.sdk import wire
 
 HEX = "0123456789abcdef"
 ids16 = st.text(HEX, min_size=16, max_size=16)

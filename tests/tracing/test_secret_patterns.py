@@ -14,7 +14,7 @@ from redaction_corpus import NEGATIVE, NESTED_SECRET_KEYS, POSITIVE, SUPPORT_RES
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.redaction.redact import Redactor
-from agentdeck.tracing.secret_patterns import redactor
+from agentdeck.tracing.sdk.secret_patterns import redactor
 
 RED = redactor()
 

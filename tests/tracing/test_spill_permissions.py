@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from agentdeck.core.trace.model import Span, SpanKind
-from agentdeck.tracing.sink import InMemorySink
-from agentdeck.tracing.spill import DeadLetterFile, SpillFile
+from agentdeck.tracing.sdk.sink import InMemorySink
+from agentdeck.tracing.sdk.spill import DeadLetterFile, SpillFile
 
 
 def _mode(path: Path) -> int:

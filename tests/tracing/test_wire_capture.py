@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentdeck.tracing.wire import Frozen, capture, capture_map, to_json_data
+from agentdeck.tracing.sdk.wire import Frozen, capture, capture_map, to_json_data
 
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text()

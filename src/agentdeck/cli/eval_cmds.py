@@ -166,7 +166,7 @@ def eval_cmd(
     from agentdeck.core.evals.result import check_thresholds, compare_results, summarize
     from agentdeck.core.evals.suite import Thresholds
     from agentdeck.evals.runner import EvalService, load_suite
-    from agentdeck.tracing import sdk
+    from agentdeck.tracing.sdk import api as sdk
 
     suite = load_suite(suite_file)
     store = get_store(db)

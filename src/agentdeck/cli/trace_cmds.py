@@ -224,7 +224,7 @@ def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None
     from rich.tree import Tree
 
     from agentdeck.tracing.analysis.queries import execution_graph, load_trace, run_json
-    from agentdeck.tracing.wire import span_to_dict
+    from agentdeck.tracing.sdk.wire import span_to_dict
 
     trace = load_trace(get_store(db), run_id)
     if json:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from agentdeck.core.spec.agent import ResolvedAgent
     from agentdeck.core.trace.model_call import ModelClient
     from agentdeck.evals.runner import CaseRun
-    from agentdeck.tracing.sink import InMemorySink
+    from agentdeck.tracing.sdk.sink import InMemorySink
 
 
 def _resolve(agent: Any) -> tuple[ResolvedAgent, list[Path]]:
@@ -71,7 +71,7 @@ def _fixtures(raw: Sequence[Any]) -> tuple[Fixture, ...]:
 @pytest.fixture
 def agentdeck_sink() -> Iterator[InMemorySink]:
     """The SDK recording into memory for this test (shut down afterwards)."""
-    from agentdeck.tracing import sdk
+    from agentdeck.tracing.sdk import api as sdk
 
     sink = sdk.InMemorySink()
     sdk.init(sink=sink, schedule_delay=0.05)

@@ -1,7 +1,7 @@
 """Running an eval suite: each case through the agent's entrypoint, tools served from fixtures.
 
 Each case runs with :func:`agentdeck.tracing.replay.entrypoint.run_entrypoint` (the same harness replay
-and the demo use) inside :func:`agentdeck.tracing.guard.intercepting` with a
+and the demo use) inside :func:`agentdeck.tracing.sdk.guard.intercepting` with a
 :class:`FixtureInterceptor`, so matching tool calls get the fixture's result (or error) instead
 of running. Cases run on a thread pool: the SDK keeps the current span and the interceptor in
 contextvars, which each worker thread holds on its own, so concurrent runs never mix.
@@ -42,9 +42,10 @@ from agentdeck.core.trace.model import Span
 from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.registry.service import Registry
 from agentdeck.store.protocol import Store
-from agentdeck.tracing import recorder, sdk
-from agentdeck.tracing.guard import Intercepted, ToolCallInfo, intercepting
 from agentdeck.tracing.replay.entrypoint import AgentRun, load_module, run_entrypoint, search_path
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder
+from agentdeck.tracing.sdk.guard import Intercepted, ToolCallInfo, intercepting
 
 SpanReader = Callable[[str], Sequence[Span]]
 

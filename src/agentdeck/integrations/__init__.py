@@ -8,6 +8,6 @@
   ``AgentdeckTracingProcessor`` and ``guard_tool`` / ``guard_agent``.
 
 Policy is not integration code: guarded framework tools go through
-:func:`agentdeck.tracing.tools.guarded_call`, the path ``@agentdeck.tool`` uses, so the guard
+:func:`agentdeck.tracing.sdk.tools.guarded_call`, the path ``@agentdeck.tool`` uses, so the guard
 configured with ``agentdeck.init`` decides them.
 """

@@ -40,8 +40,8 @@ from agentdeck.integrations._streams import (
     RecordedHelperStream,
     RecordedStream,
 )
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.scopes import Detached
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.scopes import Detached
 
 _MARK = "__agentdeck_instrumented__"
 

@@ -29,7 +29,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from agentdeck.integrations._streams import RecordedAsyncStream, RecordedStream
-from agentdeck.tracing import recorder as rec
+from agentdeck.tracing.sdk import recorder as rec
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable

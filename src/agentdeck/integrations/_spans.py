@@ -3,14 +3,14 @@
 Frameworks report steps as start/end callbacks (LangChain, the Agents SDK) or hand back
 streams the caller drains later (OpenAI, Anthropic; the stream proxies are in
 :mod:`agentdeck.integrations._streams`). Neither fits a ``with`` block, so spans
-are recorded through the tracing layer's public :class:`~agentdeck.tracing.scopes.Detached`:
+are recorded through the tracing layer's public :class:`~agentdeck.tracing.sdk.scopes.Detached`:
 opened now and finished later (exactly once) *without* becoming the current span, so the
 caller's context is never changed behind its back. It reuses the SDK's own blocks (``run``,
 ``llm``, ``span``), so a detached ``llm`` span gets the same automatic data-flow links (to the
 tool results it consumed, and from the tool calls it asked for) as ``agentdeck.llm``.
 
 Everything here is telemetry: it never raises into the caller (errors are counted by
-:func:`agentdeck.tracing.recorder.internal_error`).
+:func:`agentdeck.tracing.sdk.recorder.internal_error`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 
 from agentdeck.core.trace.model import SpanKind, SpanLink
 from agentdeck.core.trace.model_call import ModelResponse
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import Detached, LlmCall, llm, span
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.recorder import SpanHandle
+from agentdeck.tracing.sdk.scopes import Detached, LlmCall, llm, span
 
 
 def require(module: str, extra: str, integration: str) -> ModuleType:

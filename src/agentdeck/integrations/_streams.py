@@ -17,7 +17,7 @@ complete)`` is called exactly once, when the stream
 Loops are driven by small iterator objects rather than generators, so that leaving an
 ``async for`` early ends the span at once (an abandoned async generator is only closed later,
 by the event loop). Telemetry never raises into the caller: errors are counted by
-:func:`agentdeck.tracing.recorder.internal_error`.
+:func:`agentdeck.tracing.sdk.recorder.internal_error`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 import wrapt
 
-from agentdeck.tracing import recorder as rec
+from agentdeck.tracing.sdk import recorder as rec
 
 __all__ = [
     "DRAINS",

@@ -19,7 +19,7 @@
 - tools become ``tool`` spans, linked to the ``llm`` span that asked for them.
 
 :func:`guard_tool` (and :func:`guard_tools`) return a copy of a LangChain tool whose calls run
-through :func:`agentdeck.tracing.tools.guarded_call`: the configured guard (policy) decides
+through :func:`agentdeck.tracing.sdk.tools.guarded_call`: the configured guard (policy) decides
 each call before the tool runs, a denial raises ``PolicyDenied`` out of the tool, and the
 tool span is recorded by that path (the handler then records the call only once).
 
@@ -47,10 +47,10 @@ from agentdeck.integrations._spans import (
     slots,
     start_llm,
 )
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import Detached, run, span
-from agentdeck.tracing.tools import aguarded_call, guarded_call
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.recorder import SpanHandle
+from agentdeck.tracing.sdk.scopes import Detached, run, span
+from agentdeck.tracing.sdk.tools import aguarded_call, guarded_call
 
 __all__ = ["AgentdeckCallbackHandler", "guard_tool", "guard_tools", "lc_message"]
 

@@ -38,7 +38,7 @@ from agentdeck.core.trace.model import TokenUsage
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations._provider import ProviderCall, patch_create, patch_stream
 from agentdeck.integrations._spans import given, loads_args, plain, require
-from agentdeck.tracing.scopes import Detached
+from agentdeck.tracing.sdk.scopes import Detached
 
 __all__ = ["instrument"]
 

@@ -18,7 +18,7 @@ anything else -> a ``custom`` span named by its type. The SDK's spans carry inpu
 only with ``trace_include_sensitive_data`` (its default).
 
 :func:`guard_tool` / :func:`guard_agent` route function tools through
-:func:`agentdeck.tracing.tools.guarded_call`, so the guard configured with ``agentdeck.init``
+:func:`agentdeck.tracing.sdk.tools.guarded_call`, so the guard configured with ``agentdeck.init``
 (policy) decides each call before it runs. A denial raises ``PolicyDenied`` (the Agents SDK
 surfaces it as ``UserError`` caused by it), or with ``on_deny="tell_model"`` is returned to
 the model as the tool's output so the agent can recover.
@@ -49,10 +49,10 @@ from agentdeck.integrations._spans import (
     start_llm,
 )
 from agentdeck.integrations.openai import chat_message, response_items, responses_usage, tool_def
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.recorder import SpanHandle
-from agentdeck.tracing.scopes import Detached, run, span
-from agentdeck.tracing.tools import aguarded_call
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.recorder import SpanHandle
+from agentdeck.tracing.sdk.scopes import Detached, run, span
+from agentdeck.tracing.sdk.tools import aguarded_call
 
 __all__ = ["AgentdeckTracingProcessor", "guard_agent", "guard_tool"]
 
@@ -192,7 +192,7 @@ class AgentdeckTracingProcessor(_ProcessorBase):
         pass
 
     def force_flush(self) -> None:
-        from agentdeck.tracing.sdk import flush
+        from agentdeck.tracing.sdk.api import flush
 
         flush()
 

@@ -1,4 +1,4 @@
-"""Policy enforcement at the tool-call layer: the SDK's :class:`~agentdeck.tracing.guard.ToolGuard`.
+"""Policy enforcement at the tool-call layer: the SDK's :class:`~agentdeck.tracing.sdk.guard.ToolGuard`.
 
 Before every ``@tool`` call of a run, :class:`PolicyGuard`:
 
@@ -50,9 +50,9 @@ from agentdeck.policy.sources import (
     RegistryPolicySource,
 )
 from agentdeck.registry.spec_cache import DiskCache
-from agentdeck.tracing.guard import ToolCallInfo
-from agentdeck.tracing.recorder import emit_linked_span
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.sdk.guard import ToolCallInfo
+from agentdeck.tracing.sdk.recorder import emit_linked_span
+from agentdeck.tracing.sdk.wire import to_json_data
 
 __all__ = [
     "HttpPolicySource",

@@ -37,9 +37,9 @@ from agentdeck.core.policy.evaluate import CompiledPolicy, RunEvaluator, compile
 from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
 from agentdeck.store.protocol import RunQuery, Store
-from agentdeck.tracing.guard import MAX_CALL_HISTORY, CallOutcome
 from agentdeck.tracing.replay.engine import is_replay
 from agentdeck.tracing.replay.recording import StepKind, steps_of
+from agentdeck.tracing.sdk.guard import MAX_CALL_HISTORY, CallOutcome
 
 __all__ = [
     "MAX_RUNS",
@@ -86,7 +86,7 @@ class RecordedCall:
 
 
 def _outcome(span: Span) -> str:
-    """The outcome the live history recorded (:class:`~agentdeck.tracing.guard.CallOutcome`)."""
+    """The outcome the live history recorded (:class:`~agentdeck.tracing.sdk.guard.CallOutcome`)."""
     if span.attributes.get("tool.denied") is True:
         return CallOutcome.DENIED.value
     if span.status is SpanStatus.ERROR:

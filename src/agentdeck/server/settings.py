@@ -5,7 +5,7 @@ Environment variables (all optional):
 - ``AGENTDECK_REDACT``: comma-separated pattern groups to mask before storage
   (default ``api_keys,bearer,private_keys,jwt,key_values``; add ``email``, ``card``; ``none``
   turns pattern masking off). The SDK reads the same three variables
-  (:mod:`agentdeck.tracing.redaction`).
+  (:mod:`agentdeck.tracing.sdk.redaction`).
 - ``AGENTDECK_REDACT_PATTERNS``: a JSON object of extra ``{"name": "regex"}`` patterns.
 - ``AGENTDECK_REDACT_KEYS``: comma-separated extra key names whose values are masked whole.
 - ``AGENTDECK_MAX_BODY_BYTES``: largest ingest/OTLP request body, inflated (default 16 MiB).
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.redaction.redact import Redactor
-from agentdeck.tracing.redaction import parse_groups, parse_keys, parse_patterns
-from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, redactor
+from agentdeck.tracing.sdk.redaction import parse_groups, parse_keys, parse_patterns
+from agentdeck.tracing.sdk.secret_patterns import DEFAULT_GROUPS, redactor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8600

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentdeck.core.spec.agent import ToolSpec
-from agentdeck.tracing.sdk import tool
+from agentdeck.tracing.sdk.api import tool
 
 LIVE_CALLS: list[tuple[str, dict[str, Any]]] = []  # every time a tool really ran
 

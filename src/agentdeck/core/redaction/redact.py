@@ -3,7 +3,7 @@
 Pure: patterns and a recursive walk, no I/O. The same :class:`Redactor` runs in the SDK (in the
 exporter's worker, before a batch reaches any destination) and on the server (on every span and
 run it ingests from other producers). The pattern catalogue, most of it taken from
-``detect-secrets``' plugins, is assembled in :mod:`agentdeck.tracing.secret_patterns`; this
+``detect-secrets``' plugins, is assembled in :mod:`agentdeck.tracing.sdk.secret_patterns`; this
 module holds the machinery and the patterns that need no third-party source.
 
 A rule is a regular expression with a name. When the pattern has capture groups, only the groups

@@ -1,5 +1,5 @@
 """``POST /api/v1/ingest``: batches from the agentdeck SDK's ``HttpSink`` (the wire format of
-:mod:`agentdeck.tracing.wire`, JSON, optionally gzip), redacted, then committed before the
+:mod:`agentdeck.tracing.sdk.wire`, JSON, optionally gzip), redacted, then committed before the
 answer. Idempotent by span id: a re-sent batch stores nothing twice."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp.wire import OtlpDecodeError, inflate
-from agentdeck.tracing.wire import batch_from_bytes
+from agentdeck.tracing.sdk.wire import batch_from_bytes
 
 router = APIRouter(tags=["ingest"])
 

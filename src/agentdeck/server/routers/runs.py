@@ -14,7 +14,7 @@ from agentdeck.server.validation import INT64_MAX, MAX_VERSION
 from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.analysis.queries import execution_graph, load_trace
 from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
-from agentdeck.tracing.wire import span_to_dict
+from agentdeck.tracing.sdk.wire import span_to_dict
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 

@@ -9,12 +9,12 @@ from typing import Any
 from agentdeck.core.errors import ReferenceError_
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import Store
-from agentdeck.tracing.wire import run_to_dict
+from agentdeck.tracing.sdk.wire import run_to_dict
 
 
 def run_json(run: Run) -> dict[str, Any]:
     """A run as the API and ``agentdeck runs --json`` show it: the wire shape
-    (:func:`~agentdeck.tracing.wire.run_to_dict`, with the summary: ``status``,
+    (:func:`~agentdeck.tracing.sdk.wire.run_to_dict`, with the summary: ``status``,
     ``tool_errors``, ``denied_calls``, ``outcome``...) plus ``provisional`` (derived from child
     spans only, the root span has not arrived), spelled out so that clients need not know the
     attribute that marks it. Not part of the wire format: ingest does not read it back."""

@@ -13,7 +13,7 @@ from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.core.trace.rca import RootCause, analyze, failing_span
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.analysis.queries import load_trace
-from agentdeck.tracing.wire import span_to_dict
+from agentdeck.tracing.sdk.wire import span_to_dict
 
 MAX_LINKED_TRACES = 50
 

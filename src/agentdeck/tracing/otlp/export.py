@@ -82,7 +82,7 @@ class OtlpExporter:
         return True
 
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
-        """The :class:`~agentdeck.tracing.sink.SpanSink` seam: ``agentdeck.init(sink=...)``.
+        """The :class:`~agentdeck.tracing.sdk.sink.SpanSink` seam: ``agentdeck.init(sink=...)``.
 
         The SDK's exporter redacts each batch before calling this; a failed export raises so
         that the exporter spills and retries it.

@@ -45,9 +45,6 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.base import utcnow
 from agentdeck.store.protocol import ReplayReportRecord, RunQuery, Store
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing import sdk
-from agentdeck.tracing.guard import intercepting
 from agentdeck.tracing.replay.entrypoint import AgentRun, run_entrypoint
 from agentdeck.tracing.replay.recording import Recording, load_recording
 from agentdeck.tracing.replay.report import (
@@ -65,7 +62,10 @@ from agentdeck.tracing.replay.serve import (
     ReplayStopped,
     StrictReplayer,
 )
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.guard import intercepting
+from agentdeck.tracing.sdk.wire import to_json_data
 
 __all__ = [
     "REPLAY_MODE_ATTR",

@@ -24,7 +24,7 @@ from typing import Any
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace.model_call import ModelClient
-from agentdeck.tracing.sdk import recorded_model, run
+from agentdeck.tracing.sdk.api import recorded_model, run
 
 Entrypoint = Callable[..., Any]
 

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from agentdeck.core.spec.canonical import canonical_json
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.sdk.wire import to_json_data
 
 JSON = Any
 

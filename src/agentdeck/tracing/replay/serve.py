@@ -27,7 +27,6 @@ from typing import Any, NoReturn
 
 from agentdeck.core.errors import AgentDeckError, PolicyDenied
 from agentdeck.core.trace.model_call import ModelResponse
-from agentdeck.tracing.guard import Intercepted, ToolCallInfo
 from agentdeck.tracing.replay.recording import RecordedStep, StepKind, describe_actual_tool
 from agentdeck.tracing.replay.report import (
     Action,
@@ -37,8 +36,9 @@ from agentdeck.tracing.replay.report import (
     Served,
     first_difference,
 )
-from agentdeck.tracing.sdk import current_run
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.sdk.api import current_run
+from agentdeck.tracing.sdk.guard import Intercepted, ToolCallInfo
+from agentdeck.tracing.sdk.wire import to_json_data
 
 JSON = Any
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from agentdeck.tracing.exporter import ExporterStats
+from agentdeck.tracing.sdk.exporter import ExporterStats
 
 __all__ = ["SdkStats"]
 

@@ -8,7 +8,7 @@ batches that may have been partly delivered.
 
 - :class:`InMemorySink` keeps everything in memory with exactly that de-duplication; it is the
   test double shipped with the package (like OpenTelemetry's ``InMemorySpanExporter``).
-- :class:`HttpSink` POSTs the wire format (:mod:`agentdeck.tracing.wire`) to a server's
+- :class:`HttpSink` POSTs the wire format (:mod:`agentdeck.tracing.sdk.wire`) to a server's
   ``/api/v1/ingest`` route.
 - The SQL store implements the protocol itself (embedded mode).
 """
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from agentdeck.core.errors import StoreError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.wire import batch_to_bytes
+from agentdeck.tracing.sdk.wire import batch_to_bytes
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +57,7 @@ class SpanSink(Protocol):
 
     A sink whose class sets ``raw_json = True`` receives payloads as captured: values may be
     :class:`~agentdeck.core.trace.raw_json.Frozen` JSON bytes (anywhere inside ``inputs``,
-    ``outputs``, ``attributes``), which ``agentdeck.tracing.wire.dumps`` writes as they are.
+    ``outputs``, ``attributes``), which ``agentdeck.tracing.sdk.wire.dumps`` writes as they are.
     Any other sink receives JSON data only (the exporter parses the bytes for it).
     """
 

@@ -1,7 +1,7 @@
 """Context-managed spans: ``run`` (and nested agents), ``handoff``, ``span`` and ``llm``.
 
 Each is a small class usable as ``with`` and ``async with``. Entering sets the current span
-(:data:`agentdeck.tracing.recorder.current`); leaving restores it and submits the finished span.
+(:data:`agentdeck.tracing.sdk.recorder.current`); leaving restores it and submits the finished span.
 An exception raised by the agent's code inside the block is recorded and propagates unchanged;
 an exception inside the recording itself is counted and swallowed. User values are captured when
 they are given (inputs, messages, params and attributes when the block opens; outputs and
@@ -40,10 +40,10 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.model_call import ModelResponse
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
-from agentdeck.tracing.traceparent import RemoteContext, from_carrier
-from agentdeck.tracing.wire import capture, capture_map
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
+from agentdeck.tracing.sdk.traceparent import RemoteContext, from_carrier
+from agentdeck.tracing.sdk.wire import capture, capture_map
 
 AgentArg = str | AgentSpec | ResolvedAgent | None
 
@@ -455,7 +455,7 @@ class Detached:
     its back; :meth:`end` finishes it, exactly once even when called again or from several
     threads. The span is the one the ``with`` form records (a detached ``llm`` gets the same
     automatic data-flow links). Neither method raises: a telemetry failure is counted by
-    :func:`agentdeck.tracing.recorder.internal_error`.
+    :func:`agentdeck.tracing.sdk.recorder.internal_error`.
 
     ::
 

@@ -1,6 +1,6 @@
 """Delivering one batch so that a bad batch never stops the rest (the exporter's send thread).
 
-A sink raising :class:`~agentdeck.tracing.sink.SinkRejected` with a permanent status is not
+A sink raising :class:`~agentdeck.tracing.sdk.sink.SinkRejected` with a permanent status is not
 retried: a 413 splits the batch (runs apart from spans, then halves, down to one item); one item
 still refused is cut to ``limits.harder()`` once; whatever is still refused, and any other
 permanent refusal (400/401/403/404/422), goes to the dead-letter file with a counter. Anything
@@ -14,9 +14,9 @@ import logging
 
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.core.trace.raw_json import thaw_run, thaw_span
-from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
-from agentdeck.tracing.sink import SinkRejected, SpanSink
-from agentdeck.tracing.spill import DeadLetterFile
+from agentdeck.tracing.sdk.limits import SpanLimits, limit_run, limit_span
+from agentdeck.tracing.sdk.sink import SinkRejected, SpanSink
+from agentdeck.tracing.sdk.spill import DeadLetterFile
 
 log = logging.getLogger("agentdeck.tracing")
 

@@ -8,7 +8,7 @@ context), so spans of concurrent runs never mix.
 
 Every user value a span records (arguments, results, message lists, params, inputs, outputs,
 attributes) is captured on the agent's thread when it is given, with
-:func:`agentdeck.tracing.wire.capture` (a copy of small flat values, JSON bytes for the rest):
+:func:`agentdeck.tracing.sdk.wire.capture` (a copy of small flat values, JSON bytes for the rest):
 an agent that changes a dict after the call cannot change the trace. A finished span then
 leaves the agent's thread as a pending record (``to_span()``) and the exporter's thread builds
 the frozen :class:`Span`, keeping the captured bytes as they are (they are parsed only for a
@@ -42,11 +42,11 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.registry.resolver import ResolveTimeout
-from agentdeck.tracing.exporter import Exporter
-from agentdeck.tracing.guard import RunState, ToolCallInfo, ToolGuard
-from agentdeck.tracing.traceparent import RemoteContext
-from agentdeck.tracing.validation import ToolEntry, tools_for
-from agentdeck.tracing.wire import capture, capture_map
+from agentdeck.tracing.sdk.exporter import Exporter
+from agentdeck.tracing.sdk.guard import RunState, ToolCallInfo, ToolGuard
+from agentdeck.tracing.sdk.traceparent import RemoteContext
+from agentdeck.tracing.sdk.validation import ToolEntry, tools_for
+from agentdeck.tracing.sdk.wire import capture, capture_map
 
 log = logging.getLogger("agentdeck.tracing")
 time_ns = time.time_ns

@@ -6,7 +6,7 @@ once a batch's worth is waiting, sets an event. Everything else happens in two d
 
 - the **drain** thread builds finished :class:`Span` objects from the recorder's pending
   records, snapshots user values to JSON data (orjson), applies the :class:`SpanLimits`
-  (:mod:`agentdeck.tracing.limits`) and batches. It hands a batch to the sender while the
+  (:mod:`agentdeck.tracing.sdk.limits`) and batches. It hands a batch to the sender while the
   hand-off holds fewer than ``queue_size`` items and the spill is empty; otherwise it appends the
   batch to the local spill file. It never does network I/O, so the queue keeps draining (at
   disk speed) whatever the destination does.
@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.delivery import Delivery
-from agentdeck.tracing.limits import SpanLimits, limit_run, limit_span
-from agentdeck.tracing.sink import SpanSink
-from agentdeck.tracing.spill import DeadLetterFile, SpillFile
-from agentdeck.tracing.wire import to_json_data
+from agentdeck.tracing.sdk.delivery import Delivery
+from agentdeck.tracing.sdk.limits import SpanLimits, limit_run, limit_span
+from agentdeck.tracing.sdk.sink import SpanSink
+from agentdeck.tracing.sdk.spill import DeadLetterFile, SpillFile
+from agentdeck.tracing.sdk.wire import to_json_data
 
 log = logging.getLogger("agentdeck.tracing")
 

@@ -9,7 +9,7 @@ the tool itself. Both seams receive a :class:`ToolCallInfo`.
   ``tool.denied=true``, and the ``PolicyDenied`` reaches the agent's code: the one exception the
   SDK raises on purpose. Any other exception escaping a guard fails closed (it becomes a
   ``PolicyDenied``). A guard records its decision as a span with
-  :func:`agentdeck.tracing.recorder.emit_linked_span`.
+  :func:`agentdeck.tracing.sdk.recorder.emit_linked_span`.
 - An **interceptor** (replay and evals set one for a block of code with
   :func:`intercepting`) may return :class:`Intercepted` to serve a result instead of calling
   the tool, raise to serve a recorded error, or return ``None`` to let the tool run.

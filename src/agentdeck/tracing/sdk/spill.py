@@ -1,7 +1,7 @@
 """The local spill: batches that could not be delivered, kept on disk until they can be.
 
 Each exporter owns one append-only file ``spill-<pid>-<random>.jsonl`` in the spill directory:
-one line per batch, in the wire format (:mod:`agentdeck.tracing.wire`). A sibling
+one line per batch, in the wire format (:mod:`agentdeck.tracing.sdk.wire`). A sibling
 ``.offset`` file holds how many bytes have been re-sent, written atomically (temp file +
 ``os.replace``) after every delivered line, so a re-send resumes where it stopped, even in a
 new process. Re-sending a line twice is harmless: sinks are idempotent by span id.
@@ -28,8 +28,8 @@ from typing import IO
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.sink import SpanSink
-from agentdeck.tracing.wire import batch_from_bytes, batch_to_bytes, batch_to_dict, dumps
+from agentdeck.tracing.sdk.sink import SpanSink
+from agentdeck.tracing.sdk.wire import batch_from_bytes, batch_to_bytes, batch_to_dict, dumps
 
 #: Delivers one batch or raises (a sink's ``write_batch``, or the exporter's splitting sender).
 Send = Callable[[list[Run], list[Span]], None]

@@ -11,7 +11,7 @@ redacted item by item. The redactor itself (and
 ``agentdeck.init(redact=...)``:
 
 - ``True`` (default): the default groups
-  (:data:`~agentdeck.tracing.secret_patterns.DEFAULT_GROUPS`), or those of
+  (:data:`~agentdeck.tracing.sdk.secret_patterns.DEFAULT_GROUPS`), or those of
   ``AGENTDECK_REDACT``, plus ``AGENTDECK_REDACT_PATTERNS`` / ``AGENTDECK_REDACT_KEYS`` (the
   variables the server reads too).
 - a mapping with any of ``groups`` (names), ``patterns`` (``{"name": "regex"}``, added) and
@@ -38,7 +38,7 @@ import orjson
 from agentdeck.core.errors import InputError
 from agentdeck.core.redaction.redact import Redactor, check_extra_patterns
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.tracing.secret_patterns import DEFAULT_GROUPS, GROUPS
+from agentdeck.tracing.sdk.secret_patterns import DEFAULT_GROUPS, GROUPS
 
 __all__ = ["OFF_ATTRIBUTE", "BatchRedactor", "RedactionConfig", "redaction_config"]
 
@@ -57,7 +57,7 @@ class RedactionConfig:
     keys: tuple[str, ...] = ()
 
     def build(self) -> Redactor:
-        from agentdeck.tracing.secret_patterns import redactor
+        from agentdeck.tracing.sdk.secret_patterns import redactor
 
         return redactor(self.groups, self.patterns, self.keys, source="redact")
 

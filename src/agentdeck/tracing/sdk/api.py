@@ -10,7 +10,7 @@
 Importing does nothing; until :func:`init` every entry point is a cheap pass-through.
 ``init`` starts the exporter's background thread and registers a flush at interpreter exit.
 Integrations that cannot use ``with`` (callbacks, streams drained later) start and end the
-same blocks through :class:`~agentdeck.tracing.scopes.Detached`.
+same blocks through :class:`~agentdeck.tracing.sdk.scopes.Detached`.
 The agent's thread never does telemetry I/O and never sees a telemetry exception; the only
 exceptions raised on purpose are ``PolicyDenied`` (a guard denied a tool call) and, with
 ``invalid_args="raise"``, ``ToolArgumentsInvalid``.
@@ -27,17 +27,17 @@ from typing import Any, Literal
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model_call import ModelClient, ModelResponse
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.exporter import Exporter, ExporterStats, FlushResult
-from agentdeck.tracing.guard import ToolGuard
-from agentdeck.tracing.limits import SpanLimits
-from agentdeck.tracing.recorder import AgentResolver, SpanHandle, emit_linked_span
-from agentdeck.tracing.redaction import BatchRedactor, redaction_config
-from agentdeck.tracing.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
-from agentdeck.tracing.sink import HttpSink, InMemorySink, SpanSink
-from agentdeck.tracing.tools import tool
-from agentdeck.tracing.traceparent import RemoteContext, format_traceparent, from_carrier
-from agentdeck.tracing.validation import ToolArgumentsInvalid
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.exporter import Exporter, ExporterStats, FlushResult
+from agentdeck.tracing.sdk.guard import ToolGuard
+from agentdeck.tracing.sdk.limits import SpanLimits
+from agentdeck.tracing.sdk.recorder import AgentResolver, SpanHandle, emit_linked_span
+from agentdeck.tracing.sdk.redaction import BatchRedactor, redaction_config
+from agentdeck.tracing.sdk.scopes import Detached, LlmCall, RunHandle, handoff, llm, run, span
+from agentdeck.tracing.sdk.sink import HttpSink, InMemorySink, SpanSink
+from agentdeck.tracing.sdk.tools import tool
+from agentdeck.tracing.sdk.traceparent import RemoteContext, format_traceparent, from_carrier
+from agentdeck.tracing.sdk.validation import ToolArgumentsInvalid
 
 __all__ = [
     "AgentResolver",
@@ -107,7 +107,7 @@ def init(
     :class:`ToolArgumentsInvalid` instead of running; ``guard`` decides tool calls (policy).
     ``redact`` masks secrets in every batch before any destination sees it: ``True`` (default
     patterns, or ``AGENTDECK_REDACT*``), a mapping of extra ``groups``/``patterns``/``keys``,
-    or ``False`` (see :mod:`agentdeck.tracing.redaction`).
+    or ``False`` (see :mod:`agentdeck.tracing.sdk.redaction`).
     ``on_full="block"`` makes a recording call wait for room when the queue is full instead of
     dropping the oldest span (for bulk work: imports, benchmarks); ``limits`` caps value and
     span sizes (:class:`SpanLimits`, truncating with a marker).
@@ -132,7 +132,7 @@ def init(
             sink = HttpSink(endpoint, key)
             if resolver is None:
                 from agentdeck.registry.spec_cache import default_cache
-                from agentdeck.tracing.http_resolver import HttpResolver
+                from agentdeck.tracing.sdk.http_resolver import HttpResolver
 
                 resolver = HttpResolver(endpoint, key, timeout=resolve_timeout_s,
                                         disk=default_cache(cache_dir, endpoint))  # fmt: skip
@@ -235,7 +235,7 @@ def stats() -> ExporterStats | None:
     """The exporter's counters (dropped, spilled, resent, ...) as an ``SdkStats`` that also
     says why ``init`` failed (``init_error``) and how many runs' agents could not be resolved
     (``resolve_errors``); None before ``init``."""
-    from agentdeck.tracing.sdk_stats import SdkStats
+    from agentdeck.tracing.sdk.stats import SdkStats
 
     cfg = rec.config
     if cfg is None:

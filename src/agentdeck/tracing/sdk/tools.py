@@ -2,7 +2,7 @@
 
 Per call, on the agent's thread: two clock reads, a contextvar get/set/reset, the args dict,
 the cached schema check, a random span id, the capture of args and result
-(:func:`agentdeck.tracing.wire.capture`: a copy of a flat dict, JSON bytes for nested values, so
+(:func:`agentdeck.tracing.sdk.wire.capture`: a copy of a flat dict, JSON bytes for nested values, so
 that later changes by the agent never reach the trace), and one deque append. No lock, no I/O.
 The span itself is built in the exporter's thread (:meth:`ToolCallSpan.to_span`).
 
@@ -29,17 +29,17 @@ from typing import Any, TypeVar, overload
 
 from agentdeck.core.errors import PolicyDenied
 from agentdeck.core.trace.model import Span, SpanKind, SpanLink, SpanStatus
-from agentdeck.tracing import recorder as rec
-from agentdeck.tracing.guard import (
+from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.guard import (
     CallOutcome,
     Intercepted,
     ToolCallInfo,
     ToolCallRecord,
     current_interceptor,
 )
-from agentdeck.tracing.recorder import SpanHandle, time_ns
-from agentdeck.tracing.validation import ToolArgumentsInvalid, check, validator_for_schema
-from agentdeck.tracing.wire import capture
+from agentdeck.tracing.sdk.recorder import SpanHandle, time_ns
+from agentdeck.tracing.sdk.validation import ToolArgumentsInvalid, check, validator_for_schema
+from agentdeck.tracing.sdk.wire import capture
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
