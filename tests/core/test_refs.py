@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.spec.refs import Ref, parse_ref
 
 
@@ -40,7 +40,7 @@ def test_parse_ref(text: str, expected: Ref) -> None:
     ],
 )
 def test_malformed_refs_are_refused_naming_the_ref(text: str) -> None:
-    with pytest.raises(ReferenceError_) as info:
+    with pytest.raises(UnresolvedReferenceError) as info:
         parse_ref(text)
     assert info.value.ref == text
     assert str(info.value).startswith(f"{text}: ")

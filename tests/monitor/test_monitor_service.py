@@ -10,7 +10,7 @@ from monitor_support import HOUR_NS, store_runs, timed_runs
 from synthetic_runs import Scenario, generate_run
 
 from agentdeck.core.behaviour.profile import RunView, build_profile
-from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
+from agentdeck.core.errors import ConflictError, InputError, UnresolvedReferenceError
 from agentdeck.core.timeparse import parse_duration
 from agentdeck.monitor.profiles import (
     EVAL_RUN_ATTRIBUTE,
@@ -60,7 +60,7 @@ def test_baseline_from_an_eval_run_selects_by_attribute(store: SqlStore) -> None
     sel = select_runs(store, "support-bot", eval_run="ev-7")
     rec, _ = create_baseline(store, "from-eval", sel, "tester")
     assert rec.n_runs == 40
-    with pytest.raises(ReferenceError_, match=r"eval\.run_id=nope"):
+    with pytest.raises(UnresolvedReferenceError, match=r"eval\.run_id=nope"):
         select_runs(store, "support-bot", eval_run="nope")
 
 

@@ -23,7 +23,7 @@ from policy_support import (
 )
 
 from agentdeck.cli import common, policy_cmds
-from agentdeck.core.errors import ConflictError, InputError, PolicyDenied, ReferenceError_
+from agentdeck.core.errors import ConflictError, InputError, PolicyDenied, UnresolvedReferenceError
 from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest, StoreApprover
@@ -136,7 +136,7 @@ def test_a_request_is_decided_once_and_unknown_ids_are_refused(store: SqlStore) 
     assert outcome.granted
     with pytest.raises(ConflictError, match="already granted by alice"):
         approvals.reject(store, outcome.request_id or "", "bob")
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         approvals.grant(store, "apr_nope", "alice")
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from agentdeck.core.deploy.model import DEFAULT_PATH, Action, GateConfig, GateResult, Health
-from agentdeck.core.errors import EnvironmentError_, GateBlocked, InputError, ReferenceError_
+from agentdeck.core.errors import UnknownEnvironmentError, GateBlocked, InputError, UnresolvedReferenceError
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import GateContext, PreviousEnvGate
 from agentdeck.registry.service import Registry
@@ -42,7 +42,7 @@ def test_default_path_and_a_configured_one(store: SqlStore) -> None:
         "prod",
     ]
     with pytest.raises(
-        EnvironmentError_, match="'staging': not on the promotion path dev -> qa -> prod"
+        UnknownEnvironmentError, match="'staging': not on the promotion path dev -> qa -> prod"
     ):
         svc.promote("bot@1", "staging")
 
@@ -64,7 +64,7 @@ def test_gate_settings_are_kept_per_env_in_the_store(store: SqlStore) -> None:
         "production", {"eval": {"min_pass_rate": 0.95}}, ("previous-env",)
     )
     assert fresh.gate_config("staging") == GateConfig("staging")
-    with pytest.raises(EnvironmentError_):
+    with pytest.raises(UnknownEnvironmentError):
         fresh.set_gate_config(GateConfig("qa"))
     # Changing the path keeps the settings of the envs that stay on it.
     fresh.set_path(["dev", "production"])
@@ -252,16 +252,16 @@ def test_rollback_to_another_agents_version_is_refused(store: SqlStore) -> None:
     svc = _registered(store, 1)
     Registry(store).register_agent(make_spec("other"))
     svc.promote("bot@1", "dev")
-    with pytest.raises(ReferenceError_, match="is not a version of 'bot'"):
+    with pytest.raises(UnresolvedReferenceError, match="is not a version of 'bot'"):
         svc.rollback("bot", "dev", to_ref="other@1")
 
 
 def test_rollback_with_nothing_to_go_back_to(store: SqlStore) -> None:
     svc = _registered(store, 1)
-    with pytest.raises(ReferenceError_, match="nothing is deployed there"):
+    with pytest.raises(UnresolvedReferenceError, match="nothing is deployed there"):
         svc.rollback("bot", "dev")
     svc.promote("bot@1", "dev")
-    with pytest.raises(ReferenceError_, match="no earlier known-good deployment"):
+    with pytest.raises(UnresolvedReferenceError, match="no earlier known-good deployment"):
         svc.rollback("bot", "dev")
 
 
@@ -278,7 +278,7 @@ def test_history_is_linear_per_env(store: SqlStore) -> None:
     assert dev[0].previous_id is None and dev[1].previous_id == dev[0].id
     assert [d.seq for d in svc.history("bot", "staging")] == [1]
     assert svc.history("bot", "production") == []
-    with pytest.raises(EnvironmentError_):
+    with pytest.raises(UnknownEnvironmentError):
         svc.history("bot", "qa")
 
 
@@ -321,15 +321,15 @@ def test_mark_good_and_bad(store: SqlStore) -> None:
         "deployment": first.id,
         "health": "bad",
     }
-    with pytest.raises(ReferenceError_, match="no such deployment"):
+    with pytest.raises(UnresolvedReferenceError, match="no such deployment"):
         svc.mark("bot", "staging", Health.GOOD)
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         svc.mark("bot", "staging", Health.GOOD, deployment_id=first.id)  # not a staging deployment
 
 
 def test_promote_unknown_reference_writes_nothing(store: SqlStore) -> None:
     svc = _registered(store, 1)
     before = row_counts(store)
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         svc.promote("bot@7", "dev")
     assert row_counts(store) == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentdeck.core.errors import ReferenceError_, SpecError
+from agentdeck.core.errors import UnresolvedReferenceError, SpecError
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_agent_spec
@@ -47,7 +47,7 @@ def test_versions_are_numbered_per_name(store: SqlStore) -> None:
 
 
 def test_versions_of_unknown_name_is_a_reference_error(store: SqlStore) -> None:
-    with pytest.raises(ReferenceError_, match="nope: no agent of that name"):
+    with pytest.raises(UnresolvedReferenceError, match="nope: no agent of that name"):
         Registry(store).versions("nope")
 
 
@@ -87,7 +87,7 @@ def test_resolver_by_version_digest_prefix_latest_and_env(store: SqlStore) -> No
 )
 def test_unknown_references_say_what_is_missing(store: SqlStore, ref: str, message: str) -> None:
     Registry(store).register_agent(make_spec())
-    with pytest.raises(ReferenceError_) as info:
+    with pytest.raises(UnresolvedReferenceError) as info:
         Registry(store).get(ref)
     assert message in str(info.value)
     assert str(info.value).startswith(ref)
@@ -97,7 +97,7 @@ def test_digest_prefix_of_another_agent_does_not_resolve(store: SqlStore) -> Non
     reg = Registry(store)
     other, _ = reg.register_agent(make_spec("other"))
     reg.register_agent(make_spec("bot"))
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         reg.get(f"bot@{other.digest}")
 
 
@@ -133,7 +133,7 @@ def test_policy_versions_through_the_store(store: SqlStore) -> None:
     assert reg.get_policy(f"{EXAMPLE_POLICY}@1").digest == pv.digest
     assert reg.get_policy(EXAMPLE_POLICY).version == 1
     assert reg.get_policy(f"{EXAMPLE_POLICY}@{pv.digest}").version == 1
-    with pytest.raises(ReferenceError_, match="no such policy version"):
+    with pytest.raises(UnresolvedReferenceError, match="no such policy version"):
         reg.get_policy(f"{EXAMPLE_POLICY}@5")
 
 

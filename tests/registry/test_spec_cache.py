@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdeck.core.errors import ReferenceError_, StoreError
+from agentdeck.core.errors import UnresolvedReferenceError, StoreError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver, ResolveTimeout
 from agentdeck.registry.spec_cache import DiskCache
@@ -118,7 +118,7 @@ class Source:
         if self.down:
             raise StoreError("connection refused")
         if ref == "bot@prod":
-            raise ReferenceError_(ref, "no such environment")
+            raise UnresolvedReferenceError(ref, "no such environment")
         version = 1 if self.spec is V1 else 2
         return ResolvedAgent("bot", version, self.spec.digest, self.spec, env="production",
                              deployment_id="d1")  # fmt: skip
@@ -153,7 +153,7 @@ def test_a_cached_env_ref_is_served_at_once_and_refreshed_off_thread(tmp_path: P
 def test_an_unknown_reference_is_never_answered_from_the_cache(tmp_path: Path) -> None:
     src = Source()
     r = RefreshingResolver(src.resolve, disk=DiskCache(tmp_path), timeout=5)
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         r.resolve("bot@prod")
     assert DiskCache(tmp_path).get("spec", "bot@prod") is None
 

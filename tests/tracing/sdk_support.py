@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent, ToolSpec
 from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.tracing.sdk import api as sdk
@@ -37,7 +37,7 @@ class DictResolver:
     def resolve(self, ref: str) -> ResolvedAgent:
         self.calls.append(ref)
         if ref not in self.agents:
-            raise ReferenceError_(ref, "no such agent")
+            raise UnresolvedReferenceError(ref, "no such agent")
         return self.agents[ref]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agentdeck.core.errors import ReferenceError_, StoreError
+from agentdeck.core.errors import UnresolvedReferenceError, StoreError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder as rec
@@ -81,7 +81,7 @@ def test_an_env_ref_is_served_from_cache_and_refreshed_in_the_background(
 
 def test_unknown_refs_and_tampered_answers_are_refused(server: FakeServer) -> None:
     r = _resolver(server)
-    with pytest.raises(ReferenceError_, match="bot@9"):
+    with pytest.raises(UnresolvedReferenceError, match="bot@9"):
         r.resolve("bot@9")
     server.tamper = True
     with pytest.raises(StoreError, match="does not hash to the digest"):
@@ -91,7 +91,7 @@ def test_unknown_refs_and_tampered_answers_are_refused(server: FakeServer) -> No
 def test_a_failed_resolution_is_not_retried_on_every_run(server: FakeServer) -> None:
     r = _resolver(server, ttl=60)
     for _ in range(3):
-        with pytest.raises(ReferenceError_):
+        with pytest.raises(UnresolvedReferenceError):
             r.resolve("bot@9")
     assert server.calls == ["bot@9"]
 

@@ -10,7 +10,7 @@ from replay_agents import shop
 from replay_agents.scripted import ScriptedModel
 from replay_support import PATHS, record, shop_any_store, shop_store
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import SpanKind
 from agentdeck.core.trace.model_call import ModelResponse, ToolCall
 from agentdeck.registry.deployments import Deployments
@@ -156,5 +156,5 @@ def test_recent_runs_are_the_deployed_versions_runs_without_replays(shop_store: 
 
 def test_an_unknown_candidate_is_a_reference_error(shop_store: Store) -> None:
     source = _record_v1(shop_store, "status ORD-2")
-    with pytest.raises(ReferenceError_):
+    with pytest.raises(UnresolvedReferenceError):
         compare(shop_store, source, "shop-bot@9", paths=PATHS)

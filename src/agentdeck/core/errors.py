@@ -5,8 +5,8 @@
     AgentDeckError
     ├── InputError                 bad user input (exit code 2, HTTP 400/422)
     │   ├── SpecError              a spec/policy/suite file that is malformed or fails its schema
-    │   ├── ReferenceError_        a reference that does not parse or resolves to nothing
-    │   └── EnvironmentError_      an environment outside the promotion path
+    │   ├── UnresolvedReferenceError        a reference that does not parse or resolves to nothing
+    │   └── UnknownEnvironmentError      an environment outside the promotion path
     ├── ConflictError              a compare-and-set lost, or an immutable record differs (HTTP 409)
     ├── GateBlocked                a promotion refused by a gate (exit code 1, HTTP 409)
     ├── AuditError                 the audit chain does not verify
@@ -53,7 +53,7 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-class ReferenceError_(InputError):
+class UnresolvedReferenceError(InputError):
     """A reference (``name@N``, ``name@sha256:...``, ``name@env``) that is malformed or unknown."""
 
     http_status = 404
@@ -64,7 +64,7 @@ class ReferenceError_(InputError):
         super().__init__(f"{ref}: {reason}")
 
 
-class EnvironmentError_(InputError):
+class UnknownEnvironmentError(InputError):
     """An environment that is not on the promotion path."""
 
     def __init__(self, env: str, reason: str) -> None:

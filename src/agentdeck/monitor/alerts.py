@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from agentdeck.core.behaviour.run_checks import Severity
-from agentdeck.core.errors import AgentDeckError, InputError, ReferenceError_
+from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
 from agentdeck.core.evals.scores import scores_of
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
@@ -242,7 +242,9 @@ def set_alert_status(
         raise InputError(f"status: {status!r} is not acknowledged or resolved")
     alert = store.get_alert(alert_id)
     if alert is None:
-        raise ReferenceError_(alert_id, "no alert with that id (or the prefix is ambiguous)")
+        raise UnresolvedReferenceError(
+            alert_id, "no alert with that id (or the prefix is ambiguous)"
+        )
     if alert.status == RESOLVED:
         return alert
     updated = replace(alert, status=status, updated_at=now or datetime.now(UTC), updated_by=actor)

@@ -31,7 +31,7 @@ from cachetools import TTLCache
 from agentdeck.core.behaviour.profile import BehaviourProfile
 from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check_run
 from agentdeck.core.behaviour.run_view import RunView
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.monitor import metrics
@@ -208,7 +208,7 @@ def check_trace(store: Store, trace_id: str, checker: RunChecker | None = None) 
         matches = store.trace_ids_with_prefix(trace_id, limit=2) if trace_id else []
         if len(matches) != 1:
             why = "no run with that id" if not matches else "id prefix is ambiguous"
-            raise ReferenceError_(trace_id, why)
+            raise UnresolvedReferenceError(trace_id, why)
         run = store.get_run(matches[0])
         assert run is not None
     checker = checker or RunChecker(store)

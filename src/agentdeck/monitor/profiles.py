@@ -21,7 +21,7 @@ import orjson
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder, ProfileSettings
 from agentdeck.core.behaviour.run_view import RunView
-from agentdeck.core.errors import ConflictError, InputError, ReferenceError_
+from agentdeck.core.errors import ConflictError, InputError, UnresolvedReferenceError
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.monitor.summary import summary_text, view_from_summary
 from agentdeck.registry.service import Registry
@@ -154,7 +154,7 @@ def select_runs(
     if eval_run is not None:
         ids = tuple(store.trace_ids_with_attribute(EVAL_RUN_ATTRIBUTE, eval_run, name))
         if not ids:
-            raise ReferenceError_(
+            raise UnresolvedReferenceError(
                 eval_run, f"no runs of {name!r} have the attribute {EVAL_RUN_ATTRIBUTE}={eval_run}"
             )
     return RunSelection(name, digest, env, since, until, ids)
@@ -197,7 +197,9 @@ def create_baseline(
 def load_baseline(store: Store, name: str) -> tuple[BaselineRecord, BehaviourProfile]:
     rec = store.get_baseline(name)
     if rec is None:
-        raise ReferenceError_(name, "no baseline with that name (see agentdeck baseline list)")
+        raise UnresolvedReferenceError(
+            name, "no baseline with that name (see agentdeck baseline list)"
+        )
     return rec, BehaviourProfile.from_dict(orjson.loads(rec.profile), f"baseline {name}")
 
 
@@ -207,7 +209,7 @@ def latest_baseline(
     rec = store.latest_baseline(agent_name, env)
     if rec is None:
         where = f" for env {env!r}" if env else ""
-        raise ReferenceError_(
+        raise UnresolvedReferenceError(
             agent_name, f"no baseline{where}; create one with agentdeck baseline create"
         )
     return rec, BehaviourProfile.from_dict(orjson.loads(rec.profile), f"baseline {rec.name}")

@@ -30,8 +30,8 @@ from agentdeck.core.behaviour.context_features import ContextFeatures
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import SpanStatus
+from agentdeck.core.types import JSON
 
-JSON = Any
 SUMMARY_FORMAT = 1
 
 

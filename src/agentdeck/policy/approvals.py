@@ -330,7 +330,7 @@ def _decide(
 
 def grant(store: PolicyStore, approval_id: str, actor: str, reason: str = "") -> ApprovalRecord:
     """Grant a pending request (``agentdeck policy approve``); audited. Raises
-    ``ReferenceError_`` for an unknown id and ``ConflictError`` if it is already decided or
+    ``UnresolvedReferenceError`` for an unknown id and ``ConflictError`` if it is already decided or
     past its deadline (it is then expired, not granted)."""
     return _decide(store, approval_id, "granted", actor, reason)
 

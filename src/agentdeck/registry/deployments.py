@@ -23,10 +23,10 @@ from agentdeck.core.deploy.model import (
 )
 from agentdeck.core.errors import (
     ConflictError,
-    EnvironmentError_,
     GateBlocked,
     InputError,
-    ReferenceError_,
+    UnknownEnvironmentError,
+    UnresolvedReferenceError,
 )
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent
 from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
@@ -84,7 +84,7 @@ class Deployments:
                 or not e[0].isalpha()
                 or e != e.lower()
             ):
-                raise EnvironmentError_(
+                raise UnknownEnvironmentError(
                     e, "environment names are lowercase letters, digits, - and _"
                 )
         self.store.set_promotion_path(
@@ -157,11 +157,13 @@ class Deployments:
         for _ in range(MAX_CAS_RETRIES):
             head = self.store.head(name, env)
             if head is None:
-                raise ReferenceError_(f"{name}@{env}", "nothing is deployed there to roll back")
+                raise UnresolvedReferenceError(
+                    f"{name}@{env}", "nothing is deployed there to roll back"
+                )
             if to_ref is not None:
                 target = self.registry.get(to_ref)
                 if target.name != name:
-                    raise ReferenceError_(to_ref, f"is not a version of {name!r}")
+                    raise UnresolvedReferenceError(to_ref, f"is not a version of {name!r}")
             else:
                 target = self._previous_good(name, env, head)
             why = reason or f"rollback from {name}@{head.agent_version} to {target.ref}"
@@ -191,7 +193,7 @@ class Deployments:
                 found = self.store.get_agent_version(name, d.agent_version)
                 if found is not None:
                     return found
-        raise ReferenceError_(
+        raise UnresolvedReferenceError(
             f"{name}@{env}", "no earlier known-good deployment to roll back to; use --to REF"
         )
 
@@ -282,7 +284,7 @@ class Deployments:
         self.path().index(env)
         dep = self.store.deployment(deployment_id) if deployment_id else self.store.head(name, env)
         if dep is None or dep.agent_name != name or dep.env != env:
-            raise ReferenceError_(f"{name}@{env}", "no such deployment")
+            raise UnresolvedReferenceError(f"{name}@{env}", "no such deployment")
         self.store.set_health(
             dep.id,
             health,

@@ -12,7 +12,7 @@ an on-disk :class:`~agentdeck.registry.spec_cache.DiskCache`:
   ``timeout`` seconds (None: the fetch runs on the caller's thread), then gets
   :class:`ResolveTimeout`. A failed resolution is remembered for ``ttl`` seconds, so an
   unreachable source is not asked again on every run.
-- An unknown reference (:class:`~agentdeck.core.errors.ReferenceError_`) is an answer, not an
+- An unknown reference (:class:`~agentdeck.core.errors.UnresolvedReferenceError`) is an answer, not an
   outage: it is never replaced by a cached value, and removes the reference from the cache.
 
 :class:`CachingResolver` fetches from the embedded registry; the tracing package's
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from agentdeck.core.errors import ReferenceError_, StoreError
+from agentdeck.core.errors import StoreError, UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.registry.spec_cache import DiskCache
@@ -179,7 +179,7 @@ class RefreshingResolver:
         def work() -> None:
             try:
                 fut.set_result(self._fetch_and_cache(ref))
-            except ReferenceError_ as exc:  # the source says it is gone: forget it
+            except UnresolvedReferenceError as exc:  # the source says it is gone: forget it
                 with self._lock:
                     self._cache.pop(ref, None)
                     self._failed[ref] = (time.monotonic(), exc)

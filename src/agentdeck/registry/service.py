@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentdeck.core.errors import ReferenceError_, SpecError
+from agentdeck.core.errors import SpecError, UnresolvedReferenceError
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
@@ -55,7 +55,7 @@ class Registry:
     def versions(self, name: str) -> list[AgentVersion]:
         found = self.store.list_agent_versions(name)
         if not found:
-            raise ReferenceError_(name, "no agent of that name is registered")
+            raise UnresolvedReferenceError(name, "no agent of that name is registered")
         return found
 
     def get(self, ref: str | Ref) -> AgentVersion:
@@ -64,27 +64,33 @@ class Registry:
         if r.version is not None:
             found = self.store.get_agent_version(r.name, r.version)
             if found is None:
-                raise ReferenceError_(str(r), self._missing_version_hint(r.name))
+                raise UnresolvedReferenceError(str(r), self._missing_version_hint(r.name))
             return found
         if r.digest is not None:
             matches = self.store.get_agent_by_digest(r.digest, r.name)
             if not matches:
-                raise ReferenceError_(str(r), "no version of this agent has that digest")
+                raise UnresolvedReferenceError(str(r), "no version of this agent has that digest")
             if len(matches) > 1:
-                raise ReferenceError_(str(r), "digest prefix is ambiguous; give more hex digits")
+                raise UnresolvedReferenceError(
+                    str(r), "digest prefix is ambiguous; give more hex digits"
+                )
             return matches[0]
         if r.env is not None:
             head = self.store.head(r.name, r.env)
             if head is None:
                 self._check_env(r)
-                raise ReferenceError_(str(r), f"nothing of {r.name!r} is deployed in {r.env!r}")
+                raise UnresolvedReferenceError(
+                    str(r), f"nothing of {r.name!r} is deployed in {r.env!r}"
+                )
             found = self.store.get_agent_version(r.name, head.agent_version)
             if found is None:  # pragma: no cover - deployments only reference registered versions
-                raise ReferenceError_(str(r), "deployed version is missing from the registry")
+                raise UnresolvedReferenceError(
+                    str(r), "deployed version is missing from the registry"
+                )
             return found
         versions = self.store.list_agent_versions(r.name)
         if not versions:
-            raise ReferenceError_(str(r), "no agent of that name is registered")
+            raise UnresolvedReferenceError(str(r), "no agent of that name is registered")
         return versions[-1]
 
     def resolve(self, ref: str | Ref) -> ResolvedAgent:
@@ -110,9 +116,9 @@ class Registry:
     def _check_env(self, r: Ref) -> None:
         path = self.store.get_promotion_path()
         if r.env not in path and not self.store.list_agent_versions(r.name):
-            raise ReferenceError_(str(r), "no agent of that name is registered")
+            raise UnresolvedReferenceError(str(r), "no agent of that name is registered")
         if r.env not in path:
-            raise ReferenceError_(
+            raise UnresolvedReferenceError(
                 str(r), f"{r.env!r} is neither a version nor an environment ({' -> '.join(path)})"
             )
 
@@ -134,20 +140,22 @@ class Registry:
     def get_policy(self, ref: str) -> PolicyVersion:
         r = parse_ref(ref)
         if r.env is not None:
-            raise ReferenceError_(ref, "policies are referenced as name@N or name@sha256:...")
+            raise UnresolvedReferenceError(
+                ref, "policies are referenced as name@N or name@sha256:..."
+            )
         if r.digest is not None:
             found = self.store.get_policy_by_digest(r.digest)
             if found is None or found.name != r.name:
-                raise ReferenceError_(ref, "no version of this policy has that digest")
+                raise UnresolvedReferenceError(ref, "no version of this policy has that digest")
             return found
         if r.version is not None:
             p = self.store.get_policy_version(r.name, r.version)
             if p is None:
-                raise ReferenceError_(ref, "no such policy version")
+                raise UnresolvedReferenceError(ref, "no such policy version")
             return p
         versions = self.store.list_policy_versions(r.name)
         if not versions:
-            raise ReferenceError_(ref, "no policy of that name is registered")
+            raise UnresolvedReferenceError(ref, "no policy of that name is registered")
         return versions[-1]
 
     def policy_for(self, spec: AgentSpec) -> PolicyVersion | None:

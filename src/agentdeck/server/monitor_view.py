@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.monitor.drift import compare
 from agentdeck.monitor.profiles import RunSelection, backfill_summaries, latest_baseline
 from agentdeck.monitor.summary import view_from_summary
@@ -93,7 +93,7 @@ def monitor_series(
     try:
         rec: BaselineRecord | None
         rec, base = latest_baseline(store, agent, env)
-    except ReferenceError_:
+    except UnresolvedReferenceError:
         rec, base = None, None
     step_ns = int(window.total_seconds() * 1e9) // buckets
     start_ns = int(since.timestamp() * 1e9)

@@ -345,7 +345,7 @@ class PolicyStore(Protocol):
         audit: AuditEvent | None,
     ) -> ApprovalRecord:
         """Move a pending request to ``status`` (compare-and-set): raise
-        :class:`ReferenceError_` if there is none, :class:`ConflictError` if it is decided."""
+        :class:`UnresolvedReferenceError` if there is none, :class:`ConflictError` if it is decided."""
         ...
 
     def put_policy_test_result(self, record: PolicyTestRecord, audit: AuditEvent) -> None:
@@ -474,7 +474,7 @@ class KeyStore(Protocol):
     def list_api_keys(self) -> list[ApiKeyRecord]: ...
     def revoke_api_key(self, id_or_name: str, at: datetime, audit: AuditEvent) -> ApiKeyRecord:
         """Mark a key revoked (idempotent), and every UI session of it; raise
-        :class:`ReferenceError_` if there is none."""
+        :class:`UnresolvedReferenceError` if there is none."""
         ...
 
     def put_session(self, session: SessionRecord) -> None: ...

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from agentdeck.core.errors import ConflictError, ReferenceError_
+from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.protocol import ApiKeyRecord, SessionRecord
@@ -77,7 +77,7 @@ class SqlKeys(SqlBase):
         with self._write() as conn:
             row = conn.execute(select(api_keys).where(match)).first()
             if row is None:
-                raise ReferenceError_(id_or_name, "no API key with that id or name")
+                raise UnresolvedReferenceError(id_or_name, "no API key with that id or name")
             if row.revoked_at is None:
                 conn.execute(update(api_keys).where(api_keys.c.id == row.id).values(revoked_at=at))
                 append_audit_in(conn, audit)

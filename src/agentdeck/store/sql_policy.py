@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
-from agentdeck.core.errors import ConflictError, ReferenceError_
+from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.protocol import ApprovalRecord, PolicyTestRecord
@@ -121,7 +121,7 @@ class SqlPolicy(SqlBase):
         with self._write() as conn:
             row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).first()
             if row is None:
-                raise ReferenceError_(approval_id, "no approval request with that id")
+                raise UnresolvedReferenceError(approval_id, "no approval request with that id")
             done = conn.execute(
                 update(approvals)
                 .where(approvals.c.id == approval_id, approvals.c.status == "pending")

@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-JSON = Any
+from agentdeck.core.types import JSON
 
 #: Script buckets, in a fixed order. Han, kana and hangul are kept apart: they separate
 #: Chinese, Japanese and Korean inputs.

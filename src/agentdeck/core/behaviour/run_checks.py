@@ -40,15 +40,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, RunView
 from agentdeck.core.spec.agent import AgentSpec, ToolSpec
 from agentdeck.core.spec.canonical import digest
 from agentdeck.core.spec.schema_check import schema_errors
 from agentdeck.core.trace.model import SpanStatus
-
-JSON = Any
+from agentdeck.core.types import JSON
 
 
 class Severity(StrEnum):

@@ -23,8 +23,8 @@ from agentdeck.core.behaviour.context_features import (
     extract_context,
 )
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.types import JSON
 
-JSON = Any
 _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from genson import SchemaBuilder
 
-JSON = Any
+from agentdeck.core.types import JSON
+
 ROOT = ""
 
 

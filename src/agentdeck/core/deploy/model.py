@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from agentdeck.core.errors import EnvironmentError_
+from agentdeck.core.errors import UnknownEnvironmentError
 
 DEFAULT_PATH: tuple[str, ...] = ("dev", "staging", "production")
 
@@ -35,7 +35,7 @@ class PromotionPath:
         try:
             return self.envs.index(env)
         except ValueError:
-            raise EnvironmentError_(
+            raise UnknownEnvironmentError(
                 env, f"not on the promotion path {' -> '.join(self.envs)}"
             ) from None
 

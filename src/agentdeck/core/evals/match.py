@@ -22,8 +22,8 @@ import orjson
 from agentdeck.core.errors import SpecError
 from agentdeck.core.spec.schema_check import schema_errors
 from agentdeck.core.trace.model import Span, SpanKind, SpanStatus
+from agentdeck.core.types import JSON
 
-JSON = Any
 MATCHER_KEYS = frozenset({"equals", "regex", "range", "schema", "present"})
 
 

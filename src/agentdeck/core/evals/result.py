@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from agentdeck.core.evals.suite import Thresholds
-
-JSON = Any
+from agentdeck.core.types import JSON
 
 
 @dataclass(frozen=True)

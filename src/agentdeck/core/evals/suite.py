@@ -33,8 +33,7 @@ from agentdeck.core.evals.match import (
 from agentdeck.core.spec.canonical import digest
 from agentdeck.core.spec.schemas import validate
 from agentdeck.core.trace.model import Span
-
-JSON = Any
+from agentdeck.core.types import JSON
 
 
 @dataclass(frozen=True)

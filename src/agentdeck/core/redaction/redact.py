@@ -32,8 +32,7 @@ import re2
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.core.trace.raw_json import Frozen, fragment
-
-JSON = Any
+from agentdeck.core.types import JSON
 
 _EMAIL = r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b"
 _CARD = r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d\-])"

@@ -24,7 +24,6 @@ from agentdeck.core.errors import SpecError
 from agentdeck.core.spec.canonical import digest, text_digest
 from agentdeck.core.spec.schemas import validate
 
-JSON = Any
 PromptLoader = Callable[[str], str]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 
 _NAME = r"[a-z0-9][a-z0-9_.-]{0,99}"
 _REF = re.compile(
@@ -41,17 +41,17 @@ MAX_VERSION = 2**31 - 1
 
 
 def parse_ref(text: str) -> Ref:
-    """Parse a reference; raise :class:`ReferenceError_` saying what is wrong."""
+    """Parse a reference; raise :class:`UnresolvedReferenceError` saying what is wrong."""
     m = _REF.match(text.strip())
     if not m:
-        raise ReferenceError_(
+        raise UnresolvedReferenceError(
             text, "not a reference; expected name, name@N, name@sha256:<hex> or name@ENV"
         )
     version = m.group("version")
     if version is not None and int(version) < 1:
-        raise ReferenceError_(text, "versions start at 1")
+        raise UnresolvedReferenceError(text, "versions start at 1")
     if version is not None and int(version) > MAX_VERSION:
-        raise ReferenceError_(text, f"versions end at {MAX_VERSION}")
+        raise UnresolvedReferenceError(text, f"versions end at {MAX_VERSION}")
     return Ref(
         name=m.group("name"),
         version=int(version) if version is not None else None,

@@ -20,9 +20,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-JSON = Any
+from agentdeck.core.types import JSON
 
 PROVISIONAL = "agentdeck.run.provisional"
 """Run attribute marking a run derived from child spans only, to be replaced by the real one."""

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from agentdeck.core.trace.model import TokenUsage
-
-JSON = Any
+from agentdeck.core.types import JSON
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.monitor.alerts import ACKNOWLEDGED, ACTIVE, OPEN, RESOLVED, set_alert_status
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import alert_json
@@ -51,7 +51,9 @@ def list_alerts(
 def get_alert(alert_id: str, state: State, _: ReadKey) -> dict[str, Any]:
     alert = state.store.get_alert(alert_id)
     if alert is None:
-        raise ReferenceError_(alert_id, "no alert with that id (or the prefix is ambiguous)")
+        raise UnresolvedReferenceError(
+            alert_id, "no alert with that id (or the prefix is ambiguous)"
+        )
     return alert_json(alert)
 
 

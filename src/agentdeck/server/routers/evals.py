@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.evals.result import EvalResult, compare_results, summarize
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.evals.online import score_summary
@@ -27,7 +27,7 @@ def _limit(limit: int, top: int = 1000) -> int:
 def _result(state: State, result_id: str, part: str) -> EvalResult:
     found = state.store.get_eval_result(result_id)
     if found is None:
-        raise ReferenceError_(result_id, f"{part}: no eval result with that id")
+        raise UnresolvedReferenceError(result_id, f"{part}: no eval result with that id")
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.policy.context import ToolCallContext
 from agentdeck.core.policy.coverage import policy_coverage
 from agentdeck.core.policy.evaluate import compile_policy
@@ -160,7 +160,7 @@ def get_tests(
     av = state.registry.get(agent)
     rec = state.store.get_policy_test_result(pv.digest, av.digest)
     if rec is None:
-        raise ReferenceError_(f"{pv.ref} x {av.ref}", "no stored policy test result")
+        raise UnresolvedReferenceError(f"{pv.ref} x {av.ref}", "no stored policy test result")
     return policy_tests_json(rec)
 
 
@@ -258,7 +258,7 @@ def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> 
             "(an ingest key reads only the approval requests it opened)",
         )
     if rec is None:
-        raise ReferenceError_(approval_id, "no approval request with that id")
+        raise UnresolvedReferenceError(approval_id, "no approval request with that id")
     return approval_json(approvals.expire_if_due(state.store, rec))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec.agent import lint_agent_spec, parse_agent_spec
 from agentdeck.server.agent_scope import require_agent, require_policy
@@ -99,7 +99,7 @@ def register_policy(body: PolicyBody, state: State, principal: DeployKey) -> dic
 def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
     found = state.store.list_policy_versions(name)
     if not found:
-        raise ReferenceError_(name, "no policy of that name is registered")
+        raise UnresolvedReferenceError(name, "no policy of that name is registered")
     return [policy_version_json(p) for p in found]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from agentdeck.core.errors import InputError, ReferenceError_
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import replay_json
 from agentdeck.tracing.replay.engine import compare, reproduce
@@ -57,7 +57,7 @@ def list_reports(
 def get_report(report_id: str, state: State, _: ReadKey) -> dict[str, Any]:
     rec = state.store.get_replay_report(report_id)
     if rec is None:
-        raise ReferenceError_(report_id, "no replay report with that id")
+        raise UnresolvedReferenceError(report_id, "no replay report with that id")
     return replay_json(rec, report=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.sdk.wire import run_to_dict
@@ -58,8 +58,8 @@ def find_trace_id(store: Store, prefix: str) -> str:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise ReferenceError_(prefix, "ambiguous run id prefix; give more digits")
-    raise ReferenceError_(prefix, "no run with that id")
+            raise UnresolvedReferenceError(prefix, "ambiguous run id prefix; give more digits")
+    raise UnresolvedReferenceError(prefix, "no run with that id")
 
 
 def load_trace(store: Store, trace_id: str) -> RunTrace:
@@ -67,7 +67,7 @@ def load_trace(store: Store, trace_id: str) -> RunTrace:
     run = store.get_run(tid)
     spans = store.get_spans(tid)
     if run is None and not spans:
-        raise ReferenceError_(trace_id, "no run with that id")
+        raise UnresolvedReferenceError(trace_id, "no run with that id")
     return RunTrace(run, tuple(spans), tuple(build_tree(spans)))
 
 

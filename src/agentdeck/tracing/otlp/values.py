@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-JSON = Any
+from agentdeck.core.types import JSON
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse
+from agentdeck.core.types import JSON
 from agentdeck.store.protocol import Store
 from agentdeck.tracing.analysis.queries import load_trace
 from agentdeck.tracing.replay.report import Action, compact
-
-JSON = Any
 
 
 class StepKind(StrEnum):

@@ -26,14 +26,12 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import orjson
 
 from agentdeck.core.spec.canonical import canonical_json
+from agentdeck.core.types import JSON
 from agentdeck.tracing.sdk.wire import to_json_data
-
-JSON = Any
 
 
 def canonical_key(value: JSON) -> str:

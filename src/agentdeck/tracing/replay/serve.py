@@ -23,10 +23,11 @@ import builtins
 import functools
 import threading
 from collections import deque
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from agentdeck.core.errors import AgentDeckError, PolicyDenied
 from agentdeck.core.trace.model_call import ModelResponse
+from agentdeck.core.types import JSON
 from agentdeck.tracing.replay.recording import RecordedStep, StepKind, describe_actual_tool
 from agentdeck.tracing.replay.report import (
     Action,
@@ -39,8 +40,6 @@ from agentdeck.tracing.replay.report import (
 from agentdeck.tracing.sdk.api import current_run
 from agentdeck.tracing.sdk.guard import Intercepted, ToolCallInfo
 from agentdeck.tracing.sdk.wire import to_json_data
-
-JSON = Any
 
 
 class ReplayedToolError(AgentDeckError):

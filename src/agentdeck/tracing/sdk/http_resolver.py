@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from agentdeck.core.errors import ReferenceError_, StoreError
+from agentdeck.core.errors import StoreError, UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver
 from agentdeck.registry.spec_cache import DiskCache
@@ -55,7 +55,7 @@ class HttpResolver(RefreshingResolver):
         except httpx.HTTPError as exc:
             raise StoreError(f"GET {url}?ref={ref}: {type(exc).__name__}: {exc}") from None
         if resp.status_code == 404:
-            raise ReferenceError_(ref, _error_text(resp))
+            raise UnresolvedReferenceError(ref, _error_text(resp))
         if resp.status_code != 200:
             raise StoreError(f"GET {url}?ref={ref}: HTTP {resp.status_code}: {_error_text(resp)}")
         try:

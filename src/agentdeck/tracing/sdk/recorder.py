@@ -31,7 +31,7 @@ from datetime import datetime
 from itertools import count
 from typing import Any, Protocol
 
-from agentdeck.core.errors import ReferenceError_
+from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace.model import (
     LinkKind,
@@ -387,7 +387,7 @@ class _NoResolver(Exception):
 
 
 def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, ReferenceError_):
+    if isinstance(exc, UnresolvedReferenceError):
         return "unknown reference"
     if isinstance(exc, ResolveTimeout | TimeoutError):
         return "timeout"
