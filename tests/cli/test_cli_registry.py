@@ -24,9 +24,11 @@ def test_register_prints_the_version_and_digest(cli: Cli, seeded: SqlStore) -> N
     assert r.code == 0 and r.err == ""
     assert "registered support-bot@1" in r.out and digest in r.out
     again = cli("register", EXAMPLE_V1, "--json")
-    assert json.loads(again.out) == {
+    out = json.loads(again.out)
+    assert {k: out[k] for k in ("name", "version", "ref", "digest", "created")} == {
         "name": "support-bot",
         "version": 1,
+        "ref": "support-bot@1",
         "digest": digest,
         "created": False,
     }

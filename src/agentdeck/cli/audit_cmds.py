@@ -168,20 +168,9 @@ def log_cmd(
 ) -> None:
     entries = get_store(db).audit_entries()[-limit:]
     if json:
-        print_json(
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "subject": e.subject,
-                    "payload": dict(e.payload),
-                    "hash": e.hash,
-                }
-                for e in entries
-            ]
-        )
+        from agentdeck.records.serialize import audit_entry_json
+
+        print_json([audit_entry_json(e) for e in entries])
         return
     from rich.table import Table
 

@@ -41,9 +41,9 @@ def _deployments(store: Store) -> Deployments:
 
 
 def _dep_json(d: Deployment) -> dict[str, Any]:
-    from agentdeck.registry.deployments import deployment_to_dict
+    from agentdeck.records.serialize import deployment_json
 
-    return deployment_to_dict(d)
+    return deployment_json(d)
 
 
 def register(app: typer.Typer) -> None:

@@ -111,7 +111,9 @@ def baseline_list(
 ) -> None:
     recs = get_store(db).list_baselines(agent)
     if json_:
-        print_json([{k: v for k, v in r.__dict__.items() if k != "profile"} for r in recs])
+        from agentdeck.records.serialize import baseline_json
+
+        print_json([baseline_json(r) for r in recs])
         return
     from rich.table import Table
 
@@ -155,12 +157,10 @@ def baseline_show(
 # -- checks ----------------------------------------------------------------------------------
 
 
-def _finding_json(f: FindingRecord) -> dict[str, Any]:
-    return {
-        "id": f.id, "trace_id": f.trace_id, "span_id": f.span_id, "agent": f.agent_name,
-        "env": f.env, "check": f.check, "severity": f.severity, "explanation": f.explanation,
-        "at": f.at.isoformat(),
-    }  # fmt: skip
+def _finding_json(r: FindingRecord) -> dict[str, Any]:
+    from agentdeck.records.serialize import finding_json
+
+    return finding_json(r)
 
 
 def check_cmd(
@@ -257,13 +257,10 @@ def _render_window(wc: WindowCheck) -> None:
         console.print(f"skipped: {s}", markup=False)
 
 
-def _alert_json(a: AlertRecord) -> dict[str, Any]:
-    return {
-        "id": a.id, "rule": a.rule, "subject": a.subject, "agent": a.agent_name, "env": a.env,
-        "severity": a.severity, "status": a.status, "message": a.message, "value": a.value,
-        "opened_at": a.opened_at.isoformat(), "last_seen_at": a.last_seen_at.isoformat(),
-        "updated_by": a.updated_by, "action": a.action,
-    }  # fmt: skip
+def _alert_json(r: AlertRecord) -> dict[str, Any]:
+    from agentdeck.records.serialize import alert_json
+
+    return alert_json(r)
 
 
 def monitor_cmd(

@@ -50,9 +50,9 @@ def register_cmd(
         policy, actor_name(actor), source=str(file)
     )
     if json:
-        print_json(
-            {"name": pv.name, "version": pv.version, "digest": pv.digest, "created": created}
-        )
+        from agentdeck.records.serialize import policy_version_json
+
+        print_json({**policy_version_json(pv), "created": created})
         return
     verb = "registered" if created else "unchanged, already registered as"
     console.print(f"[green]{verb}[/] [bold]{pv.ref}[/]  {pv.digest}")
@@ -66,17 +66,9 @@ def versions_cmd(
 ) -> None:
     versions = get_store(db).list_policy_versions(name)
     if json:
-        print_json(
-            [
-                {
-                    "version": p.version,
-                    "digest": p.digest,
-                    "rules": len(p.policy.rules),
-                    "created_at": p.created_at,
-                }
-                for p in versions
-            ]
-        )
+        from agentdeck.records.serialize import policy_version_json
+
+        print_json([policy_version_json(p) for p in versions])
         return
     from rich.table import Table
 
@@ -105,14 +97,9 @@ def show_cmd(
 
     pv = Registry(get_store(db)).get_policy(ref)
     if json:
-        print_json(
-            {
-                "name": pv.name,
-                "version": pv.version,
-                "digest": pv.digest,
-                "policy": pv.policy.to_dict(),
-            }
-        )
+        from agentdeck.records.serialize import policy_version_json
+
+        print_json(policy_version_json(pv, policy=True))
         return
     console.print(
         f"[bold]{pv.ref}[/] {pv.digest}  default effect: {pv.policy.default_effect.value}"
@@ -499,25 +486,10 @@ IdArg = Annotated[str, typer.Argument(help="The approval request's id (apr_...).
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded and audited).")]
 
 
-def _approval_json(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "status": a.status,
-        "tool": a.tool,
-        "args": a.args,
-        "agent": f"{a.agent_name}@{a.agent_version}" if a.agent_name else None,
-        "env": a.env,
-        "policy": f"{a.policy_name}@{a.policy_version}",
-        "rules": list(a.rules),
-        "message": a.message,
-        "trace_id": a.trace_id,
-        "requested_at": a.requested_at,
-        "requested_by": a.requested_by,
-        "expires_at": a.expires_at,
-        "decided_at": a.decided_at,
-        "decided_by": a.decided_by,
-        "reason": a.reason,
-    }
+def _approval_json(r: Any) -> dict[str, Any]:
+    from agentdeck.records.serialize import approval_json
+
+    return approval_json(r)
 
 
 @app.command(

@@ -52,9 +52,9 @@ def register_cmd(
     store = get_store(db)
     av, created = Registry(store).register_agent(spec, actor_name(actor), source=str(file))
     if json:
-        print_json(
-            {"name": av.name, "version": av.version, "digest": av.digest, "created": created}
-        )
+        from agentdeck.records.serialize import agent_version_json
+
+        print_json({**agent_version_json(av), "created": created})
         return
     verb = "registered" if created else "unchanged, already registered as"
     console.print(f"[green]{verb}[/] [bold]{av.ref}[/]  {av.digest}")
@@ -70,19 +70,9 @@ def versions_cmd(
     store = get_store(db)
     versions = Registry(store).versions(name)
     if json:
-        print_json(
-            [
-                {
-                    "version": v.version,
-                    "digest": v.digest,
-                    "model": v.spec.model.id,
-                    "policy": v.spec.policy,
-                    "created_at": v.created_at,
-                    "created_by": v.created_by,
-                }
-                for v in versions
-            ]
-        )
+        from agentdeck.records.serialize import agent_version_json
+
+        print_json([agent_version_json(v) for v in versions])
         return
     from rich.table import Table
 
@@ -108,16 +98,9 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     store = get_store(db)
     av = Registry(store).get(ref)
     if json:
-        print_json(
-            {
-                "name": av.name,
-                "version": av.version,
-                "digest": av.digest,
-                "created_at": av.created_at,
-                "created_by": av.created_by,
-                "spec": av.spec.to_dict(),
-            }
-        )
+        from agentdeck.records.serialize import agent_version_json
+
+        print_json(agent_version_json(av, spec=True))
         return
     from rich.syntax import Syntax
     from rich.table import Table

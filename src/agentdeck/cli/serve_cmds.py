@@ -104,16 +104,10 @@ def serve_cmd(
     )
 
 
-def _key_json(k: ApiKeyRecord) -> dict[str, object]:
-    return {
-        "id": k.id,
-        "name": k.name,
-        "scopes": list(k.scopes),
-        "agents": list(k.agents),
-        "created_at": k.created_at,
-        "created_by": k.created_by,
-        "revoked_at": k.revoked_at,
-    }
+def _key_json(r: ApiKeyRecord) -> dict[str, object]:
+    from agentdeck.records.serialize import key_json
+
+    return key_json(r)
 
 
 @keys_app.command("create", help="Create an API key; it is shown once and stored hashed.")

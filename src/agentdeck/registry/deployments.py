@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from agentdeck.core.deploy.model import (
     Action,
@@ -34,26 +33,6 @@ from agentdeck.registry.service import DEFAULT_ACTOR, Registry
 from agentdeck.store.protocol import Store
 
 MAX_CAS_RETRIES = 50
-
-
-def deployment_to_dict(d: Deployment) -> dict[str, Any]:
-    """The JSON form of a deployment, as the CLI's ``--json`` and the API give it."""
-    return {
-        "id": d.id,
-        "agent": d.agent_name,
-        "env": d.env,
-        "seq": d.seq,
-        "version": d.agent_version,
-        "digest": d.agent_digest,
-        "policy_digest": d.policy_digest,
-        "action": d.action.value,
-        "actor": d.actor,
-        "reason": d.reason,
-        "at": d.at.isoformat(),
-        "previous_id": d.previous_id,
-        "health": d.health.value,
-        "forced": d.forced,
-    }
 
 
 @dataclass(frozen=True)

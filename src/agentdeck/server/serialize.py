@@ -1,192 +1,26 @@
-"""Domain values as JSON data for API responses (one shape per value, shared by routes and UI)."""
+"""HTTP-specific helpers for the routes: time parameters; the records' JSON shapes are
+:mod:`agentdeck.records.serialize` (shared with the CLI's ``--json``), re-exported here."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
-from agentdeck.core.evals.result import EvalResult
-from agentdeck.core.spec.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.timeparse import parse_time as parse_time  # the one grammar, re-exported
 from agentdeck.core.timeparse import parse_time_ns
-from agentdeck.store.protocol import (
-    AlertRecord,
-    ApiKeyRecord,
-    ApprovalRecord,
-    BaselineRecord,
-    FindingRecord,
-    PolicyTestRecord,
-    ReplayReportRecord,
-)
-from agentdeck.tracing.analysis.queries import run_json as run_json  # one run shape: API and CLI
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def agent_version_json(av: AgentVersion, *, spec: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": av.name,
-        "version": av.version,
-        "ref": av.ref,
-        "digest": av.digest,
-        "model": av.spec.model.id,
-        "tools": [t.name for t in av.spec.tools],
-        "policy": av.spec.policy,
-        "created_at": iso(av.created_at),
-        "created_by": av.created_by,
-    }
-    if spec:
-        out["spec"] = av.spec.to_dict()
-    return out
-
-
-def policy_version_json(pv: PolicyVersion, *, policy: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": pv.name,
-        "version": pv.version,
-        "ref": pv.ref,
-        "digest": pv.digest,
-        "rules": len(pv.policy.rules),
-        "created_at": iso(pv.created_at),
-        "created_by": pv.created_by,
-    }
-    if policy:
-        out["policy"] = pv.policy.to_dict()
-    return out
-
-
-def key_json(k: ApiKeyRecord) -> dict[str, Any]:
-    return {
-        "id": k.id,
-        "name": k.name,
-        "scopes": list(k.scopes),
-        "agents": list(k.agents),
-        "created_at": iso(k.created_at),
-        "created_by": k.created_by,
-        "revoked_at": iso(k.revoked_at),
-    }
+from agentdeck.records.serialize import agent_version_json as agent_version_json
+from agentdeck.records.serialize import alert_json as alert_json
+from agentdeck.records.serialize import approval_json as approval_json
+from agentdeck.records.serialize import audit_entry_json as audit_entry_json
+from agentdeck.records.serialize import baseline_json as baseline_json
+from agentdeck.records.serialize import deployment_json as deployment_json
+from agentdeck.records.serialize import eval_summary_json as eval_summary_json
+from agentdeck.records.serialize import finding_json as finding_json
+from agentdeck.records.serialize import iso as iso
+from agentdeck.records.serialize import key_json as key_json
+from agentdeck.records.serialize import policy_tests_json as policy_tests_json
+from agentdeck.records.serialize import policy_version_json as policy_version_json
+from agentdeck.records.serialize import replay_json as replay_json
+from agentdeck.records.serialize import run_json as run_json
 
 
 def time_ns(text: str | None, part: str) -> int | None:
     """An optional time parameter as exact nanoseconds (:mod:`agentdeck.core.timeparse`)."""
     return None if text is None else parse_time_ns(text, part)
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
-# -- operations: findings, alerts, baselines, approvals, policy decisions, evals, replays -----
-
-
-def finding_json(f: FindingRecord) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "trace_id": f.trace_id,
-        "span_id": f.span_id,
-        "agent": f.agent_name,
-        "env": f.env,
-        "check": f.check,
-        "severity": f.severity,
-        "explanation": f.explanation,
-        "at": iso(f.at),
-    }
-
-
-def alert_json(a: AlertRecord) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "rule": a.rule,
-        "subject": a.subject,
-        "agent": a.agent_name,
-        "env": a.env,
-        "severity": a.severity,
-        "status": a.status,
-        "message": a.message,
-        "value": a.value,
-        "opened_at": iso(a.opened_at),
-        "last_seen_at": iso(a.last_seen_at),
-        "updated_at": iso(a.updated_at),
-        "updated_by": a.updated_by,
-        "action": a.action,
-    }
-
-
-def baseline_json(b: BaselineRecord) -> dict[str, Any]:
-    return {
-        "name": b.name,
-        "agent": b.agent_name,
-        "agent_digest": b.agent_digest,
-        "env": b.env,
-        "selection": b.selection,
-        "runs": b.n_runs,
-        "created_at": iso(b.created_at),
-        "created_by": b.created_by,
-    }
-
-
-def approval_json(a: ApprovalRecord) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "status": a.status,
-        "tool": a.tool,
-        "args": a.args,
-        "agent": f"{a.agent_name}@{a.agent_version}" if a.agent_name else None,
-        "agent_digest": a.agent_digest,
-        "env": a.env,
-        "policy": f"{a.policy_name}@{a.policy_version}",
-        "policy_digest": a.policy_digest,
-        "rules": list(a.rules),
-        "message": a.message,
-        "trace_id": a.trace_id,
-        "span_id": a.span_id,
-        "requested_at": iso(a.requested_at),
-        "requested_by": a.requested_by,
-        "expires_at": iso(a.expires_at),
-        "decided_at": iso(a.decided_at),
-        "decided_by": a.decided_by,
-        "reason": a.reason,
-    }
-
-
-def policy_tests_json(r: PolicyTestRecord) -> dict[str, Any]:
-    return {
-        "policy": r.policy_ref,
-        "policy_digest": r.policy_digest,
-        "agent": r.agent_ref,
-        "agent_digest": r.agent_digest,
-        "passed": r.passed,
-        "total": r.total,
-        "failed": r.failed,
-        "cases": list(r.results),
-        "ran_at": iso(r.ran_at),
-        "ran_by": r.ran_by,
-    }
-
-
-def eval_summary_json(r: EvalResult) -> dict[str, Any]:
-    """An eval result without its cases (lists)."""
-    full = r.to_dict()
-    full.pop("cases")
-    full["agent_name"] = r.agent_name
-    full["agent_version"] = r.agent_version
-    return full
-
-
-def replay_json(r: ReplayReportRecord, *, report: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": r.id,
-        "kind": r.kind,
-        "source_trace_id": r.source_trace_id,
-        "replay_trace_id": r.replay_trace_id,
-        "agent": r.agent_name,
-        "candidate_digest": r.candidate_digest,
-        "outcome": r.outcome,
-        "score": r.score,
-        "created_at": iso(r.created_at),
-    }
-    if report:
-        out["report"] = r.report
-    return out

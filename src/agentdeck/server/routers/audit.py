@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from agentdeck.registry.audit import verify_audit
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.serialize import audit_entry_json
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -25,15 +26,4 @@ def verify(state: State, _: ReadKey) -> dict[str, Any]:
 @router.get("/log", summary="The newest audit entries, oldest first")
 def log(state: State, _: ReadKey, limit: int = Query(50, ge=1, le=10000)) -> list[dict[str, Any]]:
     entries = state.store.audit_entries()[-limit:]
-    return [
-        {
-            "seq": e.seq,
-            "at": e.at,
-            "actor": e.actor,
-            "action": e.action,
-            "subject": e.subject,
-            "payload": dict(e.payload),
-            "hash": e.hash,
-        }
-        for e in entries
-    ]
+    return [audit_entry_json(e) for e in entries]

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from agentdeck.core.deploy.model import GateConfig, Health
-from agentdeck.registry.deployments import deployment_to_dict
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
-from agentdeck.server.serialize import parse_time
+from agentdeck.server.serialize import deployment_json, parse_time
 from agentdeck.server.validation import JsonObject
 
 router = APIRouter(prefix="/api/v1", tags=["deployments"])
@@ -57,7 +56,7 @@ def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, 
         body.ref, body.env, principal.actor, force=body.force, reason=body.reason
     )
     return {
-        "deployment": deployment_to_dict(result.deployment),
+        "deployment": deployment_json(result.deployment),
         "gates": [{"name": g.name, "passed": g.passed, "reason": g.reason} for g in result.gates],
     }
 
@@ -70,7 +69,7 @@ def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str
     d = state.deployments.rollback(
         body.agent, body.env, principal.actor, to_ref=body.to, reason=body.reason
     )
-    return deployment_to_dict(d)
+    return deployment_json(d)
 
 
 @router.post("/deployments/mark", summary="Mark a deployment good or bad")
@@ -79,14 +78,14 @@ def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
     d = state.deployments.mark(
         body.agent, body.env, Health(body.health), principal.actor, body.deployment_id
     )
-    return deployment_to_dict(d)
+    return deployment_json(d)
 
 
 @router.get("/deployments/history", summary="The deployment history of an agent in an env")
 def history(
     state: State, _: ReadKey, agent: str = Query(), env: str = Query()
 ) -> list[dict[str, Any]]:
-    return [deployment_to_dict(d) for d in state.deployments.history(agent, env)]
+    return [deployment_json(d) for d in state.deployments.history(agent, env)]
 
 
 @router.get("/deployments/at", summary="Which deployment was in force at a time (null if none)")
@@ -98,7 +97,7 @@ def at(
     time: str = Query(description="ISO 8601 (UTC if no offset) or nanoseconds since the epoch."),
 ) -> dict[str, Any] | None:
     d = state.deployments.at(agent, env, parse_time(time, "query.time"))
-    return deployment_to_dict(d) if d else None
+    return deployment_json(d) if d else None
 
 
 @router.get("/envs", summary="The promotion path with each env's deployments and gates")
@@ -114,7 +113,7 @@ def envs(state: State, _: ReadKey) -> list[dict[str, Any]]:
                 "env": env,
                 "gates": dict(cfg.settings),
                 "disabled": list(cfg.disabled),
-                "deployed": {n: deployment_to_dict(h) for n, h in heads.items()},
+                "deployed": {n: deployment_json(h) for n, h in heads.items()},
             }
         )
     return out

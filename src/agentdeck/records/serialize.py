@@ -1,0 +1,215 @@
+"""Records as JSON data: the one shape of each record type, for the CLI's ``--json`` and the API.
+
+Times are UTC ISO 8601 strings; agents are named ``agent`` (a name, or ``name@N`` where a record
+points at one version). :mod:`agentdeck.server.serialize` re-exports these for the routes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from agentdeck.core.deploy.audit_chain import AuditEntry
+from agentdeck.core.deploy.model import Deployment
+from agentdeck.core.evals.result import EvalResult
+from agentdeck.core.spec.artifacts import AgentVersion, PolicyVersion
+from agentdeck.store.protocol import (
+    AlertRecord,
+    ApiKeyRecord,
+    ApprovalRecord,
+    BaselineRecord,
+    FindingRecord,
+    PolicyTestRecord,
+    ReplayReportRecord,
+)
+from agentdeck.tracing.analysis.queries import run_json as run_json  # one run shape
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def agent_version_json(av: AgentVersion, *, spec: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": av.name,
+        "version": av.version,
+        "ref": av.ref,
+        "digest": av.digest,
+        "model": av.spec.model.id,
+        "tools": [t.name for t in av.spec.tools],
+        "policy": av.spec.policy,
+        "created_at": iso(av.created_at),
+        "created_by": av.created_by,
+    }
+    if spec:
+        out["spec"] = av.spec.to_dict()
+    return out
+
+
+def policy_version_json(pv: PolicyVersion, *, policy: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": pv.name,
+        "version": pv.version,
+        "ref": pv.ref,
+        "digest": pv.digest,
+        "rules": len(pv.policy.rules),
+        "created_at": iso(pv.created_at),
+        "created_by": pv.created_by,
+    }
+    if policy:
+        out["policy"] = pv.policy.to_dict()
+    return out
+
+
+def key_json(k: ApiKeyRecord) -> dict[str, Any]:
+    return {
+        "id": k.id,
+        "name": k.name,
+        "scopes": list(k.scopes),
+        "agents": list(k.agents),
+        "created_at": iso(k.created_at),
+        "created_by": k.created_by,
+        "revoked_at": iso(k.revoked_at),
+    }
+
+
+def finding_json(f: FindingRecord) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "trace_id": f.trace_id,
+        "span_id": f.span_id,
+        "agent": f.agent_name,
+        "env": f.env,
+        "check": f.check,
+        "severity": f.severity,
+        "explanation": f.explanation,
+        "at": iso(f.at),
+    }
+
+
+def alert_json(a: AlertRecord) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "rule": a.rule,
+        "subject": a.subject,
+        "agent": a.agent_name,
+        "env": a.env,
+        "severity": a.severity,
+        "status": a.status,
+        "message": a.message,
+        "value": a.value,
+        "opened_at": iso(a.opened_at),
+        "last_seen_at": iso(a.last_seen_at),
+        "updated_at": iso(a.updated_at),
+        "updated_by": a.updated_by,
+        "action": a.action,
+    }
+
+
+def baseline_json(b: BaselineRecord) -> dict[str, Any]:
+    return {
+        "name": b.name,
+        "agent": b.agent_name,
+        "agent_digest": b.agent_digest,
+        "env": b.env,
+        "selection": b.selection,
+        "runs": b.n_runs,
+        "created_at": iso(b.created_at),
+        "created_by": b.created_by,
+    }
+
+
+def approval_json(a: ApprovalRecord) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": a.status,
+        "tool": a.tool,
+        "args": a.args,
+        "agent": f"{a.agent_name}@{a.agent_version}" if a.agent_name else None,
+        "agent_digest": a.agent_digest,
+        "env": a.env,
+        "policy": f"{a.policy_name}@{a.policy_version}",
+        "policy_digest": a.policy_digest,
+        "rules": list(a.rules),
+        "message": a.message,
+        "trace_id": a.trace_id,
+        "span_id": a.span_id,
+        "requested_at": iso(a.requested_at),
+        "requested_by": a.requested_by,
+        "expires_at": iso(a.expires_at),
+        "decided_at": iso(a.decided_at),
+        "decided_by": a.decided_by,
+        "reason": a.reason,
+    }
+
+
+def policy_tests_json(r: PolicyTestRecord) -> dict[str, Any]:
+    return {
+        "policy": r.policy_ref,
+        "policy_digest": r.policy_digest,
+        "agent": r.agent_ref,
+        "agent_digest": r.agent_digest,
+        "passed": r.passed,
+        "total": r.total,
+        "failed": r.failed,
+        "cases": list(r.results),
+        "ran_at": iso(r.ran_at),
+        "ran_by": r.ran_by,
+    }
+
+
+def eval_summary_json(r: EvalResult) -> dict[str, Any]:
+    """An eval result without its cases (lists)."""
+    full = r.to_dict()
+    full.pop("cases")
+    full["agent_name"] = r.agent_name
+    full["agent_version"] = r.agent_version
+    return full
+
+
+def replay_json(r: ReplayReportRecord, *, report: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "kind": r.kind,
+        "source_trace_id": r.source_trace_id,
+        "replay_trace_id": r.replay_trace_id,
+        "agent": r.agent_name,
+        "candidate_digest": r.candidate_digest,
+        "outcome": r.outcome,
+        "score": r.score,
+        "created_at": iso(r.created_at),
+    }
+    if report:
+        out["report"] = r.report
+    return out
+
+
+def deployment_json(d: Deployment) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "agent": d.agent_name,
+        "env": d.env,
+        "seq": d.seq,
+        "version": d.agent_version,
+        "digest": d.agent_digest,
+        "policy_digest": d.policy_digest,
+        "action": d.action.value,
+        "actor": d.actor,
+        "reason": d.reason,
+        "at": iso(d.at),
+        "previous_id": d.previous_id,
+        "health": d.health.value,
+        "forced": d.forced,
+    }
+
+
+def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,  # already UTC ISO 8601, exactly as hashed
+        "actor": e.actor,
+        "action": e.action,
+        "subject": e.subject,
+        "payload": dict(e.payload),
+        "hash": e.hash,
+    }
