@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from agentdeck.core.deploy.model import DEFAULT_PATH, Action, GateConfig, GateResult, Health
-from agentdeck.core.errors import UnknownEnvironmentError, GateBlocked, InputError, UnresolvedReferenceError
+from agentdeck.core.errors import (
+    GateBlocked,
+    InputError,
+    UnknownEnvironmentError,
+    UnresolvedReferenceError,
+)
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import GateContext, PreviousEnvGate
 from agentdeck.registry.service import Registry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentdeck.core.errors import UnresolvedReferenceError, SpecError
+from agentdeck.core.errors import SpecError, UnresolvedReferenceError
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import Registry
 from agentdeck.registry.specfile import load_agent_spec

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdeck.core.errors import UnresolvedReferenceError, StoreError
+from agentdeck.core.errors import StoreError, UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver, ResolveTimeout
 from agentdeck.registry.spec_cache import DiskCache

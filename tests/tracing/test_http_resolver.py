@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agentdeck.core.errors import UnresolvedReferenceError, StoreError
+from agentdeck.core.errors import StoreError, UnresolvedReferenceError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder as rec

@@ -28,8 +28,8 @@ from agentdeck.cli.policy_render import coverage_json, print_coverage, print_sim
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
+    from agentdeck.core.policy.records import ApprovalRecord
     from agentdeck.core.policy.spec import PolicySet
-    from agentdeck.store.protocol import ApprovalRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show_default=False)]
@@ -348,8 +348,8 @@ def simulate_cmd(
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.core.policy.evaluate import compile_policy
+    from agentdeck.core.trace.query import RunQuery
     from agentdeck.policy.simulate import select_runs, simulate_runs
-    from agentdeck.store import RunQuery
 
     query = RunQuery(
         agent_name=agent, agent_version=version, env=env,

@@ -35,8 +35,9 @@ from agentdeck.core.evals.match import CallPattern, Matcher, observed_calls, sho
 from agentdeck.core.evals.scores import Score, scores_of
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.core.trace.model_call import ModelClient
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.core.types import JSON
-from agentdeck.store.protocol import RunQuery, Store
+from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.evals")
 

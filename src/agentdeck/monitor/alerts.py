@@ -28,15 +28,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
 from agentdeck.core.evals.scores import scores_of
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink, build_sinks
 from agentdeck.monitor.profiles import RunSelection, build_stored_profile
 from agentdeck.monitor.window import check_window
-from agentdeck.store.protocol import AlertRecord, RunQuery, Store
+from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.alerts")
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from cachetools import TTLCache
 
 from agentdeck.core.behaviour.profile import BehaviourProfile
+from agentdeck.core.behaviour.records import FindingRecord, RunSummaryRow
 from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check_run
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import UnresolvedReferenceError
@@ -36,7 +37,7 @@ from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.monitor import metrics
 from agentdeck.monitor.summary import summary_text
-from agentdeck.store.protocol import FindingRecord, RunSummaryRow, Store
+from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.monitor")
 

@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 import orjson
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder, ProfileSettings
+from agentdeck.core.behaviour.records import BaselineRecord, RunSummaryRow
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ConflictError, InputError, UnresolvedReferenceError
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.monitor.summary import summary_text, view_from_summary
 from agentdeck.registry.service import Registry
-from agentdeck.store.protocol import BaselineRecord, RunSummaryRow, Store
+from agentdeck.store.protocol import Store
 
 #: The run attribute that ties a run to an eval run (``--eval-run ID`` selects on it).
 EVAL_RUN_ATTRIBUTE = "eval.run_id"

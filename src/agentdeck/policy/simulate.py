@@ -36,7 +36,8 @@ from agentdeck.core.policy.context import PriorCall
 from agentdeck.core.policy.evaluate import CompiledPolicy, RunEvaluator, compile_policy
 from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
-from agentdeck.store.protocol import RunQuery, Store
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.protocol import Store
 from agentdeck.tracing.replay.engine import is_replay
 from agentdeck.tracing.replay.recording import StepKind, steps_of
 from agentdeck.tracing.sdk.guard import MAX_CALL_HISTORY, CallOutcome

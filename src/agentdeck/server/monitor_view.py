@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder
+from agentdeck.core.behaviour.records import BaselineRecord
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.monitor.drift import compare
 from agentdeck.monitor.profiles import RunSelection, backfill_summaries, latest_baseline
 from agentdeck.monitor.summary import view_from_summary
-from agentdeck.store.protocol import BaselineRecord, Store
+from agentdeck.store.protocol import Store
 
 MAX_BUCKETS = 200
 

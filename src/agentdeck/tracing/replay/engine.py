@@ -41,10 +41,12 @@ from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.spec.refs import Ref
 from agentdeck.core.trace.model import Run, Span, SpanStatus
 from agentdeck.core.trace.model_call import ModelClient
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.records import ReplayReportRecord
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store.base import utcnow
-from agentdeck.store.protocol import ReplayReportRecord, RunQuery, Store
+from agentdeck.store.protocol import Store
 from agentdeck.tracing.replay.entrypoint import AgentRun, run_entrypoint
 from agentdeck.tracing.replay.recording import Recording, load_recording
 from agentdeck.tracing.replay.report import (
