@@ -37,7 +37,7 @@ from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanLink, 
 from agentdeck.core.trace.model_call import ModelClient
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.core.types import JSON
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import Store, TraceStore
 
 log = logging.getLogger("agentdeck.evals")
 
@@ -276,7 +276,7 @@ class OnlineEvaluation:
             for i, sc in enumerate(scores)
         ]
 
-    def score_run(self, store: Store, run: Run) -> list[Score]:
+    def score_run(self, store: TraceStore, run: Run) -> list[Score]:
         """Score one stored run (if sampled) and store its eval spans."""
         if not self.applies(run):
             return []
@@ -324,7 +324,7 @@ class ScoreStats:
     pass_rate: float
 
 
-def score_summary(store: Store, query: RunQuery) -> list[ScoreStats]:
+def score_summary(store: TraceStore, query: RunQuery) -> list[ScoreStats]:
     """Per evaluator: how many of the runs ``query`` selects were scored, the mean score and
     the pass rate (what monitoring charts and alerts on)."""
     acc: dict[str, list[Score]] = {}
