@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tests" / "monitor"))
 from sqlalchemy import text  # noqa: E402
 from synthetic_runs import SPEC, generate_run  # noqa: E402
 
+from agentdeck.core.behaviour.records import RunSummaryRow  # noqa: E402
 from agentdeck.core.behaviour.run_view import RunView  # noqa: E402
 from agentdeck.core.trace.model import Run, Span  # noqa: E402
 from agentdeck.monitor.checks import RunChecker, on_runs_stored  # noqa: E402
@@ -43,7 +44,6 @@ from agentdeck.monitor.window import check_window  # noqa: E402
 from agentdeck.registry.service import Registry  # noqa: E402
 from agentdeck.store import SqlStore  # noqa: E402
 from agentdeck.store.engine import create_store_engine  # noqa: E402
-from agentdeck.store.protocol import RunSummaryRow  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _ratios import Ratio, emit  # noqa: E402

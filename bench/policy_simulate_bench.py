@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from agentdeck.core.errors import PolicyDenied  # noqa: E402
 from agentdeck.core.policy.spec import PolicySet, parse_policy_spec  # noqa: E402
 from agentdeck.core.spec.agent import ResolvedAgent  # noqa: E402
+from agentdeck.core.trace.query import RunQuery  # noqa: E402
 from agentdeck.policy.approvals import CallbackApprover  # noqa: E402
 from agentdeck.policy.enforcer import PolicyGuard, RegistryPolicySource  # noqa: E402
 from agentdeck.policy.simulate import BATCH_RUNS, simulate  # noqa: E402
@@ -43,7 +44,6 @@ from agentdeck.registry.service import Registry  # noqa: E402
 from agentdeck.registry.specfile import load_agent_spec  # noqa: E402
 from agentdeck.store import SqlStore  # noqa: E402
 from agentdeck.store.engine import create_store_engine  # noqa: E402
-from agentdeck.store.protocol import RunQuery  # noqa: E402
 from agentdeck.tracing.sdk import api as sdk  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -13,6 +13,7 @@ from conftest_helpers import EXAMPLE, refund_run, register_example
 from agentdeck.core.evals.match import Range, Regex
 from agentdeck.core.trace.model import LinkKind, Run, SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.evals.online import (
     ArgumentCheck,
     Completion,
@@ -28,7 +29,7 @@ from agentdeck.evals.online import (
 )
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.resolver import CachingResolver
-from agentdeck.store import RunQuery, SqlStore
+from agentdeck.store import SqlStore
 from agentdeck.tracing.replay.entrypoint import run_entrypoint
 from agentdeck.tracing.sdk import api as sdk
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from agentdeck.core.behaviour.records import FindingRecord
 from agentdeck.core.errors import SpecError
 from agentdeck.core.spec.agent import AgentSpec, ModelSpec
 from agentdeck.core.spec.artifacts import AgentVersion
@@ -25,7 +26,6 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import GateContext
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import FindingRecord
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 RULES = {
@@ -225,7 +225,7 @@ def test_webhook_failure_raises_naming_the_sink() -> None:
 
 
 def _alert() -> Any:
-    from agentdeck.store.protocol import AlertRecord
+    from agentdeck.core.behaviour.records import AlertRecord
 
     return AlertRecord("a" * 32, "r", "bot@production", "bot", "production", "critical", "open",
                        "boom", 3.0, NOW, NOW, NOW)  # fmt: skip

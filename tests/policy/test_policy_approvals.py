@@ -24,11 +24,11 @@ from policy_support import (
 
 from agentdeck.cli import common, policy_cmds
 from agentdeck.core.errors import ConflictError, InputError, PolicyDenied, UnresolvedReferenceError
+from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest, StoreApprover
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import ApprovalRecord
 from agentdeck.tracing.sdk import api as sdk
 
 

@@ -29,6 +29,7 @@ from policy_support import (
 
 import agentdeck
 from agentdeck.core.errors import ConflictError, InputError, PolicyDenied
+from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.core.trace.model import SpanKind
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import (
@@ -42,7 +43,6 @@ from agentdeck.policy.enforcer import HttpPolicySource, PolicyGuard, default_gua
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import ApprovalRecord
 from agentdeck.tracing.sdk import api as sdk
 from app_thread import serve_in_thread
 

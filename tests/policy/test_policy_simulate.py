@@ -24,11 +24,11 @@ from agentdeck.core.errors import PolicyDenied, SpecError
 from agentdeck.core.policy.evaluate import compile_policy
 from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.policy.approvals import CallbackApprover
 from agentdeck.policy.simulate import Simulation, recorded_calls, simulate, simulate_run
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.sdk import api as sdk
 from foundation import make_spec
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from agentdeck.core.behaviour.records import FindingRecord
 from agentdeck.core.errors import AgentDeckError, InputError
 from agentdeck.monitor.alert_rules import parse_alert_config
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.app import create_app
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import FindingRecord
 
 RULES = """
 rules:

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from monitor_data import CALM, history, seed_history, tool_run
 from server_support import Keys
 
+from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.server.app import create_app
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import AlertRecord
 from agentdeck.tracing.sdk.wire import batch_to_dict, dumps
 
 

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from server_support import Keys
 
 from agentdeck.core.evals.result import CaseResult, EvalResult
+from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace.model import SpanKind
 from agentdeck.evals.online import Completion, OnlineEvaluation
 from agentdeck.policy.enforcer import HttpPolicySource
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import ApprovalRecord
 from foundation import spec_dict
 
 POLICY = {

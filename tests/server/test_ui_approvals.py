@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from server_support import Keys
 
+from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest
 from agentdeck.registry.keys import create_key
 from agentdeck.store import SqlStore
-from agentdeck.store.protocol import ApprovalRecord
 
 HX = {"HX-Request": "true"}
 

@@ -15,11 +15,11 @@ from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
 from monitor_data import seed_history
 
+from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.registry.keys import create_key
 from agentdeck.store import open_store
-from agentdeck.store.protocol import AlertRecord
 from foundation import spec_dict
 
 pytestmark = BROWSER_MARKS

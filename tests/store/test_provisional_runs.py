@@ -9,9 +9,10 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from agentdeck.core.behaviour.records import RunSummaryRow
 from agentdeck.core.trace.model import PROVISIONAL, Run, Span, SpanKind, SpanStatus, new_trace_id
-from agentdeck.store import RunQuery, SqlStore
-from agentdeck.store.protocol import RunSummaryRow
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store import SqlStore
 from agentdeck.store.tables_monitor import run_summaries
 
 

@@ -22,7 +22,8 @@ from agentdeck.core.trace.model import (
     new_span_id,
     new_trace_id,
 )
-from agentdeck.store import RunQuery, SqlStore
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store import SqlStore
 from agentdeck.store import migrate as migrate_mod
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row

@@ -16,7 +16,8 @@ from agentdeck.core.trace.model import (
     new_span_id,
     new_trace_id,
 )
-from agentdeck.store import RunQuery, SqlStore
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store import SqlStore
 
 json_scalar = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=20)

@@ -241,8 +241,8 @@ def scores_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    from agentdeck.core.trace.query import RunQuery
     from agentdeck.evals.online import score_summary
-    from agentdeck.store import RunQuery
 
     store = get_store(db)
     since_ns = None if since is None else parse_time_ns(since, "--since")

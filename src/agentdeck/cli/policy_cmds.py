@@ -3,7 +3,7 @@ approval queue (approvals, approve, reject)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,12 +24,12 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
+from agentdeck.cli.policy_render import coverage_json, print_coverage, print_simulation
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
+    from agentdeck.core.policy.records import ApprovalRecord
     from agentdeck.core.policy.spec import PolicySet
-    from agentdeck.policy.simulate import Simulation
-    from agentdeck.store.protocol import ApprovalRecord
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show_default=False)]
@@ -296,59 +296,13 @@ def coverage_cmd(
     old = reg.get(since) if since else None
     report = policy_coverage(policy, av.spec, old.spec if old else None)
     if json:
-        print_json(
-            {
-                "agent": av.ref,
-                "policy": pref,
-                "since": old.ref if old else None,
-                "fully_covered": report.fully_covered,
-                "uncovered_tools": list(report.uncovered_tools),
-                "uncovered_fields": [
-                    {"tool": f.tool, "field": f.path} for f in report.uncovered_fields
-                ],
-                "unknown_tools": list(report.unknown_tools),
-                "new_tools": [{"tool": t.tool, "covered": t.covered} for t in report.new_tools],
-                "new_fields": [
-                    {"tool": f.tool, "field": f.path, "covered": f.covered}
-                    for f in report.new_fields
-                ],
-            }
-        )
+        print_json(coverage_json(report, av.ref, pref, old.ref if old else None))
         return
-    console.print(f"[bold]{av.ref}[/] under [bold]{escape(pref)}[/]")
-    from rich.table import Table
-
-    t = Table(title="tools")
-    for col in ("tool", "named by a rule", "argument fields no rule mentions"):
-        t.add_column(col)
-    for tc in report.tools:
-        missing = [f.path for f in report.uncovered_fields if f.tool == tc.tool]
-        t.add_row(
-            tc.tool, "[green]yes[/]" if tc.covered else "[red]no[/]", escape(", ".join(missing))
-        )
-    console.print(t)
-    if report.unknown_tools:
-        console.print(
-            f"[yellow]the policy names tools {av.ref} does not have:[/] "
-            f"{escape(', '.join(report.unknown_tools))}"
-        )
-    if old is not None:
-        if not report.new_tools and not report.new_fields:
-            console.print(f"nothing new since {old.ref}")
-        for tc in report.new_tools:
-            state = "covered" if tc.covered else "[red]NOT covered[/]"
-            console.print(f"new since {old.ref}: tool [bold]{tc.tool}[/] ({state})")
-        for fc in report.new_fields:
-            state = "covered" if fc.covered else "[red]NOT covered[/]"
-            console.print(f"new since {old.ref}: field {fc.tool}.{escape(fc.path)} ({state})")
-    if report.fully_covered:
-        console.print("[green]every tool and argument field is covered[/]")
+    print_coverage(report, av.ref, pref, old.ref if old else None)
 
 
 # -- simulate -------------------------------------------------------------------------------
 
-#: Rows a table lists before pointing at --json.
-_MAX_ROWS = 50
 #: Runs from which simulate shows a progress bar.
 _PROGRESS_FROM = 20
 
@@ -381,8 +335,8 @@ def simulate_cmd(
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.core.policy.evaluate import compile_policy
+    from agentdeck.core.trace.query import RunQuery
     from agentdeck.policy.simulate import select_runs, simulate_runs
-    from agentdeck.store import RunQuery
 
     query = RunQuery(
         agent_name=agent, agent_version=version, env=env,
@@ -409,75 +363,7 @@ def simulate_cmd(
                             "until": until, "limit": limit}  # fmt: skip
         print_json(out)
         return
-    _print_simulation(sim, agent, changed_only)
-
-
-def _print_simulation(sim: Simulation, agent: str, changed_only: bool) -> None:
-    s = sim.summary
-    console.print(_summary_table(sim, agent))
-    changed = sim.changed_calls
-    if changed:
-        rows = [
-            (c.trace_id[:12], str(c.step), escape(c.tool),
-             f"{escape(c.recorded or '')} -> [bold]{c.effect.value}[/]", escape(", ".join(c.rules)))
-            for c in changed
-        ]  # fmt: skip
-        head = ("run", "step", "tool", "recorded -> simulated", "rules")
-        _print_rows(f"calls whose decision changes ({len(changed)})", head, rows)
-    elif s.recorded:
-        console.print("[green]no recorded decision changes[/]")
-    if s.stopped and not changed_only:
-        rows = [
-            (x.trace_id[:12], str(x.step), escape(x.tool), x.effect.value,
-             escape(", ".join(x.rules)))
-            for x in s.stopped
-        ]  # fmt: skip
-        head = ("run", "step", "tool", "simulated", "rules")
-        _print_rows(f"runs it would stop ({len(s.stopped)})", head, rows)
-    if not s.runs:
-        console.print(f"no recorded runs of {escape(agent)} match")
-
-
-def _summary_table(sim: Simulation, agent: str) -> Any:
-    from rich.table import Table
-
-    s = sim.summary
-    t = Table(
-        title=f"{escape(s.policy)} on recorded runs of {escape(agent)}",
-        show_header=False,
-        title_justify="left",
-    )
-    t.add_column(style="bold")
-    t.add_column()
-    replays = f" ({s.skipped_replays} replays left out)" if s.skipped_replays else ""
-    t.add_row("policy", f"{escape(s.policy)}  {short(s.policy_digest)}")
-    t.add_row("runs", f"{s.runs}{replays}")
-    recorded = f"{s.recorded} with a recorded decision, {s.unrecorded} none recorded"
-    t.add_row("calls", f"{s.calls} ({recorded})")
-    t.add_row("simulated", ", ".join(f"{k} {v}" for k, v in s.effects.items()))
-    changes = "".join(f"\n  {escape(k.replace('->', ' -> '))}: {v}" for k, v in s.changes.items())
-    t.add_row("changed", f"[{'yellow' if s.changed else 'green'}]{s.changed}[/]{changes}")
-    t.add_row("would stop", f"{len(s.stopped)} of {s.runs} runs")
-    if s.rule_hits:
-        t.add_row("rules matched", "\n".join(f"{escape(k)}: {v}" for k, v in s.rule_hits.items()))
-    if s.rule_errors:
-        failed = "\n".join(f"{escape(k)}: {v}" for k, v in s.rule_errors.items())
-        t.add_row("[red]rules failed[/]", failed)
-    return t
-
-
-def _print_rows(title: str, head: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    """A table of at most :data:`_MAX_ROWS` rows, then how many more --json would list."""
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left")
-    for col in head:
-        t.add_column(col)
-    for row in rows[:_MAX_ROWS]:
-        t.add_row(*row)
-    console.print(t)
-    if len(rows) > _MAX_ROWS:
-        console.print(f"... and {len(rows) - _MAX_ROWS} more (--json lists them all)")
+    print_simulation(sim, agent, changed_only)
 
 
 # -- approvals ------------------------------------------------------------------------------

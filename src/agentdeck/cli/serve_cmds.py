@@ -21,7 +21,7 @@ from agentdeck.cli.common import (
 )
 
 if TYPE_CHECKING:  # uvicorn, the server (FastAPI) and the store load inside the commands
-    from agentdeck.store.protocol import ApiKeyRecord
+    from agentdeck.core.access.records import ApiKeyRecord
 
 keys_app = typer.Typer(no_args_is_help=True, add_completion=False)
 

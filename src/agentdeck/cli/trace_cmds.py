@@ -78,7 +78,7 @@ def runs_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.store import RunQuery
+    from agentdeck.core.trace.query import RunQuery
     from agentdeck.tracing.analysis.queries import run_json
 
     try:

@@ -35,8 +35,9 @@ from agentdeck.core.evals.match import CallPattern, Matcher, observed_calls, sho
 from agentdeck.core.evals.scores import Score, scores_of
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.core.trace.model_call import ModelClient
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.core.types import JSON
-from agentdeck.store.protocol import RunQuery, Store
+from agentdeck.store.protocol import Store, TraceStore
 
 log = logging.getLogger("agentdeck.evals")
 
@@ -275,7 +276,7 @@ class OnlineEvaluation:
             for i, sc in enumerate(scores)
         ]
 
-    def score_run(self, store: Store, run: Run) -> list[Score]:
+    def score_run(self, store: TraceStore, run: Run) -> list[Score]:
         """Score one stored run (if sampled) and store its eval spans."""
         if not self.applies(run):
             return []
@@ -323,7 +324,7 @@ class ScoreStats:
     pass_rate: float
 
 
-def score_summary(store: Store, query: RunQuery) -> list[ScoreStats]:
+def score_summary(store: TraceStore, query: RunQuery) -> list[ScoreStats]:
     """Per evaluator: how many of the runs ``query`` selects were scored, the mean score and
     the pass rate (what monitoring charts and alerts on)."""
     acc: dict[str, list[Score]] = {}

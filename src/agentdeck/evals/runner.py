@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.evals.match import CallPattern, ObservedCall, observed_calls, python_matcher
@@ -40,12 +40,17 @@ from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace.model import Span
 from agentdeck.core.trace.model_call import ModelClient
-from agentdeck.registry.service import Registry
-from agentdeck.store.protocol import Store
+from agentdeck.registry.service import Registry, RegistryServiceStore
+from agentdeck.store.protocol import EvalStore, TraceStore
 from agentdeck.tracing.replay.entrypoint import AgentRun, load_module, run_entrypoint, search_path
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder
 from agentdeck.tracing.sdk.guard import Intercepted, ToolCallInfo, intercepting
+
+
+class EvalRunnerStore(RegistryServiceStore, TraceStore, EvalStore, Protocol):
+    """What the eval runner uses: the registry (agents), the runs it scores, where results go."""
+
 
 SpanReader = Callable[[str], Sequence[Span]]
 
@@ -255,7 +260,7 @@ def to_result(
 class EvalService:
     """Runs a suite against a registered agent version and stores the result bound to its digest."""
 
-    def __init__(self, store: Store, registry: Registry | None = None) -> None:
+    def __init__(self, store: EvalRunnerStore, registry: Registry | None = None) -> None:
         self.store = store
         self.registry = registry or Registry(store)
 

@@ -16,9 +16,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.errors import StoreError
 from agentdeck.monitor.alert_rules import SinkConfig
-from agentdeck.store.protocol import AlertRecord
 
 log = logging.getLogger("agentdeck.alerts")
 

@@ -28,15 +28,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
 from agentdeck.core.evals.scores import scores_of
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.monitor import metrics
 from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink, build_sinks
-from agentdeck.monitor.profiles import RunSelection, build_stored_profile
+from agentdeck.monitor.profiles import ProfileStore, RunSelection, build_stored_profile
 from agentdeck.monitor.window import check_window
-from agentdeck.store.protocol import AlertRecord, RunQuery, Store
+from agentdeck.store.protocol import MonitorStore, Store
 
 log = logging.getLogger("agentdeck.alerts")
 
@@ -59,7 +61,7 @@ class Observation:
         return f"{self.agent or '*'}@{self.env or '*'}"
 
 
-def _observe_check(store: Store, rule: AlertRule, now: datetime) -> list[Observation]:
+def _observe_check(store: MonitorStore, rule: AlertRule, now: datetime) -> list[Observation]:
     assert rule.check is not None
     severities = [s.value for s in Severity if _RANK[s] >= _RANK[rule.min_severity]]
     counts = store.count_findings(rule.check, now - rule.window, now, severities)
@@ -73,7 +75,7 @@ def _observe_check(store: Store, rule: AlertRule, now: datetime) -> list[Observa
     return out
 
 
-def _observe_metric(store: Store, rule: AlertRule, now: datetime) -> list[Observation]:
+def _observe_metric(store: ProfileStore, rule: AlertRule, now: datetime) -> list[Observation]:
     assert rule.metric is not None and rule.agent is not None
     m = rule.metric
     if m.startswith("drift"):
@@ -106,7 +108,12 @@ MAX_SCORED_RUNS = 10_000
 
 
 def _observe_score(
-    store: Store, rule: AlertRule, evaluator: str, name: str, digest: str | None, now: datetime
+    store: ProfileStore,
+    rule: AlertRule,
+    evaluator: str,
+    name: str,
+    digest: str | None,
+    now: datetime,
 ) -> list[Observation]:
     """Mean score of ``evaluator`` over the window's runs that it scored (the newest
     :data:`MAX_SCORED_RUNS` runs at most); no observation when none were scored."""
@@ -140,7 +147,7 @@ def _observe_score(
     ]
 
 
-def observe(store: Store, rule: AlertRule, now: datetime) -> list[Observation]:
+def observe(store: ProfileStore, rule: AlertRule, now: datetime) -> list[Observation]:
     """The rule's current value per subject."""
     if rule.check is not None:
         return _observe_check(store, rule, now)
@@ -235,7 +242,7 @@ def evaluate_alert_rules(
 
 
 def set_alert_status(
-    store: Store, alert_id: str, status: str, actor: str, now: datetime | None = None
+    store: MonitorStore, alert_id: str, status: str, actor: str, now: datetime | None = None
 ) -> Alert:
     """Acknowledge or resolve an alert (by id or unique id prefix)."""
     if status not in (ACKNOWLEDGED, RESOLVED):

@@ -25,10 +25,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from cachetools import TTLCache
 
 from agentdeck.core.behaviour.profile import BehaviourProfile
+from agentdeck.core.behaviour.records import FindingRecord, RunSummaryRow
 from agentdeck.core.behaviour.run_checks import Finding, RunCheckSettings, check_run
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import UnresolvedReferenceError
@@ -36,7 +38,7 @@ from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.monitor import metrics
 from agentdeck.monitor.summary import summary_text
-from agentdeck.store.protocol import FindingRecord, RunSummaryRow, Store
+from agentdeck.store.protocol import MonitorStore, RegistryStore, Store, TraceStore
 
 log = logging.getLogger("agentdeck.monitor")
 
@@ -73,6 +75,11 @@ class _Miss:
 _MISS = _Miss()
 
 
+class CheckerStore(RegistryStore, TraceStore, MonitorStore, Protocol):
+    """What run checks use: the runs, agent specs by digest, baselines; findings and summaries
+    are written back."""
+
+
 class RunChecker:
     """Checks runs against their pinned spec and latest baseline; caches both.
 
@@ -83,7 +90,7 @@ class RunChecker:
 
     def __init__(
         self,
-        store: Store,
+        store: CheckerStore,
         *,
         settings: RunCheckSettings | None = None,
         baseline_ttl: float = 30.0,
@@ -182,7 +189,7 @@ def _loads(text: str) -> dict[str, object]:
 
 
 def on_runs_stored(
-    store: Store, trace_ids: Sequence[str], checker: RunChecker | None = None
+    store: CheckerStore, trace_ids: Sequence[str], checker: RunChecker | None = None
 ) -> list[Finding]:
     """Check runs just written to ``store`` (the server's ingest hook); returns the findings.
 
@@ -198,7 +205,9 @@ def on_runs_stored(
     return [f for c in checker.check_and_store(items) for f in c.findings]
 
 
-def check_trace(store: Store, trace_id: str, checker: RunChecker | None = None) -> CheckedRun:
+def check_trace(
+    store: CheckerStore, trace_id: str, checker: RunChecker | None = None
+) -> CheckedRun:
     """Check one stored run now (``agentdeck check RUN_ID``); a unique id prefix is accepted.
     Findings are stored as on arrival (idempotent), except for a provisional run (derived
     from child spans, its root not arrived): its findings are returned but not stored, since

@@ -16,18 +16,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder, ProfileSettings
+from agentdeck.core.behaviour.records import BaselineRecord, RunSummaryRow
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import ConflictError, InputError, UnresolvedReferenceError
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.monitor.summary import summary_text, view_from_summary
-from agentdeck.registry.service import Registry
-from agentdeck.store.protocol import BaselineRecord, RunSummaryRow, Store
+from agentdeck.registry.service import Registry, RegistryServiceStore
+from agentdeck.store.protocol import MonitorStore, TraceStore
+
 
 #: The run attribute that ties a run to an eval run (``--eval-run ID`` selects on it).
+class ProfileStore(RegistryServiceStore, TraceStore, MonitorStore, Protocol):
+    """What profiles use: the registry (agent refs), runs and their summaries, baselines."""
+
+
 EVAL_RUN_ATTRIBUTE = "eval.run_id"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _BACKFILL_CHUNK = 1000
@@ -73,7 +80,7 @@ def _ns(t: datetime | None) -> int | None:
     return None if t is None else int(t.timestamp() * 1_000_000) * 1000
 
 
-def agent_filter(store: Store, ref: str) -> tuple[str, str | None]:
+def agent_filter(store: ProfileStore, ref: str) -> tuple[str, str | None]:
     """(agent name, digest or ``None``): a bare name selects every version."""
     r = parse_ref(ref)
     if r.version is None and r.digest is None and r.env is None:
@@ -82,7 +89,9 @@ def agent_filter(store: Store, ref: str) -> tuple[str, str | None]:
     return av.name, av.digest
 
 
-def backfill_summaries(store: Store, sel: RunSelection, progress: Progress | None = None) -> int:
+def backfill_summaries(
+    store: ProfileStore, sel: RunSelection, progress: Progress | None = None
+) -> int:
     """Summarize (from their spans) the selected finished runs that have no summary; returns
     how many. Cheap when every run was checked on arrival (one indexed query)."""
     done = 0
@@ -118,7 +127,7 @@ def backfill_summaries(store: Store, sel: RunSelection, progress: Progress | Non
 
 
 def build_stored_profile(
-    store: Store,
+    store: ProfileStore,
     sel: RunSelection,
     settings: ProfileSettings | None = None,
     progress: Progress | None = None,
@@ -137,7 +146,7 @@ def build_stored_profile(
 
 
 def select_runs(
-    store: Store,
+    store: ProfileStore,
     agent: str,
     env: str | None = None,
     since: datetime | None = None,
@@ -161,7 +170,7 @@ def select_runs(
 
 
 def create_baseline(
-    store: Store,
+    store: ProfileStore,
     name: str,
     sel: RunSelection,
     actor: str,
@@ -194,7 +203,7 @@ def create_baseline(
     return rec, profile
 
 
-def load_baseline(store: Store, name: str) -> tuple[BaselineRecord, BehaviourProfile]:
+def load_baseline(store: ProfileStore, name: str) -> tuple[BaselineRecord, BehaviourProfile]:
     rec = store.get_baseline(name)
     if rec is None:
         raise UnresolvedReferenceError(
@@ -204,7 +213,7 @@ def load_baseline(store: Store, name: str) -> tuple[BaselineRecord, BehaviourPro
 
 
 def latest_baseline(
-    store: Store, agent_name: str, env: str | None
+    store: ProfileStore, agent_name: str, env: str | None
 ) -> tuple[BaselineRecord, BehaviourProfile]:
     rec = store.latest_baseline(agent_name, env)
     if rec is None:

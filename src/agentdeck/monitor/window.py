@@ -15,6 +15,7 @@ from agentdeck.core.timeparse import parse_duration as parse_duration  # re-expo
 from agentdeck.monitor import metrics
 from agentdeck.monitor.drift import DriftReport, DriftSettings, compare
 from agentdeck.monitor.profiles import (
+    ProfileStore,
     Progress,
     RunSelection,
     agent_filter,
@@ -22,7 +23,6 @@ from agentdeck.monitor.profiles import (
     latest_baseline,
     load_baseline,
 )
-from agentdeck.store.protocol import Store
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class WindowCheck:
 
 
 def check_window(
-    store: Store,
+    store: ProfileStore,
     agent: str,
     env: str | None,
     window: timedelta,

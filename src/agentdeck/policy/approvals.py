@@ -36,7 +36,8 @@ from agentdeck.core.errors import ConflictError, InputError
 from agentdeck.core.spec.artifacts import AuditEvent
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by what uses it
-    from agentdeck.store.protocol import ApprovalRecord, PolicyStore
+    from agentdeck.core.policy.records import ApprovalRecord
+    from agentdeck.store.protocol import PolicyStore
 
 __all__ = [
     "APPROVAL_STATUSES",
@@ -157,7 +158,7 @@ def open_request(
     ``requested_by`` names who opened it through the API (the server passes the API key's id,
     and lets that key, besides readers, read the request back); ``None`` for a request written
     straight to the store (the embedded :class:`StoreApprover`), which no ingest key owns."""
-    from agentdeck.store.protocol import ApprovalRecord
+    from agentdeck.core.policy.records import ApprovalRecord
 
     at = now if now is not None else datetime.now(UTC)
     record = ApprovalRecord(

@@ -36,7 +36,8 @@ from agentdeck.core.policy.context import PriorCall
 from agentdeck.core.policy.evaluate import CompiledPolicy, RunEvaluator, compile_policy
 from agentdeck.core.policy.spec import Effect, PolicySet
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
-from agentdeck.store.protocol import RunQuery, Store
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.replay.engine import is_replay
 from agentdeck.tracing.replay.recording import StepKind, steps_of
 from agentdeck.tracing.sdk.guard import MAX_CALL_HISTORY, CallOutcome
@@ -334,7 +335,7 @@ def _finish(
     return [c for c in running if c.end_ns > now_ns]
 
 
-def select_runs(store: Store, query: RunQuery) -> tuple[list[Run], int]:
+def select_runs(store: TraceStore, query: RunQuery) -> tuple[list[Run], int]:
     """The runs to simulate (newest first) and how many replays were left out: a replay
     re-enacts another run, so counting it would count that run twice."""
     if not 1 <= query.limit <= MAX_RUNS:
@@ -345,7 +346,7 @@ def select_runs(store: Store, query: RunQuery) -> tuple[list[Run], int]:
 
 
 def simulate_runs(
-    store: Store,
+    store: TraceStore,
     policy: PolicySet | CompiledPolicy,
     runs: Sequence[Run],
     *,
@@ -376,7 +377,7 @@ def simulate_runs(
 
 
 def simulate(
-    store: Store,
+    store: TraceStore,
     policy: PolicySet | CompiledPolicy,
     query: RunQuery,
     *,

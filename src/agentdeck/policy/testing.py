@@ -16,11 +16,12 @@ from typing import Any
 
 from agentdeck.core.deploy.model import GateResult
 from agentdeck.core.policy.evaluate import PolicyTestResult, run_policy_tests
+from agentdeck.core.policy.records import PolicyTestRecord
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.registry.gates import GateContext
 from agentdeck.registry.service import Registry
-from agentdeck.store.protocol import PolicyStore, PolicyTestRecord
+from agentdeck.store.protocol import PolicyStore
 
 __all__ = [
     "AgentPolicyTests",

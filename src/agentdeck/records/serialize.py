@@ -9,19 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from agentdeck.core.access.records import ApiKeyRecord
+from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Deployment
 from agentdeck.core.evals.result import EvalResult
+from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
 from agentdeck.core.spec.artifacts import AgentVersion, PolicyVersion
-from agentdeck.store.protocol import (
-    AlertRecord,
-    ApiKeyRecord,
-    ApprovalRecord,
-    BaselineRecord,
-    FindingRecord,
-    PolicyTestRecord,
-    ReplayReportRecord,
-)
+from agentdeck.core.trace.records import ReplayReportRecord
 from agentdeck.tracing.analysis.queries import run_json as run_json  # one run shape
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from agentdeck.core.deploy.audit_chain import AuditProblem, verify_chain
 from agentdeck.core.deploy.audit_checks import Checkpoint, check_checkpoint, check_deployments
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import AuditStore, DeploymentStore
+
+
+class AuditVerifyStore(AuditStore, DeploymentStore, Protocol):
+    """What :func:`verify_audit` reads: the chain, and the deployments it must account for."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class AuditReport:
 
 
 def verify_audit(
-    store: Store,
+    store: AuditVerifyStore,
     *,
     deployments: bool = True,
     checkpoints: Sequence[Checkpoint] = (),

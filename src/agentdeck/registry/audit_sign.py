@@ -24,8 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from agentdeck.core.deploy.audit_chain import AuditProblem
 from agentdeck.core.deploy.audit_checks import CHECKPOINT_KIND, Checkpoint, checkpoint_message
 from agentdeck.core.errors import InputError
-from agentdeck.registry.audit import verify_audit
-from agentdeck.store.protocol import Store
+from agentdeck.registry.audit import AuditVerifyStore, verify_audit
 
 KEY_ENV = "AGENTDECK_AUDIT_KEY"
 
@@ -103,7 +102,7 @@ def load_public(path: Path) -> str:
     return _raw_public(key)
 
 
-def make_checkpoint(store: Store, key: Ed25519PrivateKey) -> Checkpoint:
+def make_checkpoint(store: AuditVerifyStore, key: Ed25519PrivateKey) -> Checkpoint:
     """Sign the head of a chain that verifies (a broken chain is not vouched for)."""
     report = verify_audit(store)
     if not report.ok:

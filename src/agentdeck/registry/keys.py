@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.artifacts import AuditEvent
-from agentdeck.store.protocol import ApiKeyRecord, KeyStore
+from agentdeck.store.protocol import KeyStore
 
 KEY_PREFIX = "ak"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,99}$")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from agentdeck.core.errors import SpecError, UnresolvedReferenceError
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.spec.diff import AgentDiff, diff_specs
 from agentdeck.core.spec.refs import Ref, parse_ref
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import DeploymentStore, RegistryStore
+
+
+class RegistryServiceStore(RegistryStore, DeploymentStore, Protocol):
+    """What :class:`Registry` reads and writes: versions, and env heads for ``name@ENV``."""
+
 
 DEFAULT_ACTOR = "cli"
 
@@ -16,7 +23,7 @@ DEFAULT_ACTOR = "cli"
 class Registry:
     """Registers versions and resolves references; every caller (SDK, CLI, API, UI) uses it."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RegistryServiceStore) -> None:
         self.store = store
 
     # -- agents ------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from agentdeck.core.access.records import SessionRecord
 from agentdeck.registry.keys import Principal, principal_of
-from agentdeck.store.protocol import KeyStore, SessionRecord
+from agentdeck.store.protocol import KeyStore
 
 SESSION_PREFIX = "as_"
 #: How often at most a session's last use is written (so reads do not all become writes).

@@ -19,11 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile, ProfileBuilder
+from agentdeck.core.behaviour.records import BaselineRecord
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.monitor.drift import compare
-from agentdeck.monitor.profiles import RunSelection, backfill_summaries, latest_baseline
+from agentdeck.monitor.profiles import (
+    ProfileStore,
+    RunSelection,
+    backfill_summaries,
+    latest_baseline,
+)
 from agentdeck.monitor.summary import view_from_summary
-from agentdeck.store.protocol import BaselineRecord, Store
 
 MAX_BUCKETS = 200
 
@@ -70,7 +75,7 @@ class MonitorSeries:
 
 
 def _bucket_profile(
-    store: Store, agent: str, env: str | None, start_ns: int, end_ns: int, base: Any
+    store: ProfileStore, agent: str, env: str | None, start_ns: int, end_ns: int, base: Any
 ) -> BehaviourProfile:
     builder = ProfileBuilder(base)
     for text in store.iter_run_summaries(agent, env, start_ns, end_ns):
@@ -79,7 +84,7 @@ def _bucket_profile(
 
 
 def monitor_series(
-    store: Store,
+    store: ProfileStore,
     agent: str,
     env: str | None,
     until: datetime,

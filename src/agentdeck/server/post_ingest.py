@@ -25,9 +25,8 @@ from dataclasses import dataclass
 
 from agentdeck.core.trace.model import Run
 from agentdeck.evals.online import OnlineEvaluation
-from agentdeck.monitor.checks import RunChecker, on_runs_stored
+from agentdeck.monitor.checks import CheckerStore, RunChecker, on_runs_stored
 from agentdeck.server.worker import Worker
-from agentdeck.store.protocol import Store
 
 log = logging.getLogger("agentdeck.server.after_ingest")
 
@@ -46,7 +45,7 @@ class AfterIngest:
 
     def __init__(
         self,
-        store: Store,
+        store: CheckerStore,
         checker: RunChecker | None,
         online: OnlineEvaluation | None = None,
         *,

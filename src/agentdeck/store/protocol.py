@@ -9,17 +9,50 @@ it to the hash-chained audit log in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from agentdeck.core.access.records import ApiKeyRecord, SessionRecord
+from agentdeck.core.behaviour.records import (
+    AlertRecord,
+    BaselineRecord,
+    FindingRecord,
+    RunSummaryRow,
+)
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Deployment, GateConfig, Health
 from agentdeck.core.evals.result import EvalResult
+from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
-from agentdeck.core.trace.model import Outcome, Run, Span, SpanStatus
+from agentdeck.core.trace.model import Run, Span
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.records import ReplayReportRecord
+
+# The records are values of the core (their home); re-exported here for compatibility.
+__all__ = [
+    "AlertRecord",
+    "ApiKeyRecord",
+    "ApprovalRecord",
+    "AuditStore",
+    "BaselineRecord",
+    "DeploymentStore",
+    "EvalStore",
+    "FindingRecord",
+    "KeyStore",
+    "MonitorStore",
+    "PolicyStore",
+    "PolicyTestRecord",
+    "RegistryStore",
+    "ReplayReportRecord",
+    "ReplayStore",
+    "RunQuery",
+    "RunSummaryRow",
+    "SessionRecord",
+    "Store",
+    "TraceStore",
+]
 
 
 class RegistryStore(Protocol):
@@ -85,25 +118,6 @@ class AuditStore(Protocol):
     def audit_head(self) -> tuple[int, str] | None: ...
 
 
-@dataclass(frozen=True)
-class RunQuery:
-    """Filters for :meth:`SqlTraces.find_runs`; every field is optional. Times in ns since epoch."""
-
-    agent_name: str | None = None
-    agent_version: int | None = None
-    agent_digest: str | None = None
-    env: str | None = None
-    status: SpanStatus | None = None
-    since_ns: int | None = None
-    until_ns: int | None = None
-    tool: str | None = None
-    has_errors: bool | None = None  # True: a tool call failed; False: none did
-    denied: bool | None = None  # True: a policy denied a tool call; False: none was
-    outcome: Outcome | None = None
-    limit: int = 100
-    offset: int = 0
-
-
 class TraceStore(Protocol):
     def write_batch(
         self, runs: Sequence[Run], spans: Sequence[Span], *, provisional: Sequence[Run] = ()
@@ -125,69 +139,6 @@ class TraceStore(Protocol):
 
 
 # -- monitoring: run summaries, baselines, findings, alerts (migration 0004_monitor) ----------
-
-
-@dataclass(frozen=True)
-class RunSummaryRow:
-    """A checked run's compact summary (JSON text made by ``agentdeck.monitor.summary``)."""
-
-    trace_id: str
-    agent_name: str | None
-    agent_digest: str | None
-    env: str | None
-    start_ns: int
-    summary: str
-
-
-@dataclass(frozen=True)
-class BaselineRecord:
-    """A named behaviour profile (``profile`` is its JSON) and the runs it was built from."""
-
-    name: str
-    agent_name: str
-    agent_digest: str | None
-    env: str | None
-    selection: str  # human-readable: which runs were selected
-    n_runs: int
-    created_at: datetime
-    created_by: str
-    profile: str
-
-
-@dataclass(frozen=True)
-class FindingRecord:
-    """A stored per-run finding; ``id`` is derived from (trace, span, check) by the writer."""
-
-    id: str
-    trace_id: str
-    span_id: str | None
-    agent_name: str | None
-    env: str | None
-    check: str
-    severity: str
-    explanation: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    """A fired alert rule. ``status``: ``open``, ``acknowledged`` or ``resolved``;
-    ``action`` records what was done automatically (e.g. the rollback's deployment id)."""
-
-    id: str
-    rule: str
-    subject: str
-    agent_name: str | None
-    env: str | None
-    severity: str
-    status: str
-    message: str
-    value: float | None
-    opened_at: datetime
-    last_seen_at: datetime
-    updated_at: datetime
-    updated_by: str | None = None
-    action: str | None = None
 
 
 class MonitorStore(Protocol):
@@ -273,59 +224,6 @@ class MonitorStore(Protocol):
 # -- policy enforcement: approvals and policy test results (migration 0003_policy) -----------
 
 
-@dataclass(frozen=True)
-class ApprovalRecord:
-    """A tool call waiting for (or given) a human's approval.
-
-    ``status``: ``pending``, then ``granted``, ``denied`` or ``expired`` (the waiting agent
-    gave up); ``rules`` are the ids of the rules that asked for approval. ``requested_by`` is
-    who opened it through the API (the API key's id; migration ``0009_approval_owner``), or
-    ``None`` for a request written straight to the store (the embedded ``StoreApprover``).
-    """
-
-    id: str
-    status: str
-    tool: str
-    args: Any
-    agent_name: str | None
-    agent_version: int | None
-    agent_digest: str | None
-    env: str | None
-    policy_name: str
-    policy_version: int | None
-    policy_digest: str
-    rules: tuple[str, ...]
-    message: str
-    trace_id: str | None
-    span_id: str | None
-    requested_at: datetime
-    expires_at: datetime
-    decided_at: datetime | None = None
-    decided_by: str | None = None
-    reason: str | None = None
-    requested_by: str | None = None
-
-
-@dataclass(frozen=True)
-class PolicyTestRecord:
-    """The outcome of a policy's test cases for one agent version (the deployment gate reads
-    it); ``results`` are ``{name, passed, effect, reason}`` mappings, one per case."""
-
-    policy_digest: str
-    agent_digest: str
-    policy_ref: str
-    agent_ref: str
-    total: int
-    failed: int
-    results: tuple[Any, ...]
-    ran_at: datetime
-    ran_by: str
-
-    @property
-    def passed(self) -> bool:
-        return self.failed == 0
-
-
 class PolicyStore(Protocol):
     def put_approval(self, request: ApprovalRecord) -> None: ...
     def get_approval(self, approval_id: str) -> ApprovalRecord | None: ...
@@ -358,27 +256,6 @@ class PolicyStore(Protocol):
 
 
 # -- replay: stored replay reports (migration 0008_replay) ----------------------------------
-
-
-@dataclass(frozen=True)
-class ReplayReportRecord:
-    """A stored replay report (``agentdeck.tracing.replay.engine``): ``report`` is the report's JSON.
-
-    ``kind`` is ``reproduce``, ``with`` or ``agreement``; ``outcome`` is ``reproduced`` /
-    ``diverged`` (reproduce) or ``agreed`` / ``disagreed``; ``score`` is the similarity of a
-    ``with`` comparison or the agreement fraction of an agreement report.
-    """
-
-    id: str
-    kind: str
-    source_trace_id: str | None
-    replay_trace_id: str | None
-    agent_name: str | None
-    candidate_digest: str | None
-    outcome: str
-    score: float | None
-    created_at: datetime
-    report: dict[str, Any]
 
 
 class ReplayStore(Protocol):
@@ -432,37 +309,6 @@ class Store(
 
 
 # -- server: API keys -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    """A stored API key: never the secret, only its hash (see ``agentdeck.server.auth``).
-
-    ``scopes`` are scope names (``ingest``, ``read``, ``deploy``, ``admin``); a key whose
-    ``revoked_at`` is set authenticates nothing. ``agents`` are the agent name patterns
-    (``support-*``) the key may act on; empty: every agent.
-    """
-
-    id: str
-    name: str
-    secret_hash: str
-    scopes: tuple[str, ...]
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None = None
-    agents: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """A UI session: only the sha256 of its token is stored (migration ``0011``)."""
-
-    token_hash: str
-    key_id: str
-    created_at: datetime
-    expires_at: datetime
-    last_seen_at: datetime
-    revoked_at: datetime | None = None
 
 
 class KeyStore(Protocol):

@@ -10,10 +10,10 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from agentdeck.core.access.records import ApiKeyRecord, SessionRecord
 from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
-from agentdeck.store.protocol import ApiKeyRecord, SessionRecord
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables import api_keys, ui_sessions
 

@@ -12,10 +12,15 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from agentdeck.core.behaviour.records import (
+    AlertRecord,
+    BaselineRecord,
+    FindingRecord,
+    RunSummaryRow,
+)
 from agentdeck.core.errors import ConflictError
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.engine import insert_ignore_sql
-from agentdeck.store.protocol import AlertRecord, BaselineRecord, FindingRecord, RunSummaryRow
 from agentdeck.store.tables import runs
 from agentdeck.store.tables_monitor import alerts, baselines, findings, run_summaries
 

@@ -16,9 +16,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
 from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
+from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
-from agentdeck.store.protocol import ApprovalRecord, PolicyTestRecord
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables_policy import approvals, policy_test_results
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from agentdeck.core.errors import ConflictError
+from agentdeck.core.trace.records import ReplayReportRecord
 from agentdeck.store.base import SqlBase, as_utc
-from agentdeck.store.protocol import ReplayReportRecord
 from agentdeck.store.tables_replay import replay_reports
 
 

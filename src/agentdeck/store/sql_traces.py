@@ -57,9 +57,9 @@ from agentdeck.core.trace.model import (
     SpanStatus,
     TokenUsage,
 )
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
-from agentdeck.store.protocol import RunQuery
 from agentdeck.store.tables import runs, spans
 from agentdeck.store.tables_monitor import run_summaries
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.evals.result import EvalResult, compare_results, summarize
 from agentdeck.core.spec.refs import parse_ref
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.evals.online import score_summary
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import eval_summary_json, time_ns
 from agentdeck.server.validation import Version
-from agentdeck.store.protocol import RunQuery
 
 router = APIRouter(prefix="/api/v1", tags=["evals"])
 

@@ -21,6 +21,7 @@ from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.policy.context import ToolCallContext
 from agentdeck.core.policy.coverage import policy_coverage
 from agentdeck.core.policy.evaluate import compile_policy
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.policy import approvals
 from agentdeck.policy.simulate import simulate
 from agentdeck.policy.testing import (
@@ -33,7 +34,6 @@ from agentdeck.server.auth import AuthError, Scope
 from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
 from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
 from agentdeck.server.validation import JsonObject, Version
-from agentdeck.store.protocol import RunQuery
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
+from agentdeck.core.trace.query import RunQuery
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.server.validation import INT64_MAX, MAX_VERSION
-from agentdeck.store.protocol import RunQuery
 from agentdeck.tracing.analysis.queries import execution_graph, load_trace
 from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 from agentdeck.tracing.sdk.wire import span_to_dict

@@ -26,13 +26,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import AgentDeckError, ConflictError
+from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.policy import approvals
 from agentdeck.server.agent_scope import require_approval
 from agentdeck.server.auth import Principal, Scope
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import DeployKey, ReadKey, ServerStore, State
 from agentdeck.server.ui.common import render, templates
-from agentdeck.store.protocol import ApprovalRecord
 
 router = APIRouter(include_in_schema=False)
 NAV = ("Approvals", "/ui/approvals", 55)

@@ -8,7 +8,7 @@ from typing import Any
 
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.sdk.wire import run_to_dict
 
 
@@ -48,7 +48,7 @@ def build_tree(spans: list[Span]) -> list[SpanNode]:
     return roots
 
 
-def find_trace_id(store: Store, prefix: str) -> str:
+def find_trace_id(store: TraceStore, prefix: str) -> str:
     """Accept a full trace id or a unique prefix (as printed by ``agentdeck runs``)."""
     prefix = prefix.strip().lower()
     if len(prefix) == 32:
@@ -62,7 +62,7 @@ def find_trace_id(store: Store, prefix: str) -> str:
     raise UnresolvedReferenceError(prefix, "no run with that id")
 
 
-def load_trace(store: Store, trace_id: str) -> RunTrace:
+def load_trace(store: TraceStore, trace_id: str) -> RunTrace:
     tid = find_trace_id(store, trace_id)
     run = store.get_run(tid)
     spans = store.get_spans(tid)

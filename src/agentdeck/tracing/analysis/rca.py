@@ -4,21 +4,26 @@ against the pinned output schemas of the agents that made them, and explain the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema
 
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.core.trace.rca import RootCause, analyze, failing_span
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import RegistryStore, TraceStore
 from agentdeck.tracing.analysis.queries import load_trace
 from agentdeck.tracing.sdk.wire import span_to_dict
+
+
+class RcaStore(TraceStore, RegistryStore, Protocol):
+    """What root-cause analysis reads: the trace, and agent specs by digest."""
+
 
 MAX_LINKED_TRACES = 50
 
 
-def _gather(store: Store, trace_id: str) -> tuple[list[Span], list[Span]]:
+def _gather(store: RcaStore, trace_id: str) -> tuple[list[Span], list[Span]]:
     """Spans of the trace and of every trace reachable through links (bounded)."""
     first = load_trace(store, trace_id)
     spans = list(first.spans)
@@ -35,7 +40,7 @@ def _gather(store: Store, trace_id: str) -> tuple[list[Span], list[Span]]:
     return list(first.spans), spans
 
 
-def _spec_lookup(store: Store, spans: list[Span]) -> Callable[[Span], AgentSpec | None]:
+def _spec_lookup(store: RcaStore, spans: list[Span]) -> Callable[[Span], AgentSpec | None]:
     by_id = {s.span_id: s for s in spans}
     run_digests: dict[str, str | None] = {}
     specs: dict[str, AgentSpec | None] = {}
@@ -63,7 +68,7 @@ def _spec_lookup(store: Store, spans: list[Span]) -> Callable[[Span], AgentSpec 
     return lookup
 
 
-def output_checker(store: Store, spans: list[Span]) -> Callable[[Span], str | None]:
+def output_checker(store: RcaStore, spans: list[Span]) -> Callable[[Span], str | None]:
     """Does a tool span's result match the pinned output schema of its agent's spec?"""
     lookup = _spec_lookup(store, spans)
 
@@ -87,7 +92,7 @@ def output_checker(store: Store, spans: list[Span]) -> Callable[[Span], str | No
     return check
 
 
-def root_cause(store: Store, trace_id: str) -> RootCause | None:
+def root_cause(store: RcaStore, trace_id: str) -> RootCause | None:
     own, spans = _gather(store, trace_id)
     return analyze(spans, start=failing_span(own), output_check=output_checker(store, spans))
 

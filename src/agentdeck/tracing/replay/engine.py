@@ -34,17 +34,19 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.agent import ResolvedAgent
 from agentdeck.core.spec.refs import Ref
 from agentdeck.core.trace.model import Run, Span, SpanStatus
 from agentdeck.core.trace.model_call import ModelClient
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.records import ReplayReportRecord
 from agentdeck.registry.resolver import CachingResolver
-from agentdeck.registry.service import Registry
+from agentdeck.registry.service import Registry, RegistryServiceStore
 from agentdeck.store.base import utcnow
-from agentdeck.store.protocol import ReplayReportRecord, RunQuery, Store
+from agentdeck.store.protocol import ReplayStore, TraceStore
 from agentdeck.tracing.replay.entrypoint import AgentRun, run_entrypoint
 from agentdeck.tracing.replay.recording import Recording, load_recording
 from agentdeck.tracing.replay.report import (
@@ -66,6 +68,11 @@ from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder as rec
 from agentdeck.tracing.sdk.guard import intercepting
 from agentdeck.tracing.sdk.wire import to_json_data
+
+
+class ReplayEngineStore(RegistryServiceStore, TraceStore, ReplayStore, Protocol):
+    """What replay uses: the registry (agents), the recorded runs, and where reports and replayed runs go."""
+
 
 __all__ = [
     "REPLAY_MODE_ATTR",
@@ -91,7 +98,7 @@ def is_replay(run: Run) -> bool:
 class _StoreSink:
     """The store as the replay session's sink, without handing the SDK its ``close``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ReplayEngineStore) -> None:
         self.store = store
 
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
@@ -99,7 +106,7 @@ class _StoreSink:
 
 
 @contextmanager
-def replay_session(store: Store, *, record: bool = True) -> Iterator[None]:
+def replay_session(store: ReplayEngineStore, *, record: bool = True) -> Iterator[None]:
     """Make sure the SDK records during the block (interception only works while recording).
 
     If the SDK is configured, it is used as is. Otherwise it is configured for the block to
@@ -122,7 +129,7 @@ def replay_session(store: Store, *, record: bool = True) -> Iterator[None]:
         sdk.shutdown(10.0)
 
 
-def recorded_agent(store: Store, run: Run) -> ResolvedAgent:
+def recorded_agent(store: ReplayEngineStore, run: Run) -> ResolvedAgent:
     """The exact agent version a run is stamped with, resolved by its digest (no environment)."""
     if not run.agent_name or not run.agent_digest:
         raise InputError(
@@ -133,7 +140,7 @@ def recorded_agent(store: Store, run: Run) -> ResolvedAgent:
     return ResolvedAgent(av.name, av.version, av.digest, av.spec)
 
 
-def _candidate(store: Store, candidate: str | ResolvedAgent) -> ResolvedAgent:
+def _candidate(store: ReplayEngineStore, candidate: str | ResolvedAgent) -> ResolvedAgent:
     agent = Registry(store).resolve(candidate) if isinstance(candidate, str) else candidate
     return dataclasses.replace(agent, env=None, deployment_id=None)
 
@@ -150,7 +157,12 @@ def _label(agent: ResolvedAgent) -> str:
 
 
 def reproduce(
-    store: Store, run_id: str, *, paths: Sequence[Path] = (), save: bool = True, record: bool = True
+    store: ReplayEngineStore,
+    run_id: str,
+    *,
+    paths: Sequence[Path] = (),
+    save: bool = True,
+    record: bool = True,
 ) -> ReplayResult:
     """Re-run ``run_id``'s recorded version with every call served from the recording."""
     recording = load_recording(store, run_id)
@@ -214,7 +226,7 @@ def _end_divergence(
 
 
 def compare(
-    store: Store,
+    store: ReplayEngineStore,
     run_id: str,
     candidate: str | ResolvedAgent,
     *,
@@ -264,7 +276,7 @@ def _compare_one(
 
 
 def agreement(
-    store: Store,
+    store: ReplayEngineStore,
     run_ids: Sequence[str],
     candidate: str | ResolvedAgent,
     *,
@@ -294,7 +306,7 @@ def agreement(
 
 
 def recent_runs(
-    store: Store, agent_name: str, env: str = "production", limit: int = 20
+    store: ReplayEngineStore, agent_name: str, env: str = "production", limit: int = 20
 ) -> list[str]:
     """Trace ids of the last ``limit`` runs, in ``env``, of the version deployed there now
     (newest first; replays excluded). Empty when nothing is deployed."""
@@ -310,7 +322,9 @@ def recent_runs(
 # -- storing reports -----------------------------------------------------------------------
 
 
-def _save(store: Store, report: ReplayResult | Comparison | AgreementReport, agent: str) -> str:
+def _save(
+    store: ReplayEngineStore, report: ReplayResult | Comparison | AgreementReport, agent: str
+) -> str:
     report_id = uuid.uuid4().hex
     if isinstance(report, ReplayResult):
         kind, source, replay_id, digest = (

@@ -15,7 +15,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.core.types import JSON
-from agentdeck.store.protocol import Store
+from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.analysis.queries import load_trace
 from agentdeck.tracing.replay.report import Action, compact
 
@@ -117,7 +117,7 @@ def steps_of(spans: list[Span] | tuple[Span, ...]) -> tuple[RecordedStep, ...]:
     return tuple(RecordedStep(i, kinds[s.kind], s) for i, s in enumerate(chosen, 1))
 
 
-def load_recording(store: Store, run_id: str) -> Recording:
+def load_recording(store: TraceStore, run_id: str) -> Recording:
     """Load a run (full trace id or unique prefix) and its steps; errors name the run."""
     trace = load_trace(store, run_id)
     if trace.run is None:

@@ -1,0 +1,1 @@
+"""Access to the server in the core: API key and UI session records."""
