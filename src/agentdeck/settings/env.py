@@ -40,7 +40,7 @@ def variable(field: str) -> str:
 
 def read(section: type[S]) -> S:
     """The section's values from the environment now; a bad value raises :class:`InputError`
-    with one line per variable: ``AGENTDECK_X: what is wrong, got 'value'``."""
+    with one line naming each bad variable: ``AGENTDECK_INGEST_QUEUE: ..., got 'many'``."""
     try:
         return section()
     except ValidationError as exc:
