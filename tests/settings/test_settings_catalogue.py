@@ -100,7 +100,11 @@ def test_values_are_read_at_the_call_and_typed(monkeypatch: pytest.MonkeyPatch) 
     assert "ak-secret" not in repr(client)
     assert client.cache_dir == Path("/tmp/cache-here")
     server = read(ServerEnv)
-    assert (server.max_body_bytes, server.metrics_open, server.check_on_ingest) == (2048, True, True)
+    assert (server.max_body_bytes, server.metrics_open, server.check_on_ingest) == (
+        2048,
+        True,
+        True,
+    )
     red = read(RedactionEnv)
     assert (red.redact, red.redact_keys) == ((), ("member_no", "ssn"))
     assert read(CliEnv).audit_key == Path("keys/audit.pem")
@@ -147,4 +151,7 @@ def test_serve_with_a_bad_variable_exits_2_with_one_line_before_listening(tmp_pa
     argv = [sys.executable, "-m", "agentdeck.cli.main", "serve", "--db", db, "--port", str(port)]
     done = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == "error: AGENTDECK_INGEST_QUEUE: Input should be a valid integer, unable to parse string as an integer, got 'many'"
+    assert (
+        done.stderr.strip()
+        == "error: AGENTDECK_INGEST_QUEUE: Input should be a valid integer, unable to parse string as an integer, got 'many'"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from agentdeck.core.redaction.redact import Redactor
 from agentdeck.tracing.sdk.secret_patterns import DEFAULT_GROUPS, redactor
@@ -52,7 +53,7 @@ class ServerSettings:
         )
 
     @classmethod
-    def from_env(cls, **overrides: object) -> ServerSettings:
+    def from_env(cls, **overrides: Any) -> ServerSettings:
         """Settings from ``AGENTDECK_*`` variables (:mod:`agentdeck.settings.env`); keyword
         ``overrides`` win. A bad value raises :class:`InputError` naming the variable."""
         from agentdeck.settings.env import RedactionEnv, ServerEnv, read

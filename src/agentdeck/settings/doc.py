@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from agentdeck.settings.env import AllSettings, variable
 
 __all__ = ["render", "variables"]
+
+_NAMES: dict[object, str] = {
+    tuple: "comma list",
+    dict: "JSON object",
+    Path: "path",
+    SecretStr: "secret str",
+}
 
 HEADER = """# Configuration
 
@@ -30,17 +40,16 @@ def variables() -> list[str]:
 
 
 def _type(info: FieldInfo) -> str:
-    text = str(info.annotation).replace("typing.", "").replace("pathlib.", "")
-    for long, short in (("<class '", ""), ("'>", ""), ("pydantic.types.", "")):
-        text = text.replace(long, short)
-    if info.metadata:
-        kinds = {type(m).__name__ for m in info.metadata}
-        if "Gt" in kinds:
-            text = f"positive {text}"
-    for long, short in (("tuple[str, ...]", "comma list"), ("dict[str, str]", "JSON object"),
-                        ("SecretStr", "secret str"), ("Path", "path")):  # fmt: skip
-        text = text.replace(long, short)
-    return text.replace(" | None", "")
+    annotation = info.annotation
+    if get_origin(annotation) in (Union, UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{v}`" for v in get_args(annotation))
+    text = _NAMES.get(origin or annotation, getattr(annotation, "__name__", str(annotation)))
+    if any(type(m).__name__ == "Gt" for m in info.metadata):
+        text = f"positive {text}"
+    return text
 
 
 def _default(info: FieldInfo) -> str:

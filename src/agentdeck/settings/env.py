@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
@@ -26,9 +26,7 @@ __all__ = [
 
 PREFIX = "AGENTDECK_"
 MiB = 1024 * 1024
-_CONFIG = SettingsConfigDict(
-    env_prefix=PREFIX, env_ignore_empty=True, extra="ignore", frozen=True
-)
+_CONFIG = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -134,7 +132,7 @@ class RedactionEnv(BaseSettings):
 class PolicyEnv(BaseSettings):
     model_config = _CONFIG
 
-    approvals: str | None = Field(
+    approvals: Literal["deny", "store"] | None = Field(
         None,
         description="How the SDK asks for approval of a call a policy holds, without "
         "`agentdeck.init(approver=...)`: `deny` or `store` (through the platform). Default: `deny`.",
@@ -150,7 +148,8 @@ class CliEnv(BaseSettings):
     model_config = _CONFIG
 
     actor: str | None = Field(
-        None, description="Who the CLI records as acting (`--actor` wins). Default: `cli:<OS user>`."
+        None,
+        description="Who the CLI records as acting (`--actor` wins). Default: `cli:<OS user>`.",
     )
     audit_key: Path | None = Field(
         None,
