@@ -277,7 +277,6 @@ ON_UNRESOLVED_CHOICES = ("deny", "allow")
 
 #: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
 APPROVER_CHOICES = ("deny", "store")
-DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 
 ApproverOption = Approver | str | Callable[[ApprovalRequest], "bool | ApprovalOutcome"] | None
 
