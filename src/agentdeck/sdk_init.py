@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,7 +76,9 @@ def init(**kwargs: Any) -> None:
 
 
 def _policy_source_key(kwargs: dict[str, Any]) -> str:
-    endpoint = kwargs.get("endpoint") or os.environ.get("AGENTDECK_ENDPOINT")
+    from agentdeck.settings.env import ClientEnv, read
+
+    endpoint = kwargs.get("endpoint") or read(ClientEnv).endpoint
     if kwargs.get("sink") is None and endpoint:
         return str(endpoint)
     return sdk.embedded_source()

@@ -7,7 +7,6 @@ only when a command opens it.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -66,7 +65,9 @@ def get_store(db: str | None) -> SqlStore:
 def actor_name(actor: str | None) -> str:
     if actor:
         return actor
-    env_actor = os.environ.get("AGENTDECK_ACTOR")
+    from agentdeck.settings.env import CliEnv, read
+
+    env_actor = read(CliEnv).actor
     if env_actor:
         return env_actor
     import getpass

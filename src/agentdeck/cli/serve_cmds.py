@@ -91,6 +91,11 @@ def serve_cmd(
         os.environ["AGENTDECK_METRICS_OPEN"] = "1"
     if behind_proxy:
         os.environ["AGENTDECK_BEHIND_PROXY"] = "1"
+    from agentdeck.settings.env import ServerEnv, read
+    from agentdeck.tracing.sdk.redaction import config_from_env
+
+    read(ServerEnv)  # a bad AGENTDECK_* value fails here, naming it, before listening
+    config_from_env()
     get_store(db).close()  # open (and migrate) now, so a bad URL fails before listening
     err_console.print(f"agentdeck serving on http://{host}:{port}  (UI at /ui, OTLP at /v1/traces)")
     uvicorn.run(

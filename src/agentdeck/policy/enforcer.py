@@ -21,13 +21,12 @@ that errors) denies: the guard fails closed.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.errors import InputError, PolicyDenied
 from agentdeck.core.policy.context import PriorCall
@@ -53,6 +52,9 @@ from agentdeck.registry.spec_cache import DiskCache
 from agentdeck.tracing.sdk.guard import ToolCallInfo
 from agentdeck.tracing.sdk.recorder import emit_linked_span
 from agentdeck.tracing.sdk.wire import to_json_data
+
+if TYPE_CHECKING:
+    from agentdeck.settings.env import ClientEnv
 
 __all__ = [
     "HttpPolicySource",
@@ -275,7 +277,6 @@ ON_UNRESOLVED_CHOICES = ("deny", "allow")
 
 #: What ``agentdeck.init(approver=...)`` (or ``AGENTDECK_APPROVALS``) may name.
 APPROVER_CHOICES = ("deny", "store")
-DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 
 ApproverOption = Approver | str | Callable[[ApprovalRequest], "bool | ApprovalOutcome"] | None
 
@@ -309,10 +310,8 @@ def default_guard(
         source = RegistryPolicySource(init_kwargs["resolver"])
     elif hasattr(getattr(init_kwargs.get("resolver"), "registry", None), "get_policy"):
         source = RegistryPolicySource(init_kwargs["resolver"].registry)
-    elif sink is None and (init_kwargs.get("endpoint") or os.environ.get("AGENTDECK_ENDPOINT")):
-        endpoint = init_kwargs.get("endpoint") or os.environ["AGENTDECK_ENDPOINT"]
-        key = init_kwargs.get("api_key") or os.environ.get("AGENTDECK_API_KEY")
-        source = HttpPolicySource(endpoint, key)
+    elif sink is None and (endpoint := init_kwargs.get("endpoint") or _client().endpoint):
+        source = HttpPolicySource(endpoint, _api_key(init_kwargs))
     else:
         source = LazyStoreSource()
     chosen = approver_for(approver, approval_timeout_s, init_kwargs, source)
@@ -338,7 +337,9 @@ def approver_for(
     ``AGENTDECK_APPROVALS`` names one; so approvals through the platform are only ever on
     when asked for."""
     if option is None:
-        option = os.environ.get("AGENTDECK_APPROVALS") or "deny"
+        from agentdeck.settings.env import PolicyEnv, read
+
+        option = read(PolicyEnv).approvals or "deny"
         where = "AGENTDECK_APPROVALS"
     else:
         where = "agentdeck.init: approver"
@@ -357,20 +358,31 @@ def approver_for(
     if isinstance(source, HttpPolicySource):
         from agentdeck.policy.approvals_http import HttpApprover
 
-        key = init_kwargs.get("api_key") or os.environ.get("AGENTDECK_API_KEY")
-        return HttpApprover(source.endpoint, key, timeout=timeout)
+        return HttpApprover(source.endpoint, _api_key(init_kwargs), timeout=timeout)
     store = _approval_store(init_kwargs)
     return StoreApprover(store, timeout=timeout) if store is not None else (
         _LazyStoreApprover(timeout)
     )  # fmt: skip
 
 
+def _client() -> ClientEnv:
+    from agentdeck.settings.env import ClientEnv, read
+
+    return read(ClientEnv)
+
+
+def _api_key(init_kwargs: Mapping[str, Any]) -> str | None:
+    key = _client().api_key
+    return init_kwargs.get("api_key") or (key.get_secret_value() if key is not None else None)
+
+
 def _approval_timeout(timeout_s: float | None) -> float:
+    if timeout_s is None:
+        from agentdeck.settings.env import PolicyEnv, read
+
+        return read(PolicyEnv).approval_timeout_s  # checked positive, named on error
     raw: Any = timeout_s
     where = "agentdeck.init: approval_timeout_s"
-    if raw is None:
-        raw = os.environ.get("AGENTDECK_APPROVAL_TIMEOUT_S") or DEFAULT_APPROVAL_TIMEOUT_S
-        where = "AGENTDECK_APPROVAL_TIMEOUT_S"
     try:
         value = float(raw)
     except (TypeError, ValueError):

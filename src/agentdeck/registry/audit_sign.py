@@ -43,10 +43,14 @@ def _raw_public(key: Ed25519PublicKey) -> str:
 
 def key_path(option: str | None) -> Path:
     """The private key file: the option, else ``AGENTDECK_AUDIT_KEY``."""
-    text = option or os.environ.get(KEY_ENV)
-    if not text:
+    if option:
+        return Path(option).expanduser()
+    from agentdeck.settings.env import CliEnv, read
+
+    path = read(CliEnv).audit_key
+    if path is None:
         raise InputError(f"--key: give the signing key file (or set {KEY_ENV})")
-    return Path(text).expanduser()
+    return path.expanduser()
 
 
 def keygen(path: Path) -> KeyFiles:

@@ -205,5 +205,7 @@ def default_cache(cache_dir: str | os.PathLike[str] | None, source: str) -> Disk
     """The SDK's cache for ``source`` (a server endpoint or database URL): under ``cache_dir``,
     else ``AGENTDECK_CACHE_DIR``, else ``.agentdeck/cache`` in the working directory. Nothing
     is created until the first write."""
-    base = cache_dir or os.environ.get("AGENTDECK_CACHE_DIR") or Path.cwd() / ".agentdeck" / "cache"
+    from agentdeck.settings.env import ClientEnv, read
+
+    base = cache_dir or read(ClientEnv).cache_dir or Path.cwd() / ".agentdeck" / "cache"
     return DiskCache(cache_dir_for(base, source))

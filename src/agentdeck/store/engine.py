@@ -8,7 +8,6 @@ Nothing else in agentdeck says "sqlite" or "postgresql".
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,9 @@ DEFAULT_FILE = "agentdeck.db"
 
 def default_database_url(cwd: Path | None = None) -> str:
     """``AGENTDECK_DATABASE_URL``, else SQLite at ``.agentdeck/agentdeck.db`` under ``cwd``."""
-    url = os.environ.get("AGENTDECK_DATABASE_URL")
+    from agentdeck.settings.env import StoreEnv, read
+
+    url = read(StoreEnv).database_url
     if url:
         return url
     base = (cwd or Path.cwd()) / DEFAULT_DIR

@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model_call import ModelClient, ModelResponse
@@ -38,6 +38,9 @@ from agentdeck.tracing.sdk.sink import HttpSink, InMemorySink, SpanSink
 from agentdeck.tracing.sdk.tools import tool
 from agentdeck.tracing.sdk.traceparent import RemoteContext, format_traceparent, from_carrier
 from agentdeck.tracing.sdk.validation import ToolArgumentsInvalid
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 __all__ = [
     "AgentResolver",
@@ -126,9 +129,12 @@ def init(
         raise InputError(f"agentdeck.init: on_full must be 'drop' or 'block', not {on_full!r}")
     check_resolution_options(on_unresolved, resolve_timeout_s)
     if sink is None:
-        endpoint = endpoint or os.environ.get("AGENTDECK_ENDPOINT")
+        from agentdeck.settings.env import ClientEnv, read
+
+        client = read(ClientEnv)
+        endpoint = endpoint or client.endpoint
         if endpoint:
-            key = api_key or os.environ.get("AGENTDECK_API_KEY")
+            key = api_key or _secret(client.api_key)
             sink = HttpSink(endpoint, key)
             if resolver is None:
                 from agentdeck.registry.spec_cache import default_cache
@@ -179,7 +185,13 @@ def _embedded_store(
 
 def embedded_source() -> str:
     """What names the embedded store in the spec cache: its URL (or default path)."""
-    return os.environ.get("AGENTDECK_DATABASE_URL") or str(Path.cwd() / ".agentdeck")
+    from agentdeck.settings.env import StoreEnv, read
+
+    return read(StoreEnv).database_url or str(Path.cwd() / ".agentdeck")
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def check_resolution_options(on_unresolved: str, resolve_timeout_s: float) -> None:

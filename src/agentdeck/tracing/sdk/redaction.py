@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -94,17 +93,18 @@ def parse_keys(text: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
-def config_from_env(env: Mapping[str, str] | None = None) -> RedactionConfig:
-    """The configuration that ``AGENTDECK_REDACT*`` variables describe (defaults otherwise)."""
-    env = os.environ if env is None else env
+def config_from_env() -> RedactionConfig:
+    """The configuration that ``AGENTDECK_REDACT*`` variables describe (defaults otherwise),
+    checked: an unknown group or a bad pattern raises :class:`InputError` naming the variable."""
+    from agentdeck.settings.env import RedactionEnv, read
+
+    env = read(RedactionEnv)
     groups = DEFAULT_GROUPS
-    if (raw := env.get("AGENTDECK_REDACT")) is not None:
-        groups = parse_groups(raw, "AGENTDECK_REDACT")
-    patterns: dict[str, str] = {}
-    if raw := env.get("AGENTDECK_REDACT_PATTERNS"):
-        patterns = parse_patterns(raw, "AGENTDECK_REDACT_PATTERNS")
-    keys = parse_keys(env.get("AGENTDECK_REDACT_KEYS", ""))
-    return RedactionConfig(True, groups, patterns, keys)
+    if env.redact is not None:
+        groups = _check_groups(env.redact, "AGENTDECK_REDACT")
+    patterns = dict(env.redact_patterns)
+    check_extra_patterns(patterns, "AGENTDECK_REDACT_PATTERNS")
+    return RedactionConfig(True, groups, patterns, env.redact_keys)
 
 
 def redaction_config(redact: bool | Mapping[str, Any] | None) -> RedactionConfig:
