@@ -42,10 +42,11 @@ FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show
 def register_cmd(
     file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
 ) -> None:
-    from agentdeck.registry.service import Registry
     from agentdeck.registry.specfile import load_policy_spec
 
-    policy = load_policy_spec(file)
+    policy = load_policy_spec(file)  # a bad file is refused before the store is even imported
+    from agentdeck.registry.service import Registry
+
     pv, created = Registry(get_store(db)).register_policy(
         policy, actor_name(actor), source=str(file)
     )

@@ -45,10 +45,11 @@ def register(app: typer.Typer) -> None:
 def register_cmd(
     file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
 ) -> None:
-    from agentdeck.registry.service import Registry
     from agentdeck.registry.specfile import load_agent_spec
 
-    spec = load_agent_spec(file)
+    spec = load_agent_spec(file)  # a bad file is refused before the store is even imported
+    from agentdeck.registry.service import Registry
+
     store = get_store(db)
     av, created = Registry(store).register_agent(spec, actor_name(actor), source=str(file))
     if json:
