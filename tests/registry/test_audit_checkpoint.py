@@ -273,7 +273,7 @@ def test_a_deployment_row_inserted_outside_agentdeck_is_found(store: SqlStore) -
     _tamper(
         store,
         "INSERT INTO deployments (id, agent_name, env, seq, agent_digest, agent_version, action,"
-        " actor, reason, at, health, forced) SELECT 'f' || substr(id, 2), agent_name, 'staging', 9,"
+        " actor, reason, at, health, forced) SELECT 'z' || substr(id, 2), agent_name, 'staging', 9,"
         " agent_digest, agent_version, action, actor, reason, at, health, forced"
         " FROM deployments WHERE env = 'dev' AND seq = 1",
     )
