@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -58,6 +58,7 @@ from agentdeck.tracing.otlp.fields import (
     map_fields,
     span_kind,
 )
+from agentdeck.tracing.otlp.quirks import error_text
 from agentdeck.tracing.otlp.values import JSON, loads_or_raw
 from agentdeck.tracing.otlp.wire import (
     DEFAULT_MAX_BODY_BYTES,
@@ -181,7 +182,7 @@ def _ancestor_agent(raw: RawSpan, by_id: dict[str, RawSpan]) -> str | None:
     seen = 0
     parent = by_id.get(raw.parent_id) if raw.parent_id else None
     while parent is not None and seen < 256:
-        name = agent_name_of(parent.attrs)
+        name = agent_name_of(parent.attrs, parent.name)
         if name is not None:
             return name
         parent = by_id.get(parent.parent_id) if parent.parent_id else None
@@ -203,7 +204,12 @@ def _to_span(raw: RawSpan, seq: int, by_id: dict[str, RawSpan]) -> Span:
     status = _STATUS.get(raw.status_code, SpanStatus.UNSET)
     error: str | None = None
     if status is SpanStatus.ERROR:
-        error = raw.status_message or fields.exception or _str(attrs.get(n.ERROR_TYPE))
+        if raw.status_message:
+            error, traceback = error_text(raw.status_message, fields.exception)
+            if traceback is not None:
+                attributes.setdefault(n.STACKTRACE_ATTR, traceback)
+        else:
+            error = fields.exception or _str(attrs.get(n.ERROR_TYPE))
     explicit = attrs.get(n.AD_ERROR)
     if isinstance(explicit, str):
         error = explicit
@@ -234,6 +240,33 @@ def _to_span(raw: RawSpan, seq: int, by_id: dict[str, RawSpan]) -> Span:
 
 def _str(value: JSON) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _name_bare_arguments(spans: list[Span]) -> list[Span]:
+    """A tool span whose arguments came as a bare value (a one-parameter tool) gets them named
+    after the model's tool call with the same id in this request, when that call's arguments
+    are one parameter holding the same value; otherwise the value stays, with its note."""
+    bare = [i for i, s in enumerate(spans) if n.TOOL_ARGS_NOTE_ATTR in s.attributes]
+    if not bare:
+        return spans
+    calls: dict[tuple[str, str], JSON] = {}
+    for s in spans:
+        if s.kind is SpanKind.LLM and isinstance(s.outputs, dict):
+            message = s.outputs.get("message")
+            tool_calls = message.get("tool_calls") if isinstance(message, dict) else None
+            for call in tool_calls if isinstance(tool_calls, list) else ():
+                if isinstance(call, dict) and isinstance(call.get("id"), str):
+                    calls[(s.trace_id, call["id"])] = call.get("arguments")
+    out = list(spans)
+    for i in bare:
+        s = spans[i]
+        call_id = s.attributes.get(n.TOOL_CALL_ID_ATTR)
+        args = calls.get((s.trace_id, call_id)) if isinstance(call_id, str) else None
+        value = s.inputs.get("args") if isinstance(s.inputs, dict) else None
+        if isinstance(args, dict) and len(args) == 1 and str(next(iter(args.values()))) == value:
+            attributes = {k: v for k, v in s.attributes.items() if k != n.TOOL_ARGS_NOTE_ATTR}
+            out[i] = replace(s, inputs={"args": args}, attributes=attributes)
+    return out
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -348,11 +381,13 @@ def _agent_of(group: list[tuple[RawSpan, Span]]) -> tuple[str | None, int | None
             _int(a.get(n.AGENT_VERSION_ATTR)),
             _str(a.get(n.AGENT_DIGEST_ATTR)),
         )
-    named = [(s.start_ns, s.seq, i) for i, (r, s) in enumerate(group) if agent_name_of(r.attrs)]
+    named = [
+        (s.start_ns, s.seq, i) for i, (r, s) in enumerate(group) if agent_name_of(r.attrs, r.name)
+    ]
     if not named:
         return None, None, None
     raw = group[min(named)[2]][0]
-    return agent_name_of(raw.attrs), _int(raw.attrs.get(n.AGENT_VERSION)), None
+    return agent_name_of(raw.attrs, raw.name), _int(raw.attrs.get(n.AGENT_VERSION)), None
 
 
 def _provisional_run(group: list[tuple[RawSpan, Span]]) -> Run:
@@ -381,7 +416,7 @@ def _provisional_run(group: list[tuple[RawSpan, Span]]) -> Run:
 def _build(raws: list[RawSpan], rejected: list[RejectedSpan]) -> DecodeResult:
     seqs = _seqs(raws)
     by_id = {r.span_id: r for r in raws}
-    spans = [_to_span(r, seq, by_id) for r, seq in zip(raws, seqs, strict=True)]
+    spans = _name_bare_arguments([_to_span(r, seq, by_id) for r, seq in zip(raws, seqs, strict=True)])
     stamps: dict[str, tuple[RawSpan, Span]] = {}
     roots: dict[str, tuple[RawSpan, Span]] = {}
     members: dict[str, list[tuple[RawSpan, Span]]] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from agentdeck.core.trace.model import LinkKind, SpanKind, TokenUsage
 from agentdeck.tracing.otlp import names as n
+from agentdeck.tracing.otlp import quirks
 from agentdeck.tracing.otlp.map_out import outputs_from_messages, params_from_request
 from agentdeck.tracing.otlp.messages import (
     from_genai_messages,
@@ -117,11 +118,15 @@ class Fields:
     exception: str | None  # "type: message" of the first exception event, if any
 
 
-def agent_name_of(attrs: dict[str, JSON]) -> str | None:
+def agent_name_of(attrs: dict[str, JSON], span_name: str = "") -> str | None:
+    """The agent a span names: ``gen_ai.agent.name``, ``agent.name``, else a producer's
+    convention (:func:`quirks.agent_name`, e.g. a LangGraph subgraph's span name)."""
     name = attrs.get(n.AGENT_NAME)
     if not isinstance(name, str):
         name = attrs.get(n.OI_AGENT_NAME)
-    return name if isinstance(name, str) else None
+    if isinstance(name, str):
+        return name
+    return quirks.agent_name(attrs, span_name) if span_name else None
 
 
 def _handoff_target(*names: JSON) -> str | None:
@@ -146,8 +151,11 @@ def span_kind(attrs: dict[str, JSON], name: str) -> tuple[SpanKind, str | None]:
         oi = attrs.get(n.OI_KIND)
         if isinstance(oi, str):
             kind = n.KIND_OF_OI_KIND.get(oi.upper())
-            if oi.upper() == "CHAIN" and agent_name_of(attrs) is not None:
-                kind = SpanKind.AGENT
+            if oi.upper() in ("CHAIN", "AGENT"):
+                if agent_name_of(attrs, name) is not None:
+                    kind = SpanKind.AGENT
+                elif quirks.is_internal(attrs, name):
+                    kind = SpanKind.CUSTOM  # framework plumbing labelled AGENT
     if kind is None:
         tl = attrs.get(n.TRACELOOP_KIND)
         if isinstance(tl, str):
@@ -162,7 +170,8 @@ def span_kind(attrs: dict[str, JSON], name: str) -> tuple[SpanKind, str | None]:
             kind = SpanKind.LLM
         else:
             kind = SpanKind.CUSTOM
-    if kind is SpanKind.TOOL:
+    # OpenInference may label the hand-off tool AGENT or CHAIN: the name decides.
+    if kind is SpanKind.TOOL or attrs.get(n.OI_KIND) in ("AGENT", "CHAIN"):
         target = _handoff_target(attrs.get(n.TOOL_NAME), attrs.get(n.OI_TOOL_NAME), name)
         if target is not None:
             return SpanKind.HANDOFF, target
@@ -251,7 +260,7 @@ def map_fields(raw: RawSpan, kind: SpanKind) -> Fields:
     elif kind is SpanKind.LLM:
         _llm({**content, **attrs} if content else attrs, fields)
     elif kind is SpanKind.AGENT:
-        _agent(attrs, fields)
+        _agent(attrs, raw.name, fields)
     elif kind is SpanKind.RETRIEVAL:
         _retrieval(attrs, fields)
     if n.AD_INPUTS in attrs:
@@ -284,11 +293,19 @@ def _tool(attrs: dict[str, JSON], span_name: str, kind: SpanKind, f: Fields) -> 
     if n.TOOL_ARGUMENTS in attrs:
         f.inputs = {"args": loads_or_raw(attrs[n.TOOL_ARGUMENTS])}
     elif n.OI_INPUT in attrs:
-        f.inputs = {"args": _plain(attrs, n.OI_INPUT, n.OI_INPUT_MIME)}
+        args = _plain(attrs, n.OI_INPUT, n.OI_INPUT_MIME)
+        f.inputs = {"args": args}
+        if not isinstance(args, dict | list):
+            # One-parameter tools send the bare value; the decoder names the parameter from
+            # the model's tool call with the same id when the request holds it.
+            f.attributes[n.TOOL_ARGS_NOTE_ATTR] = n.BARE_ARGS_NOTE
     if n.TOOL_RESULT in attrs:
         f.outputs = {"result": loads_or_raw(attrs[n.TOOL_RESULT])}
     elif n.OI_OUTPUT in attrs:
-        f.outputs = {"result": _plain(attrs, n.OI_OUTPUT, n.OI_OUTPUT_MIME)}
+        result, wrapped_id = quirks.tool_output(_plain(attrs, n.OI_OUTPUT, n.OI_OUTPUT_MIME))
+        f.outputs = {"result": result}
+        if wrapped_id is not None and call_id is None:
+            f.attributes[n.TOOL_CALL_ID_ATTR] = wrapped_id
 
 
 def _llm(attrs: dict[str, JSON], f: Fields) -> None:
@@ -346,9 +363,9 @@ def _llm(attrs: dict[str, JSON], f: Fields) -> None:
     f.outputs = outputs_from_messages(out)
 
 
-def _agent(attrs: dict[str, JSON], f: Fields) -> None:
+def _agent(attrs: dict[str, JSON], span_name: str, f: Fields) -> None:
     a = f.attributes
-    name = agent_name_of(attrs)
+    name = agent_name_of(attrs, span_name)
     if name is not None:
         a[n.AGENT_NAME_ATTR] = name
     version = attrs.get(n.AGENT_VERSION)

@@ -135,6 +135,9 @@ AGENT_VERSION_ATTR: Final = "agent.version"
 AGENT_DIGEST_ATTR: Final = "agent.digest"
 HANDOFF_FROM_ATTR: Final = "handoff.from"
 HANDOFF_TO_ATTR: Final = "handoff.to"
+TOOL_ARGS_NOTE_ATTR: Final = "tool.arguments_note"  # the arguments are not as the tool saw them
+BARE_ARGS_NOTE: Final = "bare value as sent by the producer; parameter name unknown"
+STACKTRACE_ATTR: Final = "exception.stacktrace"  # a traceback cut from the error message
 EVENTS_ATTR: Final = "otel.events"  # span events other than consumed ones, kept for RCA
 
 # --- kinds --------------------------------------------------------------------------------
