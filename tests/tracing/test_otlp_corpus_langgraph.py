@@ -83,7 +83,8 @@ def _of(spans: list[Span], kind: SpanKind) -> list[Span]:
 def test_manifest_records_the_library_versions() -> None:
     entry = MANIFEST[PAYLOAD]
     assert entry["producer"] == "openinference-instrumentation-langchain"
-    assert PAYLOAD == f"langgraph_handoff.{entry['versions'][entry['producer']]}.bin"
+    expected = f"langgraph_handoff.{entry['versions'][entry['producer']]}.bin"
+    assert expected == PAYLOAD
     assert {"langgraph", "langchain-core", "opentelemetry-sdk"} <= set(entry["versions"])
 
 
@@ -162,12 +163,8 @@ def test_llm_calls_carry_model_tokens_context_and_parsed_output(
         "Invoice INV-7 is paid (42.00 EUR); no refund is open."
     )
     context: list[dict[str, Any]] = last.inputs["messages"]
-    assert [m["role"] for m in context] == ["system", "user", "tool", "assistant", "tool"] + [
-        "assistant",
-        "tool",
-        "assistant",
-        "tool",
-    ]
+    roles = ["system", "user", "tool", *["assistant", "tool"] * 3]
+    assert [m["role"] for m in context] == roles
     results = [m.get("content") for m in context if m["role"] == "tool"]
     assert results[0] == "Transferred to billing"
     assert "invoice service unavailable" in results[1]  # the failed attempt, as the model saw it

@@ -416,7 +416,9 @@ def _provisional_run(group: list[tuple[RawSpan, Span]]) -> Run:
 def _build(raws: list[RawSpan], rejected: list[RejectedSpan]) -> DecodeResult:
     seqs = _seqs(raws)
     by_id = {r.span_id: r for r in raws}
-    spans = _name_bare_arguments([_to_span(r, seq, by_id) for r, seq in zip(raws, seqs, strict=True)])
+    spans = _name_bare_arguments(
+        [_to_span(r, seq, by_id) for r, seq in zip(raws, seqs, strict=True)]
+    )
     stamps: dict[str, tuple[RawSpan, Span]] = {}
     roots: dict[str, tuple[RawSpan, Span]] = {}
     members: dict[str, list[tuple[RawSpan, Span]]] = {}

@@ -122,9 +122,11 @@ def _langchain_tool_output(value: JSON) -> tuple[JSON, str | None] | None:
         return None
     if value.get("type") == "tool" and isinstance(value.get("data"), dict):
         data = value["data"]
-    elif value.get("lc") == 1 and isinstance(value.get("id"), list) and value["id"][-1:] == [
-        "ToolMessage"
-    ]:
+    elif (
+        value.get("lc") == 1
+        and isinstance(value.get("id"), list)
+        and value["id"][-1:] == ["ToolMessage"]
+    ):
         data = value.get("kwargs")
     elif "goto" in value and isinstance(value.get("update"), dict):
         messages = value["update"].get("messages")
