@@ -25,6 +25,7 @@ from agentdeck.core.trace.query import RunQuery
 from agentdeck.registry.keys import create_key
 from agentdeck.server.app import create_app
 from agentdeck.store import SqlStore
+from agentdeck.tracing.otlp.decode import decode_otlp
 from app_thread import serve_in_thread
 
 CORPUS = Path(__file__).resolve().parent.parent / "otlp_corpus"
@@ -205,3 +206,26 @@ def test_tool_calls_carry_name_arguments_result_and_a_one_line_error(
     ]
     assert controlled and all(s.status is SpanStatus.OK for s in controlled)
     assert run.error is None
+
+
+def test_a_bare_argument_without_its_model_call_is_kept_with_a_note() -> None:
+    """The corpus's refund_status span sent alone (the model's call in another request)."""
+    request = ExportTraceServiceRequest()
+    request.ParseFromString((CORPUS / PAYLOAD).read_bytes())
+    for rs in request.resource_spans:
+        for ss in rs.scope_spans:
+            kept = [s for s in ss.spans if s.name == "refund_status"]
+            copies = [type(s)() for s in kept]
+            for copy, span in zip(copies, kept, strict=True):
+                copy.CopyFrom(span)
+            del ss.spans[:]
+            ss.spans.extend(copies)
+    result = decode_otlp(request.SerializeToString(), "application/x-protobuf")
+    (span,) = result.spans
+    assert span.kind is SpanKind.TOOL and span.tool_name == "refund_status"
+    assert span.inputs == {"args": "INV-7"}
+    assert span.attributes["tool.arguments_note"] == (
+        "bare value as sent by the producer; parameter name unknown"
+    )
+    assert span.outputs == {"result": "No refund open for INV-7"}
+    assert span.attributes["tool.call_id"] == "call_b3"
