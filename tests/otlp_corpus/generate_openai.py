@@ -38,11 +38,11 @@ os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "SPAN_ONLY"
 os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
 os.environ["OPENAI_API_KEY"] = "sk-dummy-offline"
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk.resources import Resource  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
@@ -204,8 +204,12 @@ def run_openai_agents(base_url: str, script: Script) -> list[Any]:
 
     script.answers = [
         response_answer(1, [function_call(1, "call_h1", "transfer_to_weather_agent", {})], (40, 9)),
-        response_answer(2, [function_call(2, "call_w1", "get_weather", {"city": "Atlantis"})], (60, 12)),
-        response_answer(3, [function_call(3, "call_w2", "get_weather", {"city": "Paris"})], (80, 12)),
+        response_answer(
+            2, [function_call(2, "call_w1", "get_weather", {"city": "Atlantis"})], (60, 12)
+        ),
+        response_answer(
+            3, [function_call(3, "call_w2", "get_weather", {"city": "Paris"})], (80, 12)
+        ),
         response_answer(4, [text_message(4, "It is sunny in Paris, 21 C.")], (95, 10)),
     ]
     tp, exporter = provider("agents-demo")

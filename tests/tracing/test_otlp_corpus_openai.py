@@ -71,10 +71,7 @@ def requests_for(producer: str, order: str) -> list[ExportTraceServiceRequest]:
     body = (CORPUS / MANIFEST[producer]["file"]).read_bytes()
     whole = ExportTraceServiceRequest.FromString(body)
     flat = [
-        (rs, ss, span)
-        for rs in whole.resource_spans
-        for ss in rs.scope_spans
-        for span in ss.spans
+        (rs, ss, span) for rs in whole.resource_spans for ss in rs.scope_spans for span in ss.spans
     ]
     if order.endswith("reversed"):
         flat.reverse()
@@ -198,8 +195,12 @@ def _chat_loop_llms(spans: list[Span]) -> list[Span]:
     return llms
 
 
-def _tool_call_edges_match(receiver: Receiver, run: Run, llms: list[Span], tools: list[Span]) -> None:
-    found = {(e["source"], e["target"], e["call_id"]) for e in edges(receiver, run.trace_id, "tool_call")}
+def _tool_call_edges_match(
+    receiver: Receiver, run: Run, llms: list[Span], tools: list[Span]
+) -> None:
+    found = {
+        (e["source"], e["target"], e["call_id"]) for e in edges(receiver, run.trace_id, "tool_call")
+    }
     assert found == {
         (llms[0].span_id, tools[0].span_id, "call_c1"),
         (llms[1].span_id, tools[1].span_id, "call_c2"),

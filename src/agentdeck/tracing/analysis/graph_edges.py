@@ -54,7 +54,12 @@ def _handoff_edges(spans: Sequence[Span]) -> list[dict[str, Any]]:
             continue
         source = _agent_ancestor(h, by_id) or h
         edges.append(
-            {"source": source.span_id, "target": target.span_id, "kind": "handoff", "via": h.span_id}
+            {
+                "source": source.span_id,
+                "target": target.span_id,
+                "kind": "handoff",
+                "via": h.span_id,
+            }
         )
     return edges
 

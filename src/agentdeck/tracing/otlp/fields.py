@@ -15,8 +15,8 @@ from typing import Any
 
 from agentdeck.core.trace.model import LinkKind, SpanKind, TokenUsage
 from agentdeck.tracing.otlp import names as n
-from agentdeck.tracing.otlp.map_out import outputs_from_messages, params_from_request
 from agentdeck.tracing.otlp import quirks
+from agentdeck.tracing.otlp.map_out import outputs_from_messages, params_from_request
 from agentdeck.tracing.otlp.messages import (
     from_genai_messages,
     from_legacy,

@@ -105,7 +105,7 @@ def _content(item: dict[str, Any]) -> str | None:
         return content
     if isinstance(content, list):
         texts = [
-            p.get("text")
+            str(p["text"])
             for p in content
             if isinstance(p, dict) and isinstance(p.get("text"), str)
         ]
