@@ -60,6 +60,7 @@ from agentdeck.core.trace.model import (
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
+from agentdeck.store.run_agent import settle_agents
 from agentdeck.store.tables import runs, spans
 from agentdeck.store.tables_monitor import run_summaries
 
@@ -306,6 +307,12 @@ class SqlTraces(SqlBase):
             touched = [*(r.trace_id for r in runs_), *(r.trace_id for r in provisional), *failed]
             if touched:
                 _recount(conn, list(dict.fromkeys(touched)))
+            if spans_ and (runs_ or provisional):  # OTLP: a trace's agent across batches
+                settle_agents(
+                    conn,
+                    list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional))),
+                    _IS_PROVISIONAL,
+                )
 
     def get_run(self, trace_id: str) -> Run | None:
         with self._read() as conn:

@@ -9,6 +9,7 @@ from typing import Any
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import TraceStore
+from agentdeck.tracing.analysis.graph_edges import derived_edges
 from agentdeck.tracing.sdk.wire import run_to_dict
 
 
@@ -72,7 +73,9 @@ def load_trace(store: TraceStore, trace_id: str) -> RunTrace:
 
 
 def execution_graph(trace: RunTrace) -> dict[str, Any]:
-    """Nodes (spans) and edges (parent -> child, and data-flow/policy links) as JSON data."""
+    """Nodes (spans) and edges as JSON data: parent -> child, data-flow/policy links, and the
+    edges :func:`~agentdeck.tracing.analysis.graph_edges.derived_edges` infers (hand-off ->
+    target agent, model tool call -> tool span)."""
     nodes = []
     edges: list[dict[str, Any]] = []
     for s in trace.spans:
@@ -103,4 +106,5 @@ def execution_graph(trace: RunTrace) -> dict[str, Any]:
                     "source_trace_id": link.trace_id,
                 }
             )
+    edges.extend(derived_edges(trace.spans))
     return {"trace_id": trace.trace_id, "nodes": nodes, "edges": edges}

@@ -14,8 +14,10 @@ What a span becomes, in order of trust:
    and OpenLLMetry's older ``gen_ai.prompt.{i}.*`` flattening.
 
 Tool spans named ``transfer_to_<agent>`` or ``handoff to <agent>`` become ``handoff`` spans.
-Status comes from the OTLP status alone: UNSET and OK stay apart, and an ``exception`` event on
-a span that did not end in ERROR is kept (``otel.events``) but is no failure. ``seq`` is
+Status comes from the OTLP status alone: UNSET and OK stay apart on spans, and an ``exception``
+event on a span that did not end in ERROR is kept (``otel.events``) but is no failure. A run
+derived from a root span whose status is UNSET (OpenTelemetry's default for success) is OK, and
+one whose root has no output takes the last model answer that called no tool. ``seq`` is
 ``agentdeck.seq`` when present, else the span's rank by start time within its trace in this
 request.
 
@@ -335,6 +337,7 @@ def _derived_run(root_raw: RawSpan, root: Span, members: list[Span]) -> Run:
         agent = min(agents, key=lambda s: s.seq) if agents else agent
     agent_attrs = agent.attributes if agent is not None else {}
     version = agent_attrs.get(n.AGENT_VERSION_ATTR)
+    output = root.outputs if root.outputs is not None else _final_answer(members)
     return Run(
         trace_id=root.trace_id,
         agent_name=_str(agent_attrs.get(n.AGENT_NAME_ATTR)),
@@ -344,13 +347,28 @@ def _derived_run(root_raw: RawSpan, root: Span, members: list[Span]) -> Run:
         deployment_id=_deployment_id(root_raw),
         start_ns=root.start_ns,
         end_ns=root.end_ns,
-        status=root.status,
+        # UNSET is OpenTelemetry's default for an operation that did not fail: a success.
+        status=SpanStatus.OK if root.status is SpanStatus.UNSET else root.status,
         error=root.error,
         input=root.inputs,
-        output=root.outputs,
+        output=output,
         root_span_id=root.span_id,
         attributes=dict(root_raw.resource),
     )
+
+
+def _final_answer(members: list[Span]) -> JSON:
+    """A root without output (the Agents SDK's workflow span, GenAI ``invoke_agent`` without
+    captured messages): the text of the last model answer of the trace that called no tool."""
+    for span in sorted(members, key=lambda s: (s.end_ns, s.seq), reverse=True):
+        if span.kind is not SpanKind.LLM or not isinstance(span.outputs, dict):
+            continue
+        message = span.outputs.get("message")
+        if isinstance(message, dict) and not message.get("tool_calls"):
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+    return None
 
 
 def _env(raw: RawSpan) -> str | None:

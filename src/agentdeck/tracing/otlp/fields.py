@@ -63,7 +63,8 @@ _ALWAYS = _USAGE_KEYS | {
 }
 _CONSUMED: dict[SpanKind, frozenset[str]] = {
     SpanKind.TOOL: _ALWAYS
-    | {n.TOOL_NAME, n.TOOL_CALL_ID, n.TOOL_ARGUMENTS, n.TOOL_RESULT, n.OI_TOOL_NAME, n.OI_TOOL_ID},
+    | {n.TOOL_NAME, n.TOOL_CALL_ID, n.TOOL_ARGUMENTS, n.TOOL_RESULT, n.OI_TOOL_NAME, n.OI_TOOL_ID}
+    | {quirks.OI_TOOL_CALL_ID},
     SpanKind.LLM: _ALWAYS
     | {
         n.PROVIDER,
@@ -154,8 +155,8 @@ def span_kind(attrs: dict[str, JSON], name: str) -> tuple[SpanKind, str | None]:
             if oi.upper() in ("CHAIN", "AGENT"):
                 if agent_name_of(attrs, name) is not None:
                     kind = SpanKind.AGENT
-                elif quirks.is_internal(attrs, name):
-                    kind = SpanKind.CUSTOM  # framework plumbing labelled AGENT
+                elif name in quirks.OI_WORKFLOW_SPAN_NAMES or quirks.is_internal(attrs, name):
+                    kind = SpanKind.CUSTOM  # a workflow or framework plumbing labelled AGENT
     if kind is None:
         tl = attrs.get(n.TRACELOOP_KIND)
         if isinstance(tl, str):
@@ -287,7 +288,7 @@ def _tool(attrs: dict[str, JSON], span_name: str, kind: SpanKind, f: Fields) -> 
         )
     if name is not None:
         f.attributes[n.TOOL_NAME_ATTR] = name
-    call_id = _first(attrs, n.TOOL_CALL_ID, n.OI_TOOL_ID)
+    call_id = _first(attrs, n.TOOL_CALL_ID, n.OI_TOOL_ID, quirks.OI_TOOL_CALL_ID)
     if call_id is not None:
         f.attributes[n.TOOL_CALL_ID_ATTR] = call_id
     if n.TOOL_ARGUMENTS in attrs:
@@ -340,6 +341,9 @@ def _llm(attrs: dict[str, JSON], f: Fields) -> None:
         messages = from_openinference(_prefixed(attrs, n.OI_INPUT_MESSAGES))
     if messages is None:
         messages = from_legacy(_prefixed(attrs, n.LEGACY_PROMPT_PREFIX))
+    history = quirks.responses_input_messages(attrs.get(n.OI_INPUT))
+    if history is not None and len(history) > len(messages or ()):
+        messages = history
     if n.SYSTEM_INSTRUCTIONS in attrs:
         system = system_message(attrs[n.SYSTEM_INSTRUCTIONS])
         if system is not None and not any(m.get("role") == "system" for m in messages or ()):
@@ -360,6 +364,8 @@ def _llm(attrs: dict[str, JSON], f: Fields) -> None:
         out = from_openinference(_prefixed(attrs, n.OI_OUTPUT_MESSAGES))
     if out is None:
         out = from_legacy(_prefixed(attrs, n.LEGACY_COMPLETION_PREFIX))
+    if not any(m.get("content") is not None or m.get("tool_calls") for m in out or ()):
+        out = quirks.responses_output_messages(attrs.get(n.OI_OUTPUT)) or out
     f.outputs = outputs_from_messages(out)
 
 
