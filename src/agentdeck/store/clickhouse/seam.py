@@ -108,6 +108,17 @@ def _parse(body: bytes) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in body.splitlines() if line]
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "'": "\\'"})
+
+
+def _param_text(value: Any) -> str:
+    """A parameter value as ClickHouse parses it (the escaped text form; arrays quoted),
+    what clickhouse-connect does itself for the server side."""
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(f"'{str(v).translate(_ESCAPES)}'" for v in value) + "]"
+    return str(value).translate(_ESCAPES) if isinstance(value, str) else str(value)
+
+
 class ChdbConnection:
     """ClickHouse in-process (``chdb-core``). chDB allows one data path per process: every
     store of the process shares that engine, each in its own database."""
@@ -137,7 +148,8 @@ class ChdbConnection:
     def _query(self, sql: str, fmt: str, params: Params | None) -> Any:
         with self._lock:
             try:
-                return self._conn.query(sql, fmt, params=dict(params) if params else None)
+                text = {k: _param_text(v) for k, v in params.items()} if params else None
+                return self._conn.query(sql, fmt, params=text)
             except Exception as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise StoreError(f"ClickHouse (chdb): {first}") from None
