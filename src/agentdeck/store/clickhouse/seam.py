@@ -15,6 +15,7 @@ only here, and only when a URL names them.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,17 @@ class TracesUrl:
 _SCHEMES = {"chdb": "chdb", "clickhouse+chdb": "chdb", "clickhouse": "http", "clickhouses": "http"}
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _name(what: str, value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise InputError(
+            f"AGENTDECK_TRACES_URL: {what} must be letters, digits and _, got {value!r}"
+        )
+    return value
+
+
 def parse_url(url: str) -> TracesUrl:
     """``clickhouse://[user[:password]@]host[:port][/database][?retention_days=N&cluster=C]``,
     ``clickhouses://...`` (TLS), ``chdb://`` (in memory) or ``chdb:///abs/path`` (also
@@ -78,7 +90,8 @@ def parse_url(url: str) -> TracesUrl:
                 "AGENTDECK_TRACES_URL: retention_days must be a positive integer, "
                 f"got {query['retention_days']!r}"
             )
-    database = query.get("database", "agentdeck")
+    database = _name("database", query.get("database", "agentdeck"))
+    cluster = _name("cluster", query["cluster"]) if "cluster" in query else None
     if engine == "chdb":
         path = unquote(parts.netloc + parts.path) or ":memory:"
         return TracesUrl("chdb", database, path=path, retention_days=retention)
@@ -89,14 +102,14 @@ def parse_url(url: str) -> TracesUrl:
         raise InputError(f"AGENTDECK_TRACES_URL: bad port in {url!r}") from None
     return TracesUrl(
         "http",
-        parts.path.strip("/") or database,
+        _name("database", parts.path.strip("/")) if parts.path.strip("/") else database,
         host=parts.hostname or "127.0.0.1",
         port=port,
         user=unquote(parts.username or "default"),
         password=unquote(parts.password or ""),
         secure=secure,
         retention_days=retention,
-        cluster=query.get("cluster"),
+        cluster=cluster,
     )
 
 
