@@ -42,7 +42,13 @@ def _run(tid: str, start: int = 1_000, **kw: object) -> Run:
 
 def test_urls_name_the_engine_database_retention_and_cluster() -> None:
     u = parse_url("clickhouse://ann:s%40cret@127.0.0.1:8124/traces?retention_days=30&cluster=c1")
-    assert (u.engine, u.host, u.port, u.user, u.password) == ("http", "127.0.0.1", 8124, "ann", "s@cret")
+    assert (u.engine, u.host, u.port, u.user, u.password) == (
+        "http",
+        "127.0.0.1",
+        8124,
+        "ann",
+        "s@cret",
+    )
     assert (u.database, u.retention_days, u.cluster, u.secure) == ("traces", 30, "c1", False)
     assert parse_url("clickhouses://127.0.0.1").port == 8443
     assert parse_url("chdb://").path == ":memory:"
@@ -98,7 +104,11 @@ def test_awkward_values_round_trip(clickhouse_store: SqlStore) -> None:
     clickhouse_store.write_batch([run], [span])
     assert clickhouse_store.get_spans(tid) == [span]
     got = clickhouse_store.get_run(tid)
-    assert got is not None and (got.input, got.output, got.attributes) == (run.input, weird, run.attributes)
+    assert got is not None and (got.input, got.output, got.attributes) == (
+        run.input,
+        weird,
+        run.attributes,
+    )
     assert [r.trace_id for r in clickhouse_store.find_runs(_query(tool=weird))] == [tid]
     assert clickhouse_store.trace_ids_with_prefix(tid[:8]) == [tid]
     assert clickhouse_store.trace_ids_with_prefix("'") == []
@@ -123,7 +133,9 @@ def test_monitor_reads_of_runs_use_clickhouse_runs_and_sql_summaries(
         ],
         [],
     )
-    clickhouse_store.put_run_summaries([RunSummaryRow(a, "bot", "sha256:aa", "production", 100, "{}")])
+    clickhouse_store.put_run_summaries(
+        [RunSummaryRow(a, "bot", "sha256:aa", "production", 100, "{}")]
+    )
     assert clickhouse_store.runs_without_summary("bot", "production", None, None) == [b]
     assert set(clickhouse_store.runs_without_summary("bot", None, None, None)) == {b, c}
     assert clickhouse_store.runs_without_summary("bot", None, 250, None, trace_ids=[c, a]) == [c]

@@ -58,7 +58,9 @@ def _span(tid: str, sid: int, start: int, end: int) -> Span:
 
 def test_provisional_run_is_created_listed_and_marked(trace_store: SqlStore) -> None:
     tid = new_trace_id()
-    trace_store.write_batch([], [_span(tid, 1, 100, 200)], provisional=[_provisional(tid, 100, 200)])
+    trace_store.write_batch(
+        [], [_span(tid, 1, 100, 200)], provisional=[_provisional(tid, 100, 200)]
+    )
     run = trace_store.get_run(tid)
     assert run is not None and run.provisional
     assert (run.start_ns, run.end_ns, run.status) == (100, 200, SpanStatus.UNSET)
@@ -141,10 +143,14 @@ def test_one_batch_with_both_kinds_ends_with_the_real_run(trace_store: SqlStore)
     assert trace_store.get_run(a) == real_a and trace_store.get_run(b) == real_b
 
 
-def test_a_provisional_runs_summary_is_dropped_when_its_trace_changes(trace_store: SqlStore) -> None:
+def test_a_provisional_runs_summary_is_dropped_when_its_trace_changes(
+    trace_store: SqlStore,
+) -> None:
     prov, real = new_trace_id(), new_trace_id()
     trace_store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 200)])
-    trace_store.put_run_summaries([RunSummaryRow(t, None, None, None, 100, "{}") for t in (prov, real)])
+    trace_store.put_run_summaries(
+        [RunSummaryRow(t, None, None, None, 100, "{}") for t in (prov, real)]
+    )
     trace_store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 300)])
     assert _summarized(trace_store, prov) is False  # to be re-summarized with the new spans
     assert _summarized(trace_store, real) is True  # a real run's summary is not touched

@@ -144,7 +144,9 @@ def test_find_runs_filters_on_status_errors_denials_and_outcome(trace_store: Sql
 
     def found(**kw: Any) -> list[str]:
         names = {v: k for k, v in ids.items()}
-        return [names[r.trace_id] for r in trace_store.find_runs(RunQuery(**kw)) if r.trace_id in names]
+        return [
+            names[r.trace_id] for r in trace_store.find_runs(RunQuery(**kw)) if r.trace_id in names
+        ]
 
     assert found(status=SpanStatus.ERROR) == ["raised"]
     assert found(status=SpanStatus.OK) == ["won", "denied", "tool_err", "clean"]

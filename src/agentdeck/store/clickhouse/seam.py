@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
@@ -136,7 +136,7 @@ class ChdbConnection:
     """ClickHouse in-process (``chdb-core``). chDB allows one data path per process: every
     store of the process shares that engine, each in its own database."""
 
-    _shared: dict[str, Any] = {}
+    _shared: ClassVar[dict[str, Any]] = {}
     _shared_lock = threading.Lock()
 
     def __init__(self, path: str = ":memory:") -> None:

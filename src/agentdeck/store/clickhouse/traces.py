@@ -135,16 +135,15 @@ class ClickHouseTraces:
         with self._lock:
             if spans_:
                 self.conn.insert(
-                    self._spans, [dict(zip(_SPAN_NAMES, span_tuple(s), strict=True)) for s in spans_]
+                    self._spans,
+                    [dict(zip(_SPAN_NAMES, span_tuple(s), strict=True)) for s in spans_],
                 )
             failed = [
                 s.trace_id
                 for s in spans_
                 if s.kind is SpanKind.TOOL and s.status is SpanStatus.ERROR
             ]
-            touched = list(
-                dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed])
-            )
+            touched = list(dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed]))
             if not touched:
                 return
             stored = self._stored_runs(touched)
@@ -171,7 +170,9 @@ class ClickHouseTraces:
 
     def provisional_among(self, trace_ids: Sequence[str]) -> list[str]:
         """Those of ``trace_ids`` whose stored run is provisional."""
-        return [t for t, r in self._stored_runs(list(dict.fromkeys(trace_ids))).items() if r.provisional]
+        return [
+            t for t, r in self._stored_runs(list(dict.fromkeys(trace_ids))).items() if r.provisional
+        ]
 
     def get_run(self, trace_id: str) -> Run | None:
         return self._stored_runs([trace_id]).get(trace_id)
@@ -211,7 +212,9 @@ class ClickHouseTraces:
     def find_runs(self, query: RunQuery) -> list[Run]:
         where, params = run_filters(query)
         if query.tool is not None:
-            where.append(f"trace_id IN (SELECT trace_id FROM {self._spans} WHERE tool_name = {{tool:String}})")
+            where.append(
+                f"trace_id IN (SELECT trace_id FROM {self._spans} WHERE tool_name = {{tool:String}})"
+            )
             params["tool"] = query.tool
         params.update(lim=query.limit, off=query.offset)
         rows = self.conn.rows(
@@ -241,7 +244,11 @@ class ClickHouseTraces:
             ("start_ns >= {since:Int64}", "since", since_ns),
             ("start_ns < {until:Int64}", "until", until_ns),
             ("agent_digest = {digest:String}", "digest", agent_digest),
-            ("trace_id IN {ids:Array(String)}", "ids", None if trace_ids is None else list(trace_ids)),
+            (
+                "trace_id IN {ids:Array(String)}",
+                "ids",
+                None if trace_ids is None else list(trace_ids),
+            ),
         ):
             if value is not None:
                 where.append(cond)
