@@ -5,7 +5,8 @@ ClickHouse has no ``INSERT ... ON CONFLICT``: the run rules are applied here ins
 one lock per store: read the stored versions of the batch's runs (``FINAL``), apply the rules
 (:func:`merge_provisional`, :func:`replace_provisional`; the same as the SQL upserts), recount
 the failed and denied tool spans of every touched run, and insert a new version of each run
-that changed. Re-sending a batch changes nothing (no new version is written). Several server
+that changed. Re-sending a batch changes nothing (no new version is written; a re-sent span
+is merged with its first copy by the ``ReplacingMergeTree`` and never read twice, ``FINAL``). Several server
 processes writing the same trace concurrently may each write a version; the newest wins
 (the SQL store's compare-in-SQL does better there): run one ingesting writer per trace store,
 or accept that a provisional run's widening may lose a race until the real run arrives.
