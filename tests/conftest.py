@@ -86,6 +86,26 @@ def store(request: pytest.FixtureRequest) -> SqlStore:
 
 
 @pytest.fixture
+def clickhouse_store(tmp_path: Path) -> Iterator[SqlStore]:
+    """Traces in ClickHouse's own engine in-process (chdb-core), each test in a database of
+    its own (dropped afterwards); the control plane on SQLite."""
+    pytest.importorskip("chdb", reason="chdb-core is not installed (pip install -e '.[dev]')")
+    from agentdeck.store.clickhouse import CompositeStore, open_clickhouse_traces
+
+    traces = open_clickhouse_traces(f"chdb://?database=t_{uuid.uuid4().hex[:12]}")
+    store = CompositeStore(create_store_engine(f"sqlite:///{tmp_path / 'control.db'}"), traces)
+    yield store
+    traces.drop()
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "clickhouse"])
+def trace_store(request: pytest.FixtureRequest) -> SqlStore:
+    """A store for the trace-store tests, once per trace backend (ClickHouse: chdb)."""
+    return request.getfixturevalue(f"{request.param.replace('postgres', 'pg')}_store")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for subprocess/CLI tests (SQLite file)."""
     return f"sqlite:///{tmp_path / 'cli.db'}"

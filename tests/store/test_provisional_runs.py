@@ -56,19 +56,21 @@ def _span(tid: str, sid: int, start: int, end: int) -> Span:
     return Span(tid, f"{sid:016x}", "f" * 16, f"step {sid}", SpanKind.TOOL, start, end)
 
 
-def test_provisional_run_is_created_listed_and_marked(store: SqlStore) -> None:
+def test_provisional_run_is_created_listed_and_marked(trace_store: SqlStore) -> None:
     tid = new_trace_id()
-    store.write_batch([], [_span(tid, 1, 100, 200)], provisional=[_provisional(tid, 100, 200)])
-    run = store.get_run(tid)
+    trace_store.write_batch(
+        [], [_span(tid, 1, 100, 200)], provisional=[_provisional(tid, 100, 200)]
+    )
+    run = trace_store.get_run(tid)
     assert run is not None and run.provisional
     assert (run.start_ns, run.end_ns, run.status) == (100, 200, SpanStatus.UNSET)
     assert run.attributes == {PROVISIONAL: True, "service.name": "bot"}
-    assert [r.trace_id for r in store.find_runs(RunQuery())] == [tid]
+    assert [r.trace_id for r in trace_store.find_runs(RunQuery())] == [tid]
 
 
-def test_provisional_runs_widen_escalate_and_fill_in(store: SqlStore) -> None:
+def test_provisional_runs_widen_escalate_and_fill_in(trace_store: SqlStore) -> None:
     tid = new_trace_id()
-    store.write_batch([], [], provisional=[_provisional(tid, 100, 200)])
+    trace_store.write_batch([], [], provisional=[_provisional(tid, 100, 200)])
     later = _provisional(
         tid,
         150,
@@ -79,42 +81,42 @@ def test_provisional_runs_widen_escalate_and_fill_in(store: SqlStore) -> None:
         status=SpanStatus.ERROR,
         error="invoice service down",
     )
-    store.write_batch([], [], provisional=[later])
+    trace_store.write_batch([], [], provisional=[later])
     earlier = _provisional(
         tid, 20, 60, agent_name="other", status=SpanStatus.ERROR, error="second failure"
     )
-    store.write_batch([], [], provisional=[earlier])
-    run = store.get_run(tid)
+    trace_store.write_batch([], [], provisional=[earlier])
+    run = trace_store.get_run(tid)
     assert run is not None and run.provisional
     assert (run.start_ns, run.end_ns) == (20, 400)
     assert (run.status, run.error) == (SpanStatus.ERROR, "invoice service down")  # first error
     assert (run.agent_name, run.agent_version, run.env) == ("support-bot", 3, "production")
 
 
-def test_real_run_replaces_a_provisional_run_whole(store: SqlStore) -> None:
+def test_real_run_replaces_a_provisional_run_whole(trace_store: SqlStore) -> None:
     tid = new_trace_id()
-    store.write_batch(
+    trace_store.write_batch(
         [], [], provisional=[_provisional(tid, 10, 2_000, status=SpanStatus.ERROR, error="x")]
     )
     real = _real(tid)
-    store.write_batch([real], [])
-    assert store.get_run(tid) == real
-    store.write_batch([], [], provisional=[_provisional(tid, 1, 5_000)])  # late children
-    assert store.get_run(tid) == real
+    trace_store.write_batch([real], [])
+    assert trace_store.get_run(tid) == real
+    trace_store.write_batch([], [], provisional=[_provisional(tid, 1, 5_000)])  # late children
+    assert trace_store.get_run(tid) == real
 
 
-def test_existing_real_run_is_left_alone(store: SqlStore) -> None:
+def test_existing_real_run_is_left_alone(trace_store: SqlStore) -> None:
     tid = new_trace_id()
     real = _real(tid)
-    store.write_batch([real], [])
-    store.write_batch([_real(tid, agent_name="impostor")], [])  # first real run wins
-    store.write_batch(
+    trace_store.write_batch([real], [])
+    trace_store.write_batch([_real(tid, agent_name="impostor")], [])  # first real run wins
+    trace_store.write_batch(
         [], [], provisional=[_provisional(tid, 1, 9_999, status=SpanStatus.ERROR, error="x")]
     )
-    assert store.get_run(tid) == real
+    assert trace_store.get_run(tid) == real
 
 
-def test_merging_is_idempotent_and_order_independent(store: SqlStore) -> None:
+def test_merging_is_idempotent_and_order_independent(trace_store: SqlStore) -> None:
     parts = [
         _provisional("", 100, 200),
         _provisional("", 50, 150, status=SpanStatus.ERROR, error="boom"),
@@ -125,32 +127,36 @@ def test_merging_is_idempotent_and_order_independent(store: SqlStore) -> None:
         tid = new_trace_id()
         for p in order:
             for _ in range(2):  # every request re-sent
-                store.write_batch([], [], provisional=[replace(p, trace_id=tid)])
-        run = store.get_run(tid)
+                trace_store.write_batch([], [], provisional=[replace(p, trace_id=tid)])
+        run = trace_store.get_run(tid)
         assert run is not None
         finals.append((run.start_ns, run.end_ns, run.status, run.error))
     assert set(finals) == {(50, 300, SpanStatus.ERROR, "boom")}
 
 
-def test_one_batch_with_both_kinds_ends_with_the_real_run(store: SqlStore) -> None:
+def test_one_batch_with_both_kinds_ends_with_the_real_run(trace_store: SqlStore) -> None:
     a, b = new_trace_id(), new_trace_id()
     real_a, real_b = _real(a), _real(b)
-    store.write_batch([real_a], [], provisional=[_provisional(a, 1, 2)])
-    store.write_batch([], [], provisional=[_provisional(b, 1, 2)])
-    store.write_batch([real_b], [], provisional=[_provisional(b, 0, 3)])
-    assert store.get_run(a) == real_a and store.get_run(b) == real_b
+    trace_store.write_batch([real_a], [], provisional=[_provisional(a, 1, 2)])
+    trace_store.write_batch([], [], provisional=[_provisional(b, 1, 2)])
+    trace_store.write_batch([real_b], [], provisional=[_provisional(b, 0, 3)])
+    assert trace_store.get_run(a) == real_a and trace_store.get_run(b) == real_b
 
 
-def test_a_provisional_runs_summary_is_dropped_when_its_trace_changes(store: SqlStore) -> None:
+def test_a_provisional_runs_summary_is_dropped_when_its_trace_changes(
+    trace_store: SqlStore,
+) -> None:
     prov, real = new_trace_id(), new_trace_id()
-    store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 200)])
-    store.put_run_summaries([RunSummaryRow(t, None, None, None, 100, "{}") for t in (prov, real)])
-    store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 300)])
-    assert _summarized(store, prov) is False  # to be re-summarized with the new spans
-    assert _summarized(store, real) is True  # a real run's summary is not touched
-    store.put_run_summaries([RunSummaryRow(prov, None, None, None, 100, "{}")])
-    store.write_batch([_real(prov)], [])
-    assert _summarized(store, prov) is False  # the real run's check writes it anew
+    trace_store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 200)])
+    trace_store.put_run_summaries(
+        [RunSummaryRow(t, None, None, None, 100, "{}") for t in (prov, real)]
+    )
+    trace_store.write_batch([_real(real)], [], provisional=[_provisional(prov, 100, 300)])
+    assert _summarized(trace_store, prov) is False  # to be re-summarized with the new spans
+    assert _summarized(trace_store, real) is True  # a real run's summary is not touched
+    trace_store.put_run_summaries([RunSummaryRow(prov, None, None, None, 100, "{}")])
+    trace_store.write_batch([_real(prov)], [])
+    assert _summarized(trace_store, prov) is False  # the real run's check writes it anew
 
 
 def _summarized(store: SqlStore, tid: str) -> bool:

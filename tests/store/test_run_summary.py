@@ -73,61 +73,61 @@ def _counts(store: SqlStore, tid: str) -> tuple[int, int]:
     return r.tool_errors, r.denied_calls
 
 
-def test_failed_and_denied_tool_calls_are_counted_in_one_batch(store: SqlStore) -> None:
+def test_failed_and_denied_tool_calls_are_counted_in_one_batch(trace_store: SqlStore) -> None:
     tid = new_trace_id()
     spans = _mixed(tid)
-    store.write_batch([_run(tid)], spans)
-    assert _counts(store, tid) == (3, 1)
-    store.write_batch([_run(tid)], spans[:2])  # a re-sent batch: each span counted once
-    assert _counts(store, tid) == (3, 1)
+    trace_store.write_batch([_run(tid)], spans)
+    assert _counts(trace_store, tid) == (3, 1)
+    trace_store.write_batch([_run(tid)], spans[:2])  # a re-sent batch: each span counted once
+    assert _counts(trace_store, tid) == (3, 1)
 
 
-def test_counts_do_not_depend_on_arrival_order(store: SqlStore) -> None:
+def test_counts_do_not_depend_on_arrival_order(trace_store: SqlStore) -> None:
     spans_first, run_first = new_trace_id(), new_trace_id()
     a, b = _mixed(spans_first), _mixed(run_first)
-    store.write_batch([], a[:3])
-    store.write_batch([], a[3:])
-    store.write_batch([_run(spans_first)], [])  # the SDK sends the run after its spans
-    store.write_batch([_run(run_first)], [])
-    assert _counts(store, run_first) == (0, 0)
-    store.write_batch([], b[:2])
-    store.write_batch([], b[2:])  # late spans update the stored run
-    store.write_batch([], b)  # and re-sending them changes nothing
-    assert _counts(store, spans_first) == _counts(store, run_first) == (3, 1)
+    trace_store.write_batch([], a[:3])
+    trace_store.write_batch([], a[3:])
+    trace_store.write_batch([_run(spans_first)], [])  # the SDK sends the run after its spans
+    trace_store.write_batch([_run(run_first)], [])
+    assert _counts(trace_store, run_first) == (0, 0)
+    trace_store.write_batch([], b[:2])
+    trace_store.write_batch([], b[2:])  # late spans update the stored run
+    trace_store.write_batch([], b)  # and re-sending them changes nothing
+    assert _counts(trace_store, spans_first) == _counts(trace_store, run_first) == (3, 1)
 
 
 def test_a_provisional_run_is_counted_and_the_real_run_keeps_the_counts(
-    store: SqlStore,
+    trace_store: SqlStore,
 ) -> None:
     tid = new_trace_id()
     spans = _mixed(tid)
     prov = _run(tid, agent_name=None, attributes={PROVISIONAL: True})
-    store.write_batch([], spans[:2], provisional=[prov])
-    assert _counts(store, tid) == (1, 0)
-    store.write_batch([], spans[2:], provisional=[prov])
-    assert _counts(store, tid) == (3, 1)
-    store.write_batch([_run(tid, outcome=Outcome.FAILURE)], [])  # the root arrives
-    got = store.get_run(tid)
+    trace_store.write_batch([], spans[:2], provisional=[prov])
+    assert _counts(trace_store, tid) == (1, 0)
+    trace_store.write_batch([], spans[2:], provisional=[prov])
+    assert _counts(trace_store, tid) == (3, 1)
+    trace_store.write_batch([_run(tid, outcome=Outcome.FAILURE)], [])  # the root arrives
+    got = trace_store.get_run(tid)
     assert got is not None and not got.provisional
     assert (got.tool_errors, got.denied_calls, got.outcome) == (3, 1, Outcome.FAILURE)
 
 
-def test_outcome_round_trips(store: SqlStore) -> None:
+def test_outcome_round_trips(trace_store: SqlStore) -> None:
     tid = new_trace_id()
     run = _run(tid, outcome=Outcome.SUCCESS, outcome_score=0.75, outcome_reason="refunded")
-    store.write_batch([run], [])
-    assert store.get_run(tid) == run
+    trace_store.write_batch([run], [])
+    assert trace_store.get_run(tid) == run
     bare = new_trace_id()
-    store.write_batch([_run(bare)], [])
-    got = store.get_run(bare)
+    trace_store.write_batch([_run(bare)], [])
+    got = trace_store.get_run(bare)
     assert got is not None
     assert (got.outcome, got.outcome_score, got.outcome_reason) == (None, None, None)
 
 
-def test_find_runs_filters_on_status_errors_denials_and_outcome(store: SqlStore) -> None:
+def test_find_runs_filters_on_status_errors_denials_and_outcome(trace_store: SqlStore) -> None:
     E = SpanStatus.ERROR
     ids = {name: new_trace_id() for name in ("clean", "raised", "tool_err", "denied", "won")}
-    store.write_batch(
+    trace_store.write_batch(
         [
             _run(ids["clean"], 1_000),
             _run(ids["raised"], 2_000, status=E, error="ValueError: x"),
@@ -144,7 +144,9 @@ def test_find_runs_filters_on_status_errors_denials_and_outcome(store: SqlStore)
 
     def found(**kw: Any) -> list[str]:
         names = {v: k for k, v in ids.items()}
-        return [names[r.trace_id] for r in store.find_runs(RunQuery(**kw)) if r.trace_id in names]
+        return [
+            names[r.trace_id] for r in trace_store.find_runs(RunQuery(**kw)) if r.trace_id in names
+        ]
 
     assert found(status=SpanStatus.ERROR) == ["raised"]
     assert found(status=SpanStatus.OK) == ["won", "denied", "tool_err", "clean"]

@@ -105,20 +105,20 @@ def _tool_span(trace_id: str, tool: str, seq: int) -> Span:
     )
 
 
-def test_write_batch_is_idempotent_by_span_and_trace_id(store: SqlStore) -> None:
+def test_write_batch_is_idempotent_by_span_and_trace_id(trace_store: SqlStore) -> None:
     tid = new_trace_id()
     run = _run(tid)
     sp = [_tool_span(tid, "lookup_order", i) for i in range(3)]
-    store.write_batch([run], sp)
-    store.write_batch([run], sp)  # re-sent after a spill: stored once
-    store.write_batch([], sp[:1])
-    assert len(store.get_spans(tid)) == 3
-    assert store.find_runs(RunQuery(agent_name="bot")) == [run]
+    trace_store.write_batch([run], sp)
+    trace_store.write_batch([run], sp)  # re-sent after a spill: stored once
+    trace_store.write_batch([], sp[:1])
+    assert len(trace_store.get_spans(tid)) == 3
+    assert trace_store.find_runs(RunQuery(agent_name="bot")) == [run]
 
 
-def test_find_runs_filters_by_agent_version_env_status_time_and_tool(store: SqlStore) -> None:
+def test_find_runs_filters_by_agent_version_env_status_time_and_tool(trace_store: SqlStore) -> None:
     a, b, c = new_trace_id(), new_trace_id(), new_trace_id()
-    store.write_batch(
+    trace_store.write_batch(
         [
             _run(a, start_ns=100),
             _run(b, agent_version=2, status=SpanStatus.ERROR, start_ns=200),
@@ -130,12 +130,12 @@ def test_find_runs_filters_by_agent_version_env_status_time_and_tool(store: SqlS
             _tool_span(c, "issue_refund", 0),
         ],
     )
-    ids = lambda q: {r.trace_id for r in store.find_runs(q)}  # noqa: E731
+    ids = lambda q: {r.trace_id for r in trace_store.find_runs(q)}  # noqa: E731
     assert ids(RunQuery(agent_name="bot")) == {a, b, c}
     assert ids(RunQuery(agent_version=2)) == {b}
     assert ids(RunQuery(env="staging")) == {c}
     assert ids(RunQuery(status=SpanStatus.ERROR)) == {b}
     assert ids(RunQuery(since_ns=150, until_ns=300)) == {b}
     assert ids(RunQuery(tool="issue_refund")) == {a, c}
-    assert [r.trace_id for r in store.find_runs(RunQuery(limit=2))] == [c, b]  # newest first
-    assert store.trace_ids_with_prefix(a[:10]) == [a]
+    assert [r.trace_id for r in trace_store.find_runs(RunQuery(limit=2))] == [c, b]  # newest first
+    assert trace_store.trace_ids_with_prefix(a[:10]) == [a]

@@ -66,6 +66,15 @@ class StoreEnv(BaseSettings):
         "by the CLI (`--db`), the server and the SDK's embedded store. "
         "Default: SQLite at `.agentdeck/agentdeck.db` in the working directory.",
     )
+    traces_url: str | None = Field(
+        None,
+        description="Where runs and spans are kept, when not in the database: a ClickHouse "
+        "server or cluster (`clickhouse://user:password@host:8123/database`, `clickhouses://` "
+        "for TLS; `?retention_days=N` adds a TTL, `?cluster=NAME` creates replicated tables "
+        "`ON CLUSTER`) or ClickHouse in-process (`chdb://` in memory, `chdb:///abs/dir`, also "
+        "`clickhouse+chdb://`). The registry, deployments, audit, keys and policies stay in "
+        "`AGENTDECK_DATABASE_URL`. Default: the database.",
+    )
 
 
 class ClientEnv(BaseSettings):

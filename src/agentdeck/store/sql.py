@@ -54,5 +54,15 @@ class SqlStore(
 def open_store(
     url: str | None = None, *, cwd: Path | None = None, schema: str | None = None
 ) -> SqlStore:
-    """Open (and migrate, on first use) the store at ``url`` or ``AGENTDECK_DATABASE_URL``."""
-    return SqlStore(create_store_engine(url or default_database_url(cwd), schema=schema))
+    """Open (and migrate, on first use) the store at ``url`` or ``AGENTDECK_DATABASE_URL``;
+    with ``AGENTDECK_TRACES_URL`` set, runs and spans go to ClickHouse
+    (:class:`~agentdeck.store.clickhouse.CompositeStore`)."""
+    from agentdeck.settings.env import StoreEnv, read
+
+    engine = create_store_engine(url or default_database_url(cwd), schema=schema)
+    traces_url = read(StoreEnv).traces_url
+    if traces_url:
+        from agentdeck.store.clickhouse import open_composite
+
+        return open_composite(engine, traces_url)
+    return SqlStore(engine)

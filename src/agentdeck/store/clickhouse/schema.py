@@ -1,0 +1,92 @@
+"""The ClickHouse tables of the trace store, created on first use (``IF NOT EXISTS``).
+
+- ``spans``: ``ReplacingMergeTree`` ordered by ``(trace_id, span_id)``: a re-sent span is
+  stored once (read with ``FINAL``), a run's spans are one contiguous range, and a bloom
+  filter on ``tool_name`` serves the tool filter.
+- ``runs``: ``ReplacingMergeTree(ver)`` ordered by ``trace_id``: each write of a run is a new
+  version (a provisional run widened, replaced by the real run, its counts updated) and reads
+  with ``FINAL`` see the newest. Min-max and set skip indexes on ``start_ns``, ``agent_name``,
+  ``status``, ``env`` and ``outcome`` prune parts for the list filters.
+- Retention: ``retention_days=N`` in the URL adds ``TTL`` on the start time to both tables.
+- A cluster: ``cluster=NAME`` adds ``ON CLUSTER NAME`` and uses the ``Replicated*`` engines.
+"""
+
+from __future__ import annotations
+
+from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
+
+__all__ = ["RUN_COLUMNS", "SPAN_COLUMNS", "create_schema"]
+
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("trace_id", "String"),
+    ("agent_name", "Nullable(String)"),
+    ("agent_version", "Nullable(Int64)"),
+    ("agent_digest", "Nullable(String)"),
+    ("env", "Nullable(String)"),
+    ("deployment_id", "Nullable(String)"),
+    ("start_ns", "Int64"),
+    ("end_ns", "Nullable(Int64)"),
+    ("status", "LowCardinality(String)"),
+    ("error", "Nullable(String)"),
+    ("input", "Nullable(String)"),
+    ("output", "Nullable(String)"),
+    ("root_span_id", "Nullable(String)"),
+    ("attributes", "Nullable(String)"),
+    ("tool_errors", "Int64"),
+    ("denied_calls", "Int64"),
+    ("outcome", "LowCardinality(Nullable(String))"),
+    ("outcome_score", "Nullable(Float64)"),
+    ("outcome_reason", "Nullable(String)"),
+)
+
+SPAN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("trace_id", "String"),
+    ("span_id", "String"),
+    ("parent_id", "Nullable(String)"),
+    ("seq", "Int64"),
+    ("name", "String"),
+    ("kind", "LowCardinality(String)"),
+    ("tool_name", "Nullable(String)"),
+    ("start_ns", "Int64"),
+    ("end_ns", "Int64"),
+    ("status", "LowCardinality(String)"),
+    ("error", "Nullable(String)"),
+    ("inputs", "Nullable(String)"),
+    ("outputs", "Nullable(String)"),
+    ("attributes", "Nullable(String)"),
+    ("links", "Nullable(String)"),
+    ("input_tokens", "Nullable(Int64)"),
+    ("output_tokens", "Nullable(Int64)"),
+    ("usage", "Nullable(String)"),
+)
+
+
+def _cols(cols: tuple[tuple[str, str], ...]) -> str:
+    return ",\n  ".join(f"{name} {typ}" for name, typ in cols)
+
+
+def create_schema(conn: ChConnection, url: TracesUrl) -> None:
+    db = url.database
+    on_cluster = f" ON CLUSTER {url.cluster}" if url.cluster else ""
+    replicated = "Replicated" if url.cluster else ""
+    ttl = (
+        f"\nTTL toDateTime(intDiv(start_ns, 1000000000)) + INTERVAL {int(url.retention_days)} DAY"
+        if url.retention_days
+        else ""
+    )
+    conn.command(f"CREATE DATABASE IF NOT EXISTS {db}{on_cluster}")
+    conn.command(
+        f"CREATE TABLE IF NOT EXISTS {db}.runs{on_cluster} (\n  {_cols(RUN_COLUMNS)},\n"
+        "  ver UInt64,\n"
+        "  INDEX ix_start start_ns TYPE minmax GRANULARITY 1,\n"
+        "  INDEX ix_agent agent_name TYPE set(1000) GRANULARITY 4,\n"
+        "  INDEX ix_status status TYPE set(10) GRANULARITY 4,\n"
+        "  INDEX ix_env env TYPE set(100) GRANULARITY 4,\n"
+        "  INDEX ix_outcome outcome TYPE set(10) GRANULARITY 4\n"
+        f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY trace_id{ttl}"
+    )
+    conn.command(
+        f"CREATE TABLE IF NOT EXISTS {db}.spans{on_cluster} (\n  {_cols(SPAN_COLUMNS)},\n"
+        "  INDEX ix_tool tool_name TYPE bloom_filter GRANULARITY 4\n"
+        f") ENGINE = {replicated}ReplacingMergeTree\nORDER BY (trace_id, span_id){ttl}"
+    )

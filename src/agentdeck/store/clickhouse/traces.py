@@ -1,0 +1,305 @@
+"""Runs and spans in ClickHouse: the :class:`~agentdeck.store.protocol.TraceStore` semantics of
+:mod:`agentdeck.store.sql_traces`, on ``ReplacingMergeTree`` tables (:mod:`.schema`).
+
+ClickHouse has no ``INSERT ... ON CONFLICT``: the run rules are applied here instead, under
+one lock per store: read the stored versions of the batch's runs (``FINAL``), apply the rules
+(:func:`merge_provisional`, :func:`replace_provisional`; the same as the SQL upserts), recount
+the failed and denied tool spans of every touched run, and insert a new version of each run
+that changed. Re-sending a batch changes nothing (no new version is written; a re-sent span
+is merged with its first copy by the ``ReplacingMergeTree`` and never read twice, ``FINAL``). Several server
+processes writing the same trace concurrently may each write a version; the newest wins
+(the SQL store's compare-in-SQL does better there): run one ingesting writer per trace store,
+or accept that a provisional run's widening may lose a race until the real run arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
+
+from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
+from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
+from agentdeck.store.sql_traces import row_run, row_span, run_tuple, span_tuple
+
+__all__ = ["ClickHouseTraces", "merge_provisional", "replace_provisional"]
+
+_RUN_NAMES = [n for n, _ in RUN_COLUMNS]
+_SPAN_NAMES = [n for n, _ in SPAN_COLUMNS]
+_CHUNK = 1000
+_DENIED = '"tool.denied":true'
+
+
+def merge_provisional(stored: Run | None, new: Run) -> Run | None:
+    """The run to store when provisional ``new`` arrives (``None``: keep ``stored``)."""
+    if stored is None:
+        return new
+    if not stored.provisional:
+        return None
+    escalates = new.status is SpanStatus.ERROR and stored.status is not SpanStatus.ERROR
+    end = stored.end_ns
+    if end is None or (new.end_ns is not None and new.end_ns > end):
+        end = new.end_ns
+    agent_unset = stored.agent_name is None
+    return replace(
+        stored,
+        start_ns=min(stored.start_ns, new.start_ns),
+        end_ns=end,
+        status=new.status if escalates else stored.status,
+        error=new.error if escalates else stored.error,
+        agent_name=new.agent_name if agent_unset else stored.agent_name,
+        agent_version=new.agent_version if agent_unset else stored.agent_version,
+        agent_digest=new.agent_digest if agent_unset else stored.agent_digest,
+        env=stored.env if stored.env is not None else new.env,
+        deployment_id=stored.deployment_id
+        if stored.deployment_id is not None
+        else new.deployment_id,
+    )
+
+
+def replace_provisional(stored: Run | None, new: Run) -> Run | None:
+    """The run to store when real run ``new`` arrives: it replaces a provisional run whole;
+    a real run stored first wins (``None``)."""
+    return new if stored is None or stored.provisional else None
+
+
+def _run_row(run: Run, ver: int) -> dict[str, Any]:
+    row = dict(zip(_RUN_NAMES, run_tuple(run), strict=True))
+    row["tool_errors"], row["denied_calls"] = run.tool_errors, run.denied_calls
+    row["ver"] = ver
+    return row
+
+
+def _to_run(row: Mapping[str, Any]) -> Run:
+    return row_run(SimpleNamespace(**row))  # type: ignore[arg-type]
+
+
+def _to_span(row: Mapping[str, Any]) -> Span:
+    return row_span(SimpleNamespace(**row))  # type: ignore[arg-type]
+
+
+def _chunks(ids: Sequence[str]) -> list[list[str]]:
+    return [list(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
+
+
+class ClickHouseTraces:
+    """Implements :class:`~agentdeck.store.protocol.TraceStore` on one :class:`ChConnection`."""
+
+    def __init__(self, conn: ChConnection, url: TracesUrl) -> None:
+        self.conn = conn
+        self.database = url.database
+        self._runs = f"{url.database}.runs"
+        self._spans = f"{url.database}.spans"
+        self._lock = threading.Lock()
+        self._last_ver = 0
+        create_schema(conn, url)
+
+    def _next_ver(self) -> int:
+        self._last_ver = max(self._last_ver + 1, time.time_ns())
+        return self._last_ver
+
+    def _stored_runs(self, trace_ids: Sequence[str]) -> dict[str, Run]:
+        found: dict[str, Run] = {}
+        for part in _chunks(trace_ids):
+            rows = self.conn.rows(
+                f"SELECT * EXCEPT ver FROM {self._runs} FINAL WHERE trace_id IN {{ids:Array(String)}}",
+                {"ids": part},
+            )
+            found.update((r["trace_id"], _to_run(r)) for r in rows)
+        return found
+
+    def _counts(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for part in _chunks(trace_ids):
+            rows = self.conn.rows(
+                f"SELECT trace_id, count() AS n, countIf(position(attributes, {{d:String}}) > 0)"
+                f" AS d FROM {self._spans} FINAL WHERE kind = 'tool' AND status = 'error'"
+                " AND trace_id IN {ids:Array(String)} GROUP BY trace_id",
+                {"ids": part, "d": _DENIED},
+            )
+            found.update((r["trace_id"], (int(r["n"]), int(r["d"]))) for r in rows)
+        return found
+
+    # -- TraceStore ---------------------------------------------------------------------------
+
+    def write_batch(
+        self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
+    ) -> None:
+        """Spans first, then the runs by the SQL store's rules (module docstring)."""
+        if not runs_ and not spans_ and not provisional:
+            return
+        with self._lock:
+            if spans_:
+                self.conn.insert(
+                    self._spans,
+                    [dict(zip(_SPAN_NAMES, span_tuple(s), strict=True)) for s in spans_],
+                )
+            failed = [
+                s.trace_id
+                for s in spans_
+                if s.kind is SpanKind.TOOL and s.status is SpanStatus.ERROR
+            ]
+            touched = list(dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed]))
+            if not touched:
+                return
+            stored = self._stored_runs(touched)
+            current = dict(stored)
+            for run in provisional:
+                merged = merge_provisional(current.get(run.trace_id), run)
+                if merged is not None:
+                    current[run.trace_id] = merged
+            for run in runs_:
+                real = replace_provisional(current.get(run.trace_id), run)
+                if real is not None:
+                    current[run.trace_id] = replace(real, tool_errors=0, denied_calls=0)
+            counts = self._counts(touched)
+            out = []
+            for tid in touched:
+                run_or_none = current.get(tid)
+                if run_or_none is None:
+                    continue
+                n, d = counts.get(tid, (0, 0))
+                run = replace(run_or_none, tool_errors=n, denied_calls=d)
+                if stored.get(tid) != run:
+                    out.append(_run_row(run, self._next_ver()))
+            self.conn.insert(self._runs, out)
+
+    def provisional_among(self, trace_ids: Sequence[str]) -> list[str]:
+        """Those of ``trace_ids`` whose stored run is provisional."""
+        return [
+            t for t, r in self._stored_runs(list(dict.fromkeys(trace_ids))).items() if r.provisional
+        ]
+
+    def get_run(self, trace_id: str) -> Run | None:
+        return self._stored_runs([trace_id]).get(trace_id)
+
+    def get_spans(self, trace_id: str) -> list[Span]:
+        rows = self.conn.rows(
+            f"SELECT * FROM {self._spans} FINAL WHERE trace_id = {{t:String}}"
+            " ORDER BY seq, start_ns",
+            {"t": trace_id},
+        )
+        return [_to_span(r) for r in rows]
+
+    def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
+        ids = list(dict.fromkeys(trace_ids))
+        if not ids:
+            return []
+        found = self._stored_runs(ids)
+        by_trace: dict[str, list[Span]] = {}
+        for part in _chunks(ids):
+            rows = self.conn.rows(
+                f"SELECT * FROM {self._spans} FINAL WHERE trace_id IN {{ids:Array(String)}}"
+                " ORDER BY trace_id, seq, start_ns",
+                {"ids": part},
+            )
+            for r in rows:
+                by_trace.setdefault(r["trace_id"], []).append(_to_span(r))
+        return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
+
+    def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+        rows = self.conn.rows(
+            f"SELECT DISTINCT trace_id FROM {self._runs} WHERE startsWith(trace_id, {{p:String}})"
+            " ORDER BY trace_id LIMIT {n:UInt32}",
+            {"p": prefix, "n": limit},
+        )
+        return [r["trace_id"] for r in rows]
+
+    def find_runs(self, query: RunQuery) -> list[Run]:
+        where, params = run_filters(query)
+        if query.tool is not None:
+            where.append(
+                f"trace_id IN (SELECT trace_id FROM {self._spans} WHERE tool_name = {{tool:String}})"
+            )
+            params["tool"] = query.tool
+        params.update(lim=query.limit, off=query.offset)
+        rows = self.conn.rows(
+            f"SELECT * EXCEPT ver FROM {self._runs} FINAL"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+            " ORDER BY start_ns DESC, trace_id DESC LIMIT {lim:UInt64} OFFSET {off:UInt64}",
+            params,
+        )
+        return [_to_run(r) for r in rows]
+
+    # -- what the monitors read of runs -------------------------------------------------------
+
+    def window_trace_ids(
+        self,
+        agent_name: str,
+        env: str | None,
+        since_ns: int | None,
+        until_ns: int | None,
+        agent_digest: str | None,
+        trace_ids: Sequence[str] | None,
+    ) -> list[str]:
+        """Trace ids of the finished runs of the agent in the window, oldest first."""
+        where = ["agent_name = {agent:String}", "end_ns IS NOT NULL"]
+        params: dict[str, Any] = {"agent": agent_name}
+        for cond, key, value in (
+            ("env = {env:String}", "env", env),
+            ("start_ns >= {since:Int64}", "since", since_ns),
+            ("start_ns < {until:Int64}", "until", until_ns),
+            ("agent_digest = {digest:String}", "digest", agent_digest),
+            (
+                "trace_id IN {ids:Array(String)}",
+                "ids",
+                None if trace_ids is None else list(trace_ids),
+            ),
+        ):
+            if value is not None:
+                where.append(cond)
+                params[key] = value
+        rows = self.conn.rows(
+            f"SELECT trace_id FROM {self._runs} FINAL WHERE {' AND '.join(where)}"
+            " ORDER BY start_ns, trace_id",
+            params,
+        )
+        return [r["trace_id"] for r in rows]
+
+    def runs_with_attribute_text(self, key: str, agent_name: str | None) -> list[tuple[str, str]]:
+        """(trace id, attributes JSON) of the runs whose attributes mention ``key``."""
+        where = "position(attributes, {k:String}) > 0"
+        params: dict[str, Any] = {"k": key}
+        if agent_name is not None:
+            where += " AND agent_name = {agent:String}"
+            params["agent"] = agent_name
+        rows = self.conn.rows(
+            f"SELECT trace_id, attributes FROM {self._runs} FINAL WHERE {where}", params
+        )
+        return [(r["trace_id"], r["attributes"]) for r in rows]
+
+    def drop(self) -> None:
+        """Drop this store's database (tests)."""
+        self.conn.command(f"DROP DATABASE IF EXISTS {self.database}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE conditions (with their parameters) of a run query, except the tool."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    for cond, key, value in (
+        ("agent_name = {agent:String}", "agent", query.agent_name),
+        ("agent_version = {ver:Int64}", "ver", query.agent_version),
+        ("agent_digest = {digest:String}", "digest", query.agent_digest),
+        ("env = {env:String}", "env", query.env),
+        ("status = {status:String}", "status", query.status.value if query.status else None),
+        ("start_ns >= {since:Int64}", "since", query.since_ns),
+        ("start_ns < {until:Int64}", "until", query.until_ns),
+        ("outcome = {outcome:String}", "outcome", query.outcome.value if query.outcome else None),
+    ):
+        if value is not None:
+            where.append(cond)
+            params[key] = value
+    if query.has_errors is not None:
+        where.append("tool_errors > 0" if query.has_errors else "tool_errors = 0")
+    if query.denied is not None:
+        where.append("denied_calls > 0" if query.denied else "denied_calls = 0")
+    return where, params
