@@ -322,6 +322,8 @@ def _run_stamp(run: Run, attrs: Any) -> None:
         (n.RUN_OUTCOME, run.outcome.value if run.outcome is not None else None),
         (n.RUN_OUTCOME_SCORE, run.outcome_score),
         (n.RUN_OUTCOME_REASON, run.outcome_reason),
+        (n.RUN_SESSION_ID, run.session_id),
+        (n.RUN_USER_ID, run.user_id),
     ):
         if value is not None:
             add(attrs, key, value)
