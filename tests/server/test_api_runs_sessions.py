@@ -16,27 +16,8 @@ from opentelemetry.trace import Tracer
 from server_support import Keys
 
 from agentdeck.store import SqlStore
-from agentdeck.tracing.sdk import api as sdk
+from session_data import record_session_runs
 from tracing.otel_fixtures import record
-
-
-def _sdk_runs(store: SqlStore, tmp_path: Path) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    sdk.init(sink=store, spill_dir=tmp_path / "spill", schedule_delay=0.02)
-    try:
-        for name, session, user in (
-            ("a1", "conv-a", "alice"),
-            ("a2", "conv-a", "alice"),
-            ("b1", "conv-b", "bob"),
-            ("none", None, None),
-        ):
-            with sdk.run("support-bot", input=name, session_id=session, user_id=user) as r:
-                pass
-            ids[name] = r.trace_id
-        assert sdk.flush(10)
-    finally:
-        sdk.shutdown(timeout=10)
-    return ids
 
 
 def _otel_agent(tracer: Tracer) -> None:
@@ -75,7 +56,7 @@ def _listed(client: TestClient, keys: Keys, query: str) -> list[str]:
 def test_sdk_runs_are_filtered_by_session_and_user(
     client: TestClient, keys: Keys, store: SqlStore, tmp_path: Path
 ) -> None:
-    ids = _sdk_runs(store, tmp_path)
+    ids = record_session_runs(store, tmp_path)
     assert set(_listed(client, keys, "session_id=conv-a")) == {ids["a1"], ids["a2"]}
     assert _listed(client, keys, "user_id=bob") == [ids["b1"]]
     assert _listed(client, keys, "session_id=conv-a&user_id=bob") == []
@@ -113,7 +94,7 @@ def test_otlp_session_and_user_come_from_any_span_in_any_order(
 def test_ui_filters_and_shows_session_and_user(
     client: TestClient, keys: Keys, store: SqlStore, tmp_path: Path
 ) -> None:
-    ids = _sdk_runs(store, tmp_path)
+    ids = record_session_runs(store, tmp_path)
     read = keys.header("read")
     page = client.get("/ui/runs?session_id=conv-b", headers=read)
     assert page.status_code == 200, page.text

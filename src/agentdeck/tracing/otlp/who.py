@@ -23,8 +23,7 @@ def _text(value: JSON) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | str):
-        text = str(value).strip()
-        return text[:_MAX] if text else None
+        return str(value)[:_MAX] or None
     return None
 
 
