@@ -219,7 +219,7 @@ def _to_span(raw: RawSpan, seq: int, by_id: dict[str, RawSpan]) -> Span:
         trace_id=raw.trace_id,
         span_id=raw.span_id,
         parent_id=raw.parent_id,
-        name=raw.name,
+        name=own_name if isinstance(own_name := attrs.get(n.AD_NAME), str) else raw.name,
         kind=kind,
         start_ns=raw.start_ns,
         end_ns=raw.end_ns,

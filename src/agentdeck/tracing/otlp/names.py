@@ -22,6 +22,7 @@ from agentdeck.core.trace.model import SpanKind
 # --- agentdeck namespace -------------------------------------------------------------------
 AD_KIND: Final = "agentdeck.span.kind"
 AD_SEQ: Final = "agentdeck.seq"
+AD_NAME: Final = "agentdeck.span.name"  # the span's own name, when OTLP carries the GenAI one
 AD_ERROR: Final = "agentdeck.error"  # an error text on a span whose status is not ERROR
 AD_INPUTS: Final = "agentdeck.inputs"  # exact inputs (JSON) when the GenAI form is lossy
 AD_OUTPUTS: Final = "agentdeck.outputs"
