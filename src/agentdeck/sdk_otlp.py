@@ -18,14 +18,17 @@ the SDK itself does not import.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from agentdeck.core.errors import InputError
-from agentdeck.tracing.otlp.export import OtlpExporter
-from agentdeck.tracing.otlp.values import JSON
+
+if TYPE_CHECKING:
+    from agentdeck.tracing.otlp.export import OtlpExporter
+    from agentdeck.tracing.otlp.values import JSON
 
 __all__ = ["otlp_destination", "parse_headers"]
+
 
 def parse_headers(text: str | None, where: str) -> dict[str, str]:
     """``key=value,key2=value2`` (values URL-encoded) as a dict; a pair without ``=`` raises
@@ -89,6 +92,8 @@ def otlp_destination(
             else "OTEL_EXPORTER_OTLP_HEADERS"
         )
         headers = parse_headers(secret.get_secret_value() if secret else None, where)
+    from agentdeck.tracing.otlp.export import OtlpExporter  # protobuf: only when used
+
     res = _resource(env, otel.service_name, otel.resource_attributes)
     res.update(resource or {})
     return OtlpExporter(url, dict(headers), resource_attrs=res, exact_url=exact)

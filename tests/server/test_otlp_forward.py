@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from server_support import Keys, make_keys
 
 from agentdeck.core.trace.model import Span, SpanKind

@@ -94,4 +94,3 @@ def test_sdk_run_round_trips_through_our_receiver(
     assert [s.name for s in sent] == [s.name for s in sorted(stored_spans, key=key)]
     assert sorted(stored_spans, key=key) == sent
     assert {"lookup_order", "send_email"} <= {s.name for s in stored_spans}  # not execute_tool X
-

@@ -154,8 +154,11 @@ def create_app(
         else None
     )
     forwarder = (
-        OtlpForwarder(settings.forward_otlp_endpoint, settings.forward_otlp_headers,
-                      max_pending=settings.forward_otlp_queue)  # fmt: skip
+        OtlpForwarder(
+            settings.forward_otlp_endpoint,
+            settings.forward_otlp_headers,
+            max_pending=settings.forward_otlp_queue,
+        )
         if settings.forward_otlp_endpoint
         else None
     )

@@ -104,7 +104,7 @@ class OtlpForwarder:
                 runs, spans = item
                 try:
                     ok = self.exporter.export(spans, runs)
-                except Exception as exc:  # noqa: BLE001 - never let the thread die
+                except Exception as exc:
                     log.exception("OTLP forward failed")
                     ok, self.stats.last_error = False, f"{type(exc).__name__}: {exc}"
                 if ok:

@@ -277,7 +277,7 @@ def _id_text(value: Any) -> str | None:
         return None
     try:
         text = value if isinstance(value, str) else str(value)
-    except Exception as exc:  # noqa: BLE001 - a user object's __str__: never into the agent
+    except Exception as exc:
         rec.internal_error("run(session_id/user_id)", exc)
         return None
     return text[:200] or None
