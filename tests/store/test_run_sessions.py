@@ -89,3 +89,17 @@ def test_outcome_is_the_same_in_any_order(store: SqlStore) -> None:
         got = store.get_run(tid)
         assert got is not None and not got.provisional, order
         assert (got.agent_name, got.session_id, got.user_id) == ("support-bot", "s-1", "u-1")
+
+
+def test_migration_adds_the_columns_and_their_indexes(store: SqlStore) -> None:
+    from sqlalchemy import inspect
+
+    from agentdeck.store import migrate
+
+    insp = inspect(store.engine)
+    columns = {c["name"] for c in insp.get_columns("runs")}
+    assert {"session_id", "user_id"} <= columns
+    indexes = {i["name"]: i["column_names"] for i in insp.get_indexes("runs")}
+    assert indexes["ix_runs_session_start"] == ["session_id", "start_ns"]
+    assert indexes["ix_runs_user_start"] == ["user_id", "start_ns"]
+    assert "0013_run_sessions" in migrate.script_heads()
