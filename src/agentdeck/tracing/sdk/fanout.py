@@ -1,13 +1,14 @@
-"""Several destinations at once: one :class:`Exporter` each, fed the same items.
+"""Several destinations at once: one :class:`Exporter` each, fed the same batches.
 
 ``agentdeck.init(otlp_endpoint=...)`` beside the agentdeck destination (server or embedded
-store) gives two destinations. Each has its own queue, threads, spill file (the extra ones in
-a sub-directory of the spill directory) and dead-letter file, so a destination that is down or
-slow spills and retries on its own while the others keep delivering: nothing one destination
-does blocks another. :class:`FanOut` has the exporter's interface (``submit``, ``flush``,
+store) gives two destinations. The first exporter's queue and drain thread build, limit and
+redact each batch once and hand it to every exporter (its ``taps``); each then has its own
+hand-off, send thread, spill file (the extra ones in a sub-directory of the spill directory)
+and dead-letter file, so a destination that is down or slow spills and retries on its own
+while the others keep delivering: nothing one destination does blocks another. :class:`FanOut` has the exporter's interface (``submit``, ``flush``,
 ``shutdown``, ``stats``); its counts are totals over the destinations (a span delivered to two
-destinations counts twice in ``exported_spans``), except ``submitted``, which counts items
-once. ``flush()`` is falsy unless every destination has everything.
+destinations counts twice in ``exported_spans``); ``submitted`` and ``dropped`` are the
+first exporter's (the one queue). ``flush()`` is falsy unless every destination has everything.
 """
 
 from __future__ import annotations
@@ -30,17 +31,19 @@ class FanOut:
         if not exporters:
             raise ValueError("FanOut needs at least one exporter")
         self.exporters = tuple(exporters)
+        self.exporters[0].taps = self.exporters[1:]
 
     @property
     def sink(self) -> SpanSink:
         return self.exporters[0].sink
 
     def submit(self, item: Item) -> None:
-        """Queue ``item`` on every destination. Never raises (as :meth:`Exporter.submit`)."""
-        for exporter in self.exporters:
-            exporter.submit(item)
+        """Queue ``item`` (on the first exporter, whose drain thread feeds the others). Never
+        raises (as :meth:`Exporter.submit`)."""
+        self.exporters[0].submit(item)
 
     def flush(self, timeout: float | None = 5.0) -> FlushResult:
+        """Flush the first exporter (which hands everything to the others), then the others."""
         deadline = None if timeout is None else time.monotonic() + timeout
         results = [e.flush(_left(deadline)) for e in self.exporters]
         return FlushResult(
@@ -54,8 +57,9 @@ class FanOut:
         )
 
     def shutdown(self, timeout: float | None = 5.0) -> bool:
-        """Shut every exporter down within ``timeout`` in all, then close the extra sinks (the
-        primary's is closed by ``agentdeck.shutdown``)."""
+        """Shut every exporter down within ``timeout`` in all, the first (which feeds the
+        others) first, then close the extra sinks (the first's is closed by
+        ``agentdeck.shutdown``)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         ok = all([e.shutdown(_left(deadline)) for e in self.exporters])
         for e in self.exporters[1:]:
