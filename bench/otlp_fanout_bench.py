@@ -23,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import agentdeck  # noqa: E402
-from _ratios import Ratio, emit  # noqa: E402
-from agentdeck.tracing.sdk import api as sdk  # noqa: E402
-from agentdeck.tracing.sdk.sink import InMemorySink  # noqa: E402
+from _ratios import Ratio, emit
+
+import agentdeck
+from agentdeck.tracing.sdk import api as sdk
+from agentdeck.tracing.sdk.sink import InMemorySink
 
 
 class _Ok(BaseHTTPRequestHandler):
