@@ -1,4 +1,5 @@
-"""``agentdeck runs --session/--user`` filter runs by session and user; ``--json`` shows both."""
+"""``agentdeck runs --session/--user`` filter runs by session and user; ``--json`` shows both,
+and so does ``agentdeck trace``'s head line."""
 
 from __future__ import annotations
 
@@ -26,3 +27,10 @@ def test_runs_filter_on_session_and_user(cli: Cli, store: SqlStore, tmp_path: Pa
     rows = {r["trace_id"]: r for r in orjson.loads(cli("runs", "--json").out)}
     assert (rows[ids["b1"]]["session_id"], rows[ids["b1"]]["user_id"]) == ("conv-b", "bob")
     assert (rows[ids["none"]]["session_id"], rows[ids["none"]]["user_id"]) == (None, None)
+
+
+def test_trace_shows_session_and_user(cli: Cli, store: SqlStore, tmp_path: Path) -> None:
+    ids = record_session_runs(store, tmp_path)
+    out = cli("trace", ids["b1"]).out
+    head = next(ln for ln in out.splitlines() if ids["b1"] in ln)
+    assert "session: conv-b" in head and "user: bob" in head

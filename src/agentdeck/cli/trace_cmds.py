@@ -261,6 +261,10 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
         title += f"  outcome: {_outcome_text(r)}"
         if r.outcome_reason:
             title += f" ({escape(_clip(r.outcome_reason, 80))})"
+    if r.session_id:
+        title += f"  session: {escape(r.session_id)}"
+    if r.user_id:
+        title += f"  user: {escape(r.user_id)}"
     replay_of = r.attributes.get("replay.of")
     if replay_of:
         mode = r.attributes.get("replay.mode") or "replay"
