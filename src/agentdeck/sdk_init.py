@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentdeck.core.errors import InputError, StoreError
@@ -25,6 +25,7 @@ from agentdeck.core.trace.model import Run, Span
 from agentdeck.policy.approvals import DenyApprover
 from agentdeck.policy.enforcer import PolicyGuard, default_guard
 from agentdeck.registry.spec_cache import default_cache
+from agentdeck.sdk_otlp import otlp_destination
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder as rec
 
@@ -35,6 +36,11 @@ DEFAULT_RESOLVE_TIMEOUT_S = 2.0
 
 def init(**kwargs: Any) -> None:
     """Configure the SDK; see :func:`agentdeck.tracing.sdk.api.init` for the options.
+
+    ``otlp_endpoint`` (an OTLP/HTTP collector's URL; else ``OTEL_EXPORTER_OTLP_ENDPOINT`` and
+    friends) and ``otlp_headers`` send the spans to that collector too, with GenAI names and
+    resource attributes; ``otlp_only=True`` sends them there alone (see
+    :mod:`agentdeck.sdk_otlp`).
 
     Unless ``guard=`` is given, tool calls are checked against the policy pinned by the
     running agent's spec (``enforce_policies=False`` turns that off); a run whose agent cannot
@@ -52,8 +58,10 @@ def init(**kwargs: Any) -> None:
     enforce = kwargs.pop("enforce_policies", True)
     approver = kwargs.pop("approver", None)
     approval_timeout_s = kwargs.pop("approval_timeout_s", None)
+    otlp = {k: kwargs.pop(k) for k in ("otlp_endpoint", "otlp_headers", "otlp_only") if k in kwargs}
     # The programmer's mistakes raise: unknown option names, wrong option values.
     inspect.signature(sdk.init).bind(**kwargs)
+    _add_otlp(kwargs, **otlp)
     on_unresolved = kwargs.get("on_unresolved", "deny")
     timeout = kwargs.setdefault("resolve_timeout_s", DEFAULT_RESOLVE_TIMEOUT_S)
     sdk.check_resolution_options(on_unresolved, timeout)
@@ -75,6 +83,27 @@ def init(**kwargs: Any) -> None:
         _fall_back(exc, kwargs, guard, enforce)
 
 
+def _add_otlp(
+    kwargs: dict[str, Any],
+    otlp_endpoint: str | None = None,
+    otlp_headers: Mapping[str, str] | None = None,
+    otlp_only: bool = False,
+) -> None:
+    """Add the OTLP collector (:mod:`agentdeck.sdk_otlp`) to the destinations: beside the
+    agentdeck one, or as the only one with ``otlp_only`` (an error without a collector)."""
+    destination = otlp_destination(otlp_endpoint, otlp_headers, kwargs.get("env"))
+    if otlp_only:
+        if destination is None:
+            raise InputError(
+                "agentdeck.init: otlp_only needs otlp_endpoint or OTEL_EXPORTER_OTLP_ENDPOINT"
+            )
+        if kwargs.get("sink") is not None:
+            raise InputError("agentdeck.init: otlp_only and sink are exclusive")
+        kwargs["sink"] = destination
+    elif destination is not None:
+        kwargs["also"] = (*kwargs.get("also", ()), destination)
+
+
 def _policy_source_key(kwargs: dict[str, Any]) -> str:
     from agentdeck.settings.env import ClientEnv, read
 
@@ -94,7 +123,7 @@ def _fall_back(
                             on_unresolved=kwargs.get("on_unresolved", "deny"))  # fmt: skip
     fallback = {k: kwargs[k] for k in ("env", "spill_dir", "queue_size", "batch_size",
                                        "schedule_delay", "invalid_args", "on_unresolved",
-                                       "resolve_timeout_s") if k in kwargs}  # fmt: skip
+                                       "resolve_timeout_s", "also") if k in kwargs}  # fmt: skip
     guard_arg = kwargs.get("guard") or guard
     try:
         sdk.init(sink=_Unavailable(reason), resolver=_Unavailable(reason), guard=guard_arg,

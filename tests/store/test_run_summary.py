@@ -216,13 +216,44 @@ def test_the_revision_chains_after_the_runs_table() -> None:
     cfg.set_main_option("script_location", migrate_mod.script_location())
     rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
     assert rev is not None and rev.down_revision == "0002"
-    assert _NEW in migrate_mod.script_heads()
+    assert _before_new(migrate_mod.script_heads()) != migrate_mod.script_heads()
+
+
+def _before_new(heads: frozenset[str]) -> frozenset[str]:
+    """The heads without the branch that holds ``_NEW`` (later revisions may chain after it),
+    and ``0002`` in its place: the schema just before ``_NEW``."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    script = ScriptDirectory.from_config(cfg)
+
+    def holds_new(head: str) -> bool:
+        return any(r.revision == _NEW for r in script.iterate_revisions(head, "base"))
+
+    return frozenset({h for h in heads if not holds_new(h)} | {"0002"})
+
+
+def _below_new() -> str:
+    """The downgrade target that undoes ``_NEW`` and what chains after it on its branch."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", migrate_mod.script_location())
+    script = ScriptDirectory.from_config(cfg)
+    for head in migrate_mod.script_heads():
+        chain = [r.revision for r in script.iterate_revisions(head, "base")]
+        if _NEW in chain:
+            return f"{head}@-{chain.index(_NEW) + 1}"
+    raise AssertionError(f"no head holds {_NEW}")
 
 
 def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     from alembic import command
 
-    previous = migrate_mod.script_heads() - {_NEW}
+    previous = _before_new(migrate_mod.script_heads())
     _alembic(bare_engine, command.upgrade, *sorted(previous))
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     tid = new_trace_id()
@@ -240,7 +271,7 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     got = upgraded.get_run(tid)
     assert got is not None and got.outcome is None
 
-    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    _alembic(bare_engine, command.downgrade, _below_new())  # and back: the rows stay
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with bare_engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]

@@ -244,6 +244,8 @@ def test_span_round_trips_through_otlp(span: Span) -> None:
     outcome=st.none() | st.sampled_from(list(Outcome)),
     outcome_score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
     outcome_reason=_text_or_none,
+    session_id=st.none() | st.text(min_size=1, max_size=20),
+    user_id=st.none() | st.text(min_size=1, max_size=20),
 ))  # fmt: skip
 def test_run_round_trips_through_otlp(span: Span, run: Run) -> None:
     run = Run(**{**{f: getattr(run, f) for f in Run.__slots__}, "trace_id": span.trace_id})  # type: ignore[attr-defined]

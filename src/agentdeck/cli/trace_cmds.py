@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     app.command(
         "runs",
         help="List runs, filtered by agent, version, env, status, tool errors, denials, "
-        "outcome, time and tool used.",
+        "outcome, time, tool used, session and user.",
     )(runs_cmd)
     app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(
         trace_cmd
@@ -72,6 +72,10 @@ def runs_cmd(
     tool: Annotated[
         str | None, typer.Option("--tool", help="Only runs that called this tool.")
     ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Only runs of this session (conversation).")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Only runs of this end user.")] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="At most this many, newest first.")
     ] = 50,
@@ -100,6 +104,8 @@ def runs_cmd(
         has_errors=True if has_errors else None,
         denied=True if denied else None,
         outcome=oc,
+        session_id=session,
+        user_id=user,
         limit=limit,
     )
     found = get_store(db).find_runs(q)
@@ -255,6 +261,10 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
         title += f"  outcome: {_outcome_text(r)}"
         if r.outcome_reason:
             title += f" ({escape(_clip(r.outcome_reason, 80))})"
+    if r.session_id:
+        title += f"  session: {escape(r.session_id)}"
+    if r.user_id:
+        title += f"  user: {escape(r.user_id)}"
     replay_of = r.attributes.get("replay.of")
     if replay_of:
         mode = r.attributes.get("replay.mode") or "replay"

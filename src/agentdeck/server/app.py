@@ -41,6 +41,7 @@ from agentdeck.server.body import BodyLimit
 from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
 from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
+from agentdeck.server.otlp_forward import OtlpForwarder
 from agentdeck.server.post_ingest import AfterIngest, load_online
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.engine import is_sqlite
@@ -152,6 +153,15 @@ def create_app(
         if settings.alert_rules
         else None
     )
+    forwarder = (
+        OtlpForwarder(
+            settings.forward_otlp_endpoint,
+            settings.forward_otlp_headers,
+            max_pending=settings.forward_otlp_queue,
+        )
+        if settings.forward_otlp_endpoint
+        else None
+    )
     writer = IngestWriter(
         store,
         single_writer=_single_writer(store),
@@ -159,6 +169,7 @@ def create_app(
         max_batch_spans=settings.writer_batch_spans,
         retry_after=settings.retry_after_s,
         on_stored=after.submit,
+        on_written=forwarder.submit if forwarder is not None else None,
     )
     state = ServerState(
         store=store,
@@ -171,11 +182,14 @@ def create_app(
         checker=checker,
         alert_loop=alert_loop,
         auth=auth_context(store, settings),
+        forwarder=forwarder,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         after.start()
+        if forwarder is not None:
+            forwarder.start()
         writer.start()
         if alert_loop is not None:
             alert_loop.start()
@@ -186,6 +200,8 @@ def create_app(
                 alert_loop.close()
             writer.close()
             after.close()
+            if forwarder is not None:
+                forwarder.close()
 
     app = FastAPI(
         title="agentdeck",

@@ -20,6 +20,7 @@ from agentdeck.registry.sessions import SessionPolicy
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthContext, Principal, Scope, require, require_any
 from agentdeck.server.ingest_writer import IngestWriter
+from agentdeck.server.otlp_forward import OtlpForwarder
 from agentdeck.server.post_ingest import AfterIngest
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.protocol import KeyStore, Store
@@ -41,6 +42,7 @@ class ServerState:
     checker: RunChecker
     alert_loop: AlertLoop | None = None
     auth: AuthContext | None = None  # create_app builds it (auth_context)
+    forwarder: OtlpForwarder | None = None  # AGENTDECK_FORWARD_OTLP_ENDPOINT
 
 
 def auth_context(store: KeyStore, settings: ServerSettings) -> AuthContext:

@@ -82,9 +82,11 @@ class IngestWriter:
         max_batch_spans: int = 8192,
         retry_after: int = 1,
         on_stored: Callable[[Sequence[Run]], None] | None = None,
+        on_written: Callable[[Sequence[Run], Sequence[Span]], None] | None = None,
     ) -> None:
         self.store = store
         self.on_stored = on_stored
+        self.on_written = on_written  # every committed request's runs and spans (forwarding)
         self.single_writer = single_writer
         self.max_batch_spans = max_batch_spans
         self.retry_after = retry_after
@@ -117,6 +119,7 @@ class IngestWriter:
             await run_in_threadpool(self.store.write_batch, runs, spans, provisional=provisional)
             self._count(1, len(spans), 1)
             self._stored(runs)
+            self._written(runs, spans)
             return
         if not self._worker.running:
             raise StoreError("ingest writer is not running")
@@ -129,6 +132,7 @@ class IngestWriter:
                 self.stats.refused += 1
             raise IngestBusy(self.retry_after) from None
         await asyncio.wrap_future(item.done)
+        self._written(runs, spans)
 
     def _count(self, requests: int, spans: int, transactions: int) -> None:
         with self._lock:
@@ -191,6 +195,14 @@ class IngestWriter:
             self.on_stored(runs)
         except Exception:  # monitoring must never fail (or stall) an ingest
             log.exception("after-ingest hook failed")
+
+    def _written(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
+        if self.on_written is None:
+            return
+        try:
+            self.on_written(runs, spans)
+        except Exception:  # forwarding must never fail an ingest
+            log.exception("after-write hook failed")
 
     @staticmethod
     def _fail(item: _Item) -> None:

@@ -46,6 +46,9 @@ class ServerSettings:
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
+    forward_otlp_endpoint: str | None = None  # an OTLP/HTTP collector to forward batches to
+    forward_otlp_headers: Mapping[str, str] = field(default_factory=dict)
+    forward_otlp_queue: int = 256  # batches waiting to be forwarded before drops
 
     def redactor(self) -> Redactor:
         return redactor(
@@ -73,7 +76,30 @@ class ServerSettings:
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
             online_evaluators=env.online_evaluators,
+            forward_otlp_endpoint=env.forward_otlp_endpoint,
+            forward_otlp_headers=_headers(env.forward_otlp_headers),
+            forward_otlp_queue=env.forward_otlp_queue,
         )
         settings = dataclasses.replace(settings, **overrides)
         settings.redactor()  # validate the patterns now, not on the first request
         return settings
+
+
+def _headers(secret: Any) -> dict[str, str]:
+    """``key=value,...`` (URL-encoded values) from ``AGENTDECK_FORWARD_OTLP_HEADERS``."""
+    from urllib.parse import unquote
+
+    from agentdeck.core.errors import InputError
+
+    text = secret.get_secret_value() if secret is not None else ""
+    headers: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InputError(
+                "AGENTDECK_FORWARD_OTLP_HEADERS: expected key=value pairs separated by commas"
+            )
+        headers[unquote(key.strip())] = unquote(value.strip())
+    return headers

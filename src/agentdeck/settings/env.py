@@ -16,6 +16,7 @@ __all__ = [
     "AllSettings",
     "CliEnv",
     "ClientEnv",
+    "OtelEnv",
     "PolicyEnv",
     "RedactionEnv",
     "ServerEnv",
@@ -204,6 +205,38 @@ class ServerEnv(BaseSettings):
         description="`module:function` returning an `OnlineEvaluation` the server applies to "
         "ingested runs.",
     )
+    forward_otlp_endpoint: str | None = Field(
+        None,
+        description="An OTLP/HTTP collector (base URL, or a URL ending in `/v1/traces`) the "
+        "server forwards every stored batch to, as OTLP protobuf, off the request path.",
+    )
+    forward_otlp_headers: SecretStr | None = Field(
+        None,
+        description="Headers for `AGENTDECK_FORWARD_OTLP_ENDPOINT`, as `key=value,key2=value2` "
+        "(values URL-encoded, as `OTEL_EXPORTER_OTLP_HEADERS`).",
+    )
+    forward_otlp_queue: PositiveInt = Field(
+        256,
+        description="Batches waiting to be forwarded before new ones are dropped (and counted "
+        "in `agentdeck_otlp_forward_dropped_total`).",
+    )
+
+
+class OtelEnv(BaseSettings):
+    """The standard OpenTelemetry exporter variables the SDK reads for OTLP out
+    (``agentdeck.init(otlp_endpoint=...)`` wins). Not ``AGENTDECK_*``: documented in
+    ``docs/delivery.md``, not in the generated table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OTEL_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    exporter_otlp_endpoint: str | None = None
+    exporter_otlp_traces_endpoint: str | None = None
+    exporter_otlp_headers: SecretStr | None = None
+    exporter_otlp_traces_headers: SecretStr | None = None
+    service_name: str | None = None
+    resource_attributes: str | None = None
 
 
 class AllSettings(StoreEnv, ClientEnv, RedactionEnv, PolicyEnv, CliEnv, ServerEnv):

@@ -30,6 +30,10 @@ stored so far, and re-sending a batch changes nothing. A *tool error* is a tool 
 failed (status ``error``), for any reason; it is also *denied* when its attributes hold
 ``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it): a policy stopped it.
 
+A run's ``session_id`` and ``user_id`` are filled in wherever a batch knows them and the stored
+run does not (:func:`_fill_who`): a real run replacing a provisional one keeps what the
+provisional run had learnt, and the first value stored stays.
+
 A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
 dropped in the same transaction whenever a batch carries a run or a provisional run of its
 trace (every OTLP request with spans of the trace does), so that the next window check or
@@ -164,6 +168,8 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         run.outcome.value if run.outcome is not None else None,
         run.outcome_score,
         run.outcome_reason,
+        run.session_id,
+        run.user_id,
     )
 
 
@@ -172,8 +178,14 @@ assert "'" not in _MARKER and "%" not in _MARKER and "?" not in _MARKER
 _IS_PROVISIONAL = f"substr(runs.attributes, 1, {len(_MARKER)}) = '{_MARKER}'"
 """SQL: the stored ``runs`` row is provisional."""
 
-# A real run replaces a provisional one whole.
-_REPLACE = {c: f"excluded.{c}" for c in _RUN_COLS if c != "trace_id"}
+# A real run replaces a provisional one whole, but for the session and user a provisional
+# run learnt from spans the real run did not see.
+_WHO = ("session_id", "user_id")
+_REPLACE = {
+    c: f"COALESCE(excluded.{c}, runs.{c})" if c in _WHO else f"excluded.{c}"
+    for c in _RUN_COLS
+    if c != "trace_id"
+}
 
 # A provisional run widens a provisional one (see the module docstring).
 _AGENT_UNSET = "runs.agent_name IS NULL"
@@ -191,6 +203,7 @@ _WIDEN = {
     },
     "env": "COALESCE(runs.env, excluded.env)",
     "deployment_id": "COALESCE(runs.deployment_id, excluded.deployment_id)",
+    **{c: f"COALESCE(runs.{c}, excluded.{c})" for c in _WHO},
 }
 
 
@@ -275,6 +288,24 @@ def row_run(r: Row[Any]) -> Run:
         outcome=Outcome(r.outcome) if r.outcome else None,
         outcome_score=None if r.outcome_score is None else float(r.outcome_score),
         outcome_reason=r.outcome_reason,
+        session_id=r.session_id,
+        user_id=r.user_id,
+    )
+
+
+def _fill_who(conn: Connection, found: Sequence[Run]) -> None:
+    """Fill in a stored run's missing session and user from runs of this batch that know
+    them: a provisional run derived from spans that arrived after the real run (which the
+    upsert drops) still names the session. The first known value stays."""
+    known = [(r.session_id, r.user_id, r.trace_id) for r in found if r.session_id or r.user_id]
+    if not known:
+        return
+    mark = param_mark(conn)
+    conn.exec_driver_sql(
+        f"UPDATE runs SET session_id = COALESCE(session_id, {mark}),"
+        f" user_id = COALESCE(user_id, {mark})"
+        f" WHERE trace_id = {mark} AND (session_id IS NULL OR user_id IS NULL)",
+        known,
     )
 
 
@@ -304,6 +335,7 @@ class SqlTraces(SqlBase):
                     conn.exec_driver_sql(merge, [run_tuple(r) for r in provisional])
                 if runs_:
                     conn.exec_driver_sql(upsert, [run_tuple(r) for r in runs_])
+                _fill_who(conn, [*runs_, *provisional])
             touched = [*(r.trace_id for r in runs_), *(r.trace_id for r in provisional), *failed]
             if touched:
                 _recount(conn, list(dict.fromkeys(touched)))
@@ -379,6 +411,10 @@ class SqlTraces(SqlBase):
             q = q.where(c.denied_calls > 0 if query.denied else c.denied_calls == 0)
         if query.outcome is not None:
             q = q.where(c.outcome == query.outcome.value)
+        if query.session_id is not None:
+            q = q.where(c.session_id == query.session_id)
+        if query.user_id is not None:
+            q = q.where(c.user_id == query.user_id)
         if query.tool is not None:
             q = q.where(
                 c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool))

@@ -130,11 +130,16 @@ runs = Table(
     Column("outcome", String(10)),
     Column("outcome_score", Float),
     Column("outcome_reason", Text),
+    # sessions and users (migration 0013_run_sessions): from the SDK or any span's attributes
+    Column("session_id", String(200)),
+    Column("user_id", String(200)),
 )
 Index("ix_runs_agent_start", runs.c.agent_name, runs.c.start_ns)
 Index("ix_runs_env_start", runs.c.env, runs.c.start_ns)
 # The filters of ``runs``: status and outcome by time; the (rare) runs with failed or denied
 # tool calls by time, in partial indexes that hold only those rows.
+Index("ix_runs_session_start", runs.c.session_id, runs.c.start_ns)
+Index("ix_runs_user_start", runs.c.user_id, runs.c.start_ns)
 Index("ix_runs_status_start", runs.c.status, runs.c.start_ns)
 Index("ix_runs_outcome_start", runs.c.outcome, runs.c.start_ns)
 Index(

@@ -168,7 +168,9 @@ class Run:
     denied (the tool did not run); the store counts both from the run's spans as they arrive, so a run
     written by any producer (SDK, OTLP) gets them. ``outcome`` is whether the run achieved
     its purpose, when known (``run.set_outcome(...)`` in the SDK), with an optional
-    ``outcome_score`` and ``outcome_reason``.
+    ``outcome_score`` and ``outcome_reason``. ``session_id`` and ``user_id`` group runs by
+    conversation and by end user: given to ``agentdeck.run(...)``, or read from a producer's
+    ``session.id`` / ``gen_ai.conversation.id`` / ``user.id`` / ``enduser.id`` on any span.
     """
 
     trace_id: str
@@ -190,6 +192,8 @@ class Run:
     outcome: Outcome | None = None
     outcome_score: float | None = None
     outcome_reason: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
 
     @property
     def provisional(self) -> bool:

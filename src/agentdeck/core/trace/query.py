@@ -22,5 +22,7 @@ class RunQuery:
     has_errors: bool | None = None  # True: a tool call failed; False: none did
     denied: bool | None = None  # True: a policy denied a tool call; False: none was
     outcome: Outcome | None = None
+    session_id: str | None = None
+    user_id: str | None = None
     limit: int = 100
     offset: int = 0

@@ -17,6 +17,7 @@ from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 from agentdeck.tracing.sdk.wire import span_to_dict
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+_MAX_ID = 200  # the width of runs.session_id / runs.user_id
 
 
 def run_query(
@@ -33,6 +34,8 @@ def run_query(
     has_errors: str | None = None,
     denied: str | None = None,
     outcome: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
 ) -> RunQuery:
     """A :class:`RunQuery` from request parameters; errors name the query parameter. An empty
     parameter is no filter (what an HTML form sends for "any")."""
@@ -48,6 +51,9 @@ def run_query(
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
     if not 0 <= offset <= INT64_MAX:
         raise InputError(f"query.offset: expected 0..{INT64_MAX}, got {offset}")
+    for part, value in (("session_id", session_id), ("user_id", user_id)):
+        if value is not None and len(value) > _MAX_ID:
+            raise InputError(f"query.{part}: at most {_MAX_ID} characters, got {len(value)}")
     if version is not None and not 1 <= version <= MAX_VERSION:
         raise InputError(f"query.version: expected 1..{MAX_VERSION}, got {version}")
     return RunQuery(
@@ -62,6 +68,8 @@ def run_query(
         has_errors=_flag(has_errors, "query.has_errors"),
         denied=_flag(denied, "query.denied"),
         outcome=oc,
+        session_id=session_id or None,
+        user_id=user_id or None,
         limit=limit,
         offset=offset,
     )
@@ -83,7 +91,7 @@ def _flag(value: str | None, part: str) -> bool | None:
 @router.get(
     "",
     summary="Runs, newest first, filtered by agent, version, env, status, tool errors, "
-    "denials, outcome, time, tool",
+    "denials, outcome, time, tool, session, user",
 )
 def list_runs(
     state: State,
@@ -103,12 +111,14 @@ def list_runs(
         None, description="true: runs with a tool call denied by policy; false: without."
     ),
     outcome: str | None = Query(None, description="success or failure (when recorded)."),
+    session_id: str | None = Query(None, description="Only runs of this session/conversation."),
+    user_id: str | None = Query(None, description="Only runs of this end user."),
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     q = run_query(
         agent, version, digest, env, status, since, until, tool, limit, offset,
-        has_errors, denied, outcome,
+        has_errors, denied, outcome, session_id, user_id,
     )  # fmt: skip
     return [run_json(r) for r in state.store.find_runs(q)]
 

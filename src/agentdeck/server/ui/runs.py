@@ -30,10 +30,13 @@ def runs_page(
     has_errors: str = "",
     denied: str = "",
     outcome: str = "",
+    session_id: str = "",
+    user_id: str = "",
     limit: int = 50,
 ) -> HTMLResponse:
     filters = {"agent": agent, "env": env, "status": status, "tool": tool,
-               "has_errors": has_errors, "denied": denied, "outcome": outcome}  # fmt: skip
+               "has_errors": has_errors, "denied": denied, "outcome": outcome,
+               "session_id": session_id, "user_id": user_id}  # fmt: skip
     error = None
     try:
         runs = state.store.find_runs(
@@ -46,6 +49,8 @@ def runs_page(
                 has_errors=has_errors,
                 denied=denied,
                 outcome=outcome,
+                session_id=session_id,
+                user_id=user_id,
             )
         )
     except InputError as exc:

@@ -37,6 +37,8 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("outcome", "LowCardinality(Nullable(String))"),
     ("outcome_score", "Nullable(Float64)"),
     ("outcome_reason", "Nullable(String)"),
+    ("session_id", "Nullable(String)"),
+    ("user_id", "Nullable(String)"),
 )
 
 SPAN_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -35,12 +35,22 @@ _CHUNK = 1000
 _DENIED = '"tool.denied":true'
 
 
+def _fill_who(stored: Run, new: Run) -> Run | None:
+    """``stored`` with the session and user it lacks taken from ``new`` (the first known value
+    stays); None when that changes nothing."""
+    session = stored.session_id or new.session_id
+    user = stored.user_id or new.user_id
+    if (session, user) == (stored.session_id, stored.user_id):
+        return None
+    return replace(stored, session_id=session, user_id=user)
+
+
 def merge_provisional(stored: Run | None, new: Run) -> Run | None:
     """The run to store when provisional ``new`` arrives (``None``: keep ``stored``)."""
     if stored is None:
         return new
     if not stored.provisional:
-        return None
+        return _fill_who(stored, new)
     escalates = new.status is SpanStatus.ERROR and stored.status is not SpanStatus.ERROR
     end = stored.end_ns
     if end is None or (new.end_ns is not None and new.end_ns > end):
@@ -59,13 +69,19 @@ def merge_provisional(stored: Run | None, new: Run) -> Run | None:
         deployment_id=stored.deployment_id
         if stored.deployment_id is not None
         else new.deployment_id,
+        session_id=stored.session_id or new.session_id,
+        user_id=stored.user_id or new.user_id,
     )
 
 
 def replace_provisional(stored: Run | None, new: Run) -> Run | None:
     """The run to store when real run ``new`` arrives: it replaces a provisional run whole;
-    a real run stored first wins (``None``)."""
-    return new if stored is None or stored.provisional else None
+    a real run stored first wins (``None``, or only the session and user it lacked)."""
+    if stored is None:
+        return new
+    if stored.provisional:
+        return _fill_who(new, stored) or new
+    return _fill_who(stored, new)
 
 
 def _run_row(run: Run, ver: int) -> dict[str, Any]:
@@ -294,6 +310,8 @@ def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
         ("start_ns >= {since:Int64}", "since", query.since_ns),
         ("start_ns < {until:Int64}", "until", query.until_ns),
         ("outcome = {outcome:String}", "outcome", query.outcome.value if query.outcome else None),
+        ("session_id = {session:String}", "session", query.session_id),
+        ("user_id = {user:String}", "user", query.user_id),
     ):
         if value is not None:
             where.append(cond)

@@ -29,7 +29,8 @@ with :data:`~agentdeck.core.trace.model.PROVISIONAL`), derived from this request
 earliest start, latest end, ``error`` if any span errored (the error of the earliest errored
 span) else ``unset`` (the outcome is the root's to tell), the agent of the earliest agent span
 (or of the earliest span naming an agent), env and deployment as for a root, the resource
-attributes. The store merges it with what it already has (see
+attributes. Every run gets the trace's session and user from any of the request's spans
+(:mod:`agentdeck.tracing.otlp.who`). The store merges it with what it already has (see
 :meth:`agentdeck.store.sql_traces.SqlTraces.write_batch`): it creates the run if the trace has
 none, widens a provisional one, and leaves a real one alone; a real run replaces a provisional
 one whole.
@@ -62,6 +63,7 @@ from agentdeck.tracing.otlp.fields import (
 )
 from agentdeck.tracing.otlp.quirks import error_text
 from agentdeck.tracing.otlp.values import JSON, loads_or_raw
+from agentdeck.tracing.otlp.who import session_and_user
 from agentdeck.tracing.otlp.wire import (
     DEFAULT_MAX_BODY_BYTES,
     OtlpDecodeError,
@@ -225,7 +227,7 @@ def _to_span(raw: RawSpan, seq: int, by_id: dict[str, RawSpan]) -> Span:
         trace_id=raw.trace_id,
         span_id=raw.span_id,
         parent_id=raw.parent_id,
-        name=raw.name,
+        name=own_name if isinstance(own_name := attrs.get(n.AD_NAME), str) else raw.name,
         kind=kind,
         start_ns=raw.start_ns,
         end_ns=raw.end_ns,
@@ -450,10 +452,12 @@ def _build(raws: list[RawSpan], rejected: list[RejectedSpan]) -> DecodeResult:
     provisional: list[Run] = []
     for trace_id, group in members.items():
         if trace_id in stamps:
-            runs.append(_run_from_stamp(*stamps[trace_id]))
+            found, into = _run_from_stamp(*stamps[trace_id]), runs
         elif trace_id in roots:
             root_raw, root = roots[trace_id]
-            runs.append(_derived_run(root_raw, root, [s for _, s in group]))
+            found, into = _derived_run(root_raw, root, [s for _, s in group]), runs
         else:
-            provisional.append(_provisional_run(group))
+            found, into = _provisional_run(group), provisional
+        session, user = session_and_user(r for r, _ in group)
+        into.append(replace(found, session_id=session, user_id=user) if session or user else found)
     return DecodeResult(tuple(spans), tuple(runs), tuple(rejected), tuple(provisional))

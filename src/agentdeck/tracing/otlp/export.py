@@ -33,7 +33,8 @@ class OtlpExporter:
     """POST spans as ``application/x-protobuf`` to ``<endpoint>/v1/traces``.
 
     ``endpoint`` is the collector's base URL (as ``OTEL_EXPORTER_OTLP_ENDPOINT``); a URL that
-    already ends in ``/v1/traces`` is used as it is. ``headers`` go on every request (e.g. an
+    already ends in ``/v1/traces`` is used as it is, and so is any URL with ``exact_url``
+    (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``). ``headers`` go on every request (e.g. an
     API key). ``compression`` is ``"gzip"`` or None. ``transport`` is a seam for tests.
     """
 
@@ -46,11 +47,12 @@ class OtlpExporter:
         resource_attrs: Mapping[str, JSON] | None = None,
         compression: str | None = "gzip",
         transport: httpx.BaseTransport | None = None,
+        exact_url: bool = False,
     ) -> None:
         if compression not in (None, "gzip"):
             raise ValueError(f"compression {compression!r}: only 'gzip' or None")
         base = endpoint.rstrip("/")
-        self.url = base if base.endswith(_TRACES_PATH) else base + _TRACES_PATH
+        self.url = base if exact_url or base.endswith(_TRACES_PATH) else base + _TRACES_PATH
         self.resource_attrs = resource_attrs
         self.compression = compression
         self.last_error: str | None = None

@@ -48,6 +48,7 @@ _USAGE_KEYS = frozenset(
 )
 _ALWAYS = _USAGE_KEYS | {
     n.AD_KIND,
+    n.AD_NAME,
     n.AD_SEQ,
     n.AD_ERROR,
     n.AD_INPUTS,

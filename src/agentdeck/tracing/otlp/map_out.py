@@ -1,6 +1,8 @@
 """agentdeck spans -> OTLP, under the OpenTelemetry GenAI semantic conventions.
 
-A span keeps its ids, name, times, status and links; its kind, inputs, outputs and attributes
+A span keeps its ids, times, status and links; its name is the GenAI one (``invoke_agent X``,
+``execute_tool X``, ``chat MODEL``: :func:`semconv_name`), its own name in ``agentdeck.span.name``
+when that differs; its kind, inputs, outputs and attributes
 are written as GenAI attributes (``gen_ai.operation.name`` ``chat`` / ``execute_tool`` /
 ``invoke_agent`` / ``retrieval``, tool name, call id, arguments, result, input and output
 messages, token usage), so any OpenTelemetry backend shows them, plus an ``agentdeck.*``
@@ -113,8 +115,8 @@ def encode_span(span: Span, out: OtlpSpan, run: Run | None = None) -> None:
     out.span_id = _id(span.span_id, 8, span, "span id")
     if span.parent_id is not None:
         out.parent_span_id = _id(span.parent_id, 8, span, "parent id")
-    out.name = span.name
     kind = span.kind
+    out.name = semconv_name(span)
     out.kind = (
         OtlpSpan.SpanKind.SPAN_KIND_CLIENT
         if kind in (SpanKind.LLM, SpanKind.RETRIEVAL)
@@ -129,6 +131,8 @@ def encode_span(span: Span, out: OtlpSpan, run: Run | None = None) -> None:
     add = add_attribute
     add(attrs, n.AD_KIND, kind.value)
     add(attrs, n.AD_SEQ, span.seq)
+    if out.name != span.name:
+        add(attrs, n.AD_NAME, span.name)
     operation = n.OPERATION_OF_KIND.get(kind)
     if operation is not None:
         add(attrs, n.OPERATION, operation)
@@ -164,6 +168,22 @@ def encode_span(span: Span, out: OtlpSpan, run: Run | None = None) -> None:
         add(ol.attributes, n.AD_LINK_KIND, link.kind.value)
     if run is not None:
         _run_stamp(run, attrs)
+
+
+def semconv_name(span: Span) -> str:
+    """The span's name under the GenAI conventions: ``invoke_agent {agent}``, ``execute_tool
+    {tool}``, ``chat {model}``; other kinds keep their own name. (The own name travels as
+    ``agentdeck.span.name`` when it differs, for the way back.)"""
+    a = span.attributes
+    if span.kind is SpanKind.TOOL:
+        return f"execute_tool {span.tool_name or span.name}"
+    if span.kind is SpanKind.AGENT:
+        agent = a.get(n.AGENT_NAME_ATTR)
+        return f"invoke_agent {agent if isinstance(agent, str) and agent else span.name}"
+    if span.kind is SpanKind.LLM:
+        model = a.get(n.LLM_MODEL_ATTR)
+        return f"chat {model}" if isinstance(model, str) and model else "chat"
+    return span.name
 
 
 def _exact(attrs: Any, key: str, value: JSON, semantic: JSON) -> None:
@@ -322,6 +342,8 @@ def _run_stamp(run: Run, attrs: Any) -> None:
         (n.RUN_OUTCOME, run.outcome.value if run.outcome is not None else None),
         (n.RUN_OUTCOME_SCORE, run.outcome_score),
         (n.RUN_OUTCOME_REASON, run.outcome_reason),
+        (n.RUN_SESSION_ID, run.session_id),
+        (n.RUN_USER_ID, run.user_id),
     ):
         if value is not None:
             add(attrs, key, value)

@@ -22,6 +22,7 @@ from agentdeck.core.trace.model import SpanKind
 # --- agentdeck namespace -------------------------------------------------------------------
 AD_KIND: Final = "agentdeck.span.kind"
 AD_SEQ: Final = "agentdeck.seq"
+AD_NAME: Final = "agentdeck.span.name"  # the span's own name, when OTLP carries the GenAI one
 AD_ERROR: Final = "agentdeck.error"  # an error text on a span whose status is not ERROR
 AD_INPUTS: Final = "agentdeck.inputs"  # exact inputs (JSON) when the GenAI form is lossy
 AD_OUTPUTS: Final = "agentdeck.outputs"
@@ -48,6 +49,16 @@ RUN_ATTRIBUTES: Final = "agentdeck.run.attributes"  # JSON object
 RUN_OUTCOME: Final = "agentdeck.run.outcome"  # success | failure
 RUN_OUTCOME_SCORE: Final = "agentdeck.run.outcome.score"
 RUN_OUTCOME_REASON: Final = "agentdeck.run.outcome.reason"
+RUN_SESSION_ID: Final = "agentdeck.run.session_id"
+RUN_USER_ID: Final = "agentdeck.run.user_id"
+
+# --- sessions and users: read on any span of a trace (first name that is set wins) --------
+SESSION_ID: Final = "session.id"  # OpenTelemetry general and OpenInference
+CONVERSATION_ID: Final = "gen_ai.conversation.id"
+USER_ID: Final = "user.id"  # OpenTelemetry general and OpenInference
+ENDUSER_ID: Final = "enduser.id"  # deprecated OpenTelemetry name, still sent
+SESSION_KEYS: Final = (SESSION_ID, CONVERSATION_ID)
+USER_KEYS: Final = (USER_ID, ENDUSER_ID)
 
 # --- OpenTelemetry GenAI -------------------------------------------------------------------
 OPERATION: Final = "gen_ai.operation.name"

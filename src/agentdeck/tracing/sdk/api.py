@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +29,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model_call import ModelClient, ModelResponse
 from agentdeck.tracing.sdk import recorder as rec
 from agentdeck.tracing.sdk.exporter import Exporter, ExporterStats, FlushResult
+from agentdeck.tracing.sdk.fanout import FanOut
 from agentdeck.tracing.sdk.guard import ToolGuard
 from agentdeck.tracing.sdk.limits import SpanLimits
 from agentdeck.tracing.sdk.recorder import AgentResolver, SpanHandle, emit_linked_span
@@ -97,6 +98,7 @@ def init(
     on_unresolved: Literal["deny", "allow"] = "deny",
     resolve_timeout_s: float = 2.0,
     cache_dir: str | os.PathLike[str] | None = None,
+    also: Sequence[SpanSink] = (),
 ) -> None:
     """Configure the SDK and start its exporter (calling it again replaces the configuration).
 
@@ -118,6 +120,9 @@ def init(
     "allow", recorded on every span of such a run); the resolvers built here wait at most
     ``resolve_timeout_s`` for an answer and keep the last resolved specs on disk under
     ``cache_dir`` (default ``AGENTDECK_CACHE_DIR`` or ``.agentdeck/cache``).
+    ``also`` are more destinations (an OTLP collector: ``agentdeck.init(otlp_endpoint=...)``),
+    each with its own queue, threads and spill (``spill_dir/also-<i>``), so that one failing
+    does not hold up the others (:class:`~agentdeck.tracing.sdk.fanout.FanOut`).
     """
     global _atexit_registered
     if invalid_args not in ("record", "raise"):
@@ -145,16 +150,21 @@ def init(
         else:
             sink, default_resolver = _embedded_store(resolve_timeout_s, cache_dir)
             resolver = resolver or default_resolver
-    exporter = Exporter(
-        sink,
-        spill_dir=Path(spill_dir) if spill_dir is not None else Path.cwd() / ".agentdeck" / "spill",
-        queue_size=queue_size,
-        batch_size=batch_size,
-        schedule_delay=schedule_delay,
-        redact=redactor,
-        on_full=on_full,
-        limits=limits,
-    )
+    spill = Path(spill_dir) if spill_dir is not None else Path.cwd() / ".agentdeck" / "spill"
+    exporters = [
+        Exporter(
+            destination,
+            spill_dir=spill if i == 0 else spill / f"also-{i}",
+            queue_size=queue_size,
+            batch_size=batch_size,
+            schedule_delay=schedule_delay,
+            redact=redactor,
+            on_full=on_full,
+            limits=limits,
+        )
+        for i, destination in enumerate((sink, *also))
+    ]
+    exporter: Exporter | FanOut = exporters[0] if len(exporters) == 1 else FanOut(exporters)
     with _lock:
         old, rec.config = (
             rec.config,

@@ -113,6 +113,9 @@ class Exporter:
         self._report_interval = report_interval
         self._block = on_full == "block"
         self._limits = limits or SpanLimits()
+        # More destinations fed by this drain thread (fanout.FanOut): each built, redacted
+        # batch also goes to their hand-off or spill, for their own send thread to deliver.
+        self.taps: tuple[Exporter, ...] = ()
         self._init_state()
         ref = weakref.WeakMethod(self._after_fork)
 
@@ -319,7 +322,10 @@ class Exporter:
             if runs or spans:
                 if self._redact is not None:
                     runs, spans = self._redact(runs, spans)
-                self._dispatch(_Batch(runs, spans))
+                batch = _Batch(runs, spans)
+                self._dispatch(batch)
+                for tap in self.taps:
+                    tap._dispatch(batch)
             if not q:
                 break
 

@@ -43,6 +43,7 @@ from agentdeck.core.trace.model import (
 )
 from agentdeck.registry.resolver import ResolveTimeout
 from agentdeck.tracing.sdk.exporter import Exporter
+from agentdeck.tracing.sdk.fanout import FanOut
 from agentdeck.tracing.sdk.guard import RunState, ToolCallInfo, ToolGuard
 from agentdeck.tracing.sdk.traceparent import RemoteContext
 from agentdeck.tracing.sdk.validation import ToolEntry, tools_for
@@ -63,7 +64,7 @@ class AgentResolver(Protocol):
 class Config:
     """What ``agentdeck.init`` configured."""
 
-    exporter: Exporter
+    exporter: Exporter | FanOut
     resolver: AgentResolver | None
     env: str | None
     raise_invalid_args: bool

@@ -7,8 +7,9 @@ an exception inside the recording itself is counted and swallowed. User values a
 they are given (inputs, messages, params and attributes when the block opens; outputs and
 responses when they are set): changing them afterwards does not change the trace.
 
-- ``run(agent=..., input=...)`` at top level starts a Run (new trace id) stamped with the
-  resolved agent; its root span is an ``agent`` span, and a :class:`Run` record is emitted when
+- ``run(agent=..., input=..., session_id=..., user_id=...)`` at top level starts a Run (new
+  trace id) stamped with the resolved agent and, when given, the session and user (also
+  ``session.id`` / ``user.id`` on its root span); its root span is an ``agent`` span, and a :class:`Run` record is emitted when
   it ends. Started from a remote context (``parent=extract_traceparent(headers)``) it is still
   its own Run, because a Run is identified by its trace id: its root span links (``follows``)
   to the remote span and the run's attributes name ``parent.trace_id``/``parent.span_id``.
@@ -157,9 +158,12 @@ class run(_Block):
         parent: RemoteContext | str | dict[str, str] | None = None,
         attributes: dict[str, Any] | None = None,
         name: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
     ) -> None:
         self._agent_arg, self._input, self._parent_arg = agent, input, parent
         self._attributes, self._name = attributes, name
+        self._who = _who(session_id, user_id)
 
     def _noop(self) -> SpanHandle:
         return _noop_run(self._input)
@@ -225,6 +229,11 @@ class run(_Block):
         assert isinstance(h, RunHandle)
         attrs = self._stamp(h)
         run_attrs = dict(attrs)
+        session_id, user_id = self._who
+        if session_id is not None:
+            attrs["session.id"] = session_id
+        if user_id is not None:
+            attrs["user.id"] = user_id
         finish(cfg, h, self._parent_id, self._seq, self._start, exc,
                {"input": self._input_data}, {"output": h.output_data}, attrs)  # fmt: skip
         if not self._root:
@@ -251,8 +260,27 @@ class run(_Block):
                 outcome=outcome,
                 outcome_score=score,
                 outcome_reason=reason,
+                session_id=session_id,
+                user_id=user_id,
             )
         )
+
+
+def _who(session_id: Any, user_id: Any) -> tuple[str | None, str | None]:
+    """The session and user ids as text (at most 200 characters, the column's width); an
+    empty value is none. Never raises: a non-text id is turned into text, or dropped."""
+    return _id_text(session_id), _id_text(user_id)
+
+
+def _id_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception as exc:
+        rec.internal_error("run(session_id/user_id)", exc)
+        return None
+    return text[:200] or None
 
 
 class span(_Block):

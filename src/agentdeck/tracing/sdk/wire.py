@@ -6,14 +6,14 @@ A batch is one JSON object::
      "runs":  [{"trace_id", "agent_name", "agent_version", "agent_digest", "env",
                 "deployment_id", "start_ns", "end_ns", "status", "error", "input", "output",
                 "root_span_id", "attributes", "tool_errors", "denied_calls", "outcome",
-                "outcome_score", "outcome_reason"}, ...],
+                "outcome_score", "outcome_reason", "session_id", "user_id"}, ...],
      "spans": [{"trace_id", "span_id", "parent_id", "name", "kind", "start_ns", "end_ns",
                 "seq", "status", "error", "inputs", "outputs", "attributes",
                 "links": [{"trace_id", "span_id", "kind"}],
                 "usage": {"input_tokens", "output_tokens", "cache_read_tokens",
                           "reasoning_tokens"} | null}, ...]}
 
-Every key is always present (a run's summary keys, added later, may be missing on input: the
+Every key is always present (a run's summary, session and user keys, added later, may be missing on input: the
 store counts ``tool_errors`` and ``denied_calls`` from the spans anyway); enums are their string values; times are integer nanoseconds
 since the Unix epoch. ``span_from_dict(span_to_dict(s)) == s`` for any span whose payloads are
 JSON data (the Hypothesis test checks it). :func:`to_json_data` turns arbitrary user values into
@@ -275,7 +275,15 @@ def run_to_dict(run: Run) -> dict[str, JSON]:
         "outcome": run.outcome.value if run.outcome is not None else None,
         "outcome_score": run.outcome_score,
         "outcome_reason": run.outcome_reason,
+        "session_id": run.session_id,
+        "user_id": run.user_id,
     }
+
+
+def _opt_text(value: JSON, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{field} must be a string, not {type(value).__name__}")
 
 
 def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
@@ -306,6 +314,8 @@ def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
             outcome=Outcome(outcome) if outcome is not None else None,
             outcome_score=float(score) if score is not None else None,
             outcome_reason=data.get("outcome_reason"),
+            session_id=_opt_text(data.get("session_id"), "session_id"),
+            user_id=_opt_text(data.get("user_id"), "user_id"),
         )
     except KeyError as exc:
         raise InputError(f"{where}: missing field {exc.args[0]!r}") from None
