@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from foundation import root_conftest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.sql import Select
 
@@ -30,6 +29,7 @@ from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import run_list_sql
 from agentdeck.store.tables import runs
+from foundation import root_conftest
 
 TOOLS = ("search", "send_email", "refund", "lookup", "rare_tool")
 RUNS = 20_000
@@ -218,8 +218,17 @@ def test_cursor_paging_returns_every_run_once_while_runs_arrive(
     assert len(before) > 3 * query.limit
 
     def arrive() -> None:  # a newer run, with the same tools, between two pages
-        r = Run(new_trace_id(), "bot", 1, None, None, None, 10**12 + len(arrived), None,
-                SpanStatus.ERROR)
+        r = Run(
+            new_trace_id(),
+            "bot",
+            1,
+            None,
+            None,
+            None,
+            10**12 + len(arrived),
+            None,
+            SpanStatus.ERROR,
+        )
         arrived.append(r.trace_id)
         store.write_batch([r], [Span(r.trace_id, new_span_id(), None, "refund", SpanKind.TOOL,
                                      r.start_ns, r.start_ns + 1,
@@ -256,7 +265,7 @@ def test_a_bad_cursor_is_an_input_error_naming_it() -> None:
     from agentdeck.core.errors import InputError
 
     for bad in ("", "zzz", "!!", RunCursor(-1, "x").encode(), "MTIz"):
-        with pytest.raises(InputError, match="^query.cursor: "):
+        with pytest.raises(InputError, match=r"^query\.cursor: "):
             RunCursor.decode(bad, "query.cursor")
     c = RunCursor(123, "ab" * 16)
     assert RunCursor.decode(c.encode()) == c

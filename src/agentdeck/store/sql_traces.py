@@ -40,10 +40,11 @@ anew. A real run's summary is never touched here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.engine import Connection, Row
 
 from agentdeck.core.trace.model import (
@@ -57,9 +58,9 @@ from agentdeck.core.trace.model import (
     SpanStatus,
     TokenUsage,
 )
-from agentdeck.core.trace.query import RunQuery, prefix_range
+from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
 from agentdeck.store.base import SqlBase
-from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
+from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.tables import run_tools, runs, spans
 from agentdeck.store.tables_monitor import run_summaries
 
@@ -192,6 +193,9 @@ _WIDEN = {
     "deployment_id": "COALESCE(runs.deployment_id, excluded.deployment_id)",
 }
 
+
+COUNT_CAP = 1000
+"""Runs counted exactly by :meth:`SqlTraces.count_runs`; beyond, an estimate."""
 
 _RUN_SQL: dict[str, tuple[str, str]] = {}
 _IN_CHUNK = 1000
@@ -395,9 +399,35 @@ class SqlTraces(SqlBase):
             rows = conn.execute(run_list_sql(query)).all()
         return [row_run(r) for r in rows]
 
+    def count_runs(self, query: RunQuery, cap: int = COUNT_CAP) -> RunCount:
+        """How many runs match ``query`` (its limit, offset and cursor aside): counted up to
+        ``cap`` (an index range of at most ``cap`` entries), beyond that the PostgreSQL
+        planner's estimate (statistics kept by ANALYZE), or on SQLite a lower bound."""
+        whole = replace(query, limit=cap + 1, offset=0, after=None)
+        with self._read() as conn:
+            n = int(
+                conn.execute(
+                    select(func.count()).select_from(
+                        run_list_sql(whole).with_only_columns(runs.c.trace_id).subquery()
+                    )
+                ).scalar_one()
+            )
+            if n <= cap:
+                return RunCount(n)
+            if is_sqlite(conn):
+                return RunCount(cap, "at_least")
+            unbounded = run_list_sql(whole, bounded=False)
+            sql = str(
+                unbounded.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            )
+            plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar_one()
+        plan = orjson.loads(plan) if isinstance(plan, str | bytes) else plan
+        return RunCount(max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), "estimate")
 
-def run_list_sql(query: RunQuery) -> Select[Any]:
-    """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan)."""
+
+def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
+    """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan);
+    ``bounded=False``: without limit, offset and order (what the count estimates)."""
     c = runs.c
     if query.tool is not None:
         t = run_tools.c
@@ -432,5 +462,7 @@ def run_list_sql(query: RunQuery) -> Select[Any]:
         q = q.where(c.outcome == query.outcome.value)
     if query.after is not None:
         q = q.where(tuple_(*order) < tuple_(query.after.start_ns, query.after.trace_id))
+    if not bounded:
+        return q
     q = q.order_by(order[0].desc(), order[1].desc()).limit(query.limit)
     return q.offset(query.offset) if query.offset else q

@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
@@ -88,3 +88,17 @@ def prefix_range(prefix: str) -> tuple[str, str | None]:
             return prefix, "".join(chars)
         chars.pop()
     return prefix, None
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """How many runs a query matches: ``exact``; else an ``estimate`` (the PostgreSQL
+    planner's) or a lower bound (``at_least``) where counting would read too much."""
+
+    n: int
+    kind: Literal["exact", "estimate", "at_least"] = "exact"
+
+    def text(self) -> str:
+        return {"exact": "{:,}", "estimate": "about {:,}", "at_least": "more than {:,}"}[
+            self.kind
+        ].format(self.n)

@@ -41,7 +41,10 @@ _NEW = {
     "ix_runs_status_start": ["status"],
     "ix_runs_outcome_start": ["outcome"],
 }
-_PARTIAL = {"ix_runs_tool_errors_start": "tool_errors > 0", "ix_runs_denied_start": "denied_calls > 0"}
+_PARTIAL = {
+    "ix_runs_tool_errors_start": "tool_errors > 0",
+    "ix_runs_denied_start": "denied_calls > 0",
+}
 STATISTICS = 1000
 
 
