@@ -6,7 +6,7 @@ Each backend's store grows through the bulk path (``write_batch`` of 10k-span ba
 so on, so every size holds the same newest runs (older ones are added). A run has 9 spans (an
 agent span, 4 LLM calls, 4 tool calls; ``lookup_order`` in ~30 % of runs), one run every 7.2 s
 going back from a fixed now, so the monitor window (the last hour) holds the same 500 runs at
-every size. Timed, p50 wall time of ``BENCH_REPEATS`` (default 15) after two warm-ups:
+every size. Timed, p50 wall time of ``BENCH_SCALE_REPEATS`` (default 15) after two warm-ups:
 
 - the default list (50 newest runs) and each filter: status, has errors, denied, outcome, agent,
   env, agent and version, tool;
@@ -66,7 +66,7 @@ from agentdeck.store.engine import create_store_engine  # noqa: E402
 PG_URL = os.environ.get(
     "AGENTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
+REPEATS = int(os.environ.get("BENCH_SCALE_REPEATS", "15"))
 SPANS_PER_RUN = 9
 STEP_NS = 7_200_000_000  # one run every 7.2 s: 500 runs in the last hour
 NOW_NS = 1_780_000_000 * 10**9

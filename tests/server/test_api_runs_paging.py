@@ -132,9 +132,10 @@ def test_runs_page_links_to_the_next_page_with_its_filters(
             break
         path = unescape(link.group(1))
         assert "status=error" in path and "limit=3" in path and "cursor=" in path
-        assert 'id="first-page"' in httpx.get(
-            f"{url}{path}", headers=keys.header("read"), timeout=30
-        ).text
+        assert (
+            'id="first-page"'
+            in httpx.get(f"{url}{path}", headers=keys.header("read"), timeout=30).text
+        )
     assert len(seen) == len(set(seen)) and set(seen) == errors
     bad = httpx.get(f"{url}/ui/runs?cursor=zz", headers=keys.header("read"), timeout=30)
     assert bad.status_code == 200 and "cursor" in bad.text and "next-page" not in bad.text

@@ -30,6 +30,12 @@ stored so far, and re-sending a batch changes nothing. A *tool error* is a tool 
 failed (status ``error``), for any reason; it is also *denied* when its attributes hold
 ``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it): a policy stopped it.
 
+The tools each run called are kept in ``run_tools`` (one row per trace and tool name, written
+with the batch's tool spans, insert-or-ignore) with the run's start time, set from the stored
+run whenever the batch touches the trace (its run, a provisional run, or new tool spans), so
+the tool filter of :func:`run_list_sql` is an index range in the list's order and never reads
+spans. Tool spans that arrive before their run carry the earliest span start until then.
+
 A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
 dropped in the same transaction whenever a batch carries a run or a provisional run of its
 trace (every OTLP request with spans of the trace does), so that the next window check or
