@@ -269,3 +269,53 @@ def test_a_bad_cursor_is_an_input_error_naming_it() -> None:
             RunCursor.decode(bad, "query.cursor")
     c = RunCursor(123, "ab" * 16)
     assert RunCursor.decode(c.encode()) == c
+
+
+def test_upgrading_fills_run_tools_from_the_stored_spans(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """Runs and tool spans stored before 0012_run_indexes are found by the tool filter after
+    it, in the list's order (the migration back-fills ``run_tools`` with each run's start)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import column, insert, inspect, table
+
+    from agentdeck.store import migrate as migrate_mod
+    from agentdeck.store.sql_traces import span_row
+    from agentdeck.store.tables import spans as spans_table
+
+    for backend in ("sqlite", "postgres"):
+        if backend == "sqlite":
+            engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        else:
+            engine = create_store_engine(
+                root_conftest(request.config).PG_URL, schema=request.getfixturevalue("pg_schema")
+            )
+        cfg = Config()
+        cfg.set_main_option("script_location", migrate_mod.script_location())
+        with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            for rev in sorted(
+                migrate_mod.script_heads() - {"0012_run_indexes"} | {"0010_run_summary"}
+            ):
+                command.upgrade(cfg, rev)
+        assert "run_tools" not in inspect(engine).get_table_names()
+        tids = [new_trace_id() for _ in range(3)]
+        with engine.begin() as conn:
+            for i, tid in enumerate(tids):
+                row = {"trace_id": tid, "agent_name": "bot", "start_ns": 1_000 * (i + 1),
+                       "status": "ok"}  # fmt: skip
+                conn.execute(insert(table("runs", *(column(c) for c in row))).values(**row))
+            conn.execute(insert(spans_table), [
+                span_row(Span(t, new_span_id(), None, "refund", SpanKind.TOOL, 5_000, 5_001,
+                              attributes={"tool.name": "refund"}))
+                for t in tids[:2]
+            ])  # fmt: skip
+        upgraded = SqlStore(engine)
+        assert [r.trace_id for r in upgraded.find_runs(RunQuery(tool="refund"))] == [
+            tids[1],
+            tids[0],
+        ]
+        names = {ix["name"] for ix in inspect(engine).get_indexes("spans")}
+        assert "ix_spans_tool_name" not in names
+        upgraded.close()

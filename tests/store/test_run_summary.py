@@ -182,6 +182,7 @@ def test_sqlite_serves_the_has_errors_filter_from_its_partial_index(
 # -- the migration counts the runs already stored ---------------------------------------------
 
 _NEW = "0010_run_summary"
+_NEXT = "0012_run_indexes"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -214,13 +215,15 @@ def test_the_revision_chains_after_the_runs_table() -> None:
     cfg.set_main_option("script_location", migrate_mod.script_location())
     rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
     assert rev is not None and rev.down_revision == "0002"
-    assert _NEW in migrate_mod.script_heads()
+    after = ScriptDirectory.from_config(cfg).get_revision(_NEXT)
+    assert after is not None and after.down_revision == _NEW  # the runs list's indexes
+    assert _NEXT in migrate_mod.script_heads()
 
 
 def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     from alembic import command
 
-    previous = migrate_mod.script_heads() - {_NEW}
+    previous = migrate_mod.script_heads() - {_NEXT}
     _alembic(bare_engine, command.upgrade, *sorted(previous))
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     tid = new_trace_id()
@@ -238,7 +241,9 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     got = upgraded.get_run(tid)
     assert got is not None and got.outcome is None
 
-    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    _alembic(bare_engine, command.downgrade, f"{_NEXT}@-1")  # and back: the rows stay
+    assert "run_tools" not in inspect(bare_engine).get_table_names()
+    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with bare_engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]
