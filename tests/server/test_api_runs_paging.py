@@ -101,6 +101,8 @@ def test_count_is_exact_when_cheap(store: SqlStore, live: tuple[str, Keys]) -> N
     assert r.headers["X-Total-Count"] == "13"
     r = _get(url, keys, "/api/v1/runs", status="error", count="true")
     assert r.headers["X-Total-Count"] == "9" and "X-Next-Cursor" not in r.headers
+    r = _get(url, keys, "/api/v1/runs", tool="refund", limit="5", count="true")
+    assert r.headers["X-Total-Count"] == "13" and "X-Next-Cursor" in r.headers
     assert "X-Total-Count" not in _get(url, keys, "/api/v1/runs").headers
 
 
