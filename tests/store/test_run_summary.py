@@ -184,6 +184,7 @@ def test_sqlite_serves_the_has_errors_filter_from_its_partial_index(
 # -- the migration counts the runs already stored ---------------------------------------------
 
 _NEW = "0010_run_summary"
+_NEXT = "0012_run_indexes"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -216,6 +217,8 @@ def test_the_revision_chains_after_the_runs_table() -> None:
     cfg.set_main_option("script_location", migrate_mod.script_location())
     rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
     assert rev is not None and rev.down_revision == "0002"
+    after = ScriptDirectory.from_config(cfg).get_revision(_NEXT)
+    assert after is not None and after.down_revision == _NEW  # the runs list's indexes
     assert _before_new(migrate_mod.script_heads()) != migrate_mod.script_heads()
 
 

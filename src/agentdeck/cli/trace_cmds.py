@@ -8,7 +8,15 @@ import orjson
 import typer
 from rich.markup import escape
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    console,
+    err_console,
+    get_store,
+    parse_time_ns,
+    print_json,
+)
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 
@@ -79,10 +87,14 @@ def runs_cmd(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="At most this many, newest first.")
     ] = 50,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Go on after a page: the cursor the previous page printed."),
+    ] = None,
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    from agentdeck.core.trace.query import RunQuery
+    from agentdeck.core.trace.query import RunCursor, RunQuery, next_cursor
     from agentdeck.tracing.analysis.queries import run_json
 
     try:
@@ -107,10 +119,16 @@ def runs_cmd(
         session_id=session,
         user_id=user,
         limit=limit,
+        after=RunCursor.decode(cursor, "--cursor") if cursor else None,
     )
+    if not 1 <= limit <= 10_000:
+        raise InputError(f"--limit: expected 1..10000, got {limit}")
     found = get_store(db).find_runs(q)
+    after = next_cursor(found, limit)
     if json:
         print_json([run_json(r) for r in found])
+        if after is not None:
+            err_console.print(f"next page: --cursor {after.encode()}", markup=False)
         return
     from rich.table import Table
 
@@ -139,6 +157,8 @@ def runs_cmd(
             escape(_clip(r.input, 40)),
         )
     console.print(t)
+    if after is not None:
+        console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
 
 
 def _clip(value: Any, n: int = 80) -> str:

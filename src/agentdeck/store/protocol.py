@@ -27,7 +27,7 @@ from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.core.trace.records import ReplayReportRecord
 
 # The records are values of the core (their home); re-exported here for compatibility.
@@ -133,7 +133,14 @@ class TraceStore(Protocol):
 
     def get_run(self, trace_id: str) -> Run | None: ...
     def get_spans(self, trace_id: str) -> list[Span]: ...
-    def find_runs(self, query: RunQuery) -> list[Run]: ...
+    def find_runs(self, query: RunQuery) -> list[Run]:
+        """Newest first (ties by trace id, descending), after ``query.after`` when given."""
+        ...
+
+    def count_runs(self, query: RunQuery, cap: int = 1000) -> RunCount:
+        """Exact up to ``cap``, an estimate or a lower bound beyond (:class:`RunCount`)."""
+        ...
+
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]: ...
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]: ...
 

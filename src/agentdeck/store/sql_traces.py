@@ -34,6 +34,12 @@ A run's ``session_id`` and ``user_id`` are filled in wherever a batch knows them
 run does not (:func:`_fill_who`): a real run replacing a provisional one keeps what the
 provisional run had learnt, and the first value stored stays.
 
+The tools each run called are kept in ``run_tools`` (one row per trace and tool name, written
+with the batch's tool spans, insert-or-ignore) with the run's start time, set from the stored
+run whenever the batch touches the trace (its run, a provisional run, or new tool spans), so
+the tool filter of :func:`run_list_sql` is an index range in the list's order and never reads
+spans. Tool spans that arrive before their run carry the earliest span start until then.
+
 A provisional run's summary for window checks (``run_summaries``, back-filled from spans) is
 dropped in the same transaction whenever a batch carries a run or a provisional run of its
 trace (every OTLP request with spans of the trace does), so that the next window check or
@@ -44,10 +50,11 @@ anew. A real run's summary is never touched here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.engine import Connection, Row
 
 from agentdeck.core.trace.model import (
@@ -61,11 +68,11 @@ from agentdeck.core.trace.model import (
     SpanStatus,
     TokenUsage,
 )
-from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
 from agentdeck.store.base import SqlBase
-from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
+from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
-from agentdeck.store.tables import runs, spans
+from agentdeck.store.tables import run_tools, runs, spans
 from agentdeck.store.tables_monitor import run_summaries
 
 _dumps = orjson.dumps
@@ -207,6 +214,9 @@ _WIDEN = {
 }
 
 
+COUNT_CAP = 1000
+"""Runs counted exactly by :meth:`SqlTraces.count_runs`; beyond, an estimate."""
+
 _RUN_SQL: dict[str, tuple[str, str]] = {}
 _IN_CHUNK = 1000
 
@@ -264,6 +274,39 @@ def _recount(conn: Connection, trace_ids: Sequence[str]) -> None:
             f"UPDATE runs SET tool_errors = {mark}, denied_calls = {mark}"
             f" WHERE trace_id = {mark} AND (tool_errors <> {mark} OR denied_calls <> {mark})",
             found,
+        )
+
+
+def _note_tools(conn: Connection, spans_: Sequence[Span]) -> list[str]:
+    """Insert-or-ignore a ``run_tools`` row for each (trace, tool) of the batch's tool spans,
+    with the earliest span start as the run's start until the run is known; the traces."""
+    found: dict[tuple[str, str], int] = {}
+    for s in spans_:
+        if s.tool_name is not None:
+            key = (s.trace_id, s.tool_name)
+            start = found.get(key)
+            if start is None or s.start_ns < start:
+                found[key] = s.start_ns
+    if found:
+        conn.exec_driver_sql(
+            insert_ignore_sql(conn, run_tools), [(t, n, st) for (t, n), st in found.items()]
+        )
+    return [t for t, _ in found]
+
+
+def _sync_tool_starts(conn: Connection, trace_ids: Sequence[str]) -> None:
+    """Set the start of those traces' ``run_tools`` rows to their run's start where it differs
+    (the tool filter orders and pages by it), one UPDATE per chunk by primary key prefix."""
+    mark = param_mark(conn)
+    for i in range(0, len(trace_ids), _IN_CHUNK):
+        part = tuple(trace_ids[i : i + _IN_CHUNK])
+        conn.exec_driver_sql(
+            "UPDATE run_tools SET start_ns ="
+            " (SELECT runs.start_ns FROM runs WHERE runs.trace_id = run_tools.trace_id)"
+            f" WHERE run_tools.trace_id IN ({', '.join([mark] * len(part))})"
+            " AND EXISTS (SELECT 1 FROM runs WHERE runs.trace_id = run_tools.trace_id"
+            " AND runs.start_ns <> run_tools.start_ns)",
+            part,
         )
 
 
@@ -345,6 +388,9 @@ class SqlTraces(SqlBase):
                     list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional))),
                     _IS_PROVISIONAL,
                 )
+            with_tools = [*_note_tools(conn, spans_), *touched] if spans_ else touched
+            if with_tools:
+                _sync_tool_starts(conn, list(dict.fromkeys(with_tools)))
 
     def get_run(self, trace_id: str) -> Run | None:
         with self._read() as conn:
@@ -380,46 +426,92 @@ class SqlTraces(SqlBase):
         return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
 
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+        """Run ids starting with ``prefix``: a range of the primary key (``trace_id >= low AND
+        trace_id < high``), which both backends serve from the index, unlike ``LIKE``."""
+        low, high = prefix_range(prefix)
+        q = select(runs.c.trace_id).where(runs.c.trace_id >= low)
+        if high is not None:
+            q = q.where(runs.c.trace_id < high)
         with self._read() as conn:
-            rows = conn.execute(
-                select(runs.c.trace_id)
-                .where(runs.c.trace_id.startswith(prefix, autoescape=True))
-                .limit(limit)
-            ).all()
-        return [r[0] for r in rows]
+            rows = conn.execute(q.order_by(runs.c.trace_id).limit(limit)).all()
+        return [r[0] for r in rows if r[0].startswith(prefix)]
 
     def find_runs(self, query: RunQuery) -> list[Run]:
-        q = select(runs)
-        c = runs.c
-        if query.agent_name is not None:
-            q = q.where(c.agent_name == query.agent_name)
-        if query.agent_version is not None:
-            q = q.where(c.agent_version == query.agent_version)
-        if query.agent_digest is not None:
-            q = q.where(c.agent_digest == query.agent_digest)
-        if query.env is not None:
-            q = q.where(c.env == query.env)
-        if query.status is not None:
-            q = q.where(c.status == query.status.value)
-        if query.since_ns is not None:
-            q = q.where(c.start_ns >= query.since_ns)
-        if query.until_ns is not None:
-            q = q.where(c.start_ns < query.until_ns)
-        if query.has_errors is not None:
-            q = q.where(c.tool_errors > 0 if query.has_errors else c.tool_errors == 0)
-        if query.denied is not None:
-            q = q.where(c.denied_calls > 0 if query.denied else c.denied_calls == 0)
-        if query.outcome is not None:
-            q = q.where(c.outcome == query.outcome.value)
-        if query.session_id is not None:
-            q = q.where(c.session_id == query.session_id)
-        if query.user_id is not None:
-            q = q.where(c.user_id == query.user_id)
-        if query.tool is not None:
-            q = q.where(
-                c.trace_id.in_(select(spans.c.trace_id).where(spans.c.tool_name == query.tool))
-            )
-        q = q.order_by(c.start_ns.desc()).limit(query.limit).offset(query.offset)
+        """Runs matching ``query``, newest first (ties by id, descending), after
+        ``query.after`` when given: each filter is one index range read backwards, with no
+        sort (``store/tables.py``); the tool filter reads ``run_tools``, never spans."""
         with self._read() as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(run_list_sql(query)).all()
         return [row_run(r) for r in rows]
+
+    def count_runs(self, query: RunQuery, cap: int = COUNT_CAP) -> RunCount:
+        """How many runs match ``query`` (its limit, offset and cursor aside): counted up to
+        ``cap`` (an index range of at most ``cap`` entries), beyond that the PostgreSQL
+        planner's estimate (statistics kept by ANALYZE), or on SQLite a lower bound."""
+        whole = replace(query, limit=cap + 1, offset=0, after=None)
+        with self._read() as conn:
+            n = int(
+                conn.execute(
+                    select(func.count()).select_from(
+                        run_list_sql(whole).with_only_columns(runs.c.trace_id).subquery()
+                    )
+                ).scalar_one()
+            )
+            if n <= cap:
+                return RunCount(n)
+            if is_sqlite(conn):
+                return RunCount(cap, "at_least")
+            unbounded = run_list_sql(whole, bounded=False)
+            sql = str(
+                unbounded.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            )
+            plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar_one()
+        plan = orjson.loads(plan) if isinstance(plan, str | bytes) else plan
+        return RunCount(max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), "estimate")
+
+
+def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
+    """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan);
+    ``bounded=False``: without limit, offset and order (what the count estimates)."""
+    c = runs.c
+    if query.tool is not None:
+        t = run_tools.c
+        q = (
+            select(runs)
+            .select_from(run_tools.join(runs, runs.c.trace_id == t.trace_id))
+            .where(t.tool_name == query.tool)
+        )
+        order: tuple[Any, Any] = (t.start_ns, t.trace_id)
+    else:
+        q = select(runs)
+        order = (c.start_ns, c.trace_id)
+    if query.agent_name is not None:
+        q = q.where(c.agent_name == query.agent_name)
+    if query.agent_version is not None:
+        q = q.where(c.agent_version == query.agent_version)
+    if query.agent_digest is not None:
+        q = q.where(c.agent_digest == query.agent_digest)
+    if query.env is not None:
+        q = q.where(c.env == query.env)
+    if query.status is not None:
+        q = q.where(c.status == query.status.value)
+    if query.since_ns is not None:
+        q = q.where(order[0] >= query.since_ns)
+    if query.until_ns is not None:
+        q = q.where(order[0] < query.until_ns)
+    if query.has_errors is not None:
+        q = q.where(c.tool_errors > 0 if query.has_errors else c.tool_errors == 0)
+    if query.denied is not None:
+        q = q.where(c.denied_calls > 0 if query.denied else c.denied_calls == 0)
+    if query.outcome is not None:
+        q = q.where(c.outcome == query.outcome.value)
+    if query.session_id is not None:
+        q = q.where(c.session_id == query.session_id)
+    if query.user_id is not None:
+        q = q.where(c.user_id == query.user_id)
+    if query.after is not None:
+        q = q.where(tuple_(*order) < tuple_(query.after.start_ns, query.after.trace_id))
+    if not bounded:
+        return q
+    q = q.order_by(order[0].desc(), order[1].desc()).limit(query.limit)
+    return q.offset(query.offset) if query.offset else q

@@ -134,26 +134,45 @@ runs = Table(
     Column("session_id", String(200)),
     Column("user_id", String(200)),
 )
-Index("ix_runs_agent_start", runs.c.agent_name, runs.c.start_ns)
-Index("ix_runs_env_start", runs.c.env, runs.c.start_ns)
-# The filters of ``runs``: status and outcome by time; the (rare) runs with failed or denied
-# tool calls by time, in partial indexes that hold only those rows.
+# Every list of runs is an index range read newest first (migration 0012_run_indexes): one
+# index per filter, each ending in the list's order (start_ns, trace_id), the run id breaking
+# ties so a cursor is exact; the (rare) runs with failed or denied tool calls in partial indexes
+# that hold only those rows.
+_LIST_KEY = (runs.c.start_ns, runs.c.trace_id)
+Index("ix_runs_start", *_LIST_KEY)
+Index("ix_runs_agent_start", runs.c.agent_name, *_LIST_KEY)
+Index("ix_runs_agent_version_start", runs.c.agent_name, runs.c.agent_version, *_LIST_KEY)
+Index("ix_runs_digest_start", runs.c.agent_digest, *_LIST_KEY)
+Index("ix_runs_env_start", runs.c.env, *_LIST_KEY)
+Index("ix_runs_status_start", runs.c.status, *_LIST_KEY)
+Index("ix_runs_outcome_start", runs.c.outcome, *_LIST_KEY)
+# sessions and users (migration 0013_run_sessions)
 Index("ix_runs_session_start", runs.c.session_id, runs.c.start_ns)
 Index("ix_runs_user_start", runs.c.user_id, runs.c.start_ns)
-Index("ix_runs_status_start", runs.c.status, runs.c.start_ns)
-Index("ix_runs_outcome_start", runs.c.outcome, runs.c.start_ns)
 Index(
     "ix_runs_tool_errors_start",
-    runs.c.start_ns,
+    *_LIST_KEY,
     sqlite_where=runs.c.tool_errors > 0,
     postgresql_where=runs.c.tool_errors > 0,
 )
 Index(
     "ix_runs_denied_start",
-    runs.c.start_ns,
+    *_LIST_KEY,
     sqlite_where=runs.c.denied_calls > 0,
     postgresql_where=runs.c.denied_calls > 0,
 )
+
+# The tools each run called, with the run's start (migration 0012_run_indexes): the tool filter
+# of the runs list reads this index range instead of spans. Written with the spans, the start
+# kept equal to the run's by :mod:`agentdeck.store.sql_traces`.
+run_tools = Table(
+    "run_tools",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("tool_name", String(128), primary_key=True),
+    Column("start_ns", BigInteger, nullable=False),
+)
+Index("ix_run_tools_tool_start", run_tools.c.tool_name, run_tools.c.start_ns, run_tools.c.trace_id)
 
 spans = Table(
     "spans",
@@ -177,7 +196,6 @@ spans = Table(
     Column("output_tokens", Integer),
     Column("usage", Text),
 )
-Index("ix_spans_tool_name", spans.c.tool_name)
 # Failed tool calls by trace (migration 0010_run_summary): what a run's counts are made of.
 _failed_tool = (spans.c.kind == "tool") & (spans.c.status == "error")
 Index(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
-from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.query import MAX_OFFSET, RunCursor, RunQuery, next_cursor
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.server.validation import INT64_MAX, MAX_VERSION
@@ -36,6 +36,7 @@ def run_query(
     outcome: str | None = None,
     session_id: str | None = None,
     user_id: str | None = None,
+    cursor: str | None = None,
 ) -> RunQuery:
     """A :class:`RunQuery` from request parameters; errors name the query parameter. An empty
     parameter is no filter (what an HTML form sends for "any")."""
@@ -54,6 +55,13 @@ def run_query(
     for part, value in (("session_id", session_id), ("user_id", user_id)):
         if value is not None and len(value) > _MAX_ID:
             raise InputError(f"query.{part}: at most {_MAX_ID} characters, got {len(value)}")
+    if offset > MAX_OFFSET:
+        raise InputError(
+            f"query.offset: expected 0..{MAX_OFFSET}, got {offset} (page further with cursor=)"
+        )
+    after = RunCursor.decode(cursor, "query.cursor") if cursor else None
+    if after is not None and offset:
+        raise InputError("query.offset: not with query.cursor (the cursor says where to go on)")
     if version is not None and not 1 <= version <= MAX_VERSION:
         raise InputError(f"query.version: expected 1..{MAX_VERSION}, got {version}")
     return RunQuery(
@@ -72,9 +80,15 @@ def run_query(
         user_id=user_id or None,
         limit=limit,
         offset=offset,
+        after=after,
     )
 
 
+_COUNT_HEADER = {
+    "exact": "X-Total-Count",
+    "estimate": "X-Total-Estimate",
+    "at_least": "X-Total-At-Least",
+}
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 
 
@@ -114,13 +128,30 @@ def list_runs(
     session_id: str | None = Query(None, description="Only runs of this session/conversation."),
     user_id: str | None = Query(None, description="Only runs of this end user."),
     limit: int = 50,
-    offset: int = 0,
+    offset: int = Query(0, description=f"Runs to skip, at most {MAX_OFFSET}: page with cursor."),
+    cursor: str | None = Query(
+        None, description="The X-Next-Cursor of the previous page: the runs after it."
+    ),
+    count: str | None = Query(
+        None,
+        description="true: a header X-Total-Count (exact), X-Total-Estimate or X-Total-At-Least.",
+    ),
+    *,
+    response: Response,
 ) -> list[dict[str, Any]]:
     q = run_query(
         agent, version, digest, env, status, since, until, tool, limit, offset,
-        has_errors, denied, outcome, session_id, user_id,
+        has_errors, denied, outcome, session_id, user_id, cursor,
     )  # fmt: skip
-    return [run_json(r) for r in state.store.find_runs(q)]
+    with_count = _flag(count, "query.count")
+    found = state.store.find_runs(q)
+    after = next_cursor(found, q.limit)
+    if after is not None:
+        response.headers["X-Next-Cursor"] = after.encode()
+    if with_count:
+        total = state.store.count_runs(q)
+        response.headers[_COUNT_HEADER[total.kind]] = str(total.n)
+    return [run_json(r) for r in found]
 
 
 @router.get("/{run_id}", summary="A run with its spans and execution graph (id or unique prefix)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace.model import SpanKind
+from agentdeck.core.trace.model import Run, SpanKind
+from agentdeck.core.trace.query import next_cursor
 from agentdeck.evals.online import scores_of
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query
@@ -33,33 +36,45 @@ def runs_page(
     session_id: str = "",
     user_id: str = "",
     limit: int = 50,
+    cursor: str = "",
 ) -> HTMLResponse:
     filters = {"agent": agent, "env": env, "status": status, "tool": tool,
                "has_errors": has_errors, "denied": denied, "outcome": outcome,
                "session_id": session_id, "user_id": user_id}  # fmt: skip
-    error = None
+    error, total, next_href = None, None, None
+    runs: list[Run] = []
+    keep = {k: v for k, v in filters.items() if v}
+    if limit != 50:
+        keep["limit"] = str(limit)
     try:
-        runs = state.store.find_runs(
-            run_query(
-                agent=agent,
-                env=env,
-                status=status,
-                tool=tool,
-                limit=limit,
-                has_errors=has_errors,
-                denied=denied,
-                outcome=outcome,
-                session_id=session_id,
-                user_id=user_id,
-            )
+        q = run_query(
+            agent=agent,
+            env=env,
+            status=status,
+            tool=tool,
+            limit=limit,
+            has_errors=has_errors,
+            denied=denied,
+            outcome=outcome,
+            session_id=session_id,
+            user_id=user_id,
+            cursor=cursor,
         )
+        runs = state.store.find_runs(q)
+        total = state.store.count_runs(q)
+        after = next_cursor(runs, q.limit)
+        if after is not None:
+            next_href = "/ui/runs?" + urlencode({**keep, "cursor": after.encode()})
     except InputError as exc:
-        runs, error = [], str(exc)
+        error = str(exc)
     return render(
         request,
         "runs.html",
         principal,
         runs=runs,
+        total=total,
+        next_href=next_href,
+        first_href=("/ui/runs?" + urlencode(keep)) if cursor else None,
         filters=filters,
         error=error,
         agents=state.store.list_agent_names(),

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.traces import ClickHouseTraces
 from agentdeck.store.sql import SqlStore
 from agentdeck.store.tables_monitor import run_summaries
@@ -59,6 +59,9 @@ class CompositeStore(SqlStore):
 
     def find_runs(self, query: RunQuery) -> list[Run]:
         return self.traces.find_runs(query)
+
+    def count_runs(self, query: RunQuery, cap: int = 1000) -> RunCount:
+        return self.traces.count_runs(query, cap)
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
         return self.traces.get_runs_with_spans(trace_ids)

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
-from agentdeck.core.trace.query import RunQuery
+from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
 from agentdeck.store.sql_traces import row_run, row_span, run_tuple, span_tuple
@@ -226,13 +226,28 @@ class ClickHouseTraces:
         )
         return [r["trace_id"] for r in rows]
 
-    def find_runs(self, query: RunQuery) -> list[Run]:
+    def _list_filters(self, query: RunQuery) -> tuple[list[str], dict[str, Any]]:
         where, params = run_filters(query)
         if query.tool is not None:
             where.append(
                 f"trace_id IN (SELECT trace_id FROM {self._spans} WHERE tool_name = {{tool:String}})"
             )
             params["tool"] = query.tool
+        return where, params
+
+    def count_runs(self, query: RunQuery, cap: int = 1000) -> RunCount:
+        """How many runs match ``query`` (limit, offset and cursor aside): ClickHouse counts
+        the column scan exactly, so the count is always exact."""
+        where, params = self._list_filters(replace(query, after=None))
+        rows = self.conn.rows(
+            f"SELECT count() AS n FROM {self._runs} FINAL"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''}",
+            params,
+        )
+        return RunCount(int(rows[0]["n"]) if rows else 0)
+
+    def find_runs(self, query: RunQuery) -> list[Run]:
+        where, params = self._list_filters(query)
         params.update(lim=query.limit, off=query.offset)
         rows = self.conn.rows(
             f"SELECT * EXCEPT ver FROM {self._runs} FINAL"
@@ -316,6 +331,9 @@ def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
         if value is not None:
             where.append(cond)
             params[key] = value
+    if query.after is not None:  # the cursor: runs after it in the list's order
+        where.append("(start_ns, trace_id) < ({a_start:Int64}, {a_tid:String})")
+        params.update(a_start=query.after.start_ns, a_tid=query.after.trace_id)
     if query.has_errors is not None:
         where.append("tool_errors > 0" if query.has_errors else "tool_errors = 0")
     if query.denied is not None:
