@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
+    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,

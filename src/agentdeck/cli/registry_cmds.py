@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
+    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,

@@ -6,9 +6,9 @@ import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
+    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,

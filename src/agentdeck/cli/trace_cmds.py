@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.markup import escape
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json
+from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json, escape
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.sdk.wire import run_to_dict
+
+if TYPE_CHECKING:
+    from agentdeck.store.protocol import TraceStore
 
 
 def run_json(run: Run) -> dict[str, Any]:
