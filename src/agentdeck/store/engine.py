@@ -8,6 +8,7 @@ Nothing else in agentdeck says "sqlite" or "postgresql".
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ DEFAULT_FILE = "agentdeck.db"
 
 def default_database_url(cwd: Path | None = None) -> str:
     """``AGENTDECK_DATABASE_URL``, else SQLite at ``.agentdeck/agentdeck.db`` under ``cwd``."""
-    from agentdeck.settings.env import StoreEnv, read
+    # Only a set variable needs the settings catalogue (pydantic-settings: CLI start-up time).
+    if any(k.upper() == "AGENTDECK_DATABASE_URL" and v for k, v in os.environ.items()):
+        from agentdeck.settings.env import StoreEnv, read
 
-    url = read(StoreEnv).database_url
-    if url:
-        return url
+        url = read(StoreEnv).database_url
+        if url:
+            return url
     base = (cwd or Path.cwd()) / DEFAULT_DIR
     return f"sqlite:///{base / DEFAULT_FILE}"
 
