@@ -56,8 +56,14 @@ def _seed(env: dict[str, str], cwd: Path) -> str:
         ["promote", "support-bot@1", "--to", "dev"],
     ):
         subprocess.run([*CLI, *argv], env=env, cwd=cwd, capture_output=True, check=True)
-    from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
-    from agentdeck.core.trace.model import new_span_id, new_trace_id
+    from agentdeck.core.trace.model import (
+        Run,
+        Span,
+        SpanKind,
+        SpanStatus,
+        new_span_id,
+        new_trace_id,
+    )
     from agentdeck.store import open_store
 
     tid, root, t0 = new_trace_id(), new_span_id(), time.time_ns()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
+
 from agentdeck.core.timeparse import parse_time, parse_time_ns
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ __all__ = [
     "print_json",
     "short",
 ]
-
 
 
 class LazyConsole:
@@ -69,6 +69,7 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
+
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agentdeck.cli.common import (
-    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,
     actor_name,
     console,
+    escape,
     fmt_time,
     get_store,
     parse_time,

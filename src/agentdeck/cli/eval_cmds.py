@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agentdeck.cli.common import (
-    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,
     actor_name,
     console,
     err_console,
+    escape,
     get_store,
     parse_time_ns,
     print_json,

@@ -36,7 +36,18 @@ _USAGE_ERRORS = _usage_errors()
 
 # The command modules in the order the root help lists their commands. ``policy``, ``env``
 # and ``audit`` are sub-apps (``env`` lives in deploy_cmds); the rest have ``register(app)``.
-UNITS = ("registry", "deploy", "trace", "replay", "monitor", "serve", "eval", "policy", "env", "audit")
+UNITS = (
+    "registry",
+    "deploy",
+    "trace",
+    "replay",
+    "monitor",
+    "serve",
+    "eval",
+    "policy",
+    "env",
+    "audit",
+)
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
 # only its own command's module; the root help, a usage error and anything not listed here
@@ -56,7 +67,11 @@ COMMAND_UNITS: dict[str, str] = {
 
 _SUB_APPS = {
     "policy": ("policy_cmds", "app", "Register, check, test and explain policy sets."),
-    "env": ("deploy_cmds", "env_app", "Show and configure environments, the promotion path and gates."),
+    "env": (
+        "deploy_cmds",
+        "env_app",
+        "Show and configure environments, the promotion path and gates.",
+    ),
     "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
 }
 

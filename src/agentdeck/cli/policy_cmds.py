@@ -11,13 +11,13 @@ import orjson
 import typer
 
 from agentdeck.cli.common import (
-    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,
     actor_name,
     console,
     err_console,
+    escape,
     fmt_time,
     get_store,
     parse_time_ns,

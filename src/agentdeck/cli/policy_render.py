@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-
 from agentdeck.cli.common import console, escape, short
 from agentdeck.core.types import JSON
 

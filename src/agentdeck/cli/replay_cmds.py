@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, print_json, short, escape
+from agentdeck.cli.common import DbOpt, JsonOpt, console, escape, get_store, print_json, short
 from agentdeck.cli.trace_cmds import RunIdArg
 from agentdeck.core.errors import InputError
 

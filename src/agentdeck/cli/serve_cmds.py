@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agentdeck.cli.common import (
-    escape,
     ActorOpt,
     DbOpt,
     JsonOpt,
     actor_name,
     console,
     err_console,
+    escape,
     fmt_time,
     get_store,
     print_json,

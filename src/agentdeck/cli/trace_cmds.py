@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, parse_time_ns, print_json, escape
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    console,
+    escape,
+    get_store,
+    parse_time_ns,
+    print_json,
+)
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 
