@@ -59,6 +59,14 @@ class LazyConsole:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.rich(), name)
 
+    @property
+    def width(self) -> int:
+        return self.rich().width
+
+    @width.setter
+    def width(self, value: int) -> None:
+        self.rich().width = value
+
 
 console = LazyConsole()
 err_console = LazyConsole(stderr=True)
