@@ -1,9 +1,11 @@
 """The ``agentdeck`` command: thin Typer commands that parse, call one service, and render.
 
-Start-up is kept cheap: the command modules imported here define only signatures and help
-text at import time and load their services (the store, SQLAlchemy, monitoring's numpy and
-scipy, the server's FastAPI, the CEL engine) inside the command that needs them, so
-``agentdeck --help`` and usage errors cost little more than Typer itself.
+Start-up is kept cheap: the command modules define only signatures and help text at import
+time and load their services (the store, SQLAlchemy, monitoring's numpy and scipy, the
+server's FastAPI, the CEL engine) inside the command that needs them, and :func:`main` builds
+only the module of the command a command line names (:data:`COMMAND_UNITS`), so that
+``agentdeck runs --json`` neither imports nor converts the other commands. The root
+``--help`` and usage errors build them all and cost little more than Typer itself.
 tests/cli/test_cli_startup.py holds that line; bench/cli_startup_bench.py measures it.
 """
 
