@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
+from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.sdk.wire import run_to_dict
-
-if TYPE_CHECKING:
-    from agentdeck.store.protocol import TraceStore
 
 
 def run_json(run: Run) -> dict[str, Any]:
