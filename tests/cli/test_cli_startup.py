@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,3 +175,117 @@ def test_deployments_service_runs_every_gate_of_all_gates(cli: Cli, seeded: SqlS
     assert r.code == 0, r.err
     ran = [g["name"] for g in json.loads(r.out)["gates"]]
     assert ran == [g.name for g in all_gates()]
+
+
+# -- the read path of issue 17: only the invoked command's module, no Rich for JSON ---------
+
+# Loaded by none of the read commands below (JSON output): Rich renders tables only, the other
+# command modules belong to other commands, pydantic-settings reads variables that are unset,
+# the JSON Schema validator (and the eval-suite parser) check files, not stored rows, and
+# Alembic runs only when the database is not at the scripts' heads.
+NOT_FOR_JSON_READS = (
+    "rich",
+    "alembic",
+    "jsonschema",
+    "pydantic_settings",
+    "agentdeck.settings.env",  # the catalogue (the package itself is a few lines)
+    "agentdeck.core.evals.suite",
+    "agentdeck.cli.monitor_cmds",
+    "agentdeck.cli.eval_cmds",
+    "agentdeck.cli.serve_cmds",
+    "agentdeck.cli.audit_cmds",
+    "agentdeck.cli.replay_cmds",
+)
+
+
+def _probe_default_store(argvs: list[list[str]], watch: tuple[str, ...], tmp: Path) -> Any:
+    """Like :func:`_probe`, with ``AGENTDECK_DATABASE_URL`` unset: the default store under
+    ``tmp/.agentdeck``, as a user's shell would have it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTDECK_")}
+    env["COLUMNS"] = "120"
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(argvs), json.dumps(watch)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    return report["codes"], report["loaded"], proc.stdout
+
+
+def test_root_help_does_not_load_rich(tmp_path: Path) -> None:
+    codes, loaded, out = _probe([["--help"]], ("rich",), tmp_path)
+    assert codes == [0]
+    assert "runs" in out and "policy" in out
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "--json"],
+        ["versions", "support-bot", "--json"],
+        ["history", "support-bot", "--env", "dev", "--json"],
+        ["policy", "versions", "support-refunds", "--json"],
+    ],
+    ids=" ".join,
+)
+def test_json_reads_load_only_their_command_and_the_store(tmp_path: Path, argv: list[str]) -> None:
+    seed = [
+        ["policy", "register", str(EXAMPLE_V1.parent / "policy.yaml")],
+        ["register", str(EXAMPLE_V1)],
+        ["promote", "support-bot@1", "--to", "dev"],
+    ]
+    codes, _, _ = _probe_default_store(seed, (), tmp_path)
+    assert codes == [0, 0, 0]
+    # The read alone, in a fresh interpreter: registering validated a file and rendered.
+    codes, loaded, out = _probe_default_store([argv], NOT_FOR_JSON_READS, tmp_path)
+    assert codes == [0]
+    assert len(json.loads(out)) >= 1 or argv[0] == "runs"
+    assert loaded == []
+
+
+def test_the_policy_read_back_is_the_one_registered(tmp_path: Path) -> None:
+    codes, _, out = _probe_default_store(
+        [["policy", "versions", "support-refunds", "--json"]], (), tmp_path
+    )
+    assert codes == [0] and json.loads(out) == []
+    reg, _, _ = _probe_default_store(
+        [["policy", "register", str(EXAMPLE_V1.parent / "policy.yaml")]], (), tmp_path
+    )
+    assert reg == [0]
+    codes, _, out = _probe_default_store(
+        [["policy", "versions", "support-refunds", "--json"]], (), tmp_path
+    )
+    [version] = json.loads(out)
+    assert version["version"] == 1 and version["digest"].startswith("sha256:")
+
+
+def test_importing_the_store_protocol_does_not_load_sqlalchemy() -> None:
+    code = (
+        "import sys, agentdeck.store.protocol, agentdeck.tracing.analysis.queries\n"
+        "from agentdeck.store import RunQuery\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == "[]"
+
+
+def test_the_command_table_names_each_units_commands() -> None:
+    """``main`` builds only the unit a command line names: the table must match the app."""
+    import typer.main
+
+    from agentdeck.cli.main import COMMAND_UNITS, UNITS, build_app
+
+    full = typer.main.get_command(build_app())
+    assert sorted(getattr(full, "commands", {})) == sorted(COMMAND_UNITS)
+    for unit in UNITS:
+        group = typer.main.get_command(build_app((unit,)))
+        names = sorted(getattr(group, "commands", {}))
+        assert names == sorted(n for n, u in COMMAND_UNITS.items() if u == unit), unit

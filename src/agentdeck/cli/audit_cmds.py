@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, err_console, get_store, print_json
+from agentdeck.cli.common import DbOpt, JsonOpt, console, err_console, escape, get_store, print_json
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 
 from agentdeck.core.timeparse import parse_time, parse_time_ns
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from agentdeck.store import SqlStore
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "actor_name",
     "console",
     "err_console",
+    "escape",
     "fmt_time",
     "get_store",
     "parse_time",
@@ -34,8 +36,48 @@ __all__ = [
     "short",
 ]
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class LazyConsole:
+    """A Rich console made on first use, so that commands which print only JSON (and
+    ``--help``) never import Rich. Attribute access goes to the real console; pass
+    :meth:`rich` where Rich wants a ``Console`` object itself (a ``Progress``)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def rich(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        return self._console
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.rich().print(*objects, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich(), name)
+
+    @property
+    def width(self) -> int:
+        return self.rich().width
+
+    @width.setter
+    def width(self, value: int) -> None:
+        self.rich().width = value
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
+
+
+def escape(text: str) -> str:
+    """Rich's markup escape, imported when a command renders (it is Rich start-up time)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")

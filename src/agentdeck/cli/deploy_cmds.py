@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -13,6 +12,7 @@ from agentdeck.cli.common import (
     JsonOpt,
     actor_name,
     console,
+    escape,
     fmt_time,
     get_store,
     parse_time,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -16,6 +15,7 @@ from agentdeck.cli.common import (
     actor_name,
     console,
     err_console,
+    escape,
     get_store,
     parse_time_ns,
     print_json,
@@ -71,7 +71,7 @@ def _run(
     svc = EvalService(store)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=quiet,
+        console=err_console.rich(), transient=True, disable=quiet,
     ) as bar:  # fmt: skip
         task = bar.add_task(f"{suite.name} on {ref}", total=len(suite.cases))
         result, _ = svc.run(

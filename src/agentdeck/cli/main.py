@@ -1,30 +1,22 @@
 """The ``agentdeck`` command: thin Typer commands that parse, call one service, and render.
 
-Start-up is kept cheap: the command modules imported here define only signatures and help
-text at import time and load their services (the store, SQLAlchemy, monitoring's numpy and
-scipy, the server's FastAPI, the CEL engine) inside the command that needs them, so
-``agentdeck --help`` and usage errors cost little more than Typer itself.
+Start-up is kept cheap: the command modules define only signatures and help text at import
+time and load their services (the store, SQLAlchemy, monitoring's numpy and scipy, the
+server's FastAPI, the CEL engine) inside the command that needs them, and :func:`main` builds
+only the module of the command a command line names (:data:`COMMAND_UNITS`), so that
+``agentdeck runs --json`` neither imports nor converts the other commands. The root
+``--help`` and usage errors build them all and cost little more than Typer itself.
 tests/cli/test_cli_startup.py holds that line; bench/cli_startup_bench.py measures it.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import typer
 
-from agentdeck.cli import (
-    audit_cmds,
-    deploy_cmds,
-    eval_cmds,
-    monitor_cmds,
-    policy_cmds,
-    registry_cmds,
-    replay_cmds,
-    serve_cmds,
-    trace_cmds,
-)
 from agentdeck.cli.common import err_console
 from agentdeck.core.errors import AgentDeckError
 
@@ -44,36 +36,101 @@ def _usage_errors() -> tuple[type[Any], ...]:
 
 _USAGE_ERRORS = _usage_errors()
 
-app = typer.Typer(
-    name="agentdeck",
-    help="agentdeck: versioned agents, replay-capable traces, behavioural monitoring, tool-call policies, gated promotion and rollback.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+# The command modules in the order the root help lists their commands. ``policy``, ``env``
+# and ``audit`` are sub-apps (``env`` lives in deploy_cmds); the rest have ``register(app)``.
+UNITS = (
+    "registry",
+    "deploy",
+    "trace",
+    "replay",
+    "monitor",
+    "serve",
+    "eval",
+    "policy",
+    "env",
+    "audit",
 )
 
-registry_cmds.register(app)
-deploy_cmds.register(app)
-trace_cmds.register(app)
-replay_cmds.register(app)
-monitor_cmds.register(app)
-serve_cmds.register(app)
-eval_cmds.register(app)
-app.add_typer(policy_cmds.app, name="policy", help="Register, check, test and explain policy sets.")
-app.add_typer(
-    deploy_cmds.env_app,
-    name="env",
-    help="Show and configure environments, the promotion path and gates.",
-)
-app.add_typer(audit_cmds.app, name="audit", help="Inspect and verify the hash-chained audit log.")
+# Which unit defines each top-level command, so that a command line loads (and Typer builds)
+# only its own command's module; the root help, a usage error and anything not listed here
+# load them all. tests/cli/test_cli_startup.py checks this table against the full app.
+COMMAND_UNITS: dict[str, str] = {
+    **dict.fromkeys(("register", "versions", "show", "diff", "lint"), "registry"),
+    **dict.fromkeys(("promote", "rollback", "history", "at", "mark"), "deploy"),
+    **dict.fromkeys(("runs", "trace", "rca"), "trace"),
+    "replay": "replay",
+    **dict.fromkeys(("baseline", "check", "findings", "monitor", "alerts"), "monitor"),
+    **dict.fromkeys(("serve", "keys"), "serve"),
+    **dict.fromkeys(("eval", "scores"), "eval"),
+    "policy": "policy",
+    "env": "env",
+    "audit": "audit",
+}
+
+_SUB_APPS = {
+    "policy": ("policy_cmds", "app", "Register, check, test and explain policy sets."),
+    "env": (
+        "deploy_cmds",
+        "env_app",
+        "Show and configure environments, the promotion path and gates.",
+    ),
+    "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
+}
+
+
+def _root_callback() -> None:
+    """agentdeck (the root group: kept a group even when one command module is loaded)."""
+
+
+def build_app(units: tuple[str, ...] = UNITS) -> typer.Typer:
+    """The ``agentdeck`` app with the commands of ``units`` (all of them by default)."""
+    root = typer.Typer(
+        name="agentdeck",
+        help="agentdeck: versioned agents, replay-capable traces, behavioural monitoring, tool-call policies, gated promotion and rollback.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    root.callback()(_root_callback)
+    for unit in units:
+        if unit in _SUB_APPS:
+            module, attr, help_text = _SUB_APPS[unit]
+            sub = getattr(importlib.import_module(f"agentdeck.cli.{module}"), attr)
+            root.add_typer(sub, name=unit, help=help_text)
+        else:
+            importlib.import_module(f"agentdeck.cli.{unit}_cmds").register(root)
+    return root
+
+
+def _units_for(argv: list[str]) -> tuple[str, ...]:
+    """The one unit the command line names (its first word), or all of them."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is not None and first in COMMAND_UNITS and argv[0] == first:
+        return (COMMAND_UNITS[first],)
+    return UNITS
+
+
+_full_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the full app, built on first use (tests and tools that walk the tree)."""
+    global _full_app
+    if name == "app":
+        if _full_app is None:
+            _full_app = build_app()
+        return _full_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; an agentdeck error becomes one line on stderr and its exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    app = build_app(_units_for(args))
     try:
         # Non-standalone click returns the code of a ``typer.Exit`` instead of raising it.
-        code = app(args=argv, standalone_mode=False, prog_name="agentdeck")
+        code = app(args=args, standalone_mode=False, prog_name="agentdeck")
     except AgentDeckError as exc:
         err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

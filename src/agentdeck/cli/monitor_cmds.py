@@ -59,7 +59,7 @@ def _progress(label: str) -> Iterator[Any]:
 
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} runs"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TimeElapsedColumn(), console=err_console.rich(), transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task(label, total=None)
         yield lambda n: bar.advance(task, n)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -18,6 +17,7 @@ from agentdeck.cli.common import (
     actor_name,
     console,
     err_console,
+    escape,
     fmt_time,
     get_store,
     parse_time_ns,
@@ -353,7 +353,7 @@ def simulate_cmd(
 
     with Progress(
         TextColumn("simulating {task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=err_console, transient=True, disable=json or len(runs) < _PROGRESS_FROM,
+        console=err_console.rich(), transient=True, disable=json or len(runs) < _PROGRESS_FROM,
     ) as bar:  # fmt: skip
         task = bar.add_task(source, total=len(runs))
         sim = simulate_runs(store, compiled, runs, label=source, skipped_replays=skipped,

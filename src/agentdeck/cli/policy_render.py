@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
-from agentdeck.cli.common import console, short
+from agentdeck.cli.common import console, escape, short
 from agentdeck.core.types import JSON
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -14,6 +13,7 @@ from agentdeck.cli.common import (
     JsonOpt,
     actor_name,
     console,
+    escape,
     fmt_time,
     get_store,
     print_json,
@@ -139,7 +139,7 @@ def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> N
     if json:
         print_json(d.to_dict())
         return
-    render_diff(console, d)
+    render_diff(console.rich(), d)
 
 
 def lint_cmd(file: FileArg, json: JsonOpt = False) -> None:

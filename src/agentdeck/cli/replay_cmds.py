@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, print_json, short
+from agentdeck.cli.common import DbOpt, JsonOpt, console, escape, get_store, print_json, short
 from agentdeck.cli.trace_cmds import RunIdArg
 from agentdeck.core.errors import InputError
 

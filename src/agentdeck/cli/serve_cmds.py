@@ -6,7 +6,6 @@ import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     ActorOpt,
@@ -15,6 +14,7 @@ from agentdeck.cli.common import (
     actor_name,
     console,
     err_console,
+    escape,
     fmt_time,
     get_store,
     print_json,

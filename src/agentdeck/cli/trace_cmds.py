@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.markup import escape
 
 from agentdeck.cli.common import (
     DbOpt,
     JsonOpt,
     console,
     err_console,
+    escape,
     get_store,
     parse_time_ns,
     print_json,

@@ -7,7 +7,7 @@ import threading
 from typing import Any, Protocol, runtime_checkable
 
 from agentdeck.core.errors import StoreError
-from agentdeck.core.policy.spec import PolicySet
+from agentdeck.core.policy.spec import PolicySet, parse_policy_spec
 from agentdeck.core.spec.refs import parse_ref
 
 __all__ = ["HttpPolicySource", "LazyStoreSource", "PolicySource", "RegistryPolicySource"]
@@ -97,7 +97,7 @@ class HttpPolicySource:
             raise StoreError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}")
         try:
             body = resp.json()
-            policy = PolicySet.from_dict(body["policy"])
+            policy = parse_policy_spec(body["policy"], url)  # network input: full validation
         except Exception as exc:
             raise StoreError(f"GET {url}: not a policy version: {exc}") from None
         if body.get("digest") not in (None, policy.digest):

@@ -12,3 +12,12 @@ break an agent's ``agentdeck.init``. An invalid value raises
 (:mod:`agentdeck.settings.doc`); a test fails when it is stale or when a module of ``src``
 names an ``AGENTDECK_*`` variable that is not in the catalogue.
 """
+
+import os as _os
+
+
+def is_set(name: str) -> bool:
+    """Whether the environment sets ``name`` (any case, non-empty), without loading the
+    catalogue: readers on a start-up path load :mod:`~.env` only when there is a value to read."""
+    upper = name.upper()
+    return any(k.upper() == upper and v for k, v in _os.environ.items())

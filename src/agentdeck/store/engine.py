@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.sql.dml import Insert
 
 from agentdeck.core.errors import StoreError
+from agentdeck.settings import is_set
 
 DEFAULT_DIR = ".agentdeck"
 DEFAULT_FILE = "agentdeck.db"
@@ -24,11 +25,13 @@ DEFAULT_FILE = "agentdeck.db"
 
 def default_database_url(cwd: Path | None = None) -> str:
     """``AGENTDECK_DATABASE_URL``, else SQLite at ``.agentdeck/agentdeck.db`` under ``cwd``."""
-    from agentdeck.settings.env import StoreEnv, read
+    # Only a set variable needs the settings catalogue (pydantic-settings: CLI start-up time).
+    if is_set("AGENTDECK_DATABASE_URL"):
+        from agentdeck.settings.env import StoreEnv, read
 
-    url = read(StoreEnv).database_url
-    if url:
-        return url
+        url = read(StoreEnv).database_url
+        if url:
+            return url
     base = (cwd or Path.cwd()) / DEFAULT_DIR
     return f"sqlite:///{base / DEFAULT_FILE}"
 

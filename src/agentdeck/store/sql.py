@@ -57,9 +57,13 @@ def open_store(
     """Open (and migrate, on first use) the store at ``url`` or ``AGENTDECK_DATABASE_URL``;
     with ``AGENTDECK_TRACES_URL`` set, runs and spans go to ClickHouse
     (:class:`~agentdeck.store.clickhouse.CompositeStore`)."""
-    from agentdeck.settings.env import StoreEnv, read
+    from agentdeck.settings import is_set
 
     engine = create_store_engine(url or default_database_url(cwd), schema=schema)
+    if not is_set("AGENTDECK_TRACES_URL"):  # (the catalogue costs CLI start-up time)
+        return SqlStore(engine)
+    from agentdeck.settings.env import StoreEnv, read
+
     traces_url = read(StoreEnv).traces_url
     if traces_url:
         from agentdeck.store.clickhouse import open_composite

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from agentdeck.core.evals.suite import Thresholds
 from agentdeck.core.types import JSON
+
+if TYPE_CHECKING:  # the suite parser (and its matchers) is not needed to read a result
+    from agentdeck.core.evals.suite import Thresholds
 
 
 @dataclass(frozen=True)
