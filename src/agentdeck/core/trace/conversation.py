@@ -138,13 +138,16 @@ def _check_message(m: Any, i: int, call_ids: set[str]) -> None:
             cid = c.get("id")
             if not isinstance(cid, str) or not cid:
                 raise InputError(f"{where}.tool_calls[{j}].id: missing or not a string")
+            if cid in call_ids:
+                raise InputError(f"{where}.tool_calls[{j}].id: {cid!r} is already pending")
             call_ids.add(cid)
     if role == "tool":
         cid = m.get("tool_call_id")
         if not isinstance(cid, str) or cid not in call_ids:
             raise InputError(
-                f"{where}.tool_call_id: {cid!r} answers no earlier assistant tool call"
+                f"{where}.tool_call_id: {cid!r} answers no earlier unanswered assistant tool call"
             )
+        call_ids.discard(cid)
 
 
 def parse_conversation(
