@@ -33,7 +33,27 @@ from agentdeck.core.trace.chat_format import chat_message, tool_def, usage_from_
 from agentdeck.core.trace.model import TokenUsage
 from agentdeck.core.types import JSON
 
-__all__ = ["Conversation", "ConversationOutcome", "parse_conversation", "parse_timestamp"]
+__all__ = [
+    "IMPORTED",
+    "TIMING",
+    "Conversation",
+    "ConversationOutcome",
+    "parse_conversation",
+    "parse_timestamp",
+    "timing_unknown",
+]
+
+IMPORTED = "agentdeck.imported"
+"""Span and run attribute: recorded from history (an import), not live."""
+TIMING = "agentdeck.timing"
+"""``original`` (times from the source) or ``unknown`` (laid out at import: latencies mean
+nothing, and latency statistics skip them)."""
+
+
+def timing_unknown(attributes: Mapping[str, Any]) -> bool:
+    """True for a span or run whose times were made up at import (no timestamps)."""
+    return attributes.get(TIMING) == "unknown"
+
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 MAX_MESSAGES = 100_000

@@ -42,7 +42,7 @@ import orjson
 from agentdeck.core.errors import InputError, PolicyDenied
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
 from agentdeck.core.trace.chat_format import tool_def
-from agentdeck.core.trace.conversation import Conversation, parse_conversation
+from agentdeck.core.trace.conversation import IMPORTED, TIMING, Conversation, parse_conversation
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanLink, SpanStatus
 from agentdeck.core.types import JSON
 from agentdeck.tracing.sdk import recorder as rec
@@ -59,10 +59,6 @@ __all__ = [
     "review_call",
 ]
 
-IMPORTED = "agentdeck.imported"
-"""Span and run attribute: recorded from history (an import), not live."""
-TIMING = "agentdeck.timing"
-"""``original`` (times from the source) or ``unknown`` (laid out at import; skip latencies)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +186,7 @@ def _result(content: Any) -> JSON:
             return parsed
         except orjson.JSONDecodeError:
             return content
-    return content  # type: ignore[no-any-return]
+    return content
 
 
 def _record(
