@@ -136,7 +136,9 @@ def review_call(
         attrs["tool.version"] = entry.version
     errors: list[str] | None = None
     validated = False
-    if not isinstance(args, dict):
+    if args is None:
+        pass  # not recorded (another producer's span): nothing to validate
+    elif not isinstance(args, dict):
         errors, validated = [f"arguments are not a JSON object: {str(args)[:80]!r}"], True
     elif entry is not None and entry.validator is not None:
         errors, validated = check(entry.validator, args), True
