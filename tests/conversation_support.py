@@ -53,3 +53,49 @@ def refund_conversation(
         for i, m in enumerate(msgs):
             m["timestamp"] = t0 + i
     return {"messages": msgs, "outcome": outcome, "metadata": {"task": "refund"}}
+
+
+def write_jsonl(path: Any, docs: list[dict[str, Any]]) -> Any:
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    return path
+
+
+def _attr(key: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def otlp_request(trace: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ExportTraceServiceRequest (collector file-exporter JSON) holding ``spans``."""
+    out = []
+    for s in spans:
+        out.append({
+            "traceId": trace, "spanId": s["id"], "name": s["name"], "kind": 1,
+            **({"parentSpanId": s["parent"]} if s.get("parent") else {}),
+            "startTimeUnixNano": str(s["start"]), "endTimeUnixNano": str(s["end"]),
+            "attributes": [_attr(k, v) for k, v in s["attrs"].items()],
+        })  # fmt: skip
+    return {"resourceSpans": [{"resource": {"attributes": [_attr("service.name", "bot")]},
+                               "scopeSpans": [{"scope": {"name": "t"}, "spans": out}]}]}  # fmt: skip
+
+
+def refund_trace_lines(trace: str = "5b8efff798038103d269b633813fc60c") -> list[dict[str, Any]]:
+    """A GenAI-semconv trace of a refund without verification, split over two export lines
+    (children first, as exporters send them): lookup_order with bad args, issue_refund."""
+    t0 = 1_767_000_000_000_000_000
+    root = {"id": "eee19b7ec3c1b174", "name": "invoke_agent support-bot", "start": t0,
+            "end": t0 + 5 * 10**9, "attrs": {"gen_ai.operation.name": "invoke_agent",
+                                              "gen_ai.agent.name": "support-bot"}}  # fmt: skip
+    look = {"id": "eee19b7ec3c1b175", "parent": root["id"], "name": "execute_tool lookup_order",
+            "start": t0 + 10**9, "end": t0 + 2 * 10**9,
+            "attrs": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order",
+                      "gen_ai.tool.call.arguments": json.dumps({"order_id": 12})}}  # fmt: skip
+    refund = {"id": "eee19b7ec3c1b176", "parent": root["id"], "name": "execute_tool issue_refund",
+              "start": t0 + 3 * 10**9, "end": t0 + 4 * 10**9,
+              "attrs": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "issue_refund",
+                        "gen_ai.tool.call.arguments": json.dumps(
+                            {"order_id": "ORD-1001", "amount": 40, "reason": "late"})}}  # fmt: skip
+    return [otlp_request(trace, [look, refund]), otlp_request(trace, [root])]
