@@ -52,6 +52,8 @@ def tool_def(t: Any) -> dict[str, Any]:
     if not isinstance(t, Mapping) or t.get("type", "function") != "function":
         return dict(t) if isinstance(t, Mapping) else {"name": str(t)}
     fn = t.get("function", t)
+    if not isinstance(fn, Mapping):
+        return {"name": str(fn)[:200]}
     out = {"name": fn.get("name"), "description": fn.get("description"),
            "input_schema": fn.get("parameters")}  # fmt: skip
     return {k: v for k, v in out.items() if v is not None}

@@ -22,7 +22,6 @@ conversation's total (OpenAI ``prompt_tokens``/``completion_tokens`` or ``input_
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,7 +87,7 @@ def parse_timestamp(value: Any, where: str) -> int:
     if isinstance(value, bool):
         raise InputError(f"{where}: a timestamp must be ISO-8601 or epoch seconds, not {value!r}")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or not 0 <= value < 1e11:
+        if not 0 <= value < 1e11:  # NaN fails this too
             raise InputError(f"{where}: epoch seconds out of range: {value!r}")
         return int(round(value * 1e9))
     if isinstance(value, str):
@@ -130,7 +129,7 @@ def _outcome(value: Any) -> ConversationOutcome | None:
         if score is not None and (
             isinstance(score, bool)
             or not isinstance(score, int | float)
-            or not math.isfinite(score)
+            or not -1e300 < score < 1e300  # finite (NaN and huge integers fail this too)
         ):
             raise InputError(f"outcome.score: must be a finite number, not {score!r}")
         reason = value.get("reason")
@@ -145,8 +144,8 @@ def _check_message(m: Any, i: int, call_ids: set[str]) -> None:
     if not isinstance(m, Mapping):
         raise InputError(f"{where}: must be an object, not {type(m).__name__}")
     role = m.get("role")
-    if role not in _ROLES:
-        raise InputError(f"{where}.role: must be one of {sorted(_ROLES)}, not {role!r}")
+    if not isinstance(role, str) or role not in _ROLES:
+        raise InputError(f"{where}.role: must be one of {sorted(_ROLES)}, not {str(role)[:40]!r}")
     calls = m.get("tool_calls")
     if calls is not None:
         if role != "assistant" or not isinstance(calls, list):
