@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from _ratios import Ratio, cpu, emit
-from conversation_support import refund_conversation, register_example
 
 import agentdeck
 from agentdeck.registry.resolver import CachingResolver
@@ -38,6 +37,7 @@ from agentdeck.store import SqlStore, open_store
 from agentdeck.tracing.imports.runner import check_file, import_file
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk.tools import guarded_call
+from conversation_support import refund_conversation, register_example
 
 N = int(os.environ.get("BENCH_CONVS", "300"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
@@ -108,7 +108,9 @@ def _line(name: str, values: list[float]) -> None:
 
 def main() -> None:
     convs = [refund_conversation(order=f"ORD-{1000 + i}", outcome=i % 2) for i in range(N)]
-    rates: dict[str, list[float]] = {k: [] for k in ("import wall", "sdk wall", "import cpu", "sdk cpu")}
+    rates: dict[str, list[float]] = {
+        k: [] for k in ("import wall", "sdk wall", "import cpu", "sdk cpu")
+    }
     for rep in range(REPEATS + 1):  # the first round warms both paths up and is not counted
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)

@@ -79,7 +79,6 @@ if TYPE_CHECKING:
     from agentdeck.core.errors import AgentDeckError, PolicyDenied
     from agentdeck.core.trace.model_call import ModelResponse, ToolCall
     from agentdeck.sdk_init import init
-    from agentdeck.tracing.sdk.conversation import record_conversation
     from agentdeck.tracing.sdk.api import (
         FlushResult,
         InMemorySink,
@@ -99,6 +98,7 @@ if TYPE_CHECKING:
         stats,
         tool,
     )
+    from agentdeck.tracing.sdk.conversation import record_conversation
 
 
 def __getattr__(name: str) -> Any:

@@ -6,10 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from conversation_support import refund_conversation, refund_trace_lines, register_example, write_jsonl
 
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store import SqlStore
+from conversation_support import (
+    refund_conversation,
+    refund_trace_lines,
+    register_example,
+    write_jsonl,
+)
 from foundation import Cli, assert_user_error
 
 
@@ -52,8 +57,12 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"messages": [\n')
     assert_user_error(cli("import", broken, "--agent", "support-bot@1"), "broken.jsonl:1:", "JSON")
-    assert_user_error(cli("import", tmp_path / "none.jsonl", "--agent", "support-bot@1"), "none.jsonl")
+    assert_user_error(
+        cli("import", tmp_path / "none.jsonl", "--agent", "support-bot@1"), "none.jsonl"
+    )
     good = write_jsonl(tmp_path / "good.jsonl", [refund_conversation()])
     assert_user_error(cli("import", good, "--agent", "nobody@1"), "nobody@1")
-    assert_user_error(cli("import", good, "--agent", "support-bot@1", "--format", "csv"), "--format")
+    assert_user_error(
+        cli("import", good, "--agent", "support-bot@1", "--format", "csv"), "--format"
+    )
     assert store.find_runs(RunQuery()) == []

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversation_support import refund_conversation, register_example
-
 import agentdeck
 from agentdeck.monitor.profiles import RunSelection, build_stored_profile
 from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from agentdeck.tracing.sdk import api as sdk
+from conversation_support import refund_conversation, register_example
 
 
 def test_latency_statistics_skip_runs_of_unknown_timing(tmp_path: Path, store: SqlStore) -> None:
@@ -23,7 +22,9 @@ def test_latency_statistics_skip_runs_of_unknown_timing(tmp_path: Path, store: S
         for _ in range(3):
             assert agentdeck.record_conversation(refund_conversation(), agent="support-bot@1")
         for _ in range(4):
-            got = agentdeck.record_conversation(refund_conversation(stamps=False), agent="support-bot@1")
+            got = agentdeck.record_conversation(
+                refund_conversation(stamps=False), agent="support-bot@1"
+            )
             assert got is not None and got.timing == "unknown"
         assert agentdeck.flush(10)
     finally:

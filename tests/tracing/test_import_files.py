@@ -7,12 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conversation_support import (
-    refund_conversation,
-    refund_trace_lines,
-    register_example,
-    write_jsonl,
-)
 
 import agentdeck
 from agentdeck.core.trace.model import Outcome, SpanKind
@@ -23,6 +17,12 @@ from agentdeck.store import SqlStore
 from agentdeck.tracing.imports.files import ImportFileError
 from agentdeck.tracing.imports.runner import check_file, import_file
 from agentdeck.tracing.sdk import api as sdk
+from conversation_support import (
+    refund_conversation,
+    refund_trace_lines,
+    register_example,
+    write_jsonl,
+)
 
 
 def _start(tmp_path: Path, store: SqlStore, **kw: object) -> None:
@@ -57,7 +57,9 @@ def _policy(store: SqlStore, trace_id: str) -> int:
     return sum(s.kind is SpanKind.POLICY for s in store.get_spans(trace_id))
 
 
-def test_a_bad_line_names_file_and_line_and_nothing_is_stored(tmp_path: Path, store: SqlStore) -> None:
+def test_a_bad_line_names_file_and_line_and_nothing_is_stored(
+    tmp_path: Path, store: SqlStore
+) -> None:
     docs = [refund_conversation() for _ in range(3)]
     path = write_jsonl(tmp_path / "convs.jsonl", docs)
     with path.open("a") as fh:
@@ -76,7 +78,12 @@ def test_otlp_json_lines_become_one_run_with_checked_calls(tmp_path: Path, store
         assert agentdeck.flush(10)
     finally:
         sdk.shutdown(timeout=10)
-    assert (report.runs, report.tool_calls, report.invalid_calls, report.policy_hits) == (1, 2, 1, 1)
+    assert (report.runs, report.tool_calls, report.invalid_calls, report.policy_hits) == (
+        1,
+        2,
+        1,
+        1,
+    )
     (run,) = store.find_runs(RunQuery(limit=10))
     assert (run.agent_name, run.agent_version, run.env) == ("support-bot", 1, "staging")
     assert run.end_ns - run.start_ns == 5 * 10**9  # the producer's times

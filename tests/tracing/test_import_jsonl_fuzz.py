@@ -18,7 +18,9 @@ scalars = st.one_of(
 )
 json_like = st.recursive(
     scalars,
-    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=6), c, max_size=4)),
+    lambda c: st.one_of(
+        st.lists(c, max_size=3), st.dictionaries(st.text(max_size=6), c, max_size=4)
+    ),
     max_leaves=12,
 )
 ids = st.sampled_from(["c1", "c2", "c3", "", None, 7])
@@ -99,7 +101,11 @@ def test_the_sdk_call_arguments_parse_or_raise_one_named_input_error(
 
     doc = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}],
            "tools": tools}  # fmt: skip
-    for extra in ({"outcome": outcome}, {"timestamps": stamps}, {"outcome": {"success": True, "score": outcome}}):
+    for extra in (
+        {"outcome": outcome},
+        {"timestamps": stamps},
+        {"outcome": {"success": True, "score": outcome}},
+    ):
         try:
             parse_conversation(doc, **extra)
         except InputError as exc:

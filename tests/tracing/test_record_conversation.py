@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conversation_support import call, refund_conversation, register_example
 
 import agentdeck
 from agentdeck.core.errors import InputError
@@ -16,6 +15,7 @@ from agentdeck.registry.resolver import CachingResolver
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
 from agentdeck.tracing.sdk import api as sdk
+from conversation_support import call, refund_conversation, register_example
 
 
 def _start(tmp_path: Path, store: SqlStore) -> None:
@@ -39,7 +39,11 @@ def test_links_times_usage_and_outcome_are_kept(tmp_path: Path, store: SqlStore)
         assert agentdeck.flush(10)
         run = store.get_run(got.trace_id)
         assert run is not None
-        assert (run.agent_name, run.agent_version, run.outcome) == ("support-bot", 1, Outcome.SUCCESS)
+        assert (run.agent_name, run.agent_version, run.outcome) == (
+            "support-bot",
+            1,
+            Outcome.SUCCESS,
+        )
         assert run.end_ns - run.start_ns == 8 * 10**9  # nine messages one second apart
         assert run.attributes["metadata.task"] == "t-1"
         assert run.attributes["agentdeck.imported"] is True
@@ -58,13 +62,20 @@ def test_links_times_usage_and_outcome_are_kept(tmp_path: Path, store: SqlStore)
         assert [lk.span_id for lk in llms[1].links] == [tools[0].span_id]
         assert llms[0].usage is not None and llms[0].usage.input_tokens == 100
         assert llms[0].duration_ns == 10**9
-        assert [m["role"] for m in llms[1].inputs["messages"]] == ["system", "user", "assistant", "tool"]
+        assert [m["role"] for m in llms[1].inputs["messages"]] == [
+            "system",
+            "user",
+            "assistant",
+            "tool",
+        ]
         assert llms[0].outputs["message"]["tool_calls"][0]["arguments"] == {"order_id": "ORD-1001"}
     finally:
         sdk.shutdown(timeout=5)
 
 
-def test_without_timestamps_spans_are_marked_timing_unknown(tmp_path: Path, store: SqlStore) -> None:
+def test_without_timestamps_spans_are_marked_timing_unknown(
+    tmp_path: Path, store: SqlStore
+) -> None:
     _start(tmp_path, store)
     try:
         conv = refund_conversation(stamps=False)
@@ -81,7 +92,9 @@ def test_without_timestamps_spans_are_marked_timing_unknown(tmp_path: Path, stor
         sdk.shutdown(timeout=5)
 
 
-def test_invalid_args_and_policy_are_recorded_never_enforced(tmp_path: Path, store: SqlStore) -> None:
+def test_invalid_args_and_policy_are_recorded_never_enforced(
+    tmp_path: Path, store: SqlStore
+) -> None:
     _start(tmp_path, store)
     try:
         conv = refund_conversation(verify=False)  # refund without verify_identity: a deny rule
@@ -115,7 +128,9 @@ def test_approval_rules_are_recorded_without_asking(tmp_path: Path, store: SqlSt
                    spill_dir=tmp_path / "spill", schedule_delay=0.02,
                    approver=lambda req: asked.append(req) or True)  # fmt: skip
     try:
-        got = agentdeck.record_conversation(refund_conversation(amount=250.0), agent="support-bot@1")
+        got = agentdeck.record_conversation(
+            refund_conversation(amount=250.0), agent="support-bot@1"
+        )
         assert got is not None and got.policy_hits == 1
         assert asked == []
         assert agentdeck.flush(10)

@@ -25,12 +25,20 @@ def register(app: typer.Typer) -> None:
 
 def import_cmd(
     file: Annotated[
-        Path, typer.Argument(help="JSONL file: one conversation, or one OTLP export request, a line.",
-                             show_default=False)  # fmt: skip
+        Path,
+        typer.Argument(
+            help="JSONL file: one conversation, or one OTLP export request, a line.",
+            show_default=False,
+        ),
     ],
     agent: Annotated[
-        str, typer.Option("--agent", "-a", help="Agent reference the runs belong to (name@N, name@env).",
-                          show_default=False)  # fmt: skip
+        str,
+        typer.Option(
+            "--agent",
+            "-a",
+            help="Agent reference the runs belong to (name@N, name@env).",
+            show_default=False,
+        ),
     ],
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment of the runs.")] = None,
     fmt: Annotated[

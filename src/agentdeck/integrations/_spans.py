@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import threading
 from collections.abc import Mapping
 from types import ModuleType

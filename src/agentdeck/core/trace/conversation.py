@@ -89,7 +89,7 @@ def parse_timestamp(value: Any, where: str) -> int:
     if isinstance(value, int | float):
         if not 0 <= value < 1e11:  # NaN fails this too
             raise InputError(f"{where}: epoch seconds out of range: {value!r}")
-        return int(round(value * 1e9))
+        return round(value * 1e9)
     if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))

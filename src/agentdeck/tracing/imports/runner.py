@@ -144,4 +144,3 @@ def _stamped(
         return replace(run, agent_name=a.name, agent_version=a.version or None,
                        agent_digest=a.digest, env=env, attributes=attrs)  # fmt: skip
     return replace(run, agent_name=ref.split("@", 1)[0], env=env or run.env, attributes=attrs)
-

@@ -60,7 +60,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True, slots=True)
 class ConversationRecord:
     """What recording one conversation produced."""
