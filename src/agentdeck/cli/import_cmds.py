@@ -76,7 +76,7 @@ def import_cmd(
         console.print(
             f"imported {report.runs} runs ({report.spans} spans, {report.tool_calls} tool calls) "
             f"from {file} [{chosen}]: {report.invalid_calls} invalid calls, "
-            f"{report.policy_hits} policy hits", markup=False,
+            f"{report.policy_hits} policy hits", markup=False, soft_wrap=True,
         )  # fmt: skip
     if not flushed or report.failed:
         err_console.print(f"error: not everything was stored: {flushed!r}, "
@@ -92,7 +92,7 @@ class _progress:
 
         self._bar = Progress(
             "importing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err_console, transient=True, disable=not show,
+            console=err_console, transient=True, disable=not show or not err_console.is_terminal,
         )  # fmt: skip
         self._task = self._bar.add_task("import", total=total)
 
