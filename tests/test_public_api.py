@@ -24,3 +24,20 @@ def test_importing_agentdeck_loads_nothing_else() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_record_conversation_is_public_lazy_and_documented() -> None:
+    from pathlib import Path
+
+    assert "record_conversation" in agentdeck.__all__
+    code = (
+        "import sys, agentdeck; f = agentdeck.record_conversation; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'agentdeck.tracing.otlp', "
+        "'agentdeck.policy', 'agentdeck.integrations'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"  # the SDK call loads no store, OTLP decoder, policy or integration
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "import.md").read_text("utf-8")
+    assert "agentdeck.record_conversation(" in docs

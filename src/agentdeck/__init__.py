@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "init": "agentdeck.sdk_init",
     "inject_traceparent": "agentdeck.tracing.sdk.api",
     "llm": "agentdeck.tracing.sdk.api",
+    "record_conversation": "agentdeck.tracing.sdk.conversation",
     "recorded_model": "agentdeck.tracing.sdk.api",
     "run": "agentdeck.tracing.sdk.api",
     "shutdown": "agentdeck.tracing.sdk.api",
@@ -65,6 +66,7 @@ __all__ = [
     "init",
     "inject_traceparent",
     "llm",
+    "record_conversation",
     "recorded_model",
     "run",
     "shutdown",
@@ -96,6 +98,7 @@ if TYPE_CHECKING:
         stats,
         tool,
     )
+    from agentdeck.tracing.sdk.conversation import record_conversation
 
 
 def __getattr__(name: str) -> Any:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import threading
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from agentdeck.core.trace.chat_format import loads_args as loads_args
 from agentdeck.core.trace.model import SpanKind, SpanLink
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing.sdk import recorder as rec
@@ -161,16 +161,6 @@ slots = ToolSlots()
 
 
 # -- small conversions ----------------------------------------------------------------------
-
-
-def loads_args(raw: Any) -> Any:
-    """Tool-call arguments as a dict when they are a JSON object string, else as given."""
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return raw
-    return raw
 
 
 def plain(value: Any) -> Any:

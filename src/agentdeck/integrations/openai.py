@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from agentdeck.core.trace.chat_format import chat_message as core_chat_message
+from agentdeck.core.trace.chat_format import tool_def as core_tool_def
 from agentdeck.core.trace.model import TokenUsage
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.integrations._provider import ProviderCall, patch_create, patch_stream
@@ -168,23 +170,7 @@ def _assistant(content: Any, calls: list[dict[str, Any]]) -> dict[str, Any]:
 
 def chat_message(message: Any) -> dict[str, Any]:
     """An OpenAI chat message (dict or SDK object) in agentdeck's chat form."""
-    m = plain(message)
-    if not isinstance(m, dict):
-        return {"role": "unknown", "content": m}
-    out: dict[str, Any] = {"role": m.get("role", "unknown"), "content": m.get("content")}
-    calls = []
-    for c in m.get("tool_calls") or ():
-        fn = c.get("function") or {}
-        calls.append({"id": c.get("id"), "name": fn.get("name"),
-                      "arguments": loads_args(fn.get("arguments"))})  # fmt: skip
-    if calls:
-        out["tool_calls"] = calls
-    for key in ("tool_call_id", "name"):
-        if m.get(key) is not None:
-            out[key] = m[key]
-    if m.get("refusal"):
-        out["refusal"] = m["refusal"]
-    return out
+    return core_chat_message(plain(message))
 
 
 def chat_usage(usage: Any) -> TokenUsage | None:
@@ -202,13 +188,7 @@ def chat_usage(usage: Any) -> TokenUsage | None:
 
 def tool_def(tool: Any) -> dict[str, Any]:
     """A chat (``{"type": "function", "function": {...}}``) or Responses tool in agentdeck form."""
-    t = plain(tool)
-    if not isinstance(t, dict) or t.get("type", "function") != "function":
-        return t if isinstance(t, dict) else {"name": str(t)}
-    fn = t.get("function", t)
-    out = {"name": fn.get("name"), "description": fn.get("description"),
-           "input_schema": fn.get("parameters")}  # fmt: skip
-    return {k: v for k, v in out.items() if v is not None}
+    return core_tool_def(plain(tool))
 
 
 # -- Responses API --------------------------------------------------------------------------

@@ -115,7 +115,7 @@ class _Call(NamedTuple):
     args_key: str
     args_valid: bool | None
     error: bool
-    latency_ms: float
+    latency_ms: float | None
     response_key: str
     response_unordered_key: str
     response_shape: str | None

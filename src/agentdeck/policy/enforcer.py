@@ -131,6 +131,10 @@ class PolicyGuard:
             "message": decision.message,
             "explanation": decision.explanation,
         }
+        if decision.effect is Effect.REQUIRE_APPROVAL and call.record_only:
+            out["approval"] = {"granted": False, "reason": "record-only import: not asked"}
+            self._span(call, t0, ref, decision, out, allowed=False)
+            raise PolicyDenied(call.tool, list(decision.decisive_rules), decision.message)
         if decision.effect is Effect.REQUIRE_APPROVAL:
             outcome = self._ask(call, decision, version)
             out["approval"] = outcome.to_dict()

@@ -339,10 +339,11 @@ class ProfileBuilder:
             e = self.errors.setdefault(tool, [0, 0])
             e[0] += call.error
             e[1] += 1
-            lat = self.tool_latency.get(tool)
-            if lat is None:
-                lat = self.tool_latency[tool] = _Reservoir(s.reservoir_size, self._rng)
-            lat.add(call.latency_ms)
+            if call.latency_ms is not None:  # None: imported without times
+                lat = self.tool_latency.get(tool)
+                if lat is None:
+                    lat = self.tool_latency[tool] = _Reservoir(s.reservoir_size, self._rng)
+                lat.add(call.latency_ms)
             if call.has_result:
                 acc = self.schemas.get(tool)
                 if acc is None:

@@ -22,6 +22,7 @@ from agentdeck.core.behaviour.context_features import (
     ContextFeatures,
     extract_context,
 )
+from agentdeck.core.trace.conversation import timing_unknown
 from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
 from agentdeck.core.types import JSON
 
@@ -84,7 +85,7 @@ class ToolCall:
     result: JSON
     has_result: bool
     error: bool
-    latency_ms: float
+    latency_ms: float | None  # None: the span's timing is unknown (imported without times)
     response_key: str
     response_unordered_key: str
     response_shape: Hashable = None
@@ -126,7 +127,9 @@ def _tool_call(span: Span) -> ToolCall:
         result=result,
         has_result=has_result,
         error=span.status is SpanStatus.ERROR or span.error is not None,
-        latency_ms=max(span.end_ns - span.start_ns, 0) / 1e6,
+        latency_ms=None
+        if timing_unknown(span.attributes)
+        else max(span.end_ns - span.start_ns, 0) / 1e6,
         response_key=value_key(result) if has_result else "",
         response_unordered_key=unordered_key(result) if has_result else "",
         response_shape=shape_of(result) if has_result else None,
@@ -226,7 +229,9 @@ class RunView:
             tool_calls=tuple(tools),
             policy=tuple(decisions),
             llm_calls=tuple(llms),
-            latency_ms=(run.end_ns - run.start_ns) / 1e6 if run.end_ns is not None else None,
+            latency_ms=(run.end_ns - run.start_ns) / 1e6
+            if run.end_ns is not None and not timing_unknown(run.attributes)
+            else None,
             tokens=tokens,
             context=extract_context(
                 run.input, contexts, [c.result for c in tools if c.has_result], bow_buckets

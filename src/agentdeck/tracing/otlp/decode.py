@@ -154,6 +154,12 @@ def decode_request(request: ExportTraceServiceRequest) -> DecodeResult:
     return _build(raw, rejected)
 
 
+def decode_raw(raws: list[RawSpan], rejected: list[RejectedSpan]) -> DecodeResult:
+    """Decode spans read already (e.g. from every line of a collector's file export at once,
+    so that a trace split over lines gets one run)."""
+    return _build(raws, rejected)
+
+
 # --- spans --------------------------------------------------------------------------------
 
 

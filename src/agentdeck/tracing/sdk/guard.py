@@ -113,6 +113,7 @@ class ToolCallInfo:
     trace_id: str
     span_id: str
     agent_error: str | None = None  # why the run's named agent could not be resolved
+    record_only: bool = False  # an imported call: decide and record, never ask or block
 
 
 @runtime_checkable

@@ -225,6 +225,20 @@ class SpanHandle:
         return f"<span {self.kind.value} {self.name!r} {self.trace_id}/{self.span_id}>"
 
 
+class ReplayedCall(SpanHandle):
+    """The current span while a recorded tool call (an import) is decided in record-only mode:
+    spans a guard emits for it (:func:`emit_linked_span`) take the call's own time, and their
+    outputs (``effect``, ``rules``...) are kept in ``decisions``."""
+
+    __slots__ = ("decisions", "end_ns", "start_ns")
+
+    def __init__(self, trace_id: str, span_id: str, name: str, scope: Scope, start_ns: int,
+                 end_ns: int) -> None:  # fmt: skip
+        super().__init__(trace_id, span_id, name, SpanKind.TOOL, scope)
+        self.start_ns, self.end_ns = start_ns, end_ns
+        self.decisions: list[dict[str, Any]] = []
+
+
 current: ContextVar[SpanHandle | None] = ContextVar("agentdeck_current_span", default=None)
 
 
@@ -320,6 +334,9 @@ def emit_linked_span(
     try:
         cur = current.get()
         seq = next(cur.scope.run.seq) if cur is not None and cur.scope is not None else 0
+        if isinstance(cur, ReplayedCall):  # a call imported from history: its time, its tally
+            start_ns, end_ns = cur.start_ns, cur.end_ns
+            cur.decisions.append(dict(outputs) if isinstance(outputs, Mapping) else {})
         sid = new_span_id()
         links = [SpanLink(call.trace_id, call.span_id, link_kind)]
         attrs = dict(cur.scope.stamp) if cur is not None and cur.scope and cur.scope.stamp else {}
