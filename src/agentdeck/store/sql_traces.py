@@ -35,6 +35,9 @@ dropped in the same transaction whenever a batch carries a run or a provisional 
 trace (every OTLP request with spans of the trace does), so that the next window check or
 baseline re-summarizes it with the new spans, or the per-run check of the real run writes it
 anew. A real run's summary is never touched here.
+
+An LLM span's context window is stored once per run: its messages go to the ``messages``
+table and the span keeps references (:mod:`agentdeck.store.sql_messages`); reads put them back.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from agentdeck.core.trace.model import (
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
+from agentdeck.store import sql_messages
 from agentdeck.store.run_agent import settle_agents
 from agentdeck.store.tables import runs, spans
 from agentdeck.store.tables_monitor import run_summaries
@@ -287,8 +291,10 @@ class SqlTraces(SqlBase):
             return
         with self._write() as conn:
             if spans_:
+                stored, message_rows = sql_messages.split(spans_)
+                sql_messages.write_messages(conn, message_rows)
                 conn.exec_driver_sql(
-                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_]
+                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in stored]
                 )
             failed = [
                 s.trace_id
@@ -326,7 +332,7 @@ class SqlTraces(SqlBase):
                 .where(spans.c.trace_id == trace_id)
                 .order_by(spans.c.seq, spans.c.start_ns)
             ).all()
-        return [row_span(r) for r in rows]
+            return sql_messages.join(conn, [row_span(r) for r in rows])
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
         """Runs and their spans (``seq`` order) for many trace ids in two queries; unknown
@@ -341,9 +347,10 @@ class SqlTraces(SqlBase):
                 .where(spans.c.trace_id.in_(ids))
                 .order_by(spans.c.trace_id, spans.c.seq, spans.c.start_ns)
             ).all()
+            all_spans = sql_messages.join(conn, [row_span(r) for r in span_rows])
         by_trace: dict[str, list[Span]] = {}
-        for r in span_rows:
-            by_trace.setdefault(r.trace_id, []).append(row_span(r))
+        for sp in all_spans:
+            by_trace.setdefault(sp.trace_id, []).append(sp)
         found = {r.trace_id: row_run(r) for r in run_rows}
         return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
 
