@@ -136,3 +136,31 @@ def test_results_are_redacted_and_bounded_before_rules_read_them(
     # lookup R9, cancel R9 (the key was masked: no match), lookup R8, cancel R8 (truncated)
     assert [d.outputs["effect"] for d in decisions] == ["allow", "allow", "allow", "warn"]
     assert decisions[3].outputs["rules"] == ["big"]
+
+
+def test_policy_simulate_reads_the_recorded_results(tmp_path: Path, store: SqlStore) -> None:
+    from agentdeck.core.trace.query import RunQuery
+    from agentdeck.policy.simulate import simulate
+
+    sink = sdk.InMemorySink()
+    sdk.init(sink=sink, spill_dir=tmp_path / "spill", schedule_delay=0.02)
+    BOOKINGS["S1"] = _booking("S1", "yes", 72)
+    BOOKINGS["S2"] = _booking("S2", "no", 72)
+    BOOKINGS["S3"] = _booking("S3", "no", 5)
+    for rid in ("S1", "S2", "S3"):
+        with sdk.run(agent=make_spec("airline-bot")):
+            get_reservation_details(rid)
+            cancel_reservation(rid)
+    assert sdk.flush(5)
+    store.write_batch(sink.runs, sink.spans)
+    sim = simulate(store, policy_from(DOC), RunQuery(agent_name="airline-bot"))
+    cancels = {
+        c.trace_id: c.effect.value for c in sim.calls if c.tool == "cancel_reservation"
+    }
+    by_rid = {r.trace_id: r.input for r in sink.runs}
+    assert len(cancels) == 3
+    denied = [t for t, e in cancels.items() if e == "deny"]
+    assert len(denied) == 1 and all(cancels[t] == "allow" for t in cancels if t not in denied)
+    ((_, spans_),) = store.get_runs_with_spans(denied)
+    looked = next(s for s in spans_ if s.tool_name == "get_reservation_details")
+    assert looked.outputs["result"]["reservation_id"] == "S2", by_rid
