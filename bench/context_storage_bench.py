@@ -37,46 +37,118 @@ def conversation(trace: str, turns: int) -> tuple[Any, list[Any]]:
         return f"{i + 1:016x}"
 
     tools = [
-        {"type": "function", "function": {"name": n, "description": f"{n} tool " * 8,
-         "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}
+        {
+            "type": "function",
+            "function": {
+                "name": n,
+                "description": f"{n} tool " * 8,
+                "parameters": {"type": "object", "properties": {"id": {"type": "string"}}},
+            },
+        }
         for n in ("get_reservation_details", "cancel_reservation", "get_user_details")
-    ]  # fmt: skip
+    ]
     window: list[dict[str, Any]] = [
         {"role": "system", "content": "You are an airline customer-service agent. " * 30}
     ]
-    spans = [Span(trace, sid(0), None, "agent", SpanKind.AGENT, 0, 10**12, seq=0,
-                  status=SpanStatus.OK, attributes={"agent.name": "bot"})]  # fmt: skip
+    spans = [
+        Span(
+            trace,
+            sid(0),
+            None,
+            "agent",
+            SpanKind.AGENT,
+            0,
+            10**12,
+            seq=0,
+            status=SpanStatus.OK,
+            attributes={"agent.name": "bot"},
+        )
+    ]
     seq = 1
     for t in range(turns):
         window.append({"role": "user", "content": f"turn {t}: please check booking R{t:04d}. " * 4})
-        call = {"id": f"call_{t}", "type": "function",
-                "function": {"name": "get_reservation_details", "arguments": f'{{"id":"R{t:04d}"}}'}}  # fmt: skip
+        call = {
+            "id": f"call_{t}",
+            "type": "function",
+            "function": {"name": "get_reservation_details", "arguments": f'{{"id":"R{t:04d}"}}'},
+        }
         reply = {"role": "assistant", "content": None, "tool_calls": [call]}
-        spans.append(Span(trace, sid(seq), sid(0), "chat", SpanKind.LLM, seq, seq + 1, seq=seq,
-                          status=SpanStatus.OK,
-                          inputs={"model": "gpt-4o", "messages": list(window), "tools": tools},
-                          outputs={"message": reply}, usage=TokenUsage(1000, 50)))  # fmt: skip
+        spans.append(
+            Span(
+                trace,
+                sid(seq),
+                sid(0),
+                "chat",
+                SpanKind.LLM,
+                seq,
+                seq + 1,
+                seq=seq,
+                status=SpanStatus.OK,
+                inputs={"model": "gpt-4o", "messages": list(window), "tools": tools},
+                outputs={"message": reply},
+                usage=TokenUsage(1000, 50),
+            )
+        )
         seq += 1
-        result = {"reservation_id": f"R{t:04d}", "cabin": "basic_economy", "insurance": "no",
-                  "flights": [{"flight": f"HAT{i:03d}", "date": "2024-05-01"} for i in range(4)],
-                  "passengers": [{"first_name": "Ann", "last_name": "Lee", "dob": "1990-01-01"}]}  # fmt: skip
-        spans.append(Span(trace, sid(seq), sid(0), "get_reservation_details", SpanKind.TOOL,
-                          seq, seq + 1, seq=seq, status=SpanStatus.OK,
-                          inputs={"args": {"id": f"R{t:04d}"}}, outputs={"result": result},
-                          attributes={"tool.name": "get_reservation_details"}))  # fmt: skip
+        result = {
+            "reservation_id": f"R{t:04d}",
+            "cabin": "basic_economy",
+            "insurance": "no",
+            "flights": [{"flight": f"HAT{i:03d}", "date": "2024-05-01"} for i in range(4)],
+            "passengers": [{"first_name": "Ann", "last_name": "Lee", "dob": "1990-01-01"}],
+        }
+        spans.append(
+            Span(
+                trace,
+                sid(seq),
+                sid(0),
+                "get_reservation_details",
+                SpanKind.TOOL,
+                seq,
+                seq + 1,
+                seq=seq,
+                status=SpanStatus.OK,
+                inputs={"args": {"id": f"R{t:04d}"}},
+                outputs={"result": result},
+                attributes={"tool.name": "get_reservation_details"},
+            )
+        )
         seq += 1
         window.append(reply)
         window.append({"role": "tool", "tool_call_id": f"call_{t}", "content": str(result)})
         answer = {"role": "assistant", "content": f"Your booking R{t:04d} is basic economy. " * 3}
-        spans.append(Span(trace, sid(seq), sid(0), "chat", SpanKind.LLM, seq, seq + 1, seq=seq,
-                          status=SpanStatus.OK,
-                          inputs={"model": "gpt-4o", "messages": list(window), "tools": tools},
-                          outputs={"message": answer}, usage=TokenUsage(1000, 50)))  # fmt: skip
+        spans.append(
+            Span(
+                trace,
+                sid(seq),
+                sid(0),
+                "chat",
+                SpanKind.LLM,
+                seq,
+                seq + 1,
+                seq=seq,
+                status=SpanStatus.OK,
+                inputs={"model": "gpt-4o", "messages": list(window), "tools": tools},
+                outputs={"message": answer},
+                usage=TokenUsage(1000, 50),
+            )
+        )
         seq += 1
         window.append(answer)
-    run = Run(trace_id=trace, agent_name="bot", agent_version=None, agent_digest=None, env=None,
-              deployment_id=None, start_ns=0, end_ns=10**12, status=SpanStatus.OK, error=None,
-              input="hi", output="bye")  # fmt: skip
+    run = Run(
+        trace_id=trace,
+        agent_name="bot",
+        agent_version=None,
+        agent_digest=None,
+        env=None,
+        deployment_id=None,
+        start_ns=0,
+        end_ns=10**12,
+        status=SpanStatus.OK,
+        error=None,
+        input="hi",
+        output="bye",
+    )
     return run, spans
 
 
@@ -96,10 +168,13 @@ def _size(db: Path) -> int:
 def _stored(db: Path) -> int:
     conn = sqlite3.connect(db)
     try:
-        total = conn.execute(
-            "SELECT SUM(COALESCE(LENGTH(inputs),0) + COALESCE(LENGTH(outputs),0)"
-            " + COALESCE(LENGTH(attributes),0)) FROM spans"
-        ).fetchone()[0] or 0
+        total = (
+            conn.execute(
+                "SELECT SUM(COALESCE(LENGTH(inputs),0) + COALESCE(LENGTH(outputs),0)"
+                " + COALESCE(LENGTH(attributes),0)) FROM spans"
+            ).fetchone()[0]
+            or 0
+        )
         if conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'messages'").fetchone()[0]:
             total += conn.execute("SELECT SUM(LENGTH(content)) FROM messages").fetchone()[0] or 0
         return int(total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from behaviour_factory import SPEC, TRACE, llm, policy, run, simple_view, sid, tool
+from behaviour_factory import SPEC, TRACE, llm, policy, run, sid, simple_view, tool
 
 from agentdeck.core.behaviour.profile import build_profile
 from agentdeck.core.behaviour.run_checks import Finding, Severity, check_run
@@ -77,18 +77,40 @@ def test_a_recovered_error_is_marked_and_reported_as_recovered() -> None:
 def _handoff_run() -> list[Span]:
     root, ho, inner = sid(), sid(), sid()
 
-    def s(span_id: str, parent: str | None, kind: SpanKind, seq: int, name: str,
-          attrs: dict[str, object]) -> Span:  # fmt: skip
-        return Span(TRACE, span_id, parent, name, kind, seq * 1000, seq * 1000 + 1, seq=seq,
-                    status=SpanStatus.OK, attributes=attrs)  # fmt: skip
+    def s(
+        span_id: str,
+        parent: str | None,
+        kind: SpanKind,
+        seq: int,
+        name: str,
+        attrs: dict[str, object],
+    ) -> Span:
+        return Span(
+            TRACE,
+            span_id,
+            parent,
+            name,
+            kind,
+            seq * 1000,
+            seq * 1000 + 1,
+            seq=seq,
+            status=SpanStatus.OK,
+            attributes=attrs,
+        )
 
     refund = replace(tool("issue_refund", {"id": 1}, {"ok": True}, seq=3), parent_id=inner)
     return [
         s(root, None, SpanKind.AGENT, 0, "bot", {"agent.name": "bot"}),
         replace(tool("lookup", {"id": 1}, {"name": "a"}, seq=1), parent_id=root),
         s(ho, root, SpanKind.HANDOFF, 2, "handoff billing", {"handoff.to": "billing"}),
-        s(inner, ho, SpanKind.AGENT, 2, "billing",
-          {"agent.name": "billing", "agent.digest": "sha256:billing"}),  # fmt: skip
+        s(
+            inner,
+            ho,
+            SpanKind.AGENT,
+            2,
+            "billing",
+            {"agent.name": "billing", "agent.digest": "sha256:billing"},
+        ),
         refund,
     ]
 

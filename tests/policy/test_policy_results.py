@@ -29,9 +29,18 @@ RULE = (
     '&& (c.result.cabin != "basic_economy" || c.result.insurance == "yes" '
     "|| c.result.hours_since_booking < 24))"
 )
-DOC = {"name": "cancellations", "default_effect": "allow",
-       "rules": [{"id": "basic-economy-cancel", "when": RULE, "effect": "deny",
-                  "message": "basic economy: cancel only with insurance or within 24 h"}]}  # fmt: skip
+DOC = {
+    "name": "cancellations",
+    "default_effect": "allow",
+    "rules": [
+        {
+            "id": "basic-economy-cancel",
+            "when": RULE,
+            "effect": "deny",
+            "message": "basic economy: cancel only with insurance or within 24 h",
+        }
+    ],
+}
 
 BOOKINGS: dict[str, dict[str, Any]] = {}
 
@@ -53,19 +62,34 @@ def _shutdown() -> Iterator[None]:
 
 
 def _booking(rid: str, insurance: str, hours: int, **more: Any) -> dict[str, Any]:
-    return {"reservation_id": rid, "cabin": "basic_economy", "insurance": insurance,
-            "hours_since_booking": hours, **more}  # fmt: skip
+    return {
+        "reservation_id": rid,
+        "cabin": "basic_economy",
+        "insurance": insurance,
+        "hours_since_booking": hours,
+        **more,
+    }
 
 
 def test_a_rule_reads_an_earlier_result_from_a_test_case() -> None:
     compiled = compile_policy(policy_from(DOC), "cancellations@1")
 
     def decide(result: dict[str, Any]) -> str:
-        ctx = ToolCallContext.from_dict({
-            "tool": "cancel_reservation", "args": {"reservation_id": "R1"},
-            "run": {"calls": [{"tool": "get_reservation_details",
-                               "args": {"reservation_id": "R1"}, "result": result}]},
-        })  # fmt: skip
+        ctx = ToolCallContext.from_dict(
+            {
+                "tool": "cancel_reservation",
+                "args": {"reservation_id": "R1"},
+                "run": {
+                    "calls": [
+                        {
+                            "tool": "get_reservation_details",
+                            "args": {"reservation_id": "R1"},
+                            "result": result,
+                        }
+                    ]
+                },
+            }
+        )
         return compiled.decide(ctx).effect.value
 
     assert decide(_booking("R1", "no", 72)) == "deny"
@@ -80,11 +104,15 @@ def test_incremental_and_fresh_decisions_agree_on_results() -> None:
     history: list[PriorCall] = []
     for i, (ins, hours) in enumerate([("no", 72), ("yes", 72), ("no", 2)] * 5):
         rid = f"R{i}"
-        history.append(PriorCall("get_reservation_details", {"reservation_id": rid}, "ok",
-                                 _booking(rid, ins, hours)))  # fmt: skip
+        history.append(
+            PriorCall(
+                "get_reservation_details", {"reservation_id": rid}, "ok", _booking(rid, ins, hours)
+            )
+        )
         got = ev.decide("cancel_reservation", {"reservation_id": rid}, history, {})
-        fresh = compiled.decide(ToolCallContext("cancel_reservation", {"reservation_id": rid},
-                                                calls=tuple(history)))  # fmt: skip
+        fresh = compiled.decide(
+            ToolCallContext("cancel_reservation", {"reservation_id": rid}, calls=tuple(history))
+        )
         assert got.effect == fresh.effect
         assert got.effect.value == ("deny" if (ins, hours) == ("no", 72) else "allow")
 
@@ -115,14 +143,25 @@ def test_the_sdk_guard_sees_the_result_captured_at_call_time(
 def test_results_are_redacted_and_bounded_before_rules_read_them(
     tmp_path: Path, sqlite_store: SqlStore
 ) -> None:
-    doc = {"name": "peek", "default_effect": "allow", "rules": [
-        {"id": "secret-seen", "when": 'tool.name == "cancel_reservation" && run.calls.exists('
-         'c, c.tool == "get_reservation_details" && has(c.result.api_key) '
-         '&& c.result.api_key == "sk-live-123")',
-         "effect": "deny"},
-        {"id": "big", "when": 'tool.name == "cancel_reservation" && run.calls.exists('
-         'c, c.tool == "get_reservation_details" && has(c.result.truncated))', "effect": "warn"},
-    ]}  # fmt: skip
+    doc = {
+        "name": "peek",
+        "default_effect": "allow",
+        "rules": [
+            {
+                "id": "secret-seen",
+                "when": 'tool.name == "cancel_reservation" && run.calls.exists('
+                'c, c.tool == "get_reservation_details" && has(c.result.api_key) '
+                '&& c.result.api_key == "sk-live-123")',
+                "effect": "deny",
+            },
+            {
+                "id": "big",
+                "when": 'tool.name == "cancel_reservation" && run.calls.exists('
+                'c, c.tool == "get_reservation_details" && has(c.result.truncated))',
+                "effect": "warn",
+            },
+        ],
+    }
     _register(sqlite_store, doc)
     sink = start_sdk(tmp_path, sqlite_store)
     BOOKINGS["R9"] = _booking("R9", "no", 72, api_key="sk-live-123")
@@ -154,9 +193,7 @@ def test_policy_simulate_reads_the_recorded_results(tmp_path: Path, store: SqlSt
     assert sdk.flush(5)
     store.write_batch(sink.runs, sink.spans)
     sim = simulate(store, policy_from(DOC), RunQuery(agent_name="airline-bot"))
-    cancels = {
-        c.trace_id: c.effect.value for c in sim.calls if c.tool == "cancel_reservation"
-    }
+    cancels = {c.trace_id: c.effect.value for c in sim.calls if c.tool == "cancel_reservation"}
     by_rid = {r.trace_id: r.input for r in sink.runs}
     assert len(cancels) == 3
     denied = [t for t, e in cancels.items() if e == "deny"]

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus, new_span_id
 from agentdeck.store import SqlStore
+from agentdeck.store.engine import insert_ignore_sql
 from agentdeck.store.sql_messages import REFS_KEY
 from agentdeck.store.sql_traces import span_tuple
-from agentdeck.store.engine import insert_ignore_sql
 from agentdeck.store.tables import spans as spans_table
 from agentdeck.store.tables_messages import messages
 
@@ -24,15 +24,35 @@ def conversation(trace: str, turns: int) -> tuple[Run, list[Span]]:
     for i in range(turns):
         window.append({"role": "user", "content": f"question {i}: " + "x" * 300})
         out.append(
-            Span(trace, new_span_id(), root, "chat", SpanKind.LLM, i * 10 + 1, i * 10 + 5,
-                 seq=i + 1, status=SpanStatus.OK,
-                 inputs={"model": "m", "messages": list(window), "tools": [{"name": "t"}]},
-                 outputs={"message": {"role": "assistant", "content": f"answer {i}"}})  # fmt: skip
+            Span(
+                trace,
+                new_span_id(),
+                root,
+                "chat",
+                SpanKind.LLM,
+                i * 10 + 1,
+                i * 10 + 5,
+                seq=i + 1,
+                status=SpanStatus.OK,
+                inputs={"model": "m", "messages": list(window), "tools": [{"name": "t"}]},
+                outputs={"message": {"role": "assistant", "content": f"answer {i}"}},
+            )
         )
         window.append({"content": f"answer {i}", "role": "assistant"})  # key order kept
-    run = Run(trace_id=trace, agent_name="bot", agent_version=None, agent_digest=None,
-              env=None, deployment_id=None, start_ns=0, end_ns=10**9, status=SpanStatus.OK,
-              error=None, input="hi", output="bye")  # fmt: skip
+    run = Run(
+        trace_id=trace,
+        agent_name="bot",
+        agent_version=None,
+        agent_digest=None,
+        env=None,
+        deployment_id=None,
+        start_ns=0,
+        end_ns=10**9,
+        status=SpanStatus.OK,
+        error=None,
+        input="hi",
+        output="bye",
+    )
     return run, out
 
 
@@ -74,8 +94,18 @@ def test_an_edited_window_shares_its_prefix_and_reads_back(store: SqlStore) -> N
     assert isinstance(last.inputs, dict)
     edited = dict(last.inputs)
     edited["messages"] = [*last.inputs["messages"][:2], {"role": "user", "content": "other"}]
-    extra = Span(run.trace_id, new_span_id(), spans[0].span_id, "chat", SpanKind.LLM, 100, 101,
-                 seq=9, status=SpanStatus.OK, inputs=edited)  # fmt: skip
+    extra = Span(
+        run.trace_id,
+        new_span_id(),
+        spans[0].span_id,
+        "chat",
+        SpanKind.LLM,
+        100,
+        101,
+        seq=9,
+        status=SpanStatus.OK,
+        inputs=edited,
+    )
     store.write_batch([], spans)
     store.write_batch([run], [extra])  # another batch: shares rows written by the first
     got = {s.span_id: s for s in store.get_spans(run.trace_id)}

@@ -18,37 +18,81 @@ from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 _n = iter(range(1, 10_000))
 
 
-def _run(trace: str, actions: list[tuple[str, bool]], outcome: Outcome | None) -> tuple[Run, list[Span]]:
+def _run(
+    trace: str, actions: list[tuple[str, bool]], outcome: Outcome | None
+) -> tuple[Run, list[Span]]:
     root = f"{next(_n):016x}"
     spans = [
-        Span(trace, root, None, "bot", SpanKind.AGENT, 0, 10_000, seq=0,
-             status=SpanStatus.OK, attributes={"agent.name": "bot"})  # fmt: skip
+        Span(
+            trace,
+            root,
+            None,
+            "bot",
+            SpanKind.AGENT,
+            0,
+            10_000,
+            seq=0,
+            status=SpanStatus.OK,
+            attributes={"agent.name": "bot"},
+        )
     ]
     for i, (tool, err) in enumerate(actions, start=1):
         spans.append(
-            Span(trace, f"{next(_n):016x}", root, tool, SpanKind.TOOL, i * 100, i * 100 + 50,
-                 seq=i, status=SpanStatus.ERROR if err else SpanStatus.OK,
-                 error="timeout" if err else None, inputs={"args": {"id": i}},
-                 outputs=None if err else {"result": {"ok": True}},
-                 attributes={"tool.name": tool})  # fmt: skip
+            Span(
+                trace,
+                f"{next(_n):016x}",
+                root,
+                tool,
+                SpanKind.TOOL,
+                i * 100,
+                i * 100 + 50,
+                seq=i,
+                status=SpanStatus.ERROR if err else SpanStatus.OK,
+                error="timeout" if err else None,
+                inputs={"args": {"id": i}},
+                outputs=None if err else {"result": {"ok": True}},
+                attributes={"tool.name": tool},
+            )
         )
-    run = Run(trace_id=trace, agent_name="bot", agent_version=1, agent_digest=None, env="dev",
-              deployment_id=None, start_ns=0, end_ns=10_000, status=SpanStatus.OK, error=None,
-              input="cancel my booking", output="done", outcome=outcome)  # fmt: skip
+    run = Run(
+        trace_id=trace,
+        agent_name="bot",
+        agent_version=1,
+        agent_digest=None,
+        env="dev",
+        deployment_id=None,
+        start_ns=0,
+        end_ns=10_000,
+        status=SpanStatus.OK,
+        error=None,
+        input="cancel my booking",
+        output="done",
+        outcome=outcome,
+    )
     return run, spans
 
 
 def _baseline(store: SqlStore) -> None:
     b = ProfileBuilder()
     for i in range(40):
-        run, spans = _run(f"{i:032x}", [("get_reservation", False), ("cancel", False)],
-                          Outcome.SUCCESS)  # fmt: skip
+        run, spans = _run(
+            f"{i:032x}", [("get_reservation", False), ("cancel", False)], Outcome.SUCCESS
+        )
         b.add(RunView.from_run(run, spans))
     profile = b.finish()
     store.put_baseline(
-        BaselineRecord("bot-ok", "bot", None, "dev", "successful runs", profile.n_runs,
-                       datetime.now(UTC), "test", orjson.dumps(profile.to_dict()).decode())
-    )  # fmt: skip
+        BaselineRecord(
+            "bot-ok",
+            "bot",
+            None,
+            "dev",
+            "successful runs",
+            profile.n_runs,
+            datetime.now(UTC),
+            "test",
+            orjson.dumps(profile.to_dict()).decode(),
+        )
+    )
 
 
 def test_a_failed_outcome_without_an_error_is_explained_not_blameless(store: SqlStore) -> None:
@@ -78,8 +122,11 @@ def test_rca_cli_says_what_differs(sqlite_store: SqlStore) -> None:
 
 
 def test_a_recovered_error_is_not_the_failure_of_a_successful_run(store: SqlStore) -> None:
-    run, spans = _run("d" * 32, [("get_reservation", True), ("get_reservation", False),
-                                 ("cancel", False)], Outcome.SUCCESS)  # fmt: skip
+    run, spans = _run(
+        "d" * 32,
+        [("get_reservation", True), ("get_reservation", False), ("cancel", False)],
+        Outcome.SUCCESS,
+    )
     store.write_batch([run], spans)
     rc = root_cause(store, run.trace_id)
     assert rc is not None

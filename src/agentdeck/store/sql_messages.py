@@ -60,7 +60,9 @@ def split(spans: Sequence[Span]) -> tuple[list[Span], MessageRows]:
             rows.setdefault((s.trace_id, node), (parent, text))
             parent = node
         ref = {REFS_KEY: [parent, len(msgs)]}
-        out.append(replace(s, inputs={k: (ref if k == "messages" else v) for k, v in inputs.items()}))
+        out.append(
+            replace(s, inputs={k: (ref if k == "messages" else v) for k, v in inputs.items()})
+        )
     return out, rows
 
 
@@ -115,5 +117,7 @@ def join(conn: Connection, spans: Iterable[Span]) -> list[Span]:
             continue
         assert isinstance(s.inputs, dict)
         msgs = _window(by_trace.get(s.trace_id, {}), *ref)
-        out.append(replace(s, inputs={k: (msgs if k == "messages" else v) for k, v in s.inputs.items()}))
+        out.append(
+            replace(s, inputs={k: (msgs if k == "messages" else v) for k, v in s.inputs.items()})
+        )
     return out

@@ -61,9 +61,9 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunQuery
+from agentdeck.store import sql_messages
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, param_mark, upsert_sql
-from agentdeck.store import sql_messages
 from agentdeck.store.run_agent import settle_agents
 from agentdeck.store.tables import runs, spans
 from agentdeck.store.tables_monitor import run_summaries

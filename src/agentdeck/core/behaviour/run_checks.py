@@ -182,8 +182,7 @@ def _tool_checks(
                     call.span_id,
                     "recovered_error",
                     Severity.INFO,
-                    f"{call.tool!r} failed and a later call of {call.tool!r} succeeded "
-                    "(recovered)",
+                    f"{call.tool!r} failed and a later call of {call.tool!r} succeeded (recovered)",
                 )
             )
         if own_spec is not None and tspec is None:

@@ -142,9 +142,7 @@ def failing_span(spans: Iterable[Span]) -> Span | None:
     if not ordered:
         return None
     recovered = recovered_errors(ordered)
-    errors = [
-        s for s in ordered if s.status is SpanStatus.ERROR and s.span_id not in recovered
-    ]
+    errors = [s for s in ordered if s.status is SpanStatus.ERROR and s.span_id not in recovered]
     if errors:
         # the deepest error that ended last: a leaf's error propagates up to its parents
         parents_of_errors = {s.parent_id for s in errors}

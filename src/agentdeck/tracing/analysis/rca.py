@@ -17,7 +17,6 @@ import orjson
 from agentdeck.core.behaviour.failure_explain import explain_failure
 from agentdeck.core.behaviour.profile import BehaviourProfile
 from agentdeck.core.behaviour.run_view import RunView
-
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind
 from agentdeck.core.trace.rca import RootCause, analyze, failing_span
