@@ -92,7 +92,7 @@ class _progress:
 
         self._bar = Progress(
             "importing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err_console.rich, transient=True, disable=not show or not err_console.is_terminal,
+            console=err_console.rich(), transient=True, disable=not show or not err_console.is_terminal,
         )  # fmt: skip
         self._task = self._bar.add_task("import", total=total)
 

@@ -307,6 +307,19 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     console.print(
         f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
     )
+    for b in rc.recovered:
+        console.print(
+            f"[dim]recovered[/]: {escape(b.span.name)} (span {b.span.span_id}) "
+            f"{escape(b.detail)}; a later call of the same tool succeeded"
+        )
+    if rc.differences:
+        console.print(
+            "[red]the run's outcome is a failure without a tool error[/]; "
+            "it differs from the baseline's runs:"
+        )
+        for d in rc.differences:
+            console.print(f"  - {escape(d)}")
+        return
     if rc.cause is None:
         console.print("[green]no bad span upstream of it[/]: nothing to blame")
         return

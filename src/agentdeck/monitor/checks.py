@@ -107,13 +107,15 @@ class RunChecker:
         )
 
     def spec_for(self, run: Run) -> AgentSpec | None:
-        digest = run.agent_digest
+        return self.spec_by_digest(run.agent_digest, run.agent_name)
+
+    def spec_by_digest(self, digest: str | None, name: str | None = None) -> AgentSpec | None:
         if not digest:
             return None
         with self._lock:
             if digest in self._specs:
                 return self._specs[digest]
-        found = self.store.get_agent_by_digest(digest, run.agent_name)
+        found = self.store.get_agent_by_digest(digest, name)
         spec = next((v.spec for v in found if v.digest == digest), None)
         with self._lock:
             self._specs[digest] = spec
@@ -142,7 +144,12 @@ class RunChecker:
         bow = profile.settings.bow_buckets if profile is not None else None
         if bow is not None and len(view.context.bow) != bow:
             view = RunView.from_run(run, spans, bow_buckets=bow)
-        found = check_run(view, self.spec_for(run), profile, self.settings)
+        handed_off = {
+            c.agent_digest: spec
+            for c in view.tool_calls
+            if c.agent_digest and (spec := self.spec_by_digest(c.agent_digest, c.agent))
+        }
+        found = check_run(view, self.spec_for(run), profile, self.settings, handed_off)
         row = RunSummaryRow(
             run.trace_id,
             run.agent_name,

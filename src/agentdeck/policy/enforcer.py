@@ -218,7 +218,9 @@ class PolicyGuard:
                 self._runs.move_to_end(key)
             history = call.run.calls
             for rec in history[len(st.calls) :]:  # only the calls new since the last decision
-                st.calls.append(PriorCall(rec.name, _json_args(rec.args), rec.outcome.value))
+                st.calls.append(
+                    PriorCall(rec.name, _json_args(rec.args), rec.outcome.value, rec.result)
+                )
             calls = st.calls  # append-only: the evaluator reads only what is new
         return st.evaluator.decide(
             call.tool, _json_args(call.args), calls, dict(call.run.counts),

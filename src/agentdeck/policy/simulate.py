@@ -41,6 +41,7 @@ from agentdeck.store.protocol import TraceStore
 from agentdeck.tracing.replay.engine import is_replay
 from agentdeck.tracing.replay.recording import StepKind, steps_of
 from agentdeck.tracing.sdk.guard import MAX_CALL_HISTORY, CallOutcome
+from agentdeck.tracing.sdk.policy_results import policy_result
 
 __all__ = [
     "MAX_RUNS",
@@ -84,6 +85,16 @@ class RecordedCall:
     end_ns: int
     recorded_effect: str | None = None
     recorded_policy: str | None = None
+    result: Any = None  # what rules read as run.calls[i].result (the recorded, redacted one)
+
+
+def _result(span: Span, outcome: str) -> Any:
+    """The recorded result as the live history held it: only for a call that returned, and
+    bounded as the SDK bounds it (it was redacted before it was stored)."""
+    out = span.outputs
+    if outcome != CallOutcome.OK.value or not isinstance(out, dict) or "result" not in out:
+        return None
+    return policy_result(out["result"], None)
 
 
 def _outcome(span: Span) -> str:
@@ -142,6 +153,7 @@ def recorded_calls(spans: list[Span] | tuple[Span, ...]) -> list[RecordedCall]:
                 tool_version=version if isinstance(version, str) else None,
                 args=args if isinstance(args, Mapping) else {}, outcome=_outcome(span),
                 start_ns=span.start_ns, end_ns=span.end_ns,
+                result=_result(span, _outcome(span)),
                 recorded_effect=_recorded_effect(decision) if decision is not None else None,
                 recorded_policy=_policy_label(decision) if decision is not None else None,
             )
@@ -331,7 +343,7 @@ def _finish(
     for c in done:
         counts[c.tool] = counts.get(c.tool, 0) + 1
         if len(history) < MAX_CALL_HISTORY:
-            history.append(PriorCall(c.tool, c.args, c.outcome))
+            history.append(PriorCall(c.tool, c.args, c.outcome, c.result))
     return [c for c in running if c.end_ns > now_ns]
 
 

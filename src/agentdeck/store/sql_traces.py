@@ -45,6 +45,9 @@ dropped in the same transaction whenever a batch carries a run or a provisional 
 trace (every OTLP request with spans of the trace does), so that the next window check or
 baseline re-summarizes it with the new spans, or the per-run check of the real run writes it
 anew. A real run's summary is never touched here.
+
+An LLM span's context window is stored once per run: its messages go to the ``messages``
+table and the span keeps references (:mod:`agentdeck.store.sql_messages`); reads put them back.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
 from agentdeck.core.trace.model import (
@@ -69,9 +72,11 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
+from agentdeck.store import sql_messages
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
+from agentdeck.store.sql_run_list import run_list_sql as run_list_sql  # (the EXPLAIN tests)
 from agentdeck.store.tables import run_tools, runs, spans
 from agentdeck.store.tables_monitor import run_summaries
 
@@ -361,8 +366,10 @@ class SqlTraces(SqlBase):
             return
         with self._write() as conn:
             if spans_:
+                stored, message_rows = sql_messages.split(spans_)
+                sql_messages.write_messages(conn, message_rows)
                 conn.exec_driver_sql(
-                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in spans_]
+                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in stored]
                 )
             failed = [
                 s.trace_id
@@ -404,7 +411,7 @@ class SqlTraces(SqlBase):
                 .where(spans.c.trace_id == trace_id)
                 .order_by(spans.c.seq, spans.c.start_ns)
             ).all()
-        return [row_span(r) for r in rows]
+            return sql_messages.join(conn, [row_span(r) for r in rows])
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
         """Runs and their spans (``seq`` order) for many trace ids in two queries; unknown
@@ -419,9 +426,10 @@ class SqlTraces(SqlBase):
                 .where(spans.c.trace_id.in_(ids))
                 .order_by(spans.c.trace_id, spans.c.seq, spans.c.start_ns)
             ).all()
+            all_spans = sql_messages.join(conn, [row_span(r) for r in span_rows])
         by_trace: dict[str, list[Span]] = {}
-        for r in span_rows:
-            by_trace.setdefault(r.trace_id, []).append(row_span(r))
+        for sp in all_spans:
+            by_trace.setdefault(sp.trace_id, []).append(sp)
         found = {r.trace_id: row_run(r) for r in run_rows}
         return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
 
@@ -468,50 +476,3 @@ class SqlTraces(SqlBase):
             plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar_one()
         plan = orjson.loads(plan) if isinstance(plan, str | bytes) else plan
         return RunCount(max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), "estimate")
-
-
-def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
-    """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan);
-    ``bounded=False``: without limit, offset and order (what the count estimates)."""
-    c = runs.c
-    if query.tool is not None:
-        t = run_tools.c
-        q = (
-            select(runs)
-            .select_from(run_tools.join(runs, runs.c.trace_id == t.trace_id))
-            .where(t.tool_name == query.tool)
-        )
-        order: tuple[Any, Any] = (t.start_ns, t.trace_id)
-    else:
-        q = select(runs)
-        order = (c.start_ns, c.trace_id)
-    if query.agent_name is not None:
-        q = q.where(c.agent_name == query.agent_name)
-    if query.agent_version is not None:
-        q = q.where(c.agent_version == query.agent_version)
-    if query.agent_digest is not None:
-        q = q.where(c.agent_digest == query.agent_digest)
-    if query.env is not None:
-        q = q.where(c.env == query.env)
-    if query.status is not None:
-        q = q.where(c.status == query.status.value)
-    if query.since_ns is not None:
-        q = q.where(order[0] >= query.since_ns)
-    if query.until_ns is not None:
-        q = q.where(order[0] < query.until_ns)
-    if query.has_errors is not None:
-        q = q.where(c.tool_errors > 0 if query.has_errors else c.tool_errors == 0)
-    if query.denied is not None:
-        q = q.where(c.denied_calls > 0 if query.denied else c.denied_calls == 0)
-    if query.outcome is not None:
-        q = q.where(c.outcome == query.outcome.value)
-    if query.session_id is not None:
-        q = q.where(c.session_id == query.session_id)
-    if query.user_id is not None:
-        q = q.where(c.user_id == query.user_id)
-    if query.after is not None:
-        q = q.where(tuple_(*order) < tuple_(query.after.start_ns, query.after.trace_id))
-    if not bounded:
-        return q
-    q = q.order_by(order[0].desc(), order[1].desc()).limit(query.limit)
-    return q.offset(query.offset) if query.offset else q

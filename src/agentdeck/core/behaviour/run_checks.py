@@ -27,7 +27,17 @@ check                       fires when                                          
 ``tool_definitions``        the tools offered to the model differ from the       critical /
                             spec's (an unknown tool or a changed input schema:   warning /
                             critical / warning; a pinned tool not offered: info) info
+``outcome_failure``         the run's outcome is a failure and no tool error     warning
+                            explains it: one finding per difference from the
+                            baseline (missing expected call, unusual transition,
+                            policy warning, early stop)
+``recovered_error``         a tool call failed and a later call of the same tool info
+                            succeeded
 ==========================  ===================================================  ==========
+
+A tool called by a handed-off agent (under a nested ``agent`` span) is checked against that
+agent's spec (``specs``, by digest) when known, and is never an ``unknown_tool`` of the run's
+own agent.
 
 Schemas are validated with fastjsonschema, compiled once per schema digest (an inferred
 schema's ``required`` lists only fields present in every baseline sample, so a response
@@ -41,6 +51,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agentdeck.core.behaviour.failure_explain import explain_failure
 from agentdeck.core.behaviour.profile import BehaviourProfile, RunView
 from agentdeck.core.spec.agent import AgentSpec, ToolSpec
 from agentdeck.core.spec.canonical import digest
@@ -154,23 +165,43 @@ def _tool_checks(
     profile: BehaviourProfile | None,
     settings: RunCheckSettings,
     out: list[Finding],
+    specs: Mapping[str, AgentSpec] | None = None,
 ) -> None:
     tid = view.trace_id
     known_profile = set(profile.tool_calls.counts) if profile is not None else set()
     repeats: Counter[tuple[str, str]] = Counter()
     for call in view.tool_calls:
-        tspec: ToolSpec | None = spec.tool(call.tool) if spec is not None else None
-        if spec is not None and tspec is None:
+        own_spec = spec
+        if call.agent is not None:  # a handed-off agent's call: its own spec, if known
+            own_spec = (specs or {}).get(call.agent_digest or "")
+        tspec: ToolSpec | None = own_spec.tool(call.tool) if own_spec is not None else None
+        if call.recovered:
+            out.append(
+                Finding(
+                    tid,
+                    call.span_id,
+                    "recovered_error",
+                    Severity.INFO,
+                    f"{call.tool!r} failed and a later call of {call.tool!r} succeeded (recovered)",
+                )
+            )
+        if own_spec is not None and tspec is None:
             out.append(
                 Finding(
                     tid,
                     call.span_id,
                     "unknown_tool",
                     Severity.CRITICAL,
-                    f"tool {call.tool!r} is not in the agent spec",
+                    f"tool {call.tool!r} is not in the agent spec"
+                    + (f" of {call.agent!r}" if call.agent else ""),
                 )
             )
-        elif spec is None and profile is not None and call.tool not in known_profile:
+        elif (
+            own_spec is None
+            and call.agent is None
+            and profile is not None
+            and call.tool not in known_profile
+        ):
             out.append(
                 Finding(
                     tid,
@@ -281,12 +312,14 @@ def check_run(
     spec: AgentSpec | None = None,
     profile: BehaviourProfile | None = None,
     settings: RunCheckSettings | None = None,
+    specs: Mapping[str, AgentSpec] | None = None,
 ) -> list[Finding]:
-    """Every finding for one run. Spec-based checks need ``spec``; baseline-based checks
-    (step count, improbable sequence, inferred response schema) need ``profile``."""
+    """Every finding for one run. Spec-based checks need ``spec`` (``specs``: handed-off
+    agents' specs by digest); baseline-based checks (step count, improbable sequence,
+    inferred response schema, what a failed run missed) need ``profile``."""
     s = settings or RunCheckSettings()
     out: list[Finding] = []
-    _tool_checks(view, spec, profile, s, out)
+    _tool_checks(view, spec, profile, s, out, specs)
     for p in view.policy:
         target = f" on {p.tool!r}" if p.tool else ""
         if p.effect == "deny":
@@ -332,6 +365,17 @@ def check_run(
                 f"the run ended without completing its task ({why})",
             )
         )
+    if view.failed_outcome and not view.unrecovered_errors and not view.errored:
+        for d in explain_failure(view, profile):
+            out.append(
+                Finding(
+                    view.trace_id,
+                    None,
+                    "outcome_failure",
+                    Severity.WARNING,
+                    f"the run's outcome is a failure without a tool error: {d.detail}",
+                )
+            )
     if spec is not None:
         _version_creep(view, spec, out)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -89,6 +89,9 @@ class ToolCall:
     response_key: str
     response_unordered_key: str
     response_shape: Hashable = None
+    agent: str | None = None  # the handed-off agent that made the call (None: the run's own)
+    agent_digest: str | None = None  # that agent's digest, when it was resolved
+    recovered: bool = False  # an error that a later call of the same tool got past
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,50 @@ class LlmCall:
     offered_tools: tuple[JSON, ...]
 
 
-def _tool_call(span: Span) -> ToolCall:
+def _nested_agents(spans: list[Span]) -> dict[str, tuple[str | None, str | None]]:
+    """For each span id, the handed-off agent (name, digest) whose code runs under it.
+
+    A nested agent is an ``agent`` span with a parent (a handoff holds one); the run's own
+    root agent maps to nothing. Spans are given in ``seq`` order, so a parent comes first.
+    """
+    parent_of = {s.span_id: s.parent_id for s in spans}
+    agent_spans = {s.span_id: s for s in spans if s.kind is SpanKind.AGENT}
+    out: dict[str, tuple[str | None, str | None]] = {}
+
+    def owner(sid: str | None) -> tuple[str | None, str | None] | None:
+        seen = 0
+        while sid is not None and seen < 10_000:
+            if sid in out:
+                return out[sid]
+            a = agent_spans.get(sid)
+            if a is not None:
+                if a.parent_id is None:
+                    return None
+                name = _str_or_none(a.attributes.get("agent.name")) or a.name
+                return (name, _str_or_none(a.attributes.get("agent.digest")))
+            sid, seen = parent_of.get(sid), seen + 1
+        return None
+
+    for s in spans:
+        found = owner(s.span_id)
+        if found is not None:
+            out[s.span_id] = found
+    return out
+
+
+def _mark_recovered(calls: list[ToolCall]) -> tuple[ToolCall, ...]:
+    """Mark each error that a later successful call of the same tool got past."""
+    last_ok: dict[str, int] = {}
+    for i, c in enumerate(calls):
+        if not c.error:
+            last_ok[c.tool] = i
+    return tuple(
+        replace(c, recovered=True) if c.error and last_ok.get(c.tool, -1) > i else c
+        for i, c in enumerate(calls)
+    )
+
+
+def _tool_call(span: Span, owner: tuple[str | None, str | None] | None = None) -> ToolCall:
     inputs = span.inputs
     args = inputs.get("args") if isinstance(inputs, dict) else inputs
     outputs = span.outputs
@@ -133,6 +179,8 @@ def _tool_call(span: Span) -> ToolCall:
         response_key=value_key(result) if has_result else "",
         response_unordered_key=unordered_key(result) if has_result else "",
         response_shape=shape_of(result) if has_result else None,
+        agent=owner[0] if owner else None,
+        agent_digest=owner[1] if owner else None,
     )
 
 
@@ -154,6 +202,7 @@ class RunView:
     latency_ms: float | None
     tokens: int
     context: ContextFeatures
+    outcome: str | None = None  # the run's outcome ("success", "failure"), when known
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -169,12 +218,23 @@ class RunView:
     def errored(self) -> bool:
         return self.status is SpanStatus.ERROR
 
+    @property
+    def failed_outcome(self) -> bool:
+        """The run's recorded outcome is a failure."""
+        return self.outcome == "failure"
+
+    @property
+    def unrecovered_errors(self) -> tuple[ToolCall, ...]:
+        """Tool calls in error that no later call of the same tool got past."""
+        return tuple(c for c in self.tool_calls if c.error and not c.recovered)
+
     @classmethod
     def from_run(
         cls, run: Run, spans: Iterable[Span], bow_buckets: int = DEFAULT_BOW_BUCKETS
     ) -> RunView:
         """Extract the view of ``run`` from its spans (sorted here by ``seq``)."""
         ordered = sorted(spans, key=lambda s: s.seq)
+        owners = _nested_agents(ordered)
         tools: list[ToolCall] = []
         tool_names: dict[str, str] = {}
         policy_spans: list[Span] = []
@@ -185,7 +245,7 @@ class RunView:
             if span.usage is not None:
                 tokens += span.usage.total
             if span.kind is SpanKind.TOOL:
-                call = _tool_call(span)
+                call = _tool_call(span, owners.get(span.parent_id or ""))
                 tools.append(call)
                 tool_names[span.span_id] = call.tool
             elif span.kind is SpanKind.POLICY:
@@ -223,10 +283,11 @@ class RunView:
             )
         return cls(
             trace_id=run.trace_id,
+            outcome=run.outcome.value if run.outcome is not None else None,
             status=run.status,
             has_output=run.output is not None,
             error=run.error,
-            tool_calls=tuple(tools),
+            tool_calls=_mark_recovered(tools),
             policy=tuple(decisions),
             llm_calls=tuple(llms),
             latency_ms=(run.end_ns - run.start_ns) / 1e6

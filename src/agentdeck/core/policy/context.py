@@ -11,7 +11,7 @@ docs/policies.md::
     args   the call's arguments (JSON values)
     agent  {name, version, digest}
     env    the deployment environment's name ("" when unknown)
-    run    {counts: {tool: n}, calls: [{tool, args, outcome}], elapsed_s, step}
+    run    {counts: {tool: n}, calls: [{tool, args, outcome, result}], elapsed_s, step}
     now    a CEL timestamp (absent when the caller gave none)
 """
 
@@ -31,16 +31,50 @@ ROOT_VARIABLES: tuple[str, ...] = ("tool", "args", "agent", "env", "run", "now")
 OUTCOMES: tuple[str, ...] = ("ok", "error", "denied")
 
 
+class Deferred:
+    """A value computed on first read, then kept (an earlier call's result as a policy sees
+    it: the SDK decodes, bounds and redacts it only if a rule reads it). Thread-safe enough:
+    two racing first reads compute the same value."""
+
+    __slots__ = ("_done", "_fn", "_value")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn: Callable[[], Any] | None = fn
+        self._value: Any = None
+        self._done = False
+
+    def get(self) -> Any:
+        if not self._done:
+            fn = self._fn
+            if fn is not None:
+                self._value = fn()
+            self._done, self._fn = True, None
+        return self._value
+
+
 @dataclass(frozen=True)
 class PriorCall:
-    """An earlier tool call of the same run: which tool, with what arguments, how it ended."""
+    """An earlier tool call of the same run: which tool, with what arguments, how it ended,
+    and what it returned (``None`` for a call that failed or was denied; a :class:`Deferred`
+    is read when a rule reads it)."""
 
     tool: str
     args: Mapping[str, Any] = field(default_factory=dict)
     outcome: str = "ok"
+    result: Any = None
+
+    @property
+    def result_value(self) -> Any:
+        r = self.result
+        return r.get() if isinstance(r, Deferred) else r
 
     def to_value(self) -> dict[str, Any]:
-        return {"tool": self.tool, "args": dict(self.args), "outcome": self.outcome}
+        return {
+            "tool": self.tool,
+            "args": dict(self.args),
+            "outcome": self.outcome,
+            "result": self.result_value,
+        }
 
 
 @dataclass(frozen=True)
@@ -116,7 +150,7 @@ class ToolCallContext:
             agent: {name: support-bot, version: 3, digest: "sha256:..."}
             env: production
             run:
-              calls: [{tool: verify_identity, args: {...}, outcome: ok}]
+              calls: [{tool: verify_identity, args: {...}, outcome: ok, result: {...}}]
               counts: {verify_identity: 1}   # derived from calls when omitted
               elapsed_s: 4.2
               step: 1                        # defaults to len(calls)
@@ -238,7 +272,9 @@ def _parse_calls(raw: Any, bad: _Bad) -> tuple[PriorCall, ...]:
         outcome = c.get("outcome", "ok")
         if not isinstance(outcome, str):
             raise bad(f"run.calls[{i}].outcome", f"expected a string such as {', '.join(OUTCOMES)}")
-        out.append(PriorCall(tool=c["tool"], args=dict(args), outcome=outcome))
+        out.append(
+            PriorCall(tool=c["tool"], args=dict(args), outcome=outcome, result=c.get("result"))
+        )
     return tuple(out)
 
 

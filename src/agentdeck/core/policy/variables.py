@@ -202,6 +202,8 @@ def _element_fn(calls_sub: Any) -> Callable[[PriorCall], Any]:
                 out["outcome"] = call.outcome
             elif key == "args":
                 out["args"] = project(dict(call.args), part)
+            elif key == "result":
+                out["result"] = project(call.result_value, part)
         return out
 
     return element

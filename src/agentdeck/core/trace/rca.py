@@ -16,6 +16,12 @@ What flows into a span (its upstream edges):
 A span is bad when it ended in error, its tool arguments were invalid, a policy denied it, or
 its response did not match the tool's pinned output schema (checked by a caller-supplied
 function, since schemas live with the agent's spec).
+
+A tool error that a later call of the same tool got past (that call ended OK) is
+**recovered**: it is listed in ``RootCause.recovered``, never chosen as the failure or its
+cause. A run that failed without any bad span (a failed outcome, nothing errored) is
+explained by what it did differently from the baseline (``RootCause.differences``, filled by
+:mod:`agentdeck.tracing.analysis.rca`).
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ class RootCause:
     cause: BadSpan | None
     path: tuple[PathStep, ...]  # from the cause to the failure
     bad_spans: tuple[BadSpan, ...]  # every bad span upstream of the failure, earliest first
+    recovered: tuple[BadSpan, ...] = ()  # errors (anywhere) a later call of the tool got past
+    differences: tuple[str, ...] = ()  # a failed outcome: how the run differs from baseline
 
 
 def why_bad(span: Span, output_check: OutputCheck | None = None) -> BadSpan | None:
@@ -111,12 +119,30 @@ def _order_key(s: Span) -> tuple[int, int]:
     return (s.start_ns, s.seq)
 
 
+def recovered_errors(spans: Iterable[Span]) -> frozenset[str]:
+    """Ids of tool spans in error followed (later start) by an OK call of the same tool in
+    the same trace."""
+    last_ok: dict[tuple[str, str], tuple[int, int]] = {}
+    tools = [s for s in spans if s.kind is SpanKind.TOOL and s.tool_name is not None]
+    for s in tools:
+        if s.status is not SpanStatus.ERROR:
+            key = (s.trace_id, s.tool_name or "")
+            last_ok[key] = max(last_ok.get(key, (-1, -1)), _order_key(s))
+    return frozenset(
+        s.span_id
+        for s in tools
+        if s.status is SpanStatus.ERROR
+        and last_ok.get((s.trace_id, s.tool_name or ""), (-1, -1)) > _order_key(s)
+    )
+
+
 def failing_span(spans: Iterable[Span]) -> Span | None:
-    """The span to explain: the last (deepest-ending) error, else the last span."""
+    """The span to explain: the last (deepest-ending) unrecovered error, else the last span."""
     ordered = sorted(spans, key=lambda s: (s.end_ns, s.seq))
     if not ordered:
         return None
-    errors = [s for s in ordered if s.status is SpanStatus.ERROR]
+    recovered = recovered_errors(ordered)
+    errors = [s for s in ordered if s.status is SpanStatus.ERROR and s.span_id not in recovered]
     if errors:
         # the deepest error that ended last: a leaf's error propagates up to its parents
         parents_of_errors = {s.parent_id for s in errors}
@@ -171,8 +197,16 @@ def analyze(
             reached_from[up.span_id] = (node.span_id, edge)
             queue.append((up, producer))
 
-    bad = [b for sid in reached_from if (b := why_bad(by_id[sid], output_check)) is not None]
-    bad.sort(key=lambda b: _order_key(b.span))
+    recovered_ids = recovered_errors(all_spans)
+    found = [b for sid in reached_from if (b := why_bad(by_id[sid], output_check)) is not None]
+    found.sort(key=lambda b: _order_key(b.span))
+    bad = [b for b in found if b.span.span_id not in recovered_ids]
+    recovered = tuple(
+        sorted(
+            (b for sid in recovered_ids if (b := why_bad(by_id[sid], output_check)) is not None),
+            key=lambda b: _order_key(b.span),
+        )
+    )
     # prefer the earliest bad *leaf-level* span: an agent span in error because its child erred
     cause = None
     for b in bad:
@@ -191,4 +225,4 @@ def analyze(
             step = reached_from[sid]
             path.append(PathStep(by_id[sid], step[1] if step else None))
             sid = step[0] if step else None
-    return RootCause(failure, cause, tuple(path), tuple(bad))
+    return RootCause(failure, cause, tuple(path), tuple(bad), recovered)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from agentdeck.store import tables_monitor  # noqa: F401  (registers the monitoring tables)
+from agentdeck.store import tables_messages, tables_monitor  # noqa: F401  (registers tables)
 from agentdeck.store.tables import metadata
 
 connection = context.config.attributes["connection"]

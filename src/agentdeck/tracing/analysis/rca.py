@@ -1,23 +1,32 @@
 """``agentdeck rca``: load a run (and the runs its data-flow links reach), check tool responses
-against the pinned output schemas of the agents that made them, and explain the failure."""
+against the pinned output schemas of the agents that made them, and explain the failure.
+
+A run whose outcome is a failure with no bad span to blame (nothing errored: the agent just
+did not do its job) is explained by how it differs from the latest baseline of its agent and
+environment (:func:`agentdeck.core.behaviour.failure_explain.explain_failure`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import jsonschema
+import orjson
 
+from agentdeck.core.behaviour.failure_explain import explain_failure
+from agentdeck.core.behaviour.profile import BehaviourProfile
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.spec.agent import AgentSpec
-from agentdeck.core.trace.model import Span, SpanKind
+from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind
 from agentdeck.core.trace.rca import RootCause, analyze, failing_span
-from agentdeck.store.protocol import RegistryStore, TraceStore
+from agentdeck.store.protocol import MonitorStore, RegistryStore, TraceStore
 from agentdeck.tracing.analysis.queries import load_trace
 from agentdeck.tracing.sdk.wire import span_to_dict
 
 
-class RcaStore(TraceStore, RegistryStore, Protocol):
-    """What root-cause analysis reads: the trace, and agent specs by digest."""
+class RcaStore(TraceStore, RegistryStore, MonitorStore, Protocol):
+    """What root-cause analysis reads: the trace, agent specs by digest, baselines."""
 
 
 MAX_LINKED_TRACES = 50
@@ -92,9 +101,29 @@ def output_checker(store: RcaStore, spans: list[Span]) -> Callable[[Span], str |
     return check
 
 
+def _baseline(store: RcaStore, run: Run) -> BehaviourProfile | None:
+    if not run.agent_name:
+        return None
+    rec = store.latest_baseline(run.agent_name, run.env)
+    if rec is None:
+        return None
+    data = orjson.loads(rec.profile)
+    return BehaviourProfile.from_dict(data if isinstance(data, dict) else {}, rec.name)
+
+
 def root_cause(store: RcaStore, trace_id: str) -> RootCause | None:
     own, spans = _gather(store, trace_id)
-    return analyze(spans, start=failing_span(own), output_check=output_checker(store, spans))
+    rc = analyze(spans, start=failing_span(own), output_check=output_checker(store, spans))
+    if rc is None or rc.cause is not None or not own:
+        return rc
+    run = store.get_run(own[0].trace_id)
+    if run is None or run.outcome is not Outcome.FAILURE:
+        return rc
+    profile = _baseline(store, run)
+    bow = profile.settings.bow_buckets if profile is not None else None
+    view = RunView.from_run(run, own, bow) if bow else RunView.from_run(run, own)
+    diffs = tuple(d.detail for d in explain_failure(view, profile))
+    return replace(rc, differences=diffs)
 
 
 def rca_to_dict(rc: RootCause) -> dict[str, Any]:
@@ -121,4 +150,9 @@ def rca_to_dict(rc: RootCause) -> dict[str, Any]:
             {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
             for b in rc.bad_spans
         ],
+        "recovered": [
+            {"span_id": b.span.span_id, "name": b.span.name, "why": b.why.value, "detail": b.detail}
+            for b in rc.recovered
+        ],
+        "differences": list(rc.differences),
     }

@@ -168,7 +168,15 @@ def init(
     with _lock:
         old, rec.config = (
             rec.config,
-            rec.Config(exporter, resolver, env, invalid_args == "raise", guard, on_unresolved),
+            rec.Config(
+                exporter,
+                resolver,
+                env,
+                invalid_args == "raise",
+                guard,
+                on_unresolved,
+                redactor.value if redactor.config.enabled else None,
+            ),
         )
         rec.init_error = None
         if not _atexit_registered:

@@ -46,6 +46,7 @@ class ToolCallRecord:
     args: Mapping[str, Any]
     outcome: CallOutcome
     span_id: str
+    result: Any = None  # what rules read as run.calls[i].result (policy_results.policy_result)
 
 
 MAX_CALL_HISTORY = 10_000

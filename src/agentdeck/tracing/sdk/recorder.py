@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +70,7 @@ class Config:
     raise_invalid_args: bool
     guard: ToolGuard | None
     on_unresolved: str = "deny"  # what guards do when a run's agent cannot be resolved
+    redact_value: Callable[[Any], Any] | None = None  # masks a value as exported spans are
 
 
 config: Config | None = None

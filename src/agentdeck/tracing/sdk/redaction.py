@@ -158,6 +158,12 @@ class BatchRedactor:
                     self._redactor = self.config.build()
         return self._redactor
 
+    def value(self, value: Any) -> Any:
+        """One JSON value masked as a batch's values are (what policies read of a result)."""
+        if not self.config.enabled:
+            return value
+        return self.redactor().value(value)
+
     def __call__(self, runs: list[Run], spans: list[Span]) -> tuple[list[Run], list[Span]]:
         if not self.config.enabled:
             return [_mark_off(r) for r in runs], spans

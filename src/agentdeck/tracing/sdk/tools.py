@@ -37,6 +37,7 @@ from agentdeck.tracing.sdk.guard import (
     ToolCallRecord,
     current_interceptor,
 )
+from agentdeck.tracing.sdk.policy_results import policy_result
 from agentdeck.tracing.sdk.recorder import SpanHandle, time_ns
 from agentdeck.tracing.sdk.validation import ToolArgumentsInvalid, check, validator_for_schema
 from agentdeck.tracing.sdk.wire import capture
@@ -252,7 +253,8 @@ def _end(
         run_rec = c.scope.run  # type: ignore[union-attr]
         if cfg.guard is not None:
             oc = outcome or (CallOutcome.OK if exc is None else CallOutcome.ERROR)
-            run_rec.state.record(ToolCallRecord(c.name, c.args, oc, c.span_id))
+            res = policy_result(c.result, cfg.redact_value) if exc is None else None
+            run_rec.state.record(ToolCallRecord(c.name, c.args, oc, c.span_id, res))
         run_rec.fresh_results.append(c.span_id)
         cfg.exporter.submit(c)
     except Exception as e:
