@@ -47,7 +47,7 @@ from agentdeck.core.behaviour.parts import (
     pair_key,
 )
 from agentdeck.core.behaviour.run_view import LlmCall, PolicyDecision, RunView, ToolCall
-from agentdeck.core.behaviour.schema_infer import SchemaAccumulator
+from agentdeck.core.behaviour.schema_infer import FieldPresence, SchemaAccumulator
 from agentdeck.core.errors import InputError
 
 __all__ = [
@@ -147,6 +147,7 @@ class BehaviourProfile:
     script_chars: Mapping[str, int]
     sequence_sample: tuple[tuple[str, ...], ...]
     sequence_threshold: float
+    response_presence: Mapping[str, FieldPresence] = field(default_factory=dict)
     format: int = PROFILE_FORMAT
     _model: list[TransitionModel] = field(default_factory=list, repr=False, compare=False)
 
@@ -216,6 +217,9 @@ class BehaviourProfile:
             "tool_latency_ms": {k: v.to_dict() for k, v in sorted(self.tool_latency_ms.items())},
             "response_schemas": {k: dict(v) for k, v in sorted(self.response_schemas.items())},
             "response_counts": dict(sorted(self.response_counts.items())),
+            "response_presence": {
+                k: v.to_dict() for k, v in sorted(self.response_presence.items())
+            },
             "response_sketches": {
                 k: v.to_dict() for k, v in sorted(self.response_sketches.items())
             },
@@ -268,6 +272,11 @@ class BehaviourProfile:
                 script_chars=_int_map(get("script_chars")),
                 sequence_sample=tuple(tuple(str(a) for a in s) for s in get("sequence_sample")),
                 sequence_threshold=_threshold(get("sequence_threshold")),
+                # absent from profiles stored before field presence was kept
+                response_presence={
+                    k: FieldPresence.from_dict(v)
+                    for k, v in (d.get("response_presence") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise InputError(f"{source}: {current[0]}: malformed profile ({exc})") from None
@@ -302,6 +311,7 @@ class ProfileBuilder:
         self.tool_latency: dict[str, _Reservoir] = {}
         self.schemas: dict[str, SchemaAccumulator] = {}
         self.shapes: dict[str, set[Hashable]] = {}  # response shapes already given to genson
+        self.presence: dict[str, FieldPresence] = {}
         self.sketches: dict[str, _SketchAcc] = {}
         self.sequences = _Reservoir(s.reservoir_size, self._rng)
 
@@ -348,6 +358,8 @@ class ProfileBuilder:
                 if acc is None:
                     acc = self.schemas[tool] = SchemaAccumulator()
                     self.shapes[tool] = set()
+                    self.presence[tool] = FieldPresence()
+                self.presence[tool].add(call.result)
                 shapes = self.shapes[tool]
                 if call.response_shape not in shapes:
                     shapes.add(call.response_shape)
@@ -412,6 +424,9 @@ class ProfileBuilder:
             script_chars=dict(self.script_chars),
             sequence_sample=sample,
             sequence_threshold=threshold,
+            response_presence={
+                k: FieldPresence.from_dict(v.to_dict()) for k, v in sorted(self.presence.items())
+            },
             _model=[model],
         )
 
