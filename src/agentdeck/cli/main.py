@@ -18,6 +18,7 @@ from agentdeck.cli import (
     audit_cmds,
     deploy_cmds,
     eval_cmds,
+    feedback_cmds,
     monitor_cmds,
     policy_cmds,
     registry_cmds,
@@ -60,6 +61,7 @@ replay_cmds.register(app)
 monitor_cmds.register(app)
 serve_cmds.register(app)
 eval_cmds.register(app)
+feedback_cmds.register(app)
 app.add_typer(policy_cmds.app, name="policy", help="Register, check, test and explain policy sets.")
 app.add_typer(
     deploy_cmds.env_app,
