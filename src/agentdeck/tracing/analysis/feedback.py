@@ -8,6 +8,7 @@ yet, the outcome the feedback tells (the rule is in :mod:`agentdeck.core.trace.f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -39,15 +40,22 @@ def record_feedback(
     by: str,
     source: FeedbackSource,
     where: str = "",
+    actor: str | None = None,
+    may_act_on: Callable[[str | None], None] | None = None,
     now: datetime | None = None,
 ) -> FeedbackReceipt:
     """Store one feedback on ``run_id``; ``where`` prefixes field names in errors
-    (``body.`` for the API, ``--`` for the CLI)."""
+    (``body.`` for the API, ``--`` for the CLI); ``actor`` is who the audit entry names
+    (default ``by``: the API records the key, the CLI the user); ``may_act_on`` is called with
+    the run's agent name and raises when the caller may not touch it."""
     label = label.strip() if label is not None else None
     check_feedback(score, label or None, comment, by, where)
     tid = find_trace_id(store, run_id)
-    if store.get_run(tid) is None:
+    run = store.get_run(tid)
+    if run is None:
         raise UnresolvedReferenceError(run_id, "no run with that id")
+    if may_act_on is not None:
+        may_act_on(run.agent_name)
     item = Feedback(
         feedback_id=uuid.uuid4().hex,
         trace_id=tid,
@@ -59,11 +67,11 @@ def record_feedback(
         created_at=now or datetime.now(UTC),
     )
     audit = AuditEvent(
-        by,
+        actor or by,
         "run.feedback",
         tid,
         {"feedback_id": item.feedback_id, "score": score, "label": item.label,
-         "source": str(source)},
+         "source": str(source), "by": by},
     )  # fmt: skip
     changed = store.put_feedback(item, audit)
     return FeedbackReceipt(item, changed)
