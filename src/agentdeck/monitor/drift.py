@@ -231,6 +231,7 @@ _NUMERIC = (
     (DriftCategory.CONTEXT, "input_chars"),
     (DriftCategory.CONTEXT, "turns"),
     (DriftCategory.CONTEXT, "tool_response_bytes"),
+    (DriftCategory.RATE, "outcome_score"),
 )
 
 
@@ -257,6 +258,7 @@ def _rates(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
     rates: list[tuple[str, int, int, int, int]] = [
         ("completion_rate", b.completed, b.n_runs, w.completed, w.n_runs),
         ("run_error_rate", b.errored, b.n_runs, w.errored, w.n_runs),
+        ("outcome_success_rate", *b.outcomes, *w.outcomes),
     ]
 
     def total(m: Mapping[str, tuple[int, int]]) -> tuple[int, int]:

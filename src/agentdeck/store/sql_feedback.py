@@ -3,7 +3,7 @@ one transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace.feedback import Feedback, FeedbackSource, outcome_from_feedback
@@ -11,6 +11,7 @@ from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables import runs
 from agentdeck.store.tables_feedback import feedback
+from agentdeck.store.tables_monitor import run_summaries
 
 
 class SqlFeedback(SqlBase):
@@ -42,6 +43,8 @@ class SqlFeedback(SqlBase):
                         outcome_reason=f"feedback by {item.by}",
                     )
                 ).rowcount
+            if changed:  # the run's summary counted it without an outcome: re-summarize it
+                conn.execute(delete(run_summaries).where(run_summaries.c.trace_id == item.trace_id))
             append_audit_in(conn, audit)
             return bool(changed)
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentdeck.core.trace.feedback import MAX_BY, MAX_COMMENT, MAX_LABEL, FeedbackSource
 from agentdeck.server.agent_scope import require_agent
-from agentdeck.server.deps import ReadKey, ReadOrIngestKey, State
 from agentdeck.server.auth import Principal
+from agentdeck.server.deps import ReadKey, ReadOrIngestKey, State
 from agentdeck.tracing.analysis.feedback import FeedbackReceipt, record_feedback
 from agentdeck.tracing.analysis.queries import find_trace_id
 
