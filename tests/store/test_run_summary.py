@@ -214,13 +214,15 @@ def test_the_revision_chains_after_the_runs_table() -> None:
     cfg.set_main_option("script_location", migrate_mod.script_location())
     rev = ScriptDirectory.from_config(cfg).get_revision(_NEW)
     assert rev is not None and rev.down_revision == "0002"
-    assert _NEW in migrate_mod.script_heads()
+    # the feedback table (0014_feedback) chains after it, so that is the branch's head
+    assert "0014_feedback" in migrate_mod.script_heads()
+    assert ScriptDirectory.from_config(cfg).get_revision("0014_feedback").down_revision == _NEW
 
 
 def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     from alembic import command
 
-    previous = migrate_mod.script_heads() - {_NEW}
+    previous = migrate_mod.script_heads() - {"0014_feedback"}  # 0014 chains after _NEW
     _alembic(bare_engine, command.upgrade, *sorted(previous))
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     tid = new_trace_id()
@@ -238,7 +240,8 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     got = upgraded.get_run(tid)
     assert got is not None and got.outcome is None
 
-    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    # and back (the feedback table first, which chains after it): the rows stay
+    _alembic(bare_engine, command.downgrade, "0014_feedback@-1", f"{_NEW}@-1")
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with bare_engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]
