@@ -108,3 +108,27 @@ def test_a_schema_never_differs_from_itself_or_from_its_own_samples(samples: lis
     assert schema_diff(schema, schema) == []
     # adding samples that were already seen changes nothing
     assert schema_diff(schema, infer_schema(samples + samples[:1])) == []
+
+
+def test_object_keyed_by_ids_is_a_map_with_one_value_schema() -> None:
+    from agentdeck.core.behaviour.schema_infer import MAX_PRESENCE_PATHS, FieldPresence
+
+    a = {"payment_methods": {"credit_card_123": {"source": "credit_card", "last_four": "1"}}}
+    b = {"payment_methods": {"gift_card_456": {"source": "gift_card", "amount": 5}}}
+    schema = infer_schema([a, b])
+    flat = flatten_schema(schema)
+    assert "payment_methods.credit_card_123" not in flat
+    assert flat["payment_methods{}.source"].types == {"string"}
+    assert parent_path("payment_methods{}.source") == "payment_methods{}"
+    assert parent_path("payment_methods{}") == "payment_methods"
+    assert schema_diff(infer_schema([a]), infer_schema([b])) == [
+        FieldChange("payment_methods{}.amount", ChangeKind.NEW, (), ("integer",)),
+        FieldChange("payment_methods{}.last_four", ChangeKind.MISSING, ("string",), (), True),
+    ]
+    # named fields stay fields, and ids are never paths of the presence counts
+    assert "order.status" in flatten_schema(infer_schema([ORDER]))
+    presence = FieldPresence()
+    for i in range(MAX_PRESENCE_PATHS * 2):
+        presence.add({f"k{i}": 1, "m": {f"id_{i:05d}": {"x": 1}}})
+    assert presence.count("m{}.x") == MAX_PRESENCE_PATHS * 2
+    assert len(presence.paths) == MAX_PRESENCE_PATHS and presence.overflow > 0

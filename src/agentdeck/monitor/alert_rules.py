@@ -20,7 +20,7 @@
         sinks: [ops]               # default: every sink
         auto_rollback: {env: production}   # critical only; off unless given
       - name: behaviour-drift
-        metric: drift              # drift | drift:<metric> | score:<evaluator> | completion_rate | error_rate | runs
+        metric: drift              # drift | drift:<metric> | score:<evaluator> | completion_rate | error_rate | runs | outcome_success_rate | outcome_score
         agent: support-bot         # required for metric rules
         env: production
         baseline: support-v1       # optional (default: the latest of the agent/env)
@@ -48,7 +48,13 @@ from agentdeck.registry.specfile import load_yaml
 
 SINK_TYPES = ("log", "webhook", "slack")
 OPS = (">=", ">", "<=", "<")
-RATE_METRICS = ("completion_rate", "error_rate", "runs")
+RATE_METRICS = (
+    "completion_rate",
+    "error_rate",
+    "runs",
+    "outcome_success_rate",
+    "outcome_score",
+)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 

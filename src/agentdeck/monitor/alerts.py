@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from agentdeck.core.behaviour.profile import BehaviourProfile
 from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
@@ -100,8 +101,24 @@ def _observe_metric(store: ProfileStore, rule: AlertRule, now: datetime) -> list
         return [Observation(name, rule.env, float(prof.n_runs), f"{prof.n_runs} runs")]
     if prof.n_runs == 0:
         return []
-    value = prof.completion_rate if m == "completion_rate" else prof.error_rate
-    return [Observation(name, rule.env, value, f"{m} {value:.3f} over {prof.n_runs} runs")]
+    rate, over = _rate(prof, m)
+    if rate is None:  # no run of the window has an outcome (or a score) yet
+        return []
+    return [Observation(name, rule.env, rate, f"{m} {rate:.3f} over {over}")]
+
+
+def _rate(prof: BehaviourProfile, metric: str) -> tuple[float | None, str]:
+    runs = f"{prof.n_runs} runs"
+    if metric == "completion_rate":
+        return prof.completion_rate, runs
+    if metric == "outcome_success_rate":
+        return prof.outcome_success_rate, f"{prof.outcomes[1]} runs with an outcome"
+    if metric == "outcome_score":
+        scores = prof.numeric.get("outcome_score")
+        if scores is None or not scores.count:
+            return None, ""
+        return scores.mean, f"{scores.count} scored runs (mean)"
+    return prof.error_rate, runs
 
 
 MAX_SCORED_RUNS = 10_000

@@ -5,7 +5,10 @@ comparison never touches raw runs. Every test of one report forms one family: p-
 adjusted together (Holm by default, see :func:`agentdeck.monitor.stats.adjust_pvalues`) and
 an item is *drifted* only when its adjusted p-value is below ``alpha`` **and** its effect size
 reaches the category's minimum, so that huge windows do not flag trivia. Structural findings
-(tool API drift, a new response model) carry no p-value: they are facts about the schemas.
+(a new response model) carry no p-value: they are facts. A tool-API finding (a response field
+new, missing or retyped) is tested like a rate: the share of responses where the field occurs
+must change by at least ``min_presence_change`` under a two-proportion test, in the same family
+(see :mod:`agentdeck.monitor.tool_api`).
 
 Categories: ``behaviour`` (tool selection, transitions, steps, sequence anomalies, latency,
 tokens, response models), ``rate`` (completion, run errors, tool errors, argument validity,
@@ -22,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from agentdeck.core.behaviour.profile import BehaviourProfile
-from agentdeck.core.behaviour.schema_infer import ChangeKind, schema_diff
+from agentdeck.core.behaviour.schema_infer import FieldChange, schema_diff
 from agentdeck.core.errors import InputError
 from agentdeck.monitor.stats import (
     Correction,
@@ -33,6 +36,7 @@ from agentdeck.monitor.stats import (
     ks_psi,
     two_proportions,
 )
+from agentdeck.monitor.tool_api import tool_support
 
 
 class DriftCategory(StrEnum):
@@ -49,7 +53,8 @@ class DriftSettings:
 
     ``min_jsd``: Jensen-Shannon distance for distributions; ``min_cohen_h``: for rates;
     ``min_ks``: KS distance for numeric features; ``min_response_change``: excess share of
-    same-argument calls whose response changed. ``min_samples``: fewer units on either side
+    same-argument calls whose response changed; ``min_presence_change``: change of the share
+    of a tool's responses in which a field occurs (tool API drift). ``min_samples``: fewer units on either side
     skips the test (listed in :attr:`DriftReport.skipped`). ``response_noise``: the assumed
     rate of changed responses when the baseline has too few repeated calls to measure it.
     """
@@ -60,6 +65,7 @@ class DriftSettings:
     min_cohen_h: float = 0.1
     min_ks: float = 0.1
     min_response_change: float = 0.05
+    min_presence_change: float = 0.1
     min_samples: int = 30
     min_expected: float = 5.0
     response_noise: float = 0.01
@@ -225,6 +231,7 @@ _NUMERIC = (
     (DriftCategory.CONTEXT, "input_chars"),
     (DriftCategory.CONTEXT, "turns"),
     (DriftCategory.CONTEXT, "tool_response_bytes"),
+    (DriftCategory.RATE, "outcome_score"),
 )
 
 
@@ -251,6 +258,7 @@ def _rates(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
     rates: list[tuple[str, int, int, int, int]] = [
         ("completion_rate", b.completed, b.n_runs, w.completed, w.n_runs),
         ("run_error_rate", b.errored, b.n_runs, w.errored, w.n_runs),
+        ("outcome_success_rate", *b.outcomes, *w.outcomes),
     ]
 
     def total(m: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
@@ -310,30 +318,61 @@ def _sequences(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
     )
 
 
-def _structural(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
+def _tool_api(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
     for tool in sorted(set(b.response_schemas) & set(w.response_schemas)):
         changes = schema_diff(b.response_schemas[tool], w.response_schemas[tool])
-        if w.response_counts.get(tool, 0) < c.s.min_samples:
-            # an optional field can be absent from a handful of calls by chance
-            changes = [
-                ch for ch in changes if ch.change is not ChangeKind.MISSING or ch.was_required
-            ]
         if not changes:
             continue
+        metric = f"response_schema[{tool}]"
+        pb, pw = b.response_presence.get(tool), w.response_presence.get(tool)
+        if pb is None or pw is None:  # a profile stored before presence was kept
+            _unsupported(c, tool, metric, changes)
+            continue
+        if not c.enough(metric, pb.n, pw.n):
+            continue
+        p, effect, tested = tool_support(changes, pb, pw)
+        minimum = c.s.min_presence_change
+        shown = [
+            t for t in tested if t.rate_change >= minimum and t.p_value * len(tested) < c.s.alpha
+        ]
+        shown = shown or tested[:1]
         c.items.append(
             DriftItem(
                 DriftCategory.TOOL_API,
-                f"response_schema[{tool}]",
+                metric,
                 float(len(changes)),
-                None,
-                float(len(changes)),
-                "changed_fields",
-                f"tool {tool!r} responses changed: " + "; ".join(ch.describe() for ch in changes),
-                drifted=True,
-                score=1.0 + len(changes),
-                details={f"{ch.change}:{ch.display_path}": 1.0 for ch in changes},
+                p,
+                effect,
+                "presence_rate_change",
+                f"tool {tool!r} responses changed: " + "; ".join(t.describe() for t in shown),
+                score=effect / minimum,
+                details={
+                    f"{t.change.change}:{t.change.display_path}": t.window_rate - t.baseline_rate
+                    for t in tested
+                },
             )
         )
+
+
+def _unsupported(c: _Collector, tool: str, metric: str, changes: list[FieldChange]) -> None:
+    c.items.append(
+        DriftItem(
+            DriftCategory.TOOL_API,
+            metric,
+            float(len(changes)),
+            None,
+            float(len(changes)),
+            "changed_fields",
+            f"tool {tool!r} responses changed (no presence counts in a stored profile; "
+            "rebuild it for a tested finding): " + "; ".join(ch.describe() for ch in changes),
+            drifted=True,
+            score=1.0 + len(changes),
+            details={f"{ch.change}:{ch.display_path}": 1.0 for ch in changes},
+        )
+    )
+
+
+def _structural(c: _Collector, b: BehaviourProfile, w: BehaviourProfile) -> None:
     new_models = sorted(set(w.response_models) - set(b.response_models))
     if new_models:
         share = sum(w.response_models[m] for m in new_models) / max(
@@ -418,6 +457,7 @@ def compare(
     _rates(c, baseline, window)
     _sequences(c, baseline, window)
     _responses(c, baseline, window)
+    _tool_api(c, baseline, window)
     tested = [i for i, it in enumerate(c.items) if it.p_value is not None]
     adjusted = adjust_pvalues([c.items[i].p_value or 0.0 for i in tested], s.correction)
     for i, adj in zip(tested, adjusted, strict=True):

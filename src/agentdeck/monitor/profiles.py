@@ -238,6 +238,9 @@ def baseline_summary(rec: BaselineRecord, profile: BehaviourProfile) -> dict[str
         "created_by": rec.created_by,
         "completion_rate": profile.completion_rate,
         "error_rate": profile.error_rate,
+        "outcome_success_rate": profile.outcome_success_rate,
+        "outcomes_known": profile.outcomes[1],
+        "outcome_score_quantiles": _score_quantiles(profile),
         "args_validity_rate": profile.validity_rate(),
         "steps_range": list(profile.steps_range) if profile.steps_range else None,
         "mean_steps": steps.mean if steps and steps.count else None,
@@ -246,3 +249,10 @@ def baseline_summary(rec: BaselineRecord, profile: BehaviourProfile) -> dict[str
         "response_models": dict(profile.response_models),
         "sequence_threshold": profile.sequence_threshold,
     }
+
+
+def _score_quantiles(profile: BehaviourProfile) -> dict[str, float] | None:
+    scores = profile.numeric.get("outcome_score")
+    if scores is None or not scores.count:
+        return None
+    return {f"p{round(q * 100)}": v for q, v in scores.quantiles((0.1, 0.5, 0.9)).items()}

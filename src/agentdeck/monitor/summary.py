@@ -29,7 +29,7 @@ import orjson
 from agentdeck.core.behaviour.context_features import ContextFeatures
 from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace.model import SpanStatus
+from agentdeck.core.trace.model import Outcome, SpanStatus
 from agentdeck.core.types import JSON
 
 SUMMARY_FORMAT = 1
@@ -68,6 +68,8 @@ def summarize(view: RunView) -> dict[str, Any]:
         "e": view.error is not None,
         "l": view.latency_ms,
         "t": view.tokens,
+        "oc": view.outcome.value if view.outcome is not None else None,
+        "os": view.outcome_score,
         "c": [
             [
                 c.tool,
@@ -151,6 +153,8 @@ class SummaryView:
         "has_output",
         "latency_ms",
         "llm_calls",
+        "outcome",
+        "outcome_score",
         "policy",
         "status",
         "tokens",
@@ -171,6 +175,9 @@ class SummaryView:
         self.llm_calls = tuple(_Llm(m) for m in d["m"])
         self.latency_ms = d["l"]
         self.tokens = d["t"]
+        oc = d.get("oc")  # absent from summaries written before outcomes were kept
+        self.outcome = Outcome(oc) if oc in ("success", "failure") else None
+        self.outcome_score = d.get("os")
         inp, turns, sizes, scripts, dominant, bow = d["x"]
         self.context = ContextFeatures(
             inp, turns, tuple(sizes), tuple(map(tuple, scripts)), dominant, tuple(bow)
@@ -182,6 +189,8 @@ class SummaryView:
 
     @property
     def completed(self) -> bool:
+        if self.outcome is not None:
+            return self.outcome is Outcome.SUCCESS
         return self.status is _OK and self.has_output
 
     @property

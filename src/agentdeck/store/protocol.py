@@ -26,6 +26,7 @@ from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
+from agentdeck.core.trace.feedback import Feedback
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.core.trace.records import ReplayReportRecord
@@ -299,6 +300,15 @@ class EvalStore(Protocol):
 
 
 @runtime_checkable
+class FeedbackStore(Protocol):
+    def put_feedback(self, item: Feedback, audit: AuditEvent) -> bool:
+        """Store feedback, set the run's outcome if none is known (returns whether it did),
+        and append ``audit``, in one transaction."""
+        ...
+
+    def list_feedback(self, trace_id: str) -> list[Feedback]: ...
+
+
 class Store(
     RegistryStore,
     DeploymentStore,
@@ -308,6 +318,7 @@ class Store(
     PolicyStore,
     ReplayStore,
     EvalStore,
+    FeedbackStore,
     Protocol,
 ):
     """Everything agentdeck persists."""

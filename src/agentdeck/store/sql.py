@@ -13,6 +13,7 @@ from agentdeck.store.migrate import upgrade
 from agentdeck.store.sql_audit import SqlAudit
 from agentdeck.store.sql_deploy import SqlDeployments
 from agentdeck.store.sql_evals import SqlEvals
+from agentdeck.store.sql_feedback import SqlFeedback
 from agentdeck.store.sql_keys import SqlKeys
 from agentdeck.store.sql_monitor import SqlMonitor
 from agentdeck.store.sql_policy import SqlPolicy
@@ -31,6 +32,7 @@ class SqlStore(
     SqlPolicy,
     SqlReplay,
     SqlEvals,
+    SqlFeedback,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

@@ -47,8 +47,9 @@ from agentdeck.core.behaviour.parts import (
     pair_key,
 )
 from agentdeck.core.behaviour.run_view import LlmCall, PolicyDecision, RunView, ToolCall
-from agentdeck.core.behaviour.schema_infer import SchemaAccumulator
+from agentdeck.core.behaviour.schema_infer import FieldPresence, SchemaAccumulator
 from agentdeck.core.errors import InputError
+from agentdeck.core.trace.model import Outcome
 
 __all__ = [
     "END",
@@ -70,7 +71,15 @@ __all__ = [
 
 PROFILE_FORMAT = 1
 #: Numeric run features every profile carries (names of :attr:`BehaviourProfile.numeric`).
-RUN_FEATURES = ("latency_ms", "tokens", "steps", "input_chars", "turns", "tool_response_bytes")
+RUN_FEATURES = (
+    "latency_ms",
+    "tokens",
+    "steps",
+    "input_chars",
+    "turns",
+    "tool_response_bytes",
+    "outcome_score",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,8 @@ class BehaviourProfile:
     script_chars: Mapping[str, int]
     sequence_sample: tuple[tuple[str, ...], ...]
     sequence_threshold: float
+    response_presence: Mapping[str, FieldPresence] = field(default_factory=dict)
+    outcomes: tuple[int, int] = (0, 0)  # (successes, runs with a known outcome)
     format: int = PROFILE_FORMAT
     _model: list[TransitionModel] = field(default_factory=list, repr=False, compare=False)
 
@@ -160,6 +171,11 @@ class BehaviourProfile:
     @property
     def completion_rate(self) -> float:
         return self.completed / self.n_runs if self.n_runs else 0.0
+
+    @property
+    def outcome_success_rate(self) -> float | None:
+        """Share of successes among the runs whose outcome is known; ``None`` if none is."""
+        return self.outcomes[0] / self.outcomes[1] if self.outcomes[1] else None
 
     @property
     def error_rate(self) -> float:
@@ -216,6 +232,10 @@ class BehaviourProfile:
             "tool_latency_ms": {k: v.to_dict() for k, v in sorted(self.tool_latency_ms.items())},
             "response_schemas": {k: dict(v) for k, v in sorted(self.response_schemas.items())},
             "response_counts": dict(sorted(self.response_counts.items())),
+            "outcomes": list(self.outcomes),
+            "response_presence": {
+                k: v.to_dict() for k, v in sorted(self.response_presence.items())
+            },
             "response_sketches": {
                 k: v.to_dict() for k, v in sorted(self.response_sketches.items())
             },
@@ -268,6 +288,15 @@ class BehaviourProfile:
                 script_chars=_int_map(get("script_chars")),
                 sequence_sample=tuple(tuple(str(a) for a in s) for s in get("sequence_sample")),
                 sequence_threshold=_threshold(get("sequence_threshold")),
+                outcomes=(
+                    int((d.get("outcomes") or (0, 0))[0]),
+                    int((d.get("outcomes") or (0, 0))[1]),
+                ),
+                # absent from profiles stored before field presence was kept
+                response_presence={
+                    k: FieldPresence.from_dict(v)
+                    for k, v in (d.get("response_presence") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise InputError(f"{source}: {current[0]}: malformed profile ({exc})") from None
@@ -302,6 +331,8 @@ class ProfileBuilder:
         self.tool_latency: dict[str, _Reservoir] = {}
         self.schemas: dict[str, SchemaAccumulator] = {}
         self.shapes: dict[str, set[Hashable]] = {}  # response shapes already given to genson
+        self.presence: dict[str, FieldPresence] = {}
+        self.outcomes = [0, 0]
         self.sketches: dict[str, _SketchAcc] = {}
         self.sequences = _Reservoir(s.reservoir_size, self._rng)
 
@@ -316,6 +347,11 @@ class ProfileBuilder:
             )
         self.n_runs += 1
         self.completed += view.completed
+        if view.outcome is not None:
+            self.outcomes[0] += view.outcome is Outcome.SUCCESS
+            self.outcomes[1] += 1
+            if view.outcome_score is not None:
+                self.numeric["outcome_score"].add(view.outcome_score)
         self.errored += view.errored
         actions = view.actions
         n = len(actions)
@@ -349,6 +385,8 @@ class ProfileBuilder:
                 if acc is None:
                     acc = self.schemas[tool] = SchemaAccumulator()
                     self.shapes[tool] = set()
+                    self.presence[tool] = FieldPresence()
+                self.presence[tool].add(call.result)
                 shapes = self.shapes[tool]
                 if call.response_shape not in shapes:
                     shapes.add(call.response_shape)
@@ -413,6 +451,10 @@ class ProfileBuilder:
             script_chars=dict(self.script_chars),
             sequence_sample=sample,
             sequence_threshold=threshold,
+            outcomes=(self.outcomes[0], self.outcomes[1]),
+            response_presence={
+                k: FieldPresence.from_dict(v.to_dict()) for k, v in sorted(self.presence.items())
+            },
             _model=[model],
         )
 

@@ -23,7 +23,7 @@ from agentdeck.core.behaviour.context_features import (
     extract_context,
 )
 from agentdeck.core.trace.conversation import timing_unknown
-from agentdeck.core.trace.model import LinkKind, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import LinkKind, Outcome, Run, Span, SpanKind, SpanStatus
 from agentdeck.core.types import JSON
 
 _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -202,7 +202,8 @@ class RunView:
     latency_ms: float | None
     tokens: int
     context: ContextFeatures
-    outcome: str | None = None  # the run's outcome ("success", "failure"), when known
+    outcome: Outcome | None = None  # the run's outcome, when known
+    outcome_score: float | None = None
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -211,7 +212,10 @@ class RunView:
 
     @property
     def completed(self) -> bool:
-        """The run ended OK with an output: the task counts as completed."""
+        """The run's outcome when one is known (a failed conversation is not completed);
+        otherwise: the run ended OK with an output."""
+        if self.outcome is not None:
+            return self.outcome is Outcome.SUCCESS
         return self.status is SpanStatus.OK and self.has_output
 
     @property
@@ -283,7 +287,6 @@ class RunView:
             )
         return cls(
             trace_id=run.trace_id,
-            outcome=run.outcome.value if run.outcome is not None else None,
             status=run.status,
             has_output=run.output is not None,
             error=run.error,
@@ -297,4 +300,6 @@ class RunView:
             context=extract_context(
                 run.input, contexts, [c.result for c in tools if c.has_result], bow_buckets
             ),
+            outcome=run.outcome,
+            outcome_score=run.outcome_score,
         )

@@ -102,4 +102,6 @@ def run_page(run_id: str, request: Request, state: State, principal: ReadKey) ->
         findings=state.store.list_findings(trace_id=trace.trace_id, limit=200),
         scores=scores_of(trace.spans),
         replays=state.store.list_replay_reports(source_trace_id=trace.trace_id, limit=20),
+        feedback=state.store.list_feedback(trace.trace_id),
+        feedback_trace_id=trace.trace_id,
     )
