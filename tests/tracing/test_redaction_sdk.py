@@ -234,3 +234,17 @@ def test_a_span_the_redactor_cannot_process_is_masked_not_sent(tmp_path: Path) -
     runs, spans = hook([], [span])
     assert spans[0].inputs == "[REDACTED:error]" and spans[0].span_id == "b" * 16
     assert orjson.dumps(runs) == b"[]"
+
+
+def test_an_outcome_reason_is_masked_before_it_leaves_the_process(tmp_path: Path) -> None:
+    sink = InMemorySink()
+    start(tmp_path, sink=sink)
+    try:
+        with sdk.run(agent=None, input="q") as run:
+            run.set_outcome(success=False, reason="login failed with password=hunter2secret")
+        assert sdk.flush(10)
+    finally:
+        sdk.shutdown(5)
+    (stored,) = sink.runs
+    assert stored.outcome_reason is not None and "hunter2secret" not in stored.outcome_reason
+    assert stored.outcome_reason.startswith("login failed with password=")

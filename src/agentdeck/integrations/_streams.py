@@ -221,6 +221,10 @@ class _Helper:
 
     ends_on_exit = False
     __wrapped__: Any
+    # Each helper kind (sync, async) brings its own: a drain method called through, and the
+    # recorded view of the helper's text stream.
+    _drained: Callable[..., Any]
+    _texts: Callable[[Any], Any]
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.__wrapped__, name)
@@ -229,12 +233,6 @@ class _Helper:
         if name == "text_stream":
             return self._texts(attr)
         return attr
-
-    def _drained(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def _texts(self, texts: Any) -> Any:
-        raise NotImplementedError
 
 
 class RecordedHelperStream(_Helper, _SyncCore):

@@ -355,21 +355,25 @@ class Redactor:
         return replace(span, inputs=inputs, outputs=outputs, attributes=attributes, error=error)
 
     def run(self, run: Run) -> Run:
-        """The run with its input, output, attributes and error masked."""
-        if self._scanner([run.input, run.output, run.attributes, run.error]) is None:
+        """The run with its input, output, attributes, error and outcome reason masked."""
+        texts = [run.error, run.outcome_reason]
+        if self._scanner([run.input, run.output, run.attributes, *texts]) is None:
             return run
         inp = self.value(run.input)
         out = self.value(run.output)
         attributes = self.value(run.attributes) if run.attributes else run.attributes
-        error = self.text(run.error) if run.error else run.error
+        error, reason = (self.text(t) if t else t for t in texts)
         if (
             inp is run.input
             and out is run.output
             and attributes is run.attributes
             and error is run.error
+            and reason is run.outcome_reason
         ):
             return run
-        return replace(run, input=inp, output=out, attributes=attributes, error=error)
+        return replace(
+            run, input=inp, output=out, attributes=attributes, error=error, outcome_reason=reason
+        )
 
 
 def check_extra_patterns(extra: Mapping[str, str], source: str) -> list[RedactionRule]:

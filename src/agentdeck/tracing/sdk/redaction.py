@@ -181,7 +181,7 @@ class BatchRedactor:
 
 def _clean(red: Redactor, runs: list[Run], spans: list[Span]) -> bool:
     try:
-        payloads = [[r.input, r.output, r.attributes, r.error] for r in runs]
+        payloads = [[r.input, r.output, r.attributes, r.error, r.outcome_reason] for r in runs]
         payloads += [[s.inputs, s.outputs, s.attributes, s.error] for s in spans]
         return red.clean(payloads)
     except Exception:  # a bug, not a secret: fall back to the item-by-item path
@@ -225,4 +225,5 @@ def _blank_run(run: Run) -> Run:
             for k, v in run.attributes.items()
         },
         error=_blank(run.error),
+        outcome_reason=_blank(run.outcome_reason),
     )
