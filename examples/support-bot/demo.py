@@ -264,7 +264,7 @@ def main() -> None:
         "  .venv/bin/agentdeck policy simulate examples/support-bot/policy.yaml --agent support-bot"
         "   # edit the rules, see what they would change\n"
         "  .venv/bin/agentdeck keys create --name me --scope admin   # the UI and API need a key\n"
-        "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8000"
+        "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8600/ui"
     )
 
 
