@@ -111,20 +111,29 @@ def _fits(limits: SpanLimits, *payloads: Any) -> bool:
     return _size(payloads) <= min(limits.max_value_chars, limits.max_span_bytes)
 
 
+def _limited(
+    values: dict[str, Any], attributes: dict[str, JSON], limits: SpanLimits
+) -> dict[str, Any] | None:
+    """The fields to replace so that ``values`` and ``attributes`` fit ``limits``: the cut
+    values, and ``attributes`` with :data:`TRUNCATED_ATTR` naming what was cut (None: nothing)."""
+    fields = {**values, **_attr_fields(attributes)}
+    result = _limit_fields(fields, limits)
+    if result is None:
+        return None
+    out, cut = result
+    attrs = {k[len("attributes.") :]: v for k, v in out.items() if k.startswith("attributes.")}
+    attrs[TRUNCATED_ATTR] = list(cut)
+    return {**{k: out[k] for k in values}, "attributes": attrs}
+
+
 def limit_span(span: Span, limits: SpanLimits) -> Span:
     """``span`` within ``limits`` (the same object when it already is)."""
     if _fits(limits, span.inputs, span.outputs, span.attributes):
         return span
     parsed = thaw_span(span)
-    fields: dict[str, Any] = {"inputs": parsed.inputs, "outputs": parsed.outputs}
-    fields.update(_attr_fields(parsed.attributes))
-    result = _limit_fields(fields, limits)
-    if result is None:
-        return span
-    out, cut = result
-    attrs = {k[len("attributes.") :]: v for k, v in out.items() if k.startswith("attributes.")}
-    attrs[TRUNCATED_ATTR] = list(cut)
-    return dataclasses.replace(span, inputs=out["inputs"], outputs=out["outputs"], attributes=attrs)
+    values = {"inputs": parsed.inputs, "outputs": parsed.outputs}
+    changes = _limited(values, parsed.attributes, limits)
+    return span if changes is None else dataclasses.replace(span, **changes)
 
 
 def limit_run(run: Run, limits: SpanLimits) -> Run:
@@ -132,12 +141,5 @@ def limit_run(run: Run, limits: SpanLimits) -> Run:
     if _fits(limits, run.input, run.output, run.attributes):
         return run
     parsed = thaw_run(run)
-    fields: dict[str, Any] = {"input": parsed.input, "output": parsed.output}
-    fields.update(_attr_fields(parsed.attributes))
-    result = _limit_fields(fields, limits)
-    if result is None:
-        return run
-    out, cut = result
-    attrs = {k[len("attributes.") :]: v for k, v in out.items() if k.startswith("attributes.")}
-    attrs[TRUNCATED_ATTR] = list(cut)
-    return dataclasses.replace(run, input=out["input"], output=out["output"], attributes=attrs)
+    changes = _limited({"input": parsed.input, "output": parsed.output}, parsed.attributes, limits)
+    return run if changes is None else dataclasses.replace(run, **changes)
