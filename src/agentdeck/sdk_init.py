@@ -117,7 +117,10 @@ def _fall_back(
     exc: BaseException, kwargs: dict[str, Any], guard: PolicyGuard | None, enforce: bool
 ) -> None:
     """Install the SDK in its failed-init mode and report why, once."""
-    reason = f"agentdeck.init failed: {type(exc).__name__}: {exc}"
+    from agentdeck.core.extras import missing_extra
+
+    missing = missing_extra(exc)
+    reason = f"agentdeck.init failed: {missing or f'{type(exc).__name__}: {exc}'}"
     if enforce and kwargs.get("guard") is None:
         guard = PolicyGuard(_Unavailable(reason), DenyApprover(),
                             on_unresolved=kwargs.get("on_unresolved", "deny"))  # fmt: skip

@@ -146,6 +146,14 @@ def main(argv: list[str] | None = None) -> None:
     except _USAGE_ERRORS as exc:  # click usage errors arrive here in non-standalone mode
         exc.show()
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:  # an optional extra the command needs is not installed
+        from agentdeck.core.extras import missing_extra
+
+        missing = missing_extra(exc)
+        if missing is None:
+            raise
+        err_console.print(f"error: {missing}", markup=False, soft_wrap=True)
+        sys.exit(missing.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

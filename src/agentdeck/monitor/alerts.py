@@ -29,7 +29,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from agentdeck.core.behaviour.profile import BehaviourProfile
-from agentdeck.core.behaviour.records import AlertRecord
+from agentdeck.core.behaviour.records import (
+    ALERT_ACKNOWLEDGED,
+    ALERT_OPEN,
+    ALERT_RESOLVED,
+    AlertRecord,
+)
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
 from agentdeck.core.evals.scores import scores_of
@@ -44,7 +49,7 @@ from agentdeck.store.protocol import MonitorStore, Store
 log = logging.getLogger("agentdeck.alerts")
 
 Alert = AlertRecord
-OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+OPEN, ACKNOWLEDGED, RESOLVED = ALERT_OPEN, ALERT_ACKNOWLEDGED, ALERT_RESOLVED
 ACTIVE = (OPEN, ACKNOWLEDGED)
 MONITOR_ACTOR = "agentdeck-monitor"
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}

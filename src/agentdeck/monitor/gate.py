@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agentdeck.core.behaviour.records import ALERT_ACTIVE as ACTIVE
 from agentdeck.core.deploy.model import GateResult
-from agentdeck.monitor.alerts import ACTIVE
 from agentdeck.registry.gates import GateContext
 
 

@@ -50,6 +50,11 @@ class FindingRecord:
     at: datetime
 
 
+# An alert's statuses; an active alert is open or acknowledged.
+ALERT_OPEN, ALERT_ACKNOWLEDGED, ALERT_RESOLVED = "open", "acknowledged", "resolved"
+ALERT_ACTIVE = (ALERT_OPEN, ALERT_ACKNOWLEDGED)
+
+
 @dataclass(frozen=True)
 class AlertRecord:
     """A fired alert rule. ``status``: ``open``, ``acknowledged`` or ``resolved``;
