@@ -65,7 +65,7 @@ _ALWAYS = _USAGE_KEYS | {
 _CONSUMED: dict[SpanKind, frozenset[str]] = {
     SpanKind.TOOL: _ALWAYS
     | {n.TOOL_NAME, n.TOOL_CALL_ID, n.TOOL_ARGUMENTS, n.TOOL_RESULT, n.OI_TOOL_NAME, n.OI_TOOL_ID}
-    | {quirks.OI_TOOL_CALL_ID},
+    | {quirks.OI_TOOL_CALL_ID, quirks.TRACELOOP_INPUT, quirks.TRACELOOP_OUTPUT},
     SpanKind.LLM: _ALWAYS
     | {
         n.PROVIDER,
@@ -267,10 +267,16 @@ def map_fields(raw: RawSpan, kind: SpanKind) -> Fields:
         _retrieval(attrs, fields)
     if n.AD_INPUTS in attrs:
         fields.inputs = loads_or_raw(attrs[n.AD_INPUTS])
+    elif fields.inputs is None and n.OI_INPUT not in attrs and quirks.TRACELOOP_INPUT in attrs:
+        fields.inputs = quirks.traceloop_input(attrs[quirks.TRACELOOP_INPUT])
+        fields.attributes.pop(quirks.TRACELOOP_INPUT, None)
     elif fields.inputs is None:
         fields.inputs = _plain(attrs, n.OI_INPUT, n.OI_INPUT_MIME)
     if n.AD_OUTPUTS in attrs:
         fields.outputs = loads_or_raw(attrs[n.AD_OUTPUTS])
+    elif fields.outputs is None and n.OI_OUTPUT not in attrs and quirks.TRACELOOP_OUTPUT in attrs:
+        fields.outputs = quirks.traceloop_output(attrs[quirks.TRACELOOP_OUTPUT])
+        fields.attributes.pop(quirks.TRACELOOP_OUTPUT, None)
     elif fields.outputs is None:
         fields.outputs = _plain(attrs, n.OI_OUTPUT, n.OI_OUTPUT_MIME)
     return fields
@@ -301,6 +307,8 @@ def _tool(attrs: dict[str, JSON], span_name: str, kind: SpanKind, f: Fields) -> 
             # One-parameter tools send the bare value; the decoder names the parameter from
             # the model's tool call with the same id when the request holds it.
             f.attributes[n.TOOL_ARGS_NOTE_ATTR] = n.BARE_ARGS_NOTE
+    elif quirks.TRACELOOP_INPUT in attrs:
+        f.inputs = {"args": quirks.traceloop_input(attrs[quirks.TRACELOOP_INPUT])}
     if n.TOOL_RESULT in attrs:
         f.outputs = {"result": loads_or_raw(attrs[n.TOOL_RESULT])}
     elif n.OI_OUTPUT in attrs:
@@ -308,6 +316,8 @@ def _tool(attrs: dict[str, JSON], span_name: str, kind: SpanKind, f: Fields) -> 
         f.outputs = {"result": result}
         if wrapped_id is not None and call_id is None:
             f.attributes[n.TOOL_CALL_ID_ATTR] = wrapped_id
+    elif quirks.TRACELOOP_OUTPUT in attrs:
+        f.outputs = {"result": quirks.traceloop_output(attrs[quirks.TRACELOOP_OUTPUT])}
 
 
 def _llm(attrs: dict[str, JSON], f: Fields) -> None:

@@ -117,7 +117,8 @@ def from_genai_message(raw: JSON) -> Message:
         elif kind == "tool_call_response":
             responded = True
             tool_call_id = part.get("id")
-            response = part.get("response")
+            # the conventions' key is "response"; Pydantic AI writes "result"
+            response = part.get("response", part.get("result"))
             if response is not None:
                 texts.append(_text(response))
         elif kind == "reasoning":
@@ -146,7 +147,27 @@ def from_genai_messages(value: JSON) -> list[Message] | None:
     value = loads_or_raw(value)
     if not isinstance(value, list):
         return None
-    return [from_genai_message(m) for m in value]
+    return [from_genai_message(m) for raw in value for m in _split_tool_responses(raw)]
+
+
+def _split_tool_responses(raw: JSON) -> list[JSON]:
+    """A message whose parts hold ``tool_call_response`` parts under another role (Pydantic
+    AI sends each request's tool results, and its retry prompts, as one ``user`` message) as
+    one ``tool`` message per response, then the rest of the message, in that order. A
+    ``tool`` message is left whole."""
+    if not isinstance(raw, dict) or raw.get("role") == "tool":
+        return [raw]
+    parts = raw.get("parts")
+    if not isinstance(parts, list):
+        return [raw]
+    responses = [p for p in parts if isinstance(p, dict) and p.get("type") == "tool_call_response"]
+    if not responses:
+        return [raw]
+    rest = [p for p in parts if not (isinstance(p, dict) and p.get("type") == "tool_call_response")]
+    out: list[JSON] = [{"role": "tool", "parts": [p]} for p in responses]
+    if rest:
+        out.append({**raw, "parts": rest})
+    return out
 
 
 def system_message(value: JSON) -> Message | None:

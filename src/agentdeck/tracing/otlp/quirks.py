@@ -281,7 +281,66 @@ OPENINFERENCE_OPENAI = Quirk(
     reads=("tool call id on TOOL spans: tool_call.id (or tool.id)",),
 )
 
-QUIRKS: tuple[Quirk, ...] = (LANGCHAIN, OPENAI_AGENTS, OPENINFERENCE_OPENAI)
+# =========================================================================================
+# Traceloop / OpenLLMetry decorators (traceloop-sdk) and Pydantic AI
+# =========================================================================================
+
+TRACELOOP_INPUT: Final = "traceloop.entity.input"
+TRACELOOP_OUTPUT: Final = "traceloop.entity.output"
+
+
+def traceloop_input(value: JSON) -> JSON:
+    """``traceloop.entity.input``: the decorated function's call as ``{"args": [...],
+    "kwargs": {...}}`` (JSON text). Keyword arguments alone are the arguments; one positional
+    argument alone is that value (a run's question); anything else is kept as sent."""
+    call = loads_or_raw(value)
+    if not isinstance(call, dict) or set(call) - {"args", "kwargs"}:
+        return call
+    args, kwargs = call.get("args") or [], call.get("kwargs") or {}
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        return call
+    if not args:
+        return kwargs
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    return call
+
+
+def traceloop_output(value: JSON) -> JSON:
+    """``traceloop.entity.output``: the decorated function's return value, as JSON text."""
+    return loads_or_raw(value)
+
+
+TRACELOOP = Quirk(
+    producer="traceloop-sdk",
+    version_tested="0.62.4",
+    reads=(
+        "agent and tool spans: traceloop.span.kind; the agent's name gen_ai.agent.name",
+        "inputs: traceloop.entity.input, {args, kwargs} opened (keyword arguments as the "
+        "tool's arguments, a lone positional argument as the run's input)",
+        "outputs: traceloop.entity.output (JSON)",
+        "no tool-call id on tool spans: no tool_call edge",
+    ),
+)
+
+PYDANTIC_AI = Quirk(
+    producer="pydantic-ai-slim (its own instrumentation, format 5)",
+    version_tested="2.78.0",
+    reads=(
+        "tool results: tool_call_response parts inside a user message, with the text under "
+        "'result': read as one tool message per response",
+        "a delegating tool (an agent run inside a tool) nests the second agent under the "
+        "tool span: no hand-off",
+    ),
+)
+
+QUIRKS: tuple[Quirk, ...] = (
+    LANGCHAIN,
+    OPENAI_AGENTS,
+    OPENINFERENCE_OPENAI,
+    TRACELOOP,
+    PYDANTIC_AI,
+)
 
 
 # --- readers used by the mapping ---------------------------------------------------------
