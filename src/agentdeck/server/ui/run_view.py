@@ -151,3 +151,38 @@ def run_header(store: RcaStore, trace: RunTrace) -> RunHeader:
         output_tokens=sum(s.usage.output_tokens for s in llm if s.usage),
         cost_usd=float(cost) if isinstance(cost, int | float) else None,
     )
+
+
+@dataclass(frozen=True)
+class SharedContext:
+    """An LLM step's context window starts with the messages of an earlier step's: the first
+    ``count`` messages are those of step ``span_id`` (``seq``)."""
+
+    span_id: str
+    seq: int
+    count: int
+
+
+def shared_context(spans: tuple[Span, ...]) -> dict[str, SharedContext]:
+    """For each LLM step whose context window repeats the previous model call's (same parent),
+    how many leading messages it shares with it."""
+    previous: dict[str | None, tuple[Span, list[Any]]] = {}
+    out: dict[str, SharedContext] = {}
+    for s in sorted(spans, key=lambda x: (x.start_ns, x.seq)):
+        if s.kind is not SpanKind.LLM:
+            continue
+        inputs = s.inputs if isinstance(s.inputs, dict) else {}
+        messages = inputs.get("messages")
+        if not isinstance(messages, list):
+            continue
+        before = previous.get(s.parent_id)
+        if before is not None:
+            n = 0
+            for a, b in zip(before[1], messages, strict=False):
+                if a != b:
+                    break
+                n += 1
+            if n:
+                out[s.span_id] = SharedContext(before[0].span_id, before[0].seq, n)
+        previous[s.parent_id] = (s, messages)
+    return out

@@ -14,7 +14,7 @@ from agentdeck.evals.online import scores_of
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query
 from agentdeck.server.ui.common import render
-from agentdeck.server.ui.run_view import offered_tools, run_header
+from agentdeck.server.ui.run_view import offered_tools, run_header, shared_context
 from agentdeck.server.ui.view import step_detail, waterfall
 from agentdeck.tracing.analysis.queries import execution_graph, load_trace
 
@@ -99,6 +99,7 @@ def run_page(run_id: str, request: Request, state: State, principal: ReadKey) ->
         header=run_header(state.store, trace),
         tool_sets=tool_sets,
         tools_of=tools_of,
+        shared=shared_context(trace.spans),
         graph=execution_graph(trace),
         rows=waterfall(trace),
         steps=[step_detail(s) for s in trace.spans],
