@@ -6,9 +6,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from agentdeck.server.monitor_view import monitor_series
+from agentdeck.store import open_store
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "demo.py"
 
@@ -62,3 +66,16 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         < out.index("support-bot@2 -> production")
         < out.index("rolled back")
     )
+    # The traffic is stamped over simulated hours (v1's six, then v2's six from a whole hour),
+    # so the monitors page's twelve hourly buckets each hold runs and the incident is a step.
+    assert re.search(r"v2's runs are stamped (\d\d):00-\d\d:00 UTC; the incident starts at \1:00", out)
+    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    series = monitor_series(
+        store, "support-bot", "production", datetime.now(UTC), timedelta(hours=12), 12
+    )
+    store.close()
+    assert all(n > 0 for n in series.runs) and sum(series.runs) > 500, series.runs
+    drift = series.drift_score
+    assert max(d or 0 for d in drift[:5]) == 0 < min(d or 0 for d in drift[7:]), drift
+    share = series.tool_share["lookup_order"]
+    assert all(v is not None for v in share) and min(share[7:]) > max(share[:5]) + 0.1, share
