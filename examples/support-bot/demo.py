@@ -74,6 +74,7 @@ def traffic(
     """``n`` customer messages to ``ref`` (resolved through the registry, so the runs are
     stamped with the production deployment), with a progress bar, stamped as if they had come
     in over the simulated ``hours`` (start, end in ns; demo_clock.py). Returns what happened."""
+    from demo_clock import SimulatedHours, spread
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from support_bot.traffic import customer_message
 
@@ -91,7 +92,6 @@ def traffic(
     from agentdeck.store import open_store
     from agentdeck.tracing.replay.entrypoint import run_entrypoint
     from agentdeck.tracing.sdk import api as sdk
-    from demo_clock import SimulatedHours, spread
 
     store = open_store(URL)
     clock = SimulatedHours(store)
@@ -262,7 +262,9 @@ def main() -> None:
         "The window since v2 compared with v1's production baseline: behavioural drift and "
         "tool API drift, named. The alert rules fire; online scores show the broken e-mails.",
     )
-    agentdeck("monitor --agent support-bot@2 --env production --window 12h --baseline v1-production")
+    agentdeck(
+        "monitor --agent support-bot@2 --env production --window 12h --baseline v1-production"
+    )
     agentdeck("monitor --rules alerts.yaml")
     agentdeck("alerts")
     agentdeck("scores support-bot --version 2")

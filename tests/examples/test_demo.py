@@ -68,7 +68,9 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     )
     # The traffic is stamped over simulated hours (v1's six, then v2's six from a whole hour),
     # so the monitors page's twelve hourly buckets each hold runs and the incident is a step.
-    assert re.search(r"v2's runs are stamped (\d\d):00-\d\d:00 UTC; the incident starts at \1:00", out)
+    assert re.search(
+        r"v2's runs are stamped (\d\d):00-\d\d:00 UTC; the incident starts at \1:00", out
+    )
     store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
     series = monitor_series(
         store, "support-bot", "production", datetime.now(UTC), timedelta(hours=12), 12

@@ -8,12 +8,12 @@ import random
 import time
 from datetime import UTC, datetime
 
-from foundation import make_spec
 from monitor_data import CALM, DRIFTED, tool_run
 
 from agentdeck.monitor.profiles import create_baseline, select_runs
 from agentdeck.registry.service import Registry
 from agentdeck.store import SqlStore
+from foundation import make_spec
 
 HOUR = 3600 * 10**9
 

@@ -73,9 +73,7 @@ def test_graph_labels_stay_readable_say_the_kind_once_and_show_the_hand_off(
     assert page.js_errors == []
 
 
-def test_the_span_tree_collapses_and_selects_the_span_in_the_graph(
-    site: Any, browser: Any
-) -> None:
+def test_the_span_tree_collapses_and_selects_the_span_in_the_graph(site: Any, browser: Any) -> None:
     page, ids = _run_page(site, browser)
     tree = page.locator("#span-tree")
     assert tree.locator("a.tree-node").count() == ids["spans"]
