@@ -268,6 +268,10 @@ def main() -> None:
     agentdeck("monitor --rules alerts.yaml")
     agentdeck("alerts")
     agentdeck("scores support-bot --version 2")
+    console.print(
+        "[dim]The same twelve hours on the web UI (agentdeck serve): "
+        "http://127.0.0.1:8600/ui/monitors?window=12h[/]"
+    )
 
     step(
         "7. Roll back",
