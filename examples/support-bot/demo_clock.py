@@ -1,5 +1,5 @@
 """The demo's simulated hours: production traffic generated in seconds, stamped as if it had
-come in over the last twelve hours, so that the monitors page draws a day's curve (v1's calm
+come in over the twelve hours before the demo, so that the monitors page draws a day's curve (v1's calm
 hours, then the incident from the hour v2 went out) instead of one five-minute bucket.
 
 :class:`SimulatedHours` wraps the store the SDK writes to. Before each run the traffic loop
@@ -23,11 +23,12 @@ HOUR_NS = 3600 * 10**9
 
 
 def timeline(now_ns: int, hours: int = 12) -> tuple[int, int, int]:
-    """``(start, release, end)`` in ns: ``end`` is the last whole hour before ``now_ns``, the
-    simulated day starts ``hours`` before it, and v2 goes out halfway, on a whole hour."""
-    end = now_ns // HOUR_NS * HOUR_NS
-    start = end - hours * HOUR_NS
-    return start, start + hours // 2 * HOUR_NS, end
+    """``(start, release, end)`` in ns: the simulated day is the ``hours`` before ``now_ns``,
+    and v2 goes out on the whole hour that leaves it between ``hours / 2 - 1`` and ``hours / 2``
+    hours (so every hourly bucket of a chart drawn right after the demo holds runs)."""
+    start = now_ns - hours * HOUR_NS
+    release = now_ns // HOUR_NS * HOUR_NS - (hours // 2 - 1) * HOUR_NS
+    return start, release, now_ns
 
 
 def spread(n: int, since_ns: int, until_ns: int, rng: Any) -> list[int]:
