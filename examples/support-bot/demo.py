@@ -54,16 +54,27 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def _hhmm(ns: int) -> str:
+    return time.strftime("%H:%M", time.gmtime(ns / 1e9))
+
+
 def step(title: str, story: str) -> None:
     console.print(Rule(f"[bold]{title}"))
     console.print(Panel(story, border_style="dim"))
 
 
 def traffic(
-    ref: str, n: int, seed: int, *, halfway: Callable[[], None] | None = None
+    ref: str,
+    n: int,
+    seed: int,
+    *,
+    hours: tuple[int, int],
+    halfway: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """``n`` customer messages to ``ref`` (resolved through the registry, so the runs are
-    stamped with the production deployment), with a progress bar. Returns what happened."""
+    stamped with the production deployment), with a progress bar, stamped as if they had come
+    in over the simulated ``hours`` (start, end in ns; demo_clock.py). Returns what happened."""
+    from demo_clock import SimulatedHours, spread
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from support_bot.traffic import customer_message
 
@@ -83,6 +94,7 @@ def traffic(
     from agentdeck.tracing.sdk import api as sdk
 
     store = open_store(URL)
+    clock = SimulatedHours(store)
     online = OnlineEvaluation(
         [
             Completion(),
@@ -96,12 +108,13 @@ def traffic(
         sample_rate=0.5,
     )
     init(
-        sink=EvaluatingSink(store, online),
+        sink=EvaluatingSink(clock, online),  # type: ignore[arg-type]  # the store, re-timed
         resolver=CachingResolver(Registry(store)),
         env="production",
     )
     agent = Registry(store).resolve(ref)
     rng = random.Random(seed)
+    starts = spread(n, *hours, random.Random(seed + 1000))
     failed: list[str] = []
     ran: list[str] = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -110,6 +123,7 @@ def traffic(
         for i in range(n):
             if halfway is not None and i == n // 2:
                 halfway()
+            clock.start_run(starts[i])
             result = run_entrypoint(agent, customer_message(rng), paths=[HERE])
             ran.append(result.trace_id)
             if isinstance(result.output, str) and "could not send" in result.output:
@@ -140,9 +154,11 @@ def main() -> None:
     os.environ.setdefault("AGENTDECK_ACTOR", "demo:alice")
     os.chdir(HERE)
     sys.path.insert(0, str(HERE))
+    from demo_clock import timeline
     from support_bot import shop
 
     shop.PROVIDER.reset()
+    day_start, release, day_end = timeline(time.time_ns())
 
     step(
         "1. Register",
@@ -176,7 +192,11 @@ def main() -> None:
         f"{RUNS_PER_PHASE} customer conversations. Every run is traced; the policy is "
         "enforced before each tool call; online evaluators score half of the runs as they are stored.",
     )
-    traffic("support-bot@production", RUNS_PER_PHASE, seed=1)
+    console.print(
+        f"[dim]Simulated hours: the runs are stamped {_hhmm(day_start)}-{_hhmm(release)} UTC "
+        "(the monitors page draws them as a day's traffic).[/]"
+    )
+    traffic("support-bot@production", RUNS_PER_PHASE, seed=1, hours=(day_start, release))
     agentdeck("scores support-bot --version 1")
     agentdeck("baseline create v1-production --agent support-bot@1 --env production")
 
@@ -217,7 +237,17 @@ def main() -> None:
             "(email -> customer_email)[/]"
         )
 
-    seen = traffic("support-bot@production", RUNS_PER_PHASE, seed=2, halfway=provider_rolls_out)
+    console.print(
+        f"[dim]Simulated hours: v2's runs are stamped {_hhmm(release)}-{_hhmm(day_end)} UTC; "
+        f"the incident starts at {_hhmm(release)}.[/]"
+    )
+    seen = traffic(
+        "support-bot@production",
+        RUNS_PER_PHASE,
+        seed=2,
+        hours=(release, day_end),
+        halfway=provider_rolls_out,
+    )
     failed_mail = set(seen["failed"])
     console.print(
         f"{len(failed_mail)} v2 runs told the customer the confirmation e-mail failed; "
@@ -232,10 +262,16 @@ def main() -> None:
         "The window since v2 compared with v1's production baseline: behavioural drift and "
         "tool API drift, named. The alert rules fire; online scores show the broken e-mails.",
     )
-    agentdeck("monitor --agent support-bot@2 --env production --window 1h --baseline v1-production")
+    agentdeck(
+        "monitor --agent support-bot@2 --env production --window 12h --baseline v1-production"
+    )
     agentdeck("monitor --rules alerts.yaml")
     agentdeck("alerts")
     agentdeck("scores support-bot --version 2")
+    console.print(
+        "[dim]The same twelve hours on the web UI (agentdeck serve): "
+        "http://127.0.0.1:8600/ui/monitors?window=12h[/]"
+    )
 
     step(
         "7. Roll back",

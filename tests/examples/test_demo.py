@@ -6,9 +6,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from agentdeck.server.monitor_view import monitor_series
+from agentdeck.store import open_store
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "demo.py"
 
@@ -62,3 +66,20 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         < out.index("support-bot@2 -> production")
         < out.index("rolled back")
     )
+    # The traffic is stamped over the simulated twelve hours before the demo (v1's, then v2's
+    # from a whole hour),
+    # so the monitors page's twelve hourly buckets each hold runs and the incident is a step.
+    assert re.search(
+        r"v2's runs are stamped (\d\d):00-\d\d:\d\d UTC; the incident starts at \1:00", out
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    series = monitor_series(
+        store, "support-bot", "production", datetime.now(UTC), timedelta(hours=12), 12
+    )
+    store.close()
+    assert all(n > 0 for n in series.runs) and sum(series.runs) > 500, series.runs
+    # buckets 0-5 hold v1's runs only, 7-11 v2's only (v2 went out 5 to 6 hours before the end)
+    drift = series.drift_score
+    assert max(d or 0 for d in drift[:6]) == 0 < min(d or 0 for d in drift[7:]), drift
+    share = series.tool_share["lookup_order"]
+    assert all(v is not None for v in share) and min(share[7:]) > max(share[:6]) + 0.1, share

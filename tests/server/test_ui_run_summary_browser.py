@@ -77,7 +77,7 @@ def test_run_graph_marks_the_failed_eval(site: Any, browser: Any, tmp_path: Path
         "() => agentdeckGraph.nodes().filter(n => n.data('kind') === 'eval')"
         ".map(n => [n.data('label'), n.data('status')])"
     )
-    assert sorted(nodes) == [["eval: eval tone", "ok"], ["✗ eval: eval email-sent", "error"]]
+    assert sorted(nodes) == [["eval tone", "ok"], ["✗ eval email-sent", "error"]]
     failed = page.locator("#step-" + _eval_span(page, "eval email-sent") + " .badge.failed")
     assert failed.inner_text() == "✗ failed"
     page.screenshot(path=str(tmp_path / "run.png"), full_page=True)

@@ -19,6 +19,13 @@
     return plot;
   }
 
+  function isolated(values) {
+    // A value with no neighbour draws no line or area: show the points then (one busy bucket).
+    return values.some(function (v, i) {
+      return v != null && values[i - 1] == null && values[i + 1] == null;
+    });
+  }
+
   function rateAxes() {
     return [{}, {values: function (u, vals) { return vals.map(function (v) { return (100 * v).toFixed(0) + "%"; }); }}];
   }
@@ -42,7 +49,8 @@
       (function (k) {
         var colour = PALETTE[k % PALETTE.length];
         toolSeries.push({
-          label: d.tools[k], stroke: colour, fill: colour + "cc", width: 1, points: {show: false},
+          label: d.tools[k], stroke: colour, fill: colour + "cc", width: 1,
+          points: {show: isolated(cumulative[k]), size: 7, fill: colour},
           value: function (u, v, si, idx) { return idx == null ? "-" : pct(d.tool_share[d.tools[k]][idx]); }
         });
         toolData.push(cumulative[k]);

@@ -5,6 +5,7 @@
   var ui = window.agentdeckUI || {}, charts = window.agentdeckCharts || {};
   var STARTERS = {
     renderGraph: function () { ui.renderGraph("graph", "graph-data"); },
+    wireSteps: function () { ui.wireSteps(); },
     wireRollback: function () { ui.wireRollback(); },
     wireHtmxActions: function () { ui.wireHtmxActions("action-error"); },
     wireAlertButtons: function () { charts.wireAlertButtons(); },

@@ -15,7 +15,7 @@ from agentdeck.server.ui.common import render
 
 router = APIRouter(include_in_schema=False)
 NAV = ("Monitors", "/ui/monitors", 40)
-WINDOWS = ("15m", "1h", "6h", "1d", "7d")
+WINDOWS = ("15m", "1h", "6h", "12h", "24h", "7d")
 
 
 @router.get("/ui/monitors", response_class=HTMLResponse)
@@ -34,13 +34,14 @@ def monitors_page(
     envs = state.deployments.path().envs
     agent = agent or (agents[0] if agents else "")
     env = env or ("production" if "production" in envs else (envs[-1] if envs else ""))
-    window = window if window in WINDOWS else "1h"
+    window = window.strip()
+    span = parse_duration(window, "query.window")  # any duration: ?window=24h, 90m, 2d
+    windows = sorted({*WINDOWS, window}, key=lambda w: parse_duration(w))
     buckets = max(2, min(buckets, 48))
     series = report = None
     error = report_error = None
     if agent:
         now = datetime.now(UTC)
-        span = parse_duration(window, "query.window")
         try:
             series = monitor_series(store, agent, env or None, now, span, buckets)
         except AgentDeckError as exc:
@@ -57,7 +58,7 @@ def monitors_page(
         principal,
         agents=agents,
         envs=envs,
-        windows=WINDOWS,
+        windows=windows,
         selected={"agent": agent, "env": env, "window": window, "buckets": buckets},
         series=series.to_dict() if series else None,
         baseline=series.baseline if series else None,

@@ -14,6 +14,7 @@ from agentdeck.evals.online import scores_of
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.runs import run_query
 from agentdeck.server.ui.common import render
+from agentdeck.server.ui.run_view import offered_tools, run_header, shared_context
 from agentdeck.server.ui.view import step_detail, waterfall
 from agentdeck.tracing.analysis.queries import execution_graph, load_trace
 
@@ -88,12 +89,17 @@ def run_page(run_id: str, request: Request, state: State, principal: ReadKey) ->
     counts: dict[str, int] = {}
     for s in trace.spans:
         counts[s.kind.value] = counts.get(s.kind.value, 0) + 1
+    tool_sets, tools_of = offered_tools(trace.spans)
     return render(
         request,
         "run.html",
         principal,
         trace=trace,
         run=trace.run,
+        header=run_header(state.store, trace),
+        tool_sets=tool_sets,
+        tools_of=tools_of,
+        shared=shared_context(trace.spans),
         graph=execution_graph(trace),
         rows=waterfall(trace),
         steps=[step_detail(s) for s in trace.spans],
