@@ -267,9 +267,13 @@ def env_path_cmd(
     ],
     db: DbOpt = None,
     actor: ActorOpt = None,
+    json: JsonOpt = False,
 ) -> None:
     svc = _deployments(get_store(db))
     path = svc.set_path(envs, actor_name(actor))
+    if json:  # as PUT /api/v1/envs/path answers
+        print_json({"envs": list(path.envs)})
+        return
     console.print("promotion path: " + " -> ".join(path.envs))
 
 

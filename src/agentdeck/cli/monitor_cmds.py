@@ -231,32 +231,6 @@ def findings_cmd(
 # -- monitor ---------------------------------------------------------------------------------
 
 
-def _fmt_p(p: float | None) -> str:
-    return "-" if p is None else f"{p:.2g}"
-
-
-def _render_window(wc: WindowCheck) -> None:
-    from rich.table import Table
-
-    r = wc.report
-    console.print(
-        f"{wc.agent}@{wc.env or '*'}: {r.window_runs} runs {fmt_time(wc.since)} .. "
-        f"{fmt_time(wc.until)} vs baseline {wc.baseline} ({r.baseline_runs} runs); "
-        f"{len(r.drifted)} drifted of {len(r.items)} ({r.correction}, alpha {r.alpha})",
-        markup=False,
-    )
-    t = Table("drifted", "category", "metric", "p", "adj. p", "effect", "score", "explanation")
-    for it in r.items:
-        t.add_row(
-            "yes" if it.drifted else "", str(it.category), it.metric, _fmt_p(it.p_value),
-            _fmt_p(it.adjusted_p), f"{it.effect_name} {it.effect_size:.3f}", f"{it.score:.2f}",
-            it.explanation,
-        )  # fmt: skip
-    console.print(t)
-    for s in r.skipped:
-        console.print(f"skipped: {s}", markup=False)
-
-
 def _alert_json(r: AlertRecord) -> dict[str, Any]:
     from agentdeck.records.serialize import alert_json
 
@@ -309,7 +283,9 @@ def monitor_cmd(
             print_json(wc.to_dict())
             return
         if not json_:
-            _render_window(wc)
+            from agentdeck.cli.monitor_render import render_window
+
+            render_window(wc)
     if config is None:
         return
     done = 0
