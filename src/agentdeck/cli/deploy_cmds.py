@@ -127,27 +127,31 @@ def rollback_cmd(
     )
 
 
-def _history_table(title: str, deps: list[Deployment]) -> Table:
-    from rich.table import Table
-
+def _print_history(title: str, deps: list[Deployment]) -> None:
+    """One line per deployment (80 columns), the reason beneath it."""
+    from agentdeck.cli.narrow import print_rows
     from agentdeck.core.deploy.model import Health
 
-    t = Table(title=title)
-    for col in ("#", "when", "action", "version", "digest", "health", "actor", "reason"):
-        t.add_column(col)
     health_style = {Health.GOOD: "green", Health.BAD: "red", Health.UNKNOWN: "dim"}
-    for d in deps:
-        t.add_row(
-            str(d.seq),
-            fmt_time(d.at),
-            d.action.value + (" (forced)" if d.forced else ""),
-            str(d.agent_version),
-            short(d.agent_digest),
-            f"[{health_style[d.health]}]{d.health.value}[/]",
-            escape(d.actor),
-            escape(d.reason),
-        )
-    return t
+    print_rows(
+        ("#", "when (UTC)", "action", "version", "digest", "health", "actor"),
+        [
+            (
+                (
+                    str(d.seq),
+                    fmt_time(d.at).removesuffix(" UTC"),
+                    d.action.value + (" (forced)" if d.forced else ""),
+                    str(d.agent_version),
+                    short(d.agent_digest, 8),
+                    f"[{health_style[d.health]}]{d.health.value}[/]",
+                    escape(d.actor),
+                ),
+                d.reason or None,
+            )
+            for d in deps
+        ],
+        title=title,
+    )
 
 
 def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
@@ -159,7 +163,7 @@ def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = Fa
     if not deps:
         console.print(f"nothing of {name} has been deployed in {env}")
         return
-    console.print(_history_table(f"{name} in {env}", deps))
+    _print_history(f"{name} in {env}", deps)
 
 
 def at_cmd(

@@ -194,12 +194,13 @@ def check_cmd(
     if not rows:
         console.print(f"run {checked.run.trace_id}: no findings", markup=False)
         return
-    from rich.table import Table
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("span", "check", "severity", "explanation", title=f"run {checked.run.trace_id}")
-    for r in rows:
-        t.add_row(r["span_id"] or "(run)", r["check"], r["severity"], r["explanation"])
-    console.print(t)
+    print_rows(
+        ("span", "check", "severity"),
+        [((r["span_id"] or "(run)", r["check"], r["severity"]), r["explanation"]) for r in rows],
+        title=f"run {checked.run.trace_id}",
+    )
 
 
 def findings_cmd(
@@ -219,13 +220,19 @@ def findings_cmd(
     if json_:
         print_json([_finding_json(f) for f in found])
         return
-    from rich.table import Table
+    if not found:
+        console.print("no findings", markup=False)
+        return
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("at", "run", "span", "agent", "check", "severity", "explanation")
-    for f in found:
-        t.add_row(fmt_time(f.at), f.trace_id[:12], f.span_id or "-", f.agent_name or "-",
-                  f.check, f.severity, f.explanation)  # fmt: skip
-    console.print(t)
+    print_rows(
+        ("at (UTC)", "run", "span", "agent", "check", "severity"),
+        [
+            ((fmt_time(f.at).removesuffix(" UTC"), f.trace_id[:12], f.span_id or "-",
+              f.agent_name or "-", f.check, f.severity), f.explanation)
+            for f in found
+        ],
+    )  # fmt: skip
 
 
 # -- monitor ---------------------------------------------------------------------------------
@@ -323,13 +330,23 @@ def alerts_list(
     if json_:
         print_json([_alert_json(a) for a in found])
         return
-    from rich.table import Table
+    if not found:
+        console.print("no open alerts" if not all_ else "no alerts", markup=False)
+        return
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("id", "status", "severity", "rule", "subject", "opened", "message", "action")
-    for a in found:
-        t.add_row(a.id[:12], a.status, a.severity, a.rule, a.subject, fmt_time(a.opened_at),
-                  a.message, a.action or "")  # fmt: skip
-    console.print(t)
+    print_rows(
+        ("id", "status", "severity", "subject", "opened (UTC)"),
+        [
+            (
+                (a.id[:12], a.status, a.severity, a.subject,
+                 a.opened_at.astimezone(UTC).strftime("%m-%d %H:%M")),
+                (a.message if a.message.startswith(f"{a.rule}:") else f"{a.rule}: {a.message}")
+                + (f" [action: {a.action}]" if a.action else ""),
+            )
+            for a in found
+        ],
+    )  # fmt: skip
 
 
 def _set_status(alert_id: str, status: str, actor: str | None, db: str | None, json_: bool) -> None:

@@ -13,11 +13,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from agentdeck.cli.common import console, fmt_time
+from agentdeck.cli.narrow import print_note, print_rows
 
 if TYPE_CHECKING:
-    from rich.segment import Segment
-    from rich.text import Text
-
     from agentdeck.monitor.drift import DriftItem
     from agentdeck.monitor.window import WindowCheck
 
@@ -52,15 +50,11 @@ def group_metrics(names: Iterable[str]) -> list[str]:
             keys[family] = []
             order.append(f"\0{family}")
         keys[family].append(m.group("key"))
-    return [
-        f"{n[1:]}[{', '.join(keys[n[1:]])}]" if n.startswith("\0") else n for n in order
-    ]
+    return [f"{n[1:]}[{', '.join(keys[n[1:]])}]" if n.startswith("\0") else n for n in order]
 
 
 def render_window(wc: WindowCheck) -> None:
     """Print one window check: a heading, the drifted metrics, then the rest in brief."""
-    from rich.padding import Padding
-    from rich.table import Table
     from rich.text import Text
 
     r = wc.report
@@ -76,25 +70,17 @@ def render_window(wc: WindowCheck) -> None:
     )
     drifted = [it for it in r.items if it.drifted]
     if drifted:
-        # Rich has no column spans: the metrics form a table (one line each, never elided),
-        # and each metric's change is printed across the width beneath its line.
-        table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 2, 0, 0))
-        table.add_column("drifted metric", no_wrap=True, overflow="fold")
-        table.add_column("category", no_wrap=True)
-        table.add_column("score", justify="right", no_wrap=True)
-        table.add_column("adj. p", justify="right", no_wrap=True)
-        for it in drifted:
-            table.add_row(
-                Text(it.metric, style="bold red"),
-                str(it.category),
-                f"{it.score:.2f}",
-                _fmt_p(it.adjusted_p),
-            )
-        lines = console.render_lines(table, console.options, pad=False)
-        console.print(_text(lines[0]), style="bold")
-        for line, it in zip(lines[1:], drifted, strict=True):
-            console.print(_text(line))
-            console.print(Padding(Text(_change(it), style="dim"), (0, 0, 0, 2), expand=False))
+        print_rows(
+            ("drifted metric", "category", "score", "adj. p"),
+            [
+                (
+                    (Text(it.metric, style="bold red"), str(it.category), f"{it.score:.2f}",
+                     _fmt_p(it.adjusted_p)),
+                    _change(it),
+                )
+                for it in drifted
+            ],
+        )  # fmt: skip
     rest = [it for it in r.items if not it.drifted]
     if rest:
         console.print(
@@ -104,11 +90,4 @@ def render_window(wc: WindowCheck) -> None:
     if r.skipped:
         console.print(f"skipped ({len(r.skipped)}):", markup=False)
         for s in r.skipped:
-            console.print(Padding(Text(s, style="dim"), (0, 0, 0, 2), expand=False))
-
-
-def _text(line: list[Segment]) -> Text:
-    """One rendered table line back as Rich text (it fits the width: printed unwrapped)."""
-    from rich.text import Text
-
-    return Text.assemble(*((seg.text, seg.style) for seg in line if not seg.control))
+            print_note(s)
