@@ -22,8 +22,6 @@ from agentdeck.cli.common import (
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
-    from rich.table import Table
-
     from agentdeck.core.deploy.model import Deployment
     from agentdeck.registry.deployments import Deployments
     from agentdeck.store.protocol import Store

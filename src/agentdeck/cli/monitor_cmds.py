@@ -26,7 +26,6 @@ from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # monitoring (numpy, scipy, genson) and the store load inside the commands
     from agentdeck.core.behaviour.records import AlertRecord, FindingRecord
-    from agentdeck.monitor.window import WindowCheck
 
 baseline_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 alerts_app = typer.Typer(rich_markup_mode=None)
