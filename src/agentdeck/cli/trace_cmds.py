@@ -233,7 +233,7 @@ def _label(s: Span) -> str:
     elif s.kind is SpanKind.LLM:
         msgs = s.inputs.get("messages", []) if isinstance(s.inputs, dict) else []
         model = s.attributes.get("llm.response_model") or s.attributes.get("llm.model")
-        lines.append(f"  model: {escape(str(model))}, {len(msgs)} messages in context")
+        lines.append(f"  model: {escape(str(model or '-'))}, {len(msgs)} messages in context")
         msg = s.outputs.get("message") if isinstance(s.outputs, dict) else None
         if isinstance(msg, dict):
             calls = msg.get("tool_calls") or []
@@ -336,9 +336,16 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         print_json(rca_to_dict(rc))
         return
     f = rc.failure
-    console.print(
-        f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
-    )
+    if not f.failed and rc.cause is None and not rc.differences:
+        console.print(
+            f"run {f.trace_id} [green]succeeded[/]: no step failed, nothing to explain "
+            f"(its last step, {f.kind.value} {escape(f.name)}, ended {f.status.value})"
+        )
+    else:
+        what = "failure" if f.failed else "last step"  # a bad span upstream of an ok step
+        console.print(
+            f"{what}: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
+        )
     for b in rc.recovered:
         console.print(
             f"[dim]recovered[/]: {escape(b.span.name)} (span {b.span.span_id}) "
@@ -353,7 +360,8 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
             console.print(f"  - {escape(d)}")
         return
     if rc.cause is None:
-        console.print("[green]no bad span upstream of it[/]: nothing to blame")
+        if f.failed:
+            console.print("[green]no bad span upstream of it[/]: nothing to blame")
         return
     c = rc.cause
     console.print(
