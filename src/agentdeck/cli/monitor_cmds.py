@@ -306,9 +306,29 @@ def monitor_cmd(
                               + (f" [{a.action}]" if a.action else ""), markup=False)  # fmt: skip
             if not follow or (iterations is not None and done >= iterations):
                 return
-            time.sleep(interval)
+            _wait(interval, done, len(fired), len(config.rules))
     except KeyboardInterrupt:
         err_console.print("stopped")
+
+
+def _wait(interval: float, done: int, fired: int, rules: int) -> None:
+    """Sleep until the next evaluation, showing that --follow is alive: a heartbeat line on
+    stderr after each evaluation, and on a terminal a live countdown until the next one."""
+    now = datetime.now(UTC)
+    beat = (
+        f"{now.strftime('%H:%M:%S')} UTC: pass {done}, {rules} rule{'s' * (rules != 1)} "
+        f"evaluated, {fired} alert{'s' * (fired != 1)} fired; next in {interval:g}s "
+        "(Ctrl-C stops)"
+    )
+    err_console.print(beat, markup=False, highlight=False, soft_wrap=True)
+    if not err_console.is_terminal:
+        time.sleep(interval)
+        return
+    deadline = time.monotonic() + interval
+    with err_console.status("") as status:
+        while (left := deadline - time.monotonic()) > 0:
+            status.update(f"watching: next evaluation in {left:.0f}s")
+            time.sleep(min(1.0, left))
 
 
 # -- alerts ----------------------------------------------------------------------------------
