@@ -164,6 +164,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the file system or the network, said without the class name
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"error: {where}{exc.strerror or exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)

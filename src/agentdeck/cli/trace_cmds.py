@@ -130,6 +130,9 @@ def runs_cmd(
         if after is not None:
             err_console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
         return
+    if not found:
+        console.print("no runs match" if cursor is None else "no more runs", markup=False)
+        return
     console.print(_runs_table(found))
     if after is not None:
         console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
