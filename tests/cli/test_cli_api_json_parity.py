@@ -214,9 +214,7 @@ def test_a_runs_detail_json_equals_the_apis(
     assert rca_cli == rca_api and rca_cli["failure"]["trace_id"] == trace_id
 
 
-def test_deployments_json_equals_the_apis(
-    cli: Cli, api: tuple[TestClient, dict[str, str]]
-) -> None:
+def test_deployments_json_equals_the_apis(cli: Cli, api: tuple[TestClient, dict[str, str]]) -> None:
     from_cli, from_api = _both(cli, api, ("env", "list"), "/api/v1/envs")
     assert from_cli == from_api
     dev = next(e for e in from_cli if e["env"] == "dev")

@@ -329,6 +329,16 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
     return title
 
 
+def _why(s: Span) -> str:
+    """What went wrong in a span, in words: its error, or an eval's verdict and reason."""
+    if s.error:
+        return s.error
+    if s.kind is SpanKind.EVAL and s.failed:
+        reason = s.outputs.get("reason") if isinstance(s.outputs, dict) else None
+        return "did not pass" + (f": {_clip(reason, 160)}" if reason else "")
+    return s.status.value
+
+
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 
@@ -341,14 +351,11 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     f = rc.failure
     if not f.failed and rc.cause is None and not rc.differences:
         console.print(
-            f"run {f.trace_id} [green]succeeded[/]: no step failed, nothing to explain "
-            f"(its last step, {f.kind.value} {escape(f.name)}, ended {f.status.value})"
+            f"run {f.trace_id[:12]} [green]succeeded[/]: no step failed, nothing to explain"
         )
     else:
         what = "failure" if f.failed else "last step"  # a bad span upstream of an ok step
-        console.print(
-            f"{what}: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
-        )
+        console.print(f"{what}: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(_why(f))}")
     for b in rc.recovered:
         console.print(
             f"[dim]recovered[/]: {escape(b.span.name)} (span {b.span.span_id}) "
