@@ -197,7 +197,10 @@ def check_cmd(
 
     print_rows(
         ("span", "check", "severity"),
-        [((r["span_id"] or "(run)", r["check"], r["severity"]), r["explanation"]) for r in rows],
+        [
+            ((str(r["span_id"] or "(run)"), str(r["check"]), str(r["severity"])), r["explanation"])
+            for r in rows
+        ],
         title=f"run {checked.run.trace_id}",
     )
 

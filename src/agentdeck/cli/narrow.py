@@ -50,7 +50,10 @@ def _text(line: list[Segment]) -> Text:
     """One rendered table line back as Rich text (it fits the width: printed unwrapped)."""
     from rich.text import Text
 
-    text = Text.assemble(*((seg.text, seg.style) for seg in line if not seg.control))
+    text = Text()
+    for seg in line:
+        if not seg.control:
+            text.append(seg.text, seg.style)
     text.rstrip()
     return text
 
