@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.segment import Segment
     from rich.text import Text
 
-RIGHT = frozenset({"#", "score", "adj. p", "runs", "ms", "version"})
+RIGHT = frozenset({"#", "score", "adj. p", "runs", "ms", "steps", "version"})
 """Column headers whose values are numbers: right-aligned."""
 
 
