@@ -91,9 +91,18 @@ def promote_cmd(
             }
         )
         return
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2, 0, 0), pad_edge=False)
+    grid.add_column(no_wrap=True)  # "gate NAME": the reasons wrap in their own column
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for g in result.gates:
         mark = "[green]pass[/]" if g.passed else "[red]FAIL[/]"
-        console.print(f"  gate {g.name:<22} {mark}  {escape(g.reason)}")
+        grid.add_row(f"  gate {g.name}", mark, escape(g.reason))
+    from agentdeck.cli.narrow import print_trimmed
+
+    print_trimmed(grid)
     d = result.deployment
     forced = " [red](forced)[/]" if d.forced else ""
     console.print(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from agentdeck.cli.common import console, fmt_time
-from agentdeck.cli.narrow import print_note, print_rows
+from agentdeck.cli.narrow import print_note, print_rows, print_trimmed
 
 if TYPE_CHECKING:
     from agentdeck.monitor.drift import DriftItem
@@ -83,7 +83,7 @@ def render_window(wc: WindowCheck) -> None:
         )  # fmt: skip
     rest = [it for it in r.items if not it.drifted]
     if rest:
-        console.print(
+        print_trimmed(
             Text(f"not drifted ({len(rest)}): ", style="green")
             + Text(", ".join(group_metrics(it.metric for it in rest)))
         )

@@ -46,6 +46,12 @@ def print_rows(
             print_note(note)
 
 
+def print_trimmed(renderable: RenderableType) -> None:
+    """Print ``renderable`` (a grid, a table) without the blanks Rich pads its lines with."""
+    for line in console.render_lines(renderable, console.options, pad=False):
+        console.print(_text(line), soft_wrap=True)
+
+
 def _text(line: list[Segment]) -> Text:
     """One rendered table line back as Rich text (it fits the width: printed unwrapped)."""
     from rich.text import Text
