@@ -258,3 +258,16 @@ def test_monitor_json_equals_the_apis(
     assert from_cli == from_api
     assert from_cli["baseline"] == "b1" and from_cli["window_runs"] == 4
     assert from_cli["items"] or from_cli["skipped"]
+
+
+def test_check_json_equals_the_apis(
+    cli: Cli, api: tuple[TestClient, dict[str, str]], with_runs: dict[str, str]
+) -> None:
+    client, headers = api
+    trace_id = with_runs["tool_err"]
+    r = cli("check", trace_id, "--json")
+    assert r.code == 0, r.err
+    answer = client.post(f"/api/v1/runs/{trace_id}/check", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert json.loads(r.out) == answer.json()
+    assert answer.json()["trace_id"] == trace_id and answer.json()["findings"]

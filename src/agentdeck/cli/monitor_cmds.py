@@ -169,20 +169,14 @@ def check_cmd(
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    from agentdeck.monitor.checks import check_trace
+    from agentdeck.monitor.checks import check_trace, checked_json
 
     checked = check_trace(get_store(db), run_id)
-    rows = [
-        {"trace_id": f.trace_id, "span_id": f.span_id, "check": f.check,
-         "severity": f.severity.value, "explanation": f.explanation}
-        for f in checked.findings
-    ]  # fmt: skip
+    doc = checked_json(checked)  # the API's answer (POST /api/v1/runs/{id}/check)
+    rows = doc["findings"]
     provisional = checked.run.provisional
     if json_:
-        print_json(
-            {"trace_id": checked.run.trace_id, "provisional": provisional, "stored": not provisional,
-             "findings": rows}
-        )  # fmt: skip
+        print_json(doc)
         return
     if provisional:
         console.print(
