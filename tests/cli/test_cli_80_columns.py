@@ -70,6 +70,15 @@ def test_the_demos_hints_and_commands_are_printed_whole(demo: tuple[Path, str]) 
             assert ln.rstrip().endswith(
                 '\'eval.must_pass=["refund-wrong-email","refund-above-approval-limit"]\''
             )
+    # digests are printed whole on their line, to be copied
+    assert any(re.fullmatch(r"registered support-bot@1  sha256:[0-9a-f]{64}", ln) for ln in lines)
+    assert any(
+        re.fullmatch(
+            r"baseline v1-production: \d+ runs of support-bot@sha256:[0-9a-f]{64} env=production",
+            ln,
+        )
+        for ln in lines
+    )
     hints = [ln for ln in lines if ln.lstrip().startswith((".venv/bin/agentdeck", "agentdeck "))]
     assert hints, out[-2000:]
     for i, ln in enumerate(lines[:-1]):

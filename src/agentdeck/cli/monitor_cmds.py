@@ -99,7 +99,9 @@ def baseline_create(
     if json_:
         print_json(baseline_summary(rec, profile))
         return
-    console.print(f"baseline {rec.name}: {rec.n_runs} runs of {rec.selection}", markup=False)
+    console.print(
+        f"baseline {rec.name}: {rec.n_runs} runs of {rec.selection}", markup=False, soft_wrap=True
+    )
 
 
 @baseline_app.command("list", help="List baselines.")
