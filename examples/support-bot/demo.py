@@ -37,7 +37,7 @@ def agentdeck(cmd: str, expect: int = 0) -> int:
     """Run one agentdeck command in-process, echoing it as a user would type it."""
     from agentdeck.cli.main import main
 
-    console.print(f"[bold cyan]$ agentdeck {cmd}[/]")
+    console.print(f"[bold cyan]$ agentdeck {cmd}[/]", soft_wrap=True)
     try:
         main(shlex.split(cmd))
         code = 0
@@ -300,7 +300,8 @@ def main() -> None:
         "  .venv/bin/agentdeck policy simulate examples/support-bot/policy.yaml --agent support-bot"
         "   # edit the rules, see what they would change\n"
         "  .venv/bin/agentdeck keys create --name me --scope admin   # the UI and API need a key\n"
-        "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8600/ui"
+        "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8600/ui",
+        soft_wrap=True,  # commands are copied: never broken across lines
     )
 
 

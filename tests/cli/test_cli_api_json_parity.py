@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +153,121 @@ def test_serializers_write_non_utc_times_in_utc() -> None:
     assert out["opened_at"] == out["updated_at"] == T0.isoformat()
     finding = FindingRecord("f", "t", None, None, None, "loop", "warning", "e", local)
     assert finding_json(finding)["at"] == T0.isoformat()
+
+
+# -- runs, a run's detail, deployments and monitors (issue 18) ------------------------------
+
+
+@pytest.fixture
+def with_runs(
+    api: tuple[TestClient, dict[str, str]], seeded: SqlStore, tmp_path: Path
+) -> dict[str, str]:
+    from run_summary_data import record_runs
+
+    return record_runs(seeded, tmp_path)
+
+
+def _both(
+    cli: Cli, api: tuple[TestClient, dict[str, str]], args: tuple[str, ...], path: str
+) -> tuple[Any, Any]:
+    client, headers = api
+    r = cli(*args, "--json")
+    assert r.code == 0, r.err
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return json.loads(r.out), answer.json()
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (("runs",), "/api/v1/runs"),
+        (("runs", "--agent", "support-bot", "--has-errors"), "/api/v1/runs?agent=support-bot&has_errors=true"),
+        (("runs", "--outcome", "failure", "--limit", "1"), "/api/v1/runs?outcome=failure&limit=1"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else None,
+)  # fmt: skip
+def test_runs_json_equals_the_apis(
+    cli: Cli,
+    api: tuple[TestClient, dict[str, str]],
+    with_runs: dict[str, str],
+    args: tuple[str, ...],
+    path: str,
+) -> None:
+    from_cli, from_api = _both(cli, api, args, path)
+    assert from_cli == from_api and from_cli
+    for run in from_cli:  # the API's names: agent_name / agent_version, not agent / version
+        assert {"agent_name", "agent_version", "trace_id", "status"} <= set(run)
+        assert "agent" not in run and "version" not in run
+        assert run["agent_name"] == "support-bot" and run["agent_version"] == 1
+
+
+@pytest.mark.parametrize("name", ["clean", "tool_err", "denied", "raised"])
+def test_a_runs_detail_json_equals_the_apis(
+    cli: Cli, api: tuple[TestClient, dict[str, str]], with_runs: dict[str, str], name: str
+) -> None:
+    trace_id = with_runs[name]
+    from_cli, from_api = _both(cli, api, ("trace", trace_id), f"/api/v1/runs/{trace_id}")
+    assert from_cli == from_api
+    assert from_cli["run"]["trace_id"] == trace_id and from_cli["spans"] and from_cli["graph"]
+    rca_cli, rca_api = _both(cli, api, ("rca", trace_id[:12]), f"/api/v1/runs/{trace_id}/rca")
+    assert rca_cli == rca_api and rca_cli["failure"]["trace_id"] == trace_id
+
+
+def test_deployments_json_equals_the_apis(cli: Cli, api: tuple[TestClient, dict[str, str]]) -> None:
+    from_cli, from_api = _both(cli, api, ("env", "list"), "/api/v1/envs")
+    assert from_cli == from_api
+    dev = next(e for e in from_cli if e["env"] == "dev")
+    assert dev["deployed"]["support-bot"]["version"] == 2
+    client, headers = api
+    r = cli("promote", "support-bot@2", "--to", "staging", "--force", "--reason", "t", "--json")
+    assert r.code == 0, r.err
+    promoted = json.loads(r.out)
+    history = client.get(
+        "/api/v1/deployments/history?agent=support-bot&env=staging", headers=headers
+    ).json()
+    assert promoted["deployment"] == history[-1]  # the deployment the API lists
+    by_api = client.post(
+        "/api/v1/deployments/promote",
+        json={"ref": "support-bot@2", "env": "production", "force": True, "reason": "t"},
+        headers=headers,
+    )
+    assert by_api.status_code == 200, by_api.text
+    answer = by_api.json()
+    assert set(answer) == set(promoted) == {"deployment", "gates"}
+    assert set(answer["deployment"]) == set(promoted["deployment"])
+    assert [g["name"] for g in answer["gates"]] == [g["name"] for g in promoted["gates"]]
+    r = cli("history", "support-bot", "--env", "production", "--json")
+    assert json.loads(r.out)[-1] == answer["deployment"]
+
+
+def test_monitor_json_equals_the_apis(
+    cli: Cli, api: tuple[TestClient, dict[str, str]], with_runs: dict[str, str]
+) -> None:
+    assert cli("baseline", "create", "b1", "--agent", "support-bot").code == 0
+    from_cli, from_api = _both(
+        cli, api,
+        ("monitor", "--agent", "support-bot", "--window", "1h", "--baseline", "b1"),
+        "/api/v1/monitors/window?agent=support-bot&window=1h&baseline=b1",
+    )  # fmt: skip
+    # the window ends when each was asked: the same length, seconds apart
+    for doc in (from_cli, from_api):
+        since, until = (datetime.fromisoformat(doc.pop(k)) for k in ("since", "until"))
+        assert until - since == timedelta(hours=1)
+        assert abs(until - datetime.now(UTC)) < timedelta(minutes=1)
+    assert from_cli == from_api
+    assert from_cli["baseline"] == "b1" and from_cli["window_runs"] == 4
+    assert from_cli["items"] or from_cli["skipped"]
+
+
+def test_check_json_equals_the_apis(
+    cli: Cli, api: tuple[TestClient, dict[str, str]], with_runs: dict[str, str]
+) -> None:
+    client, headers = api
+    trace_id = with_runs["tool_err"]
+    r = cli("check", trace_id, "--json")
+    assert r.code == 0, r.err
+    answer = client.post(f"/api/v1/runs/{trace_id}/check", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert json.loads(r.out) == answer.json()
+    assert answer.json()["trace_id"] == trace_id and answer.json()["findings"]

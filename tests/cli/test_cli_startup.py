@@ -289,3 +289,10 @@ def test_the_command_table_names_each_units_commands() -> None:
         group = typer.main.get_command(build_app((unit,)))
         names = sorted(getattr(group, "commands", {}))
         assert names == sorted(n for n, u in COMMAND_UNITS.items() if u == unit), unit
+
+
+def test_version_loads_nothing_heavy(tmp_path: Path) -> None:
+    codes, loaded, out = _probe([["--version"]], (*HEAVY, "rich"), tmp_path)
+    assert codes == [0]
+    assert out.startswith("agentdeck ") and loaded == []
+    assert not (tmp_path / "probe.db").exists()

@@ -133,6 +133,7 @@ def checkpoint_cmd(
         typer.Option("--webhook", help="POST the checkpoint as JSON to this URL."),
     ] = None,
     db: DbOpt = None,
+    json: JsonOpt = False,
 ) -> None:
     import orjson
 
@@ -150,10 +151,12 @@ def checkpoint_cmd(
         post_checkpoint(webhook, cp)
     if out:
         append_checkpoint(out, cp)
+    if json:  # the checkpoint itself, indented (without --json: one line, or a note)
+        print_json(cp.to_dict())
     if out or webhook:
         where = " and ".join(x for x in (str(out) if out else "", webhook or "") if x)
         err_console.print(f"checkpoint of entry {cp.seq} signed and published to {escape(where)}")
-    else:
+    elif not json:
         typer.echo(orjson.dumps(cp.to_dict()).decode())
 
 

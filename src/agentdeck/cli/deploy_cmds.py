@@ -22,8 +22,6 @@ from agentdeck.cli.common import (
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
-    from rich.table import Table
-
     from agentdeck.core.deploy.model import Deployment
     from agentdeck.registry.deployments import Deployments
     from agentdeck.store.protocol import Store
@@ -93,9 +91,18 @@ def promote_cmd(
             }
         )
         return
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2, 0, 0), pad_edge=False)
+    grid.add_column(no_wrap=True)  # "gate NAME": the reasons wrap in their own column
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for g in result.gates:
         mark = "[green]pass[/]" if g.passed else "[red]FAIL[/]"
-        console.print(f"  gate {g.name:<22} {mark}  {escape(g.reason)}")
+        grid.add_row(f"  gate {g.name}", mark, escape(g.reason))
+    from agentdeck.cli.narrow import print_trimmed
+
+    print_trimmed(grid)
     d = result.deployment
     forced = " [red](forced)[/]" if d.forced else ""
     console.print(
@@ -127,27 +134,31 @@ def rollback_cmd(
     )
 
 
-def _history_table(title: str, deps: list[Deployment]) -> Table:
-    from rich.table import Table
-
+def _print_history(title: str, deps: list[Deployment]) -> None:
+    """One line per deployment (80 columns), the reason beneath it."""
+    from agentdeck.cli.narrow import print_rows
     from agentdeck.core.deploy.model import Health
 
-    t = Table(title=title)
-    for col in ("#", "when", "action", "version", "digest", "health", "actor", "reason"):
-        t.add_column(col)
     health_style = {Health.GOOD: "green", Health.BAD: "red", Health.UNKNOWN: "dim"}
-    for d in deps:
-        t.add_row(
-            str(d.seq),
-            fmt_time(d.at),
-            d.action.value + (" (forced)" if d.forced else ""),
-            str(d.agent_version),
-            short(d.agent_digest),
-            f"[{health_style[d.health]}]{d.health.value}[/]",
-            escape(d.actor),
-            escape(d.reason),
-        )
-    return t
+    print_rows(
+        ("#", "when (UTC)", "action", "version", "digest", "health", "actor"),
+        [
+            (
+                (
+                    str(d.seq),
+                    fmt_time(d.at).removesuffix(" UTC"),
+                    d.action.value + (" (forced)" if d.forced else ""),
+                    str(d.agent_version),
+                    short(d.agent_digest, 8),
+                    f"[{health_style[d.health]}]{d.health.value}[/]",
+                    escape(d.actor),
+                ),
+                d.reason or None,
+            )
+            for d in deps
+        ],
+        title=title,
+    )
 
 
 def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
@@ -159,7 +170,7 @@ def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = Fa
     if not deps:
         console.print(f"nothing of {name} has been deployed in {env}")
         return
-    console.print(_history_table(f"{name} in {env}", deps))
+    _print_history(f"{name} in {env}", deps)
 
 
 def at_cmd(
@@ -267,9 +278,13 @@ def env_path_cmd(
     ],
     db: DbOpt = None,
     actor: ActorOpt = None,
+    json: JsonOpt = False,
 ) -> None:
     svc = _deployments(get_store(db))
     path = svc.set_path(envs, actor_name(actor))
+    if json:  # as PUT /api/v1/envs/path answers
+        print_json({"envs": list(path.envs)})
+        return
     console.print("promotion path: " + " -> ".join(path.envs))
 
 

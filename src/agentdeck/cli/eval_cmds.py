@@ -24,8 +24,6 @@ from agentdeck.cli.common import (
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the eval models, the runner and the store load inside the commands
-    from rich.table import Table
-
     from agentdeck.core.evals.result import CaseChange, EvalResult
     from agentdeck.core.evals.suite import Suite
     from agentdeck.store import SqlStore
@@ -81,46 +79,49 @@ def _run(
     return result
 
 
-def _result_table(result: EvalResult) -> Table:
-    from rich.table import Table
+def _print_result(result: EvalResult) -> None:
+    """One line a case (80 columns), why it failed beneath it."""
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table(title=f"{escape(result.suite_name)} on {result.agent_ref}", title_justify="left")
-    for col in ("case", "result", "steps", "ms", "why"):
-        t.add_column(col, justify="right" if col in ("steps", "ms") else "left")
-    for c in result.cases:
-        mark = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
-        why = escape("; ".join(c.reasons)) if c.reasons else ""
-        t.add_row(escape(c.case_id), mark, str(c.steps), f"{c.duration_ms:.0f}", why)
-    return t
+    print_rows(
+        ("case", "result", "steps", "ms"),
+        [
+            (
+                (escape(c.case_id), "[green]pass[/]" if c.passed else "[red]FAIL[/]",
+                 str(c.steps), f"{c.duration_ms:.0f}"),
+                "; ".join(c.reasons) or None,
+            )
+            for c in result.cases
+        ],
+        title=f"{result.suite_name} on {result.agent_ref}",
+    )  # fmt: skip
 
 
-def _compare_table(before: EvalResult, after: EvalResult, changes: list[CaseChange]) -> Table:
-    from rich.table import Table
+def _print_compare(before: EvalResult, after: EvalResult, changes: list[CaseChange]) -> None:
+    """One line a case with both results and the change, the reasons beneath it."""
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table(title=f"{before.agent_ref} -> {after.agent_ref}", title_justify="left")
-    for col in ("case", before.agent_ref, after.agent_ref, "change", "detail"):
-        t.add_column(col)
     colour = {"broken": "red", "fixed": "green", "added": "cyan", "removed": "yellow"}
 
     def cell(c: Any) -> str:
-        return "-" if c is None else ("pass" if c.passed else "FAIL") + f" ({c.steps} steps)"
+        return "-" if c is None else ("pass" if c.passed else "FAIL") + f" ({c.steps})"
 
+    rows = []
     for ch in changes:
         kind = ch.kind
         style = colour.get(kind, "dim" if not ch.changed else "white")
-        detail = ""
+        detail = None
         if ch.after is not None and ch.after.reasons:
             detail = "; ".join(ch.after.reasons)
         elif ch.before is not None and ch.before.reasons and kind == "fixed":
             detail = "was: " + "; ".join(ch.before.reasons)
-        t.add_row(
-            escape(ch.case_id),
-            cell(ch.before),
-            cell(ch.after),
-            f"[{style}]{kind}[/]",
-            escape(detail),
-        )
-    return t
+        cells = (escape(ch.case_id), cell(ch.before), cell(ch.after), f"[{style}]{kind}[/]")
+        rows.append((cells, detail))
+    print_rows(
+        ("case", escape(before.agent_ref), escape(after.agent_ref), "change"),
+        rows,
+        title=f"{before.agent_ref} -> {after.agent_ref}: result (steps) per case",
+    )
 
 
 def eval_cmd(
@@ -205,13 +206,13 @@ def eval_cmd(
             }
         print_json(out)
     else:
-        console.print(_result_table(result))
+        _print_result(result)
         console.print(
             f"{escape(check.summary)} on {result.agent_ref} ({short(result.agent_digest)}); "
             f"result {result.id[:12]} stored"
         )
         if changes is not None and before is not None:
-            console.print(_compare_table(before, result, changes))
+            _print_compare(before, result, changes)
             counts = summarize(changes)
             console.print(", ".join(f"{n} {k}" for k, n in counts.items()))
         if check.met:

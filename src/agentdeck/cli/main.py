@@ -82,7 +82,31 @@ _SUB_APPS = {
 }
 
 
-def _root_callback() -> None:
+def _version() -> str:
+    """The installed distribution's version (the package metadata: no import of the package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentdeck")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"agentdeck {_version()}")
+        raise typer.Exit(0)
+
+
+def _root_callback(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
     """agentdeck (the root group: kept a group even when one command module is loaded)."""
 
 
@@ -140,6 +164,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the file system or the network, said without the class name
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"error: {where}{exc.strerror or exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)

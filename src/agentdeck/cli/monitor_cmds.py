@@ -26,7 +26,6 @@ from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # monitoring (numpy, scipy, genson) and the store load inside the commands
     from agentdeck.core.behaviour.records import AlertRecord, FindingRecord
-    from agentdeck.monitor.window import WindowCheck
 
 baseline_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 alerts_app = typer.Typer(rich_markup_mode=None)
@@ -100,7 +99,9 @@ def baseline_create(
     if json_:
         print_json(baseline_summary(rec, profile))
         return
-    console.print(f"baseline {rec.name}: {rec.n_runs} runs of {rec.selection}", markup=False)
+    console.print(
+        f"baseline {rec.name}: {rec.n_runs} runs of {rec.selection}", markup=False, soft_wrap=True
+    )
 
 
 @baseline_app.command("list", help="List baselines.")
@@ -170,20 +171,14 @@ def check_cmd(
     json_: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    from agentdeck.monitor.checks import check_trace
+    from agentdeck.monitor.checks import check_trace, checked_json
 
     checked = check_trace(get_store(db), run_id)
-    rows = [
-        {"trace_id": f.trace_id, "span_id": f.span_id, "check": f.check,
-         "severity": f.severity.value, "explanation": f.explanation}
-        for f in checked.findings
-    ]  # fmt: skip
+    doc = checked_json(checked)  # the API's answer (POST /api/v1/runs/{id}/check)
+    rows = doc["findings"]
     provisional = checked.run.provisional
     if json_:
-        print_json(
-            {"trace_id": checked.run.trace_id, "provisional": provisional, "stored": not provisional,
-             "findings": rows}
-        )  # fmt: skip
+        print_json(doc)
         return
     if provisional:
         console.print(
@@ -194,12 +189,16 @@ def check_cmd(
     if not rows:
         console.print(f"run {checked.run.trace_id}: no findings", markup=False)
         return
-    from rich.table import Table
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("span", "check", "severity", "explanation", title=f"run {checked.run.trace_id}")
-    for r in rows:
-        t.add_row(r["span_id"] or "(run)", r["check"], r["severity"], r["explanation"])
-    console.print(t)
+    print_rows(
+        ("span", "check", "severity"),
+        [
+            ((str(r["span_id"] or "(run)"), str(r["check"]), str(r["severity"])), r["explanation"])
+            for r in rows
+        ],
+        title=f"run {checked.run.trace_id}",
+    )
 
 
 def findings_cmd(
@@ -219,42 +218,22 @@ def findings_cmd(
     if json_:
         print_json([_finding_json(f) for f in found])
         return
-    from rich.table import Table
+    if not found:
+        console.print("no findings", markup=False)
+        return
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("at", "run", "span", "agent", "check", "severity", "explanation")
-    for f in found:
-        t.add_row(fmt_time(f.at), f.trace_id[:12], f.span_id or "-", f.agent_name or "-",
-                  f.check, f.severity, f.explanation)  # fmt: skip
-    console.print(t)
+    print_rows(
+        ("at (UTC)", "run", "span", "agent", "check", "severity"),
+        [
+            ((fmt_time(f.at).removesuffix(" UTC"), f.trace_id[:12], f.span_id or "-",
+              f.agent_name or "-", f.check, f.severity), f.explanation)
+            for f in found
+        ],
+    )  # fmt: skip
 
 
 # -- monitor ---------------------------------------------------------------------------------
-
-
-def _fmt_p(p: float | None) -> str:
-    return "-" if p is None else f"{p:.2g}"
-
-
-def _render_window(wc: WindowCheck) -> None:
-    from rich.table import Table
-
-    r = wc.report
-    console.print(
-        f"{wc.agent}@{wc.env or '*'}: {r.window_runs} runs {fmt_time(wc.since)} .. "
-        f"{fmt_time(wc.until)} vs baseline {wc.baseline} ({r.baseline_runs} runs); "
-        f"{len(r.drifted)} drifted of {len(r.items)} ({r.correction}, alpha {r.alpha})",
-        markup=False,
-    )
-    t = Table("drifted", "category", "metric", "p", "adj. p", "effect", "score", "explanation")
-    for it in r.items:
-        t.add_row(
-            "yes" if it.drifted else "", str(it.category), it.metric, _fmt_p(it.p_value),
-            _fmt_p(it.adjusted_p), f"{it.effect_name} {it.effect_size:.3f}", f"{it.score:.2f}",
-            it.explanation,
-        )  # fmt: skip
-    console.print(t)
-    for s in r.skipped:
-        console.print(f"skipped: {s}", markup=False)
 
 
 def _alert_json(r: AlertRecord) -> dict[str, Any]:
@@ -309,7 +288,9 @@ def monitor_cmd(
             print_json(wc.to_dict())
             return
         if not json_:
-            _render_window(wc)
+            from agentdeck.cli.monitor_render import render_window
+
+            render_window(wc)
     if config is None:
         return
     done = 0
@@ -324,9 +305,29 @@ def monitor_cmd(
                               + (f" [{a.action}]" if a.action else ""), markup=False)  # fmt: skip
             if not follow or (iterations is not None and done >= iterations):
                 return
-            time.sleep(interval)
+            _wait(interval, done, len(fired), len(config.rules))
     except KeyboardInterrupt:
         err_console.print("stopped")
+
+
+def _wait(interval: float, done: int, fired: int, rules: int) -> None:
+    """Sleep until the next evaluation, showing that --follow is alive: a heartbeat line on
+    stderr after each evaluation, and on a terminal a live countdown until the next one."""
+    now = datetime.now(UTC)
+    beat = (
+        f"{now.strftime('%H:%M:%S')} UTC: pass {done}, {rules} rule{'s' * (rules != 1)} "
+        f"evaluated, {fired} alert{'s' * (fired != 1)} fired; next in {interval:g}s "
+        "(Ctrl-C stops)"
+    )
+    err_console.print(beat, markup=False, highlight=False, soft_wrap=True)
+    if not err_console.is_terminal:
+        time.sleep(interval)
+        return
+    deadline = time.monotonic() + interval
+    with err_console.status("") as status:
+        while (left := deadline - time.monotonic()) > 0:
+            status.update(f"watching: next evaluation in {left:.0f}s")
+            time.sleep(min(1.0, left))
 
 
 # -- alerts ----------------------------------------------------------------------------------
@@ -347,13 +348,23 @@ def alerts_list(
     if json_:
         print_json([_alert_json(a) for a in found])
         return
-    from rich.table import Table
+    if not found:
+        console.print("no open alerts" if not all_ else "no alerts", markup=False)
+        return
+    from agentdeck.cli.narrow import print_rows
 
-    t = Table("id", "status", "severity", "rule", "subject", "opened", "message", "action")
-    for a in found:
-        t.add_row(a.id[:12], a.status, a.severity, a.rule, a.subject, fmt_time(a.opened_at),
-                  a.message, a.action or "")  # fmt: skip
-    console.print(t)
+    print_rows(
+        ("id", "status", "severity", "subject", "opened (UTC)"),
+        [
+            (
+                (a.id[:12], a.status, a.severity, a.subject,
+                 a.opened_at.astimezone(UTC).strftime("%m-%d %H:%M")),
+                (a.message if a.message.startswith(f"{a.rule}:") else f"{a.rule}: {a.message}")
+                + (f" [action: {a.action}]" if a.action else ""),
+            )
+            for a in found
+        ],
+    )  # fmt: skip
 
 
 def _set_status(alert_id: str, status: str, actor: str | None, db: str | None, json_: bool) -> None:

@@ -56,7 +56,7 @@ def register_cmd(
         print_json({**policy_version_json(pv), "created": created})
         return
     verb = "registered" if created else "unchanged, already registered as"
-    console.print(f"[green]{verb}[/] [bold]{pv.ref}[/]  {pv.digest}")
+    console.print(f"[green]{verb}[/] [bold]{pv.ref}[/]  {pv.digest}", soft_wrap=True)  # copyable
 
 
 @app.command("versions", help="List the registered versions of a policy set.")

@@ -58,7 +58,7 @@ def register_cmd(
         print_json({**agent_version_json(av), "created": created})
         return
     verb = "registered" if created else "unchanged, already registered as"
-    console.print(f"[green]{verb}[/] [bold]{av.ref}[/]  {av.digest}")
+    console.print(f"[green]{verb}[/] [bold]{av.ref}[/]  {av.digest}", soft_wrap=True)  # copyable
 
 
 def versions_cmd(

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from agentdeck.core.spec.diff import AgentDiff, ChangeKind
 
@@ -15,7 +14,7 @@ _STYLE = {ChangeKind.ADDED: "green", ChangeKind.REMOVED: "red", ChangeKind.CHANG
 _MARK = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
 
 
-def _v(value: Any) -> str:
+def _v(value: Any, n: int = 60) -> str:
     if value is None:
         return ""
     text = (
@@ -23,7 +22,7 @@ def _v(value: Any) -> str:
         if isinstance(value, str)
         else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     )
-    return escape(text if len(text) <= 60 else text[:57] + "...")
+    return escape(text if len(text) <= n else text[: n - 1] + "…")
 
 
 def render_diff(console: Console, d: AgentDiff) -> None:
@@ -33,25 +32,21 @@ def render_diff(console: Console, d: AgentDiff) -> None:
     if d.identical:
         console.print("[green]identical[/]: same digest, nothing changed")
         return
+    from agentdeck.cli.narrow import print_rows
+
     for section in d.sections():
-        t = Table(title=section, title_justify="left", show_edge=False)
-        t.add_column("", width=1)
-        t.add_column("path", overflow="fold")  # a path is the point of a diff: never elide it
-        t.add_column("before")
-        t.add_column("after")
-        t.add_column("detail")
-        for c in d.changes:
-            if c.section != section:
-                continue
+        # one line a change (the path never elided), its detail beneath: readable at 80 columns
+        changes = [c for c in d.changes if c.section == section]
+        # the values share what width the longest path leaves (the path is never cut)
+        room = console.width - max(len(c.path) for c in changes) - 9
+        n = max(12, min(60, room // 2))
+        rows = []
+        for c in changes:
             style = _STYLE[c.kind]
-            t.add_row(
-                f"[{style}]{_MARK[c.kind]}[/]",
-                f"[{style}]{escape(c.path)}[/]",
-                _v(c.before),
-                _v(c.after),
-                escape(c.detail),
-            )
-        console.print(t)
+            cells = (f"[{style}]{_MARK[c.kind]}[/]", f"[{style}]{escape(c.path)}[/]",
+                     _v(c.before, n), _v(c.after, n))  # fmt: skip
+            rows.append((cells, c.detail or None))
+        print_rows(("", "path", "before", "after"), rows, title=section)
         if section == "prompt" and d.prompt_diff:
             for line in d.prompt_diff:
                 style = (

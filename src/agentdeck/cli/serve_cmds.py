@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -72,6 +74,13 @@ def serve_cmd(
             "(AGENTDECK_BEHIND_PROXY=1; the proxy's address in FORWARDED_ALLOW_IPS).",
         ),
     ] = False,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the bound address and settings as JSON (one document on stdout), then serve.",
+        ),
+    ] = False,
 ) -> None:
     import uvicorn
 
@@ -96,9 +105,10 @@ def serve_cmd(
 
     read(ServerEnv)  # a bad AGENTDECK_* value fails here, naming it, before listening
     config_from_env()
-    get_store(db).close()  # open (and migrate) now, so a bad URL fails before listening
-    err_console.print(f"agentdeck serving on http://{host}:{port}  (UI at /ui, OTLP at /v1/traces)")
-    uvicorn.run(
+    store = get_store(db)  # open (and migrate) now, so a bad URL fails before listening
+    database = store.url
+    store.close()
+    config = uvicorn.Config(
         "agentdeck.server.asgi:app_from_env",
         factory=True,
         host=host,
@@ -107,6 +117,54 @@ def serve_cmd(
         access_log=False,
         proxy_headers=behind_proxy,  # otherwise X-Forwarded-* from any peer is ignored
     )
+    sock = _listen(host, port)  # bound here, so the address printed is the one served
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    url = f"http://{shown}:{bound_port}"
+    if json:
+        print_json(
+            {
+                "url": url,
+                "host": bound_host,
+                "port": bound_port,
+                "ui": f"{url}/ui",
+                "api": f"{url}/api/v1",
+                "otlp": f"{url}/v1/traces",
+                "database": database,
+                "alert_rules": os.environ.get("AGENTDECK_ALERT_RULES"),
+                "alert_interval": alert_interval,
+                "metrics_open": metrics_open,
+                "behind_proxy": behind_proxy,
+                "log_level": log_level,
+            }
+        )
+        sys.stdout.flush()
+    else:
+        err_console.print(
+            f"agentdeck serving on {url}  (UI at {url}/ui, OTLP at /v1/traces)",
+            markup=False,
+            soft_wrap=True,
+        )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: a free one); a taken or foreign address is
+    one line naming the options, before anything is served."""
+    from agentdeck.core.errors import InputError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _key_json(r: ApiKeyRecord) -> dict[str, object]:

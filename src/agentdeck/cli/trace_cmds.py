@@ -128,37 +128,72 @@ def runs_cmd(
     if json:
         print_json([run_json(r) for r in found])
         if after is not None:
-            err_console.print(f"next page: --cursor {after.encode()}", markup=False)
+            err_console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
         return
-    from rich.table import Table
-
-    t = Table(title=f"runs ({len(found)})")
-    if any(r.provisional for r in found):
-        t.caption = f"provisional: {PROVISIONAL_NOTE}"
-    for col in ("run", "agent", "env", "status", "errors", "denied", "outcome", "started", "ms",
-                "input"):  # fmt: skip
-        t.add_column(col, no_wrap=col == "status")  # never elide the provisional marker
-    from datetime import UTC, datetime
-
-    for r in found:
-        started = datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime("%m-%d %H:%M:%S")
-        ms = f"{(r.end_ns - r.start_ns) / 1e6:.0f}" if r.end_ns else "-"
-        style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
-        t.add_row(
-            r.trace_id[:12],
-            escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),  # names come from producers
-            escape(r.env or "-"),
-            f"[{style}]{r.status.value}[/]" + (" [yellow]provisional[/]" if r.provisional else ""),
-            f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
-            f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
-            _outcome_text(r),
-            started,
-            ms,
-            escape(_clip(r.input, 40)),
-        )
-    console.print(t)
+    if not found:
+        console.print("no runs match" if cursor is None else "no more runs", markup=False)
+        return
+    console.print(_runs_table(found))
     if after is not None:
         console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
+
+
+def _runs_table(found: list[Run]) -> Any:
+    """The runs as a table that fits 80 columns: a column every row shares (one agent
+    version, one env) goes to the title, the input takes what width is left, one line each."""
+    from datetime import UTC, datetime
+
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    agents = {f"{r.agent_name or '-'}@{r.agent_version or '?'}" for r in found}
+    envs = {r.env or "-" for r in found}
+    title = f"runs ({len(found)})"
+    if len(agents) == 1 and found:
+        title += f" of {next(iter(agents))}"
+    if len(envs) == 1 and found:
+        title += f" in {next(iter(envs))}"
+    t = Table(
+        title=escape(title), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+        collapse_padding=True, title_justify="left",
+    )  # fmt: skip
+    if any(r.provisional for r in found):
+        t.caption = f"provisional: {PROVISIONAL_NOTE}"
+    days = {datetime.fromtimestamp(r.start_ns / 1e9, UTC).date() for r in found}
+    started = "%H:%M:%S" if len(days) == 1 else "%m-%d %H:%M"
+    if len(days) == 1:
+        t.title = f"{t.title}, {next(iter(days)).isoformat()} (UTC)"
+    columns = [("run", True), ("agent", len(agents) > 1), ("env", len(envs) > 1),
+               ("status", True), ("errors", True), ("denied", True), ("outcome", True),
+               ("started", True), ("ms", True)]  # fmt: skip
+    shown = [name for name, keep in columns if keep]
+    for name in shown:
+        t.add_column(
+            name, no_wrap=True, justify="right" if name in ("errors", "denied", "ms") else "left"
+        )
+    # the one column that gives way: Rich narrows wrappable columns first, and the text in
+    # it is kept to one line
+    t.add_column("input", min_width=10)
+    for r in found:
+        ms = f"{(r.end_ns - r.start_ns) / 1e6:.0f}" if r.end_ns else "-"
+        style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
+        cells = {
+            "run": r.trace_id[:12],
+            "agent": escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),
+            "env": escape(r.env or "-"),
+            "status": f"[{style}]{r.status.value}[/]"
+            + (" [yellow]provisional[/]" if r.provisional else ""),
+            "errors": f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
+            "denied": f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
+            "outcome": _outcome_text(r),
+            "started": datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime(started),
+            "ms": ms,
+        }
+        # names and inputs come from producers: escaped; the input on one line
+        text = Text(" ".join(_clip(r.input, 400).split()), no_wrap=True, overflow="ellipsis")
+        t.add_row(*(cells[name] for name in shown), text)
+    return t
 
 
 def _clip(value: Any, n: int = 80) -> str:
@@ -201,7 +236,7 @@ def _label(s: Span) -> str:
     elif s.kind is SpanKind.LLM:
         msgs = s.inputs.get("messages", []) if isinstance(s.inputs, dict) else []
         model = s.attributes.get("llm.response_model") or s.attributes.get("llm.model")
-        lines.append(f"  model: {escape(str(model))}, {len(msgs)} messages in context")
+        lines.append(f"  model: {escape(str(model or '-'))}, {len(msgs)} messages in context")
         msg = s.outputs.get("message") if isinstance(s.outputs, dict) else None
         if isinstance(msg, dict):
             calls = msg.get("tool_calls") or []
@@ -294,6 +329,16 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
     return title
 
 
+def _why(s: Span) -> str:
+    """What went wrong in a span, in words: its error, or an eval's verdict and reason."""
+    if s.error:
+        return s.error
+    if s.kind is SpanKind.EVAL and s.failed:
+        reason = s.outputs.get("reason") if isinstance(s.outputs, dict) else None
+        return "did not pass" + (f": {_clip(reason, 160)}" if reason else "")
+    return s.status.value
+
+
 def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 
@@ -304,9 +349,13 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         print_json(rca_to_dict(rc))
         return
     f = rc.failure
-    console.print(
-        f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(f.error or f.status.value)}"
-    )
+    if not f.failed and rc.cause is None and not rc.differences:
+        console.print(
+            f"run {f.trace_id[:12]} [green]succeeded[/]: no step failed, nothing to explain"
+        )
+    else:
+        what = "failure" if f.failed else "last step"  # a bad span upstream of an ok step
+        console.print(f"{what}: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(_why(f))}")
     for b in rc.recovered:
         console.print(
             f"[dim]recovered[/]: {escape(b.span.name)} (span {b.span.span_id}) "
@@ -321,7 +370,8 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
             console.print(f"  - {escape(d)}")
         return
     if rc.cause is None:
-        console.print("[green]no bad span upstream of it[/]: nothing to blame")
+        if f.failed:
+            console.print("[green]no bad span upstream of it[/]: nothing to blame")
         return
     c = rc.cause
     console.print(

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 
@@ -66,6 +66,24 @@ class CheckedRun:
     view: RunView
     findings: tuple[Finding, ...]
     summary: RunSummaryRow
+
+
+def checked_json(checked: CheckedRun) -> dict[str, Any]:
+    """A checked run as ``POST /api/v1/runs/{id}/check`` and ``agentdeck check --json`` give it."""
+    return {
+        "trace_id": checked.run.trace_id,
+        "provisional": checked.run.provisional,
+        "stored": not checked.run.provisional,
+        "findings": [
+            {
+                "span_id": f.span_id,
+                "check": f.check,
+                "severity": f.severity.value,
+                "explanation": f.explanation,
+            }
+            for f in checked.findings
+        ],
+    }
 
 
 class _Miss:

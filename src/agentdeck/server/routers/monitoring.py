@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import InputError
-from agentdeck.monitor.checks import check_trace
+from agentdeck.monitor.checks import check_trace, checked_json
 from agentdeck.monitor.profiles import (
     baseline_summary,
     create_baseline,
@@ -107,21 +107,7 @@ def list_findings(
     summary="Run the per-run checks on a stored run now and store its findings (agentdeck check)",
 )
 def check_run(run_id: str, state: State, _: DeployKey) -> dict[str, Any]:
-    checked = check_trace(state.store, run_id, state.checker)
-    return {
-        "trace_id": checked.run.trace_id,
-        "provisional": checked.run.provisional,
-        "stored": not checked.run.provisional,
-        "findings": [
-            {
-                "span_id": f.span_id,
-                "check": f.check,
-                "severity": f.severity.value,
-                "explanation": f.explanation,
-            }
-            for f in checked.findings
-        ],
-    }
+    return checked_json(check_trace(state.store, run_id, state.checker))
 
 
 @router.get(

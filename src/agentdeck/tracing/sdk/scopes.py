@@ -379,6 +379,11 @@ class LlmCall(SpanHandle):
             self.message_data = capture(response.message)
 
 
+def _chat_name(model: str | None, provider: str | None) -> str:
+    """An LLM span's name: ``chat <model>``, else ``chat <provider>``, else ``chat``."""
+    return f"chat {model or provider}" if (model or provider) else "chat"
+
+
 class llm(_Block):
     """Record one model call: the full message list (context window), model, params, tools."""
 
@@ -407,8 +412,8 @@ class llm(_Block):
         self._inputs = self._request()
         self._params_data = capture(dict(self._params or {}), owned=True)
         run_rec = scope.run
-        h = LlmCall(run_rec.trace_id, rec.new_span_id(), self._name or f"chat {self._model}",
-                    SpanKind.LLM, scope)  # fmt: skip
+        name = self._name or _chat_name(self._model, self._provider)
+        h = LlmCall(run_rec.trace_id, rec.new_span_id(), name, SpanKind.LLM, scope)
         h.response = h.message_data = None
         fresh, run_rec.fresh_results = run_rec.fresh_results, deque(maxlen=64)
         for sid in fresh:  # tool results this call's context window consumed
@@ -460,6 +465,8 @@ class llm(_Block):
         outputs = None
         if resp is not None:
             attrs["llm.response_model"] = resp.model
+            if not self._model and self._name is None and resp.model:
+                h.name = _chat_name(resp.model, None)  # the model known only from the answer
             msg = h.message_data
             outputs = {"message": msg if msg is not None else capture(resp.message)}
             calls = resp.message.get("tool_calls") or ()
