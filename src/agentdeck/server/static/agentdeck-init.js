@@ -5,7 +5,8 @@
   var ui = window.agentdeckUI || {}, charts = window.agentdeckCharts || {};
   var STARTERS = {
     renderGraph: function () { ui.renderGraph("graph", "graph-data"); },
-    wireRollback: function () { ui.wireRollback(); },
+    wireVersionPickers: function () { ui.wireVersionPickers(); },
+    wireConfirmDeploy: function () { ui.wireConfirmDeploy(); },
     wireHtmxActions: function () { ui.wireHtmxActions("action-error"); },
     wireAlertButtons: function () { charts.wireAlertButtons(); },
     renderMonitor: function () { charts.renderMonitor("series-data"); }
