@@ -231,11 +231,16 @@ LAYOUT = """() => {
     const px = parseFloat(getComputedStyle(el).fontSize);
     if (px < %(min)d) small.push(el.tagName + ' ' + px + 'px: ' + n.textContent.trim().slice(0, 40));
   }
+  // a column squeezed to a letter's width: its header cell stacks the letters (4+ lines)
+  const squeezed = [...document.querySelectorAll('th')].filter(th => {
+    const lh = parseFloat(getComputedStyle(th).fontSize) * 1.6;
+    return th.offsetParent && th.textContent.trim() && th.getBoundingClientRect().height > 4 * lh;
+  }).map(th => th.textContent.trim());
   const cy = window.agentdeckGraph;
   const labels = cy ? cy.nodes().map(n => parseFloat(n.style('font-size')) * cy.zoom()) : [];
   return {scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth,
           nav: document.querySelectorAll('header.top nav a').length,
-          small: small.slice(0, 10), labels: labels};
+          small: small.slice(0, 10), labels: labels, squeezed: squeezed};
 }""" % {"min": MIN_TEXT_PX}
 
 
@@ -270,6 +275,7 @@ def _check(page: Any, name: str, width: int, screens: Path, *, nav: bool) -> dic
     assert facts["scrollWidth"] <= facts["innerWidth"], f"{name} scrolls sideways: {facts}"
     if nav:
         assert facts["nav"] >= 5, f"{name}: no nav bar"
+    assert facts["squeezed"] == [], f"{name}: columns squeezed to a letter: {facts['squeezed']}"
     assert facts["small"] == [], f"{name}: text under {MIN_TEXT_PX}px: {facts['small']}"
     assert all(px >= MIN_TEXT_PX for px in facts["labels"]), (
         f"{name}: graph labels under {MIN_TEXT_PX}px: {facts['labels']}"

@@ -150,6 +150,10 @@ def plan_page(
             raise InputError(f"{agent}@{env}: nothing is deployed there to roll back")
         title = f"Roll back {env} to {candidate.ref}"
     failing = [g for g in gates if not g.passed]
+    marked_bad = any(
+        d.agent_digest == candidate.digest and d.health is Health.BAD
+        for d in state.store.history(agent, env)
+    )
     return render(
         request,
         "env_plan.html",
@@ -163,4 +167,5 @@ def plan_page(
         gates=gates,
         failing=failing,
         same=head is not None and head.agent_digest == candidate.digest,
+        marked_bad=marked_bad,
     )
