@@ -85,10 +85,11 @@ def _detail(error: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_page(request: Request) -> bool:
-    """A request for a web UI page (``/ui/...``): its errors are HTML pages inside the layout,
-    while ``/api`` (and everything else) keeps JSON bodies."""
+    """A request for a web UI page (``GET /ui/...``): its errors are HTML pages inside the
+    layout, while ``/api``, the UI's own actions (POSTs from htmx or fetch, whose scripts read
+    the ``error`` of a JSON body) and everything else keep JSON bodies."""
     path = request.url.path
-    return path == "/ui" or path.startswith("/ui/")
+    return request.method in ("GET", "HEAD") and (path == "/ui" or path.startswith("/ui/"))
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -100,7 +101,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentDeckError)
     async def agentdeck_error(request: Request, exc: AgentDeckError) -> Response:
-        if isinstance(exc, AuthError) and _is_page(request):
+        if isinstance(exc, AuthError) and request.url.path.startswith("/ui"):
             from agentdeck.server.ui.common import auth_page
 
             return auth_page(request, exc)
