@@ -66,7 +66,9 @@ def test_plan_page_shows_the_gates_without_changing_anything(
     )
     assert page.status_code == 200
     gates = re.findall(r'<tr class="gate-row (passed|failed)" data-gate="([^"]+)"', page.text)
-    expected = Deployments(store, gates=all_gates()).check_gates(store.get_agent_version("bot", 2), "production")
+    candidate = store.get_agent_version("bot", 2)
+    assert candidate is not None
+    expected = Deployments(store, gates=all_gates()).check_gates(candidate, "production")
     assert [(("passed" if g.passed else "failed"), g.name) for g in expected] == gates
     assert "previous-env" in dict((n, s) for s, n in gates)
     assert "Promote bot@2 to production" in _text(page.text)
@@ -105,8 +107,14 @@ def test_rollback_in_production_to_the_picked_version_works_and_is_audited(
         headers=keys.header("deploy"),
     )
     assert r.status_code == 200, r.text
-    assert (r.json()["action"], r.json()["version"], r.json()["actor"]) == ("rollback", 2, "deploy-key")
-    assert ("deploy-key", "deployment.rollback") in [(e.actor, e.action) for e in store.audit_entries()]
+    assert (r.json()["action"], r.json()["version"], r.json()["actor"]) == (
+        "rollback",
+        2,
+        "deploy-key",
+    )
+    assert ("deploy-key", "deployment.rollback") in [
+        (e.actor, e.action) for e in store.audit_entries()
+    ]
     refused = client.post(
         "/api/v1/deployments/rollback",
         json={"agent": "bot", "env": "production", "to": "bot@1"},

@@ -12,14 +12,15 @@ from demo_data import demo_run
 from fastapi.testclient import TestClient
 from server_support import Keys
 
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.store import SqlStore
 from foundation import spec_dict
 
 HOUR_NS = 3600 * 10**9
 
 
-def _write(store: SqlStore, runs: list[tuple[object, list[object]]]) -> None:
-    store.write_batch([r for r, _ in runs], [s for _, spans in runs for s in spans])  # type: ignore[misc]
+def _write(store: SqlStore, runs: list[tuple[Run, list[Span]]]) -> None:
+    store.write_batch([r for r, _ in runs], [s for _, spans in runs for s in spans])
 
 
 def _ids(html: str) -> list[str]:
@@ -62,12 +63,15 @@ def test_version_and_time_range_filters(client: TestClient, keys: Keys, store: S
     lo = time.strftime("%Y-%m-%dT%H:%M", time.gmtime((now - 40 * HOUR_NS) / 1e9))
     hi = time.strftime("%Y-%m-%dT%H:%M", time.gmtime((now - 2 * HOUR_NS) / 1e9))
     assert get(f"range=custom&since={lo}&until={hi}") == [day_old[0].trace_id]
-    assert 'name="version" id="f-version" value=""' in client.get(
-        "/ui/runs", headers=keys.header("read")
-    ).text  # no agent chosen: a number field
+    assert (
+        'name="version" id="f-version" value=""'
+        in client.get("/ui/runs", headers=keys.header("read")).text
+    )  # no agent chosen: a number field
     for prompt in ("one", "two"):
         spec = spec_dict(name="support-bot", system_prompt=prompt)
-        assert client.post("/api/v1/agents", json={"spec": spec}, headers=keys.header("admin")).is_success
+        assert client.post(
+            "/api/v1/agents", json={"spec": spec}, headers=keys.header("admin")
+        ).is_success
     page = client.get("/ui/runs?agent=support-bot", headers=keys.header("read")).text
     assert '<option value="2" >@2</option>' in page  # the chosen agent's versions
 

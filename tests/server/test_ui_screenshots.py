@@ -32,13 +32,13 @@ from fastapi.routing import APIRoute
 from live import LiveServer, free_port
 from monitor_data import seed_history
 
+import agentdeck.server.ui as ui_pkg
 from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.policy import approvals
 from agentdeck.policy.approvals import ApprovalRequest
 from agentdeck.registry.keys import create_key
-import agentdeck.server.ui as ui_pkg
 from agentdeck.server.app import discover
 from agentdeck.store import open_store
 from agentdeck.tracing.sdk.sink import HttpSink
@@ -125,7 +125,9 @@ def _seed(url: str, server: LiveServer, keys: dict[str, str], now: datetime) -> 
     )  # fmt: skip
     assert made.status_code == 201, made.text
     t0 = int(now.timestamp() * 1e9)
-    runs = [demo_run(version=1 + i % 2, fail=i % 7 == 3, start_ns=t0 - i * 10**9) for i in range(60)]
+    runs = [
+        demo_run(version=1 + i % 2, fail=i % 7 == 3, start_ns=t0 - i * 10**9) for i in range(60)
+    ]
     quoted, spans = runs[0]
     text = "I'd like a refund <b>now</b> & \u00e9t\u00e9"
     runs[0] = (
@@ -211,7 +213,7 @@ def test_every_ui_route_is_screenshot_tested() -> None:
         r.path
         for module in discover(ui_pkg)  # what create_app mounts
         for r in module.router.routes
-        if isinstance(r, APIRoute) and r.path.startswith("/ui") and "GET" in r.methods
+        if isinstance(r, APIRoute) and r.path.startswith("/ui") and "GET" in (r.methods or ())
     }
     assert routes == set(PAGES) | set(NOT_PAGES), (
         "a /ui page without a screenshot (add it to PAGES) or a stale entry: "
@@ -219,7 +221,7 @@ def test_every_ui_route_is_screenshot_tested() -> None:
     )
 
 
-LAYOUT = """() => {
+LAYOUT = """(MIN_PX) => {
   const doc = document.scrollingElement;
   const small = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -229,7 +231,7 @@ LAYOUT = """() => {
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height || getComputedStyle(el).visibility === 'hidden') continue;
     const px = parseFloat(getComputedStyle(el).fontSize);
-    if (px < %(min)d) small.push(el.tagName + ' ' + px + 'px: ' + n.textContent.trim().slice(0, 40));
+    if (px < MIN_PX) small.push(el.tagName + ' ' + px + 'px: ' + n.textContent.trim().slice(0, 40));
   }
   // a column squeezed to a letter's width: its header cell stacks the letters (4+ lines)
   const squeezed = [...document.querySelectorAll('th')].filter(th => {
@@ -241,37 +243,37 @@ LAYOUT = """() => {
   return {scrollWidth: doc.scrollWidth, innerWidth: window.innerWidth,
           nav: document.querySelectorAll('header.top nav a').length,
           small: small.slice(0, 10), labels: labels, squeezed: squeezed};
-}""" % {"min": MIN_TEXT_PX}
+}"""
 
 
-def _shoot(
-    browser: Any, session: dict[str, Any] | None, url: str, width: int
-) -> tuple[Any, Any]:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900}, storage_state=session
-    )
+def _shoot(browser: Any, session: dict[str, Any] | None, url: str, width: int) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": width, "height": 900}, storage_state=session)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and "Content Security Policy" in m.text
-        else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
     )
     page.js_errors = errors
     resp = page.goto(url)
     page.wait_for_load_state("networkidle")
     if page.locator("#graph").count():
         page.wait_for_selector("#graph canvas")
-        page.wait_for_function("() => window.agentdeckGraph && window.agentdeckGraph.nodes().length")
+        page.wait_for_function(
+            "() => window.agentdeckGraph && window.agentdeckGraph.nodes().length"
+        )
     return page, resp
 
 
 def _check(page: Any, name: str, width: int, screens: Path, *, nav: bool) -> dict[str, Any]:
     page.screenshot(path=str(screens / f"{name}-{width}.png"), full_page=True)
     page.screenshot(path=str(screens / f"{name}-{width}-top.png"))  # what the first screen shows
-    facts: dict[str, Any] = page.evaluate(LAYOUT)
+    facts: dict[str, Any] = page.evaluate(LAYOUT, MIN_TEXT_PX)
     assert facts["scrollWidth"] <= facts["innerWidth"], f"{name} scrolls sideways: {facts}"
     if nav:
         assert facts["nav"] >= 5, f"{name}: no nav bar"

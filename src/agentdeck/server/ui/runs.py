@@ -64,7 +64,7 @@ def runs_page(
     outcome: str = "",
     session_id: str = "",
     user_id: str = "",
-    range: str = "",  # noqa: A002 - the query parameter's name
+    range: str = "",
     since: str = "",
     until: str = "",
     limit: int = 50,
