@@ -157,15 +157,44 @@ def test_environments_timeline_and_rollback_button_records_the_key_name(
     prod = page.locator("#env-production .timeline[data-agent='support-bot']")
     assert prod.locator("li.deployment").count() == 2
     assert prod.locator("li.deployment").first.locator(".version").inner_text() == "@2"
+    button = prod.locator("button.rollback")
+    assert button.inner_text() == "Roll back production to support-bot@1"  # the exact version
     page.screenshot(path=str(tmp_path / "envs.png"), full_page=True)
-    page.on("dialog", lambda d: d.accept())
     with page.expect_navigation():
-        prod.locator("button.rollback").click()
+        button.click()  # the plan page: what would happen, then the confirm button
+    assert page.inner_text("#plan-title") == "Roll back production to support-bot@1?"
+    assert page.inner_text("#plan-current") == "support-bot@2"
+    page.fill("#plan-reason", "refund confirmations broken")
+    with page.expect_navigation():
+        page.click("#confirm-deploy")
     prod = page.locator("#env-production .timeline[data-agent='support-bot']")
     newest = prod.locator("li.deployment").first
     assert newest.get_attribute("class").split()[1] == "rollback"
     assert newest.locator(".version").inner_text() == "@1"
     assert newest.locator(".actor").inner_text() == "alice-admin"
+    assert newest.locator(".reason").inner_text() == "refund confirmations broken"
     assert "health-bad" in prod.locator("li.deployment").nth(1).get_attribute("class")
     page.screenshot(path=str(tmp_path / "envs-rolled-back.png"), full_page=True)
+    assert page.js_errors == []
+
+
+def test_environments_promote_picks_a_version_and_shows_the_gates_first(
+    site: Any, browser: Any, tmp_path: Path
+) -> None:
+    server, keys, _ = site
+    page = _sign_in(browser, server, keys["admin"])
+    page.goto(f"{server.url}/ui/envs")
+    dev = page.locator("#env-dev .timeline[data-agent='support-bot'] form.promote")
+    dev.locator("select.version-picker").select_option("1")
+    assert dev.locator("button").inner_text() == "Promote support-bot@1 to dev"  # follows the pick
+    with page.expect_navigation():
+        dev.locator("button").click()
+    assert page.inner_text("#plan-title") == "Promote support-bot@1 to dev?"
+    assert page.locator("#gate-results tr.gate-row").count() >= 1
+    page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#confirm-deploy")
+    newest = page.locator("#env-dev .timeline[data-agent='support-bot'] li.deployment").first
+    assert newest.locator(".version").inner_text() == "@1"
+    assert newest.locator(".actor").inner_text() == "alice-admin"
     assert page.js_errors == []

@@ -36,6 +36,26 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys", help="Create, list and revoke the server's API keys.")
 
 
+#: What ``serve`` imports from the ``[server]`` extra (uvicorn, FastAPI and its templates).
+SERVER_MODULES = ("uvicorn", "fastapi", "jinja2")
+
+
+def require_server_extra() -> None:
+    """Refuse, in one line (exit 2), when the ``[server]`` extra is not installed."""
+    import importlib
+
+    from agentdeck.core.errors import InputError
+
+    for name in SERVER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            raise InputError(
+                f"serve: the server is an extra ({name} is not installed): "
+                "pip install 'agentdeck[server]'"
+            ) from None
+
+
 def serve_cmd(
     host: Annotated[
         str, typer.Option("--host", help="Interface to listen on (0.0.0.0 for every one).")
@@ -82,6 +102,7 @@ def serve_cmd(
         ),
     ] = False,
 ) -> None:
+    require_server_extra()
     import uvicorn
 
     from agentdeck.core.errors import InputError

@@ -165,13 +165,25 @@ class Deployments:
                 continue
         raise ConflictError(f"{name}@{env}: too much concurrent change; try again")
 
-    def _previous_good(self, name: str, env: str, head: Deployment) -> AgentVersion:
-        history = self.store.history(name, env)
-        for d in reversed(history):
+    def rollback_target(self, name: str, env: str) -> AgentVersion | None:
+        """The version a plain ``rollback`` of ``name`` in ``env`` would put back (the previous
+        known-good deployment), or None when there is none (or nothing is deployed)."""
+        self.path().index(env)
+        head = self.store.head(name, env)
+        return self._known_good_before(name, env, head) if head is not None else None
+
+    def _known_good_before(self, name: str, env: str, head: Deployment) -> AgentVersion | None:
+        for d in reversed(self.store.history(name, env)):
             if d.agent_digest != head.agent_digest and d.health is not Health.BAD:
                 found = self.store.get_agent_version(name, d.agent_version)
                 if found is not None:
                     return found
+        return None
+
+    def _previous_good(self, name: str, env: str, head: Deployment) -> AgentVersion:
+        found = self._known_good_before(name, env, head)
+        if found is not None:
+            return found
         raise UnresolvedReferenceError(
             f"{name}@{env}", "no earlier known-good deployment to roll back to; use --to REF"
         )

@@ -84,6 +84,20 @@ def _detail(error: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": error.get("type"), "loc": loc, "msg": _one_line(str(error.get("msg", "")))}
 
 
+def _is_page(request: Request) -> bool:
+    """A request for a web UI page (``GET /ui/...``): its errors are HTML pages inside the
+    layout, while ``/api``, the UI's own actions (POSTs from htmx or fetch, whose scripts read
+    the ``error`` of a JSON body) and everything else keep JSON bodies."""
+    path = request.url.path
+    return request.method in ("GET", "HEAD") and (path == "/ui" or path.startswith("/ui/"))
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    from agentdeck.server.ui.common import error_page
+
+    return error_page(request, status, message)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentDeckError)
     async def agentdeck_error(request: Request, exc: AgentDeckError) -> Response:
@@ -91,6 +105,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             from agentdeck.server.ui.common import auth_page
 
             return auth_page(request, exc)
+        if _is_page(request) and 400 <= exc.http_status < 500:
+            return _error_page(request, exc.http_status, _one_line(str(exc)))
         retry = exc.retry_after if isinstance(exc, IngestBusy | AuthError) else None
         headers = {"Retry-After": str(retry)} if retry is not None else None
         if exc.http_status == 401:
@@ -109,11 +125,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         # the offending input (bytes, huge values) is not echoed back: it may not be JSON
         detail = [_detail(e) for e in errors]
         parts = [f"{_part(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in detail]
+        if _is_page(request):
+            return _error_page(request, 422, _one_line("; ".join(parts)))
         return JSONResponse({"error": _one_line("; ".join(parts)), "detail": detail}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = _one_line(str(exc.detail))
+        if _is_page(request) and 400 <= exc.status_code < 500:
+            if exc.status_code == 404 and message == "Not Found":
+                message = f"no page at {request.url.path}"
+            return _error_page(request, exc.status_code, message)
         return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DataError)

@@ -6,7 +6,8 @@
   var STARTERS = {
     renderGraph: function () { ui.renderGraph("graph", "graph-data"); },
     wireSteps: function () { ui.wireSteps(); },
-    wireRollback: function () { ui.wireRollback(); },
+    wireVersionPickers: function () { ui.wireVersionPickers(); },
+    wireConfirmDeploy: function () { ui.wireConfirmDeploy(); },
     wireHtmxActions: function () { ui.wireHtmxActions("action-error"); },
     wireAlertButtons: function () { charts.wireAlertButtons(); },
     renderMonitor: function () { charts.renderMonitor("series-data"); }

@@ -1,4 +1,4 @@
-/* agentdeck UI: the execution graph (cytoscape + dagre layout), the rollback button, and the
+/* agentdeck UI: the execution graph (cytoscape + dagre layout), the promote / rollback buttons, and the
    error handling of htmx row actions (approvals). */
 (function () {
   "use strict";
@@ -113,25 +113,48 @@
     openTarget();
   }
 
-  function wireRollback() {
-    document.querySelectorAll("button.rollback").forEach(function (btn) {
-      btn.addEventListener("click", async function () {
-        var agent = btn.dataset.agent, env = btn.dataset.env;
-        if (!window.confirm("Roll " + agent + " in " + env + " back to the previous known-good version?")) { return; }
-        btn.disabled = true;
-        var resp = await fetch("/api/v1/deployments/rollback", {
-          method: "POST", credentials: "same-origin",
-          headers: {"Content-Type": "application/json", "X-Agentdeck-UI": "1"},
-          body: JSON.stringify({agent: agent, env: env, reason: "rollback from the web UI"})
-        });
-        if (resp.ok) { window.location.reload(); return; }
-        var body = await resp.json().catch(function () { return {error: resp.statusText}; });
-        var box = document.getElementById("action-error");
-        box.textContent = body.error || "rollback refused";
-        box.hidden = false;
-        btn.disabled = false;
-      });
+  function wireVersionPickers() {
+    // the promote / rollback buttons name the exact version the picker beside them holds
+    document.querySelectorAll("form.deploy-plan").forEach(function (form) {
+      var sel = form.querySelector("select.version-picker"), btn = form.querySelector("button[data-label]");
+      if (!sel || !btn) { return; }
+      sel.addEventListener("change", function () { btn.textContent = btn.dataset.label.replace("{v}", sel.value); });
     });
+  }
+
+  function wireConfirmDeploy() {
+    // the plan page's confirm button: the API's promote / rollback with the session cookie
+    var form = document.getElementById("confirm-form");
+    if (!form) { return; }
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var d = form.dataset, btn = document.getElementById("confirm-deploy");
+      var reason = document.getElementById("plan-reason").value.trim();
+      var url, body;
+      if (d.action === "promote") {
+        url = "/api/v1/deployments/promote";
+        body = {ref: d.ref, env: d.env, force: d.force === "true", reason: reason};
+      } else {
+        url = "/api/v1/deployments/rollback";
+        body = {agent: d.agent, env: d.env, to: d.ref, reason: reason};
+      }
+      btn.disabled = true;
+      var resp = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-Agentdeck-UI": "1"},
+        body: JSON.stringify(body)
+      }).catch(function () { return null; });
+      if (resp && resp.ok) { window.location.assign("/ui/envs#env-" + d.env); return; }
+      var box = document.getElementById("action-error");
+      box.textContent = resp ? await errorBody(resp) : "the server did not answer; try again";
+      box.hidden = false;
+      btn.disabled = false;
+    });
+  }
+
+  async function errorBody(resp) {
+    var text = await resp.text().catch(function () { return ""; });
+    try { return JSON.parse(text).error || resp.statusText; } catch (e) { return resp.status + " " + resp.statusText; }
   }
 
   function errorText(xhr) {
@@ -163,5 +186,5 @@
     });
   }
 
-  window.agentdeckUI = {renderGraph: renderGraph, wireSteps: wireSteps, wireRollback: wireRollback, wireHtmxActions: wireHtmxActions};
+  window.agentdeckUI = {renderGraph: renderGraph, wireSteps: wireSteps, wireVersionPickers: wireVersionPickers, wireConfirmDeploy: wireConfirmDeploy, wireHtmxActions: wireHtmxActions};
 })();

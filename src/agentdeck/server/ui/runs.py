@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -22,12 +23,40 @@ router = APIRouter(include_in_schema=False)
 NAV = ("Runs", "/ui/runs", 10)
 
 
+#: The time-range picker: a label per choice and how far back it reaches (custom: from/to).
+RANGES = {"": ("any time", None), "1h": ("last hour", 3600), "24h": ("last 24 h", 86400),
+          "7d": ("last 7 days", 7 * 86400), "custom": ("custom", None)}  # fmt: skip
+#: The filters the page keeps in its links (the search helper adds ``q``), in form order.
+FILTERS = ("agent", "version", "env", "status", "tool", "has_errors", "denied", "outcome",
+           "session_id", "user_id", "range", "since", "until")  # fmt: skip
+
+
+def time_bounds(choice: str, since: str, until: str, now: datetime) -> tuple[str, str]:
+    """The ``since``/``until`` query values for a range choice: a rolling window ends now;
+    ``custom`` (or no choice) passes the from/to fields through (ISO 8601, UTC if no offset)."""
+    if choice not in RANGES:
+        raise InputError(f"query.range: expected one of 1h, 24h, 7d, custom, got {choice!r}")
+    seconds = RANGES[choice][1]
+    if seconds is not None:
+        return (now - timedelta(seconds=seconds)).isoformat(), ""
+    return (since, until) if choice == "custom" or since or until else ("", "")
+
+
+def _version(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InputError(f"query.version: expected a version number, got {text!r}")
+    return int(text)
+
+
 @router.get("/ui/runs", response_class=HTMLResponse)
 def runs_page(
     request: Request,
     state: State,
     principal: ReadKey,
     agent: str = "",
+    version: str = "",
     env: str = "",
     status: str = "",
     tool: str = "",
@@ -36,22 +65,30 @@ def runs_page(
     outcome: str = "",
     session_id: str = "",
     user_id: str = "",
+    range: str = "",
+    since: str = "",
+    until: str = "",
     limit: int = 50,
     cursor: str = "",
 ) -> HTMLResponse:
-    filters = {"agent": agent, "env": env, "status": status, "tool": tool,
+    filters = {"agent": agent, "version": version, "env": env, "status": status, "tool": tool,
                "has_errors": has_errors, "denied": denied, "outcome": outcome,
-               "session_id": session_id, "user_id": user_id}  # fmt: skip
+               "session_id": session_id, "user_id": user_id, "range": range,
+               "since": since, "until": until}  # fmt: skip
     error, total, next_href = None, None, None
     runs: list[Run] = []
-    keep = {k: v for k, v in filters.items() if v}
+    keep = {k: filters[k] for k in FILTERS if filters[k]}
     if limit != 50:
         keep["limit"] = str(limit)
     try:
+        lo, hi = time_bounds(range, since, until, datetime.now(UTC))
         q = run_query(
             agent=agent,
+            version=_version(version),
             env=env,
             status=status,
+            since=lo,
+            until=hi,
             tool=tool,
             limit=limit,
             has_errors=has_errors,
@@ -68,6 +105,10 @@ def runs_page(
             next_href = "/ui/runs?" + urlencode({**keep, "cursor": after.encode()})
     except InputError as exc:
         error = str(exc)
+    agents = state.store.list_agent_names()
+    versions = [v.version for v in state.store.list_agent_versions(agent)] if agent else []
+    if versions and version.isdigit() and int(version) not in versions:
+        versions.append(int(version))  # the filter in force stays visible
     return render(
         request,
         "runs.html",
@@ -77,9 +118,13 @@ def runs_page(
         next_href=next_href,
         first_href=("/ui/runs?" + urlencode(keep)) if cursor else None,
         filters=filters,
+        ranges=RANGES,
         error=error,
-        agents=state.store.list_agent_names(),
+        agents=agents,
+        versions=versions,
         envs=state.deployments.path().envs,
+        # an empty store (not an empty filter): the page says how to send the first runs
+        no_runs_at_all=not runs and not keep and not cursor and error is None,
     )
 
 

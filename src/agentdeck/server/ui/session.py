@@ -48,6 +48,12 @@ def sign_out(request: Request, state: State, _: ReadKey) -> Response:
     return response
 
 
+@router.get("/")
+def root() -> Response:
+    """The server's front door: the web UI (which asks for a key if the browser has none)."""
+    return RedirectResponse("/ui", status_code=307)
+
+
 @router.get("/ui")
 def home(_: ReadKey) -> Response:
     return RedirectResponse("/ui/runs", status_code=303)
