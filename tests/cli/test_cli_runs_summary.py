@@ -57,8 +57,8 @@ def _api_keys() -> list[str]:
 
 def test_runs_table_shows_errors_denials_and_outcome(cli: Cli, ids: dict[str, str]) -> None:
     out = cli("runs").out
-    head = next(ln for ln in out.splitlines() if "status" in ln and "errors" in ln)
-    assert "denied" in head and "outcome" in head
+    head = next(ln for ln in out.splitlines() if "status" in ln and " err " in ln)
+    assert " deny " in head and "outcome" in head
     row = {n: next(ln for ln in out.splitlines() if ids[n][:12] in ln) for n in ids}
     assert "failure" in row["tool_err"] and "success 0.9" in row["clean"]
     assert "error" in row["raised"]

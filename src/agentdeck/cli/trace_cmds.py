@@ -161,16 +161,16 @@ def _runs_table(found: list[Run]) -> Any:
     if any(r.provisional for r in found):
         t.caption = f"provisional: {PROVISIONAL_NOTE}"
     days = {datetime.fromtimestamp(r.start_ns / 1e9, UTC).date() for r in found}
-    started = "%H:%M:%S" if len(days) == 1 else "%m-%d %H:%M"
+    started = "%H:%M" if len(days) == 1 else "%m-%d %H:%M"
     if len(days) == 1:
         t.title = f"{t.title}, {next(iter(days)).isoformat()} (UTC)"
     columns = [("run", True), ("agent", len(agents) > 1), ("env", len(envs) > 1),
-               ("status", True), ("errors", True), ("denied", True), ("outcome", True),
+               ("status", True), ("err", True), ("deny", True), ("outcome", True),
                ("started", True), ("ms", True)]  # fmt: skip
     shown = [name for name, keep in columns if keep]
     for name in shown:
         t.add_column(
-            name, no_wrap=True, justify="right" if name in ("errors", "denied", "ms") else "left"
+            name, no_wrap=True, justify="right" if name in ("err", "deny", "ms") else "left"
         )
     # the one column that gives way: Rich narrows wrappable columns first, and the text in
     # it is kept to one line
@@ -184,8 +184,8 @@ def _runs_table(found: list[Run]) -> Any:
             "env": escape(r.env or "-"),
             "status": f"[{style}]{r.status.value}[/]"
             + (" [yellow]provisional[/]" if r.provisional else ""),
-            "errors": f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
-            "denied": f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
+            "err": f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
+            "deny": f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
             "outcome": _outcome_text(r),
             "started": datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime(started),
             "ms": ms,
