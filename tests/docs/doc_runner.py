@@ -80,32 +80,32 @@ def _serve_port(cmd: str) -> str:
     return cmd.replace("agentdeck serve", f"agentdeck serve --port {port}", 1)
 
 
-def _background(command: Command, work: Path, env: dict[str, str], state: Path) -> tuple[int | None, str, str]:
+def _background(
+    command: Command, work: Path, env: dict[str, str], state: Path
+) -> tuple[int | None, str, str]:
+    """Start a long-running command, wait until it speaks (or READY_S), then Ctrl-C it."""
     cmd = _serve_port(command.text)
-    proc = subprocess.Popen(
-        ["bash", "-c", f"[ -f {state} ] && . {state}\nexec {cmd}"],
-        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    seen, deadline = "", time.monotonic() + READY_S
+    log = state.parent / f"background_{command.line}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["bash", "-c", f"[ -f {state} ] && . {state}\nexec {cmd}"],
+            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + READY_S
     while time.monotonic() < deadline and proc.poll() is None:
-        seen += proc.stdout.read() or ""
-        if seen.strip() and ("serving on" in seen or "serve" not in cmd):
+        seen = log.read_text(errors="replace")
+        if seen.strip() and ("serving on" in seen or "agentdeck serve" not in cmd):
             break
         time.sleep(0.1)
-    if proc.poll() is not None:
-        seen += proc.stdout.read() or ""
-        return proc.returncode, seen, ""
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    seen += proc.stdout.read() or ""
-    return 0, seen, ""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        return 0, log.read_text(errors="replace"), ""
+    return proc.returncode, log.read_text(errors="replace"), ""
 
 
 def run_command(command: Command, work: Path, env: dict[str, str], state: Path) -> tuple[int | None, str, str]:
@@ -130,7 +130,10 @@ def run_document(path: Path, tmp: Path, label: str | None = None) -> list[Failur
     state = tmp / "shell_state.sh"
     name = label or str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     for command in document_commands(path):
+        started = time.monotonic()
         rc, out, err = run_command(command, work, env, state)
+        if os.environ.get("DOCS_TEST_TIMING"):
+            print(f"{time.monotonic() - started:6.2f}s {name}:{command.line} {command.text[:70]}")
         if rc != command.expect:
             return [Failure(name, command, rc, out, err)]
     return []
