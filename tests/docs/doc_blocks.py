@@ -12,9 +12,10 @@ Conventions (also in docs/writing-docs.md):
   ``<!-- expect-exit: N -->`` on the line before the block (every command of the block).
 - ``<!-- no-run: REASON -->`` before a block: not run (keep it rare, and say why).
 - ``<!-- background: REASON -->`` before a block: each command is a long-running process
-  (``agentdeck serve``, ``--follow``): it is started, must still be running (or have exited 0)
-  once it has printed its first line or after a few seconds, and is then stopped with Ctrl-C
-  (SIGINT). ``agentdeck serve`` gets a free ``--port`` instead of the one written.
+  (``agentdeck serve``, ``--follow``), started and left running while the rest of the file
+  runs, then stopped with Ctrl-C (SIGINT). It must not exit with an error. ``agentdeck serve``
+  gets a free port instead of the one written (8600 when none is), the test waits until it
+  accepts connections, and later commands that name the written port get the real one.
 - ``<!-- run-python -->`` before a ```python block: the block runs as a script (exit 0), in
   order with the shell blocks.
 """
