@@ -279,5 +279,6 @@ def _here(path: Path) -> str:
         return str(path)
     return shown if "/" in shown else f"./{shown}"
 
+
 if __name__ == "__main__":
     main()

@@ -28,7 +28,9 @@ from pathlib import Path
 
 SHELL = {"bash", "sh", "shell", "console"}
 FENCE = re.compile(r"^(\s*)```\s*([A-Za-z0-9_+-]*)\s*$")
-MARKER = re.compile(r"^\s*<!--\s*(no-run|expect-exit|background|run-python)\s*(?::\s*(.*?))?\s*-->\s*$")
+MARKER = re.compile(
+    r"^\s*<!--\s*(no-run|expect-exit|background|run-python)\s*(?::\s*(.*?))?\s*-->\s*$"
+)
 INLINE_EXIT = re.compile(r"(?:^|\s)#\s*exits?\s+(\d+)\b")
 HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
@@ -72,8 +74,13 @@ def blocks(text: str) -> list[Block]:
             k -= 1
         mk = MARKER.match(lines[k]) if k >= 0 else None
         out.append(
-            Block(lang, start + 1, tuple(lines[start + 1 : j]),
-                  mk.group(1) if mk else None, mk.group(2) if mk else None)  # fmt: skip
+            Block(
+                lang,
+                start + 1,
+                tuple(lines[start + 1 : j]),
+                mk.group(1) if mk else None,
+                mk.group(2) if mk else None,
+            )
         )
         i = j + 1
     return out

@@ -173,7 +173,9 @@ def run_document(path: Path, tmp: Path, label: str | None = None) -> list[Failur
             started = time.monotonic()
             rc, out, err = doc.run(command)
             if os.environ.get("DOCS_TEST_TIMING"):
-                print(f"{time.monotonic() - started:6.2f}s {name}:{command.line} {command.text[:70]}")
+                print(
+                    f"{time.monotonic() - started:6.2f}s {name}:{command.line} {command.text[:70]}"
+                )
             if rc != command.expect:
                 return [Failure(name, command, rc, out, err)]
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.docs.doc_blocks import document_commands
 from tests.docs.doc_runner import ROOT, run_document
 

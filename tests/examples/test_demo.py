@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.docs.doc_runner import run_document
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "demo.py"

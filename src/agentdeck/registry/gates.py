@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from agentdeck.core.deploy.model import GateConfig, GateResult, Health
 from agentdeck.core.errors import InputError
-from agentdeck.core.spelling import unknown
 from agentdeck.core.spec.artifacts import AgentVersion
+from agentdeck.core.spelling import unknown
 from agentdeck.store.protocol import Store
 
 
