@@ -9,6 +9,7 @@ import pytest
 from agentdeck.composition import all_gates, deployments_service
 from agentdeck.core.deploy.model import GateConfig
 from agentdeck.core.errors import InputError, SpecError
+from agentdeck.core.policy.context import ToolCallContext
 from agentdeck.core.spec.schemas import validate
 from agentdeck.core.spelling import nearest, unknown
 from agentdeck.monitor.alert_rules import parse_alert_config
@@ -89,3 +90,21 @@ def test_a_spec_with_a_mistyped_key_names_the_nearest_field() -> None:
     with pytest.raises(SpecError) as info:
         validate("agent", nested, "agent.yaml")
     assert "model.parms: unknown field 'parms'; did you mean 'params'?" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "guess"),
+    [
+        ({"tool": "t", "ags": {}}, "ags", "args"),
+        ({"tool": "t", "run": {"cals": []}}, "run.cals", "calls"),
+        ({"tool": "t", "agent": {"nam": "bot"}}, "agent.nam", "name"),
+    ],
+)
+def test_a_policy_test_call_with_a_mistyped_key_names_the_nearest_one(
+    call: dict, field: str, guess: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        ToolCallContext.from_dict(call, source="policy.yaml", field_prefix="tests[0].call.")
+    message = str(info.value)
+    assert f"tests[0].call.{field}: unknown key" in message, message
+    assert f"did you mean {guess!r}?" in message
