@@ -138,6 +138,7 @@ def main() -> None:
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
     os.environ["AGENTDECK_DATABASE_URL"] = URL
     os.environ.setdefault("AGENTDECK_ACTOR", "demo:alice")
+    started_in = Path.cwd()  # the closing hints are typed from here
     os.chdir(HERE)
     sys.path.insert(0, str(HERE))
     from support_bot import shop
@@ -252,8 +253,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
     console.print(Rule("[bold]Explore further"))
-    cli = _here(Path(sys.executable).parent / "agentdeck")
-    policy = _here(HERE / "policy.yaml")
+    cli = _typed_from(started_in, Path(sys.executable).parent / "agentdeck")
+    policy = _typed_from(started_in, HERE / "policy.yaml")
     console.print(f"The demo's store is {_shown(DB)} ({elapsed:.1f} s). Point the CLI at it:\n")
     hints = [
         f"export AGENTDECK_DATABASE_URL={URL}",
@@ -271,10 +272,10 @@ def main() -> None:
         console.print(f"  {hint}", soft_wrap=True, markup=False)
 
 
-def _here(path: Path) -> str:
-    """``path`` as typed from the current directory: relative under it, else absolute."""
+def _typed_from(cwd: Path, path: Path) -> str:
+    """``path`` as typed from ``cwd``: relative under it, else absolute."""
     try:
-        shown = str(path.relative_to(Path.cwd()))
+        shown = str(path.relative_to(cwd))
     except ValueError:
         return str(path)
     return shown if "/" in shown else f"./{shown}"
