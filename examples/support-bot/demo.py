@@ -152,6 +152,7 @@ def main() -> None:
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
     os.environ["AGENTDECK_DATABASE_URL"] = URL
     os.environ.setdefault("AGENTDECK_ACTOR", "demo:alice")
+    started_in = Path.cwd()  # the closing hints are typed from here
     os.chdir(HERE)
     sys.path.insert(0, str(HERE))
     from demo_clock import timeline
@@ -288,21 +289,32 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
     console.print(Rule("[bold]Explore further"))
-    console.print(
-        f"The demo's store is {_shown(DB)} ({elapsed:.1f} s). Point the CLI at it:\n\n"
-        f"  export AGENTDECK_DATABASE_URL={URL}\n"
-        "  .venv/bin/agentdeck runs --agent support-bot --env production\n"
-        "  .venv/bin/agentdeck runs --agent support-bot --has-errors   # runs with a failed tool call\n"
-        f"  .venv/bin/agentdeck trace {bad}        # a v2 run whose confirmation e-mail failed\n"
-        f"  .venv/bin/agentdeck rca {bad}\n"
-        "  .venv/bin/agentdeck diff support-bot@1 support-bot@2\n"
-        "  .venv/bin/agentdeck history support-bot --env production\n"
-        "  .venv/bin/agentdeck policy simulate examples/support-bot/policy.yaml --agent support-bot"
-        "   # edit the rules, see what they would change\n"
-        "  .venv/bin/agentdeck keys create --name me --scope admin   # the UI and API need a key\n"
-        "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8600/ui",
-        soft_wrap=True,  # commands are copied: never broken across lines
-    )
+    cli = _typed_from(started_in, Path(sys.executable).parent / "agentdeck")
+    policy = _typed_from(started_in, HERE / "policy.yaml")
+    console.print(f"The demo's store is {_shown(DB)} ({elapsed:.1f} s). Point the CLI at it:\n")
+    hints = [
+        f"export AGENTDECK_DATABASE_URL={URL}",
+        f"{cli} runs --agent support-bot --env production",
+        f"{cli} runs --agent support-bot --has-errors   # runs with a failed tool call",
+        f"{cli} trace {bad}   # a v2 run whose confirmation e-mail failed",
+        f"{cli} rca {bad}",
+        f"{cli} diff support-bot@1 support-bot@2",
+        f"{cli} history support-bot --env production",
+        f"{cli} policy simulate {policy} --agent support-bot   # edit the rules: what would change",
+        f"{cli} keys create --name me --scope admin   # the UI and API need a key",
+        f"{cli} serve   # the web UI on http://127.0.0.1:8600/ui",
+    ]
+    for hint in hints:  # never wrapped, so that each line can be copied and run as printed
+        console.print(f"  {hint}", soft_wrap=True, markup=False)
+
+
+def _typed_from(cwd: Path, path: Path) -> str:
+    """``path`` as typed from ``cwd``: relative under it, else absolute."""
+    try:
+        shown = str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+    return shown if "/" in shown else f"./{shown}"
 
 
 if __name__ == "__main__":

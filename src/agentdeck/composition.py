@@ -81,6 +81,12 @@ class DeferredGate:
     def check(self, ctx: GateContext) -> GateResult:
         return self.gate.check(ctx)
 
+    @property
+    def settings_keys(self) -> frozenset[str] | None:
+        """The settings the real gate reads (loading it: only ``env gates --set`` asks)."""
+        keys = getattr(self.gate, "settings_keys", None)
+        return frozenset(keys) if keys is not None else None
+
 
 def all_gates() -> list[Gate]:
     """The registry's gates plus those registered by policy, evals and monitoring."""

@@ -41,16 +41,16 @@ def test_env_gates_are_kept_in_the_store(cli: Cli, seeded: SqlStore) -> None:
         "gates",
         "production",
         "--set",
-        "evals.min_pass_rate=0.95",
+        "eval.min_pass_rate=0.95",
         "--set",
-        "evals.suite=smoke",
+        "eval.suite=smoke",
         "--disable",
         "previous-env",
         "--json",
     )
     assert r.code == 0, r.err
     cfg = seeded.get_gate_config("production")
-    assert cfg.settings == {"evals": {"min_pass_rate": 0.95, "suite": "smoke"}}
+    assert cfg.settings == {"eval": {"min_pass_rate": 0.95, "suite": "smoke"}}
     assert cfg.disabled == ("previous-env",)
     listed = {e["env"]: e for e in json.loads(cli("env", "list", "--json").out)}
     assert listed["production"]["disabled"] == ["previous-env"]
@@ -58,7 +58,7 @@ def test_env_gates_are_kept_in_the_store(cli: Cli, seeded: SqlStore) -> None:
     assert cli("env", "gates", "production", "--enable", "previous-env").code == 0
     assert seeded.get_gate_config("production").disabled == ()
     assert seeded.get_gate_config("production").settings == {
-        "evals": {"min_pass_rate": 0.95, "suite": "smoke"}
+        "eval": {"min_pass_rate": 0.95, "suite": "smoke"}
     }
     assert_user_error(
         cli("env", "gates", "production", "--set", "nodot=1"), "--set 'nodot=1'", "gate.key=value"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.docs.doc_runner import run_document
 
 from agentdeck.server.monitor_view import monitor_series
 from agentdeck.store import open_store
@@ -83,3 +84,29 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert max(d or 0 for d in drift[:6]) == 0 < min(d or 0 for d in drift[7:]), drift
     share = series.tool_share["lookup_order"]
     assert all(v is not None for v in share) and min(share[7:]) > max(share[:6]) + 0.1, share
+    _the_closing_hints_run_as_printed(out, tmp_path)
+
+
+def _the_closing_hints_run_as_printed(out: str, tmp_path: Path) -> None:
+    """Each line under "Point the CLI at it:" runs as printed, in order, in a shell (the
+    server in the background until the others have run): the docs test's runner."""
+    hints = [
+        line.strip()
+        for line in out.split("Point the CLI at it:", 1)[1].splitlines()
+        if line.startswith("  ") and line.strip()
+    ]
+    assert hints[0].startswith("export AGENTDECK_DATABASE_URL=sqlite:///"), hints
+    assert any(" serve" in h for h in hints) and any(" trace " in h for h in hints), hints
+    shell = [h for h in hints if " serve" not in h]
+    serve = [h for h in hints if " serve" in h]
+    doc = tmp_path / "hints.md"
+    doc.write_text(
+        "```console\n"
+        + "".join(f"$ {h}\n" for h in shell)
+        + "```\n\n<!-- background: the server -->\n```console\n"
+        + "".join(f"$ {h}\n" for h in serve)
+        + "```\n"
+    )
+    (tmp_path / "hints").mkdir()
+    failures = run_document(doc, tmp_path / "hints", label="demo's closing hints")
+    assert not failures, str(failures[0])

@@ -13,6 +13,7 @@ from agentdeck.core.errors import (
     UnknownEnvironmentError,
     UnresolvedReferenceError,
 )
+from agentdeck.evals.gates import EvalGate
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import GateContext, PreviousEnvGate
 from agentdeck.registry.service import Registry
@@ -60,11 +61,11 @@ def test_invalid_paths_are_refused(store: SqlStore, envs: list[str]) -> None:
 
 
 def test_gate_settings_are_kept_per_env_in_the_store(store: SqlStore) -> None:
-    svc = Deployments(store)
+    svc = Deployments(store, gates=[PreviousEnvGate(), EvalGate()])
     svc.set_gate_config(
         GateConfig("production", {"eval": {"min_pass_rate": 0.95}}, ("previous-env",))
     )
-    fresh = Deployments(store)
+    fresh = Deployments(store, gates=[PreviousEnvGate(), EvalGate()])
     assert fresh.gate_config("production") == GateConfig(
         "production", {"eval": {"min_pass_rate": 0.95}}, ("previous-env",)
     )

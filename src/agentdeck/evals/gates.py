@@ -54,6 +54,7 @@ class EvalGate:
     """The candidate's newest eval result (for its exact digest) meets the env's thresholds."""
 
     name = "eval"
+    settings_keys = frozenset({"min_pass_rate", "must_pass", "suite"})
 
     def check(self, ctx: GateContext) -> GateResult:
         settings = ctx.settings.get(self.name)
@@ -85,6 +86,7 @@ class ReplayGate:
     """The candidate, replayed on recent production runs, agrees with them often enough."""
 
     name = "replay"
+    settings_keys = frozenset({"min_agreement", "runs", "source_env", "paths"})
 
     def check(self, ctx: GateContext) -> GateResult:
         from agentdeck.tracing.replay.engine import agreement, recent_runs

@@ -43,6 +43,7 @@ from typing import Any
 
 from agentdeck.core.behaviour.run_checks import Severity
 from agentdeck.core.errors import InputError, SpecError
+from agentdeck.core.spelling import unknown
 from agentdeck.monitor.window import parse_duration
 from agentdeck.registry.specfile import load_yaml
 
@@ -108,9 +109,9 @@ class _Fields:
         self.source, self.path = source, path
         if not isinstance(data, Mapping):
             self.fail(None, f"must be a mapping, not {type(data).__name__}")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            self.fail(str(unknown[0]), f"unknown field (allowed: {', '.join(sorted(allowed))})")
+        extra = sorted(str(k) for k in set(data) - allowed)
+        if extra:
+            self.fail(extra[0], unknown("field", extra[0], allowed))
         self.data = data
 
     def fail(self, key: str | None, reason: str) -> None:

@@ -12,6 +12,7 @@ class NoOpenCriticalAlertGate:
     agent) is open or acknowledged: resolve it first (``agentdeck alerts resolve ID``)."""
 
     name = "no-open-critical-alert"
+    settings_keys: frozenset[str] = frozenset()
 
     def check(self, ctx: GateContext) -> GateResult:
         blocking = [

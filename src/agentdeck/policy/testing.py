@@ -147,6 +147,7 @@ class PolicyTestsGate:
     """
 
     name = "policy-tests"
+    settings_keys = frozenset({"require_policy", "min_tests"})
 
     def check(self, ctx: GateContext) -> GateResult:
         settings = ctx.settings.get(self.name) or {}

@@ -63,6 +63,7 @@ def keygen(path: Path) -> KeyFiles:
         serialization.NoEncryption(),
     )
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # ~/.agentdeck on first use
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InputError(f"{path}: already exists; not overwriting a signing key") from None

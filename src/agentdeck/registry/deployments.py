@@ -28,7 +28,13 @@ from agentdeck.core.errors import (
     UnresolvedReferenceError,
 )
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent
-from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
+from agentdeck.registry.gates import (
+    Gate,
+    GateContext,
+    check_gate_config,
+    default_gates,
+    run_gates,
+)
 from agentdeck.registry.service import DEFAULT_ACTOR, Registry
 from agentdeck.store.protocol import Store
 
@@ -76,7 +82,9 @@ class Deployments:
         return self.store.get_gate_config(env)
 
     def set_gate_config(self, config: GateConfig, actor: str = DEFAULT_ACTOR) -> None:
+        """Store an env's gate settings; an unknown gate or setting is refused (InputError)."""
         self.path().index(config.env)
+        check_gate_config(self.gates, config)
         self.store.set_gate_config(
             config,
             AuditEvent(

@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentdeck.core.deploy.model import GateResult, Health
+from agentdeck.core.deploy.model import GateConfig, GateResult, Health
+from agentdeck.core.errors import InputError
 from agentdeck.core.spec.artifacts import AgentVersion
+from agentdeck.core.spelling import unknown
 from agentdeck.store.protocol import Store
 
 
@@ -38,6 +40,7 @@ class PreviousEnvGate:
     """The artifact (this exact digest) was deployed in the previous env and not marked bad."""
 
     name = "previous-env"
+    settings_keys: frozenset[str] = frozenset()
 
     def check(self, ctx: GateContext) -> GateResult:
         if ctx.previous_env is None:
@@ -60,6 +63,31 @@ class PreviousEnvGate:
 
 def default_gates() -> list[Gate]:
     return [PreviousEnvGate()]
+
+
+def check_gate_config(gates: Sequence[Gate], config: GateConfig) -> None:
+    """Refuse a gate or a gate setting no gate knows, naming the nearest valid spelling.
+
+    A gate declares the keys it reads as ``settings_keys``; one without it takes any key."""
+    known: dict[str, frozenset[str] | None] = {
+        g.name: getattr(g, "settings_keys", None) for g in gates
+    }
+    for name in config.disabled:
+        if name not in known:
+            raise InputError(f"--disable {name}: {unknown('gate', name, known)}")
+    for name, values in config.settings.items():
+        if name not in known:
+            first = next(iter(values), "") if isinstance(values, Mapping) else ""
+            where = f"{name}.{first}" if first else name
+            raise InputError(f"{where}: {unknown('gate', name, known)}")
+        keys = known[name]
+        if not isinstance(values, Mapping):
+            raise InputError(f"{name}: gate settings must be key: value pairs")
+        if keys is None:
+            continue
+        for key in values:
+            if key not in keys:
+                raise InputError(f"{name}.{key}: {unknown(f'{name} setting', str(key), keys)}")
 
 
 def run_gates(

@@ -17,12 +17,13 @@ docs/policies.md::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.errors import SpecError
+from agentdeck.core.spelling import unknown as unknown_word
 
 #: The root variables a ``when`` expression may read.
 ROOT_VARIABLES: tuple[str, ...] = ("tool", "args", "agent", "env", "run", "now")
@@ -165,15 +166,15 @@ class ToolCallContext:
 
         if not isinstance(data, Mapping):
             raise bad("", f"a call must be a mapping, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(ROOT_VARIABLES))
-        if unknown:
-            raise bad(unknown[0], f"unknown key (expected some of {', '.join(ROOT_VARIABLES)})")
+        _known_keys(data, "", ROOT_VARIABLES, bad)
         tool, tool_version = _parse_tool(data.get("tool"), bad)
         args = _mapping(data.get("args"), "args", bad)
         agent = _mapping(data.get("agent"), "agent", bad)
+        _known_keys(agent, "agent.", ("name", "version", "digest"), bad)
         agent_version = _parse_int(agent.get("version"), None, "agent.version", bad)
         env = _parse_env(data.get("env"), bad)
         run = _mapping(data.get("run"), "run", bad)
+        _known_keys(run, "run.", ("calls", "counts", "elapsed_s", "step"), bad)
         calls = _parse_calls(run.get("calls") or [], bad)
         counts = _parse_counts(run.get("counts"), calls, bad)
         elapsed_s = _parse_seconds(run.get("elapsed_s", 0.0), bad)
@@ -205,6 +206,13 @@ def _parse_tool(raw: Any, bad: _Bad) -> tuple[str, str | None]:
     if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
         return raw["name"], _opt_str(raw.get("version"))
     raise bad("tool", "expected a tool name or a mapping with 'name'")
+
+
+def _known_keys(data: Mapping[str, Any], prefix: str, known: Sequence[str], bad: _Bad) -> None:
+    """Refuse a key the call format does not have, naming the nearest valid spelling."""
+    extra = sorted(str(k) for k in set(data) - set(known))
+    if extra:
+        raise bad(f"{prefix}{extra[0]}", unknown_word("key", extra[0], known))
 
 
 def _mapping(raw: Any, where: str, bad: _Bad) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.errors import SpecError
+from agentdeck.core.spelling import unknown
 
 if TYPE_CHECKING:  # imported when a file is validated: it costs ~50 ms at start-up
     import jsonschema
@@ -49,6 +50,12 @@ def validate(name: str, data: Any, source: str) -> None:
     err = errors[0]
     where = field_path(err.absolute_path) or None
     reason = err.message
-    if err.validator == "additionalProperties" and where is None:
-        reason = f"unknown field: {err.message}"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = list((err.schema.get("properties") or {}) if isinstance(err.schema, dict) else ())
+        extra = sorted(str(k) for k in err.instance if k not in allowed)
+        if extra and allowed:
+            where = f"{where}.{extra[0]}" if where else extra[0]
+            reason = unknown("field", extra[0], allowed)
+        elif where is None:
+            reason = f"unknown field: {err.message}"
     raise SpecError(source, where, reason)

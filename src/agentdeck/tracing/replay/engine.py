@@ -66,6 +66,7 @@ from agentdeck.tracing.replay.serve import (
 )
 from agentdeck.tracing.sdk import api as sdk
 from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.code_path import recorded_code_paths
 from agentdeck.tracing.sdk.guard import intercepting
 from agentdeck.tracing.sdk.wire import to_json_data
 
@@ -171,7 +172,8 @@ def reproduce(
     outcome: AgentRun | None = None
     with replay_session(store, record=record), intercepting(replayer):
         try:
-            outcome = run_entrypoint(agent, recording.run.input, model=replayer, paths=paths,
+            outcome = run_entrypoint(agent, recording.run.input, model=replayer,
+                                     paths=(*paths, *recorded_code_paths(recording.run.attributes)),
                                      attributes=_attrs(recording.trace_id, "reproduce"))  # fmt: skip
         except ReplayStopped:
             outcome = None
@@ -257,7 +259,8 @@ def _compare_one(
 ) -> Comparison:
     icpt = MatchingInterceptor(recording.steps, live_tools=live_tools)
     with intercepting(icpt):
-        out = run_entrypoint(agent, recording.run.input, model=model, paths=paths,
+        out = run_entrypoint(agent, recording.run.input, model=model,
+                             paths=(*paths, *recorded_code_paths(recording.run.attributes)),
                              attributes=_attrs(recording.trace_id, "with"))  # fmt: skip
     run = recording.run
     return Comparison(

@@ -41,6 +41,7 @@ from agentdeck.core.trace.model import (
 )
 from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing.sdk import recorder as rec
+from agentdeck.tracing.sdk.code_path import CODE_PATH_ATTR, code_root
 from agentdeck.tracing.sdk.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
 from agentdeck.tracing.sdk.traceparent import RemoteContext, from_carrier
 from agentdeck.tracing.sdk.wire import capture, capture_map
@@ -211,6 +212,8 @@ class run(_Block):
             attrs.update({"agent.name": a.name, "agent.digest": a.digest})
             if a.version:
                 attrs["agent.version"] = a.version
+            if root := code_root(a.spec.entrypoint):
+                attrs[CODE_PATH_ATTR] = root
         if h.env is not None:
             attrs["agent.env"] = h.env
         if h.deployment_id is not None:
