@@ -185,11 +185,14 @@ class Deployments:
         reason: str,
         *,
         forced: bool,
+        dep_id: str | None = None,
     ) -> Deployment:
         for _ in range(MAX_CAS_RETRIES):
             head = self.store.head(candidate.name, env)
             try:
-                return self._append_once(candidate, env, action, actor, reason, head, forced=forced)
+                return self._append_once(
+                    candidate, env, action, actor, reason, head, forced=forced, dep_id=dep_id
+                )
             except ConflictError:
                 continue
         raise ConflictError(f"{candidate.name}@{env}: too much concurrent change; try again")
@@ -205,10 +208,11 @@ class Deployments:
         *,
         forced: bool,
         retire: tuple[str, AuditEvent] | None = None,
+        dep_id: str | None = None,
     ) -> Deployment:
         policy = self.registry.policy_for(candidate.spec)
         dep = Deployment(
-            id=uuid.uuid4().hex,
+            id=dep_id or uuid.uuid4().hex,
             agent_name=candidate.name,
             env=env,
             seq=(head.seq if head else 0) + 1,
