@@ -77,7 +77,9 @@ def observations(
             "transition_novelty": novelty,
         }
         share = r.share if r.share is not None else canary.share
-        out.append(RunObs(r.trace_id, r.arm == "candidate", share, r.start_ns, values))
+        out.append(
+            RunObs(r.trace_id, r.arm == "candidate", share, r.start_ns, values, r.share is not None)
+        )
     return out
 
 

@@ -43,6 +43,7 @@ class RunObs:
     share: float
     start_ns: int
     values: Mapping[str, float | None]
+    shared: bool = True  # the share was recorded on the run (not the canary's, assumed)
 
 
 @dataclass(frozen=True)
@@ -143,9 +144,14 @@ def judge(canary: Canary, runs: Sequence[RunObs], now: datetime) -> Judgement:
             )
         )
     n_c = sum(1 for r in runs if r.candidate)
-    step_start_ns = int(canary.step_started_at.timestamp() * 1e9)
-    step_c = sum(1 for r in runs if r.candidate and r.start_ns >= step_start_ns)
     step = canary.current
+    step_start_ns = int(canary.step_started_at.timestamp() * 1e9)
+    # a run of this step: assigned under its share (else, share unknown: started after it)
+    step_c = sum(
+        1
+        for r in runs
+        if r.candidate and (r.share == step.share if r.shared else r.start_ns >= step_start_ns)
+    )
     nxt = canary.config.plan[canary.step + 1] if canary.step + 1 < len(cfg.plan) else None
     waiting: list[str] = []
     if step_c < step.min_runs:
