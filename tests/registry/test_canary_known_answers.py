@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import pytest
 from canary_sim import WORLD, drive, setup
 
-from agentdeck.core.deploy.canary import CanaryState
+from agentdeck.core.deploy.canary import CanaryState, canary_config
+from agentdeck.core.deploy.simulate import ArmModel, simulate
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.tracing.sdk import api as sdk
 
@@ -85,3 +86,38 @@ def test_an_identical_candidate_reaches_one_hundred_percent(store: SqlStore) -> 
         "deployment.canary.complete",
         "deployment.promote",
     ]
+
+
+# -- the statistics alone (pure simulation, no store) ----------------------------------------
+
+SIM_PLAN = {
+    "plan": [
+        {"share": 10, "min_runs": 200},
+        {"share": 25, "min_runs": 200},
+        {"share": 50, "min_runs": 200},
+        {"share": 100},
+    ],
+    "alpha": 0.05,
+}
+
+
+def test_identical_versions_are_rolled_back_by_mistake_at_most_alpha_of_the_time() -> None:
+    cfg = canary_config(SIM_PLAN)
+    seeds = 60
+    results = [simulate(cfg, ArmModel(), ArmModel(), seed) for seed in range(seeds)]
+    false_rollbacks = sum(r.rolled_back for r in results)
+    assert false_rollbacks / seeds <= cfg.alpha
+    assert sum(r.steps_passed == 3 for r in results) == seeds - false_rollbacks
+
+
+def test_the_simulated_refund_regression_is_caught_at_ten_percent() -> None:
+    cfg = canary_config(
+        {**SIM_PLAN, "plan": [{"share": 10, "min_runs": 2000}, {"share": 100}], "tune_runs": 500}
+    )
+    results = [
+        simulate(cfg, ArmModel(tool_error=0.01), ArmModel(tool_error=0.06), seed)
+        for seed in range(20)
+    ]
+    assert all(r.rolled_back and r.steps_passed == 0 for r in results)
+    assert "tool_error" in results[0].breached
+    assert sorted(r.candidate_runs for r in results)[len(results) // 2] < 500

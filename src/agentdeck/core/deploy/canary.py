@@ -7,6 +7,8 @@ The env's gate settings carry a ``canary`` section (all keys optional, each chec
       alpha: 0.05              # false-rollback budget of the whole canary, all metrics together
       key: session             # session | user | run: what the arm assignment hashes
       min_runs_per_arm: 30     # no judgement of harm before each arm has this many runs
+      tune_runs: 500           # candidate runs at which the test is most sensitive
+                               # (default: the first step's min_runs)
       plan:                    # steps; the last is normally 100 (the candidate takes over)
         - {share: 10, min_runs: 500, min_minutes: 10}
         - {share: 25, min_runs: 500, min_minutes: 10}
@@ -106,13 +108,22 @@ class CanaryConfig:
     key: str = "session"
     min_runs_per_arm: int = 30
     plan: tuple[Step, ...] = DEFAULT_PLAN
+    tune_runs: int | None = None
     guardrails: tuple[Guardrail, ...] = tuple(Guardrail(m) for m in _METRIC_NAMES)
+
+    @property
+    def t_star(self) -> float:
+        """All runs (both arms) at which the sequential test is tuned to be tightest."""
+        first = self.plan[0]
+        tune = self.tune_runs if self.tune_runs is not None else (first.min_runs or 500)
+        return max(100.0, tune / max(first.share / 100.0, 1e-3))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "alpha": self.alpha,
             "key": self.key,
             "min_runs_per_arm": self.min_runs_per_arm,
+            "tune_runs": self.tune_runs,
             "plan": [
                 {"share": s.share, "min_runs": s.min_runs, "min_minutes": s.min_minutes}
                 for s in self.plan
@@ -125,7 +136,7 @@ class CanaryConfig:
         }
 
 
-_TOP = ("alpha", "key", "min_runs_per_arm", "plan", "guardrails")
+_TOP = ("alpha", "key", "min_runs_per_arm", "tune_runs", "plan", "guardrails")
 _STEP = ("share", "min_runs", "min_minutes")
 
 
@@ -171,6 +182,9 @@ def canary_config(settings: Mapping[str, Any] | None, source: str = "gates.canar
             integer=True,
         )
     )
+    tune = settings.get("tune_runs")
+    if tune is not None:
+        tune = int(_number(source, "tune_runs", tune, 10, 1e9, integer=True))
     plan = base.plan
     if "plan" in settings:
         raw = settings["plan"]
@@ -229,7 +243,7 @@ def canary_config(settings: Mapping[str, Any] | None, source: str = "gates.canar
             else:
                 raise SpecError(source, where, "must be false, true or {margin: N}")
         rails = tuple(chosen[m] for m in _METRIC_NAMES if m in chosen)
-    return CanaryConfig(alpha, str(key), mra, plan, rails)
+    return CanaryConfig(alpha, str(key), mra, plan, tune, rails)
 
 
 @dataclass(frozen=True)

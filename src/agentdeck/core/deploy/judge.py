@@ -25,10 +25,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentdeck.core.deploy.canary import METRICS, Canary, CanaryState
+from agentdeck.core.deploy.canary import METRICS, Canary, CanaryConfig, CanaryState
 from agentdeck.core.deploy.sequential import compare
 
-__all__ = ["Judgement", "MetricResult", "RunObs", "behaviour_values", "judge"]
+__all__ = [
+    "Judgement",
+    "MetricResult",
+    "RunObs",
+    "behaviour_values",
+    "judge",
+    "metric_results",
+]
 
 ROLLBACK, ADVANCE, COMPLETE, HOLD = "rollback", "advance", "complete", "hold"
 _METRIC = {m.name: m for m in METRICS}
@@ -104,10 +111,16 @@ def _finite(m: MetricResult) -> dict[str, float | None]:
 
 def judge(canary: Canary, runs: Sequence[RunObs], now: datetime) -> Judgement:
     cfg = canary.config
+    alpha_each, results = metric_results(cfg, runs)
+    return _decide(canary, runs, now, alpha_each, results)
+
+
+def metric_results(cfg: CanaryConfig, runs: Sequence[RunObs]) -> tuple[float, list[MetricResult]]:
+    """(alpha per guard rail, each guard rail's comparison) over ``runs`` in arrival order.
+    A result's ``breached_at_run`` counts the runs that had a value for its metric."""
     rails = cfg.guardrails
     alpha_each = cfg.alpha / max(1, len(rails))
-    first = cfg.plan[0]
-    t_star = max(100.0, first.min_runs / max(first.share / 100.0, 1e-3))
+    t_star = cfg.t_star
     results: list[MetricResult] = []
     for g in rails:
         meta = _METRIC[g.metric]
@@ -143,6 +156,17 @@ def judge(canary: Canary, runs: Sequence[RunObs], now: datetime) -> Judgement:
                 c.harm_at,
             )
         )
+    return alpha_each, results
+
+
+def _decide(
+    canary: Canary,
+    runs: Sequence[RunObs],
+    now: datetime,
+    alpha_each: float,
+    results: list[MetricResult],
+) -> Judgement:
+    cfg = canary.config
     n_c = sum(1 for r in runs if r.candidate)
     step = canary.current
     step_start_ns = int(canary.step_started_at.timestamp() * 1e9)
