@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from canary_sim import WORLD, drive, setup
 
 from agentdeck.core.deploy.canary import CanaryState, canary_config
 from agentdeck.core.deploy.simulate import ArmModel, simulate
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.tracing.sdk import api as sdk
+from canary_support import WORLD, drive, setup
 
 PLAN = {
     "plan": [
