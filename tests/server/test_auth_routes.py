@@ -34,6 +34,7 @@ WRITE_SCOPES = {
     ("POST", "/api/v1/deployments/mark"): "deploy",
     ("POST", "/api/v1/canaries"): "deploy",
     ("POST", "/api/v1/canaries/{name}/{action}"): "deploy",
+    ("POST", "/ui/canary/{name}/{action}"): "deploy",
     ("PUT", "/api/v1/envs/path"): "admin",
     ("PUT", "/api/v1/envs/{env}/gates"): "admin",
     ("GET", "/api/v1/keys"): "admin",

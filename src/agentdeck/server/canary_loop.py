@@ -13,6 +13,7 @@ alert is stored too, so it shows with the others (``agentdeck alerts``, the UI).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ def canary_alert(act: CanaryAction, now: datetime) -> AlertRecord:
     c, j = act.canary, act.judgement
     assert act.action is not None
     return AlertRecord(
-        id=f"canary-{c.id[:16]}-{act.action}-{c.step}",
+        id=hashlib.sha256(f"canary:{c.id}:{act.action}:{c.step}".encode()).hexdigest()[:32],
         rule=f"canary.{act.action}",
         subject=f"{c.agent_name}@{c.env}",
         agent_name=c.agent_name,
