@@ -249,6 +249,8 @@ def main() -> None:
     agentdeck(f"at support-bot --env production --time {moments['incident']}")
     agentdeck("audit verify")
 
+    canary_of_v2()
+
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
     console.print(Rule("[bold]Explore further"))
@@ -261,11 +263,49 @@ def main() -> None:
         f"  .venv/bin/agentdeck rca {bad}\n"
         "  .venv/bin/agentdeck diff support-bot@1 support-bot@2\n"
         "  .venv/bin/agentdeck history support-bot --env production\n"
+        "  .venv/bin/agentdeck canary status support-bot --env production   # the canary's judgement\n"
+        "  .venv/bin/agentdeck rollback support-bot --env production --reason '...'   # by hand\n"
         "  .venv/bin/agentdeck policy simulate examples/support-bot/policy.yaml --agent support-bot"
         "   # edit the rules, see what they would change\n"
         "  .venv/bin/agentdeck keys create --name me --scope admin   # the UI and API need a key\n"
         "  .venv/bin/agentdeck serve                 # the web UI on http://127.0.0.1:8600/ui"
     )
+
+
+def canary_of_v2() -> None:
+    """Step 8: the same release as a canary, which the platform rolls back on its own."""
+    from support_bot import shop
+
+    from agentdeck.registry.canary import Canaries
+    from agentdeck.store import open_store
+
+    step(
+        "8. The same release, as a canary",
+        "Back to the moment v2 went out (the provider still on lookup_order 1.x). This time v2 "
+        "gets 25 % of the conversations, by session; after each batch the platform judges both "
+        "arms with an always-valid sequential test and rolls v2 back on its own when a guard "
+        "rail breaks (`agentdeck serve` does this every 30 s).",
+    )
+    shop.PROVIDER.reset()
+    agentdeck(
+        "env gates production --set canary.min_runs_per_arm=10 --set canary.tune_runs=60 "
+        """--set 'canary.plan=[{"share": 25, "min_runs": 200}, {"share": 100}]' """
+        """--set 'canary.guardrails={"feedback": false, "cost": false}'"""
+    )
+    agentdeck("promote support-bot@2 --to production --canary 25")
+    for batch in range(max(1, 2 * RUNS_PER_PHASE // 50)):
+        traffic("support-bot@production", 50, seed=30 + batch)
+        store = open_store(URL)
+        try:
+            acts = Canaries(store).tick()
+        finally:
+            store.close()
+        if any(a.action == "rollback" for a in acts):
+            console.print(
+                f"[yellow]the canary rolled v2 back on its own: {acts[0].judgement.reason}[/]"
+            )
+            break
+    agentdeck("canary status support-bot --env production")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from agentdeck.core.deploy.canary import canary_config
 from agentdeck.core.deploy.model import (
     Action,
     Deployment,
@@ -77,6 +78,8 @@ class Deployments:
 
     def set_gate_config(self, config: GateConfig, actor: str = DEFAULT_ACTOR) -> None:
         self.path().index(config.env)
+        if "canary" in config.settings:  # checked now, not when a canary starts
+            canary_config(config.settings["canary"], f"gates of {config.env}: canary")
         self.store.set_gate_config(
             config,
             AuditEvent(

@@ -90,8 +90,8 @@ class CanaryLoop:
             alert = canary_alert(act, now)
             try:
                 self.canaries.store.put_alert(alert)
-            except Exception as exc:  # a second replica stored it already
-                log.debug("canary alert %s not stored: %s", alert.id, exc)
+            except Exception as exc:  # e.g. a second replica stored it already
+                log.warning("canary alert %s not stored: %s", alert.id, exc)
             for name, sink in self.sinks.items():
                 try:
                     sink.send(alert)
