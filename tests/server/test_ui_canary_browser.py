@@ -13,6 +13,8 @@ from browser_support import BROWSER_MARKS, launch_chromium, open_page, sign_in
 from live import LiveServer, free_port
 from playwright.sync_api import expect
 
+from agentdeck.composition import all_gates
+from agentdeck.core.deploy.model import GateConfig
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.keys import create_key
 from agentdeck.registry.service import Registry
@@ -30,8 +32,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
     reg = Registry(store)
     reg.register_agent(spec("v1"), "test")
     reg.register_agent(spec("v2"), "test")
-    Deployments(store, reg, gates=[]).promote("bot@1", "production", "test")
-    key = create_key(store, "releaser", ["deploy"], "test").token
+    deps = Deployments(store, reg, gates=[])
+    deps.promote("bot@1", "production", "test")
+    # the server checks every capability's gates: none of them is the subject here
+    deps.set_gate_config(GateConfig("production", {}, tuple(g.name for g in all_gates())), "test")
+    key = create_key(store, "releaser", ["read", "deploy"], "test").token
     store.close()
     server = LiveServer(url, free_port(), tmp / "server.log").start()
     try:
