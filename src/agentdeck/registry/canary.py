@@ -107,8 +107,11 @@ class Canaries:
         shadow: bool = False,
         force: bool = False,
         reason: str = "",
+        canary_id: str | None = None,
     ) -> Canary:
-        """Start a canary (or a shadow) of ``ref`` in ``env`` at ``share`` percent."""
+        """Start a canary (or a shadow) of ``ref`` in ``env`` at ``share`` percent.
+        ``canary_id`` (32 hex) fixes the id, and with it every session's arm: reproducible
+        simulations; by default a random one."""
         if force and not reason.strip():
             raise InputError("--force needs --reason: say why the gates are overridden")
         if not 0 < share < 100:
@@ -136,7 +139,7 @@ class Canaries:
         )
         now = self.clock()
         canary = Canary(
-            id=uuid.uuid4().hex,
+            id=canary_id or uuid.uuid4().hex,
             agent_name=candidate.name,
             env=env,
             candidate_digest=candidate.digest,
