@@ -286,6 +286,8 @@ def main() -> None:
     agentdeck(f"at support-bot --env production --time {moments['incident']}")
     agentdeck("audit verify")
 
+    canary_of_v2()
+
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
     console.print(Rule("[bold]Explore further"))
@@ -300,6 +302,8 @@ def main() -> None:
         f"{cli} rca {bad}",
         f"{cli} diff support-bot@1 support-bot@2",
         f"{cli} history support-bot --env production",
+        f"{cli} canary status support-bot --env production   # the canary's judgement",
+        f"{cli} rollback support-bot --env production --reason 'by hand'   # the manual way",
         f"{cli} policy simulate {policy} --agent support-bot   # edit the rules: what would change",
         f"{cli} keys create --name me --scope admin   # the UI and API need a key",
         f"{cli} serve   # the web UI on http://127.0.0.1:8600/ui",
@@ -315,6 +319,42 @@ def _typed_from(cwd: Path, path: Path) -> str:
     except ValueError:
         return str(path)
     return shown if "/" in shown else f"./{shown}"
+
+
+def canary_of_v2() -> None:
+    """Step 8: the same release as a canary, which the platform rolls back on its own."""
+    from support_bot import shop
+
+    from agentdeck.registry.canary import Canaries
+    from agentdeck.store import open_store
+
+    step(
+        "8. The same release, as a canary",
+        "Back to the moment v2 went out (the provider still on lookup_order 1.x). This time v2 "
+        "gets 25 % of the conversations, by session; after each batch the platform judges both "
+        "arms with an always-valid sequential test and rolls v2 back on its own when a guard "
+        "rail breaks (`agentdeck serve` does this every 30 s).",
+    )
+    shop.PROVIDER.reset()
+    agentdeck(
+        "env gates production --set canary.min_runs_per_arm=10 --set canary.tune_runs=60 "
+        """--set 'canary.plan=[{"share": 25, "min_runs": 200}, {"share": 100}]' """
+        """--set 'canary.guardrails={"feedback": false, "cost": false}'"""
+    )
+    agentdeck("promote support-bot@2 --to production --canary 25")
+    for batch in range(max(1, 2 * RUNS_PER_PHASE // 50)):
+        traffic("support-bot@production", 50, seed=30 + batch)
+        store = open_store(URL)
+        try:
+            acts = Canaries(store).tick()
+        finally:
+            store.close()
+        if any(a.action == "rollback" for a in acts):
+            console.print(
+                f"[yellow]the canary rolled v2 back on its own: {acts[0].judgement.reason}[/]"
+            )
+            break
+    agentdeck("canary status support-bot --env production")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,20 @@ def promote_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    canary: Annotated[
+        float | None,
+        typer.Option("--canary", help="Start a canary: this percent of runs on REF, judged."),
+    ] = None,
+    shadow: Annotated[
+        bool, typer.Option("--shadow", help="With --canary: a shadow (candidate never answers).")
+    ] = False,
 ) -> None:
+    if canary is not None or shadow:
+        from agentdeck.cli import canary_cmds
+
+        canary_cmds.start(ref, to, canary if canary is not None else 10.0, shadow=shadow,
+                          force=force, reason=reason, db=db, actor=actor, json=json)  # fmt: skip
+        return
     svc = _deployments(get_store(db))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:

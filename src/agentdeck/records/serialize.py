@@ -6,12 +6,14 @@ points at one version). :mod:`agentdeck.server.serialize` re-exports these for t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
 from agentdeck.core.deploy.audit_chain import AuditEntry
+from agentdeck.core.deploy.canary import Canary
 from agentdeck.core.deploy.model import Deployment
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
@@ -207,4 +209,35 @@ def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
         "subject": e.subject,
         "payload": dict(e.payload),
         "hash": e.hash,
+    }
+
+
+def canary_json(c: Canary, judgement: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A canary, with a judgement (a fresh one for a live canary; else its last)."""
+    return {
+        "id": c.id,
+        "agent": c.agent_name,
+        "env": c.env,
+        "state": c.state.value,
+        "shadow": c.shadow,
+        "share": c.share,
+        "step": c.step,
+        "plan": [
+            {"share": s.share, "min_runs": s.min_runs, "min_minutes": s.min_minutes}
+            for s in c.config.plan
+        ],
+        "candidate": {"version": c.candidate_version, "digest": c.candidate_digest},
+        "stable": {
+            "version": c.stable_version,
+            "digest": c.stable_digest,
+            "deployment_id": c.stable_deployment_id,
+        },
+        "alpha": c.config.alpha,
+        "key": c.config.key,
+        "actor": c.actor,
+        "reason": c.reason,
+        "started_at": iso(c.started_at),
+        "step_started_at": iso(c.step_started_at),
+        "updated_at": iso(c.updated_at),
+        "judgement": dict(judgement if judgement is not None else c.judgement) or None,
     }

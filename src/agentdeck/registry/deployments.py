@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from agentdeck.core.deploy.canary import canary_config
 from agentdeck.core.deploy.model import (
     Action,
     Deployment,
@@ -85,6 +86,8 @@ class Deployments:
         """Store an env's gate settings; an unknown gate or setting is refused (InputError)."""
         self.path().index(config.env)
         check_gate_config(self.gates, config)
+        if "canary" in config.settings:  # checked now, not when a canary starts
+            canary_config(config.settings["canary"], f"gates of {config.env}: canary")
         self.store.set_gate_config(
             config,
             AuditEvent(
@@ -205,11 +208,14 @@ class Deployments:
         reason: str,
         *,
         forced: bool,
+        dep_id: str | None = None,
     ) -> Deployment:
         for _ in range(MAX_CAS_RETRIES):
             head = self.store.head(candidate.name, env)
             try:
-                return self._append_once(candidate, env, action, actor, reason, head, forced=forced)
+                return self._append_once(
+                    candidate, env, action, actor, reason, head, forced=forced, dep_id=dep_id
+                )
             except ConflictError:
                 continue
         raise ConflictError(f"{candidate.name}@{env}: too much concurrent change; try again")
@@ -225,10 +231,11 @@ class Deployments:
         *,
         forced: bool,
         retire: tuple[str, AuditEvent] | None = None,
+        dep_id: str | None = None,
     ) -> Deployment:
         policy = self.registry.policy_for(candidate.spec)
         dep = Deployment(
-            id=uuid.uuid4().hex,
+            id=dep_id or uuid.uuid4().hex,
             agent_name=candidate.name,
             env=env,
             seq=(head.seq if head else 0) + 1,

@@ -65,13 +65,20 @@ def default_gates() -> list[Gate]:
     return [PreviousEnvGate()]
 
 
+# Sections of an env's settings that are no gate: each is checked by the capability that
+# reads it (the canary plan, ingest sampling, data retention).
+ENV_SECTIONS: frozenset[str] = frozenset({"canary", "sampling", "retention"})
+
+
 def check_gate_config(gates: Sequence[Gate], config: GateConfig) -> None:
     """Refuse a gate or a gate setting no gate knows, naming the nearest valid spelling.
 
-    A gate declares the keys it reads as ``settings_keys``; one without it takes any key."""
+    A gate declares the keys it reads as ``settings_keys``; one without it takes any key.
+    The sections of :data:`ENV_SECTIONS` are left to the capability that reads them."""
     known: dict[str, frozenset[str] | None] = {
         g.name: getattr(g, "settings_keys", None) for g in gates
     }
+    known.update({section: None for section in ENV_SECTIONS})
     for name in config.disabled:
         if name not in known:
             raise InputError(f"--disable {name}: {unknown('gate', name, known)}")

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from agentdeck.core.errors import SpecError, UnresolvedReferenceError
 from agentdeck.core.policy.spec import PolicySet
-from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, CanarySplit, ResolvedAgent
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.spec.diff import AgentDiff, diff_specs
 from agentdeck.core.spec.refs import Ref, parse_ref
@@ -105,10 +105,25 @@ class Registry:
         r = parse_ref(ref) if isinstance(ref, str) else ref
         av = self.get(r)
         env = deployment_id = None
+        split = None
         if r.env is not None:
             head = self.store.head(r.name, r.env)
             env, deployment_id = r.env, head.id if head else None
-        return ResolvedAgent(av.name, av.version, av.digest, av.spec, env, deployment_id)
+            split = self._canary_split(r.name, r.env, deployment_id)
+        return ResolvedAgent(av.name, av.version, av.digest, av.spec, env, deployment_id, split)
+
+    def _canary_split(self, name: str, env: str, head_id: str | None) -> CanarySplit | None:
+        """The live canary on ``name@env`` as a split of its runs (None: none, a shadow, or
+        one started on an earlier head)."""
+        active = getattr(self.store, "active_canary", None)
+        canary = active(name, env) if active is not None else None
+        if canary is None or canary.shadow or canary.stable_deployment_id != head_id:
+            return None
+        cand = self.store.get_agent_version(name, canary.candidate_version)
+        if cand is None or canary.share <= 0:
+            return None
+        resolved = ResolvedAgent(cand.name, cand.version, cand.digest, cand.spec, env, canary.id)
+        return CanarySplit(canary.id, canary.share, canary.config.key, resolved)
 
     def diff(self, a: str, b: str) -> AgentDiff:
         va, vb = self.get(a), self.get(b)

@@ -32,12 +32,14 @@ from agentdeck.composition import all_gates
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.monitor.alert_rules import load_alert_config
 from agentdeck.monitor.checks import RunChecker
+from agentdeck.registry.canary import Canaries
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
 from agentdeck.server.auth import AuthError
 from agentdeck.server.body import BodyLimit
+from agentdeck.server.canary_loop import CanaryLoop
 from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
 from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
@@ -154,6 +156,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": "internal server error; see the server log"}, 500)
 
 
+def _canary_loop(store: ServerStore, settings: ServerSettings) -> CanaryLoop:
+    """The canary judgement loop; alerts go to the sinks of the alert rules, else the log."""
+    from agentdeck.monitor.alert_sinks import build_sinks
+
+    sinks = (
+        build_sinks(load_alert_config(settings.alert_rules).sinks) if settings.alert_rules else None
+    )
+    return CanaryLoop(Canaries(store), settings.canary_interval_s, sinks=sinks)
+
+
 def create_app(
     store: ServerStore,
     settings: ServerSettings | None = None,
@@ -175,6 +187,7 @@ def create_app(
         if settings.alert_rules
         else None
     )
+    canary_loop = _canary_loop(store, settings)
     forwarder = (
         OtlpForwarder(
             settings.forward_otlp_endpoint,
@@ -215,9 +228,11 @@ def create_app(
         writer.start()
         if alert_loop is not None:
             alert_loop.start()
+        canary_loop.start()
         try:
             yield
         finally:
+            canary_loop.close()
             if alert_loop is not None:
                 alert_loop.close()
             writer.close()

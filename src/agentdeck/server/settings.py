@@ -43,6 +43,7 @@ class ServerSettings:
     auth_failure_window_s: float = 60.0
     alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
     alert_interval_s: float = 60.0
+    canary_interval_s: float = 30.0  # the canary loop's judgements (AGENTDECK_CANARY_INTERVAL)
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
@@ -73,6 +74,7 @@ class ServerSettings:
             behind_proxy=env.behind_proxy,
             alert_rules=env.alert_rules,
             alert_interval_s=env.alert_interval,
+            canary_interval_s=env.canary_interval,
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
             online_evaluators=env.online_evaluators,

@@ -188,6 +188,9 @@ class ServerEnv(BaseSettings):
     alert_interval: PositiveFloat = Field(
         60.0, description="Seconds between the server's alert rule evaluations."
     )
+    canary_interval: PositiveFloat = Field(
+        30.0, description="Seconds between the server's judgements of active canaries."
+    )
     behind_proxy: bool = Field(
         False,
         description="`1` believes X-Forwarded-For (the address failed authentications count "

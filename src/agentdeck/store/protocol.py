@@ -20,6 +20,7 @@ from agentdeck.core.behaviour.records import (
     RunSummaryRow,
 )
 from agentdeck.core.deploy.audit_chain import AuditEntry
+from agentdeck.core.deploy.canary import Canary, CanaryRun
 from agentdeck.core.deploy.model import Deployment, GateConfig, Health
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
@@ -309,6 +310,26 @@ class FeedbackStore(Protocol):
     def list_feedback(self, trace_id: str) -> list[Feedback]: ...
 
 
+@runtime_checkable
+class CanaryStore(Protocol):
+    def put_canary(self, canary: Canary, audit: AuditEvent) -> None:
+        """Insert a new canary (ConflictError if one is active on its agent and env)."""
+        ...
+
+    def update_canary(
+        self, canary: Canary, expected_version: int, audit: Sequence[AuditEvent]
+    ) -> None:
+        """Compare-and-set on ``version``; ``audit`` appended in the same transaction."""
+        ...
+
+    def get_canary(self, canary_id: str) -> Canary | None: ...
+    def active_canary(self, agent_name: str, env: str) -> Canary | None: ...
+    def active_canaries(self) -> list[Canary]: ...
+    def list_canaries(self, agent_name: str, env: str, limit: int = 20) -> list[Canary]: ...
+    def canary_runs(self, canary: Canary) -> list[CanaryRun]: ...
+    def tool_sequences(self, trace_ids: Sequence[str]) -> dict[str, list[str]]: ...
+
+
 class Store(
     RegistryStore,
     DeploymentStore,
@@ -319,6 +340,7 @@ class Store(
     ReplayStore,
     EvalStore,
     FeedbackStore,
+    CanaryStore,
     Protocol,
 ):
     """Everything agentdeck persists."""

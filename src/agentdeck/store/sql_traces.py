@@ -182,6 +182,7 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         run.outcome_reason,
         run.session_id,
         run.user_id,
+        run.canary_arm,
     )
 
 
@@ -215,6 +216,7 @@ _WIDEN = {
     },
     "env": "COALESCE(runs.env, excluded.env)",
     "deployment_id": "COALESCE(runs.deployment_id, excluded.deployment_id)",
+    "canary_arm": "COALESCE(runs.canary_arm, excluded.canary_arm)",
     **{c: f"COALESCE(runs.{c}, excluded.{c})" for c in _WHO},
 }
 
@@ -338,6 +340,7 @@ def row_run(r: Row[Any]) -> Run:
         outcome_reason=r.outcome_reason,
         session_id=r.session_id,
         user_id=r.user_id,
+        canary_arm=getattr(r, "canary_arm", None),
     )
 
 

@@ -133,6 +133,8 @@ runs = Table(
     # sessions and users (migration 0013_run_sessions): from the SDK or any span's attributes
     Column("session_id", String(200)),
     Column("user_id", String(200)),
+    # the canary arm the run was assigned to (migration 0020_canary): stable | candidate
+    Column("canary_arm", String(12)),
 )
 # Every list of runs is an index range read newest first (migration 0012_run_indexes): one
 # index per filter, each ending in the list's order (start_ns, trace_id), the run id breaking
@@ -149,6 +151,8 @@ Index("ix_runs_outcome_start", runs.c.outcome, *_LIST_KEY)
 # sessions and users (migration 0013_run_sessions)
 Index("ix_runs_session_start", runs.c.session_id, runs.c.start_ns)
 Index("ix_runs_user_start", runs.c.user_id, runs.c.start_ns)
+# a canary's runs, both arms (migration 0020_canary)
+Index("ix_runs_deployment_start", runs.c.deployment_id, runs.c.start_ns)
 Index(
     "ix_runs_tool_errors_start",
     *_LIST_KEY,
@@ -237,6 +241,7 @@ Index("ix_ui_sessions_key_id", ui_sessions.c.key_id)
 
 # -- each capability's own tables, on this same metadata ------------------------------------
 # (policy 0003_policy, monitor 0004_monitor, evals 0005_evals, replay 0008_replay)
+from agentdeck.store import tables_canary as _tables_canary  # noqa: E402,F401
 from agentdeck.store import tables_evals as _tables_evals  # noqa: E402,F401
 from agentdeck.store import tables_feedback as _tables_feedback  # noqa: E402,F401
 from agentdeck.store import tables_monitor as _tables_monitor  # noqa: E402,F401

@@ -272,3 +272,17 @@ class ResolvedAgent:
     spec: AgentSpec
     env: str | None = None
     deployment_id: str | None = None
+    canary: CanarySplit | None = None
+
+
+@dataclass(frozen=True)
+class CanarySplit:
+    """A canary in progress on the env a reference resolved through: ``share`` percent of
+    runs (assigned by a stable hash of ``key``: session, user or run, see
+    :mod:`agentdeck.core.spec.arms`) go to ``candidate``; the rest to the stable agent that
+    holds this split. ``canary_id`` is the candidate arm's deployment id."""
+
+    canary_id: str
+    share: float
+    key: str
+    candidate: ResolvedAgent

@@ -194,6 +194,7 @@ class Run:
     outcome_reason: str | None = None
     session_id: str | None = None
     user_id: str | None = None
+    canary_arm: str | None = None  # stable | candidate, while a canary ran on its env
 
     @property
     def provisional(self) -> bool:

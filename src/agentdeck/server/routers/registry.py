@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -9,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.policy.spec import parse_policy_spec
-from agentdeck.core.spec.agent import lint_agent_spec, parse_agent_spec
+from agentdeck.core.spec.agent import ResolvedAgent, lint_agent_spec, parse_agent_spec
+from agentdeck.core.spec.arms import choose
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import agent_version_json, policy_version_json
@@ -58,10 +60,26 @@ def show_agent(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
 
 @router.get("/resolve", summary="Resolve a reference to the exact artifact (the SDK's resolver)")
 def resolve(
-    state: State, _: ReadKey, ref: str = Query(description="An agent reference.")
+    state: State,
+    _: ReadKey,
+    ref: str = Query(description="An agent reference."),
+    session_id: str | None = Query(None, max_length=200, description="Pick the canary arm."),
+    user_id: str | None = Query(None, max_length=200, description="Pick the canary arm."),
+    run_id: str | None = Query(None, max_length=64, description="Pick the canary arm."),
 ) -> dict[str, Any]:
+    """With a canary on the env, the answer carries ``canary`` (the split, the candidate's
+    spec); given a session, user or run id it is that run's arm instead, ``arm`` saying which."""
     r = state.registry.resolve(ref)
-    return {
+    if r.canary is not None and (session_id or user_id or run_id):
+        choice = choose(r, session_id, user_id, run_id or uuid.uuid4().hex)
+        if choice is not None:
+            body = _resolved_json(choice.agent)
+            return {**body, "arm": choice.arm, "share": choice.share}
+    return _resolved_json(r)
+
+
+def _resolved_json(r: ResolvedAgent) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "name": r.name,
         "version": r.version,
         "digest": r.digest,
@@ -69,6 +87,14 @@ def resolve(
         "deployment_id": r.deployment_id,
         "spec": r.spec.to_dict(),
     }
+    if r.canary is not None:
+        body["canary"] = {
+            "canary_id": r.canary.canary_id,
+            "share": r.canary.share,
+            "key": r.canary.key,
+            "candidate": _resolved_json(r.canary.candidate),
+        }
+    return body
 
 
 @router.get("/diff", summary="Semantic diff between two agent versions")

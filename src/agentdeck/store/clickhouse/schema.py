@@ -39,6 +39,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("outcome_reason", "Nullable(String)"),
     ("session_id", "Nullable(String)"),
     ("user_id", "Nullable(String)"),
+    ("canary_arm", "LowCardinality(Nullable(String))"),  # the canary arm (stable | candidate)
 )
 
 SPAN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -86,6 +87,11 @@ def create_schema(conn: ChConnection, url: TracesUrl) -> None:
         "  INDEX ix_env env TYPE set(100) GRANULARITY 4,\n"
         "  INDEX ix_outcome outcome TYPE set(10) GRANULARITY 4\n"
         f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY trace_id{ttl}"
+    )
+    # tables made before the canary arm was a column
+    conn.command(
+        f"ALTER TABLE {db}.runs{on_cluster} ADD COLUMN IF NOT EXISTS canary_arm "
+        "LowCardinality(Nullable(String))"
     )
     conn.command(
         f"CREATE TABLE IF NOT EXISTS {db}.spans{on_cluster} (\n  {_cols(SPAN_COLUMNS)},\n"

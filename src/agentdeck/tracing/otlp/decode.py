@@ -312,6 +312,7 @@ def _run_from_stamp(raw: RawSpan, span: Span) -> Run:
         root_span_id=_str(a.get(n.RUN_ROOT_SPAN_ID)),
         attributes=attributes if isinstance(attributes, dict) else {},
         **_outcome(a),
+        canary_arm=_str(a.get(n.RUN_CANARY_ARM)) or _canary_arm(raw),
     )
 
 
@@ -361,7 +362,8 @@ def _derived_run(root_raw: RawSpan, root: Span, members: list[Span]) -> Run:
         input=root.inputs,
         output=output,
         root_span_id=root.span_id,
-        attributes=dict(root_raw.resource),
+        attributes={**root_raw.resource, **_canary_share(root_raw)},
+        canary_arm=_canary_arm(root_raw),
     )
 
 
@@ -390,7 +392,22 @@ def _env(raw: RawSpan) -> str | None:
 
 
 def _deployment_id(raw: RawSpan) -> str | None:
-    return _first_str(raw.attrs.get(n.AD_DEPLOYMENT_ID), raw.resource.get(n.AD_DEPLOYMENT_ID))
+    return _first_str(
+        raw.attrs.get(n.AD_DEPLOYMENT_ID),
+        raw.attrs.get(n.AD_DEPLOYMENT_ID_DOTTED),
+        raw.resource.get(n.AD_DEPLOYMENT_ID),
+    )
+
+
+def _canary_arm(raw: RawSpan) -> str | None:
+    arm = _str(raw.attrs.get(n.AD_CANARY_ARM))
+    return arm if arm in ("stable", "candidate", "shadow") else None
+
+
+def _canary_share(raw: RawSpan) -> dict[str, JSON]:
+    share = raw.attrs.get(n.AD_CANARY_SHARE)
+    ok = isinstance(share, int | float) and not isinstance(share, bool)
+    return {n.AD_CANARY_SHARE: share} if ok else {}
 
 
 def _agent_of(group: list[tuple[RawSpan, Span]]) -> tuple[str | None, int | None, str | None]:
@@ -431,6 +448,7 @@ def _provisional_run(group: list[tuple[RawSpan, Span]]) -> Run:
         agent_digest=digest,
         env=_env(first_raw),
         deployment_id=_deployment_id(first_raw),
+        canary_arm=_canary_arm(first_raw),
         start_ns=min(s.start_ns for _, s in group),
         end_ns=max(s.end_ns for _, s in group),
         status=SpanStatus.ERROR if failed else SpanStatus.UNSET,

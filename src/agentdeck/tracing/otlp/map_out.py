@@ -344,6 +344,7 @@ def _run_stamp(run: Run, attrs: Any) -> None:
         (n.RUN_OUTCOME_REASON, run.outcome_reason),
         (n.RUN_SESSION_ID, run.session_id),
         (n.RUN_USER_ID, run.user_id),
+        (n.RUN_CANARY_ARM, run.canary_arm),
     ):
         if value is not None:
             add(attrs, key, value)

@@ -31,6 +31,11 @@ AD_AGENT_DIGEST: Final = "agentdeck.agent.digest"
 AD_LINK_KIND: Final = "agentdeck.link.kind"  # on an OTLP link
 AD_ENV: Final = "agentdeck.env"  # accepted on a span or the resource of foreign exporters
 AD_DEPLOYMENT_ID: Final = "agentdeck.deployment_id"
+# A canary's arm on a run's root span (any producer): the deployment (the candidate's is the
+# canary id), the arm (stable | candidate) and the share (percent) it was assigned under.
+AD_DEPLOYMENT_ID_DOTTED: Final = "agentdeck.deployment.id"
+AD_CANARY_ARM: Final = "agentdeck.canary.arm"
+AD_CANARY_SHARE: Final = "agentdeck.canary.share"
 # The run stamp, written on one span of the run (its root when the batch holds it).
 AD_RUN_PREFIX: Final = "agentdeck.run."
 RUN_AGENT_NAME: Final = "agentdeck.run.agent.name"
@@ -51,6 +56,7 @@ RUN_OUTCOME_SCORE: Final = "agentdeck.run.outcome.score"
 RUN_OUTCOME_REASON: Final = "agentdeck.run.outcome.reason"
 RUN_SESSION_ID: Final = "agentdeck.run.session_id"
 RUN_USER_ID: Final = "agentdeck.run.user_id"
+RUN_CANARY_ARM: Final = "agentdeck.run.canary_arm"
 
 # --- sessions and users: read on any span of a trace (first name that is set wins) --------
 SESSION_ID: Final = "session.id"  # OpenTelemetry general and OpenInference

@@ -23,8 +23,8 @@ from typing import Any
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.trace.model_call import ModelClient
-from agentdeck.tracing.sdk.api import recorded_model, run
+from agentdeck.core.trace.model_call import ModelClient, ModelResponse
+from agentdeck.tracing.sdk.api import current_run, recorded_model, run
 
 Entrypoint = Callable[..., Any]
 
@@ -101,8 +101,14 @@ def run_entrypoint(
     """Run ``agent``'s entrypoint on ``input`` inside a recorded run; never raises the agent's
     own exception (it is recorded on the run and returned)."""
     module, fn = load_module(agent.spec, paths)
-    client = model if model is not None else own_model_client(agent.spec, module)
-    wrapped = recorded_model(client, model=agent.spec.model.id, provider=agent.spec.model.provider)
+    wrapped: Any
+    if model is None and agent.canary is not None:
+        wrapped = _ArmModel(paths)  # the run's arm is chosen inside run(): its version's model
+    else:
+        client = model if model is not None else own_model_client(agent.spec, module)
+        wrapped = recorded_model(
+            client, model=agent.spec.model.id, provider=agent.spec.model.provider
+        )
     output: Any = None
     error: BaseException | None = None
     trace_id = ""
@@ -114,3 +120,26 @@ def run_entrypoint(
     except Exception as exc:  # the agent's failure is data here: the run recorded it
         error = exc
     return AgentRun(trace_id, output, error)
+
+
+class _ArmModel:
+    """With a canary on the env: the own model of the version the run was assigned to."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = paths
+        self.clients: dict[str, Any] = {}
+
+    def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], params: dict[str, Any]
+    ) -> ModelResponse:
+        handle = current_run()
+        if handle is None or handle.agent is None:
+            raise InputError("a canary run's model was called outside its run")
+        spec = handle.agent.spec
+        client = self.clients.get(spec.digest)
+        if client is None:
+            own = own_model_client(spec, load_module(spec, self.paths)[0])
+            client = recorded_model(own, model=spec.model.id, provider=spec.model.provider)
+            self.clients[spec.digest] = client
+        response: ModelResponse = client.complete(messages, tools, params)
+        return response

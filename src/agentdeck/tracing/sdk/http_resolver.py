@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from agentdeck.core.errors import StoreError, UnresolvedReferenceError
-from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.agent import AgentSpec, CanarySplit, ResolvedAgent
 from agentdeck.registry.resolver import RefreshingResolver
 from agentdeck.registry.spec_cache import DiskCache
 
@@ -59,21 +59,35 @@ class HttpResolver(RefreshingResolver):
         if resp.status_code != 200:
             raise StoreError(f"GET {url}?ref={ref}: HTTP {resp.status_code}: {_error_text(resp)}")
         try:
-            body = resp.json()
-            spec = AgentSpec.from_dict(body["spec"])
-            resolved = ResolvedAgent(
-                name=str(body["name"]),
-                version=int(body["version"]),
-                digest=str(body["digest"]),
-                spec=spec,
-                env=body.get("env"),
-                deployment_id=body.get("deployment_id"),
-            )
+            return _resolved(resp.json())
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"GET {url}?ref={ref}: malformed answer ({exc})") from None
-        if spec.digest != resolved.digest:
-            raise StoreError(f"GET {url}?ref={ref}: the spec does not hash to the digest given")
-        return resolved
+
+
+def _resolved(body: dict[str, Any]) -> ResolvedAgent:
+    """The answer as a ResolvedAgent (with its canary split); a spec that does not hash to
+    its digest is a ValueError."""
+    spec = AgentSpec.from_dict(body["spec"])
+    if spec.digest != str(body["digest"]):
+        raise ValueError("the spec does not hash to the digest given")
+    split = None
+    raw = body.get("canary")
+    if isinstance(raw, dict):
+        split = CanarySplit(
+            canary_id=str(raw["canary_id"]),
+            share=float(raw["share"]),
+            key=str(raw["key"]),
+            candidate=_resolved(raw["candidate"]),
+        )
+    return ResolvedAgent(
+        name=str(body["name"]),
+        version=int(body["version"]),
+        digest=str(body["digest"]),
+        spec=spec,
+        env=body.get("env"),
+        deployment_id=body.get("deployment_id"),
+        canary=split,
+    )
 
 
 def _error_text(resp: Any) -> str:

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
+from agentdeck.core.spec.arms import ArmChoice, choose
 from agentdeck.core.trace.model import (
     LinkKind,
     Outcome,
@@ -172,6 +173,7 @@ class run(_Block):
     def _open(self, cfg: rec.Config, parent: SpanHandle | None) -> SpanHandle | None:
         res = rec.resolve_agent(self._agent_arg, cfg)
         agent, why = res.agent, res.error
+        self._arm: ArmChoice | None = None
         self._why = why
         if why is not None:
             rec.log.warning("agentdeck: run of %r not resolved: %s", self._agent_arg, why)
@@ -185,6 +187,9 @@ class run(_Block):
             run_rec, parent_id = RunRecord(rec.new_trace_id()), None
         else:
             run_rec, parent_id = parent.scope.run, parent.span_id
+        if agent is not None and agent.canary is not None:
+            self._arm = _arm_of(agent, self._who, run_rec.trace_id)
+            agent = self._arm.agent if self._arm is not None else agent
         self._root = parent_id is None
         self._parent_id = parent_id
         env = (agent.env if agent is not None else None) or cfg.env
@@ -218,6 +223,10 @@ class run(_Block):
             attrs["agent.env"] = h.env
         if h.deployment_id is not None:
             attrs["agent.deployment_id"] = h.deployment_id
+        if self._arm is not None:
+            attrs["agentdeck.deployment.id"] = h.deployment_id
+            attrs["agentdeck.canary.arm"] = self._arm.arm
+            attrs["agentdeck.canary.share"] = self._arm.share
         if self._why is not None:
             attrs["agent.resolve_error"] = self._why
         if h.scope is not None and h.scope.stamp:
@@ -265,8 +274,20 @@ class run(_Block):
                 outcome_reason=reason,
                 session_id=session_id,
                 user_id=user_id,
+                canary_arm=self._arm.arm if self._arm is not None else None,
             )
         )
+
+
+def _arm_of(
+    agent: ResolvedAgent, who: tuple[str | None, str | None], run_id: str
+) -> ArmChoice | None:
+    """The run's canary arm; a failure is counted and the run goes to the stable version."""
+    try:
+        return choose(agent, who[0], who[1], run_id)
+    except Exception as exc:
+        rec.internal_error("run(canary arm)", exc)
+        return None
 
 
 def _who(session_id: Any, user_id: Any) -> tuple[str | None, str | None]:

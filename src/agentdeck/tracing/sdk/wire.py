@@ -277,6 +277,7 @@ def run_to_dict(run: Run) -> dict[str, JSON]:
         "outcome_reason": run.outcome_reason,
         "session_id": run.session_id,
         "user_id": run.user_id,
+        "canary_arm": run.canary_arm,
     }
 
 
@@ -316,6 +317,7 @@ def run_from_dict(data: Mapping[str, JSON], where: str = "run") -> Run:
             outcome_reason=data.get("outcome_reason"),
             session_id=_opt_text(data.get("session_id"), "session_id"),
             user_id=_opt_text(data.get("user_id"), "user_id"),
+            canary_arm=_opt_text(data.get("canary_arm"), "canary_arm"),
         )
     except KeyError as exc:
         raise InputError(f"{where}: missing field {exc.args[0]!r}") from None

@@ -1,0 +1,65 @@
+"""``promote --canary`` and ``canary status|pause|resume|abort`` from the CLI: the same JSON
+shape as the API, one-line errors with exit 2 that change nothing."""
+
+from __future__ import annotations
+
+import json
+
+from agentdeck.store import SqlStore
+from foundation import EXAMPLE_V1, EXAMPLE_V2, Cli, assert_user_error
+
+
+def _deployed(cli: Cli) -> None:
+    assert cli("register", EXAMPLE_V1).code == 0
+    assert cli("register", EXAMPLE_V2).code == 0
+    assert cli("env", "gates", "production", "--disable", "previous-env").code == 0
+    assert cli("promote", "support-bot@1", "--to", "production").code == 0
+
+
+def test_a_canary_from_the_cli_start_status_pause_resume_abort(cli: Cli, seeded: SqlStore) -> None:
+    _deployed(cli)
+    r = cli("promote", "support-bot@2", "--to", "production", "--canary", "10", "--json")
+    assert r.code == 0, r.err
+    started = json.loads(r.out)
+    assert started["state"] == "running" and started["share"] == 10.0
+    assert [s["share"] for s in started["plan"]] == [10.0, 25.0, 50.0, 100.0]
+    status = cli("canary", "status", "support-bot", "--env", "production", "--json")
+    body = json.loads(status.out)
+    assert body["id"] == started["id"] and body["judgement"]["decision"] == "hold"
+    assert len(body["judgement"]["metrics"]) == 9
+    text = cli("canary", "status", "support-bot", "--env", "production")
+    assert "running, 10 % of runs" in text.out and "tool_error" in text.out
+    assert "lower bound above 0" in text.out
+    assert (
+        json.loads(cli("canary", "pause", "support-bot", "--env", "production", "--json").out)[
+            "state"
+        ]
+        == "paused"
+    )
+    assert "running" in cli("canary", "resume", "support-bot", "--env", "production").out
+    aborted = cli("canary", "abort", "support-bot", "--env", "production", "--reason", "enough")
+    assert aborted.code == 0 and "aborted" in aborted.out
+    audit = [e.action for e in seeded.audit_entries() if e.action.startswith("deployment.canary")]
+    assert audit == [
+        "deployment.canary.start",
+        "deployment.canary.pause",
+        "deployment.canary.resume",
+        "deployment.canary.abort",
+    ]
+
+
+def test_bad_canary_input_is_one_line_and_changes_nothing(cli: Cli, seeded: SqlStore) -> None:
+    _deployed(cli)
+    assert_user_error(
+        cli("promote", "support-bot@2", "--to", "production", "--canary", "0"), "--canary"
+    )
+    assert_user_error(
+        cli("promote", "support-bot@1", "--to", "production", "--canary", "5"), "already"
+    )
+    assert_user_error(cli("canary", "abort", "support-bot", "--env", "production"), "no canary")
+    assert_user_error(cli("canary", "status", "support-bot", "--env", "nowhere"), "nowhere")
+    assert_user_error(
+        cli("env", "gates", "production", "--set", "canary.guardrail={}"),
+        "did you mean 'guardrails'",
+    )
+    assert seeded.active_canaries() == []
