@@ -45,6 +45,7 @@ class ServerSettings:
     alert_interval_s: float = 60.0
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
+    sampling_success_fraction: float = 1.0  # successful runs keeping their spans (datasets.md)
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
     forward_otlp_endpoint: str | None = None  # an OTLP/HTTP collector to forward batches to
     forward_otlp_headers: Mapping[str, str] = field(default_factory=dict)
@@ -75,6 +76,7 @@ class ServerSettings:
             alert_interval_s=env.alert_interval,
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
+            sampling_success_fraction=env.sampling_success_fraction,
             online_evaluators=env.online_evaluators,
             forward_otlp_endpoint=env.forward_otlp_endpoint,
             forward_otlp_headers=_headers(env.forward_otlp_headers),
