@@ -81,6 +81,13 @@ def _run(
     return result
 
 
+def _stored_suite(store: SqlStore, name: str) -> Suite:
+    """A suite stored in the database (``agentdeck suite add-run --suite NAME``)."""
+    from agentdeck.evals.datasets.add_run import stored_suite
+
+    return stored_suite(store, name)
+
+
 def _result_table(result: EvalResult) -> Table:
     from rich.table import Table
 
@@ -126,7 +133,7 @@ def _compare_table(before: EvalResult, after: EvalResult, changes: list[CaseChan
 def eval_cmd(
     suite_file: Annotated[
         Path,
-        typer.Argument(metavar="SUITE", help="The eval suite file (YAML).", show_default=False),
+        typer.Argument(metavar="SUITE", help="The eval suite file (YAML), or a stored suite's name.", show_default=False),
     ],
     agent: Annotated[
         str,
@@ -168,8 +175,9 @@ def eval_cmd(
     from agentdeck.evals.runner import EvalService, load_suite
     from agentdeck.tracing.sdk import api as sdk
 
-    suite = load_suite(suite_file)
-    store = get_store(db)
+    store = None if suite_file.exists() else get_store(db)
+    suite = load_suite(suite_file) if store is None else _stored_suite(store, str(suite_file))
+    store = store or get_store(db)
     who = actor_name(actor)
     paths = list(path) if path else [Path.cwd()]
     thresholds = suite.thresholds

@@ -51,6 +51,8 @@ UNITS = (
     "policy",
     "env",
     "audit",
+    "suite",
+    "queue",
 )
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
@@ -69,6 +71,8 @@ COMMAND_UNITS: dict[str, str] = {
     "policy": "policy",
     "env": "env",
     "audit": "audit",
+    "suite": "suite",
+    "queue": "queue",
 }
 
 _SUB_APPS = {
@@ -79,6 +83,8 @@ _SUB_APPS = {
         "Show and configure environments, the promotion path and gates.",
     ),
     "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
+    "suite": ("suite_cmds", "app", "Eval cases from production runs; suites stored in the database."),
+    "queue": ("queue_cmds", "app", "Annotation queues: review and label runs."),
 }
 
 
