@@ -90,14 +90,14 @@ def test_bad_review_input_is_a_4xx_naming_the_part(
     bad_schema = {"labels": [{"name": "ok", "pas": True}]}
     r = client.post("/api/v1/queues", json={"name": "x", "schema": bad_schema}, headers=h)
     assert r.status_code == 400
-    assert r.json()["error"] == (
-        "body.schema: labels[0].pas: unknown key; did you mean 'pass'?"
-    )
+    assert r.json()["error"] == ("body.schema: labels[0].pas: unknown key; did you mean 'pass'?")
     r = client.post(
         "/api/v1/queues", json={"name": "x", "schema": SCHEMA, "filter": {"agnet": "bot"}},
         headers=h,
     )  # fmt: skip
-    assert r.status_code == 400 and "body.filter.agnet: unknown filter; did you mean 'agent'" in r.text
+    assert (
+        r.status_code == 400 and "body.filter.agnet: unknown filter; did you mean 'agent'" in r.text
+    )
     yaml_text = "labels:\n  - {name: ok, pass: true}\n"
     r = client.post("/api/v1/queues", json={"name": "y", "schema": yaml_text}, headers=h)
     assert r.status_code == 201
@@ -125,7 +125,9 @@ def test_a_run_is_added_to_a_stored_suite(
     assert ok.status_code == 201, ok.text
     case = ok.json()["case"]
     assert case["input"] == "where is my order?"
-    assert case["expect"]["calls"] == [{"tool": "lookup_order", "args": {"order_id": {"equals": "A-1"}}}]
+    assert case["expect"]["calls"] == [
+        {"tool": "lookup_order", "args": {"order_id": {"equals": "A-1"}}}
+    ]
     assert case["fixtures"][0]["tool"] == "lookup_order"
     refused = client.post("/api/v1/suites/prod/cases", json={"run_id": ids["denied"]}, headers=h)
     assert refused.status_code == 400 and "body.expect: run" in refused.json()["error"]
