@@ -52,7 +52,7 @@ def _status(page: Any, position: int) -> Any:
 
 
 def test_the_keys_walk_label_and_skip_the_queue(site: Any, browser: Any) -> None:
-    server, key, ids, url, queue_id = site
+    server, key, _ids, url, queue_id = site
     page, _ = open_page(browser, f"{server.url}/ui/queues/{queue_id}")
     sign_in(page, key, "#review-item")
     expect(page.locator("#review-item")).to_have_attribute("data-position", "1")
