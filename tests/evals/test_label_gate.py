@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentdeck.composition import all_gates
+import pytest
+
+from agentdeck.composition import all_gates, deployments_service
 from agentdeck.core.annotations.schema import parse_label_schema
 from agentdeck.core.deploy.model import GateConfig
+from agentdeck.core.errors import GateBlocked
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.evals.review.gate import LabelGate
 from agentdeck.evals.review.queues import create_queue, label_run
@@ -55,16 +58,16 @@ def test_the_gate_reads_the_labelled_pass_rate_of_the_digest(
     assert not more.passed and "fewer than labels.min_labelled 3" in more.reason
 
 
-def test_the_gate_blocks_a_promotion_through_the_env_settings(
-    store: SqlStore, tmp_path: Path
-) -> None:
+def test_the_gate_blocks_a_promotion_until_the_labels_pass(store: SqlStore, tmp_path: Path) -> None:
     ids = record_runs(store, tmp_path)
-    run = store.get_run(ids["clean"])
-    assert run is not None and run.agent_digest is not None
+    Registry(store).register_agent(_agent().spec, "t")
+    deploy = deployments_service(store)
     store.set_gate_config(
-        GateConfig("production", {"labels": {"min_pass_rate": 1.0}}),
-        AuditEvent("t", "env.gates", "production", {}),
+        GateConfig("dev", {"labels": {"min_pass_rate": 1.0}}),
+        AuditEvent("t", "env.gates", "dev", {}),
     )
-    settings = store.get_gate_config("production").settings
-    result = LabelGate().check(_ctx(store, run.agent_digest, dict(settings)))
-    assert not result.passed
+    with pytest.raises(GateBlocked, match="labels"):
+        deploy.promote("support-bot@1", "dev", "t")
+    q = create_queue(store, "gate", SCHEMA, filters={}, by="t")
+    label_run(store, q, ids["clean"], "good", by="ada")
+    assert deploy.promote("support-bot@1", "dev", "t").deployment.env == "dev"
