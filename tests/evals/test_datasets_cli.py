@@ -107,10 +107,10 @@ def test_a_good_run_becomes_a_case_in_a_suite_file_that_passes(
     (good,) = _production(db, tmp_path, STATUS)
     assert cli("feedback", good, "--label", "thumbs_up").code == 0
     path = tmp_path / "prod.yaml"
+    where = json.dumps(str(EXAMPLE))
     path.write_text(
-        "# cases from production\nname: prod\npaths: [%s]\ncases:\n"
-        "  - id: hand-written\n    input: %r\n    expect: {calls: [lookup_order]}\n"
-        % (json.dumps(str(EXAMPLE)), STATUS)
+        f"# cases from production\nname: prod\npaths: [{where}]\ncases:\n"
+        f"  - id: hand-written\n    input: {STATUS!r}\n    expect: {{calls: [lookup_order]}}\n"
     )
     added = cli("suite", "add-run", good, "--suite", str(path))
     assert added.code == 0, added.err
