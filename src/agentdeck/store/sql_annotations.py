@@ -31,11 +31,13 @@ from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.sql_feedback import put_feedback_in
 from agentdeck.store.tables import spans
 from agentdeck.store.tables_annotations import (
-    annotations,
     dataset_cases,
     queue_items,
     queues,
     sampled_runs,
+)
+from agentdeck.store.tables_annotations import (
+    labels as labels_t,
 )
 from agentdeck.store.tables_messages import messages
 
@@ -149,7 +151,7 @@ class SqlAnnotations(SqlBase):
         the item's status, and the audit entry, in one transaction."""
         with self._write() as conn:
             conn.execute(
-                insert(annotations).values(
+                insert(labels_t).values(
                     annotation_id=item.annotation_id,
                     queue_id=item.queue_id,
                     trace_id=item.trace_id,
@@ -184,14 +186,14 @@ class SqlAnnotations(SqlBase):
         limit: int = 1000,
     ) -> list[Annotation]:
         """Newest first."""
-        q = select(annotations)
+        q = select(labels_t)
         if trace_id is not None:
-            q = q.where(annotations.c.trace_id == trace_id)
+            q = q.where(labels_t.c.trace_id == trace_id)
         if queue_id is not None:
-            q = q.where(annotations.c.queue_id == queue_id)
+            q = q.where(labels_t.c.queue_id == queue_id)
         if agent_digest is not None:
-            q = q.where(annotations.c.agent_digest == agent_digest)
-        q = q.order_by(annotations.c.created_at.desc(), annotations.c.annotation_id).limit(limit)
+            q = q.where(labels_t.c.agent_digest == agent_digest)
+        q = q.order_by(labels_t.c.created_at.desc(), labels_t.c.annotation_id).limit(limit)
         with self._read() as conn:
             rows = conn.execute(q).all()
         return [
@@ -278,7 +280,7 @@ class SqlAnnotations(SqlBase):
                 if not chunk:
                     continue
                 payload = spans.c.trace_id.in_(chunk) & (spans.c.kind != "eval")
-                per = dict(
+                per: dict[str, int] = dict(
                     conn.execute(
                         select(spans.c.trace_id, func.count())
                         .where(payload)
@@ -292,7 +294,7 @@ class SqlAnnotations(SqlBase):
                     [{"trace_id": t, "spans_dropped": int(per.get(t, 0)), "fraction": fraction,
                       "at": at} for t in chunk],
                 )  # fmt: skip
-                total += sum(int(per.get(t, 0)) for t in chunk)
+                total += sum(per.get(t, 0) for t in chunk)
         return total
 
     def sampled_out(self, trace_ids: Sequence[str]) -> set[str]:

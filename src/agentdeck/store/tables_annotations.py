@@ -41,7 +41,7 @@ queue_items = Table(
 )
 Index("ix_queue_items_trace", queue_items.c.queue_id, queue_items.c.trace_id, unique=True)
 
-annotations = Table(
+labels = Table(
     "annotations",
     metadata,
     Column("annotation_id", String(32), primary_key=True),
@@ -56,8 +56,8 @@ annotations = Table(
     Column("agent_name", String(100)),
     Column("agent_digest", String(80)),
 )
-Index("ix_annotations_trace", annotations.c.trace_id, annotations.c.created_at)
-Index("ix_annotations_digest", annotations.c.agent_digest, annotations.c.created_at)
+Index("ix_annotations_trace", labels.c.trace_id, labels.c.created_at)
+Index("ix_annotations_digest", labels.c.agent_digest, labels.c.created_at)
 
 dataset_cases = Table(
     "dataset_cases",

@@ -161,7 +161,8 @@ def next_item(store: AnnotationStore, queue: QueueRecord, after: int = 0) -> Que
     """The first pending item after position ``after`` (wrapping to the start)."""
     pending = [i for i in store.queue_items(queue.queue_id) if i.status is ItemStatus.PENDING]
     later = [i for i in pending if i.position > after]
-    return (later or pending or [None])[0]
+    found = later or pending
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
