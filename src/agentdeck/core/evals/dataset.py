@@ -5,9 +5,10 @@ Pure: the service (:mod:`agentdeck.evals.datasets`) reads the run, its spans and
 
 - **Input**: the run's input, as the entrypoint received it.
 - **Fixtures**: each recorded tool call with its exact arguments serves its recorded result
-  (or raises its recorded error); then, for each tool, its first recorded response is served
-  to a call with other arguments, so a candidate that asks differently still gets the world the
-  run saw. Denied calls never ran: they have no fixture.
+  (or raises its recorded error); then, for each tool, its first successful recorded response
+  is served to a call with other arguments, so a candidate that asks differently still gets the
+  world the run saw (an error is replayed for its exact arguments only: it may have been the
+  arguments' fault). Denied calls never ran: they have no fixture.
 - **Expected**: ``expect`` when given (the suite's ``expect`` syntax); else, when the run's
   outcome (from the agent, an eval or feedback) is a success, the recorded tool calls in order
   with their exact arguments and at most as many steps. A failed run, or one whose outcome is
@@ -42,8 +43,8 @@ def recorded_fixtures(spans: Sequence[Span]) -> list[dict[str, Any]]:
             f["result"] = call.result
         if f not in exact:
             exact.append(f)
-        if call.tool not in by_tool:
-            by_tool[call.tool] = {k: v for k, v in f.items() if k != "args"}
+        if call.tool not in by_tool and call.error is None:
+            by_tool[call.tool] = {"tool": call.tool, "result": call.result}
     return exact + list(by_tool.values())
 
 
