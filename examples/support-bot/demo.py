@@ -35,9 +35,11 @@ RUNS_PER_PHASE = int(os.environ.get("DEMO_RUNS", "300"))
 
 def agentdeck(cmd: str, expect: int = 0) -> int:
     """Run one agentdeck command in-process, echoing it as a user would type it."""
+    from rich.markup import escape
+
     from agentdeck.cli.main import main
 
-    console.print(f"[bold cyan]$ agentdeck {cmd}[/]")
+    console.print(f"[bold cyan]$ agentdeck {escape(cmd)}[/]")
     try:
         main(shlex.split(cmd))
         code = 0
@@ -249,8 +251,23 @@ def main() -> None:
     agentdeck(f"at support-bot --env production --time {moments['incident']}")
     agentdeck("audit verify")
 
-    elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
+    if seen["failed"]:
+        step(
+            "8. The bad answer becomes a test",
+            "A reviewer marks a v2 run whose confirmation e-mail failed. The run becomes a case of "
+            "a stored suite: its message, the tool responses it got (as fixtures), and what should "
+            "have happened. v1 passes it; v2 fails it until fixed.",
+        )
+        agentdeck(f"feedback {bad} --label thumbs_down --comment 'confirmation e-mail never sent'")
+        agentdeck(
+            f"suite add-run {bad} --suite prod-regressions "
+            "--expect '{calls: [send_email], output: {not_contains: could not send}}'"
+        )
+        agentdeck("eval prod-regressions --agent support-bot@1")
+        agentdeck("eval prod-regressions --agent support-bot@2", expect=1)
+
+    elapsed = time.perf_counter() - started
     console.print(Rule("[bold]Explore further"))
     console.print(
         f"The demo's store is {_shown(DB)} ({elapsed:.1f} s). Point the CLI at it:\n\n"

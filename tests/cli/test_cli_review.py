@@ -79,7 +79,7 @@ def test_review_errors_are_one_line_naming_the_part(
     r = cli("queue", "label", "q", ids["clean"], "corect")
     assert r.code == 2 and "--label: unknown label 'corect'; did you mean 'correct'?" in r.err
     r = cli("queue", "label", "q", ids["clean"], "correct", "--score", "helpfulness=9")
-    assert r.code == 2 and "--scores.helpfulness: expected 1..5, got 9" in r.err
+    assert r.code == 2 and "--score helpfulness: expected 1..5, got 9" in r.err
     r = cli("queue", "next", "qq")
     assert r.code == 2 and "no such queue; did you mean 'q'?" in r.err
     assert store.list_annotations() == []

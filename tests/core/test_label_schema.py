@@ -59,7 +59,7 @@ def test_given_labels_and_scores_are_checked() -> None:
         check_label(schema, "corect", {}, "--")
     with pytest.raises(InputError, match=r"^body.scores.helpfulnes: unknown score; did you mean"):
         check_label(schema, "correct", {"helpfulnes": 3}, "body.")
-    with pytest.raises(InputError, match=r"^--scores.helpfulness: expected 1..5, got 7"):
+    with pytest.raises(InputError, match=r"^--score helpfulness: expected 1..5, got 7"):
         check_label(schema, "correct", {"helpfulness": 7}, "--")
     with pytest.raises(InputError, match=r"expected a number, got 'high'"):
         check_label(schema, "correct", {"helpfulness": "high"}, "--")

@@ -99,3 +99,19 @@ def test_the_keep_rule() -> None:
     share = sum(sampled_in(t, 0.25, "sampling") for t in ids) / len(ids)
     assert 0.2 < share < 0.3
     assert [sampled_in(t, 0.25, "s") for t in ids] == [sampled_in(t, 0.25, "s") for t in ids]
+
+
+def test_an_env_may_sample_when_the_server_keeps_everything(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    store.set_gate_config(
+        GateConfig("production", {"sampling": {"success_fraction": 0.0}}),
+        AuditEvent("t", "env.gates", "production", {}),
+    )
+    prod_ok, prod_bad = demo_run(env="production"), demo_run(env="production", fail=True)
+    dev_ok = demo_run(env="dev")
+    _ingest(client, keys, [prod_ok, prod_bad, dev_ok])
+    assert store.sampled_out([r.trace_id for r, _ in (prod_ok, prod_bad, dev_ok)]) == {
+        prod_ok[0].trace_id
+    }
+    assert len(store.get_spans(prod_bad[0].trace_id)) == len(prod_bad[1])

@@ -179,22 +179,23 @@ def check_label(
         raise InputError(f"{where}label: unknown label {label!r}{nearest(label, names)}")
     out: dict[str, float] = {}
     for key, value in scores.items():
+        at = f"--score {key}" if where == "--" else f"{where}scores.{key}"
         sd = next((s for s in schema.scores if s.name == key), None)
         if sd is None:
             names = [s.name for s in schema.scores]
-            raise InputError(f"{where}scores.{key}: unknown score{nearest(key, names)}")
+            raise InputError(f"{at}: unknown score{nearest(key, names)}")
         if isinstance(value, str):
             try:
                 value = float(value)
             except ValueError:
-                raise InputError(f"{where}scores.{key}: expected a number, got {value!r}") from None
+                raise InputError(f"{at}: expected a number, got {value!r}") from None
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
-            raise InputError(f"{where}scores.{key}: expected a number, got {value!r}")
+            raise InputError(f"{at}: expected a number, got {value!r}")
         if not sd.min <= value <= sd.max:
-            raise InputError(f"{where}scores.{key}: expected {sd.min:g}..{sd.max:g}, got {value:g}")
+            raise InputError(f"{at}: expected {sd.min:g}..{sd.max:g}, got {value:g}")
         out[key] = float(value)
     return out

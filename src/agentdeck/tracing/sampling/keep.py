@@ -34,6 +34,14 @@ def env_fraction(settings: Mapping[str, Any], default: float) -> float:
     return float(value)
 
 
+def _any_env_samples(store: SamplingStore) -> bool:
+    """Whether an environment sets a ``sampling.success_fraction`` below 1."""
+    return any(
+        env_fraction(store.get_gate_config(env).settings, 1.0) < 1.0
+        for env in store.get_promotion_path()
+    )
+
+
 def apply_sampling(
     store: SamplingStore,
     trace_ids: Sequence[str],
@@ -43,6 +51,8 @@ def apply_sampling(
 ) -> int:
     """Drop the span payloads of the finished, successful runs of ``trace_ids`` sampled out;
     returns how many runs lost them."""
+    if default_fraction >= 1.0 and not _any_env_samples(store):
+        return 0  # nothing to drop: no run is read
     by_env: dict[str | None, float] = {}
 
     def fraction(run: Run) -> float:
