@@ -25,11 +25,11 @@ from agentdeck.core.annotations.schema import parse_label_schema
 from agentdeck.core.errors import ConflictError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.trace.feedback import Feedback
-from agentdeck.core.trace.model import Outcome
+from agentdeck.core.trace.model import PROVISIONAL, Outcome, Run, SpanStatus
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.sql_feedback import put_feedback_in
-from agentdeck.store.tables import spans
+from agentdeck.store.tables import runs, spans
 from agentdeck.store.tables_annotations import (
     dataset_cases,
     queue_items,
@@ -296,6 +296,27 @@ class SqlAnnotations(SqlBase):
                 )  # fmt: skip
                 total += sum(per.get(t, 0) for t in chunk)
         return total
+
+    def sampling_view(self, trace_ids: Sequence[str]) -> list[Run]:
+        """What the sampling rule reads of each finished run of ``trace_ids``, in one query a
+        chunk: env, status, outcome, counts and the provisional mark (other fields empty)."""
+        out: list[Run] = []
+        cols = (runs.c.trace_id, runs.c.env, runs.c.end_ns, runs.c.status, runs.c.outcome,
+                runs.c.tool_errors, runs.c.denied_calls, runs.c.attributes)  # fmt: skip
+        with self._read() as conn:
+            for i in range(0, len(trace_ids), _CHUNK):
+                chunk = list(trace_ids[i : i + _CHUNK])
+                q = select(*cols).where(runs.c.trace_id.in_(chunk), runs.c.end_ns.is_not(None))
+                for r in conn.execute(q).all():
+                    attrs = orjson.loads(r.attributes) if r.attributes else {}
+                    mark = {PROVISIONAL: True} if attrs.get(PROVISIONAL) is True else {}
+                    out.append(
+                        Run(r.trace_id, None, None, None, r.env, None, 0, r.end_ns,
+                            SpanStatus(r.status), tool_errors=r.tool_errors,
+                            denied_calls=r.denied_calls,
+                            outcome=Outcome(r.outcome) if r.outcome else None, attributes=mark)
+                    )  # fmt: skip
+        return out
 
     def sampled_out(self, trace_ids: Sequence[str]) -> set[str]:
         """Which of ``trace_ids`` had their spans dropped by sampling."""

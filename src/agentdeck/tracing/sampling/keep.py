@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from agentdeck.core.annotations.sampling import keep_in_full
 from agentdeck.core.trace.model import Run
-from agentdeck.store.protocol import AnnotationStore, DeploymentStore, TraceStore
+from agentdeck.store.protocol import AnnotationStore, DeploymentStore
 
 
-class SamplingStore(TraceStore, AnnotationStore, DeploymentStore, Protocol):
-    """Runs to read, span payloads to drop, env settings to read the fraction from."""
+class SamplingStore(AnnotationStore, DeploymentStore, Protocol):
+    """Runs to judge and span payloads to drop, env settings to read the fraction from."""
 
 
 def env_fraction(settings: Mapping[str, Any], default: float) -> float:
@@ -62,14 +62,13 @@ def apply_sampling(
         return by_env[run.env]
 
     drop: dict[float, list[str]] = {}
-    for tid in trace_ids:
-        run = store.get_run(tid)
-        if run is None or run.end_ns is None or run.provisional:
+    for run in store.sampling_view(trace_ids):  # finished runs, read in one query a chunk
+        if run.provisional:
             continue
         f = fraction(run)
         if f >= 1.0 or keep_in_full(run, f):
             continue
-        drop.setdefault(f, []).append(tid)
+        drop.setdefault(f, []).append(run.trace_id)
     for f, ids in drop.items():
         store.drop_span_payloads(ids, f, now())
     return sum(len(ids) for ids in drop.values())
