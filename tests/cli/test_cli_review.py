@@ -85,3 +85,28 @@ def test_review_errors_are_one_line_naming_the_part(
     assert store.list_annotations() == []
     for line in (r.err,):
         assert "Traceback" not in line and len(line.strip().splitlines()) == 1
+
+
+def test_the_cli_json_is_the_api_json(
+    cli: Cli, ids: dict[str, str], store: SqlStore, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from agentdeck.registry.keys import create_key
+    from agentdeck.server.app import create_app
+
+    schema = tmp_path / "labels.yaml"
+    schema.write_text(SCHEMA)
+    assert cli("queue", "create", "triage", "--schema", schema, "--sample", "0.5").code == 0
+    assert cli("suite", "add-run", ids["clean"], "--suite", "prod").code == 0
+    token = create_key(store, "reader", ["read"], "test").token
+    with TestClient(create_app(store)) as client:
+        h = {"Authorization": f"Bearer {token}"}
+        for args, path in (
+            (("queue", "list"), "/api/v1/queues"),
+            (("suite", "list"), "/api/v1/suites"),
+            (("suite", "export", "prod"), "/api/v1/suites/prod"),
+        ):
+            api = client.get(path, headers=h)
+            assert api.status_code == 200
+            assert orjson.loads(cli(*args, "--json").out) == api.json(), args

@@ -81,6 +81,15 @@ def _run(
     return result
 
 
+def _is_suite_name(text: str) -> bool:
+    """A stored suite's name (``prod-regressions``), not a path (``evals/x.yaml``)."""
+    import re
+
+    return re.fullmatch(r"[a-z][a-z0-9_.-]{0,99}", text) is not None and not text.endswith(
+        (".yaml", ".yml", ".json")
+    )
+
+
 def _stored_suite(store: SqlStore, name: str) -> Suite:
     """A suite stored in the database (``agentdeck suite add-run --suite NAME``)."""
     from agentdeck.evals.datasets.add_run import stored_suite
@@ -133,7 +142,11 @@ def _compare_table(before: EvalResult, after: EvalResult, changes: list[CaseChan
 def eval_cmd(
     suite_file: Annotated[
         Path,
-        typer.Argument(metavar="SUITE", help="The eval suite file (YAML), or a stored suite's name.", show_default=False),
+        typer.Argument(
+            metavar="SUITE",
+            help="The eval suite file (YAML), or a stored suite's name.",
+            show_default=False,
+        ),
     ],
     agent: Annotated[
         str,
@@ -175,8 +188,9 @@ def eval_cmd(
     from agentdeck.evals.runner import EvalService, load_suite
     from agentdeck.tracing.sdk import api as sdk
 
-    store = None if suite_file.exists() else get_store(db)
-    suite = load_suite(suite_file) if store is None else _stored_suite(store, str(suite_file))
+    named = not suite_file.exists() and _is_suite_name(str(suite_file))
+    store = get_store(db) if named else None
+    suite = _stored_suite(store, str(suite_file)) if store else load_suite(suite_file)
     store = store or get_store(db)
     who = actor_name(actor)
     paths = list(path) if path else [Path.cwd()]
