@@ -83,7 +83,11 @@ _SUB_APPS = {
         "Show and configure environments, the promotion path and gates.",
     ),
     "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
-    "suite": ("suite_cmds", "app", "Eval cases from production runs; suites stored in the database."),
+    "suite": (
+        "suite_cmds",
+        "app",
+        "Eval cases from production runs; suites stored in the database.",
+    ),
     "queue": ("queue_cmds", "app", "Annotation queues: review and label runs."),
 }
 
