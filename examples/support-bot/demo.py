@@ -35,9 +35,11 @@ RUNS_PER_PHASE = int(os.environ.get("DEMO_RUNS", "300"))
 
 def agentdeck(cmd: str, expect: int = 0) -> int:
     """Run one agentdeck command in-process, echoing it as a user would type it."""
+    from rich.markup import escape
+
     from agentdeck.cli.main import main
 
-    console.print(f"[bold cyan]$ agentdeck {cmd}[/]", soft_wrap=True)
+    console.print(f"[bold cyan]$ agentdeck {escape(cmd)}[/]", soft_wrap=True)
     try:
         main(shlex.split(cmd))
         code = 0
@@ -290,6 +292,22 @@ def main() -> None:
 
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
+    if seen["failed"]:
+        step(
+            "8. The bad answer becomes a test",
+            "A reviewer marks a v2 run whose confirmation e-mail failed. The run becomes a case of "
+            "a stored suite: its message, the tool responses it got (as fixtures), and what should "
+            "have happened. v1 passes it; v2 fails it until fixed.",
+        )
+        agentdeck(f"feedback {bad} --label thumbs_down --comment 'confirmation e-mail never sent'")
+        agentdeck(
+            f"suite add-run {bad} --suite prod-regressions "
+            "--expect '{calls: [send_email], output: {not_contains: could not send}}'"
+        )
+        agentdeck("eval prod-regressions --agent support-bot@1")
+        agentdeck("eval prod-regressions --agent support-bot@2", expect=1)
+
+    elapsed = time.perf_counter() - started
     console.print(Rule("[bold]Explore further"))
     cli = _typed_from(started_in, Path(sys.executable).parent / "agentdeck")
     policy = _typed_from(started_in, HERE / "policy.yaml")
@@ -322,14 +340,14 @@ def _typed_from(cwd: Path, path: Path) -> str:
 
 
 def canary_of_v2() -> None:
-    """Step 8: the same release as a canary, which the platform rolls back on its own."""
+    """Step 9: the same release as a canary, which the platform rolls back on its own."""
     from support_bot import shop
 
     from agentdeck.registry.canary import Canaries
     from agentdeck.store import open_store
 
     step(
-        "8. The same release, as a canary",
+        "9. The same release, as a canary",
         "Back to the moment v2 went out (the provider still on lookup_order 1.x). This time v2 "
         "gets 25 % of the conversations, by session; after each batch the platform judges both "
         "arms with an always-valid sequential test and rolls v2 back on its own when a guard "

@@ -43,6 +43,12 @@ def _eval_gate() -> Gate:
     return EvalGate()
 
 
+def _labels_gate() -> Gate:
+    from agentdeck.evals.review.gate import LabelGate
+
+    return LabelGate()
+
+
 def _replay_gate() -> Gate:
     from agentdeck.evals.gates import ReplayGate
 
@@ -56,6 +62,7 @@ CAPABILITY_GATES: tuple[tuple[str, Callable[[], Gate]], ...] = (
     ("no-open-critical-alert", _alert_gate),
     ("eval", _eval_gate),
     ("replay", _replay_gate),
+    ("labels", _labels_gate),
 )
 
 

@@ -48,6 +48,9 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         "rolled back support-bot in production to support-bot@1",
         "production ran support-bot@2",  # `at` the incident time
         "audit chain verifies",
+        "added to suite prod-regressions",  # a bad answer becomes a test (docs/datasets.md)
+        "prod-regressions: 1/1 passed (100%) on support-bot@1",
+        "prod-regressions: 0/1 passed (0%) on support-bot@2",
         "agentdeck trace ",
         "agentdeck rca ",
         "agentdeck serve",

@@ -56,6 +56,14 @@ WRITE_SCOPES = {
     ("POST", "/ui/approvals/{approval_id}/reject"): "deploy",
     ("POST", "/ui/session"): "read",
     ("POST", "/ui/logout"): "read",
+    # review and datasets (docs/datasets.md): reviewers hold read keys, as for feedback
+    ("POST", "/api/v1/queues"): "read",
+    ("POST", "/api/v1/queues/{queue}/labels"): "read",
+    ("POST", "/api/v1/queues/{queue}/skip"): "read",
+    ("POST", "/api/v1/suites/{suite}/cases"): "read",
+    ("POST", "/ui/queues/{queue}/label"): "read",
+    ("POST", "/ui/queues/{queue}/skip"): "read",
+    ("POST", "/ui/runs/{run_id}/suite"): "read",
 }
 
 

@@ -79,6 +79,22 @@ def _run(
     return result
 
 
+def _is_suite_name(text: str) -> bool:
+    """A stored suite's name (``prod-regressions``), not a path (``evals/x.yaml``)."""
+    import re
+
+    return re.fullmatch(r"[a-z][a-z0-9_.-]{0,99}", text) is not None and not text.endswith(
+        (".yaml", ".yml", ".json")
+    )
+
+
+def _stored_suite(store: SqlStore, name: str) -> Suite:
+    """A suite stored in the database (``agentdeck suite add-run --suite NAME``)."""
+    from agentdeck.evals.datasets.add_run import stored_suite
+
+    return stored_suite(store, name)
+
+
 def _print_result(result: EvalResult) -> None:
     """One line a case (80 columns), why it failed beneath it."""
     from agentdeck.cli.narrow import print_rows
@@ -127,7 +143,11 @@ def _print_compare(before: EvalResult, after: EvalResult, changes: list[CaseChan
 def eval_cmd(
     suite_file: Annotated[
         Path,
-        typer.Argument(metavar="SUITE", help="The eval suite file (YAML).", show_default=False),
+        typer.Argument(
+            metavar="SUITE",
+            help="The eval suite file (YAML), or a stored suite's name.",
+            show_default=False,
+        ),
     ],
     agent: Annotated[
         str,
@@ -169,8 +189,10 @@ def eval_cmd(
     from agentdeck.evals.runner import EvalService, load_suite
     from agentdeck.tracing.sdk import api as sdk
 
-    suite = load_suite(suite_file)
-    store = get_store(db)
+    named = not suite_file.exists() and _is_suite_name(str(suite_file))
+    store = get_store(db) if named else None
+    suite = _stored_suite(store, str(suite_file)) if store else load_suite(suite_file)
+    store = store or get_store(db)
     who = actor_name(actor)
     paths = list(path) if path else [Path.cwd()]
     thresholds = suite.thresholds

@@ -52,6 +52,8 @@ UNITS = (
     "env",
     "audit",
     "canary",
+    "suite",
+    "queue",
 )
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
@@ -71,6 +73,8 @@ COMMAND_UNITS: dict[str, str] = {
     "env": "env",
     "audit": "audit",
     "canary": "canary",
+    "suite": "suite",
+    "queue": "queue",
 }
 
 _SUB_APPS = {
@@ -82,6 +86,12 @@ _SUB_APPS = {
     ),
     "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
     "canary": ("canary_cmds", "app", "See and steer canaries: status, pause, resume, abort."),
+    "suite": (
+        "suite_cmds",
+        "app",
+        "Eval cases from production runs; suites stored in the database.",
+    ),
+    "queue": ("queue_cmds", "app", "Annotation queues: review and label runs."),
 }
 
 

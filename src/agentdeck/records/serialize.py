@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.access.records import ApiKeyRecord
+from agentdeck.core.annotations.records import Annotation, QueueItem, QueueRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.canary import Canary
@@ -241,3 +242,51 @@ def canary_json(c: Canary, judgement: Mapping[str, Any] | None = None) -> dict[s
         "updated_at": iso(c.updated_at),
         "judgement": dict(judgement if judgement is not None else c.judgement) or None,
     }
+
+
+# -- human review and datasets (docs/datasets.md) ---------------------------------------------
+
+
+def queue_json(q: QueueRecord, *, schema: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": q.queue_id,
+        "name": q.name,
+        "filter": dict(q.filter),
+        "sample": q.sample,
+        "seed": q.seed,
+        "created_by": q.created_by,
+        "created_at": iso(q.created_at),
+        "total": q.total,
+        "pending": q.counts.get("pending", 0),
+        "labelled": q.counts.get("labelled", 0),
+        "skipped": q.counts.get("skipped", 0),
+        "labels": [lb.name for lb in q.schema.labels],
+    }
+    if schema:
+        out["schema"] = q.schema.to_dict()
+    return out
+
+
+def queue_item_json(item: QueueItem) -> dict[str, Any]:
+    return {"position": item.position, "run_id": item.trace_id, "status": str(item.status)}
+
+
+def annotation_json(a: Annotation) -> dict[str, Any]:
+    return {
+        "id": a.annotation_id,
+        "queue_id": a.queue_id,
+        "run_id": a.trace_id,
+        "label": a.label,
+        "pass": a.passed,
+        "scores": dict(a.scores),
+        "comment": a.comment,
+        "by": a.by,
+        "created_at": iso(a.created_at),
+        "agent": a.agent_name,
+        "digest": a.agent_digest,
+    }
+
+
+def dataset_case_json(suite: str, where: str, run_id: str, case: Any) -> dict[str, Any]:
+    """A case added to a suite from a run: the suite, where it went (a file, or ``stored``)."""
+    return {"suite": suite, "where": where, "run_id": run_id, "case": dict(case)}

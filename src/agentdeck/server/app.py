@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
@@ -166,6 +166,12 @@ def _canary_loop(store: ServerStore, settings: ServerSettings) -> CanaryLoop:
     return CanaryLoop(Canaries(store), settings.canary_interval_s, sinks=sinks)
 
 
+def _sampler(store: ServerStore, fraction: float) -> Callable[[Sequence[str]], int]:
+    from agentdeck.tracing.sampling.keep import apply_sampling
+
+    return lambda trace_ids: apply_sampling(store, trace_ids, fraction)
+
+
 def create_app(
     store: ServerStore,
     settings: ServerSettings | None = None,
@@ -181,6 +187,7 @@ def create_app(
         store,
         checker if settings.check_on_ingest else None,
         load_online(settings.online_evaluators) if settings.online_evaluators else None,
+        sampler=_sampler(store, settings.sampling_success_fraction),
     )
     alert_loop = (
         AlertLoop(store, load_alert_config(settings.alert_rules), settings.alert_interval_s)

@@ -8,7 +8,9 @@ waits for monitoring. One daemon thread takes the ids and
 - checks the runs with the server's long-lived :class:`~agentdeck.monitor.checks.RunChecker`
   (:func:`~agentdeck.monitor.checks.on_runs_stored`: findings, run summaries, metrics);
 - scores them with the configured :class:`~agentdeck.evals.online.OnlineEvaluation`, if any
-  (scores are stored as ``eval`` spans).
+  (scores are stored as ``eval`` spans);
+- applies ingest sampling last (:mod:`agentdeck.tracing.sampling.keep`), so a run whose spans
+  are dropped was checked, summarized and scored from them first.
 
 A failure is logged and counted in :attr:`AfterIngest.stats`; it never reaches the client, whose
 spans are already committed. Runs dropped here are still checked later: window checks and
@@ -20,7 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agentdeck.core.trace.model import Run
@@ -38,6 +40,7 @@ class AfterIngestStats:
     scored: int = 0
     dropped: int = 0
     errors: int = 0
+    sampled_out: int = 0  # runs whose spans ingest sampling dropped
 
 
 class AfterIngest:
@@ -50,10 +53,12 @@ class AfterIngest:
         online: OnlineEvaluation | None = None,
         *,
         max_pending: int = 1024,
+        sampler: Callable[[Sequence[str]], int] | None = None,
     ) -> None:
         self.store = store
         self.checker = checker
         self.online = online
+        self.sampler = sampler  # ingest sampling, after checks and scores (docs/datasets.md)
         self.stats = AfterIngestStats()
         self._queue: queue.Queue[tuple[str, ...] | None] = queue.Queue(maxsize=max_pending)
         self._worker = Worker("agentdeck-after-ingest", self._run,
@@ -62,7 +67,7 @@ class AfterIngest:
 
     @property
     def enabled(self) -> bool:
-        return self.checker is not None or self.online is not None
+        return self.checker is not None or self.online is not None or self.sampler is not None
 
     def start(self) -> None:
         if self.enabled:
@@ -130,6 +135,15 @@ class AfterIngest:
                     with self._lock:
                         self.stats.errors += 1
                     log.exception("online evaluation of %s failed", tid)
+        if self.sampler is not None:
+            try:
+                n = self.sampler(trace_ids)
+                with self._lock:
+                    self.stats.sampled_out += n
+            except Exception:
+                with self._lock:
+                    self.stats.errors += 1
+                log.exception("sampling %d ingested runs failed", len(trace_ids))
 
 
 def load_online(ref: str) -> OnlineEvaluation:

@@ -46,6 +46,7 @@ class ServerSettings:
     canary_interval_s: float = 30.0  # the canary loop's judgements (AGENTDECK_CANARY_INTERVAL)
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
+    sampling_success_fraction: float = 1.0  # successful runs keeping their spans (datasets.md)
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
     forward_otlp_endpoint: str | None = None  # an OTLP/HTTP collector to forward batches to
     forward_otlp_headers: Mapping[str, str] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class ServerSettings:
             canary_interval_s=env.canary_interval,
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
+            sampling_success_fraction=env.sampling_success_fraction,
             online_evaluators=env.online_evaluators,
             forward_otlp_endpoint=env.forward_otlp_endpoint,
             forward_otlp_headers=_headers(env.forward_otlp_headers),

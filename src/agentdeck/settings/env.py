@@ -203,6 +203,14 @@ class ServerEnv(BaseSettings):
     check_on_ingest: bool = Field(
         True, description="`0` turns off the per-run checks of ingested runs."
     )
+    sampling_success_fraction: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="The share (0..1) of successful ingested runs whose spans the server keeps; "
+        "every failed run is kept, and a dropped run keeps its runs-list row and summary "
+        "(docs/datasets.md). An env's `sampling.success_fraction` gate setting overrides it.",
+    )
     online_evaluators: str | None = Field(
         None,
         description="`module:function` returning an `OnlineEvaluation` the server applies to "

@@ -13,6 +13,13 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from agentdeck.core.access.records import ApiKeyRecord, SessionRecord
+from agentdeck.core.annotations.records import (
+    Annotation,
+    DatasetCase,
+    ItemStatus,
+    QueueItem,
+    QueueRecord,
+)
 from agentdeck.core.behaviour.records import (
     AlertRecord,
     BaselineRecord,
@@ -28,13 +35,14 @@ from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.core.trace.feedback import Feedback
-from agentdeck.core.trace.model import Run, Span
+from agentdeck.core.trace.model import Outcome, Run, Span
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.core.trace.records import ReplayReportRecord
 
 # The records are values of the core (their home); re-exported here for compatibility.
 __all__ = [
     "AlertRecord",
+    "AnnotationStore",
     "ApiKeyRecord",
     "ApprovalRecord",
     "AuditStore",
@@ -330,6 +338,37 @@ class CanaryStore(Protocol):
     def tool_sequences(self, trace_ids: Sequence[str]) -> dict[str, list[str]]: ...
 
 
+class AnnotationStore(Protocol):
+    """Human review and datasets (migration 0019_annotations; :mod:`agentdeck.store.sql_annotations`)."""
+
+    def put_queue(
+        self, queue: QueueRecord, trace_ids: Sequence[str], audit: AuditEvent
+    ) -> None: ...
+    def get_queue(self, id_or_name: str) -> QueueRecord | None: ...
+    def list_queues(self) -> list[QueueRecord]: ...
+    def queue_items(self, queue_id: str) -> list[QueueItem]: ...
+    def set_item_status(self, queue_id: str, trace_id: str, status: ItemStatus) -> bool: ...
+    def put_annotation(
+        self, item: Annotation, feedback_: Feedback, outcome: Outcome | None, audit: AuditEvent
+    ) -> bool: ...
+    def list_annotations(
+        self,
+        *,
+        trace_id: str | None = None,
+        queue_id: str | None = None,
+        agent_digest: str | None = None,
+        limit: int = 1000,
+    ) -> list[Annotation]: ...
+    def put_dataset_case(self, case: DatasetCase, audit: AuditEvent) -> None: ...
+    def dataset_cases(self, suite: str) -> list[DatasetCase]: ...
+    def dataset_names(self) -> list[tuple[str, int]]: ...
+    def drop_span_payloads(
+        self, trace_ids: Sequence[str], fraction: float, at: datetime
+    ) -> int: ...
+    def sampling_view(self, trace_ids: Sequence[str]) -> list[Run]: ...
+    def sampled_out(self, trace_ids: Sequence[str]) -> set[str]: ...
+
+
 class Store(
     RegistryStore,
     DeploymentStore,
@@ -341,6 +380,7 @@ class Store(
     EvalStore,
     FeedbackStore,
     CanaryStore,
+    AnnotationStore,
     Protocol,
 ):
     """Everything agentdeck persists."""

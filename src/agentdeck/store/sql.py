@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from agentdeck.core.errors import StoreError
 from agentdeck.store.engine import create_store_engine, default_database_url
 from agentdeck.store.migrate import upgrade
+from agentdeck.store.sql_annotations import SqlAnnotations
 from agentdeck.store.sql_audit import SqlAudit
 from agentdeck.store.sql_canary import SqlCanaries
 from agentdeck.store.sql_deploy import SqlDeployments
@@ -35,6 +36,7 @@ class SqlStore(
     SqlEvals,
     SqlFeedback,
     SqlCanaries,
+    SqlAnnotations,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

@@ -241,6 +241,7 @@ Index("ix_ui_sessions_key_id", ui_sessions.c.key_id)
 
 # -- each capability's own tables, on this same metadata ------------------------------------
 # (policy 0003_policy, monitor 0004_monitor, evals 0005_evals, replay 0008_replay)
+from agentdeck.store import tables_annotations as _tables_annotations  # noqa: E402,F401
 from agentdeck.store import tables_canary as _tables_canary  # noqa: E402,F401
 from agentdeck.store import tables_evals as _tables_evals  # noqa: E402,F401
 from agentdeck.store import tables_feedback as _tables_feedback  # noqa: E402,F401

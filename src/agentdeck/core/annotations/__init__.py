@@ -1,0 +1,1 @@
+"""Human review: label schemas, annotation queues and their labels, and run sampling (pure)."""

@@ -1,0 +1,1 @@
+"""Datasets from production: eval cases made from recorded runs."""

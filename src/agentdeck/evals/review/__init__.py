@@ -1,0 +1,1 @@
+"""Human review: annotation queues, labels, and the labels gate."""
