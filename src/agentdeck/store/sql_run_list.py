@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 
 from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.sql_search import search_clause
 from agentdeck.store.tables import run_tools, runs
 
 __all__ = ["run_list_sql"]
@@ -56,6 +57,8 @@ def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
         q = q.where(c.session_id == query.session_id)
     if query.user_id is not None:
         q = q.where(c.user_id == query.user_id)
+    if query.search is not None:
+        q = q.where(search_clause(query.search))
     if query.after is not None:
         q = q.where(tuple_(*order) < tuple_(query.after.start_ns, query.after.trace_id))
     if not bounded:

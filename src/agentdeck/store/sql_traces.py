@@ -72,7 +72,7 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
-from agentdeck.store import sql_messages
+from agentdeck.store import sql_messages, sql_search
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
@@ -395,6 +395,7 @@ class SqlTraces(SqlBase):
                     list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional))),
                     _IS_PROVISIONAL,
                 )
+            sql_search.index_batch(conn, [*runs_, *provisional], spans_)
             with_tools = [*_note_tools(conn, spans_), *touched] if spans_ else touched
             if with_tools:
                 _sync_tool_starts(conn, list(dict.fromkeys(with_tools)))
