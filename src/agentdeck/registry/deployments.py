@@ -7,6 +7,8 @@ and tries again), and each change is audited in the same transaction.
 
 from __future__ import annotations
 
+from agentdeck.core.trace.lifecycle import retention_days
+
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +79,7 @@ class Deployments:
 
     def set_gate_config(self, config: GateConfig, actor: str = DEFAULT_ACTOR) -> None:
         self.path().index(config.env)
+        retention_days(config.settings, config.env)  # retention.days: 1..36500 or unset
         self.store.set_gate_config(
             config,
             AuditEvent(

@@ -42,6 +42,7 @@ __all__ = [
     "EvalStore",
     "FindingRecord",
     "KeyStore",
+    "LifecycleStore",
     "MonitorStore",
     "PolicyStore",
     "PolicyTestRecord",
@@ -307,6 +308,14 @@ class FeedbackStore(Protocol):
         ...
 
     def list_feedback(self, trace_id: str) -> list[Feedback]: ...
+
+
+@runtime_checkable
+class LifecycleStore(Protocol):
+    def delete_runs(self, trace_ids: Sequence[str], audit: AuditEvent | None) -> dict[str, int]:
+        """Delete those runs and everything stored of them, appending ``audit`` (with the
+        counts per table added) in the same transaction; the counts."""
+        ...
 
 
 class Store(

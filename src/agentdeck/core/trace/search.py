@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from agentdeck.core.errors import InputError
-from agentdeck.core.timeparse import parse_duration, parse_time_ns
+from agentdeck.core.timeparse import parse_time_ns
 
 __all__ = [
     "FIELDS",
@@ -128,7 +128,8 @@ _ALIASES = {
 _KEYWORDS = ("AND", "OR", "NOT")
 _TERM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[^\s:=!<>()\"]+)?)(>=|<=|!=|:|=|>|<)(.*)\Z", re.S)
 _STOP = ' \t\r\n()"'
-_MS = re.compile(r"(\d+(?:\.\d+)?)ms\Z")
+_DURATION = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h|d)\Z")
+_UNIT_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
 
 
 @dataclass(frozen=True)
@@ -338,14 +339,12 @@ class _Parser:
                 raise self.fail(pos, f"{field}: expected an amount in USD (0.25, $2), got {raw!r}")
             return usd
         if kind == "duration":
-            m = _MS.match(raw)
-            if m:
-                return round(float(m.group(1)) * 1_000_000)
-            try:
-                d = parse_duration(raw, where)
-            except InputError:
-                raise self.fail(pos, f"{field}: expected a duration (250ms, 2s, 5m), got {raw!r}") from None
-            return (d.days * 86_400 + d.seconds) * 1_000_000_000
+            m = _DURATION.match(raw)
+            if m is None:
+                raise self.fail(pos, f"{field}: expected a duration (250ms, 1.5s, 5m), got {raw!r}")
+            whole, _, frac = m.group(1).partition(".")
+            unit = _UNIT_NS[m.group(2)]
+            return int(whole) * unit + int(frac or "0") * unit // 10 ** len(frac)
         try:
             return parse_time_ns(raw, where)
         except InputError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import InputError
@@ -37,8 +37,9 @@ def runs_page(
     user_id: str = "",
     limit: int = 50,
     cursor: str = "",
+    search: str = Query("", alias="q"),
 ) -> HTMLResponse:
-    filters = {"agent": agent, "env": env, "status": status, "tool": tool,
+    filters = {"q": search, "agent": agent, "env": env, "status": status, "tool": tool,
                "has_errors": has_errors, "denied": denied, "outcome": outcome,
                "session_id": session_id, "user_id": user_id}  # fmt: skip
     error, total, next_href = None, None, None
@@ -59,6 +60,7 @@ def runs_page(
             session_id=session_id,
             user_id=user_id,
             cursor=cursor,
+            q=search,
         )
         runs = state.store.find_runs(q)
         total = state.store.count_runs(q)
