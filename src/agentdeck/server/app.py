@@ -36,6 +36,7 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
+from agentdeck.server.retention_loop import RetentionLoop
 from agentdeck.server.auth import AuthError
 from agentdeck.server.body import BodyLimit
 from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
@@ -153,6 +154,11 @@ def create_app(
         if settings.alert_rules
         else None
     )
+    retention = (
+        RetentionLoop(store, settings.retention_interval_s)
+        if settings.retention_interval_s > 0
+        else None
+    )
     forwarder = (
         OtlpForwarder(
             settings.forward_otlp_endpoint,
@@ -193,9 +199,13 @@ def create_app(
         writer.start()
         if alert_loop is not None:
             alert_loop.start()
+        if retention is not None:
+            retention.start()
         try:
             yield
         finally:
+            if retention is not None:
+                retention.close()
             if alert_loop is not None:
                 alert_loop.close()
             writer.close()

@@ -43,6 +43,7 @@ class ServerSettings:
     auth_failure_window_s: float = 60.0
     alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
     alert_interval_s: float = 60.0
+    retention_interval_s: float = 3600.0  # the retention loop (retention.days per env); 0: off
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
     online_evaluators: str | None = None  # "module:function" -> OnlineEvaluation
@@ -73,6 +74,7 @@ class ServerSettings:
             behind_proxy=env.behind_proxy,
             alert_rules=env.alert_rules,
             alert_interval_s=env.alert_interval,
+            retention_interval_s=env.retention_interval,
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
             online_evaluators=env.online_evaluators,

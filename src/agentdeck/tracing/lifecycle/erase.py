@@ -48,7 +48,7 @@ def resolve_ids(store: TraceStore, refs: Sequence[str], part: str = "--run") -> 
     for ref in refs:
         found = store.trace_ids_with_prefix(ref, limit=2)
         if not found:
-            raise UnresolvedReferenceError(f"{part} {ref}: no such run")
+            raise UnresolvedReferenceError(f"{part} {ref}", "no such run")
         if len(found) > 1 and ref not in found:
             raise InputError(f"{part} {ref}: more than one run starts with it")
         out.append(ref if ref in found else found[0])
