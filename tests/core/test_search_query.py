@@ -41,7 +41,9 @@ def _strip(node: Node | None) -> Node | None:
 
 
 def test_fields_texts_and_operators_parse_to_typed_terms() -> None:
-    got = _strip(parse_search('agent:bot version>=2 cost<0.5 latency>1.5s "exact words" refu* -tag:x'))
+    got = _strip(
+        parse_search('agent:bot version>=2 cost<0.5 latency>1.5s "exact words" refu* -tag:x')
+    )
     assert got == All((
         Term("agent", "=", "bot"), Term("version", ">=", 2), Term("cost", "<", 0.5),
         Term("latency", ">", 1_500_000_000), Text("exact words", phrase=True),
@@ -83,7 +85,9 @@ def test_malformed_query_is_one_line_naming_the_position(q: str, message: str) -
 
 
 def test_unknown_field_lists_the_fields() -> None:
-    with pytest.raises(InputError, match=r"^query.q: position 3: unknown field 'foo' \(fields: agent"):
+    with pytest.raises(
+        InputError, match=r"^query.q: position 3: unknown field 'foo' \(fields: agent"
+    ):
         parse_search("x foo:bar")
 
 
@@ -100,7 +104,12 @@ def test_top_level_fields_become_the_lists_indexed_filters() -> None:
     q = search_query(RunQuery(), "agent:bot env:prod status:error outcome:failure tool:t "
                                  "session:s user:u errors:true time>=5 time<9 refund")  # fmt: skip
     assert (q.agent_name, q.env, q.status, q.outcome, q.tool) == (
-        "bot", "prod", SpanStatus.ERROR, Outcome.FAILURE, "t")
+        "bot",
+        "prod",
+        SpanStatus.ERROR,
+        Outcome.FAILURE,
+        "t",
+    )
     assert (q.session_id, q.user_id, q.has_errors, q.since_ns, q.until_ns) == ("s", "u", True, 5, 9)
     assert _strip(q.search) == Text("refund")
     # a field set by an option stays; a different value in the query must hold too

@@ -33,7 +33,9 @@ def test_api_q_filters_runs(client: TestClient, keys: Keys, loaded: SqlStore) ->
 
 
 def test_api_malformed_query_is_a_400_naming_the_position(
-    client: TestClient, keys: Keys, loaded: SqlStore  # noqa: F811
+    client: TestClient,
+    keys: Keys,
+    loaded: SqlStore,  # noqa: F811
 ) -> None:
     for q, where in (("cost>", "position 6"), ("(a", "position 3"), ('"x', "position 1"),
                      ("foo:bar", "unknown field 'foo'")):  # fmt: skip
@@ -47,7 +49,9 @@ def test_api_malformed_query_is_a_400_naming_the_position(
 
 
 def test_api_delete_by_user_audits_counts_not_content(
-    client: TestClient, keys: Keys, loaded: SqlStore  # noqa: F811
+    client: TestClient,
+    keys: Keys,
+    loaded: SqlStore,  # noqa: F811
 ) -> None:
     denied = client.delete("/api/v1/runs", params={"user_id": "alice"}, headers=keys.header("read"))
     assert denied.status_code == 403
@@ -74,19 +78,27 @@ def test_api_delete_by_user_audits_counts_not_content(
 
 
 def test_api_delete_by_query_and_by_id(client: TestClient, keys: Keys, loaded: SqlStore) -> None:  # noqa: F811
-    resp = client.delete("/api/v1/runs", params={"q": "tag:vip refund"}, headers=keys.header("admin"))
+    resp = client.delete(
+        "/api/v1/runs", params={"q": "tag:vip refund"}, headers=keys.header("admin")
+    )
     assert resp.json()["runs"] == 1
     assert _ids(client, keys, "") == [D, C, A]
     resp = client.delete("/api/v1/runs", params={"run_id": D[:8]}, headers=keys.header("admin"))
     assert resp.json()["runs"] == 1
-    missing = client.delete("/api/v1/runs", params={"run_id": "f" * 8}, headers=keys.header("admin"))
+    missing = client.delete(
+        "/api/v1/runs", params={"run_id": "f" * 8}, headers=keys.header("admin")
+    )
     assert missing.status_code == 404
     bad = client.delete("/api/v1/runs", params={"q": "tag:"}, headers=keys.header("admin"))
     assert bad.status_code == 400 and "query.q: position 5" in bad.text
     assert _ids(client, keys, "") == [C, A]
 
 
-def test_api_export_streams_runs_and_spans(client: TestClient, keys: Keys, loaded: SqlStore) -> None:  # noqa: F811
+def test_api_export_streams_runs_and_spans(
+    client: TestClient,
+    keys: Keys,
+    loaded: SqlStore,  # noqa: F811
+) -> None:
     resp = client.get("/api/v1/export", params={"q": "tag:vip"}, headers=keys.header("read"))
     assert resp.status_code == 200
     lines = [orjson.loads(line) for line in resp.content.splitlines()]

@@ -73,7 +73,9 @@ def delete_cmd(
     run: Annotated[
         list[str] | None, typer.Option("--run", "-r", help="Run id or unique prefix (repeatable).")
     ] = None,
-    session: Annotated[str | None, typer.Option("--session", help="Every run of this session.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Every run of this session.")
+    ] = None,
     user: Annotated[str | None, typer.Option("--user", help="Every run of this end user.")] = None,
     query: QueryOpt = None,
     dry_run: DryRunOpt = False,

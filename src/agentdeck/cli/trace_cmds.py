@@ -64,7 +64,9 @@ def runs_cmd(
     ctx: typer.Context,
     query: Annotated[
         str | None,
-        typer.Option("--query", "-q", help="Search query (docs/search.md): tag:vip cost>0.5 refund."),
+        typer.Option(
+            "--query", "-q", help="Search query (docs/search.md): tag:vip cost>0.5 refund."
+        ),
     ] = None,
     agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name.")] = None,
     version: Annotated[

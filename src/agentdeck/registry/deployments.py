@@ -7,8 +7,6 @@ and tries again), and each change is audited in the same transaction.
 
 from __future__ import annotations
 
-from agentdeck.core.trace.lifecycle import retention_days
-
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from agentdeck.core.errors import (
     UnresolvedReferenceError,
 )
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent
+from agentdeck.core.trace.lifecycle import retention_days
 from agentdeck.registry.gates import Gate, GateContext, default_gates, run_gates
 from agentdeck.registry.service import DEFAULT_ACTOR, Registry
 from agentdeck.store.protocol import Store

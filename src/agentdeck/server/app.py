@@ -36,7 +36,6 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.gates import Gate
 from agentdeck.registry.service import Registry
 from agentdeck.server.alert_loop import AlertLoop
-from agentdeck.server.retention_loop import RetentionLoop
 from agentdeck.server.auth import AuthError
 from agentdeck.server.body import BodyLimit
 from agentdeck.server.deps import READ, ServerState, ServerStore, auth_context
@@ -44,6 +43,7 @@ from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
 from agentdeck.server.otlp_forward import OtlpForwarder
 from agentdeck.server.post_ingest import AfterIngest, load_online
+from agentdeck.server.retention_loop import RetentionLoop
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.engine import is_sqlite
 

@@ -54,7 +54,9 @@ class SqlLifecycle(SqlBase):
                         or_(r.source_trace_id.in_(part), r.replay_trace_id.in_(part))
                     )
                 ).rowcount
-                counts[str(replay_reports.name)] = counts.get(str(replay_reports.name), 0) + max(n, 0)
+                counts[str(replay_reports.name)] = counts.get(str(replay_reports.name), 0) + max(
+                    n, 0
+                )
                 n = conn.execute(delete(runs).where(runs.c.trace_id.in_(part))).rowcount
                 counts["runs"] = counts.get("runs", 0) + max(n, 0)
             if audit is not None:

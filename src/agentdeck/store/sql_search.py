@@ -168,7 +168,8 @@ def _chunks(conn: Connection, sql: str, size: int = 2000) -> Iterator[list[Any]]
 def backfill(conn: Connection) -> None:
     """Index the runs and spans stored before migration ``0017_search``, in chunks."""
     for rows in _chunks(
-        conn, "SELECT trace_id, attributes, input, output FROM runs WHERE trace_id > {after} ORDER BY trace_id"
+        conn,
+        "SELECT trace_id, attributes, input, output FROM runs WHERE trace_id > {after} ORDER BY trace_id",
     ):
         attrs = [a for t, at, *_ in rows if at for a in attr_rows(t, orjson.loads(at))]
         docs = [
@@ -266,16 +267,16 @@ _COLUMNS = {
 
 def _compare(left: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "=":
-        return left == value  # type: ignore[no-any-return]
+        return left == value
     if op == "!=":
-        return left != value  # type: ignore[no-any-return]
+        return left != value
     if op == ">":
-        return left > value  # type: ignore[no-any-return]
+        return left > value
     if op == ">=":
-        return left >= value  # type: ignore[no-any-return]
+        return left >= value
     if op == "<":
-        return left < value  # type: ignore[no-any-return]
-    return left <= value  # type: ignore[no-any-return]
+        return left < value
+    return left <= value
 
 
 def _in_attrs(key: str, value: str) -> ColumnElement[bool]:
@@ -299,10 +300,12 @@ def _term(t: Term) -> ColumnElement[bool]:
     if name == "cost":  # runs.cost_usd: migration 0016_run_cost
         return _compare(literal_column("runs.cost_usd"), op, value)
     if name == "latency":
-        return and_(runs.c.end_ns.is_not(None), _compare(runs.c.end_ns - runs.c.start_ns, op, value))
+        return and_(
+            runs.c.end_ns.is_not(None), _compare(runs.c.end_ns - runs.c.start_ns, op, value)
+        )
     col = _COLUMNS[name]
     if isinstance(value, bool):  # errors:true / denied:false
-        return col > 0 if value else col == 0  # type: ignore[no-any-return]
+        return col > 0 if value else col == 0
     return _compare(col, op, value)
 
 

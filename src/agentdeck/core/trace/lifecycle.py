@@ -28,7 +28,9 @@ def retention_days(settings: Mapping[str, Any], env: str = "") -> int | None:
         raise InputError(f"{where}: expected a section with days, got {section!r}")
     unknown = sorted(set(section) - {"days"})
     if unknown:
-        raise InputError(f"{env + ': ' if env else ''}retention.{unknown[0]}: unknown key (known: days)")
+        raise InputError(
+            f"{env + ': ' if env else ''}retention.{unknown[0]}: unknown key (known: days)"
+        )
     days = section.get("days")
     if days is None:
         return None
@@ -55,4 +57,9 @@ class DeleteReport:
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "runs": self.runs, "rows": dict(self.rows), "dry_run": self.dry_run}
+        return {
+            "what": self.what,
+            "runs": self.runs,
+            "rows": dict(self.rows),
+            "dry_run": self.dry_run,
+        }

@@ -264,7 +264,9 @@ class _Parser:
             node = self.or_expr(depth + 1)
             close = self.take()
             if close.kind != ")":
-                raise self.fail(close.pos, f"expected ')' to close the '(' at position {tok.pos + 1}")
+                raise self.fail(
+                    close.pos, f"expected ')' to close the '(' at position {tok.pos + 1}"
+                )
             return node
         if tok.kind in ("eof", ")"):
             raise self.fail(tok.pos, f"expected a term, got {_shown(tok)}")
@@ -292,19 +294,31 @@ class _Parser:
         spec = FIELDS.get(name)
         if spec is None or (name.endswith(".") and not key):
             known = ", ".join(sorted(f + "KEY" if f.endswith(".") else f for f in FIELDS))
-            raise self.fail(tok.pos, f"unknown field {tok.field!r} (fields: {known}; quote text to search it)")
+            raise self.fail(
+                tok.pos, f"unknown field {tok.field!r} (fields: {known}; quote text to search it)"
+            )
         kind, ops = spec
         if tok.op not in ops:
-            raise self.fail(tok.pos + len(tok.field), f"{tok.field}: operator {tok.op!r} not allowed (use {' '.join(ops)})")
+            raise self.fail(
+                tok.pos + len(tok.field),
+                f"{tok.field}: operator {tok.op!r} not allowed (use {' '.join(ops)})",
+            )
         raw = tok.value
         if not raw and not tok.quoted_value:
-            raise self.fail(tok.pos + len(tok.field) + len(tok.op), f"expected a value after {tok.field + tok.op!r}")
+            raise self.fail(
+                tok.pos + len(tok.field) + len(tok.op),
+                f"expected a value after {tok.field + tok.op!r}",
+            )
         vpos = tok.pos + len(tok.field) + len(tok.op)
         op = "=" if tok.op == ":" else tok.op
         if kind == "text":
             if not raw.strip():
                 raise self.fail(vpos, "empty text")
-            return Text(raw, phrase=tok.quoted_value, pos=tok.pos) if tok.quoted_value else _text(_Tok("word", raw, vpos))
+            return (
+                Text(raw, phrase=tok.quoted_value, pos=tok.pos)
+                if tok.quoted_value
+                else _text(_Tok("word", raw, vpos))
+            )
         value = self.value(kind, raw, tok.field, vpos)
         field = name + key if name.endswith(".") else name
         return Term(field, op, value, tok.pos)

@@ -34,7 +34,9 @@ Progress = Callable[[int], None]
 class Selection:
     """Which runs to delete: a :class:`RunQuery` and how the audit entry names it."""
 
-    def __init__(self, query: RunQuery, described: dict[str, object], ids: Sequence[str] = ()) -> None:
+    def __init__(
+        self, query: RunQuery, described: dict[str, object], ids: Sequence[str] = ()
+    ) -> None:
         self.query, self.described, self.ids = query, described, tuple(ids)
 
 
@@ -92,7 +94,9 @@ def _pages(store: TraceStore, sel: Selection, *, moving: bool) -> list[str]:
     return [r.trace_id for r in store.find_runs(replace(sel.query, limit=BATCH))]
 
 
-def _count(store: TraceStore, query: RunQuery, ids: Sequence[str], progress: Progress | None) -> int:
+def _count(
+    store: TraceStore, query: RunQuery, ids: Sequence[str], progress: Progress | None
+) -> int:
     if ids:
         return len(_pages(store, Selection(query, {}, ids), moving=False))
     n, page = 0, replace(query, limit=1000, after=None)
@@ -121,7 +125,7 @@ def _delete(
         return DeleteReport(what, _count(store, sel.query, sel.ids, progress), {}, True)
     if not isinstance(store, LifecycleStore):
         raise InputError("deleting runs needs the SQL trace store (not ClickHouse)")
-    done, rows = 0, {}
+    done, rows = 0, dict[str, int]()
     while True:
         ids = _pages(store, sel, moving=True)
         if not ids:

@@ -42,7 +42,9 @@ class ExportReport:
         return {"runs": self.runs, "spans": self.spans, "path": self.path}
 
 
-def iter_pages(store: TraceStore, query: RunQuery, page: int = PAGE) -> Iterator[list[tuple[Run, list[Span]]]]:
+def iter_pages(
+    store: TraceStore, query: RunQuery, page: int = PAGE
+) -> Iterator[list[tuple[Run, list[Span]]]]:
     """The matching runs with their spans, a page at a time, newest first."""
     q = replace(query, limit=page, offset=0)
     while True:
@@ -127,7 +129,9 @@ def export_parquet(store: TraceStore, query: RunQuery, directory: Path,
                     continue
                 cols = _columns(rows, types)
                 w = writers[name]
-                arrays = [pa.array(cols.get(f.name, [None] * len(rows)), type=f.type) for f in w.schema]
+                arrays = [
+                    pa.array(cols.get(f.name, [None] * len(rows)), type=f.type) for f in w.schema
+                ]
                 w.write_table(pa.Table.from_arrays(arrays, schema=w.schema))
             runs += len(chunk)
             spans += len(tables["spans"][0])
