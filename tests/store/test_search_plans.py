@@ -17,6 +17,7 @@ from agentdeck.core.trace.search_plan import search_query
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_run_list import run_list_sql
+from agentdeck.store.sql_search import dense_terms
 from foundation import root_conftest
 from store.test_run_list_plans import _plan
 
@@ -77,8 +78,8 @@ def loaded(
 # as good, so there (None) any plan without a full scan passes.
 CASES: dict[str, tuple[str, str | None, int]] = {
     "attr.customer.id:c-777": ("ix_run_attrs_key_value", "ix_run_attrs_key_value", 1),
-    "tag:vip": ("ix_run_attrs_key_value", None, 50),
-    "metadata.tier:gold": ("ix_run_attrs_key_value", None, 50),
+    "tag:vip": ("run_attrs", None, 50),
+    "metadata.tier:gold": ("run_attrs", None, 50),
     "ord-777": ("search_fts", "ix_search_docs_fts", 1),
     "lost": ("search_fts", None, 50),
     "questi*": ("search_fts", None, 50),
@@ -92,7 +93,9 @@ CASES: dict[str, tuple[str, str | None, int]] = {
 def test_search_query_plan_reads_indexes(loaded: SqlStore, q: str) -> None:
     sqlite_index, pg_index, hits = CASES[q]
     query = search_query(RunQuery(limit=50), q)
-    plan = _plan(loaded, run_list_sql(query))
+    with loaded.engine.connect() as conn:
+        dense = dense_terms(conn, query.search)
+    plan = _plan(loaded, run_list_sql(query, dense=dense))
     shown = "\n".join(plan)
     assert "spans" not in shown.replace("search_fts", ""), f"{q}: reads spans\n{shown}"
     if loaded.engine.dialect.name == "sqlite":
@@ -100,6 +103,8 @@ def test_search_query_plan_reads_indexes(loaded: SqlStore, q: str) -> None:
         for line in plan:
             if line.startswith("SCAN") and "VIRTUAL TABLE" not in line:
                 assert "INDEX" in line, f"{q}: full scan\n{shown}"
+        if dense:  # many matches: walked newest first, no sort of them all
+            assert "TEMP B-TREE FOR ORDER BY" not in shown, f"{q}: sorts every match\n{shown}"
     else:
         assert pg_index is None or pg_index in shown, f"{q}: not through {pg_index}\n{shown}"
         assert "Seq Scan" not in shown, f"{q}: full scan\n{shown}"

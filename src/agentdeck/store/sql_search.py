@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, false, func, literal_column, not_, or_, select
+from sqlalchemy import and_, exists, false, func, literal_column, not_, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,11 +30,11 @@ from sqlalchemy.types import Boolean
 
 from agentdeck.core.trace.model import PROVISIONAL, Run, Span, SpanKind
 from agentdeck.core.trace.search import All, Any_, Node, Not, Term, Text
-from agentdeck.store.engine import param_mark
+from agentdeck.store.engine import is_sqlite, param_mark
 from agentdeck.store.tables import run_tools, runs
 from agentdeck.store.tables_search import run_attrs, search_docs
 
-__all__ = ["MAX_BODY", "TextMatch", "backfill", "index_batch", "search_clause"]
+__all__ = ["MAX_BODY", "TextMatch", "backfill", "dense_terms", "index_batch", "search_clause"]
 
 MAX_BODY = 4000
 """Characters of text kept per run or span for full-text search."""
@@ -204,13 +204,16 @@ def _load(text: str | None) -> Any:
 
 
 class TextMatch(ColumnElement[bool]):
-    """``runs.trace_id`` is a run whose text matches ``text`` (compiled per dialect)."""
+    """``runs.trace_id`` is a run whose text matches ``text`` (compiled per dialect);
+    ``dense``: many runs match, so SQLite walks the list's index newest first and checks each
+    run against the matches (``+runs.trace_id``: not by the primary key), with no sort."""
 
     type = Boolean()
     inherit_cache = False
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, dense: bool = False) -> None:
         self.text = text
+        self.dense = dense
 
 
 def _fts5(t: Text) -> str:
@@ -223,8 +226,9 @@ def _match_sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
     from sqlalchemy import bindparam
 
     p = compiler.process(bindparam(None, _fts5(element.text), unique=True), **kw)
+    lhs = "+runs.trace_id" if element.dense else "runs.trace_id"
     return (
-        "runs.trace_id IN (SELECT search_docs.trace_id FROM search_fts"
+        f"{lhs} IN (SELECT search_docs.trace_id FROM search_fts"
         " JOIN search_docs ON search_docs.id = search_fts.rowid"
         f" WHERE search_fts MATCH {p})"
     )
@@ -279,24 +283,68 @@ def _compare(left: Any, op: str, value: Any) -> ColumnElement[bool]:
     return left <= value
 
 
-def _in_attrs(key: str, value: str) -> ColumnElement[bool]:
+def _in_attrs(key: str, value: str, dense: bool) -> ColumnElement[bool]:
     a = run_attrs.c
+    if dense:  # probed per run newest first by the primary key, stopping at the page's end
+        return exists().where(a.trace_id == runs.c.trace_id, a.key == key, a.value == value)
     return runs.c.trace_id.in_(select(a.trace_id).where(a.key == key, a.value == value))
 
 
-def _term(t: Term) -> ColumnElement[bool]:
+def _attr_key(t: Term) -> tuple[str, str] | None:
+    """The ``run_attrs`` (key, value) a term reads, if it reads one."""
+    name = t.field
+    if name == "tag":
+        return "tag", str(t.value)
+    if name.startswith("attr."):
+        return name[5:], str(t.value)
+    if name.startswith("metadata."):
+        return name, str(t.value)
+    return None
+
+
+DENSE = 1000
+"""Index entries beyond which a term is read per run rather than collected first (SQLite)."""
+
+
+def dense_terms(conn: Connection, node: Node | None) -> frozenset[Node]:
+    """The attribute and text terms of ``node`` that match more than :data:`DENSE` entries,
+    counted up to that bound (an index range, or a full-text query, of at most that many).
+    SQLite's planner cannot tell a term that holds for a third of the runs from one that
+    holds for one; PostgreSQL's statistics can, so there this returns nothing."""
+    if node is None or not is_sqlite(conn):
+        return frozenset()
+    found: set[Node] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Not):
+            stack.append(n.item)
+        elif isinstance(n, All | Any_):
+            stack.extend(n.items)
+        elif isinstance(n, Term) and n.op in ("=", "!=") and (kv := _attr_key(n)) is not None:
+            probe = select(run_attrs.c.trace_id).where(
+                run_attrs.c.key == kv[0], run_attrs.c.value == kv[1]).limit(DENSE + 1)  # fmt: skip
+            if (
+                conn.execute(select(func.count()).select_from(probe.subquery())).scalar_one()
+                > DENSE
+            ):
+                found.add(n)
+        elif isinstance(n, Text):
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT {DENSE + 1})"
+            if conn.exec_driver_sql(sql, (_fts5(n),)).scalar_one() > DENSE:
+                found.add(n)
+    return frozenset(found)
+
+
+def _term(t: Term, dense: frozenset[Node]) -> ColumnElement[bool]:
     name, op, value = t.field, t.op, t.value
     if op == "!=":
-        return _negate(_term(Term(name, "=", value, t.pos)))
+        return _negate(_term(Term(name, "=", value, t.pos), dense))
     if name == "tool":
         r = run_tools.c
         return runs.c.trace_id.in_(select(r.trace_id).where(r.tool_name == value))
-    if name == "tag":
-        return _in_attrs("tag", str(value))
-    if name.startswith("attr."):
-        return _in_attrs(name[5:], str(value))
-    if name.startswith("metadata."):
-        return _in_attrs(name, str(value))
+    if (kv := _attr_key(t)) is not None:
+        return _in_attrs(*kv, dense=t in dense)
     if name == "cost":  # runs.cost_usd: migration 0016_run_cost
         return _compare(literal_column("runs.cost_usd"), op, value)
     if name == "latency":
@@ -313,15 +361,16 @@ def _negate(inner: ColumnElement[bool]) -> ColumnElement[bool]:
     return not_(func.coalesce(inner, false()))
 
 
-def search_clause(node: Node) -> ColumnElement[bool]:
-    """The WHERE clause of a search tree over ``runs`` (module docstring)."""
+def search_clause(node: Node, dense: frozenset[Node] = frozenset()) -> ColumnElement[bool]:
+    """The WHERE clause of a search tree over ``runs`` (module docstring); ``dense``: the
+    terms :func:`dense_terms` found to match many runs."""
     if isinstance(node, Term):
-        return _term(node)
+        return _term(node, dense)
     if isinstance(node, Text):
-        return TextMatch(node)
+        return TextMatch(node, node in dense)
     if isinstance(node, Not):
-        return _negate(search_clause(node.item))
+        return _negate(search_clause(node.item, dense))
     if isinstance(node, All):
-        return and_(*(search_clause(i) for i in node.items))
+        return and_(*(search_clause(i, dense) for i in node.items))
     assert isinstance(node, Any_)
-    return or_(*(search_clause(i) for i in node.items))
+    return or_(*(search_clause(i, dense) for i in node.items))
