@@ -17,7 +17,7 @@ from agentdeck.core.trace.search_plan import search_query
 from agentdeck.store import SqlStore
 from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_run_list import run_list_sql
-from agentdeck.store.sql_search import dense_terms
+from agentdeck.store.sql_search import _probe_sql, probe_terms
 from foundation import root_conftest
 from store.test_run_list_plans import _plan
 
@@ -89,23 +89,41 @@ CASES: dict[str, tuple[str, str | None, int]] = {
 }
 
 
+def _probe_plans(store: SqlStore, probed: dict[object, object]) -> str:
+    """The plans of the bounded probes :func:`probe_terms` ran (one per term)."""
+    out = []
+    with store.engine.connect() as conn:
+        for node in probed:
+            sql, args = _probe_sql(conn, node)  # type: ignore[arg-type,misc]
+            if store.engine.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", args)
+                out += [str(r[3]) for r in rows]
+            else:
+                out += [str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}", args)]
+    return "\n".join(out)
+
+
 @pytest.mark.parametrize("q", list(CASES))
 def test_search_query_plan_reads_indexes(loaded: SqlStore, q: str) -> None:
+    """The list's plan (after the bounded probes of its attribute and text terms: a rare term
+    becomes the ids of its runs, a dense one a check per run) reads no table whole and sorts
+    no dense match set; the named index serves the list or a probe."""
     sqlite_index, pg_index, hits = CASES[q]
     query = search_query(RunQuery(limit=50), q)
     with loaded.engine.connect() as conn:
-        dense = dense_terms(conn, query.search)
-    plan = _plan(loaded, run_list_sql(query, dense=dense))
+        probed = probe_terms(conn, query.search)
+    plan = _plan(loaded, run_list_sql(query, dense=probed))
     shown = "\n".join(plan)
-    assert "spans" not in shown.replace("search_fts", ""), f"{q}: reads spans\n{shown}"
+    both = shown + "\n" + _probe_plans(loaded, probed)  # type: ignore[arg-type]
+    assert "spans" not in both.replace("search_fts", ""), f"{q}: reads spans\n{both}"
     if loaded.engine.dialect.name == "sqlite":
-        assert sqlite_index in shown, f"{q}: not through {sqlite_index}\n{shown}"
+        assert sqlite_index in both, f"{q}: not through {sqlite_index}\n{both}"
         for line in plan:
             if line.startswith("SCAN") and "VIRTUAL TABLE" not in line:
                 assert "INDEX" in line, f"{q}: full scan\n{shown}"
-        if dense:  # many matches: walked newest first, no sort of them all
+        if None in probed.values():  # many matches: walked newest first, no sort of them all
             assert "TEMP B-TREE FOR ORDER BY" not in shown, f"{q}: sorts every match\n{shown}"
     else:
-        assert pg_index is None or pg_index in shown, f"{q}: not through {pg_index}\n{shown}"
+        assert pg_index is None or pg_index in both, f"{q}: not through {pg_index}\n{both}"
         assert "Seq Scan" not in shown, f"{q}: full scan\n{shown}"
     assert len(loaded.find_runs(query)) == hits

@@ -12,19 +12,18 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 
 from agentdeck.core.trace.query import RunQuery
-from agentdeck.core.trace.search import Node
-from agentdeck.store.sql_search import search_clause
+from agentdeck.store.sql_search import Probed, search_clause
 from agentdeck.store.tables import run_tools, runs
 
 __all__ = ["run_list_sql"]
 
 
 def run_list_sql(
-    query: RunQuery, *, bounded: bool = True, dense: frozenset[Node] = frozenset()
+    query: RunQuery, *, bounded: bool = True, dense: Probed | None = None
 ) -> Select[Any]:
     """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan);
     ``bounded=False``: without limit, offset and order (what the count estimates); ``dense``:
-    search terms that match many runs (:func:`~agentdeck.store.sql_search.dense_terms`)."""
+    what :func:`~agentdeck.store.sql_search.probe_terms` found of the search terms."""
     c = runs.c
     if query.tool is not None:
         t = run_tools.c

@@ -18,7 +18,7 @@ clause is false or unknown (a run without that field).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -34,7 +34,15 @@ from agentdeck.store.engine import is_sqlite, param_mark
 from agentdeck.store.tables import run_tools, runs
 from agentdeck.store.tables_search import run_attrs, search_docs
 
-__all__ = ["MAX_BODY", "TextMatch", "backfill", "dense_terms", "index_batch", "search_clause"]
+__all__ = [
+    "MAX_BODY",
+    "Probed",
+    "TextMatch",
+    "backfill",
+    "index_batch",
+    "probe_terms",
+    "search_clause",
+]
 
 MAX_BODY = 4000
 """Characters of text kept per run or span for full-text search."""
@@ -285,7 +293,7 @@ def _compare(left: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 def _in_attrs(key: str, value: str, dense: bool) -> ColumnElement[bool]:
     a = run_attrs.c
-    if dense:  # probed per run newest first by the primary key, stopping at the page's end
+    if dense:  # checked per run newest first by the primary key, stopping at the page's end
         return exists().where(a.trace_id == runs.c.trace_id, a.key == key, a.value == value)
     return runs.c.trace_id.in_(select(a.trace_id).where(a.key == key, a.value == value))
 
@@ -303,40 +311,61 @@ def _attr_key(t: Term) -> tuple[str, str] | None:
 
 
 DENSE = 1000
-"""Index entries beyond which a term is read per run rather than collected first (SQLite)."""
+"""Index entries of a term collected up front: at most this many, its runs are named by id;
+beyond, the term is checked run by run as the list is walked newest first."""
+
+Probed = Mapping[Node, "tuple[str, ...] | None"]
+"""What :func:`probe_terms` found per attribute or text term: the ids of every run it
+matches (at most :data:`DENSE` entries), or None when it matches more."""
 
 
-def dense_terms(conn: Connection, node: Node | None) -> frozenset[Node]:
-    """The attribute and text terms of ``node`` that match more than :data:`DENSE` entries,
-    counted up to that bound (an index range, or a full-text query, of at most that many).
-    SQLite's planner cannot tell a term that holds for a third of the runs from one that
-    holds for one; PostgreSQL's statistics can, so there this returns nothing."""
-    if node is None or not is_sqlite(conn):
-        return frozenset()
-    found: set[Node] = set()
-    stack = [node]
+def _probe_sql(conn: Connection, n: Node) -> tuple[str, tuple[Any, ...]] | None:
+    m = param_mark(conn)
+    lim = f" LIMIT {DENSE + 1}"
+    if isinstance(n, Term) and n.op in ("=", "!=") and (kv := _attr_key(n)) is not None:
+        return f"SELECT trace_id FROM run_attrs WHERE key = {m} AND value = {m}{lim}", kv
+    if not isinstance(n, Text):
+        return None
+    if is_sqlite(conn):
+        return (
+            "SELECT d.trace_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid"
+            f" WHERE search_fts MATCH {m}{lim}",
+            (_fts5(n),),
+        )
+    words = re.findall(r"\w+", n.text)
+    if n.prefix and words:
+        tsq, arg = f"to_tsquery('simple', {m})", " <-> ".join(f"'{w}'" for w in words) + ":*"
+    else:
+        tsq, arg = f"phraseto_tsquery('simple', {m})", n.text
+    return f"SELECT trace_id FROM search_docs WHERE to_tsvector('simple', body) @@ {tsq}{lim}", (
+        arg,
+    )
+
+
+def probe_terms(conn: Connection, node: Node | None) -> dict[Node, tuple[str, ...] | None]:
+    """Each attribute and text term of ``node``, read up to :data:`DENSE` + 1 index entries:
+    a term with few matches becomes the list of their run ids (then the list is a lookup of
+    those runs by key, whatever the planner would have guessed), one with many is checked per
+    run (:data:`Probed`). One bounded read per term."""
+    found: dict[Node, tuple[str, ...] | None] = {}
+    stack = [node] if node is not None else []
     while stack:
         n = stack.pop()
         if isinstance(n, Not):
             stack.append(n.item)
         elif isinstance(n, All | Any_):
             stack.extend(n.items)
-        elif isinstance(n, Term) and n.op in ("=", "!=") and (kv := _attr_key(n)) is not None:
-            probe = select(run_attrs.c.trace_id).where(
-                run_attrs.c.key == kv[0], run_attrs.c.value == kv[1]).limit(DENSE + 1)  # fmt: skip
-            if (
-                conn.execute(select(func.count()).select_from(probe.subquery())).scalar_one()
-                > DENSE
-            ):
-                found.add(n)
-        elif isinstance(n, Text):
-            sql = f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT {DENSE + 1})"
-            if conn.exec_driver_sql(sql, (_fts5(n),)).scalar_one() > DENSE:
-                found.add(n)
-    return frozenset(found)
+        elif n not in found and (probe := _probe_sql(conn, n)) is not None:
+            rows = conn.exec_driver_sql(*probe).all()
+            found[n] = tuple(dict.fromkeys(r[0] for r in rows)) if len(rows) <= DENSE else None
+    return found
 
 
-def _term(t: Term, dense: frozenset[Node]) -> ColumnElement[bool]:
+def _known(ids: tuple[str, ...]) -> ColumnElement[bool]:
+    return runs.c.trace_id.in_(ids) if ids else false()
+
+
+def _term(t: Term, dense: Probed) -> ColumnElement[bool]:
     name, op, value = t.field, t.op, t.value
     if op == "!=":
         return _negate(_term(Term(name, "=", value, t.pos), dense))
@@ -344,6 +373,8 @@ def _term(t: Term, dense: frozenset[Node]) -> ColumnElement[bool]:
         r = run_tools.c
         return runs.c.trace_id.in_(select(r.trace_id).where(r.tool_name == value))
     if (kv := _attr_key(t)) is not None:
+        if (ids := dense.get(t)) is not None:
+            return _known(ids)
         return _in_attrs(*kv, dense=t in dense)
     if name == "cost":  # runs.cost_usd: migration 0016_run_cost
         return _compare(literal_column("runs.cost_usd"), op, value)
@@ -361,12 +392,15 @@ def _negate(inner: ColumnElement[bool]) -> ColumnElement[bool]:
     return not_(func.coalesce(inner, false()))
 
 
-def search_clause(node: Node, dense: frozenset[Node] = frozenset()) -> ColumnElement[bool]:
-    """The WHERE clause of a search tree over ``runs`` (module docstring); ``dense``: the
-    terms :func:`dense_terms` found to match many runs."""
+def search_clause(node: Node, dense: Probed | None = None) -> ColumnElement[bool]:
+    """The WHERE clause of a search tree over ``runs`` (module docstring); ``dense``: what
+    :func:`probe_terms` found (terms it did not probe are semi-joins the planner places)."""
+    dense = dense if dense is not None else {}
     if isinstance(node, Term):
         return _term(node, dense)
     if isinstance(node, Text):
+        if (ids := dense.get(node)) is not None:
+            return _known(ids)
         return TextMatch(node, node in dense)
     if isinstance(node, Not):
         return _negate(search_clause(node.item, dense))

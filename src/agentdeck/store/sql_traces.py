@@ -450,7 +450,7 @@ class SqlTraces(SqlBase):
         ``query.after`` when given: each filter is one index range read backwards, with no
         sort (``store/tables.py``); the tool filter reads ``run_tools``, never spans."""
         with self._read() as conn:
-            dense = sql_search.dense_terms(conn, query.search)
+            dense = sql_search.probe_terms(conn, query.search)
             rows = conn.execute(run_list_sql(query, dense=dense)).all()
         return [row_run(r) for r in rows]
 
@@ -460,7 +460,7 @@ class SqlTraces(SqlBase):
         planner's estimate (statistics kept by ANALYZE), or on SQLite a lower bound."""
         whole = replace(query, limit=cap + 1, offset=0, after=None)
         with self._read() as conn:
-            dense = sql_search.dense_terms(conn, query.search)
+            dense = sql_search.probe_terms(conn, query.search)
             n = int(
                 conn.execute(
                     select(func.count()).select_from(

@@ -229,7 +229,9 @@ class ClickHouseTraces:
 
     def _list_filters(self, query: RunQuery) -> tuple[list[str], dict[str, Any]]:
         if query.search is not None:  # (search indexes: migration 0017_search, SQL stores)
-            raise InputError("search: needs the SQL trace store (SQLite or PostgreSQL), not ClickHouse")
+            raise InputError(
+                "search: needs the SQL trace store (SQLite or PostgreSQL), not ClickHouse"
+            )
         where, params = run_filters(query)
         if query.tool is not None:
             where.append(
