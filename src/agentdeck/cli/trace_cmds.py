@@ -34,11 +34,16 @@ RunIdArg = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command(
-        "runs",
+    runs_app = typer.Typer(rich_markup_mode=None)
+    runs_app.callback(
+        invoke_without_command=True,
         help="List runs, filtered by agent, version, env, status, tool errors, denials, "
-        "outcome, time, tool used, session and user.",
+        "outcome, time, tool used, session and user, or by a search query (-q).",
     )(runs_cmd)
+    from agentdeck.cli.lifecycle_cmds import register_runs
+
+    register_runs(runs_app)
+    app.add_typer(runs_app, name="runs")
     app.command("trace", help="Show a run as a tree of steps: tool, args, result, error, latency.")(
         trace_cmd
     )
@@ -56,6 +61,13 @@ def _outcome_text(r: Run) -> str:
 
 
 def runs_cmd(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query", "-q", help="Search query (docs/search.md): tag:vip cost>0.5 refund."
+        ),
+    ] = None,
     agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name.")] = None,
     version: Annotated[
         int | None, typer.Option("--version", "-v", help="Agent version number.")
@@ -94,7 +106,10 @@ def runs_cmd(
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
+    if ctx.invoked_subcommand is not None:  # runs delete
+        return
     from agentdeck.core.trace.query import RunCursor, RunQuery, next_cursor
+    from agentdeck.core.trace.search_plan import search_query
     from agentdeck.tracing.analysis.queries import run_json
 
     try:
@@ -121,6 +136,7 @@ def runs_cmd(
         limit=limit,
         after=RunCursor.decode(cursor, "--cursor") if cursor else None,
     )
+    q = search_query(q, query, "--query")
     if not 1 <= limit <= 10_000:
         raise InputError(f"--limit: expected 1..10000, got {limit}")
     found = get_store(db).find_runs(q)

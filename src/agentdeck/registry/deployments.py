@@ -29,6 +29,7 @@ from agentdeck.core.errors import (
     UnresolvedReferenceError,
 )
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent
+from agentdeck.core.trace.lifecycle import retention_days
 from agentdeck.registry.gates import (
     Gate,
     GateContext,
@@ -88,6 +89,7 @@ class Deployments:
         check_gate_config(self.gates, config)
         if "canary" in config.settings:  # checked now, not when a canary starts
             canary_config(config.settings["canary"], f"gates of {config.env}: canary")
+        retention_days(config.settings, config.env)  # retention.days: 1..36500 or unset
         self.store.set_gate_config(
             config,
             AuditEvent(

@@ -45,6 +45,7 @@ from agentdeck.server.headers import SecurityHeaders
 from agentdeck.server.ingest_writer import IngestBusy, IngestWriter
 from agentdeck.server.otlp_forward import OtlpForwarder
 from agentdeck.server.post_ingest import AfterIngest, load_online
+from agentdeck.server.retention_loop import RetentionLoop
 from agentdeck.server.settings import ServerSettings
 from agentdeck.store.engine import is_sqlite
 
@@ -195,6 +196,11 @@ def create_app(
         else None
     )
     canary_loop = _canary_loop(store, settings)
+    retention = (
+        RetentionLoop(store, settings.retention_interval_s)
+        if settings.retention_interval_s > 0
+        else None
+    )
     forwarder = (
         OtlpForwarder(
             settings.forward_otlp_endpoint,
@@ -236,10 +242,14 @@ def create_app(
         if alert_loop is not None:
             alert_loop.start()
         canary_loop.start()
+        if retention is not None:
+            retention.start()
         try:
             yield
         finally:
             canary_loop.close()
+            if retention is not None:
+                retention.close()
             if alert_loop is not None:
                 alert_loop.close()
             writer.close()

@@ -44,6 +44,7 @@ class ServerSettings:
     alert_rules: str | None = None  # alert rules YAML evaluated by the server's loop
     alert_interval_s: float = 60.0
     canary_interval_s: float = 30.0  # the canary loop's judgements (AGENTDECK_CANARY_INTERVAL)
+    retention_interval_s: float = 3600.0  # the retention loop (retention.days per env); 0: off
     metrics_open: bool = False  # GET /metrics without a key (Prometheus scrapes)
     check_on_ingest: bool = True  # per-run checks of ingested runs (off the request path)
     sampling_success_fraction: float = 1.0  # successful runs keeping their spans (datasets.md)
@@ -76,6 +77,7 @@ class ServerSettings:
             alert_rules=env.alert_rules,
             alert_interval_s=env.alert_interval,
             canary_interval_s=env.canary_interval,
+            retention_interval_s=env.retention_interval,
             metrics_open=env.metrics_open,
             check_on_ingest=env.check_on_ingest,
             sampling_success_fraction=env.sampling_success_fraction,

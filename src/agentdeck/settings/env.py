@@ -191,6 +191,12 @@ class ServerEnv(BaseSettings):
     canary_interval: PositiveFloat = Field(
         30.0, description="Seconds between the server's judgements of active canaries."
     )
+    retention_interval: float = Field(
+        3600.0,
+        ge=0,
+        description="Seconds between the server's retention passes (each env's "
+        "`retention.days`, as `agentdeck gc`); 0 turns the loop off.",
+    )
     behind_proxy: bool = Field(
         False,
         description="`1` believes X-Forwarded-For (the address failed authentications count "

@@ -51,6 +51,7 @@ __all__ = [
     "EvalStore",
     "FindingRecord",
     "KeyStore",
+    "LifecycleStore",
     "MonitorStore",
     "PolicyStore",
     "PolicyTestRecord",
@@ -367,6 +368,14 @@ class AnnotationStore(Protocol):
     ) -> int: ...
     def sampling_view(self, trace_ids: Sequence[str]) -> list[Run]: ...
     def sampled_out(self, trace_ids: Sequence[str]) -> set[str]: ...
+
+
+@runtime_checkable
+class LifecycleStore(Protocol):
+    def delete_runs(self, trace_ids: Sequence[str], audit: AuditEvent | None) -> dict[str, int]:
+        """Delete those runs and everything stored of them, appending ``audit`` (with the
+        counts per table added) in the same transaction; the counts."""
+        ...
 
 
 class Store(

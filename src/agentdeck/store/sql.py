@@ -17,6 +17,7 @@ from agentdeck.store.sql_deploy import SqlDeployments
 from agentdeck.store.sql_evals import SqlEvals
 from agentdeck.store.sql_feedback import SqlFeedback
 from agentdeck.store.sql_keys import SqlKeys
+from agentdeck.store.sql_lifecycle import SqlLifecycle
 from agentdeck.store.sql_monitor import SqlMonitor
 from agentdeck.store.sql_policy import SqlPolicy
 from agentdeck.store.sql_registry import SqlRegistry
@@ -37,6 +38,7 @@ class SqlStore(
     SqlFeedback,
     SqlCanaries,
     SqlAnnotations,
+    SqlLifecycle,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

@@ -12,14 +12,18 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 
 from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.sql_search import Probed, search_clause
 from agentdeck.store.tables import run_tools, runs
 
 __all__ = ["run_list_sql"]
 
 
-def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
+def run_list_sql(
+    query: RunQuery, *, bounded: bool = True, dense: Probed | None = None
+) -> Select[Any]:
     """The SELECT behind :meth:`SqlTraces.find_runs` (the EXPLAIN tests read its plan);
-    ``bounded=False``: without limit, offset and order (what the count estimates)."""
+    ``bounded=False``: without limit, offset and order (what the count estimates); ``dense``:
+    what :func:`~agentdeck.store.sql_search.probe_terms` found of the search terms."""
     c = runs.c
     if query.tool is not None:
         t = run_tools.c
@@ -56,6 +60,8 @@ def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
         q = q.where(c.session_id == query.session_id)
     if query.user_id is not None:
         q = q.where(c.user_id == query.user_id)
+    if query.search is not None:
+        q = q.where(search_clause(query.search, dense))
     if query.after is not None:
         q = q.where(tuple_(*order) < tuple_(query.after.start_ns, query.after.trace_id))
     if not bounded:

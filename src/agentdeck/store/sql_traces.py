@@ -72,7 +72,7 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
-from agentdeck.store import sql_messages
+from agentdeck.store import sql_messages, sql_search
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
@@ -398,6 +398,7 @@ class SqlTraces(SqlBase):
                     list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional))),
                     _IS_PROVISIONAL,
                 )
+            sql_search.index_batch(conn, [*runs_, *provisional], spans_)
             with_tools = [*_note_tools(conn, spans_), *touched] if spans_ else touched
             if with_tools:
                 _sync_tool_starts(conn, list(dict.fromkeys(with_tools)))
@@ -452,7 +453,8 @@ class SqlTraces(SqlBase):
         ``query.after`` when given: each filter is one index range read backwards, with no
         sort (``store/tables.py``); the tool filter reads ``run_tools``, never spans."""
         with self._read() as conn:
-            rows = conn.execute(run_list_sql(query)).all()
+            dense = sql_search.probe_terms(conn, query.search)
+            rows = conn.execute(run_list_sql(query, dense=dense)).all()
         return [row_run(r) for r in rows]
 
     def count_runs(self, query: RunQuery, cap: int = COUNT_CAP) -> RunCount:
@@ -461,10 +463,13 @@ class SqlTraces(SqlBase):
         planner's estimate (statistics kept by ANALYZE), or on SQLite a lower bound."""
         whole = replace(query, limit=cap + 1, offset=0, after=None)
         with self._read() as conn:
+            dense = sql_search.probe_terms(conn, query.search)
             n = int(
                 conn.execute(
                     select(func.count()).select_from(
-                        run_list_sql(whole).with_only_columns(runs.c.trace_id).subquery()
+                        run_list_sql(whole, dense=dense)
+                        .with_only_columns(runs.c.trace_id)
+                        .subquery()
                     )
                 ).scalar_one()
             )

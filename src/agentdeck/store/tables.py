@@ -248,3 +248,4 @@ from agentdeck.store import tables_feedback as _tables_feedback  # noqa: E402,F4
 from agentdeck.store import tables_monitor as _tables_monitor  # noqa: E402,F401
 from agentdeck.store import tables_policy as _tables_policy  # noqa: E402,F401
 from agentdeck.store import tables_replay as _tables_replay  # noqa: E402,F401
+from agentdeck.store import tables_search as _tables_search  # noqa: E402,F401

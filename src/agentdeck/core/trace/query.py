@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
+from agentdeck.core.trace.search import Node
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RunQuery:
     limit: int = 100
     offset: int = 0
     after: RunCursor | None = None  # keyset paging: only runs after this one in the order
+    search: Node | None = None  # what a search query adds to the fields above (search_plan)
 
 
 MAX_OFFSET = 10_000

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
 from agentdeck.core.trace.query import MAX_OFFSET, RunCursor, RunQuery, next_cursor
+from agentdeck.core.trace.search_plan import search_query
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.server.validation import INT64_MAX, MAX_VERSION
@@ -37,6 +38,7 @@ def run_query(
     session_id: str | None = None,
     user_id: str | None = None,
     cursor: str | None = None,
+    q: str | None = None,
 ) -> RunQuery:
     """A :class:`RunQuery` from request parameters; errors name the query parameter. An empty
     parameter is no filter (what an HTML form sends for "any")."""
@@ -64,7 +66,7 @@ def run_query(
         raise InputError("query.offset: not with query.cursor (the cursor says where to go on)")
     if version is not None and not 1 <= version <= MAX_VERSION:
         raise InputError(f"query.version: expected 1..{MAX_VERSION}, got {version}")
-    return RunQuery(
+    return search_query(RunQuery(
         agent_name=agent or None,
         agent_version=version,
         agent_digest=digest or None,
@@ -81,7 +83,7 @@ def run_query(
         limit=limit,
         offset=offset,
         after=after,
-    )
+    ), q, "query.q")  # fmt: skip
 
 
 _COUNT_HEADER = {
@@ -136,12 +138,19 @@ def list_runs(
         None,
         description="true: a header X-Total-Count (exact), X-Total-Estimate or X-Total-At-Least.",
     ),
+    search: str | None = Query(
+        None,
+        alias="q",
+        max_length=2000,
+        description="A search query (docs/search.md): fields such as agent:, tag:, attr.KEY:, "
+        "cost>, latency<, time>=, and free text over inputs, outputs and tool calls.",
+    ),
     *,
     response: Response,
 ) -> list[dict[str, Any]]:
     q = run_query(
         agent, version, digest, env, status, since, until, tool, limit, offset,
-        has_errors, denied, outcome, session_id, user_id, cursor,
+        has_errors, denied, outcome, session_id, user_id, cursor, search,
     )  # fmt: skip
     with_count = _flag(count, "query.count")
     found = state.store.find_runs(q)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import InputError
@@ -70,8 +70,9 @@ def runs_page(
     until: str = "",
     limit: int = 50,
     cursor: str = "",
+    search: str = Query("", alias="q"),
 ) -> HTMLResponse:
-    filters = {"agent": agent, "version": version, "env": env, "status": status, "tool": tool,
+    filters = {"q": search, "agent": agent, "version": version, "env": env, "status": status, "tool": tool,
                "has_errors": has_errors, "denied": denied, "outcome": outcome,
                "session_id": session_id, "user_id": user_id, "range": range,
                "since": since, "until": until}  # fmt: skip
@@ -97,6 +98,7 @@ def runs_page(
             session_id=session_id,
             user_id=user_id,
             cursor=cursor,
+            q=search,
         )
         runs = state.store.find_runs(q)
         total = state.store.count_runs(q)

@@ -21,6 +21,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
+from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
@@ -227,6 +228,10 @@ class ClickHouseTraces:
         return [r["trace_id"] for r in rows]
 
     def _list_filters(self, query: RunQuery) -> tuple[list[str], dict[str, Any]]:
+        if query.search is not None:  # (search indexes: migration 0017_search, SQL stores)
+            raise InputError(
+                "search: needs the SQL trace store (SQLite or PostgreSQL), not ClickHouse"
+            )
         where, params = run_filters(query)
         if query.tool is not None:
             where.append(
