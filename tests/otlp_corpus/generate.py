@@ -38,6 +38,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+SESSION, USER = "conv-42", "u-7"  # the conversation and end user, on every span
 HERE = Path(__file__).resolve().parent
 LIBRARIES = (
     "openinference-instrumentation-langchain",
@@ -189,7 +190,10 @@ def generate(out_dir: Path = HERE) -> Path:
     instrumentor.instrument(tracer_provider=provider)
     try:
         app = build_graph()
-        app.invoke({"messages": [{"role": "user", "content": "Is invoice INV-7 paid?"}]})
+        from openinference.instrumentation import using_attributes
+
+        with using_attributes(session_id=SESSION, user_id=USER):
+            app.invoke({"messages": [{"role": "user", "content": "Is invoice INV-7 paid?"}]})
     finally:
         instrumentor.uninstrument()
     spans = exporter.get_finished_spans()

@@ -50,6 +50,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 
 HERE = Path(__file__).parent
 MODEL = "gpt-4o-mini"
+SESSION, USER = "conv-42", "u-7"  # the conversation and end user
 TOOLS = [
     {
         "type": "function",
@@ -236,7 +237,10 @@ def run_openai_agents(base_url: str, script: Script) -> list[Any]:
         handoffs=[weather_agent],
         model=MODEL,
     )
-    result = asyncio.run(agents.Runner.run(triage, "What is the weather in Paris?"))
+    from openinference.instrumentation import using_attributes
+
+    with using_attributes(session_id=SESSION, user_id=USER):
+        result = asyncio.run(agents.Runner.run(triage, "What is the weather in Paris?"))
     assert result.final_output == "It is sunny in Paris, 21 C.", result.final_output
     OpenAIAgentsInstrumentor().uninstrument()
     tp.force_flush()
@@ -301,7 +305,12 @@ def run_openinference_openai(base_url: str, script: Script) -> list[Any]:
             span.set_status(Status(StatusCode.OK))
             return result
 
-    with tracer.start_as_current_span("weather_bot", openinference_span_kind="agent") as root:
+    from openinference.instrumentation import using_attributes
+
+    with (
+        using_attributes(session_id=SESSION, user_id=USER),
+        tracer.start_as_current_span("weather_bot", openinference_span_kind="agent") as root,
+    ):
         root.set_attribute("agent.name", "weather_bot")
         root.set_input("What is the weather in Paris?")
         final = chat_loop(base_url, run_tool)
@@ -326,7 +335,8 @@ def run_otel_openai_v2(base_url: str, script: Script) -> list[Any]:
             inv.tool_result = weather(**args)
             return str(inv.tool_result)
 
-    with handler.invoke_local_agent(agent_name="weather_bot", request_model=MODEL):
+    with handler.invoke_local_agent(agent_name="weather_bot", request_model=MODEL) as agent:
+        agent.conversation_id = SESSION  # GenAI names no end user
         final = chat_loop(base_url, run_tool)
     assert final == "It is sunny in Paris.", final
     OpenAIInstrumentor().uninstrument()

@@ -71,7 +71,7 @@ def record(base_url: str, script: Script) -> tuple[list[Any], int]:
         result = await weather_agent.run(question, usage=ctx.usage)
         return result.output
 
-    result = triage.run_sync(QUESTION)
+    result = triage.run_sync(QUESTION, conversation_id="conv-42")  # GenAI names no end user
     assert result.output == ANSWER, result.output
     tp.force_flush()
     return list(exporter.get_finished_spans()), settings.version

@@ -60,6 +60,7 @@ def record(base_url: str, script: Script) -> list[Any]:
     def weather_bot(question: str) -> str:
         return chat_loop(base_url, lambda _id, _name, args: get_weather(**args))
 
+    Traceloop.set_association_properties({"session_id": "conv-42", "user_id": "u-7"})
     final = weather_bot("What is the weather in Paris?")
     assert final == "It is sunny in Paris.", final
     return list(exporter.get_finished_spans())

@@ -95,6 +95,7 @@ def test_every_span_arrives_and_the_run_is_the_graph(stored: tuple[Run, list[Spa
     root = next(s for s in spans if s.parent_id is None)
     assert run.root_span_id == root.span_id and root.name == "support"
     assert run.agent_name == "triage"  # the first agent, not the graph or a node
+    assert (run.session_id, run.user_id) == ("conv-42", "u-7")  # OpenInference session.id, user.id
     assert run.status is SpanStatus.OK and run.error is None
     assert run.input == {"messages": [{"role": "user", "content": "Is invoice INV-7 paid?"}]}
 

@@ -135,6 +135,7 @@ def test_openinference_openai_agents(receiver: Receiver, order: str) -> None:
     agents = by_kind(spans, SpanKind.AGENT)
     assert [a.attributes.get("agent.name") for a in agents] == ["triage_agent", "weather_agent"]
     assert run.agent_name == "triage_agent"  # the root ("Agent workflow") names no agent
+    assert (run.session_id, run.user_id) == ("conv-42", "u-7")  # session.id, user.id
 
     (handoff,) = by_kind(spans, SpanKind.HANDOFF)
     assert handoff.attributes["handoff.to"] == "weather_agent"
@@ -212,6 +213,7 @@ def test_openinference_openai(receiver: Receiver, order: str) -> None:
     run, spans = ingest(receiver, "openinference-openai", order)
     (agent,) = by_kind(spans, SpanKind.AGENT)
     assert agent.attributes["agent.name"] == run.agent_name == "weather_bot"
+    assert (run.session_id, run.user_id) == ("conv-42", "u-7")
     llms = _chat_loop_llms(spans)
     assert {s.attributes["llm.model"] for s in llms} == {"gpt-4o-mini-2024-07-18"}
     tools = by_kind(spans, SpanKind.TOOL)
@@ -228,6 +230,7 @@ def test_otel_openai_v2(receiver: Receiver, order: str) -> None:
     run, spans = ingest(receiver, "otel-openai-v2", order)
     (agent,) = by_kind(spans, SpanKind.AGENT)
     assert agent.attributes["agent.name"] == run.agent_name == "weather_bot"
+    assert (run.session_id, run.user_id) == ("conv-42", None)  # gen_ai.conversation.id
     assert agent.status is SpanStatus.UNSET  # the producer leaves success UNSET
     llms = _chat_loop_llms(spans)
     assert {s.attributes["llm.model"] for s in llms} == {"gpt-4o-mini"}

@@ -32,6 +32,8 @@ def test_pydantic_ai_delegation(receiver: Receiver, order: str) -> None:
     agents = by_kind(spans, SpanKind.AGENT)
     assert [a.attributes.get("agent.name") for a in agents] == ["triage_agent", "weather_agent"]
     assert run.agent_name == "triage_agent"
+    # the root agent's gen_ai.conversation.id (the delegate's run has its own)
+    assert (run.session_id, run.user_id) == ("conv-42", None)
 
     llms = by_kind(spans, SpanKind.LLM)
     assert [s.usage.input_tokens if s.usage else None for s in llms] == [52, 61, 88, 104, 83]

@@ -31,6 +31,7 @@ def test_traceloop(receiver: Receiver, order: str) -> None:
     run, spans = ingest(receiver, "traceloop", order)
     (agent,) = by_kind(spans, SpanKind.AGENT)
     assert agent.attributes["agent.name"] == run.agent_name == "weather_bot"
+    assert (run.session_id, run.user_id) == ("conv-42", "u-7")  # association properties
     llms = _chat_loop_llms(spans)
     assert {s.attributes["llm.model"] for s in llms} == {"gpt-4o-mini"}
     tools = by_kind(spans, SpanKind.TOOL)

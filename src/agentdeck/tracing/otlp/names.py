@@ -63,8 +63,11 @@ SESSION_ID: Final = "session.id"  # OpenTelemetry general and OpenInference
 CONVERSATION_ID: Final = "gen_ai.conversation.id"
 USER_ID: Final = "user.id"  # OpenTelemetry general and OpenInference
 ENDUSER_ID: Final = "enduser.id"  # deprecated OpenTelemetry name, still sent
-SESSION_KEYS: Final = (SESSION_ID, CONVERSATION_ID)
-USER_KEYS: Final = (USER_ID, ENDUSER_ID)
+# Traceloop's association properties (Traceloop.set_association_properties), on every span
+TRACELOOP_SESSION_ID: Final = "traceloop.association.properties.session_id"
+TRACELOOP_USER_ID: Final = "traceloop.association.properties.user_id"
+SESSION_KEYS: Final = (SESSION_ID, CONVERSATION_ID, TRACELOOP_SESSION_ID)
+USER_KEYS: Final = (USER_ID, ENDUSER_ID, TRACELOOP_USER_ID)
 
 # --- OpenTelemetry GenAI -------------------------------------------------------------------
 OPERATION: Final = "gen_ai.operation.name"
