@@ -19,6 +19,7 @@ from agentdeck.core.behaviour.records import (
     FindingRecord,
     RunSummaryRow,
 )
+from agentdeck.core.cost import CostTotal
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Deployment, GateConfig, Health
 from agentdeck.core.evals.result import EvalResult
@@ -309,6 +310,27 @@ class FeedbackStore(Protocol):
     def list_feedback(self, trace_id: str) -> list[Feedback]: ...
 
 
+@runtime_checkable
+class CostStore(Protocol):
+    def cost_totals(
+        self,
+        group_by: str,
+        *,
+        agent_name: str | None = None,
+        env: str | None = None,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        limit: int = 1000,
+    ) -> list[CostTotal]:
+        """Tokens and cost summed over runs per group (:data:`agentdeck.core.cost.COST_GROUPS`)."""
+        ...
+
+    def unpriced_spans(
+        self, after: tuple[str, str] | None = None, limit: int = 1000
+    ) -> list[Span]: ...
+    def set_span_costs(self, costs: Sequence[tuple[str, str, float]]) -> int: ...
+
+
 class Store(
     RegistryStore,
     DeploymentStore,
@@ -319,6 +341,7 @@ class Store(
     ReplayStore,
     EvalStore,
     FeedbackStore,
+    CostStore,
     Protocol,
 ):
     """Everything agentdeck persists."""

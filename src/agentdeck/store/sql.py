@@ -11,6 +11,7 @@ from agentdeck.core.errors import StoreError
 from agentdeck.store.engine import create_store_engine, default_database_url
 from agentdeck.store.migrate import upgrade
 from agentdeck.store.sql_audit import SqlAudit
+from agentdeck.store.sql_cost import SqlCost
 from agentdeck.store.sql_deploy import SqlDeployments
 from agentdeck.store.sql_evals import SqlEvals
 from agentdeck.store.sql_feedback import SqlFeedback
@@ -33,6 +34,7 @@ class SqlStore(
     SqlReplay,
     SqlEvals,
     SqlFeedback,
+    SqlCost,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

@@ -1,0 +1,31 @@
+"""Cost: USD per LLM call from token usage and a model's prices, and totals over runs.
+
+Pure: prices come from a :class:`~agentdeck.core.cost.price.PriceSource` (the maintained
+``genai-prices`` table and the user's YAML overrides live in :mod:`agentdeck.prices`).
+"""
+
+from agentdeck.core.cost.overrides import parse_overrides
+from agentdeck.core.cost.price import (
+    ModelPrice,
+    PriceSource,
+    Rate,
+    SpanCost,
+    call_cost,
+    model_of,
+    price_span,
+)
+from agentdeck.core.cost.totals import COST_GROUPS, CostTotal, RunBudget
+
+__all__ = [
+    "COST_GROUPS",
+    "CostTotal",
+    "ModelPrice",
+    "PriceSource",
+    "Rate",
+    "RunBudget",
+    "SpanCost",
+    "call_cost",
+    "model_of",
+    "parse_overrides",
+    "price_span",
+]
