@@ -51,6 +51,7 @@ UNITS = (
     "policy",
     "env",
     "audit",
+    "cost",
 )
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
@@ -69,6 +70,7 @@ COMMAND_UNITS: dict[str, str] = {
     "policy": "policy",
     "env": "env",
     "audit": "audit",
+    "cost": "cost",
 }
 
 _SUB_APPS = {
@@ -79,6 +81,7 @@ _SUB_APPS = {
         "Show and configure environments, the promotion path and gates.",
     ),
     "audit": ("audit_cmds", "app", "Inspect and verify the hash-chained audit log."),
+    "cost": ("cost_cmds", "app", "Tokens and cost (USD) per agent version, session, env or day."),
 }
 
 

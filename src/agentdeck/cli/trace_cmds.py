@@ -17,6 +17,7 @@ from agentdeck.cli.common import (
     parse_time_ns,
     print_json,
 )
+from agentdeck.core.cost.format import cost_text
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 
@@ -136,7 +137,7 @@ def runs_cmd(
     if any(r.provisional for r in found):
         t.caption = f"provisional: {PROVISIONAL_NOTE}"
     for col in ("run", "agent", "env", "status", "errors", "denied", "outcome", "started", "ms",
-                "input"):  # fmt: skip
+                "cost", "input"):  # fmt: skip
         t.add_column(col, no_wrap=col == "status")  # never elide the provisional marker
     from datetime import UTC, datetime
 
@@ -154,6 +155,7 @@ def runs_cmd(
             _outcome_text(r),
             started,
             ms,
+            cost_text(r.cost_usd, r.unpriced_calls),
             escape(_clip(r.input, 40)),
         )
     console.print(t)
@@ -277,6 +279,8 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
     agent = f"{escape(r.agent_name or '-')}@{r.agent_version or '?'}"
     title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
     title += f"  tool errors: {r.tool_errors}  denied: {r.denied_calls}"
+    if r.total_tokens or r.unpriced_calls:
+        title += f"  tokens: {r.total_tokens}  cost: {cost_text(r.cost_usd, r.unpriced_calls)}"
     if r.outcome is not None:
         title += f"  outcome: {_outcome_text(r)}"
         if r.outcome_reason:

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
+from agentdeck.core.cost import CostTotal, ModelPrice, Rate
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Deployment
 from agentdeck.core.evals.result import EvalResult
@@ -207,4 +208,37 @@ def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
         "subject": e.subject,
         "payload": dict(e.payload),
         "hash": e.hash,
+    }
+
+
+def cost_total_json(t: CostTotal, group_by: str) -> dict[str, Any]:
+    """One group of :func:`agentdeck.tracing.analysis.cost.cost_totals` (API and CLI)."""
+    return {
+        group_by: t.key,
+        "runs": t.runs,
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "total_tokens": t.total_tokens,
+        "cost_usd": t.cost_usd,
+        "mean_cost_usd": t.mean_cost_usd,
+        "unpriced_calls": t.unpriced_calls,
+    }
+
+
+def _rate_json(r: Rate | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {"usd_per_mtok": r.base, "tiers": [{"above_input_tokens": s, "usd_per_mtok": p} for s, p in r.tiers]}
+
+
+def model_price_json(p: ModelPrice) -> dict[str, Any]:
+    """A model's price (USD per million tokens) and where it came from."""
+    return {
+        "model": p.model,
+        "provider": p.provider,
+        "source": p.source,
+        "input": _rate_json(p.input),
+        "output": _rate_json(p.output),
+        "cache_read": _rate_json(p.cache_read),
+        "reasoning": _rate_json(p.reasoning),
     }

@@ -4,6 +4,7 @@ Pure: prices come from a :class:`~agentdeck.core.cost.price.PriceSource` (the ma
 ``genai-prices`` table and the user's YAML overrides live in :mod:`agentdeck.prices`).
 """
 
+from agentdeck.core.cost.format import UNPRICED, cost_text, usd
 from agentdeck.core.cost.overrides import parse_overrides
 from agentdeck.core.cost.price import (
     ModelPrice,
@@ -24,8 +25,11 @@ __all__ = [
     "Rate",
     "RunBudget",
     "SpanCost",
+    "UNPRICED",
     "call_cost",
+    "cost_text",
     "model_of",
     "parse_overrides",
     "price_span",
+    "usd",
 ]
