@@ -317,6 +317,7 @@ class CostStore(Protocol):
         group_by: str,
         *,
         agent_name: str | None = None,
+        agent_digest: str | None = None,
         env: str | None = None,
         since_ns: int | None = None,
         until_ns: int | None = None,

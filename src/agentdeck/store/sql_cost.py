@@ -100,6 +100,7 @@ class SqlCost(SqlBase):
         group_by: str,
         *,
         agent_name: str | None = None,
+        agent_digest: str | None = None,
         env: str | None = None,
         since_ns: int | None = None,
         until_ns: int | None = None,
@@ -114,6 +115,7 @@ class SqlCost(SqlBase):
             where, params = [], []
             for cond, value in (
                 (f"agent_name = {mark}", agent_name),
+                (f"agent_digest = {mark}", agent_digest),
                 (f"env = {mark}", env),
                 (f"start_ns >= {mark}", since_ns),
                 (f"start_ns < {mark}", until_ns),
@@ -129,7 +131,7 @@ class SqlCost(SqlBase):
             )
             rows = conn.exec_driver_sql(
                 f"SELECT {cols}, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
-                " SUM(cost_usd), SUM(unpriced_calls) FROM runs"
+                " SUM(cost_usd), SUM(unpriced_calls), MAX(cost_usd) FROM runs"
                 f"{' WHERE ' + ' AND '.join(where) if where else ''}"
                 f" GROUP BY {cols} ORDER BY {order} LIMIT {int(limit)}",
                 tuple(params),
@@ -143,6 +145,7 @@ class SqlCost(SqlBase):
                 output_tokens=int(r[n_keys + 2] or 0),
                 cost_usd=None if r[n_keys + 3] is None else float(r[n_keys + 3]),
                 unpriced_calls=int(r[n_keys + 4] or 0),
+                max_cost_usd=None if r[n_keys + 5] is None else float(r[n_keys + 5]),
             )
             for r in rows
         ]

@@ -26,6 +26,7 @@ class CostTotal:
     output_tokens: int
     cost_usd: float | None
     unpriced_calls: int
+    max_cost_usd: float | None = None  # the costliest run of the group
 
     @property
     def total_tokens(self) -> int:

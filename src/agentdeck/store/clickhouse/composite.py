@@ -79,6 +79,7 @@ class CompositeStore(SqlStore):
         group_by: str,
         *,
         agent_name: str | None = None,
+        agent_digest: str | None = None,
         env: str | None = None,
         since_ns: int | None = None,
         until_ns: int | None = None,
@@ -87,6 +88,7 @@ class CompositeStore(SqlStore):
         return self.traces.cost_totals(
             group_by,
             agent_name=agent_name,
+            agent_digest=agent_digest,
             env=env,
             since_ns=since_ns,
             until_ns=until_ns,

@@ -48,6 +48,7 @@ def cost_totals(
     group_by: str,
     *,
     agent_name: str | None,
+    agent_digest: str | None,
     env: str | None,
     since_ns: int | None,
     until_ns: int | None,
@@ -58,6 +59,7 @@ def cost_totals(
     params: dict[str, Any] = {"lim": limit}
     for cond, key, value in (
         ("agent_name = {agent:String}", "agent", agent_name),
+        ("agent_digest = {digest:String}", "digest", agent_digest),
         ("env = {env:String}", "env", env),
         ("start_ns >= {since:Int64}", "since", since_ns),
         ("start_ns < {until:Int64}", "until", until_ns),
@@ -70,7 +72,7 @@ def cost_totals(
     order = "k0 DESC" if group_by == "day" else "isNull(c), c DESC, n DESC"
     rows = conn.rows(
         f"SELECT {keys}, count() AS n, sum(input_tokens) AS i, sum(output_tokens) AS o,"
-        " sumOrNull(cost_usd) AS c, sum(unpriced_calls) AS u"
+        " sumOrNull(cost_usd) AS c, sum(unpriced_calls) AS u, maxOrNull(cost_usd) AS mx"
         f" FROM {runs} FINAL{' WHERE ' + ' AND '.join(where) if where else ''}"
         f" GROUP BY {group} ORDER BY {order} LIMIT {{lim:UInt32}}",
         params,
@@ -83,6 +85,7 @@ def cost_totals(
             output_tokens=int(r["o"] or 0),
             cost_usd=None if r["c"] is None else float(r["c"]),
             unpriced_calls=int(r["u"] or 0),
+            max_cost_usd=None if r["mx"] is None else float(r["mx"]),
         )
         for r in rows
     ]

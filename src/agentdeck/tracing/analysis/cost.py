@@ -27,6 +27,7 @@ def cost_totals(
     return store.cost_totals(
         group_by,
         agent_name=agent_name,
+        agent_digest=agent_digest,
         env=env,
         since_ns=since_ns,
         until_ns=until_ns,
