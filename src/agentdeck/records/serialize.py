@@ -222,6 +222,7 @@ def cost_total_json(t: CostTotal, group_by: str) -> dict[str, Any]:
         "cost_usd": t.cost_usd,
         "mean_cost_usd": t.mean_cost_usd,
         "unpriced_calls": t.unpriced_calls,
+        "max_cost_usd": t.max_cost_usd,
     }
 
 

@@ -16,6 +16,7 @@ def cost_totals(
     group_by: str,
     *,
     agent_name: str | None = None,
+    agent_digest: str | None = None,
     env: str | None = None,
     since_ns: int | None = None,
     until_ns: int | None = None,
