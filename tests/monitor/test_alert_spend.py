@@ -32,7 +32,18 @@ PRICES = StaticPrices({"m": ModelPrice("m", Rate(1.0), Rate(2.0))})  # $1 / $2 p
 def _run(store: SqlStore, at: datetime, input_tokens: int, agent: str = "spender") -> str:
     tid, root = new_trace_id(), new_span_id()
     ns = int(at.timestamp() * 1e9)
-    run = Run(tid, agent, 3, "sha256:aa", "production", "d1", ns, ns + 1000, SpanStatus.OK, root_span_id=root)
+    run = Run(
+        tid,
+        agent,
+        3,
+        "sha256:aa",
+        "production",
+        "d1",
+        ns,
+        ns + 1000,
+        SpanStatus.OK,
+        root_span_id=root,
+    )
     spans = [
         Span(tid, root, None, agent, SpanKind.AGENT, ns, ns + 1000, seq=0),
         Span(tid, new_span_id(), root, "chat m", SpanKind.LLM, ns + 1, ns + 9, seq=1,
@@ -70,7 +81,9 @@ def test_the_windows_spend_over_the_threshold_fires_naming_the_amount(priced: Sq
         _run(priced, NOW - timedelta(minutes=minutes), 1_000_000)  # $1 + $1 each
     _run(priced, NOW - timedelta(hours=3), 50_000_000)  # outside the window
     sink = InMemoryAlertSink()
-    fired = evaluate_alert_rules(priced, parse_alert_config(_rules("cost_usd", 5.0)), NOW, sinks={"m": sink})
+    fired = evaluate_alert_rules(
+        priced, parse_alert_config(_rules("cost_usd", 5.0)), NOW, sinks={"m": sink}
+    )
     assert len(fired) == 1 and fired[0].value == pytest.approx(6.0)
     assert "spent $6.00 over 3 runs" in fired[0].message
     calm = parse_alert_config(_rules("cost_usd", 10.0))

@@ -53,7 +53,9 @@ def _agent(store: SqlStore) -> None:
 
 
 def _model_call(input_tokens: int, output_tokens: int) -> None:
-    with sdk.llm(model="scripted-model", provider="acme", messages=[{"role": "user", "content": "q"}]) as call:
+    with sdk.llm(
+        model="scripted-model", provider="acme", messages=[{"role": "user", "content": "q"}]
+    ) as call:
         call.record(
             message={"role": "assistant", "content": "a"},
             model="scripted-model",
@@ -98,7 +100,9 @@ def test_an_unpriced_model_counts_its_tokens_toward_a_token_budget(
     start_sdk(tmp_path, sqlite_store)
     with sdk.run(agent="budget-bot@1"):
         with sdk.llm(model="no-such-model", messages=[]) as call:
-            call.record(message={"role": "assistant", "content": ""}, usage=TokenUsage(6_000_000, 0))
+            call.record(
+                message={"role": "assistant", "content": ""}, usage=TokenUsage(6_000_000, 0)
+            )
         with pytest.raises(PolicyDenied) as info:
             lookup_order("ORD-1")
     assert info.value.rules == ["token-budget"]
@@ -110,5 +114,5 @@ def test_policy_tests_and_eval_accept_run_cost_and_tokens() -> None:
     under = ToolCallContext.from_dict({"tool": "search_kb", "run": {"cost_usd": 1.5, "tokens": 10}})
     assert compiled.decide(over).effect.value == "deny"
     assert compiled.decide(under).effect.value == "allow"
-    with pytest.raises(Exception, match="run.cost_usd"):
+    with pytest.raises(Exception, match=r"run\.cost_usd"):
         ToolCallContext.from_dict({"tool": "x", "run": {"cost_usd": "lots"}})

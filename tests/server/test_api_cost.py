@@ -56,10 +56,11 @@ def _genai_run(tracer: Tracer) -> None:
 
 
 def _openinference_run(tracer: Tracer) -> None:
-    with tracer.start_as_current_span(
-        "agent", attributes={"openinference.span.kind": "AGENT", "agent.name": "costly-bot"}
-    ):
-        with tracer.start_as_current_span(
+    with (
+        tracer.start_as_current_span(
+            "agent", attributes={"openinference.span.kind": "AGENT", "agent.name": "costly-bot"}
+        ),
+        tracer.start_as_current_span(
             "llm",
             attributes={
                 "openinference.span.kind": "LLM",
@@ -68,17 +69,16 @@ def _openinference_run(tracer: Tracer) -> None:
                 "llm.token_count.completion": 0,
                 "llm.token_count.prompt_details.cache_read": 0,
             },
-        ):
-            pass
+        ),
+    ):
+        pass
 
 
 @pytest.fixture
 def server(store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     f = tmp_path / "prices.yaml"
     # $1 / Mtok input, $0.1 cached, $4 output, $8 reasoning
-    f.write_text(
-        "prices:\n  acme-large: {input: 1, cache_read: 0.1, output: 4, reasoning: 8}\n"
-    )
+    f.write_text("prices:\n  acme-large: {input: 1, cache_read: 0.1, output: 4, reasoning: 8}\n")
     monkeypatch.setenv("AGENTDECK_PRICES_FILE", str(f))
     reset_default_prices()
     keys = make_keys(store)
@@ -93,7 +93,9 @@ def server(store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def _send(url: str, keys: Keys, state: Any, build: Any) -> None:
     _, spans = record(build)
-    exporter = OTLPSpanExporter(endpoint=f"{url}/v1/traces", headers=keys.header("ingest"), timeout=10)
+    exporter = OTLPSpanExporter(
+        endpoint=f"{url}/v1/traces", headers=keys.header("ingest"), timeout=10
+    )
     assert exporter.export(spans) is SpanExportResult.SUCCESS
     exporter.shutdown()
     assert state.after_ingest.drain(20)

@@ -34,10 +34,22 @@ def _tid() -> str:
 
 def _llm(tid: str, sid: str, model: str | None, usage: TokenUsage, start: int = T0) -> Span:
     attrs = {"llm.model": model} if model else {}
-    return Span(tid, sid, None, f"chat {model}", SpanKind.LLM, start, start + 10, attributes=attrs, usage=usage)
+    return Span(
+        tid,
+        sid,
+        None,
+        f"chat {model}",
+        SpanKind.LLM,
+        start,
+        start + 10,
+        attributes=attrs,
+        usage=usage,
+    )
 
 
-def _run(tid: str, agent: str = "bot", version: int = 1, env: str = "dev", start: int = T0, **kw: object) -> Run:
+def _run(
+    tid: str, agent: str = "bot", version: int = 1, env: str = "dev", start: int = T0, **kw: object
+) -> Run:
     return Run(tid, agent, version, "sha256:x", env, None, start, start + 100, SpanStatus.OK, **kw)  # type: ignore[arg-type]
 
 
@@ -113,8 +125,21 @@ def test_a_provisional_run_is_summed_then_replaced_by_the_real_run_with_the_same
     priced: SqlStore,
 ) -> None:
     tid = _tid()
-    prov = Run(tid, None, None, None, None, None, T0, T0 + 5, SpanStatus.UNSET, attributes={PROVISIONAL: True})
-    priced.write_batch([], [_llm(tid, "a" * 16, "m-small", TokenUsage(2_000_000, 0))], provisional=[prov])
+    prov = Run(
+        tid,
+        None,
+        None,
+        None,
+        None,
+        None,
+        T0,
+        T0 + 5,
+        SpanStatus.UNSET,
+        attributes={PROVISIONAL: True},
+    )
+    priced.write_batch(
+        [], [_llm(tid, "a" * 16, "m-small", TokenUsage(2_000_000, 0))], provisional=[prov]
+    )
     assert (r := priced.get_run(tid)) is not None and r.cost_usd == pytest.approx(2.0)
     priced.write_batch([_run(tid)], [])
     assert (r := priced.get_run(tid)) is not None and r.cost_usd == pytest.approx(2.0)
@@ -185,6 +210,8 @@ def test_the_partial_usage_index_serves_the_run_sums(store: SqlStore) -> None:
         else:
             names = {
                 r[0]
-                for r in conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'spans'"))
+                for r in conn.execute(
+                    text("SELECT indexname FROM pg_indexes WHERE tablename = 'spans'")
+                )
             }
             assert "ix_spans_usage" in names

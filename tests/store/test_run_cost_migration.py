@@ -48,7 +48,9 @@ def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) 
 
 
 def _llm(tid: str, sid: str, model: str, usage: TokenUsage) -> dict[str, Any]:
-    s = Span(tid, sid, None, "chat", SpanKind.LLM, 1, 2, attributes={"llm.model": model}, usage=usage)
+    s = Span(
+        tid, sid, None, "chat", SpanKind.LLM, 1, 2, attributes={"llm.model": model}, usage=usage
+    )
     return {k: v for k, v in span_row(s).items() if k != "cost_usd"}
 
 
@@ -61,7 +63,9 @@ def test_runs_stored_before_get_token_sums_and_stay_unpriced_until_the_backfill(
     _alembic(bare_engine, command.upgrade, *sorted(before))
     assert "cost_usd" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with_llm, without = "a" * 32, "b" * 32
-    runs = table("runs", column("trace_id"), column("agent_name"), column("start_ns"), column("status"))
+    runs = table(
+        "runs", column("trace_id"), column("agent_name"), column("start_ns"), column("status")
+    )
     with bare_engine.begin() as conn:
         conn.execute(
             insert(runs),
@@ -81,7 +85,11 @@ def test_runs_stored_before_get_token_sums_and_stay_unpriced_until_the_backfill(
     assert migrate_mod.current_revisions(bare_engine) == migrate_mod.script_heads()
     old = store.get_run(with_llm)
     assert old is not None
-    assert (old.input_tokens, old.output_tokens, old.total_tokens) == (1_000_000, 1_000_010, 2_000_010)
+    assert (old.input_tokens, old.output_tokens, old.total_tokens) == (
+        1_000_000,
+        1_000_010,
+        2_000_010,
+    )
     assert old.cost_usd is None and old.unpriced_calls == 2
     plain = store.get_run(without)
     assert plain is not None and plain.cost_usd == 0.0 and plain.unpriced_calls == 0

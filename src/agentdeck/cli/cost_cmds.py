@@ -105,9 +105,7 @@ def price_cmd(
         parts.append(f"reasoning {usd(p.reasoning.base)}")
     tiers = " (tiered by input tokens)" if p.input.tiers else ""
     who = f"{p.provider}/{p.model}" if p.provider else p.model
-    console.print(
-        escape(f"{who}: {', '.join(parts)} per million tokens{tiers}; from {p.source}")
-    )
+    console.print(escape(f"{who}: {', '.join(parts)} per million tokens{tiers}; from {p.source}"))
 
 
 @app.command("backfill")

@@ -30,9 +30,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from agentdeck.core.behaviour.run_checks import Finding
+from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.core.cost import model_of
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.core.behaviour.run_view import RunView
 from agentdeck.monitor.drift import DriftReport
 
 REGISTRY = CollectorRegistry(auto_describe=True)

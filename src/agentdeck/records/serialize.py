@@ -11,7 +11,7 @@ from typing import Any
 
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
-from agentdeck.core.cost import CostTotal, ModelPrice, Rate
+from agentdeck.core.cost import CostChange, CostTotal, ModelPrice, Rate, RunsCost
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Deployment
 from agentdeck.core.evals.result import EvalResult
@@ -226,10 +226,33 @@ def cost_total_json(t: CostTotal, group_by: str) -> dict[str, Any]:
     }
 
 
+def _runs_cost_json(c: RunsCost) -> dict[str, Any]:
+    return {
+        "ref": c.ref,
+        "runs": c.runs,
+        "mean_cost_usd": c.mean_cost_usd,
+        "mean_tokens": c.mean_tokens,
+        "unpriced_calls": c.unpriced_calls,
+    }
+
+
+def cost_change_json(c: CostChange) -> dict[str, Any]:
+    """The cost change between two versions (``diff`` and ``eval --compare``)."""
+    return {
+        "before": _runs_cost_json(c.before),
+        "after": _runs_cost_json(c.after),
+        "delta_usd": c.delta_usd,
+        "ratio": c.ratio,
+    }
+
+
 def _rate_json(r: Rate | None) -> dict[str, Any] | None:
     if r is None:
         return None
-    return {"usd_per_mtok": r.base, "tiers": [{"above_input_tokens": s, "usd_per_mtok": p} for s, p in r.tiers]}
+    return {
+        "usd_per_mtok": r.base,
+        "tiers": [{"above_input_tokens": s, "usd_per_mtok": p} for s, p in r.tiers],
+    }
 
 
 def model_price_json(p: ModelPrice) -> dict[str, Any]:

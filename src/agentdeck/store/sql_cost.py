@@ -150,9 +150,7 @@ class SqlCost(SqlBase):
             for r in rows
         ]
 
-    def unpriced_spans(
-        self, after: tuple[str, str] | None = None, limit: int = 1000
-    ) -> list[Span]:
+    def unpriced_spans(self, after: tuple[str, str] | None = None, limit: int = 1000) -> list[Span]:
         """Spans with usage and no cost (never priced, or their model had no price), in
         (trace, span) order after ``after``: what ``agentdeck cost backfill`` prices."""
         from agentdeck.store.sql_traces import row_span

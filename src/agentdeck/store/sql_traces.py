@@ -60,6 +60,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
+from agentdeck.core.cost import PriceSource
 from agentdeck.core.trace.model import (
     PROVISIONAL,
     LinkKind,
@@ -72,7 +73,6 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
-from agentdeck.core.cost import PriceSource
 from agentdeck.prices import default_prices
 from agentdeck.store import sql_cost, sql_messages
 from agentdeck.store.base import SqlBase

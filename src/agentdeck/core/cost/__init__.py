@@ -4,6 +4,7 @@ Pure: prices come from a :class:`~agentdeck.core.cost.price.PriceSource` (the ma
 ``genai-prices`` table and the user's YAML overrides live in :mod:`agentdeck.prices`).
 """
 
+from agentdeck.core.cost.compare import CostChange, RunsCost
 from agentdeck.core.cost.format import UNPRICED, cost_text, usd
 from agentdeck.core.cost.overrides import parse_overrides
 from agentdeck.core.cost.price import (
@@ -19,13 +20,15 @@ from agentdeck.core.cost.totals import COST_GROUPS, CostTotal, RunBudget
 
 __all__ = [
     "COST_GROUPS",
+    "UNPRICED",
+    "CostChange",
     "CostTotal",
     "ModelPrice",
     "PriceSource",
     "Rate",
     "RunBudget",
+    "RunsCost",
     "SpanCost",
-    "UNPRICED",
     "call_cost",
     "cost_text",
     "model_of",

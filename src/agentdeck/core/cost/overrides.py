@@ -42,7 +42,9 @@ def _model_price(model: str, body: Any, source: str) -> ModelPrice:
     for key in body:
         if key not in _KEYS:
             raise SpecError(
-                source, f"{where}.{key}", f"unknown key (expected one of {', '.join(sorted(_KEYS))})"
+                source,
+                f"{where}.{key}",
+                f"unknown key (expected one of {', '.join(sorted(_KEYS))})",
             )
     for key in ("input", "output"):
         if key not in body:

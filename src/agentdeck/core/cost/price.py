@@ -71,9 +71,9 @@ class ModelPrice:
 class PriceSource(Protocol):
     """Looks up a model's prices as of a time (prices change); ``None``: unknown model."""
 
-    def price(self, model: str, provider: str | None = None, at_ns: int | None = None) -> (
-        ModelPrice | None
-    ): ...
+    def price(
+        self, model: str, provider: str | None = None, at_ns: int | None = None
+    ) -> ModelPrice | None: ...
 
 
 def call_cost(usage: TokenUsage, price: ModelPrice) -> float:

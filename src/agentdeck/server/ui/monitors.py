@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.monitor.window import check_window, parse_duration
-from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.cost_view import cost_series
+from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.monitor_view import monitor_series
 from agentdeck.server.ui.common import render
 

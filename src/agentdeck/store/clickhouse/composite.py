@@ -95,9 +95,7 @@ class CompositeStore(SqlStore):
             limit=limit,
         )
 
-    def unpriced_spans(
-        self, after: tuple[str, str] | None = None, limit: int = 1000
-    ) -> list[Span]:
+    def unpriced_spans(self, after: tuple[str, str] | None = None, limit: int = 1000) -> list[Span]:
         raise InputError(_NO_BACKFILL)
 
     def set_span_costs(self, costs: Sequence[tuple[str, str, float]]) -> int:

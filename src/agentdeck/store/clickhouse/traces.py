@@ -23,9 +23,9 @@ from typing import Any
 
 from agentdeck.core.cost import CostTotal, PriceSource
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.prices import default_prices
 from agentdeck.store.clickhouse.cost import NO_USAGE, cost_sums, cost_totals
-from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
 from agentdeck.store.sql_cost import price_spans

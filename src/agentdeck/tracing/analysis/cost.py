@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentdeck.core.cost import CostTotal, ModelPrice, PriceSource, price_span
+from agentdeck.core.cost import (
+    CostChange,
+    CostTotal,
+    ModelPrice,
+    PriceSource,
+    RunsCost,
+    price_span,
+)
 from agentdeck.core.errors import InputError
-from agentdeck.store.protocol import CostStore
+from agentdeck.core.spec.diff import AgentDiff
+from agentdeck.store.protocol import CostStore, TraceStore
 
-__all__ = ["BackfillResult", "backfill_costs", "cost_totals", "model_price"]
+__all__ = [
+    "BackfillResult",
+    "backfill_costs",
+    "cost_totals",
+    "eval_cost",
+    "model_price",
+    "version_cost",
+    "version_cost_change",
+]
 
 
 def cost_totals(
@@ -48,6 +65,41 @@ def model_price(prices: PriceSource, model: str, provider: str | None = None) ->
             f"model: no known price for {name!r}{where}; add it to AGENTDECK_PRICES_FILE"
         )
     return found
+
+
+def version_cost(store: CostStore, ref: str, digest: str) -> RunsCost:
+    """What the runs of one agent version (by digest, in any env) cost per run."""
+    name = ref.split("@", 1)[0]
+    rows = store.cost_totals("agent", agent_name=name, agent_digest=digest, limit=1)
+    if not rows:
+        return RunsCost(ref, 0, None, None)
+    t = rows[0]
+    return RunsCost(
+        ref=ref,
+        runs=t.runs,
+        mean_cost_usd=t.mean_cost_usd,
+        mean_tokens=t.total_tokens / t.runs if t.runs else None,
+        unpriced_calls=t.unpriced_calls,
+    )
+
+
+def version_cost_change(store: CostStore, diff: AgentDiff) -> CostChange:
+    """The cost change between the two versions of a diff (``agentdeck diff``)."""
+    return CostChange(
+        version_cost(store, diff.a_ref, diff.a_digest),
+        version_cost(store, diff.b_ref, diff.b_digest),
+    )
+
+
+def eval_cost(store: TraceStore, ref: str, trace_ids: Sequence[str | None]) -> RunsCost:
+    """What an eval result's runs cost per run (``eval --compare``)."""
+    runs = [r for t in trace_ids if t and (r := store.get_run(t)) is not None]
+    return RunsCost.of(
+        ref,
+        [r.cost_usd for r in runs],
+        [r.total_tokens for r in runs],
+        sum(r.unpriced_calls for r in runs),
+    )
 
 
 @dataclass(frozen=True)

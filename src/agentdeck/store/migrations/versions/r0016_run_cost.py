@@ -31,11 +31,15 @@ def upgrade() -> None:
     with op.batch_alter_table("spans") as batch:
         batch.add_column(sa.Column("cost_usd", sa.Float))
     with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("input_tokens", sa.BigInteger, nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("input_tokens", sa.BigInteger, nullable=False, server_default="0")
+        )
         batch.add_column(
             sa.Column("output_tokens", sa.BigInteger, nullable=False, server_default="0")
         )
-        batch.add_column(sa.Column("total_tokens", sa.BigInteger, nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("total_tokens", sa.BigInteger, nullable=False, server_default="0")
+        )
         batch.add_column(sa.Column("cost_usd", sa.Float, server_default="0"))
         batch.add_column(
             sa.Column("unpriced_calls", sa.Integer, nullable=False, server_default="0")
