@@ -160,7 +160,7 @@ class SqlCost(SqlBase):
             cond, params = "", ()
             if after is not None:
                 cond = f" AND (trace_id > {mark} OR (trace_id = {mark} AND span_id > {mark}))"
-                params = (after[0], after[0], after[1])
+                params = (after[0], after[0], after[1])  # type: ignore[assignment]
             rows = conn.exec_driver_sql(
                 f"SELECT * FROM spans WHERE input_tokens IS NOT NULL AND cost_usd IS NULL{cond}"
                 f" ORDER BY trace_id, span_id LIMIT {int(limit)}",
