@@ -17,7 +17,6 @@ from agentdeck.cli.common import (
     parse_time_ns,
     print_json,
 )
-from agentdeck.core.cost.format import cost_text
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 
@@ -155,12 +154,18 @@ def runs_cmd(
             _outcome_text(r),
             started,
             ms,
-            cost_text(r.cost_usd, r.unpriced_calls),
+            _cost(r),
             escape(_clip(r.input, 40)),
         )
     console.print(t)
     if after is not None:
         console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
+
+
+def _cost(r: Run) -> str:
+    from agentdeck.core.cost.format import cost_text  # (not at start-up: core.cost reads YAML)
+
+    return cost_text(r.cost_usd, r.unpriced_calls)
 
 
 def _clip(value: Any, n: int = 80) -> str:
@@ -280,7 +285,7 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
     title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
     title += f"  tool errors: {r.tool_errors}  denied: {r.denied_calls}"
     if r.total_tokens or r.unpriced_calls:
-        title += f"  tokens: {r.total_tokens}  cost: {cost_text(r.cost_usd, r.unpriced_calls)}"
+        title += f"  tokens: {r.total_tokens}  cost: {_cost(r)}"
     if r.outcome is not None:
         title += f"  outcome: {_outcome_text(r)}"
         if r.outcome_reason:
