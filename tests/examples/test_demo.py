@@ -43,6 +43,8 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         "rolled back support-bot in production to support-bot@1",
         "production ran support-bot@2",  # `at` the incident time
         "audit chain verifies",
+        "cost by version",  # the spend per version ...
+        "cost per run: $",  # ... and in the diff
         "agentdeck trace ",
         "agentdeck rca ",
         "agentdeck serve",
