@@ -18,27 +18,50 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from agentdeck.core.cost import COST_GROUPS, CostTotal, PriceSource, price_span
+from agentdeck.core.cost import COST_GROUPS, CostTotal, ModelPrice, PriceSource, call_cost, model_of
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Span
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import param_mark
 
-__all__ = ["SqlCost", "price_spans", "recount_cost"]
+__all__ = ["SqlCost", "price_spans", "recount_cost", "span_costs"]
 
 _IN_CHUNK = 1000
 _DAY_NS = 86_400 * 10**9
 
 
+def span_costs(spans_: Sequence[Span], prices: PriceSource) -> list[float | None]:
+    """The cost of each span of ``spans_`` (None: no usage, or an unknown model), aligned
+    with it; each (model, provider, day) is looked up once per batch."""
+    out: list[float | None] = []
+    seen: dict[tuple[str, str | None, int], ModelPrice | None] = {}
+    for s in spans_:
+        usage = s.usage
+        if usage is None:
+            out.append(None)
+            continue
+        if s.cost_usd is not None:
+            out.append(s.cost_usd)
+            continue
+        model, provider = model_of(s.attributes)
+        if model is None:
+            out.append(None)
+            continue
+        key = (model, provider, s.start_ns // _DAY_NS)
+        if key in seen:
+            price = seen[key]
+        else:
+            price = seen[key] = prices.price(model, provider, s.start_ns)
+        out.append(None if price is None else call_cost(usage, price))
+    return out
+
+
 def price_spans(spans_: Sequence[Span], prices: PriceSource) -> list[Span]:
     """``spans_`` with the cost of those that report usage (module docstring)."""
-    out = list(spans_)
-    for i, s in enumerate(out):
-        if s.usage is not None and s.cost_usd is None:
-            cost = price_span(s, prices)
-            if cost is not None and cost.usd is not None:
-                out[i] = replace(s, cost_usd=cost.usd)
-    return out
+    return [
+        s if c is None or c == s.cost_usd else replace(s, cost_usd=c)
+        for s, c in zip(spans_, span_costs(spans_, prices), strict=True)
+    ]
 
 
 def recount_cost(conn: Connection, trace_ids: Sequence[str]) -> None:

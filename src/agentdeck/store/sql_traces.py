@@ -101,8 +101,9 @@ _SPAN_COLS = [c.name for c in spans.columns]
 _RUN_COLS = [c.name for c in runs.columns]
 
 
-def span_tuple(s: Span) -> tuple[Any, ...]:
-    """A span as a row tuple in the ``spans`` table's column order."""
+def span_tuple(s: Span, cost_usd: float | None = None) -> tuple[Any, ...]:
+    """A span as a row tuple in the ``spans`` table's column order (its cost: ``cost_usd``
+    when given, priced at ingest)."""
     u = s.usage
     return (
         s.trace_id,
@@ -125,7 +126,7 @@ def span_tuple(s: Span) -> tuple[Any, ...]:
         _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens])
         if u
         else None,
-        s.cost_usd,
+        s.cost_usd if cost_usd is None else cost_usd,
     )
 
 
@@ -371,9 +372,7 @@ def _fill_who(conn: Connection, found: Sequence[Run]) -> None:
 
 
 class SqlTraces(SqlBase):
-    prices: PriceSource | None = None
-    """Where LLM calls are priced at ingest (:mod:`agentdeck.store.sql_cost`); default
-    :func:`agentdeck.prices.default_prices`."""
+    prices: PriceSource | None = None  # LLM calls priced at ingest (sql_cost); default_prices
 
     def write_batch(
         self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
@@ -381,13 +380,14 @@ class SqlTraces(SqlBase):
         """Write spans, real runs and provisional runs in one transaction (module docstring)."""
         if not runs_ and not spans_ and not provisional:
             return
-        spans_ = sql_cost.price_spans(spans_, self.prices or default_prices())
+        costs = sql_cost.span_costs(spans_, self.prices or default_prices()) if spans_ else []
         with self._write() as conn:
             if spans_:
                 stored, message_rows = sql_messages.split(spans_)
                 sql_messages.write_messages(conn, message_rows)
                 conn.exec_driver_sql(
-                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in stored]
+                    insert_ignore_sql(conn, spans),
+                    [span_tuple(s, c) for s, c in zip(stored, costs, strict=True)],
                 )
             failed = [
                 s.trace_id

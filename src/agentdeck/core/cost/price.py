@@ -48,6 +48,8 @@ class Rate:
     tiers: tuple[tuple[int, float], ...] = ()
 
     def at(self, input_tokens: int) -> float:
+        if not self.tiers:
+            return self.base
         for start, price in reversed(self.tiers):
             if input_tokens > start:
                 return price

@@ -28,7 +28,7 @@ from agentdeck.prices import default_prices
 from agentdeck.store.clickhouse.cost import NO_USAGE, cost_sums, cost_totals
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
-from agentdeck.store.sql_cost import price_spans
+from agentdeck.store.sql_cost import span_costs
 from agentdeck.store.sql_traces import row_run, row_span, run_tuple, span_tuple
 
 __all__ = ["ClickHouseTraces", "merge_provisional", "replace_provisional"]
@@ -155,12 +155,15 @@ class ClickHouseTraces:
         """Spans first, then the runs by the SQL store's rules (module docstring)."""
         if not runs_ and not spans_ and not provisional:
             return
-        spans_ = price_spans(spans_, self.prices or default_prices())
+        costs = span_costs(spans_, self.prices or default_prices()) if spans_ else []
         with self._lock:
             if spans_:
                 self.conn.insert(
                     self._spans,
-                    [dict(zip(_SPAN_NAMES, span_tuple(s), strict=True)) for s in spans_],
+                    [
+                        dict(zip(_SPAN_NAMES, span_tuple(s, c), strict=True))
+                        for s, c in zip(spans_, costs, strict=True)
+                    ],
                 )
             failed = [
                 s.trace_id
