@@ -45,7 +45,7 @@ REPEATS = int(os.environ.get("BENCH_INNER", "3"))
 def make_batches() -> list[tuple[list[Run], list[Span]]]:
     out = []
     t = time.time_ns()
-    for b in range(RUNS // BATCH_RUNS):
+    for _ in range(RUNS // BATCH_RUNS):
         runs, spans = [], []
         for _ in range(BATCH_RUNS):
             tid, root = new_trace_id(), new_span_id()
