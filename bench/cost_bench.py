@@ -116,9 +116,13 @@ def main() -> None:
         price_span(llm, prices)
     per_span_us = (cpu() - start) / n * 1e6
     print(f"{RUNS} runs, {n_spans} spans ({RUNS * 3} LLM spans) in batches of {BATCH_RUNS} runs")
-    print(f"without cost: {statistics.median(off):.3f} s CPU (min {min(off):.3f}, max {max(off):.3f})")
+    print(
+        f"without cost: {statistics.median(off):.3f} s CPU (min {min(off):.3f}, max {max(off):.3f})"
+    )
     print(f"with cost:    {statistics.median(on):.3f} s CPU (min {min(on):.3f}, max {max(on):.3f})")
-    print(f"ratio with/without: min {min(ratios):.3f}  median {statistics.median(ratios):.3f}  max {max(ratios):.3f}")
+    print(
+        f"ratio with/without: min {min(ratios):.3f}  median {statistics.median(ratios):.3f}  max {max(ratios):.3f}"
+    )
     print(f"pricing one LLM span (lookup cached + arithmetic): {per_span_us:.2f} us CPU")
     emit("cost", Ratio("ingest with pricing / without", statistics.median(ratios), "<= 1.15"))
 
