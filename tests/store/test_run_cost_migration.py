@@ -20,6 +20,7 @@ from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row
 from agentdeck.store.tables import spans as spans_table
 from agentdeck.tracing.analysis.cost import backfill_costs
+from foundation import root_conftest
 
 _NEW = "0016_run_cost"
 
@@ -29,9 +30,8 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     if request.param == "sqlite":
         engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
     else:
-        from conftest import PG_URL
-
-        engine = create_store_engine(PG_URL, schema=request.getfixturevalue("pg_schema"))
+        pg_url = root_conftest(request.config).PG_URL
+        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
     yield engine
     engine.dispose()
 
