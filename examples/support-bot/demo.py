@@ -165,7 +165,8 @@ def main() -> None:
 
     step(
         "1. Register",
-        "The refund policy and version 1 of the support agent become immutable, content-addressed artifacts.",
+        "The refund policy (with a $2 model budget per run) and version 1 of the support agent "
+        "become immutable, content-addressed artifacts.",
     )
     agentdeck("policy register policy.yaml")
     agentdeck("lint agent.v1.yaml")
@@ -275,6 +276,8 @@ def main() -> None:
         "[dim]The same twelve hours on the web UI (agentdeck serve): "
         "http://127.0.0.1:8600/ui/monitors?window=12h[/]"
     )
+    agentdeck("cost --by version --agent support-bot --env production")  # what each version spent
+    agentdeck("diff support-bot@1 support-bot@2")  # ends with the cost per run of each
 
     step(
         "7. Roll back",

@@ -22,7 +22,7 @@ def _register_example(cli: Cli) -> None:
 
 def test_check_compiles_every_rule(cli: Cli) -> None:
     r = cli("policy", "check", POLICY)
-    assert r.code == 0 and "7 rules compiled, 15 test cases" in r.out
+    assert r.code == 0 and "8 rules compiled, 16 test cases" in r.out
     data = json.loads(cli("policy", "check", POLICY, "--json").out)
     assert data["ok"] is True and data["problems"] == []
 
@@ -46,7 +46,7 @@ def test_test_runs_the_cases_of_a_file_and_fails_with_exit_1(cli: Cli, tmp_path:
     r = cli("policy", "test", POLICY, "--json")
     assert r.code == 0
     data = json.loads(r.out)
-    assert data["total"] == 15 and data["failed"] == 0 and data["stored"] is False
+    assert data["total"] == 16 and data["failed"] == 0 and data["stored"] is False
     doc = yaml.safe_load(POLICY.read_text())
     doc["tests"][0]["expect"] = "deny"
     wrong = tmp_path / "wrong.yaml"
@@ -62,7 +62,7 @@ def test_test_for_an_agent_stores_the_result(cli: Cli, store: SqlStore) -> None:
     reg = Registry(store)
     pv: PolicyVersion = reg.get_policy("support-refunds@1")
     rec = store.get_policy_test_result(pv.digest, reg.get("support-bot@1").digest)
-    assert rec is not None and rec.total == 15 and rec.failed == 0 and rec.ran_by == "tester"
+    assert rec is not None and rec.total == 16 and rec.failed == 0 and rec.ran_by == "tester"
 
 
 def test_eval_explains_one_decision(cli: Cli) -> None:

@@ -51,6 +51,8 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         "added to suite prod-regressions",  # a bad answer becomes a test (docs/datasets.md)
         "prod-regressions: 1/1 passed (100%) on support-bot@1",
         "prod-regressions: 0/1 passed (0%) on support-bot@2",
+        "cost by version",  # the spend per version ...
+        "cost per run: $",  # ... and in the diff
         "agentdeck trace ",
         "agentdeck rca ",
         "agentdeck serve",

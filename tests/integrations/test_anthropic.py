@@ -91,7 +91,7 @@ def test_tool_use_and_tool_result_blocks_map_to_linked_spans(sink: Any, server: 
     assert llm1.outputs["message"] == {
         "role": "assistant", "content": "Let me check.",
         "tool_calls": [{"id": "toolu_1", "name": "get_weather", "arguments": {"city": "Oslo"}}]}  # fmt: skip
-    assert llm1.usage == TokenUsage(40, 15, cache_read_tokens=5)
+    assert llm1.usage == TokenUsage(45, 15, cache_read_tokens=5)  # input counts cached tokens
     assert llm1.attributes["llm.finish_reason"] == "tool_use"
     assert tool.attributes["tool.call_id"] == "toolu_1"
     assert [lk.span_id for lk in tool.links] == [llm1.span_id]

@@ -200,7 +200,7 @@ def test_parse_records_the_parsed_output(sink: Any, server: FakeServer) -> None:
     assert llm.attributes["llm.helper"] == "parse"
     fmt = llm.attributes["llm.params"]["output_format"]
     assert fmt["name"] == "Weather" and fmt["schema"]["required"] == ["city", "temp"]
-    assert llm.usage == TokenUsage(40, 15, cache_read_tokens=5)
+    assert llm.usage == TokenUsage(45, 15, cache_read_tokens=5)  # input counts cached tokens
 
 
 def test_structured_stream_and_beta_messages_are_recorded(sink: Any, server: FakeServer) -> None:

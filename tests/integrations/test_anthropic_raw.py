@@ -55,7 +55,7 @@ def assert_tool_use_answer(llm: Span) -> None:
         "role": "assistant", "content": "Let me check.",
         "tool_calls": [{"id": "toolu_1", "name": "get_weather", "arguments": {"city": "Oslo"}}],
     }  # fmt: skip
-    assert llm.usage == TokenUsage(40, 15, cache_read_tokens=5)
+    assert llm.usage == TokenUsage(45, 15, cache_read_tokens=5)  # input counts cached tokens
     assert llm.attributes["llm.finish_reason"] == "tool_use"
     assert llm.attributes["llm.raw_response"] is True
     assert llm.attributes["llm.http_status"] == 200

@@ -67,7 +67,7 @@ def test_a_stored_result_is_per_agent_version_and_read_by_the_gate(store: SqlSto
     pv, _ = reg.register_policy(example_policy(), "test")
     av, _ = reg.register_agent(example_agent(), "test")
     tests = run_tests_for_agent(pv.policy, pv.ref, av)
-    assert tests.passed and len(tests.results) == 15
+    assert tests.passed and len(tests.results) == 16
     stored = record_policy_tests(store, pv.ref, tests, "ci")
     rec = store.get_policy_test_result(pv.digest, av.digest)
     assert rec is not None and rec == stored.record and rec.ran_by == "ci"

@@ -102,4 +102,5 @@ def test_migration_adds_the_columns_and_their_indexes(store: SqlStore) -> None:
     indexes = {i["name"]: i["column_names"] for i in insp.get_indexes("runs")}
     assert indexes["ix_runs_session_start"] == ["session_id", "start_ns"]
     assert indexes["ix_runs_user_start"] == ["user_id", "start_ns"]
-    assert "0013_run_sessions" in migrate.script_heads()
+    heads = migrate.script_heads()
+    assert "0013_run_sessions" in heads or "0016_run_cost" in heads  # (0016 builds on it)

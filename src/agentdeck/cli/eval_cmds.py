@@ -187,6 +187,7 @@ def eval_cmd(
     from agentdeck.core.evals.result import check_thresholds, compare_results, summarize
     from agentdeck.core.evals.suite import Thresholds
     from agentdeck.evals.runner import EvalService, load_suite
+    from agentdeck.records.serialize import cost_change_json
     from agentdeck.tracing.sdk import api as sdk
 
     named = not suite_file.exists() and _is_suite_name(str(suite_file))
@@ -225,6 +226,7 @@ def eval_cmd(
                 "baseline": before.to_dict(),
                 "changes": [c.to_dict() for c in changes],
                 "summary": summarize(changes),
+                "cost": cost_change_json(_cost_change(store, before, result)),
             }
         print_json(out)
     else:
@@ -237,6 +239,7 @@ def eval_cmd(
             _print_compare(before, result, changes)
             counts = summarize(changes)
             console.print(", ".join(f"{n} {k}" for k, n in counts.items()))
+            console.print(escape(_cost_change(store, before, result).text()))
         if check.met:
             console.print(
                 f"[green]thresholds met[/] (min pass rate {thresholds.min_pass_rate:.0%})"
@@ -245,6 +248,17 @@ def eval_cmd(
             console.print(f"[red]thresholds missed[/]: {escape('; '.join(check.reasons))}")
     if not check.met:
         raise typer.Exit(1)
+
+
+def _cost_change(store: Any, before: Any, after: Any) -> Any:
+    """The cost per run of two eval results' runs (their cases' traces)."""
+    from agentdeck.core.cost import CostChange
+    from agentdeck.tracing.analysis.cost import eval_cost
+
+    return CostChange(
+        eval_cost(store, before.agent_ref, [c.trace_id for c in before.cases]),
+        eval_cost(store, after.agent_ref, [c.trace_id for c in after.cases]),
+    )
 
 
 def scores_cmd(

@@ -55,6 +55,7 @@ UNITS = (
     "canary",
     "suite",
     "queue",
+    "cost",
 )
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
@@ -77,6 +78,7 @@ COMMAND_UNITS: dict[str, str] = {
     "canary": "canary",
     "suite": "suite",
     "queue": "queue",
+    "cost": "cost",
 }
 
 _SUB_APPS = {
@@ -94,6 +96,7 @@ _SUB_APPS = {
         "Eval cases from production runs; suites stored in the database.",
     ),
     "queue": ("queue_cmds", "app", "Annotation queues: review and label runs."),
+    "cost": ("cost_cmds", "app", "Tokens and cost (USD) per agent version, session, env or day."),
 }
 
 

@@ -132,14 +132,18 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
 
 def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
     from agentdeck.cli.render_diff import render_diff
+    from agentdeck.records.serialize import cost_change_json
     from agentdeck.registry.service import Registry
+    from agentdeck.tracing.analysis.cost import version_cost_change
 
     store = get_store(db)
     d = Registry(store).diff(a, b)
+    cost = version_cost_change(store, d)
     if json:
-        print_json(d.to_dict())
+        print_json({**d.to_dict(), "cost": cost_change_json(cost)})
         return
     render_diff(console.rich(), d)
+    console.print(escape(cost.text()))
 
 
 def lint_cmd(file: FileArg, json: JsonOpt = False) -> None:

@@ -180,13 +180,19 @@ def _runs_table(found: list[Run]) -> Any:
     started = "%H:%M" if len(days) == 1 else "%m-%d %H:%M"
     if len(days) == 1:
         t.title = f"{t.title}, {next(iter(days)).isoformat()} (UTC)"
+    # a column no row has anything in is left out, so the input keeps its width
     columns = [("run", True), ("agent", len(agents) > 1), ("env", len(envs) > 1),
-               ("status", True), ("err", True), ("deny", True), ("outcome", True),
-               ("started", True), ("ms", True)]  # fmt: skip
+               ("status", True), ("err", True),
+               ("deny", any(r.denied_calls for r in found)),
+               ("outcome", any(r.outcome is not None for r in found)),
+               ("started", True), ("ms", True),
+               ("cost", any(r.cost_usd or r.unpriced_calls for r in found))]  # fmt: skip
     shown = [name for name, keep in columns if keep]
     for name in shown:
         t.add_column(
-            name, no_wrap=True, justify="right" if name in ("err", "deny", "ms") else "left"
+            name,
+            no_wrap=True,
+            justify="right" if name in ("err", "deny", "ms", "cost") else "left",
         )
     # the one column that gives way: Rich narrows wrappable columns first, and the text in
     # it is kept to one line
@@ -205,11 +211,18 @@ def _runs_table(found: list[Run]) -> Any:
             "outcome": _outcome_text(r),
             "started": datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime(started),
             "ms": ms,
+            "cost": _cost(r) if "cost" in shown else "",
         }
         # names and inputs come from producers: escaped; the input on one line
         text = Text(" ".join(_clip(r.input, 400).split()), no_wrap=True, overflow="ellipsis")
         t.add_row(*(cells[name] for name in shown), text)
     return t
+
+
+def _cost(r: Run) -> str:
+    from agentdeck.core.cost.format import cost_text  # (not at start-up: core.cost reads YAML)
+
+    return cost_text(r.cost_usd, r.unpriced_calls)
 
 
 def _clip(value: Any, n: int = 80) -> str:
@@ -328,6 +341,8 @@ def _trace_title(trace_id: str, r: Run | None) -> str:
     agent = f"{escape(r.agent_name or '-')}@{r.agent_version or '?'}"
     title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
     title += f"  tool errors: {r.tool_errors}  denied: {r.denied_calls}"
+    if r.total_tokens or r.unpriced_calls:
+        title += f"  tokens: {r.total_tokens}  cost: {_cost(r)}"
     if r.outcome is not None:
         title += f"  outcome: {_outcome_text(r)}"
         if r.outcome_reason:

@@ -201,8 +201,14 @@ def chat_messages(message: Any) -> list[dict[str, Any]]:
 def usage_of(usage: Any) -> TokenUsage | None:
     if not isinstance(usage, dict):
         return None
+    cached = usage.get("cache_read_input_tokens") or 0
+    # Anthropic counts cache reads and writes apart from input_tokens; agentdeck's input
+    # counts every input token, cached ones included (the OTel GenAI convention, and what
+    # pricing assumes: docs/cost.md).
     return TokenUsage(
-        input_tokens=usage.get("input_tokens") or 0,
+        input_tokens=(usage.get("input_tokens") or 0)
+        + cached
+        + (usage.get("cache_creation_input_tokens") or 0),
         output_tokens=usage.get("output_tokens") or 0,
-        cache_read_tokens=usage.get("cache_read_input_tokens") or 0,
+        cache_read_tokens=cached,
     )

@@ -20,7 +20,7 @@
         sinks: [ops]               # default: every sink
         auto_rollback: {env: production}   # critical only; off unless given
       - name: behaviour-drift
-        metric: drift              # drift | drift:<metric> | score:<evaluator> | completion_rate | error_rate | runs | outcome_success_rate | outcome_score
+        metric: drift              # drift | drift:<metric> | score:<evaluator> | completion_rate | error_rate | runs | outcome_success_rate | outcome_score | cost_usd | run_cost_usd
         agent: support-bot         # required for metric rules
         env: production
         baseline: support-v1       # optional (default: the latest of the agent/env)
@@ -55,6 +55,8 @@ RATE_METRICS = (
     "runs",
     "outcome_success_rate",
     "outcome_score",
+    "cost_usd",  # the window's spend: USD summed over its runs
+    "run_cost_usd",  # the costliest run of the window, USD
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 

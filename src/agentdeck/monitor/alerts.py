@@ -10,7 +10,8 @@ value per subject (``agent@env``):
   (effect / minimum effect) among drifted items of the window check, ``drift:<metric>`` the
   score of one item when it drifted (else 0), ``score:<evaluator>`` the mean online-evaluation
   score of the window's scored runs (eval spans), ``completion_rate``/``error_rate`` the
-  window's rates, ``runs`` its run count.
+  window's rates, ``runs`` its run count; ``cost_usd`` the window's spend (USD summed over its
+  runs' priced LLM calls), ``run_cost_usd`` the cost of its costliest run.
 
 When the value breaches the threshold an alert fires, unless one is already open (or
 acknowledged) for the same rule and subject (then its ``last_seen_at`` and value are
@@ -36,6 +37,7 @@ from agentdeck.core.behaviour.records import (
     AlertRecord,
 )
 from agentdeck.core.behaviour.run_checks import Severity
+from agentdeck.core.cost import usd
 from agentdeck.core.errors import AgentDeckError, InputError, UnresolvedReferenceError
 from agentdeck.core.evals.scores import scores_of
 from agentdeck.core.trace.query import RunQuery
@@ -44,7 +46,7 @@ from agentdeck.monitor.alert_rules import AlertConfig, AlertRule
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink, build_sinks
 from agentdeck.monitor.profiles import ProfileStore, RunSelection, build_stored_profile
 from agentdeck.monitor.window import check_window
-from agentdeck.store.protocol import MonitorStore, Store
+from agentdeck.store.protocol import CostStore, MonitorStore, Store
 
 log = logging.getLogger("agentdeck.alerts")
 
@@ -101,6 +103,8 @@ def _observe_metric(store: ProfileStore, rule: AlertRule, now: datetime) -> list
     name, digest = agent_filter(store, rule.agent)
     if m.startswith("score:"):
         return _observe_score(store, rule, m.split(":", 1)[1], name, digest, now)
+    if m in ("cost_usd", "run_cost_usd"):
+        return _observe_cost(store, rule, name, digest, now)
     prof = build_stored_profile(store, RunSelection(name, digest, rule.env, now - rule.window, now))
     if m == "runs":
         return [Observation(name, rule.env, float(prof.n_runs), f"{prof.n_runs} runs")]
@@ -124,6 +128,36 @@ def _rate(prof: BehaviourProfile, metric: str) -> tuple[float | None, str]:
             return None, ""
         return scores.mean, f"{scores.count} scored runs (mean)"
     return prof.error_rate, runs
+
+
+def _observe_cost(
+    store: ProfileStore, rule: AlertRule, name: str, digest: str | None, now: datetime
+) -> list[Observation]:
+    """The window's spend (``cost_usd``) or its costliest run (``run_cost_usd``); none when
+    the store keeps no cost or the window has no priced run."""
+    if not isinstance(store, CostStore):
+        return []
+    totals = store.cost_totals(
+        "agent",
+        agent_name=name,
+        agent_digest=digest,
+        env=rule.env,
+        since_ns=int((now - rule.window).timestamp() * 1e9),
+        until_ns=int(now.timestamp() * 1e9),
+    )
+    if not totals:
+        return []
+    t = totals[0]
+    unpriced = f", {t.unpriced_calls} unpriced call(s) left out" if t.unpriced_calls else ""
+    if rule.metric == "cost_usd":
+        if t.cost_usd is None:
+            return []
+        detail = f"spent {usd(t.cost_usd)} over {t.runs} runs{unpriced}"
+        return [Observation(name, rule.env, t.cost_usd, detail)]
+    if t.max_cost_usd is None:
+        return []
+    detail = f"costliest run {usd(t.max_cost_usd)} of {t.runs} runs{unpriced}"
+    return [Observation(name, rule.env, t.max_cost_usd, detail)]
 
 
 MAX_SCORED_RUNS = 10_000

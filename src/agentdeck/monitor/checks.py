@@ -201,8 +201,9 @@ class RunChecker:
         ]
         self.store.put_findings(records)
         self.store.put_run_summaries([c.summary for c in checked])
-        for c in checked:
+        for c, (_, spans) in zip(checked, items, strict=True):
             metrics.record_run(c.run.agent_name, c.run.env, c.view, c.findings)
+            metrics.record_llm(c.run, spans)
         return checked
 
 

@@ -10,7 +10,12 @@ Series (all labelled by agent; counters are per process, as Prometheus expects):
 - ``agentdeck_drift_score{agent, env, metric}``: the latest window check's score
   (effect / minimum effect) per compared metric; ``agentdeck_drift_items{agent, env}``: how
   many items drifted;
-- ``agentdeck_alerts_fired_total{rule, severity}``.
+- ``agentdeck_alerts_fired_total{rule, severity}``;
+- ``agentdeck_llm_cost_usd_total{agent, version, model}``: USD of the priced LLM calls of
+  checked runs; ``agentdeck_llm_tokens_total{agent, version, model, kind}``: their tokens,
+  kind ``input``, ``output``, ``cache_read`` (part of input) or ``reasoning`` (part of
+  output); ``agentdeck_llm_unpriced_calls_total{agent, version, model}``: calls of a model with
+  no known price (their cost is not in the cost counter).
 
 The registry is a private :class:`prometheus_client.CollectorRegistry` (not the library's
 global one), so importing agentdeck never changes a host application's metrics.
@@ -26,6 +31,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from agentdeck.core.behaviour.run_checks import Finding
 from agentdeck.core.behaviour.run_view import RunView
+from agentdeck.core.cost import model_of
+from agentdeck.core.trace.model import Run, Span
 from agentdeck.monitor.drift import DriftReport
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -71,6 +78,26 @@ ALERTS_FIRED = Counter(
 )
 
 
+LLM_COST = Counter(
+    "agentdeck_llm_cost_usd",
+    "USD of priced LLM calls in checked runs.",
+    ["agent", "version", "model"],
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "agentdeck_llm_tokens",
+    "Tokens of LLM calls in checked runs, by kind (input, output, cache_read, reasoning).",
+    ["agent", "version", "model", "kind"],
+    registry=REGISTRY,
+)
+LLM_UNPRICED = Counter(
+    "agentdeck_llm_unpriced_calls",
+    "LLM calls of a model with no known price in checked runs.",
+    ["agent", "version", "model"],
+    registry=REGISTRY,
+)
+
+
 def _label(v: str | None) -> str:
     return v if v else "unknown"
 
@@ -88,6 +115,24 @@ def record_run(
         POLICY_DECISIONS.labels(a, p.effect).inc()
     for f in findings:
         FINDINGS.labels(a, f.check, f.severity.value).inc()
+
+
+def record_llm(run: Run, spans: Iterable[Span]) -> None:
+    """Count the tokens and cost of a checked run's LLM calls (priced by the store)."""
+    a, v = _label(run.agent_name), str(run.agent_version or "unknown")
+    for s in spans:
+        u = s.usage
+        if u is None:
+            continue
+        m = _label(model_of(s.attributes)[0])
+        for kind, n in (("input", u.input_tokens), ("output", u.output_tokens),
+                        ("cache_read", u.cache_read_tokens), ("reasoning", u.reasoning_tokens)):  # fmt: skip
+            if n:
+                LLM_TOKENS.labels(a, v, m, kind).inc(n)
+        if s.cost_usd is None:
+            LLM_UNPRICED.labels(a, v, m).inc()
+        elif s.cost_usd > 0:
+            LLM_COST.labels(a, v, m).inc(s.cost_usd)
 
 
 def record_drift(agent: str, env: str | None, report: DriftReport) -> None:

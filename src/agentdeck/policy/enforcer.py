@@ -226,6 +226,7 @@ class PolicyGuard:
             call.tool, _json_args(call.args), calls, dict(call.run.counts),
             tool_version=call.tool_version, step=call.step, elapsed_s=call.elapsed_s,
             now=datetime.now(UTC) if compiled.reads_now(call.tool) else None,
+            cost_usd=call.run.spend.cost_usd, tokens=call.run.spend.tokens,
         )  # fmt: skip
 
     def _ask(self, call: ToolCallInfo, decision: Decision, version: int | None) -> ApprovalOutcome:

@@ -13,6 +13,7 @@ from typing import Any
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.annotations.records import Annotation, QueueItem, QueueRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
+from agentdeck.core.cost import CostChange, CostTotal, ModelPrice, Rate, RunsCost
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.canary import Canary
 from agentdeck.core.deploy.model import Deployment
@@ -290,3 +291,60 @@ def annotation_json(a: Annotation) -> dict[str, Any]:
 def dataset_case_json(suite: str, where: str, run_id: str, case: Any) -> dict[str, Any]:
     """A case added to a suite from a run: the suite, where it went (a file, or ``stored``)."""
     return {"suite": suite, "where": where, "run_id": run_id, "case": dict(case)}
+
+
+def cost_total_json(t: CostTotal, group_by: str) -> dict[str, Any]:
+    """One group of :func:`agentdeck.tracing.analysis.cost.cost_totals` (API and CLI)."""
+    return {
+        group_by: t.key,
+        "runs": t.runs,
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "total_tokens": t.total_tokens,
+        "cost_usd": t.cost_usd,
+        "mean_cost_usd": t.mean_cost_usd,
+        "unpriced_calls": t.unpriced_calls,
+        "max_cost_usd": t.max_cost_usd,
+    }
+
+
+def _runs_cost_json(c: RunsCost) -> dict[str, Any]:
+    return {
+        "ref": c.ref,
+        "runs": c.runs,
+        "mean_cost_usd": c.mean_cost_usd,
+        "mean_tokens": c.mean_tokens,
+        "unpriced_calls": c.unpriced_calls,
+    }
+
+
+def cost_change_json(c: CostChange) -> dict[str, Any]:
+    """The cost change between two versions (``diff`` and ``eval --compare``)."""
+    return {
+        "before": _runs_cost_json(c.before),
+        "after": _runs_cost_json(c.after),
+        "delta_usd": c.delta_usd,
+        "ratio": c.ratio,
+    }
+
+
+def _rate_json(r: Rate | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "usd_per_mtok": r.base,
+        "tiers": [{"above_input_tokens": s, "usd_per_mtok": p} for s, p in r.tiers],
+    }
+
+
+def model_price_json(p: ModelPrice) -> dict[str, Any]:
+    """A model's price (USD per million tokens) and where it came from."""
+    return {
+        "model": p.model,
+        "provider": p.provider,
+        "source": p.source,
+        "input": _rate_json(p.input),
+        "output": _rate_json(p.output),
+        "cache_read": _rate_json(p.cache_read),
+        "reasoning": _rate_json(p.reasoning),
+    }

@@ -16,6 +16,7 @@ __all__ = [
     "AllSettings",
     "CliEnv",
     "ClientEnv",
+    "CostEnv",
     "OtelEnv",
     "PolicyEnv",
     "RedactionEnv",
@@ -256,7 +257,19 @@ class OtelEnv(BaseSettings):
     resource_attributes: str | None = None
 
 
-class AllSettings(StoreEnv, ClientEnv, RedactionEnv, PolicyEnv, CliEnv, ServerEnv):
+class CostEnv(BaseSettings):
+    model_config = _CONFIG
+
+    prices_file: Path | None = Field(
+        None,
+        description="A YAML file of model prices that add to or replace those of `genai-prices` "
+        "(`prices: {MODEL: {input: USD/Mtok, output: USD/Mtok, cache_read: ..., "
+        "reasoning: ...}}`; see docs/cost.md). Read by the store at ingest, the SDK's budget "
+        "and `agentdeck cost`. Default: none.",
+    )
+
+
+class AllSettings(StoreEnv, ClientEnv, RedactionEnv, PolicyEnv, CliEnv, ServerEnv, CostEnv):
     """Every section at once: the catalogue the docs table and its test walk."""
 
     model_config = _CONFIG

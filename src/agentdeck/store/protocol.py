@@ -26,6 +26,7 @@ from agentdeck.core.behaviour.records import (
     FindingRecord,
     RunSummaryRow,
 )
+from agentdeck.core.cost import CostTotal
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.canary import Canary, CanaryRun
 from agentdeck.core.deploy.model import Deployment, GateConfig, Health
@@ -378,6 +379,28 @@ class LifecycleStore(Protocol):
         ...
 
 
+@runtime_checkable
+class CostStore(Protocol):
+    def cost_totals(
+        self,
+        group_by: str,
+        *,
+        agent_name: str | None = None,
+        agent_digest: str | None = None,
+        env: str | None = None,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        limit: int = 1000,
+    ) -> list[CostTotal]:
+        """Tokens and cost summed over runs per group (:data:`agentdeck.core.cost.COST_GROUPS`)."""
+        ...
+
+    def unpriced_spans(
+        self, after: tuple[str, str] | None = None, limit: int = 1000
+    ) -> list[Span]: ...
+    def set_span_costs(self, costs: Sequence[tuple[str, str, float]]) -> int: ...
+
+
 class Store(
     RegistryStore,
     DeploymentStore,
@@ -390,6 +413,7 @@ class Store(
     FeedbackStore,
     CanaryStore,
     AnnotationStore,
+    CostStore,
     Protocol,
 ):
     """Everything agentdeck persists."""

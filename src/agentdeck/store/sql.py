@@ -13,6 +13,7 @@ from agentdeck.store.migrate import upgrade
 from agentdeck.store.sql_annotations import SqlAnnotations
 from agentdeck.store.sql_audit import SqlAudit
 from agentdeck.store.sql_canary import SqlCanaries
+from agentdeck.store.sql_cost import SqlCost
 from agentdeck.store.sql_deploy import SqlDeployments
 from agentdeck.store.sql_evals import SqlEvals
 from agentdeck.store.sql_feedback import SqlFeedback
@@ -39,6 +40,7 @@ class SqlStore(
     SqlCanaries,
     SqlAnnotations,
     SqlLifecycle,
+    SqlCost,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

@@ -31,8 +31,8 @@ failed (status ``error``), for any reason; it is also *denied* when its attribut
 ``"tool.denied":true`` (compact JSON, as :func:`span_tuple` writes it): a policy stopped it.
 
 A run's ``session_id`` and ``user_id`` are filled in wherever a batch knows them and the stored
-run does not (:func:`_fill_who`): a real run replacing a provisional one keeps what the
-provisional run had learnt, and the first value stored stays.
+run does not (:func:`_fill_who`); the first value stored stays. Its tokens and cost are summed
+from its spans by :mod:`agentdeck.store.sql_cost`, the same way as the counts.
 
 The tools each run called are kept in ``run_tools`` (one row per trace and tool name, written
 with the batch's tool spans, insert-or-ignore) with the run's start time, set from the stored
@@ -60,6 +60,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
+from agentdeck.core.cost import PriceSource
 from agentdeck.core.trace.model import (
     PROVISIONAL,
     LinkKind,
@@ -72,7 +73,8 @@ from agentdeck.core.trace.model import (
     TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
-from agentdeck.store import sql_messages, sql_search
+from agentdeck.prices import default_prices
+from agentdeck.store import sql_cost, sql_messages, sql_search
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
@@ -99,8 +101,9 @@ _SPAN_COLS = [c.name for c in spans.columns]
 _RUN_COLS = [c.name for c in runs.columns]
 
 
-def span_tuple(s: Span) -> tuple[Any, ...]:
-    """A span as a row tuple in the ``spans`` table's column order."""
+def span_tuple(s: Span, cost_usd: float | None = None) -> tuple[Any, ...]:
+    """A span as a row tuple in the ``spans`` table's column order (its cost: ``cost_usd``
+    when given, priced at ingest)."""
     u = s.usage
     return (
         s.trace_id,
@@ -123,6 +126,7 @@ def span_tuple(s: Span) -> tuple[Any, ...]:
         _j([u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens])
         if u
         else None,
+        s.cost_usd if cost_usd is None else cost_usd,
     )
 
 
@@ -144,6 +148,7 @@ def row_span(r: Row[Any]) -> Span:
         attributes=_l(r.attributes) or {},
         links=tuple(SpanLink(t, sid, LinkKind(k)) for t, sid, k in (_l(r.links) or [])),
         usage=TokenUsage(*usage) if usage else None,
+        cost_usd=None if r.cost_usd is None else float(r.cost_usd),
     )
 
 
@@ -183,6 +188,11 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         run.session_id,
         run.user_id,
         run.canary_arm,
+        run.input_tokens,  # tokens and cost: summed from the stored spans (sql_cost)
+        run.output_tokens,
+        run.total_tokens,
+        run.cost_usd,
+        run.unpriced_calls,
     )
 
 
@@ -341,6 +351,10 @@ def row_run(r: Row[Any]) -> Run:
         session_id=r.session_id,
         user_id=r.user_id,
         canary_arm=getattr(r, "canary_arm", None),
+        input_tokens=int(r.input_tokens or 0),
+        output_tokens=int(r.output_tokens or 0),
+        cost_usd=None if r.cost_usd is None else float(r.cost_usd),
+        unpriced_calls=int(r.unpriced_calls or 0),
     )
 
 
@@ -361,18 +375,22 @@ def _fill_who(conn: Connection, found: Sequence[Run]) -> None:
 
 
 class SqlTraces(SqlBase):
+    prices: PriceSource | None = None  # LLM calls priced at ingest (sql_cost); default_prices
+
     def write_batch(
         self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
     ) -> None:
         """Write spans, real runs and provisional runs in one transaction (module docstring)."""
         if not runs_ and not spans_ and not provisional:
             return
+        costs = sql_cost.span_costs(spans_, self.prices or default_prices()) if spans_ else []
         with self._write() as conn:
             if spans_:
                 stored, message_rows = sql_messages.split(spans_)
                 sql_messages.write_messages(conn, message_rows)
                 conn.exec_driver_sql(
-                    insert_ignore_sql(conn, spans), [span_tuple(s) for s in stored]
+                    insert_ignore_sql(conn, spans),
+                    [span_tuple(s, c) for s, c in zip(stored, costs, strict=True)],
                 )
             failed = [
                 s.trace_id
@@ -392,6 +410,9 @@ class SqlTraces(SqlBase):
             touched = [*(r.trace_id for r in runs_), *(r.trace_id for r in provisional), *failed]
             if touched:
                 _recount(conn, list(dict.fromkeys(touched)))
+            priced = [*touched, *(s.trace_id for s in spans_ if s.usage is not None)]
+            if priced:
+                sql_cost.recount_cost(conn, list(dict.fromkeys(priced)))
             if spans_ and (runs_ or provisional):  # OTLP: a trace's agent across batches
                 settle_agents(
                     conn,

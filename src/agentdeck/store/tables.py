@@ -135,6 +135,12 @@ runs = Table(
     Column("user_id", String(200)),
     # the canary arm the run was assigned to (migration 0020_canary): stable | candidate
     Column("canary_arm", String(12)),
+    # tokens and cost (migration 0016_run_cost): summed from its spans at ingest (sql_cost)
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("total_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, server_default="0"),
+    Column("unpriced_calls", Integer, nullable=False, server_default="0"),
 )
 # Every list of runs is an index range read newest first (migration 0012_run_indexes): one
 # index per filter, each ending in the list's order (start_ns, trace_id), the run id breaking
@@ -199,6 +205,18 @@ spans = Table(
     Column("input_tokens", Integer),
     Column("output_tokens", Integer),
     Column("usage", Text),
+    Column("cost_usd", Float),  # an LLM call's USD, priced at ingest (migration 0016_run_cost)
+)
+# The spans that report usage, covered (migration 0016_run_cost): a run's token and cost sums.
+_has_usage = spans.c.input_tokens.is_not(None)
+Index(
+    "ix_spans_usage",
+    spans.c.trace_id,
+    spans.c.input_tokens,
+    spans.c.output_tokens,
+    spans.c.cost_usd,
+    sqlite_where=_has_usage,
+    postgresql_where=_has_usage,
 )
 # Failed tool calls by trace (migration 0010_run_summary): what a run's counts are made of.
 _failed_tool = (spans.c.kind == "tool") & (spans.c.status == "error")

@@ -194,6 +194,8 @@ def sample_contexts(facts: ExprFacts) -> list[dict[str, Any]]:
                         "calls": [{"tool": t, "args": args, "outcome": "ok"} for t in tools],
                         "elapsed_s": 1.5,
                         "step": len(tools),
+                        "cost_usd": 0.5,
+                        "tokens": 1000,
                     },
                     "now": _SAMPLE_NOW,
                 }

@@ -11,7 +11,8 @@ docs/policies.md::
     args   the call's arguments (JSON values)
     agent  {name, version, digest}
     env    the deployment environment's name ("" when unknown)
-    run    {counts: {tool: n}, calls: [{tool, args, outcome, result}], elapsed_s, step}
+    run    {counts: {tool: n}, calls: [{tool, args, outcome, result}], elapsed_s, step,
+            cost_usd, tokens}   (the run's LLM spend so far: USD of its priced calls, tokens)
     now    a CEL timestamp (absent when the caller gave none)
 """
 
@@ -98,6 +99,8 @@ class ToolCallContext:
     elapsed_s: float = 0.0
     step: int = 0
     now: datetime | None = None
+    cost_usd: float = 0.0
+    tokens: int = 0
 
     # -- the CEL view -------------------------------------------------------------------------
 
@@ -131,6 +134,8 @@ class ToolCallContext:
                 "calls": [c.to_value() for c in self.calls],
                 "elapsed_s": float(self.elapsed_s),
                 "step": self.step,
+                "cost_usd": float(self.cost_usd),
+                "tokens": int(self.tokens),
             }
         if "now" in roots and self.now is not None:
             out["now"] = self.now
@@ -155,6 +160,8 @@ class ToolCallContext:
               counts: {verify_identity: 1}   # derived from calls when omitted
               elapsed_s: 4.2
               step: 1                        # defaults to len(calls)
+              cost_usd: 1.25                 # the run's LLM spend so far, USD (default 0)
+              tokens: 12000                  # its tokens so far (default 0)
             now: "2025-01-31T12:00:00Z"
 
         Errors are :class:`SpecError` naming ``source`` and the field.
@@ -179,6 +186,8 @@ class ToolCallContext:
         counts = _parse_counts(run.get("counts"), calls, bad)
         elapsed_s = _parse_seconds(run.get("elapsed_s", 0.0), bad)
         step = _parse_int(run.get("step", len(calls)), len(calls), "run.step", bad)
+        cost_usd = _parse_number(run.get("cost_usd", 0.0), "run.cost_usd", bad)
+        tokens = _parse_int(run.get("tokens", 0), 0, "run.tokens", bad)
         return cls(
             tool=tool,
             args=dict(args),
@@ -192,6 +201,8 @@ class ToolCallContext:
             elapsed_s=elapsed_s,
             step=step or 0,
             now=_parse_now(data.get("now"), bad),
+            cost_usd=cost_usd,
+            tokens=tokens or 0,
         )
 
 
@@ -257,6 +268,12 @@ def _parse_counts(raw: Any, calls: tuple[PriorCall, ...], bad: _Bad) -> dict[str
 def _parse_seconds(raw: Any, bad: _Bad) -> float:
     if not isinstance(raw, int | float) or isinstance(raw, bool):
         raise bad("run.elapsed_s", "expected a number of seconds")
+    return float(raw)
+
+
+def _parse_number(raw: Any, where: str, bad: _Bad) -> float:
+    if not isinstance(raw, int | float) or isinstance(raw, bool) or raw < 0:
+        raise bad(where, "expected a number >= 0")
     return float(raw)
 
 

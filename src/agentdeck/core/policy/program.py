@@ -209,7 +209,8 @@ class CompiledPolicy:
         try:
             const = plan.constants(ctx.agent_name, ctx.agent_version, ctx.agent_digest, ctx.env)
             data = plan.build(const, ctx.tool, ctx.tool_version, ctx.args, ctx.now,
-                              view, ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s)  # fmt: skip
+                              view, ctx.calls, ctx.counts, ctx.step, ctx.elapsed_s,
+                              ctx.cost_usd, ctx.tokens)  # fmt: skip
         except Exception as exc:
             return self.unconvertible(group, ctx.tool, exc)
         return self.evaluate(group, data, ctx.tool, ctx.tool_version, view)

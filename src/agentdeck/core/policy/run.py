@@ -40,7 +40,8 @@ class RunEvaluator:
 
     def decide(self, tool: str, args: Mapping[str, Any], calls: Sequence[PriorCall],
                counts: Mapping[str, int], *, tool_version: str | None = None, step: int = 0,
-               elapsed_s: float = 0.0, now: Any = None) -> Decision:  # fmt: skip
+               elapsed_s: float = 0.0, now: Any = None, cost_usd: float = 0.0,
+               tokens: int = 0) -> Decision:  # fmt: skip
         """Decide one call; ``calls``/``counts`` are the run's earlier calls (see ToolCallContext)."""
         cp = self.policy
         group = cp.group_for(tool)
@@ -53,7 +54,7 @@ class RunEvaluator:
                 if st is None:  # per run and group: agent and env built once
                     st = self._state[id(group)] = (plan.constants(*self._agent), plan.new_view())
                 data = plan.build(st[0], tool, tool_version, args, now, st[1], calls, counts,
-                                  step, elapsed_s)  # fmt: skip
+                                  step, elapsed_s, cost_usd, tokens)  # fmt: skip
             except Exception as exc:
                 return cp.unconvertible(group, tool, exc)
             return cp.evaluate(group, data, tool, tool_version, st[1])

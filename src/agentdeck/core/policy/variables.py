@@ -316,7 +316,7 @@ class VariablePlan:
     def build(self, const: Mapping[str, Any], tool: str, tool_version: str | None,
               args: Mapping[str, Any], now: Any, view: CallsView | None,
               calls: Sequence[PriorCall], counts: Mapping[str, int], step: int,
-              elapsed_s: float) -> dict[str, Any]:  # fmt: skip
+              elapsed_s: float, cost_usd: float = 0.0, tokens: int = 0) -> dict[str, Any]:  # fmt: skip
         """The variables of one call: ``const`` from :meth:`constants`, ``view`` from
         :meth:`new_view` (extended here with ``calls``, the run's history so far)."""
         tree = self.tree
@@ -331,14 +331,15 @@ class VariablePlan:
         if "now" in roots and now is not None:
             data["now"] = now
         if "run" in roots:
-            data["run"] = self._run(view, calls, counts, step, elapsed_s)
+            data["run"] = self._run(view, calls, counts, step, elapsed_s, cost_usd, tokens)
             if view is not None:
                 for tracker in view.trackers:
                     tracker.put(data["run"])
         return data
 
     def _run(self, view: CallsView | None, calls: Sequence[PriorCall],
-             counts: Mapping[str, int], step: int, elapsed_s: float) -> dict[str, Any]:  # fmt: skip
+             counts: Mapping[str, int], step: int, elapsed_s: float, cost_usd: float = 0.0,
+             tokens: int = 0) -> dict[str, Any]:  # fmt: skip
         sub = self.run_sub
         zc = self.zero_counts
         whole = sub is True
@@ -360,4 +361,8 @@ class VariablePlan:
             out["elapsed_s"] = float(elapsed_s)
         if whole or "step" in sub:
             out["step"] = step
+        if whole or "cost_usd" in sub:
+            out["cost_usd"] = float(cost_usd)
+        if whole or "tokens" in sub:
+            out["tokens"] = int(tokens)
         return out

@@ -136,6 +136,9 @@ class Span:
     attributes: dict[str, JSON] = field(default_factory=dict)
     links: tuple[SpanLink, ...] = ()
     usage: TokenUsage | None = None
+    cost_usd: float | None = None
+    """USD of an LLM call, priced by the store at ingest (``None``: not priced, or unknown
+    model); producers do not send it."""
 
     @property
     def duration_ns(self) -> int:
@@ -195,6 +198,17 @@ class Run:
     session_id: str | None = None
     user_id: str | None = None
     canary_arm: str | None = None  # stable | candidate, while a canary ran on its env
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    unpriced_calls: int = 0
+    """Tokens and cost (USD) summed over the run's LLM calls by the store at ingest
+    (:mod:`agentdeck.core.cost`); ``cost_usd`` is ``None`` when no call was priced and
+    ``unpriced_calls`` counts calls whose model has no known price (their cost is left out)."""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
 
     @property
     def provisional(self) -> bool:

@@ -12,10 +12,12 @@ from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.policy.spec import parse_policy_spec
 from agentdeck.core.spec.agent import ResolvedAgent, lint_agent_spec, parse_agent_spec
 from agentdeck.core.spec.arms import choose
+from agentdeck.records.serialize import cost_change_json
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
 from agentdeck.server.serialize import agent_version_json, policy_version_json
 from agentdeck.server.validation import MAX_VERSION, JsonObject
+from agentdeck.tracing.analysis.cost import version_cost_change
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
@@ -104,7 +106,8 @@ def diff(
     a: str = Query(description="The older reference."),
     b: str = Query(description="The newer reference."),
 ) -> dict[str, Any]:
-    return state.registry.diff(a, b).to_dict()
+    d = state.registry.diff(a, b)
+    return {**d.to_dict(), "cost": cost_change_json(version_cost_change(state.store, d))}
 
 
 @router.post("/lint", summary="Lint a spec: unpinned models, tools without schemas, no policy")

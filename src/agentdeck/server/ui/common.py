@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from agentdeck.core.cost.format import cost_text
 from agentdeck.server.auth import COOKIE_NAME, AuthError, Principal, Scope
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -68,6 +69,7 @@ templates.env.filters["latency"] = _latency
 templates.env.filters["json_pretty"] = _json_pretty
 templates.env.filters["ns_time"] = _ns_time
 templates.env.filters["short"] = _short
+templates.env.globals["cost_text"] = cost_text  # a run's cost, "unpriced" when unknown
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.errors import AgentDeckError
 from agentdeck.monitor.window import check_window, parse_duration
+from agentdeck.server.cost_view import cost_series
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.monitor_view import monitor_series
 from agentdeck.server.ui.common import render
@@ -38,12 +39,13 @@ def monitors_page(
     span = parse_duration(window, "query.window")  # any duration: ?window=24h, 90m, 2d
     windows = sorted({*WINDOWS, window}, key=lambda w: parse_duration(w))
     buckets = max(2, min(buckets, 48))
-    series = report = None
+    series = report = cost = None
     error = report_error = None
     if agent:
         now = datetime.now(UTC)
         try:
             series = monitor_series(store, agent, env or None, now, span, buckets)
+            cost = cost_series(store, agent, env or None, now, span, buckets)
         except AgentDeckError as exc:
             error = str(exc)
         # The drift report covers the latest window (default: the last quarter of the chart).
@@ -61,6 +63,7 @@ def monitors_page(
         windows=windows,
         selected={"agent": agent, "env": env, "window": window, "buckets": buckets},
         series=series.to_dict() if series else None,
+        cost=cost,
         baseline=series.baseline if series else None,
         report=report,
         error=error,

@@ -16,6 +16,8 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from agentdeck.core.cost import CostTotal
+from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.traces import ClickHouseTraces
@@ -25,6 +27,7 @@ from agentdeck.store.tables_monitor import run_summaries
 __all__ = ["CompositeStore"]
 
 _CHUNK = 1000
+_NO_BACKFILL = "cost backfill: the ClickHouse trace store prices spans at ingest only"
 
 
 class CompositeStore(SqlStore):
@@ -68,6 +71,35 @@ class CompositeStore(SqlStore):
 
     def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
         return self.traces.trace_ids_with_prefix(prefix, limit)
+
+    # -- cost ---------------------------------------------------------------------------------
+
+    def cost_totals(
+        self,
+        group_by: str,
+        *,
+        agent_name: str | None = None,
+        agent_digest: str | None = None,
+        env: str | None = None,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        limit: int = 1000,
+    ) -> list[CostTotal]:
+        return self.traces.cost_totals(
+            group_by,
+            agent_name=agent_name,
+            agent_digest=agent_digest,
+            env=env,
+            since_ns=since_ns,
+            until_ns=until_ns,
+            limit=limit,
+        )
+
+    def unpriced_spans(self, after: tuple[str, str] | None = None, limit: int = 1000) -> list[Span]:
+        raise InputError(_NO_BACKFILL)
+
+    def set_span_costs(self, costs: Sequence[tuple[str, str, float]]) -> int:
+        raise InputError(_NO_BACKFILL)
 
     # -- the monitor reads of runs --------------------------------------------------------------
 

@@ -40,6 +40,11 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("session_id", "Nullable(String)"),
     ("user_id", "Nullable(String)"),
     ("canary_arm", "LowCardinality(Nullable(String))"),  # the canary arm (stable | candidate)
+    ("input_tokens", "Int64"),
+    ("output_tokens", "Int64"),
+    ("total_tokens", "Int64"),
+    ("cost_usd", "Nullable(Float64)"),
+    ("unpriced_calls", "Int64"),
 )
 
 SPAN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -61,7 +66,18 @@ SPAN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("input_tokens", "Nullable(Int64)"),
     ("output_tokens", "Nullable(Int64)"),
     ("usage", "Nullable(String)"),
+    ("cost_usd", "Nullable(Float64)"),
 )
+
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("runs", "input_tokens", "Int64 DEFAULT 0"),
+    ("runs", "output_tokens", "Int64 DEFAULT 0"),
+    ("runs", "total_tokens", "Int64 DEFAULT 0"),
+    ("runs", "cost_usd", "Nullable(Float64)"),
+    ("runs", "unpriced_calls", "Int64 DEFAULT 0"),
+    ("spans", "cost_usd", "Nullable(Float64)"),
+)
+"""Columns added after the first release (tokens and cost): added to existing tables."""
 
 
 def _cols(cols: tuple[tuple[str, str], ...]) -> str:
@@ -98,3 +114,5 @@ def create_schema(conn: ChConnection, url: TracesUrl) -> None:
         "  INDEX ix_tool tool_name TYPE bloom_filter GRANULARITY 4\n"
         f") ENGINE = {replicated}ReplacingMergeTree\nORDER BY (trace_id, span_id){ttl}"
     )
+    for table, name, typ in ADDED_COLUMNS:
+        conn.command(f"ALTER TABLE {db}.{table}{on_cluster} ADD COLUMN IF NOT EXISTS {name} {typ}")

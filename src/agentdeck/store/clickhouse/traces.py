@@ -21,11 +21,15 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
+from agentdeck.core.cost import CostTotal, PriceSource
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.query import RunCount, RunQuery
+from agentdeck.prices import default_prices
+from agentdeck.store.clickhouse.cost import NO_USAGE, cost_sums, cost_totals
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
+from agentdeck.store.sql_cost import span_costs
 from agentdeck.store.sql_traces import row_run, row_span, run_tuple, span_tuple
 
 __all__ = ["ClickHouseTraces", "merge_provisional", "replace_provisional"]
@@ -107,6 +111,8 @@ def _chunks(ids: Sequence[str]) -> list[list[str]]:
 class ClickHouseTraces:
     """Implements :class:`~agentdeck.store.protocol.TraceStore` on one :class:`ChConnection`."""
 
+    prices: PriceSource | None = None  # as SqlTraces.prices
+
     def __init__(self, conn: ChConnection, url: TracesUrl) -> None:
         self.conn = conn
         self.database = url.database
@@ -150,18 +156,25 @@ class ClickHouseTraces:
         """Spans first, then the runs by the SQL store's rules (module docstring)."""
         if not runs_ and not spans_ and not provisional:
             return
+        costs = span_costs(spans_, self.prices or default_prices()) if spans_ else []
         with self._lock:
             if spans_:
                 self.conn.insert(
                     self._spans,
-                    [dict(zip(_SPAN_NAMES, span_tuple(s), strict=True)) for s in spans_],
+                    [
+                        dict(zip(_SPAN_NAMES, span_tuple(s, c), strict=True))
+                        for s, c in zip(spans_, costs, strict=True)
+                    ],
                 )
             failed = [
                 s.trace_id
                 for s in spans_
                 if s.kind is SpanKind.TOOL and s.status is SpanStatus.ERROR
             ]
-            touched = list(dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed]))
+            with_usage = [s.trace_id for s in spans_ if s.usage is not None]
+            touched = list(
+                dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed, *with_usage])
+            )
             if not touched:
                 return
             stored = self._stored_runs(touched)
@@ -175,13 +188,23 @@ class ClickHouseTraces:
                 if real is not None:
                     current[run.trace_id] = replace(real, tool_errors=0, denied_calls=0)
             counts = self._counts(touched)
+            sums = cost_sums(self.conn, self._spans, touched)
             out = []
             for tid in touched:
                 run_or_none = current.get(tid)
                 if run_or_none is None:
                     continue
                 n, d = counts.get(tid, (0, 0))
-                run = replace(run_or_none, tool_errors=n, denied_calls=d)
+                i, o, usd, unpriced = sums.get(tid, NO_USAGE)
+                run = replace(
+                    run_or_none,
+                    tool_errors=n,
+                    denied_calls=d,
+                    input_tokens=i,
+                    output_tokens=o,
+                    cost_usd=usd,
+                    unpriced_calls=unpriced,
+                )
                 if stored.get(tid) != run:
                     out.append(_run_row(run, self._next_ver()))
             self.conn.insert(self._runs, out)
@@ -308,6 +331,29 @@ class ClickHouseTraces:
             f"SELECT trace_id, attributes FROM {self._runs} FINAL WHERE {where}", params
         )
         return [(r["trace_id"], r["attributes"]) for r in rows]
+
+    def cost_totals(
+        self,
+        group_by: str,
+        *,
+        agent_name: str | None = None,
+        agent_digest: str | None = None,
+        env: str | None = None,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        limit: int = 1000,
+    ) -> list[CostTotal]:
+        return cost_totals(
+            self.conn,
+            self._runs,
+            group_by,
+            agent_name=agent_name,
+            agent_digest=agent_digest,
+            env=env,
+            since_ns=since_ns,
+            until_ns=until_ns,
+            limit=limit,
+        )
 
     def drop(self) -> None:
         """Drop this store's database (tests)."""

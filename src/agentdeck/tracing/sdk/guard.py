@@ -29,6 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
+from agentdeck.core.cost import RunBudget, SpanCost
 from agentdeck.core.spec.agent import ResolvedAgent, ToolSpec
 
 
@@ -61,7 +62,9 @@ class RunState:
     incremental readers stay valid); ``dropped_calls`` counts those not kept.
     """
 
-    __slots__ = ("_calls", "_counts", "_counts_view", "_lock", "dropped_calls", "started_mono")
+    __slots__ = (
+        "_calls", "_counts", "_counts_view", "_lock", "dropped_calls", "spend", "started_mono",
+    )  # fmt: skip
 
     def __init__(self, started_mono: float) -> None:
         self.started_mono = started_mono
@@ -70,6 +73,7 @@ class RunState:
         self._calls: list[ToolCallRecord] = []
         self._lock = threading.Lock()
         self.dropped_calls = 0
+        self.spend = RunBudget()  # the run's LLM spend so far (policies: run.cost_usd, run.tokens)
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -88,6 +92,11 @@ class RunState:
                 self._calls.append(call)
             else:
                 self.dropped_calls += 1
+
+    def add_spend(self, cost: SpanCost) -> None:
+        """Add one LLM call's tokens and cost (priced in process, :mod:`agentdeck.core.cost`)."""
+        with self._lock:
+            self.spend = self.spend.plus(cost)
 
 
 @dataclass(frozen=True, slots=True)

@@ -499,8 +499,26 @@ class llm(_Block):
                 for c in calls:
                     pending.setdefault(str(c.get("name")), []).append((h.span_id, str(c.get("id"))))
                 h.scope.run.pending_calls = pending
+        usage = resp.usage if resp is not None else None
+        if usage is not None and cfg.guard is not None and h.scope is not None:
+            _add_spend(h.scope.run.state, attrs, usage, self._start)
         finish(cfg, h, self._parent_id, self._seq, self._start, exc, self._inputs, outputs,
-               attrs, resp.usage if resp is not None else None)  # fmt: skip
+               attrs, usage)  # fmt: skip
+
+
+def _add_spend(state: Any, attrs: dict[str, Any], usage: TokenUsage, start_ns: int) -> None:
+    """Keep the run's spend for budget rules (only when a guard enforces policies): the call
+    priced in process from its model (:mod:`agentdeck.prices`); never raises."""
+    try:
+        from agentdeck.core.cost import SpanCost, call_cost, model_of
+        from agentdeck.prices import default_prices
+
+        model, provider = model_of(attrs)
+        price = default_prices().price(model, provider, start_ns) if model else None
+        usd = None if price is None else call_cost(usage, price)
+        state.add_spend(SpanCost(usd, model, usage.input_tokens, usage.output_tokens))
+    except Exception as exc:
+        rec.internal_error("llm cost", exc)
 
 
 # Re-exported: Detached drives the blocks above (imported last: it needs them only for types).
