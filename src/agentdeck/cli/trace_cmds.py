@@ -128,7 +128,7 @@ def runs_cmd(
     if json:
         print_json([run_json(r) for r in found])
         if after is not None:
-            err_console.print(f"next page: --cursor {after.encode()}", markup=False)
+            err_console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
         return
     from rich.table import Table
 

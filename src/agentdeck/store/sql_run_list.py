@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, literal_column, select, tuple_
+from sqlalchemy import ColumnClause, Select, literal_column, select, tuple_
 
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store.tables import run_tools, runs
@@ -21,7 +21,7 @@ __all__ = ["run_list_sql"]
 # parameter a generic plan (PostgreSQL's plan cache after five executions of a prepared
 # statement) cannot prove it implies the index's predicate and walks ``ix_runs_start``
 # filtering instead, reading every run down to the 50th match (1 in 97 runs denied: ~4,900).
-_ZERO = literal_column("0")
+_ZERO: ColumnClause[int] = literal_column("0")
 
 
 def run_list_sql(query: RunQuery, *, bounded: bool = True) -> Select[Any]:
