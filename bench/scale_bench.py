@@ -1,5 +1,6 @@
-"""List and page queries at 10k, 100k and 1M spans (10M with ``--10m``), SQLite and PostgreSQL,
-side by side in one run.
+"""List and page queries at 10k, 100k and 1M spans (10M with ``--10m``), SQLite, PostgreSQL and
+ClickHouse (chdb in-process, the trace store of ``AGENTDECK_TRACES_URL``), side by side in one
+run, the same queries through the same store API.
 
 Each backend's store grows through the bulk path (``write_batch`` of 10k-span batches, then
 ``ANALYZE``, as after a bulk load): the 10k store is measured, grown to 100k and measured, and
@@ -127,10 +128,14 @@ def make_run(i: int) -> tuple[Run, list[Span]]:
 def grow(store: SqlStore, have: int, want: int) -> None:
     """Runs ``have .. want-1`` through ``write_batch`` (spans, then their runs, as the SDK
     sends them), then ANALYZE."""
+    t0 = time.perf_counter()
     for lo in range(have, want, BATCH_RUNS):
         made = [make_run(i) for i in range(lo, min(want, lo + BATCH_RUNS))]
         store.write_batch([], [s for _, spans in made for s in spans])
         store.write_batch([r for r, _ in made], [])
+        if (lo // BATCH_RUNS) % 100 == 99:  # a long load says how far it is
+            print(f"    {lo + BATCH_RUNS:,} / {want:,} runs, {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
     with store.engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
@@ -198,6 +203,27 @@ def pg_backend() -> Iterator[Backend]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def clickhouse_backend() -> Iterator[Backend]:
+    """ClickHouse's own engine in-process (chdb) for runs and spans, the control plane (keys)
+    in SQLite: the store ``AGENTDECK_TRACES_URL=chdb://...`` opens."""
+    from agentdeck.store.clickhouse import open_composite
+
+    with tempfile.TemporaryDirectory() as d:
+        store = open_composite(
+            create_store_engine(f"sqlite:///{d}/control.db"), f"chdb://{d}/chdb?database=scale"
+        )
+
+        def size() -> int:
+            store.traces.conn.command("OPTIMIZE TABLE scale.runs FINAL")
+            return sum(p.stat().st_size for p in (Path(d) / "chdb").rglob("*") if p.is_file())
+
+        try:
+            yield Backend("clickhouse", store, size, store.close)
+        finally:
+            store.close()
 
 
 def queries(store: SqlStore, n_runs: int, client: Any) -> dict[str, Callable[[], object]]:
@@ -298,7 +324,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--10m", dest="ten_m", action="store_true", help="also 10M spans (long)")
     ap.add_argument("--sizes", help="comma-separated span counts (default 10k,100k,1M)")
-    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--backends", default="sqlite,postgres,clickhouse")
     args = ap.parse_args()
     sizes = (
         [int(s) for s in args.sizes.split(",")]
@@ -307,7 +333,11 @@ def main() -> None:
     )
     ratios: list[Ratio] = []
     for name in args.backends.split(","):
-        factory = {"sqlite": sqlite_backend, "postgres": pg_backend}[name]
+        factory = {
+            "sqlite": sqlite_backend,
+            "postgres": pg_backend,
+            "clickhouse": clickhouse_backend,
+        }[name]
         try:
             cm = factory()
             backend = cm.__enter__()

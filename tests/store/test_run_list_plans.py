@@ -319,3 +319,45 @@ def test_upgrading_fills_run_tools_from_the_stored_spans(
         names = {ix["name"] for ix in inspect(engine).get_indexes("spans")}
         assert "ix_spans_tool_name" not in names
         upgraded.close()
+
+
+def _generic_plan(store: SqlStore, q: Select[Any]) -> list[str]:
+    """The plan of ``q`` prepared with its parameters unbound (PostgreSQL: a generic plan,
+    what the plan cache of a prepared statement switches to after five executions; SQLite:
+    ``EXPLAIN QUERY PLAN`` of the statement before its values are bound)."""
+    with store.engine.connect() as conn:
+        compiled = q.compile(dialect=conn.dialect)
+        sql, params = str(compiled), compiled.params
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            marks = sql.replace("?", "NULL")  # no value bound: the plan cannot rely on one
+            return [str(r[3]) for r in raw.execute(f"EXPLAIN QUERY PLAN {marks}")]
+        names = list(params)
+        for i, name in enumerate(names, 1):
+            sql = sql.replace(f"%({name})s", f"${i}")
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(f"PREPARE generic_q AS {sql}")
+        values = ", ".join(f"'{params[n]}'" for n in names)
+        try:
+            return [str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN EXECUTE generic_q({values})")]
+        finally:
+            conn.exec_driver_sql("DEALLOCATE generic_q")
+            conn.exec_driver_sql("RESET plan_cache_mode")
+
+
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [("denied", "ix_runs_denied_start"), ("has_errors", "ix_runs_tool_errors_start")],
+)
+def test_partial_index_filters_read_their_index_under_a_generic_plan(
+    loaded: SqlStore, name: str, index: str
+) -> None:
+    """The denied and has-errors filters read their partial index even when the plan is made
+    without the parameters' values: their ``> 0`` is in the SQL text, so it matches the index's
+    predicate (with a bound 0, PostgreSQL's generic plan walked ``ix_runs_start`` and filtered
+    every run down to the 50th denied one)."""
+    plan = _generic_plan(loaded, run_list_sql(QUERIES[name]))
+    shown = "\n".join(plan)
+    assert index in shown, f"{name}: not read from {index}\n{shown}"
+    assert "Filter" not in shown, f"{name}: filters rows\n{shown}"

@@ -7,23 +7,27 @@ only the module of the command a command line names (:data:`COMMAND_UNITS`), so 
 ``agentdeck runs --json`` neither imports nor converts the other commands. The root
 ``--help`` and usage errors build them all and cost little more than Typer itself.
 tests/cli/test_cli_startup.py holds that line; bench/cli_startup_bench.py measures it.
+
+``agentdeck runs --json`` on a SQLite store does not build the app at all
+(:mod:`.runs_fast`: stdlib ``sqlite3``, no Typer, Rich, pydantic or SQLAlchemy), so this module
+imports Typer only inside the functions that use it.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from agentdeck.cli.common import err_console
-from agentdeck.core.errors import AgentDeckError
+if TYPE_CHECKING:
+    import typer
 
 
 def _usage_errors() -> tuple[type[Any], ...]:
     """Click's exception base: Typer >= 0.25 vendors click (``typer.TyperException`` is its
     base), older Typer uses the ``click`` package, imported only then (it is start-up time)."""
+    import typer
+
     vendored = getattr(typer, "TyperException", None)
     if isinstance(vendored, type):
         return (vendored,)
@@ -33,8 +37,6 @@ def _usage_errors() -> tuple[type[Any], ...]:
         return ()
     return (click.ClickException,)  # pragma: no cover
 
-
-_USAGE_ERRORS = _usage_errors()
 
 # The command modules in the order the root help lists their commands. ``policy``, ``env``
 # and ``audit`` are sub-apps (``env`` lives in deploy_cmds); the rest have ``register(app)``.
@@ -130,6 +132,8 @@ def _root_callback(
 
 def build_app(units: tuple[str, ...] = UNITS) -> typer.Typer:
     """The ``agentdeck`` app with the commands of ``units`` (all of them by default)."""
+    import typer
+
     root = typer.Typer(
         name="agentdeck",
         help="agentdeck: versioned agents, replay-capable traces, behavioural monitoring, tool-call policies, gated promotion and rollback.",
@@ -173,6 +177,16 @@ def __getattr__(name: str) -> Any:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; an agentdeck error becomes one line on stderr and its exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["runs"] and "--json" in args:
+        from agentdeck.cli.runs_fast import try_runs_json
+
+        if try_runs_json(args[1:]):
+            sys.exit(0)
+    import typer
+
+    from agentdeck.cli.common import err_console
+    from agentdeck.core.errors import AgentDeckError
+
     app = build_app(_units_for(args))
     try:
         # Non-standalone click returns the code of a ``typer.Exit`` instead of raising it.
@@ -189,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except _USAGE_ERRORS as exc:  # click usage errors arrive here in non-standalone mode
+    except _usage_errors() as exc:  # click usage errors arrive here in non-standalone mode
         exc.show()
         sys.exit(exc.exit_code)
     except ModuleNotFoundError as exc:  # an optional extra the command needs is not installed

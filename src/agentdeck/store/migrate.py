@@ -10,42 +10,15 @@ when they differ, under a lock so that concurrent first uses do not race. A test
 
 from __future__ import annotations
 
-import functools
-import re
-from importlib import resources
-
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from agentdeck.store.engine import advisory_lock
+from agentdeck.store.script_heads import script_heads, script_location
+
+__all__ = ["current_revisions", "script_heads", "script_location", "upgrade"]
 
 _LOCK_KEY = 0x61676E74  # "agnt"
-_REV = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
-_DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
-
-
-def script_location() -> str:
-    return str(resources.files("agentdeck.store").joinpath("migrations"))
-
-
-@functools.cache
-def script_heads() -> frozenset[str]:
-    """Revisions that no other migration revises."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    versions = resources.files("agentdeck.store").joinpath("migrations", "versions")
-    for entry in versions.iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("__"):
-            continue
-        body = entry.read_text("utf-8")
-        rev = _REV.search(body)
-        down = _DOWN.search(body)
-        if rev is None:
-            continue
-        revisions.add(rev.group(1))
-        if down is not None:
-            revised.update(re.findall(r'["\']([^"\']+)["\']', down.group(1)))
-    return frozenset(revisions - revised)
 
 
 def current_revisions(engine: Engine) -> frozenset[str]:

@@ -64,7 +64,6 @@ from agentdeck.core.cost import PriceSource
 from agentdeck.core.trace.model import (
     PROVISIONAL,
     LinkKind,
-    Outcome,
     Run,
     Span,
     SpanKind,
@@ -78,6 +77,7 @@ from agentdeck.store import sql_cost, sql_messages, sql_search
 from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
+from agentdeck.store.run_row import row_run as row_run  # (the ClickHouse store)
 from agentdeck.store.sql_run_list import run_list_sql as run_list_sql  # (the EXPLAIN tests)
 from agentdeck.store.tables import run_tools, runs, spans
 from agentdeck.store.tables_monitor import run_summaries
@@ -325,37 +325,6 @@ def _sync_tool_starts(conn: Connection, trace_ids: Sequence[str]) -> None:
             " AND runs.start_ns <> run_tools.start_ns)",
             part,
         )
-
-
-def row_run(r: Row[Any]) -> Run:
-    return Run(
-        trace_id=r.trace_id,
-        agent_name=r.agent_name,
-        agent_version=r.agent_version,
-        agent_digest=r.agent_digest,
-        env=r.env,
-        deployment_id=r.deployment_id,
-        start_ns=int(r.start_ns),
-        end_ns=None if r.end_ns is None else int(r.end_ns),
-        status=SpanStatus(r.status),
-        error=r.error,
-        input=_l(r.input),
-        output=_l(r.output),
-        root_span_id=r.root_span_id,
-        attributes=_l(r.attributes) or {},
-        tool_errors=int(r.tool_errors or 0),
-        denied_calls=int(r.denied_calls or 0),
-        outcome=Outcome(r.outcome) if r.outcome else None,
-        outcome_score=None if r.outcome_score is None else float(r.outcome_score),
-        outcome_reason=r.outcome_reason,
-        session_id=r.session_id,
-        user_id=r.user_id,
-        canary_arm=getattr(r, "canary_arm", None),
-        input_tokens=int(r.input_tokens or 0),
-        output_tokens=int(r.output_tokens or 0),
-        cost_usd=None if r.cost_usd is None else float(r.cost_usd),
-        unpriced_calls=int(r.unpriced_calls or 0),
-    )
 
 
 def _fill_who(conn: Connection, found: Sequence[Run]) -> None:

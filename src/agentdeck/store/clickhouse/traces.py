@@ -97,7 +97,7 @@ def _run_row(run: Run, ver: int) -> dict[str, Any]:
 
 
 def _to_run(row: Mapping[str, Any]) -> Run:
-    return row_run(SimpleNamespace(**row))  # type: ignore[arg-type]
+    return row_run(SimpleNamespace(**row))
 
 
 def _to_span(row: Mapping[str, Any]) -> Span:

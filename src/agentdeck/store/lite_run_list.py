@@ -1,0 +1,106 @@
+"""The runs list on SQLite without SQLAlchemy: stdlib ``sqlite3``, read-only (``mode=ro``), for
+the CLI's ``agentdeck runs --json`` (its start-up, issue 17: SQLAlchemy alone costs ~150 ms).
+
+The SQL is :func:`~.sql_run_list.run_list_sql`'s, written out for ``sqlite3``: the same
+filters, the same index ranges (the partial indexes' ``> 0`` as a constant), the same order
+``(start_ns, trace_id)`` newest first. tests/cli/test_runs_fast_path.py checks that both give
+byte-identical ``--json`` for generated filter combinations. :func:`find_runs_readonly`
+answers None (the caller opens the full store) when the file is missing, is not at the
+scripts' heads (the full store would migrate it), or cannot be opened read-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
+
+from agentdeck.core.trace.model import Run
+from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.run_row import row_run
+from agentdeck.store.script_heads import script_heads
+
+__all__ = ["find_runs_readonly", "run_list_text"]
+
+
+def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
+    """The SELECT of :func:`~.sql_run_list.run_list_sql` for ``query``, and its parameters."""
+    if query.tool is not None:
+        sql = "SELECT runs.* FROM run_tools JOIN runs ON runs.trace_id = run_tools.trace_id"
+        where, args = ["run_tools.tool_name = ?"], list[Any]([query.tool])
+        start, tid = "run_tools.start_ns", "run_tools.trace_id"
+    else:
+        sql, where, args = "SELECT runs.* FROM runs", [], list[Any]()
+        start, tid = "runs.start_ns", "runs.trace_id"
+    equal = (
+        ("runs.agent_name", query.agent_name),
+        ("runs.agent_version", query.agent_version),
+        ("runs.agent_digest", query.agent_digest),
+        ("runs.env", query.env),
+        ("runs.status", None if query.status is None else query.status.value),
+    )
+    for column, value in equal:
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if query.since_ns is not None:
+        where.append(f"{start} >= ?")
+        args.append(query.since_ns)
+    if query.until_ns is not None:
+        where.append(f"{start} < ?")
+        args.append(query.until_ns)
+    if query.has_errors is not None:
+        where.append("runs.tool_errors > 0" if query.has_errors else "runs.tool_errors = 0")
+    if query.denied is not None:
+        where.append("runs.denied_calls > 0" if query.denied else "runs.denied_calls = 0")
+    for column, value in (
+        ("runs.outcome", None if query.outcome is None else query.outcome.value),
+        ("runs.session_id", query.session_id),
+        ("runs.user_id", query.user_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if query.after is not None:
+        where.append(f"({start}, {tid}) < (?, ?)")
+        args += [query.after.start_ns, query.after.trace_id]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {start} DESC, {tid} DESC LIMIT ?"
+    args.append(query.limit)
+    if query.offset:
+        sql += " OFFSET ?"
+        args.append(query.offset)
+    return sql, args
+
+
+def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> SimpleNamespace:
+    return SimpleNamespace(**{d[0]: v for d, v in zip(cursor.description, row, strict=True)})
+
+
+def find_runs_readonly(path: Path, query: RunQuery) -> list[Run] | None:
+    """Runs matching ``query`` from the SQLite store at ``path``, or None when this path cannot
+    answer (see the module doc)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.row_factory = _row
+        try:
+            stored = {
+                r.version_num for r in conn.execute("SELECT version_num FROM alembic_version")
+            }
+            if stored != script_heads():
+                return None
+            sql, args = run_list_text(query)
+            rows = conn.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return None
+        return [row_run(r) for r in rows]
+    finally:
+        conn.close()
