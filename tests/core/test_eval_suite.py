@@ -77,7 +77,7 @@ REFUND_RUN = [
             {"name": "s", "cases": [{"id": "a", "input": 1, "expect": {"check": "nocolon"}}]},
             "cases[0].expect.check",
         ),
-        ({"name": "s", "cases": [{"id": "a", "input": 1, "surprise": 1}]}, "cases[0]"),
+        ({"name": "s", "cases": [{"id": "a", "input": 1, "surprise": 1}]}, "cases[0].surprise"),
     ],
 )
 def test_schema_errors_name_the_file_and_the_field(data: dict[str, Any], field: str | None) -> None:

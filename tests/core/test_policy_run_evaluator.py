@@ -17,7 +17,8 @@ COMPILED = compile_policy(parse_policy_spec(load_yaml(EXAMPLE), str(EXAMPLE)), s
 
 def _run_decide(ev: RunEvaluator, ctx: ToolCallContext, calls: list[PriorCall]) -> object:
     return ev.decide(ctx.tool, ctx.args, calls, ctx.counts, tool_version=ctx.tool_version,
-                     step=ctx.step, elapsed_s=ctx.elapsed_s, now=ctx.now)  # fmt: skip
+                     step=ctx.step, elapsed_s=ctx.elapsed_s, now=ctx.now,
+                     cost_usd=ctx.cost_usd, tokens=ctx.tokens)  # fmt: skip
 
 
 def test_every_example_case_gets_the_same_decision_as_decide() -> None:

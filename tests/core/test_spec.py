@@ -36,10 +36,10 @@ def _error(data: Any, source: str = "agents/bot.yaml") -> SpecError:
             "tools[0].input_schema",
             "not of type 'object'",
         ),
-        (spec_dict(tools=[{"name": "t", "colour": "red"}]), "tools[0]", "colour"),
+        (spec_dict(tools=[{"name": "t", "colour": "red"}]), "tools[0].colour", "colour"),
         (spec_dict(policy="refunds"), "policy", "does not match"),
         (spec_dict(entrypoint="no colon"), "entrypoint", "does not match"),
-        (spec_dict(temperature=0.3), None, "temperature"),
+        (spec_dict(temperature=0.3), "temperature", "unknown field"),
     ],
 )
 def test_schema_error_names_file_and_field(

@@ -20,6 +20,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import typer
 
 
@@ -112,22 +114,27 @@ def _version() -> str:
         return "unknown"
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"agentdeck {_version()}")
-        raise typer.Exit(0)
+def _root_callback() -> Callable[..., None]:
+    """The root group's callback, with ``--version`` (Typer is imported here, not at start-up)."""
+    import typer
 
+    def print_version(value: bool) -> None:
+        if value:
+            typer.echo(f"agentdeck {_version()}")
+            raise typer.Exit(0)
 
-def _root_callback(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Print the version and exit.",
-        is_eager=True,
-        callback=_print_version,
-    ),
-) -> None:
-    """agentdeck (the root group: kept a group even when one command module is loaded)."""
+    def callback(
+        version: bool = typer.Option(
+            False,
+            "--version",
+            help="Print the version and exit.",
+            is_eager=True,
+            callback=print_version,
+        ),
+    ) -> None:
+        """agentdeck (the root group: kept a group even when one command module is loaded)."""
+
+    return callback
 
 
 def build_app(units: tuple[str, ...] = UNITS) -> typer.Typer:
@@ -142,7 +149,7 @@ def build_app(units: tuple[str, ...] = UNITS) -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
-    root.callback()(_root_callback)
+    root.callback()(_root_callback())
     for unit in units:
         if unit in _SUB_APPS:
             module, attr, help_text = _SUB_APPS[unit]

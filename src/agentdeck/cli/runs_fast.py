@@ -129,9 +129,9 @@ def try_runs_json(argv: list[str]) -> bool:
     found = find_runs_readonly(path, query)
     if found is None:
         return False
-    from agentdeck.tracing.sdk.wire import run_to_dict
+    from agentdeck.tracing.run_json import run_json
 
-    body = [{**run_to_dict(r), "provisional": r.provisional} for r in found]
+    body = [run_json(r) for r in found]
     text = orjson.dumps(
         body, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default
     )

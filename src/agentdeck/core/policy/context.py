@@ -181,7 +181,9 @@ class ToolCallContext:
         agent_version = _parse_int(agent.get("version"), None, "agent.version", bad)
         env = _parse_env(data.get("env"), bad)
         run = _mapping(data.get("run"), "run", bad)
-        _known_keys(run, "run.", ("calls", "counts", "elapsed_s", "step"), bad)
+        _known_keys(
+            run, "run.", ("calls", "counts", "elapsed_s", "step", "cost_usd", "tokens"), bad
+        )
         calls = _parse_calls(run.get("calls") or [], bad)
         counts = _parse_counts(run.get("counts"), calls, bad)
         elapsed_s = _parse_seconds(run.get("elapsed_s", 0.0), bad)
