@@ -10,42 +10,16 @@ its scripted model and shop, the real SDK, store and canary loop:
 
 from __future__ import annotations
 
-import random
-import sys
 from collections.abc import Iterator
-from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from agentdeck.core.deploy.canary import CanaryState
-from agentdeck.core.deploy.model import GateConfig
-from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.trace.model import SpanKind
-from agentdeck.monitor.alert_sinks import InMemoryAlertSink
-from agentdeck.registry.canary import Canaries
-from agentdeck.registry.deployments import Deployments
-from agentdeck.registry.service import Registry
-from agentdeck.registry.specfile import load_agent_spec
-from agentdeck.server.canary_loop import CanaryLoop
 from agentdeck.store import RunQuery, SqlStore
 from agentdeck.tracing.sdk import api as sdk
-from foundation import EXAMPLE_V1, EXAMPLES, seed_policy
-
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-from support_bot import shop
-from support_bot.agent import run_agent
-from support_bot.scripted import ScriptedModel
-from support_bot.traffic import DELIVERED
-
-SHADOW = {
-    "min_runs_per_arm": 10,
-    "plan": [{"share": 10, "min_runs": 20}, {"share": 50, "min_runs": 50}, {"share": 100}],
-    "guardrails": {"latency": {"margin": 1.0}},
-    "shadow": {"sample": 100, "max_per_pass": 30, "live_tools": ["lookup_order"]},
-}
+from shadow_support import generous, identical, setup, shop, traffic
+from shadow_support import loop as loop_at
 
 
 @pytest.fixture(autouse=True)
@@ -54,54 +28,12 @@ def _sdk_off() -> Iterator[None]:
     sdk.shutdown(timeout=10)
 
 
-def _variant(base: AgentSpec, **changes: Any) -> AgentSpec:
-    return AgentSpec.from_dict({**base.to_dict(), **changes})
-
-
-def _setup(store: SqlStore, candidate: AgentSpec) -> tuple[Canaries, Registry]:
-    seed_policy(store)
-    reg = Registry(store)
-    v1 = load_agent_spec(EXAMPLE_V1)
-    reg.register_agent(v1, "test")
-    reg.register_agent(candidate, "test")
-    deps = Deployments(store, reg, gates=[])
-    deps.promote("support-bot@1", "production", "test")
-    deps.set_gate_config(GateConfig("production", {"canary": SHADOW}), "test")
-    sdk.init(sink=store, resolver=reg, env="production", schedule_delay=0.01, on_full="block")
-    return Canaries(store, deps), reg
-
-
-def _traffic(n: int, seed: int) -> None:
-    """``n`` production refund requests of one run each, answered by support-bot@production."""
-    rng = random.Random(seed)
-    for i in range(n):
-        order = rng.choice(DELIVERED)
-        o = shop.order(order)
-        assert o is not None
-        msg = (f"Hi, the mug from {order} arrived broken. I'd like a refund of "
-               f"{min(20, int(o.amount))} EUR. My email is {o.email}")  # fmt: skip
-        with sdk.run("support-bot@production", input=msg, session_id=f"s{seed}-{i}") as run:
-            assert run.agent is not None
-            model = sdk.recorded_model(ScriptedModel(run.agent.spec))
-            run.set_output(run_agent(msg, model=model))
-    assert sdk.flush(30)
-
-
-def _loop(canaries: Canaries, minutes: int) -> tuple[CanaryLoop, InMemoryAlertSink]:
-    sink = InMemoryAlertSink()
-    c = canaries.store.active_canaries()[0]
-    loop = CanaryLoop(canaries, interval=3600, sinks={"memory": sink},
-                      clock=lambda: c.started_at + timedelta(minutes=minutes))  # fmt: skip
-    return loop, sink
-
-
 def test_a_shadow_of_an_identical_candidate_earns_its_first_slice(store: SqlStore) -> None:
-    v1 = load_agent_spec(EXAMPLE_V1)
-    canaries, reg = _setup(store, _variant(v1, metadata={**v1.metadata, "ticket": "SUP-200"}))
+    canaries, reg = setup(store, identical())
     c = canaries.start("support-bot@2", "production", 10, "alice", shadow=True)
     assert reg.resolve("support-bot@production").canary is None  # a shadow serves no user
-    _traffic(30, seed=1)
-    loop, sink = _loop(canaries, 5)
+    traffic(30, seed=1)
+    loop, sink = loop_at(canaries, 5)
 
     acts = loop.judge_once()
 
@@ -134,13 +66,11 @@ def test_a_shadow_of_an_identical_candidate_earns_its_first_slice(store: SqlStor
 def test_a_candidate_with_a_wrong_refund_amount_is_rolled_back_from_shadow(
     store: SqlStore,
 ) -> None:
-    v1 = load_agent_spec(EXAMPLE_V1)
-    generous = _variant(v1, entrypoint="shadow_bot:run_agent")
-    canaries, reg = _setup(store, generous)
+    canaries, reg = setup(store, generous())
     c = canaries.start("support-bot@2", "production", 10, "alice", shadow=True)
-    _traffic(30, seed=2)
+    traffic(30, seed=2)
     refunds, emails = len(shop.LEDGER.refunds), len(shop.LEDGER.emails)
-    loop, sink = _loop(canaries, 5)
+    loop, sink = loop_at(canaries, 5)
 
     acts = loop.judge_once()
 
@@ -163,13 +93,12 @@ def test_a_candidate_with_a_wrong_refund_amount_is_rolled_back_from_shadow(
 
 
 def test_shadow_tool_calls_are_served_from_the_recordings(store: SqlStore) -> None:
-    v1 = load_agent_spec(EXAMPLE_V1)
-    canaries, _ = _setup(store, _variant(v1, metadata={**v1.metadata, "ticket": "SUP-201"}))
+    canaries, _ = setup(store, identical())
     canaries.start("support-bot@2", "production", 10, "alice", shadow=True)
-    _traffic(5, seed=3)
+    traffic(5, seed=3)
     refunds = list(shop.LEDGER.refunds)
     assert refunds  # production did refund
-    loop, _ = _loop(canaries, 0)
+    loop, _ = loop_at(canaries, 0)
 
     assert loop.shadow_once() == 5
 
