@@ -61,6 +61,12 @@ def test_a_shadow_of_an_identical_candidate_earns_its_first_slice(store: SqlStor
     assert len(reports) == 30 and {r.outcome for r in reports} == {"agreed"}
     # a second pass shadows nothing twice
     assert loop.shadow_once() == 0
+    # live now: only real runs are judged (the shadow runs and pairs no longer count)
+    assert canaries.evaluate(now).candidate_runs == 0
+    traffic(40, seed=9)
+    assert loop.shadow_once() == 0  # no longer a shadow
+    live = canaries.evaluate(now)
+    assert live.candidate_runs + live.stable_runs == 40 and live.candidate_runs > 0
 
 
 def test_a_candidate_with_a_wrong_refund_amount_is_rolled_back_from_shadow(
