@@ -66,7 +66,7 @@ def _print_json(c: Canary, judgement: dict[str, Any] | None) -> None:
 def status_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
     svc = _service(get_store(db))
     c = svc.get(name, env)
-    fresh = svc.evaluate(c).to_dict() if c.state.active else dict(c.judgement) or None
+    fresh = svc.evidence(c, svc.evaluate(c)) if c.state.active else dict(c.judgement) or None
     if json:
         _print_json(c, fresh)
         return
@@ -88,6 +88,11 @@ def _render(c: Canary, j: dict[str, Any] | None) -> None:
     if not j:
         console.print("  no judgement yet")
         return
+    if sh := j.get("shadow"):
+        console.print(
+            f"  shadow: {sh['pairs']} pairs (candidate on a copy of a stable run's input), "
+            f"{sh['divergences']} diverged"
+        )
     t = Table(title=f"{j['candidate_runs']} candidate / {j['stable_runs']} stable runs")
     for col, just in (("metric", "left"), ("candidate", "right"), ("stable", "right"),
                       ("diff \\[bounds]", "right"), ("p", "right"), ("", "left")):  # fmt: skip

@@ -34,6 +34,7 @@ from agentdeck.core.deploy.judge import (
 )
 from agentdeck.core.deploy.model import Action
 from agentdeck.core.errors import ConflictError, GateBlocked, InputError, UnresolvedReferenceError
+from agentdeck.core.spec.arms import CANDIDATE, SHADOW, STABLE
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import DEFAULT_ACTOR
@@ -204,6 +205,9 @@ class Canaries:
 
     def evaluate(self, canary: Canary, now: datetime | None = None) -> Judgement:
         rows = self.store.canary_runs(canary)
+        if canary.shadow:
+            return self._evaluate_shadow(canary, rows, now or self.clock())
+        rows = [r for r in rows if r.arm in (STABLE, CANDIDATE)]
         wanted = {g.metric for g in canary.config.guardrails}
         tools = (
             self.store.tool_sequences([r.trace_id for r in rows])
@@ -211,6 +215,45 @@ class Canaries:
             else None
         )
         return judge(canary, observations(canary, rows, tools), now or self.clock())
+
+    def _evaluate_shadow(
+        self, canary: Canary, rows: Sequence[CanaryRun], now: datetime
+    ) -> Judgement:
+        """A shadow's judgement: each (stable run, shadow run) pair stands for one run of each
+        arm, as if half the traffic went to each (``p = 0.5``); the stable runs that were not
+        shadowed are left out, so the two arms saw the same inputs."""
+        shadows = {r.shadow_of: r for r in rows if r.arm == SHADOW and r.shadow_of}
+        paired: list[CanaryRun] = []
+        for st in self.store.runs_by_id(sorted(shadows)):
+            sh = shadows[st.trace_id]
+            paired += [dataclasses.replace(st, arm=STABLE), dataclasses.replace(sh, arm=CANDIDATE)]
+        wanted = {g.metric for g in canary.config.guardrails}
+        tools = (
+            self.store.tool_sequences([r.trace_id for r in paired])
+            if wanted & set(_BEHAVIOUR)
+            else None
+        )
+        obs = [
+            dataclasses.replace(o, share=50.0, shared=False)
+            for o in observations(canary, paired, tools)
+        ]
+        return judge(canary, obs, now)
+
+    def shadow_summary(self, canary: Canary) -> dict[str, int]:
+        """Shadow pairs run so far and how many disagreed with their stable run."""
+        pairs = sum(1 for r in self.store.canary_runs(canary) if r.arm == SHADOW)
+        reports = self.store.list_replay_reports(
+            agent_name=canary.agent_name, kind=SHADOW, limit=100_000
+        )
+        mine = [r for r in reports if r.report.get("canary") == canary.id]
+        return {"pairs": pairs, "divergences": sum(r.outcome == "disagreed" for r in mine)}
+
+    def evidence(self, canary: Canary, j: Judgement) -> dict[str, Any]:
+        """The judgement as stored and shown, with the shadow's pairs for a shadow."""
+        out = j.to_dict()
+        if canary.shadow or canary.judgement.get("shadow"):
+            out["shadow"] = self.shadow_summary(canary)
+        return out
 
     def tick(self, now: datetime | None = None) -> list[CanaryAction]:
         """Judge every active canary once and act on it."""
@@ -224,7 +267,7 @@ class Canaries:
                                  "the environment's deployment changed under the canary")  # fmt: skip
             return CanaryAction(aborted, self.evaluate(aborted, now), None)
         j = self.evaluate(canary, now)
-        evidence = j.to_dict()
+        evidence = self.evidence(canary, j)
         base = dataclasses.replace(
             canary, judgement=evidence, updated_at=now, version=canary.version + 1
         )
@@ -234,6 +277,14 @@ class Canaries:
                 self._audit(new, "rollback", "agentdeck", j.reason, {"judgement": evidence})
             ])  # fmt: skip
             return CanaryAction(new, j, ROLLBACK)
+        if canary.shadow and j.decision in (ADVANCE, COMPLETE):
+            # the shadow passed its step: the candidate takes its first real slice
+            new = dataclasses.replace(base, shadow=False, step_started_at=now)
+            why = f"shadow passed: {canary.share:g} % of runs go to the candidate"
+            self.store.update_canary(new, canary.version, [
+                self._audit(new, "advance", "agentdeck", why, {"judgement": evidence})
+            ])  # fmt: skip
+            return CanaryAction(new, dataclasses.replace(j, reason=why), ADVANCE)
         if j.decision == ADVANCE:
             step = canary.step + 1
             share = canary.config.plan[step].share

@@ -9,19 +9,25 @@ once (the others lose the race and see the new state next pass).
 Each action (advance, complete, rollback) is an alert through the sinks of
 ``AGENTDECK_ALERT_RULES`` (else the log sink): a rollback is critical, the rest are info. The
 alert is stored too, so it shows with the others (``agentdeck alerts``, the UI).
+
+Before judging, each pass runs a shadow pass (:func:`agentdeck.tracing.replay.shadow.shadow_pass`)
+for every running shadow: the candidate on a bounded sample of the stable arm's new runs, tool
+calls served from their recordings. The pairs are what the shadow's judgement reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from agentdeck.core.behaviour.records import AlertRecord
 from agentdeck.monitor.alert_sinks import AlertSink, LogSink
 from agentdeck.registry.canary import Canaries, CanaryAction
 from agentdeck.server.worker import Worker
+from agentdeck.tracing.replay.shadow import shadow_pass
 
 log = logging.getLogger("agentdeck.server.canary")
 
@@ -58,6 +64,7 @@ class CanaryLoop:
         *,
         sinks: Mapping[str, AlertSink] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        shadow_paths: Sequence[Path] = (),
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, not {interval}")
@@ -65,7 +72,8 @@ class CanaryLoop:
         self.interval = interval
         self.sinks: Mapping[str, AlertSink] = sinks if sinks is not None else {"log": LogSink()}
         self.clock = clock
-        self.passes = self.actions = self.errors = 0
+        self.shadow_paths = tuple(shadow_paths)  # where candidates' code lives, if not recorded
+        self.passes = self.actions = self.errors = self.shadowed = 0
         self._worker = Worker("agentdeck-canary-loop", self._run)
 
     @property
@@ -80,6 +88,7 @@ class CanaryLoop:
 
     def judge_once(self) -> list[CanaryAction]:
         """One pass over the active canaries; returns what each judgement did."""
+        self.shadow_once()
         now = self.clock()
         done = self.canaries.tick(now)
         self.passes += 1
@@ -98,6 +107,20 @@ class CanaryLoop:
                 except Exception as exc:
                     log.warning("canary alert %s: sink %s failed: %s", alert.id, name, exc)
         return done
+
+    def shadow_once(self) -> int:
+        """Run the shadow pass of every running shadow; returns the shadow runs made."""
+        made = 0
+        for c in self.canaries.store.active_canaries():
+            if not c.shadow or c.state.value != "running":
+                continue
+            try:
+                made += len(shadow_pass(self.canaries.store, c, paths=self.shadow_paths))
+            except Exception:
+                self.errors += 1
+                log.exception("shadow pass of canary %s failed", c.id)
+        self.shadowed += made
+        return made
 
     def _run(self) -> None:
         while not self._worker.stopping.is_set():

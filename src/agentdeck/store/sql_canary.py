@@ -26,6 +26,7 @@ from agentdeck.store.tables_canary import ACTIVE_STATES, canaries
 from agentdeck.store.tables_feedback import feedback
 
 _SHARE_KEY = "agentdeck.canary.share"
+_SHADOW_OF_KEY = "replay.of"  # a shadow run is a replay of the stable run it shadows
 _CHUNK = 500
 
 
@@ -87,6 +88,16 @@ def _share(attributes: str | None) -> float | None:
     except (orjson.JSONDecodeError, AttributeError):
         return None
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _shadow_of(arm: str | None, attributes: str | None) -> str | None:
+    if arm != "shadow" or not attributes:
+        return None
+    try:
+        v = orjson.loads(attributes).get(_SHADOW_OF_KEY)
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return v if isinstance(v, str) else None
 
 
 class SqlCanaries(SqlBase):
@@ -152,8 +163,41 @@ class SqlCanaries(SqlBase):
         return [_canary(r) for r in rows]
 
     def canary_runs(self, canary: Canary) -> list[CanaryRun]:
-        """The finished runs of both arms since the canary started, in start order."""
+        """The finished runs of both arms (and shadow runs) since the canary started, in
+        start order."""
         since = int(canary.started_at.timestamp() * 1e9)
+        return self._canary_rows(
+            runs.c.deployment_id.in_([canary.id, canary.stable_deployment_id]),
+            runs.c.start_ns >= since,
+            runs.c.canary_arm.is_not(None),
+        )
+
+    def runs_by_id(self, trace_ids: Sequence[str]) -> list[CanaryRun]:
+        """The finished runs among ``trace_ids`` as the judgement reads them, in start order."""
+        out: list[CanaryRun] = []
+        for i in range(0, len(trace_ids), _CHUNK):
+            out += self._canary_rows(runs.c.trace_id.in_(list(trace_ids[i : i + _CHUNK])))
+        return sorted(out, key=lambda r: (r.start_ns, r.trace_id))
+
+    def shadow_sources(self, canary: Canary, limit: int = 5000) -> list[str]:
+        """Trace ids of the stable deployment's finished runs since a shadow started, with no
+        arm (users' runs: a shadow attaches no split), oldest first."""
+        since = int(canary.started_at.timestamp() * 1e9)
+        q = (
+            select(runs.c.trace_id)
+            .where(
+                runs.c.deployment_id == canary.stable_deployment_id,
+                runs.c.start_ns >= since,
+                runs.c.canary_arm.is_(None),
+                runs.c.end_ns.is_not(None),
+            )
+            .order_by(runs.c.start_ns, runs.c.trace_id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [r.trace_id for r in conn.execute(q).all()]
+
+    def _canary_rows(self, *where: Any) -> list[CanaryRun]:
         cost = runs.c.get("cost_usd")  # the cost capability's column, when it is there
         cols = [
             runs.c.trace_id, runs.c.canary_arm, runs.c.start_ns, runs.c.end_ns, runs.c.status,
@@ -164,12 +208,7 @@ class SqlCanaries(SqlBase):
             cols.append(cost)
         q = (
             select(*cols)
-            .where(
-                runs.c.deployment_id.in_([canary.id, canary.stable_deployment_id]),
-                runs.c.start_ns >= since,
-                runs.c.canary_arm.is_not(None),
-                runs.c.end_ns.is_not(None),
-            )
+            .where(*where, runs.c.end_ns.is_not(None))
             .order_by(runs.c.start_ns, runs.c.trace_id)
         )
         with self._read() as conn:
@@ -178,7 +217,7 @@ class SqlCanaries(SqlBase):
         return [
             CanaryRun(
                 trace_id=r.trace_id,
-                arm=r.canary_arm,
+                arm=r.canary_arm or "",
                 share=_share(r.attributes),
                 start_ns=int(r.start_ns),
                 end_ns=None if r.end_ns is None else int(r.end_ns),
@@ -189,6 +228,7 @@ class SqlCanaries(SqlBase):
                 outcome_score=r.outcome_score,
                 cost_usd=(None if (v := getattr(r, "cost_usd", None)) is None else float(v)),
                 feedback=scores.get(r.trace_id),
+                shadow_of=_shadow_of(r.canary_arm, r.attributes),
             )
             for r in rows
         ]

@@ -19,6 +19,14 @@ The env's gate settings carry a ``canary`` section (all keys optional, each chec
         latency: {margin: 0.5}
 
 ``min_runs`` counts candidate runs since the step began.
+
+A shadow (``--shadow``) reads a ``shadow`` section too::
+
+      shadow:
+        sample: 100            # percent of the stable arm's finished runs the candidate shadows
+        max_per_pass: 20       # shadow runs per server pass, at most
+        live_tools: [lookup_order]   # read-only tools run live; the others are served
+                                     # from the stable run's recording
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ __all__ = [
     "CanaryState",
     "Guardrail",
     "Metric",
+    "ShadowConfig",
     "Step",
     "canary_config",
 ]
@@ -103,6 +112,13 @@ DEFAULT_PLAN = (
 
 
 @dataclass(frozen=True)
+class ShadowConfig:
+    sample: float = 100.0  # percent of the stable arm's finished runs shadowed
+    max_per_pass: int = 20
+    live_tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CanaryConfig:
     alpha: float = 0.05
     key: str = "session"
@@ -110,6 +126,7 @@ class CanaryConfig:
     plan: tuple[Step, ...] = DEFAULT_PLAN
     tune_runs: int | None = None
     guardrails: tuple[Guardrail, ...] = tuple(Guardrail(m) for m in _METRIC_NAMES)
+    shadow: ShadowConfig = ShadowConfig()
 
     @property
     def t_star(self) -> float:
@@ -133,10 +150,16 @@ class CanaryConfig:
                 for m in _METRIC_NAMES
                 for on in [{g.metric: g for g in self.guardrails}]
             },
+            "shadow": {
+                "sample": self.shadow.sample,
+                "max_per_pass": self.shadow.max_per_pass,
+                "live_tools": list(self.shadow.live_tools),
+            },
         }
 
 
-_TOP = ("alpha", "key", "min_runs_per_arm", "tune_runs", "plan", "guardrails")
+_TOP = ("alpha", "key", "min_runs_per_arm", "tune_runs", "plan", "guardrails", "shadow")
+_SHADOW = ("sample", "max_per_pass", "live_tools")
 _STEP = ("share", "min_runs", "min_minutes")
 
 
@@ -243,7 +266,24 @@ def canary_config(settings: Mapping[str, Any] | None, source: str = "gates.canar
             else:
                 raise SpecError(source, where, "must be false, true or {margin: N}")
         rails = tuple(chosen[m] for m in _METRIC_NAMES if m in chosen)
-    return CanaryConfig(alpha, str(key), mra, plan, tune, rails)
+    return CanaryConfig(alpha, str(key), mra, plan, tune, rails, _shadow(source, settings))
+
+
+def _shadow(source: str, settings: Mapping[str, Any]) -> ShadowConfig:
+    raw = settings.get("shadow")
+    if raw is None:
+        return ShadowConfig()
+    if not isinstance(raw, Mapping):
+        raise SpecError(source, "shadow", "must be a mapping with sample, max_per_pass, live_tools")
+    for k in raw:
+        if k not in _SHADOW:
+            raise _unknown(source, "shadow", str(k), _SHADOW)
+    sample = _number(source, "shadow.sample", raw.get("sample", 100.0), 0.01, 100)
+    most = _number(source, "shadow.max_per_pass", raw.get("max_per_pass", 20), 1, 1e6, integer=True)
+    live = raw.get("live_tools", [])
+    if not isinstance(live, list) or not all(isinstance(t, str) and t for t in live):
+        raise SpecError(source, "shadow.live_tools", "must be a list of tool names")
+    return ShadowConfig(sample, int(most), tuple(live))
 
 
 @dataclass(frozen=True)
@@ -295,3 +335,4 @@ class CanaryRun:
     outcome_score: float | None
     cost_usd: float | None = None
     feedback: float | None = None  # mean feedback score
+    shadow_of: str | None = None  # a shadow run: the stable run whose input it ran on

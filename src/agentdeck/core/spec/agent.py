@@ -280,9 +280,11 @@ class CanarySplit:
     """A canary in progress on the env a reference resolved through: ``share`` percent of
     runs (assigned by a stable hash of ``key``: session, user or run, see
     :mod:`agentdeck.core.spec.arms`) go to ``candidate``; the rest to the stable agent that
-    holds this split. ``canary_id`` is the candidate arm's deployment id."""
+    holds this split. ``canary_id`` is the candidate arm's deployment id. ``shadow``: every
+    run goes to ``candidate`` as a shadow run (the server's shadow pass, never a user's run)."""
 
     canary_id: str
     share: float
     key: str
     candidate: ResolvedAgent
+    shadow: bool = False

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from agentdeck.core.spec.agent import ResolvedAgent
 
-__all__ = ["BUCKETS", "CANDIDATE", "KEY_KINDS", "STABLE", "ArmChoice", "bucket", "choose"]
+__all__ = ["BUCKETS", "CANDIDATE", "KEY_KINDS", "SHADOW", "STABLE", "ArmChoice", "bucket", "choose"]
 
 STABLE = "stable"
 CANDIDATE = "candidate"
@@ -55,6 +55,11 @@ def choose(
     split = agent.canary
     if split is None:
         return None
+    if split.shadow:  # a shadow pass: the candidate, stamped, in no env (never a user's run)
+        cand = dataclasses.replace(
+            split.candidate, env=None, deployment_id=split.canary_id, canary=None
+        )
+        return ArmChoice(SHADOW, cand, 0.0, "run")
     ids = {"session": session_id, "user": user_id, "run": run_id}
     order = [split.key, *(k for k in KEY_KINDS if k != split.key)]
     kind = next(k for k in order if ids.get(k))

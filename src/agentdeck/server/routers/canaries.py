@@ -50,7 +50,7 @@ def status(
 ) -> dict[str, Any]:
     svc = _service(state)
     c = svc.get(name, env)
-    return canary_json(c, svc.evaluate(c).to_dict() if c.state.active else None)
+    return canary_json(c, svc.evidence(c, svc.evaluate(c)) if c.state.active else None)
 
 
 @router.post("/canaries/{name}/{action}", summary="Pause, resume or abort an agent's canary")

@@ -49,7 +49,7 @@ def _panel(
     latest = active or next(iter(state.store.list_canaries(name, env, 1)), None)
     judgement = None
     if active is not None:
-        judgement = svc.evaluate(active).to_dict()
+        judgement = svc.evidence(active, svc.evaluate(active))
     elif latest is not None:
         judgement = dict(latest.judgement) or None
     versions = [v.version for v in state.store.list_agent_versions(name)]

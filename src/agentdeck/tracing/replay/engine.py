@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -253,15 +253,16 @@ def compare(
 def _compare_one(
     recording: Recording,
     agent: ResolvedAgent,
-    live_tools: bool,
+    live_tools: bool | Collection[str],
     paths: Sequence[Path],
     model: ModelClient | None,
+    mode: str = "with",
 ) -> Comparison:
     icpt = MatchingInterceptor(recording.steps, live_tools=live_tools)
     with intercepting(icpt):
         out = run_entrypoint(agent, recording.run.input, model=model,
                              paths=(*paths, *recorded_code_paths(recording.run.attributes)),
-                             attributes=_attrs(recording.trace_id, "with"))  # fmt: skip
+                             attributes=_attrs(recording.trace_id, mode))  # fmt: skip
     run = recording.run
     return Comparison(
         source_trace_id=recording.trace_id,

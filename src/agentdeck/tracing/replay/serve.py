@@ -23,6 +23,7 @@ import builtins
 import functools
 import threading
 from collections import deque
+from collections.abc import Collection
 from typing import NoReturn
 
 from agentdeck.core.errors import AgentDeckError, PolicyDenied
@@ -202,8 +203,13 @@ class StrictReplayer:
 class MatchingInterceptor:
     """Serves tool calls by (name, canonical args) from a recording; logs every call it sees."""
 
-    def __init__(self, steps: tuple[RecordedStep, ...], *, live_tools: bool = False) -> None:
-        self.live_tools = live_tools
+    def __init__(
+        self, steps: tuple[RecordedStep, ...], *, live_tools: bool | Collection[str] = False
+    ) -> None:
+        """``live_tools``: True runs every unmatched call live; a collection of tool names
+        runs those tools live always (read-only tools) and refuses the other misses."""
+        self.live_tools = live_tools is True
+        self.always_live = frozenset(() if isinstance(live_tools, bool) else live_tools)
         self.calls: list[CandidateCall] = []
         self._pool: dict[str, deque[RecordedStep]] = {}
         for s in steps:
@@ -213,6 +219,10 @@ class MatchingInterceptor:
 
     def intercept(self, call: ToolCallInfo) -> Intercepted | None:
         action = Action(call.tool, to_json_data(dict(call.args)))
+        if call.tool in self.always_live:
+            with self._lock:
+                self.calls.append(CandidateCall(action, Served.LIVE))
+            return None
         with self._lock:
             queue = self._pool.get(action.key)
             step = queue.popleft() if queue else None
