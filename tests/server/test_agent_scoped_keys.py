@@ -41,9 +41,33 @@ NOT_AGENT_ROUTES = {
 }
 
 
+#: Canary routes act on an agent too: a bound key is refused for other agents (test below).
+CANARY_ROUTES = {
+    ("POST", "/api/v1/canaries"),
+    ("POST", "/api/v1/canaries/{name}/{action}"),
+    ("POST", "/ui/canary/{name}/{action}"),
+}
+
+
 def test_every_deploy_route_is_classified() -> None:
     deploy = {r for r, scope in WRITE_SCOPES.items() if scope == "deploy"}
-    assert deploy == AGENT_ROUTES | NOT_AGENT_ROUTES
+    assert deploy == AGENT_ROUTES | NOT_AGENT_ROUTES | CANARY_ROUTES
+
+
+def test_a_bound_key_cannot_start_or_steer_another_agents_canary(
+    client: TestClient, keys: Keys, store: SqlStore
+) -> None:
+    ci = _setup(client, keys, store)
+    refused = [
+        client.post("/api/v1/canaries", json={"ref": "billing-bot@2", "env": "dev", "share": 10},
+                    headers=ci),
+        client.post("/api/v1/canaries/billing-bot/abort", json={"env": "dev"}, headers=ci),
+        client.post("/ui/canary/billing-bot/abort", data={"env": "dev"},
+                    headers={**ci, "HX-Request": "true"}),
+    ]  # fmt: skip
+    for r in refused:
+        assert r.status_code == 403, (r.request.url, r.status_code, r.text)
+        assert "support-*" in r.text and "billing-bot" in r.text
 
 
 def _setup(client: TestClient, keys: Keys, store: SqlStore) -> dict[str, str]:

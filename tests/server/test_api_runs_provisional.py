@@ -11,7 +11,7 @@ from server_support import Keys
 
 from agentdeck.core.trace.model import PROVISIONAL, SpanStatus
 from agentdeck.store import SqlStore
-from agentdeck.tracing.sdk.wire import run_to_dict
+from agentdeck.tracing.run_json import run_json
 from provisional_data import write_both
 
 
@@ -28,7 +28,7 @@ def test_run_json_says_provisional_true_or_false(
     assert one["run"]["provisional"] is True and one["run"]["status"] == "error"
     assert len(one["spans"]) == 2
     assert client.get(f"/api/v1/runs/{real.trace_id}", headers=read).json()["run"] == {
-        **run_to_dict(real),
+        **run_json(real),
         "provisional": False,
     }
 

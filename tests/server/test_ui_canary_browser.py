@@ -32,10 +32,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
     reg = Registry(store)
     reg.register_agent(spec("v1"), "test")
     reg.register_agent(spec("v2"), "test")
-    deps = Deployments(store, reg, gates=[])
-    deps.promote("bot@1", "production", "test")
+    deps = Deployments(store, reg, gates=all_gates())
     # the server checks every capability's gates: none of them is the subject here
     deps.set_gate_config(GateConfig("production", {}, tuple(g.name for g in all_gates())), "test")
+    deps.promote("bot@1", "production", "test")
     key = create_key(store, "releaser", ["read", "deploy"], "test").token
     store.close()
     server = LiveServer(url, free_port(), tmp / "server.log").start()

@@ -29,6 +29,7 @@ def labelled_pass_rate(ctx: GateContext) -> tuple[int, int]:
 
 class LabelGate:
     name = "labels"
+    settings_keys = frozenset({"min_pass_rate", "min_labelled"})
 
     def check(self, ctx: GateContext) -> GateResult:
         settings = ctx.settings.get(self.name)

@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from agentdeck.core.spec.agent import AgentSpec, ResolvedAgent
-from agentdeck.core.spec.arms import ArmChoice, choose
+from agentdeck.core.spec.arms import ArmChoice
 from agentdeck.core.trace.model import (
     LinkKind,
     Outcome,
@@ -44,6 +44,7 @@ from agentdeck.core.trace.model_call import ModelResponse
 from agentdeck.tracing.sdk import recorder as rec
 from agentdeck.tracing.sdk.code_path import CODE_PATH_ATTR, code_root
 from agentdeck.tracing.sdk.recorder import RunRecord, Scope, SpanHandle, finish, time_ns
+from agentdeck.tracing.sdk.run_who import arm_of, who
 from agentdeck.tracing.sdk.traceparent import RemoteContext, from_carrier
 from agentdeck.tracing.sdk.wire import capture, capture_map
 
@@ -165,7 +166,7 @@ class run(_Block):
     ) -> None:
         self._agent_arg, self._input, self._parent_arg = agent, input, parent
         self._attributes, self._name = attributes, name
-        self._who = _who(session_id, user_id)
+        self._who = who(session_id, user_id)
 
     def _noop(self) -> SpanHandle:
         return _noop_run(self._input)
@@ -188,7 +189,7 @@ class run(_Block):
         else:
             run_rec, parent_id = parent.scope.run, parent.span_id
         if agent is not None and agent.canary is not None:
-            self._arm = _arm_of(agent, self._who, run_rec.trace_id)
+            self._arm = arm_of(agent, self._who, run_rec.trace_id)
             agent = self._arm.agent if self._arm is not None else agent
         self._root = parent_id is None
         self._parent_id = parent_id
@@ -277,34 +278,6 @@ class run(_Block):
                 canary_arm=self._arm.arm if self._arm is not None else None,
             )
         )
-
-
-def _arm_of(
-    agent: ResolvedAgent, who: tuple[str | None, str | None], run_id: str
-) -> ArmChoice | None:
-    """The run's canary arm; a failure is counted and the run goes to the stable version."""
-    try:
-        return choose(agent, who[0], who[1], run_id)
-    except Exception as exc:
-        rec.internal_error("run(canary arm)", exc)
-        return None
-
-
-def _who(session_id: Any, user_id: Any) -> tuple[str | None, str | None]:
-    """The session and user ids as text (at most 200 characters, the column's width); an
-    empty value is none. Never raises: a non-text id is turned into text, or dropped."""
-    return _id_text(session_id), _id_text(user_id)
-
-
-def _id_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except Exception as exc:
-        rec.internal_error("run(session_id/user_id)", exc)
-        return None
-    return text[:200] or None
 
 
 class span(_Block):
