@@ -38,6 +38,7 @@ WRITE_SCOPES = {
     ("PUT", "/api/v1/envs/path"): "admin",
     ("PUT", "/api/v1/envs/{env}/gates"): "admin",
     ("GET", "/api/v1/keys"): "admin",
+    ("DELETE", "/api/v1/runs"): "admin",  # erasure (docs/lifecycle.md)
     ("POST", "/api/v1/keys"): "admin",
     ("DELETE", "/api/v1/keys/{id_or_name}"): "admin",
     ("POST", "/api/v1/lint"): "read",
