@@ -70,12 +70,13 @@ def traffic(
     n: int,
     seed: int,
     *,
-    hours: tuple[int, int],
+    hours: tuple[int, int] | None,
     halfway: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """``n`` customer messages to ``ref`` (resolved through the registry, so the runs are
     stamped with the production deployment), with a progress bar, stamped as if they had come
-    in over the simulated ``hours`` (start, end in ns; demo_clock.py). Returns what happened."""
+    in over the simulated ``hours`` (start, end in ns; demo_clock.py; ``None``: as they run).
+    Returns what happened."""
     from demo_clock import SimulatedHours, spread
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from support_bot.traffic import customer_message
@@ -116,7 +117,7 @@ def traffic(
     )
     agent = Registry(store).resolve(ref)
     rng = random.Random(seed)
-    starts = spread(n, *hours, random.Random(seed + 1000))
+    starts = spread(n, *hours, random.Random(seed + 1000)) if hours is not None else None
     failed: list[str] = []
     ran: list[str] = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -125,7 +126,8 @@ def traffic(
         for i in range(n):
             if halfway is not None and i == n // 2:
                 halfway()
-            clock.start_run(starts[i])
+            if starts is not None:
+                clock.start_run(starts[i])
             result = run_entrypoint(agent, customer_message(rng), paths=[HERE])
             ran.append(result.trace_id)
             if isinstance(result.output, str) and "could not send" in result.output:
@@ -324,7 +326,8 @@ def main() -> None:
         f"{cli} diff support-bot@1 support-bot@2",
         f"{cli} history support-bot --env production",
         f"{cli} canary status support-bot --env production   # the canary's judgement",
-        f"{cli} rollback support-bot --env production --reason 'by hand'   # the manual way",
+        f"{cli} rollback support-bot --env production --to support-bot@1 --reason 'by hand'"
+        "   # the manual way",
         f"{cli} policy simulate {policy} --agent support-bot   # edit the rules: what would change",
         f"{cli} keys create --name me --scope admin   # the UI and API need a key",
         f"{cli} serve   # the web UI on http://127.0.0.1:8600/ui",
@@ -364,7 +367,7 @@ def canary_of_v2() -> None:
     )
     agentdeck("promote support-bot@2 --to production --canary 25")
     for batch in range(max(1, 2 * RUNS_PER_PHASE // 50)):
-        traffic("support-bot@production", 50, seed=30 + batch)
+        traffic("support-bot@production", 50, seed=30 + batch, hours=None)  # judged live
         store = open_store(URL)
         try:
             acts = Canaries(store).tick()

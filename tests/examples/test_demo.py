@@ -88,7 +88,8 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     drift = series.drift_score
     assert max(d or 0 for d in drift[:6]) == 0 < min(d or 0 for d in drift[7:]), drift
     share = series.tool_share["lookup_order"]
-    assert all(v is not None for v in share) and min(share[7:]) > max(share[:6]) + 0.1, share
+    # (the last bucket also holds step 9's canary traffic, run live on the provider's old API)
+    assert all(v is not None for v in share) and min(share[7:-1]) > max(share[:6]) + 0.1, share
     _the_closing_hints_run_as_printed(out, tmp_path)
 
 
