@@ -152,7 +152,7 @@ def serve_cmd(
                 "api": f"{url}/api/v1",
                 "otlp": f"{url}/v1/traces",
                 "database": database,
-                "alert_rules": os.environ.get("AGENTDECK_ALERT_RULES"),
+                "alert_rules": _alert_rules_setting(),
                 "alert_interval": alert_interval,
                 "metrics_open": metrics_open,
                 "behind_proxy": behind_proxy,
@@ -266,3 +266,10 @@ def keys_revoke_cmd(
         print_json(_key_json(k))
         return
     console.print(f"revoked key [bold]{escape(k.name)}[/] ({k.id})")
+
+
+def _alert_rules_setting() -> str | None:
+    """The alert rules file the server will read (``AGENTDECK_ALERT_RULES``)."""
+    from agentdeck.settings.env import ServerEnv, read
+
+    return read(ServerEnv).alert_rules
