@@ -58,9 +58,17 @@ PAGES: dict[str, str] = {
     "/ui/evals": "/ui/evals",
     "/ui/alerts": "/ui/alerts",
     "/ui/approvals": "/ui/approvals",
+    "/ui/queues": "/ui/queues",
+    "/ui/queues/{queue}": "/ui/queues/{queue}",
 }
 #: GET routes under /ui that are not pages, and why.
-NOT_PAGES = {"/ui": "redirects to /ui/runs", "/ui/login.js": "the sign-in page's script"}
+NOT_PAGES = {
+    "/ui": "redirects to /ui/runs",
+    "/ui/login.js": "the sign-in page's script",
+    "/ui/canary/{name}": "an htmx fragment of the environments page (its canary panel)",
+    "/ui/runs/{run_id}/suite": "an htmx fragment of the run page (the add-to-suite form)",
+    "/ui/queues/{queue}/items/{position}": "an htmx fragment of a queue's page (one run)",
+}
 #: More states worth a screenshot: name -> (URL, expected status, signed in).
 STATES: dict[str, tuple[str, int, bool]] = {
     "login": ("/ui/runs", 401, False),
@@ -150,12 +158,16 @@ def _seed(url: str, server: LiveServer, keys: dict[str, str], now: datetime) -> 
         store.close()
     failed = next(r.trace_id for r, _ in runs if r.status.value == "error")
     page = api.get("/api/v1/runs", params={"limit": 50, "agent": "support-bot"})
+    labels = [{"name": "correct", "pass": True}, {"name": "wrong", "pass": False}]
+    queue = api.post("/api/v1/queues", json={"name": "triage", "schema": {"labels": labels}})
+    assert queue.status_code == 201, queue.text
     return {
         "run_id": failed,
         "quoted_run": runs[0][0].trace_id,
         "quoted_text": text,
         "agent": "support-bot",
         "missing": "0" * 32,
+        "queue": queue.json()["id"],
         "runs_page_2": "/ui/runs?agent=support-bot&cursor=" + page.headers["X-Next-Cursor"],
     }
 
