@@ -180,27 +180,12 @@ def _runs_table(found: list[Run]) -> Any:
     started = "%H:%M" if len(days) == 1 else "%m-%d %H:%M"
     if len(days) == 1:
         t.title = f"{t.title}, {next(iter(days)).isoformat()} (UTC)"
-    # a column no row has anything in is left out, so the input keeps its width
-    columns = [("run", True), ("agent", len(agents) > 1), ("env", len(envs) > 1),
-               ("status", True), ("err", True),
-               ("deny", any(r.denied_calls for r in found)),
-               ("outcome", any(r.outcome is not None for r in found)),
-               ("started", True), ("ms", True),
-               ("cost", any(r.cost_usd or r.unpriced_calls for r in found))]  # fmt: skip
-    shown = [name for name, keep in columns if keep]
-    for name in shown:
-        t.add_column(
-            name,
-            no_wrap=True,
-            justify="right" if name in ("err", "deny", "ms", "cost") else "left",
-        )
-    # the one column that gives way: Rich narrows wrappable columns first, and the text in
-    # it is kept to one line
-    t.add_column("input", min_width=10)
-    for r in found:
+    from rich.markup import render
+
+    def cells_of(r: Run) -> dict[str, str]:
         ms = f"{(r.end_ns - r.start_ns) / 1e6:.0f}" if r.end_ns else "-"
         style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
-        cells = {
+        return {
             "run": r.trace_id[:12],
             "agent": escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),
             "env": escape(r.env or "-"),
@@ -211,12 +196,42 @@ def _runs_table(found: list[Run]) -> Any:
             "outcome": _outcome_text(r),
             "started": datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime(started),
             "ms": ms,
-            "cost": _cost(r) if "cost" in shown else "",
+            "cost": _cost(r),
         }
+
+    rows = [cells_of(r) for r in found]
+    # Columns by priority: one that every row leaves empty is left out, and the others are
+    # added while the input keeps at least INPUT_MIN columns of the console's width.
+    wanted = [("run", True), ("status", True), ("started", True),
+              ("agent", len(agents) > 1), ("err", True), ("env", len(envs) > 1),
+              ("outcome", any(r.outcome is not None for r in found)),
+              ("deny", any(r.denied_calls for r in found)),
+              ("cost", any(r.cost_usd or r.unpriced_calls for r in found)), ("ms", True)]  # fmt: skip
+    room = max(console.width, 40) - INPUT_MIN
+    chosen: set[str] = set()
+    for name, keep in wanted:
+        width = max([len(name), *(len(render(row[name]).plain) for row in rows)]) + 2
+        if keep and width <= room:
+            chosen.add(name)
+            room -= width
+    order = ("run", "agent", "env", "status", "err", "deny", "outcome", "started", "ms", "cost")
+    shown = [name for name in order if name in chosen]
+    for name in shown:
+        t.add_column(
+            name,
+            no_wrap=True,
+            justify="right" if name in ("err", "deny", "ms", "cost") else "left",
+        )
+    # the one column that gives way, its text kept to one line
+    t.add_column("input", min_width=10)
+    for r, cells in zip(found, rows, strict=True):
         # names and inputs come from producers: escaped; the input on one line
         text = Text(" ".join(_clip(r.input, 400).split()), no_wrap=True, overflow="ellipsis")
         t.add_row(*(cells[name] for name in shown), text)
     return t
+
+
+INPUT_MIN = 16  # the columns the runs table keeps for the input
 
 
 def _cost(r: Run) -> str:
