@@ -399,9 +399,13 @@ def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         console.print(
             f"run {f.trace_id[:12]} [green]succeeded[/]: no step failed, nothing to explain"
         )
-    else:
-        what = "failure" if f.failed else "last step"  # a bad span upstream of an ok step
-        console.print(f"{what}: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(_why(f))}")
+    elif f.failed:
+        console.print(f"failure: [bold]{escape(f.name)}[/] ({f.kind.value}) {escape(_why(f))}")
+    else:  # every step ended ok, yet a span upstream went bad (a finding) or the outcome failed
+        console.print(
+            f"run {f.trace_id[:12]} ended without a failed step (last: "
+            f"[bold]{escape(f.name)}[/], {f.kind.value}), but something went wrong:"
+        )
     for b in rc.recovered:
         console.print(
             f"[dim]recovered[/]: {escape(b.span.name)} (span {b.span.span_id}) "
