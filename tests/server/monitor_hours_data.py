@@ -1,6 +1,7 @@
 """Twelve hours of an agent's traffic for the monitors page: six calm hours (the baseline's
-runs), then, from a whole hour, six hours of drifted behaviour (escalations, invalid arguments,
-errors); 24 runs an hour."""
+runs), then six hours of drifted behaviour (escalations, invalid arguments, errors); 24 runs an
+hour, the last a second ago. (Ending at the last whole hour made the newest bucket of a window
+that ends now hold only the minutes past the hour: a run or two, so its rates went by chance.)"""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ HOUR = 3600 * 10**9
 def seed_hours(store: SqlStore, per_hour: int = 24) -> int:
     """Write the runs and the ``calm`` baseline; returns when the incident started (ns)."""
     Registry(store).register_agent(make_spec("support-bot"), "test")
-    end = time.time_ns() // HOUR * HOUR
+    end = time.time_ns() - 10**9
     incident = end - 6 * HOUR
     rng = random.Random(3)
     step = HOUR // per_hour

@@ -42,7 +42,7 @@ def test_the_window_in_the_url_sizes_the_charts_and_shows_in_the_selector(
     assert f"runs over the last {window}" in r.text
     series = _series(r.text)
     assert series["bucket_s"] == hours * 3600 / 12
-    # the twelve hours end at the last whole hour: a window of more than 13 h holds every run
+    # the twelve hours end a second ago: a window of more than 13 h holds every run
     n = sum(series["runs"])
     assert n == 12 * 24 if hours > 13 else 0 < n <= hours * 24
 
