@@ -110,3 +110,18 @@ def test_the_cli_json_is_the_api_json(
             api = client.get(path, headers=h)
             assert api.status_code == 200
             assert orjson.loads(cli(*args, "--json").out) == api.json(), args
+
+
+def test_suite_export_writes_into_a_new_folder_and_names_out_when_it_cannot(
+    cli: Cli, ids: dict[str, str], tmp_path: Path
+) -> None:
+    assert cli("suite", "add-run", ids["clean"], "--suite", "prod").code == 0
+    out = tmp_path / "evals" / "prod.yaml"
+    r = cli("suite", "export", "prod", "--out", out)
+    assert r.code == 0, r.err
+    assert "cases:" in out.read_text() and f"wrote {out} (1 cases)" in r.out
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    r = cli("suite", "export", "prod", "--out", blocked / "prod.yaml")
+    assert r.code == 2 and r.err.strip().startswith(f"error: --out: {blocked / 'prod.yaml'}: ")
+    assert len(r.err.strip().splitlines()) == 1

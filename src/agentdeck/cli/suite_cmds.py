@@ -16,6 +16,7 @@ from agentdeck.cli.common import (
     get_store,
     print_json,
 )
+from agentdeck.core.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
@@ -117,5 +118,9 @@ def export_cmd(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)  # evals/x.yaml in a new checkout
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--out: {out}: {exc.strerror or exc}") from None
         console.print(f"wrote {out} ({len(doc['cases'])} cases)", markup=False)
