@@ -77,7 +77,9 @@ def test_history_and_at_tell_the_canary_among_the_deployments(cli: Cli, seeded: 
     # ... and the canary beside it: the candidate, its share, since when, its id
     assert "canary of support-bot@2: 10 % of runs" in now.out, now.out
     assert started["id"][:12] in now.out
-    assert cli("canary", "abort", "support-bot", "--env", "production", "--reason", "INC-9").code == 0
+    assert (
+        cli("canary", "abort", "support-bot", "--env", "production", "--reason", "INC-9").code == 0
+    )
     steps = seeded.audit_entries("support-bot@production", "deployment.canary.")
     assert [e.action for e in steps] == ["deployment.canary.start", "deployment.canary.abort"]
     t0, t1 = (datetime.fromisoformat(e.at) for e in steps)
