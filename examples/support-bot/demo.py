@@ -4,8 +4,10 @@ Runs on the embedded SQLite store at .agentdeck/demo.db (recreated each time), s
 touches your own .agentdeck/agentdeck.db. Each step prints the command it runs, then its output.
 Production traffic is generated in-process: customer messages (support_bot/traffic.py) through
 the agent's entrypoint with the tracing SDK, the pinned policy enforced, and online evaluators
-scoring a sample of the runs as they are stored. The model is the deterministic scripted one
-(support_bot/scripted.py) unless an OpenAI-compatible key and base URL are set.
+scoring a sample of the runs as they are stored. v2 goes to production as a canary, judged
+between batches of that traffic as ``agentdeck serve`` would, and rolled back on its own. The
+model is the deterministic scripted one (support_bot/scripted.py) unless an OpenAI-compatible
+key and base URL are set.
 """
 
 from __future__ import annotations

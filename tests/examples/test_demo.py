@@ -133,6 +133,10 @@ def _the_closing_hints_run_as_printed(out: str, tmp_path: Path) -> None:
     ]
     assert hints[0].startswith("export AGENTDECK_DATABASE_URL=sqlite:///"), hints
     assert any(" serve" in h for h in hints) and any(" trace " in h for h in hints), hints
+    # the manual rollback, printed as the manual way, runs as printed too (with the others)
+    manual = [h for h in hints if " rollback support-bot --env production " in h]
+    assert len(manual) == 1 and manual[0].endswith("# the manual way"), hints
+    assert manual[0].split("   #")[0].split("agentdeck ", 1)[1] in out.split("Explore further")[0]
     shell = [h for h in hints if " serve" not in h]
     serve = [h for h in hints if " serve" in h]
     doc = tmp_path / "hints.md"
