@@ -50,3 +50,12 @@ def test_the_steps_of_a_canary_and_the_moments_it_was_in_progress(store: SqlStor
     now = svc.at("bot", "production", events[3].at + timedelta(hours=1))
     assert now is not None and now.share == 25.0 and now.end is None  # still in progress
     assert isinstance(now.start.at, datetime) and now.start.at.tzinfo is not None
+
+
+def test_a_shadow_is_said_to_be_one_at_the_moments_it_was(store: SqlStore) -> None:
+    svc = _canaries(store)
+    svc.start("bot@2", "production", 10, "alice", shadow=True)
+    (start,) = svc.events("bot", "production")
+    assert start.shadow
+    found = svc.at("bot", "production", start.at)
+    assert found is not None and found.shadow and found.end is None

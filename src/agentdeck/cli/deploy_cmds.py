@@ -247,7 +247,8 @@ def at_cmd(
         from agentdeck.registry.canary import PAST
 
         s = c.start
-        kind = "shadow" if s.shadow else "canary"
+        kind = "shadow" if c.shadow else "canary"
+        share = "no user's runs (it ran on copies)" if c.shadow else f"{c.share:g} % of runs"
         ended = (
             f"{PAST.get(c.end.what, c.end.what)} {fmt_time(c.end.at)} by {escape(c.end.actor)}: "
             f"{escape(c.end.reason)}"
@@ -255,8 +256,8 @@ def at_cmd(
             else "still in progress"
         )
         console.print(
-            f"  and a [yellow]{kind}[/] of [bold]{name}@{s.candidate_version}[/]: {c.share:g} % of "
-            f"runs, started {fmt_time(s.at)} by {escape(s.actor)}, {ended} ({kind} {s.canary_id[:12]})"
+            f"  and a [yellow]{kind}[/] of [bold]{name}@{s.candidate_version}[/]: {share}, "
+            f"started {fmt_time(s.at)} by {escape(s.actor)}, {ended} ({kind} {s.canary_id[:12]})"
         )
 
 

@@ -77,12 +77,13 @@ class CanaryEvent:
 
 @dataclass(frozen=True)
 class CanaryAt:
-    """The canary in progress at a moment: how it started, the candidate's share then, and how
-    it ended (None: it is still in progress)."""
+    """The canary in progress at a moment: how it started, the candidate's share then (and
+    whether it was a shadow then), and how it ended (None: it is still in progress)."""
 
     start: CanaryEvent
     share: float
     end: CanaryEvent | None
+    shadow: bool = False
 
 
 def observations(
@@ -259,9 +260,10 @@ class Canaries:
         current: CanaryAt | None = None
         for e in (e for e in events if e.at <= when):
             if e.what == "start":
-                current = CanaryAt(e, e.share, None)
+                current = CanaryAt(e, e.share, None, e.shadow)
             elif current is not None and e.canary_id == current.start.canary_id:
-                current = None if e.what in _ENDS else dataclasses.replace(current, share=e.share)
+                later = dataclasses.replace(current, share=e.share, shadow=e.shadow)
+                current = None if e.what in _ENDS else later
         if current is None:
             return None
         end = next(
