@@ -4,8 +4,10 @@ Runs on the embedded SQLite store at .agentdeck/demo.db (recreated each time), s
 touches your own .agentdeck/agentdeck.db. Each step prints the command it runs, then its output.
 Production traffic is generated in-process: customer messages (support_bot/traffic.py) through
 the agent's entrypoint with the tracing SDK, the pinned policy enforced, and online evaluators
-scoring a sample of the runs as they are stored. The model is the deterministic scripted one
-(support_bot/scripted.py) unless an OpenAI-compatible key and base URL are set.
+scoring a sample of the runs as they are stored. v2 goes to production as a canary, judged
+between batches of that traffic as ``agentdeck serve`` would, and rolled back on its own. The
+model is the deterministic scripted one (support_bot/scripted.py) unless an OpenAI-compatible
+key and base URL are set.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import random
 import shlex
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console
@@ -31,6 +36,8 @@ URL = f"sqlite:///{DB}"
 
 console = Console(highlight=False)
 RUNS_PER_PHASE = int(os.environ.get("DEMO_RUNS", "300"))
+BATCH = 50  # canary conversations between two judgements
+MANUAL_ROLLBACK = "rollback support-bot --env production --to support-bot@1 --reason 'by hand'"
 
 
 def agentdeck(cmd: str, expect: int = 0) -> int:
@@ -71,12 +78,12 @@ def traffic(
     seed: int,
     *,
     hours: tuple[int, int] | None,
-    halfway: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """``n`` customer messages to ``ref`` (resolved through the registry, so the runs are
-    stamped with the production deployment), with a progress bar, stamped as if they had come
-    in over the simulated ``hours`` (start, end in ns; demo_clock.py; ``None``: as they run).
-    Returns what happened."""
+    """``n`` customer conversations with ``ref`` (resolved through the registry, so the runs
+    are stamped with the production deployment, and a canary there splits them by
+    conversation), with a progress bar, stamped as if they had come in over the simulated
+    ``hours`` (start, end in ns; demo_clock.py; ``None``: as they run). Returns what
+    happened: the runs that told of a failed e-mail, the runs per version, the flagged runs."""
     from demo_clock import SimulatedHours, spread
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from support_bot.traffic import customer_message
@@ -116,19 +123,22 @@ def traffic(
         env="production",
     )
     agent = Registry(store).resolve(ref)
+    split = agent.canary
+    label = f"production traffic on {agent.name}@{agent.version}"
+    if split is not None:
+        label += f" and @{split.candidate.version} ({split.share:g} %)"
     rng = random.Random(seed)
     starts = spread(n, *hours, random.Random(seed + 1000)) if hours is not None else None
     failed: list[str] = []
     ran: list[str] = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:  # fmt: skip
-        task = bar.add_task(f"production traffic on {agent.name}@{agent.version}", total=n)
+        task = bar.add_task(label, total=n)
         for i in range(n):
-            if halfway is not None and i == n // 2:
-                halfway()
             if starts is not None:
                 clock.start_run(starts[i])
-            result = run_entrypoint(agent, customer_message(rng), paths=[HERE])
+            session = f"conv-{seed}-{i}"  # one conversation: the canary's arm goes by it
+            result = run_entrypoint(agent, customer_message(rng), paths=[HERE], session_id=session)
             ran.append(result.trace_id)
             if isinstance(result.output, str) and "could not send" in result.output:
                 failed.append(result.trace_id)
@@ -138,6 +148,10 @@ def traffic(
     from agentdeck.store import RunQuery
 
     mine = set(ran)
+    versions: dict[int, int] = {}
+    for r in store.find_runs(RunQuery(agent_name=agent.name, limit=10 * n)):
+        if r.trace_id in mine:
+            versions[r.agent_version] = versions.get(r.agent_version, 0) + 1
     flagged = {
         kind: {r.trace_id for r in store.find_runs(query) if r.trace_id in mine}
         for kind, query in (
@@ -146,7 +160,7 @@ def traffic(
         )
     }
     store.close()
-    return {"failed": failed, **flagged}
+    return {"failed": failed, "versions": versions, **flagged}
 
 
 def main() -> None:
@@ -163,7 +177,7 @@ def main() -> None:
     from support_bot import shop
 
     shop.PROVIDER.reset()
-    day_start, release, day_end = timeline(time.time_ns())
+    day_start, _, day_end = timeline(time.time_ns())
 
     step(
         "1. Register",
@@ -199,10 +213,10 @@ def main() -> None:
         "enforced before each tool call; online evaluators score half of the runs as they are stored.",
     )
     console.print(
-        f"[dim]Simulated hours: the runs are stamped {_hhmm(day_start)}-{_hhmm(release)} UTC "
-        "(the monitors page draws them as a day's traffic).[/]"
+        f"[dim]Simulated hours: the runs are stamped {_hhmm(day_start)}-{_hhmm(day_end)} UTC "
+        "(the monitors page draws them as the day's traffic before v2).[/]"
     )
-    traffic("support-bot@production", RUNS_PER_PHASE, seed=1, hours=(day_start, release))
+    traffic("support-bot@production", RUNS_PER_PHASE, seed=1, hours=(day_start, day_end))
     agentdeck("scores support-bot --version 1")
     agentdeck("baseline create v1-production --agent support-bot@1 --env production")
 
@@ -222,51 +236,13 @@ def main() -> None:
     agentdeck("promote support-bot@2 --to production", expect=1)
     agentdeck("promote support-bot@2 --to dev")
     agentdeck("promote support-bot@2 --to staging")
-    agentdeck("promote support-bot@2 --to production")
 
-    step(
-        "5. Production traffic on v2",
-        "v2 went out before the provider rolled lookup_order 2.0 out in production: "
-        "production still answers with `email`, v2 looks for `customer_email`, and its refund confirmations "
-        "go out without a recipient. Halfway through, the provider rolls 2.0 out and the responses change shape.",
-    )
-    moments: dict[str, str] = {}
-
-    def provider_rolls_out() -> None:
-        # The incident: a whole second while v2 is in production and still broken.
-        at = math.ceil(time.time())
-        moments["incident"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at))
-        time.sleep(at - time.time() + 0.2)
-        shop.PROVIDER.roll_out("2")
-        console.print(
-            "[yellow]tool provider: lookup_order API 2.0 rolled out in production "
-            "(email -> customer_email)[/]"
-        )
-
-    console.print(
-        f"[dim]Simulated hours: v2's runs are stamped {_hhmm(release)}-{_hhmm(day_end)} UTC; "
-        f"the incident starts at {_hhmm(release)}.[/]"
-    )
-    seen = traffic(
-        "support-bot@production",
-        RUNS_PER_PHASE,
-        seed=2,
-        hours=(release, day_end),
-        halfway=provider_rolls_out,
-    )
-    failed_mail = set(seen["failed"])
-    console.print(
-        f"{len(failed_mail)} v2 runs told the customer the confirmation e-mail failed; "
-        f"{len(failed_mail & seen['with_errors'])} of them record the failed tool call, "
-        f"{len(failed_mail & seen['denied'])} denied by the e-mail policy (no recipient); "
-        f"{len(seen['with_errors'] - failed_mail)} other runs had a tool call fail:"
-    )
-    agentdeck("runs --agent support-bot --version 2 --env production --has-errors --limit 5")
+    seen, moment = canary_of_v2()
 
     step(
         "6. Monitoring",
-        "The window since v2 compared with v1's production baseline: behavioural drift and "
-        "tool API drift, named. The alert rules fire; online scores show the broken e-mails.",
+        "v2's runs compared with v1's production baseline: behavioural drift, named. The alert "
+        "rules fire; online scores show the broken e-mails; cost and diff by version.",
     )
     agentdeck(
         "monitor --agent support-bot@2 --env production --window 12h --baseline v1-production"
@@ -282,18 +258,21 @@ def main() -> None:
     agentdeck("diff support-bot@1 support-bot@2")  # ends with the cost per run of each
 
     step(
-        "7. Roll back",
-        "One command puts the last known-good version back; `at` answers what was running "
-        "when the incident happened.",
+        "7. Rolled back on its own",
+        "The judge's decisions are audited deployment events: `canary status` keeps the "
+        "evidence, `history` lists the canary's start and its rollback beside the deployments, "
+        "`at` answers what was running while v2 had its share, and the audit chain verifies.",
     )
-    agentdeck(
-        "rollback support-bot --env production --reason 'refund confirmations broken after lookup_order change'"
-    )
+    agentdeck("canary status support-bot --env production")
     agentdeck("history support-bot --env production")
-    agentdeck(f"at support-bot --env production --time {moments['incident']}")
+    agentdeck(f"at support-bot --env production --time {moment}")
     agentdeck("audit verify")
-
-    canary_of_v2()
+    console.print(
+        "[dim]Without a canary, the manual way is one command (`--to` names the version; "
+        f"without it, the last known-good one): agentdeck {MANUAL_ROLLBACK}[/]",
+        soft_wrap=True,
+    )
+    console.print()
 
     elapsed = time.perf_counter() - started
     bad = seen["failed"][0] if seen["failed"] else "RUN_ID"
@@ -326,8 +305,7 @@ def main() -> None:
         f"{cli} diff support-bot@1 support-bot@2",
         f"{cli} history support-bot --env production",
         f"{cli} canary status support-bot --env production   # the canary's judgement",
-        f"{cli} rollback support-bot --env production --to support-bot@1 --reason 'by hand'"
-        "   # the manual way",
+        f"{cli} {MANUAL_ROLLBACK}   # the manual way",
         f"{cli} policy simulate {policy} --agent support-bot   # edit the rules: what would change",
         f"{cli} keys create --name me --scope admin   # the UI and API need a key",
         f"{cli} serve   # the web UI on http://127.0.0.1:8600/ui",
@@ -345,40 +323,85 @@ def _typed_from(cwd: Path, path: Path) -> str:
     return shown if "/" in shown else f"./{shown}"
 
 
-def canary_of_v2() -> None:
-    """Step 9: the same release as a canary, which the platform rolls back on its own."""
-    from support_bot import shop
-
+def canary_of_v2() -> tuple[dict[str, Any], str]:
+    """Step 5: v2 goes to production as a canary, which the platform rolls back on its own.
+    Returns what v2's runs did and a moment (ISO, to the second) while v2 had its share."""
     from agentdeck.registry.canary import Canaries
     from agentdeck.store import open_store
 
     step(
-        "9. The same release, as a canary",
-        "Back to the moment v2 went out (the provider still on lookup_order 1.x). This time v2 "
-        "gets 25 % of the conversations, by session; after each batch the platform judges both "
-        "arms with an always-valid sequential test and rolls v2 back on its own when a guard "
-        "rail breaks (`agentdeck serve` does this every 30 s).",
+        "5. v2 as a canary in production",
+        "v2 goes out before the provider rolls lookup_order 2.0 out in production: production "
+        "still answers with `email`, v2 looks for `customer_email`, and its refund "
+        "confirmations go out without a recipient. So v2 goes out as a canary: 25 % of the "
+        "conversations, chosen by session, while v1 (stable) answers the rest. After each "
+        f"batch of {BATCH} the platform judges both arms with an always-valid sequential test "
+        "(`agentdeck serve` does this every 30 s) and rolls v2 back on its own when a guard "
+        "rail breaks.",
     )
-    shop.PROVIDER.reset()
+    console.print("[dim]The canary's settings are the env's gate settings:[/]")
     agentdeck(
         "env gates production --set canary.min_runs_per_arm=10 --set canary.tune_runs=60 "
         """--set 'canary.plan=[{"share": 25, "min_runs": 200}, {"share": 100}]' """
         """--set 'canary.guardrails={"feedback": false, "cost": false}'"""
     )
-    agentdeck("promote support-bot@2 --to production --canary 25")
-    for batch in range(max(1, 2 * RUNS_PER_PHASE // 50)):
-        traffic("support-bot@production", 50, seed=30 + batch, hours=None)  # judged live
+    with _seeded_canary_id(4):
+        agentdeck("promote support-bot@2 --to production --canary 25")
+    console.print(f"[dim]Live traffic, judged after each batch of {BATCH}, as the server would:[/]")
+    seen: dict[str, Any] = {"failed": [], "with_errors": set(), "denied": set()}
+    moment = ""
+    batches = max(2, 2 * RUNS_PER_PHASE // BATCH)
+    for batch in range(batches):
+        got = traffic("support-bot@production", BATCH, seed=30 + batch, hours=None)
+        seen["failed"] += got["failed"]
+        seen["with_errors"] |= got["with_errors"]
+        seen["denied"] |= got["denied"]
+        if not moment:  # a whole second while v2 has its share, for `at` in step 7
+            at = math.ceil(time.time())
+            moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at))
+            time.sleep(at - time.time() + 0.05)
         store = open_store(URL)
         try:
             acts = Canaries(store).tick()
         finally:
             store.close()
+        done = BATCH * (batch + 1)
         if any(a.action == "rollback" for a in acts):
             console.print(
-                f"[yellow]the canary rolled v2 back on its own: {acts[0].judgement.reason}[/]"
+                f"[yellow]after {done} conversations the canary rolled v2 back on its own: "
+                f"{acts[0].judgement.reason}[/]"
             )
             break
-    agentdeck("canary status support-bot --env production")
+    else:
+        console.print("[red]demo: the canary was not rolled back[/]")
+        sys.exit(1)
+    failed_mail = set(seen["failed"])
+    console.print(
+        f"{len(failed_mail)} v2 runs told the customer the confirmation e-mail failed; "
+        f"{len(failed_mail & seen['with_errors'])} of them record the failed tool call, "
+        f"{len(failed_mail & seen['denied'])} denied by the e-mail policy (no recipient); "
+        f"{len(seen['with_errors'] - failed_mail)} other runs had a tool call fail:"
+    )
+    agentdeck("runs --agent support-bot --version 2 --env production --has-errors --limit 5")
+    console.print("[dim]From the rollback on, every conversation is v1's again:[/]")
+    after = traffic("support-bot@production", BATCH, seed=30 + batches, hours=None)
+    shown = ", ".join(f"{n} on support-bot@{v}" for v, n in sorted(after["versions"].items()))
+    console.print(f"after the rollback: {BATCH} conversations, {shown}\n")
+    return seen, moment
+
+
+@contextmanager
+def _seeded_canary_id(seed: int) -> Iterator[None]:
+    """The canary's id from ``seed`` instead of at random. The id salts the hash that puts each
+    session on an arm, so a fixed one sends the same conversations to v2 every time the demo
+    runs (what ``Canaries.start(canary_id=...)`` does for the tests)."""
+    from unittest import mock
+
+    from agentdeck.registry import canary
+
+    fixed = uuid.UUID(int=random.Random(seed).getrandbits(128))
+    with mock.patch.object(canary, "uuid", SimpleNamespace(uuid4=lambda: fixed)):
+        yield
 
 
 if __name__ == "__main__":

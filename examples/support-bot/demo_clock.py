@@ -1,6 +1,7 @@
-"""The demo's simulated hours: production traffic generated in seconds, stamped as if it had
-come in over the twelve hours before the demo, so that the monitors page draws a day's curve (v1's calm
-hours, then the incident from the hour v2 went out) instead of one five-minute bucket.
+"""The demo's simulated hours: v1's production traffic generated in seconds, stamped as if it
+had come in over the twelve hours before the demo, so that the monitors page draws a day's
+curve (v1's calm hours, then v2's canary, live, in the last hour) instead of one five-minute
+bucket. (The canary's traffic keeps real time: its judge reads the runs since it started.)
 
 :class:`SimulatedHours` wraps the store the SDK writes to. Before each run the traffic loop
 says when, on the simulated timeline, that run starts (:meth:`SimulatedHours.start_run`); each

@@ -4,6 +4,7 @@ shape as the API, one-line errors with exit 2 that change nothing."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from agentdeck.store import SqlStore
 from foundation import EXAMPLE_V1, EXAMPLE_V2, Cli, assert_user_error
@@ -63,3 +64,42 @@ def test_bad_canary_input_is_one_line_and_changes_nothing(cli: Cli, seeded: SqlS
         "did you mean 'guardrails'",
     )
     assert seeded.active_canaries() == []
+
+
+def test_history_and_at_tell_the_canary_among_the_deployments(cli: Cli, seeded: SqlStore) -> None:
+    _deployed(cli)
+    started = json.loads(
+        cli("promote", "support-bot@2", "--to", "production", "--canary", "10", "--json").out
+    )
+    now = cli("at", "support-bot", "--env", "production", "--time", "now")
+    assert now.code == 0, now.err
+    assert "ran support-bot@1" in now.out  # the stable arm is what the env's head runs ...
+    # ... and the canary beside it: the candidate, its share, since when, its id
+    assert "canary of support-bot@2: 10 % of runs" in now.out, now.out
+    assert started["id"][:12] in now.out
+    assert (
+        cli("canary", "abort", "support-bot", "--env", "production", "--reason", "INC-9").code == 0
+    )
+    steps = seeded.audit_entries("support-bot@production", "deployment.canary.")
+    assert [e.action for e in steps] == ["deployment.canary.start", "deployment.canary.abort"]
+    t0, t1 = (datetime.fromisoformat(e.at) for e in steps)
+    while_on = (t0 + (t1 - t0) / 2).isoformat()
+    during = cli("at", "support-bot", "--env", "production", "--time", while_on)
+    assert "canary of support-bot@2: 10 % of runs" in during.out, during.out
+    assert "aborted " in during.out, during.out  # how it ended, and when
+    after = cli("at", "support-bot", "--env", "production", "--time", "now")
+    assert "canary" not in after.out, after.out
+    hist = cli("history", "support-bot", "--env", "production")
+    assert hist.code == 0, hist.err
+    lines = hist.out.splitlines()
+    promote = next(i for i, ln in enumerate(lines) if " promote " in ln)
+    start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("canary started"))
+    abort = next(i for i, ln in enumerate(lines) if ln.strip().startswith("canary aborted"))
+    assert promote < start < abort, hist.out
+    # a canary's line: no position (not a deployment), the candidate, its share from then on
+    assert lines[start - 1].split()[2:5] == ["canary", "2", "sha256:09f01d82"], hist.out
+    assert "10 %" in lines[start - 1] and "0 %" in lines[abort - 1], hist.out
+    assert "INC-9" in lines[abort] and started["id"][:12] in lines[start], hist.out
+    # --json stays the deployments (the API's shape)
+    deps = json.loads(cli("history", "support-bot", "--env", "production", "--json").out)
+    assert [d["action"] for d in deps] == ["promote"]

@@ -13,7 +13,7 @@ import pytest
 from tests.docs.doc_runner import run_document
 
 from agentdeck.server.monitor_view import monitor_series
-from agentdeck.store import open_store
+from agentdeck.store import RunQuery, open_store
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "support-bot" / "demo.py"
 
@@ -38,16 +38,22 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         "baseline v1-production: 300 runs",
         "support-bot-core: 9/10 passed (90%) on support-bot@2",
         "1 broken, 9 still passing",
-        "promote support-bot@2 -> production",
-        "lookup_order API 2.0 rolled out in production",
-        "tool_api",  # the monitor's table names tool API drift ...
-        "behaviour",  # ... and behavioural drift
-        "behaviour-drift on support-bot@production",
-        "tool-api-drift on support-bot@production",
+        "promote support-bot@2 -> staging",
+        "$ agentdeck env gates production --set canary.min_runs_per_arm=10",  # set visibly
+        "$ agentdeck promote support-bot@2 --to production --canary 25",
+        "canary started support-bot@2 in production against @1: 25 % of runs",
+        "production traffic on support-bot@1 and @2 (25 %)",  # split by conversation
+        "the canary rolled v2 back on its own: guard rail breached: tool_error",
+        "after the rollback: 50 conversations, 50 on support-bot@1",
+        "behaviour",  # the monitor's table names behavioural drift of v2's runs
+        "behaviour-drift on support-bot@production",  # v2's runs (alerts.yaml) ...
+        "drifted vs baseline v1-production: ",  # ... against v1's baseline
         "email-recipient",
-        "rolled back support-bot in production to support-bot@1",
-        "production ran support-bot@2",  # `at` the incident time
+        "canary support-bot@2 vs @1 in production: rolled_back, 0 % of runs",
+        "production ran support-bot@1",  # `at` a moment of the canary: the stable version ...
+        "and a canary of support-bot@2: 25 % of runs",  # ... and the candidate's share
         "audit chain verifies",
+        "the manual way is one command",
         "added to suite prod-regressions",  # a bad answer becomes a test (docs/datasets.md)
         "prod-regressions: 1/1 passed (100%) on support-bot@1",
         "prod-regressions: 0/1 passed (0%) on support-bot@2",
@@ -59,6 +65,7 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     ]
     missing = [line for line in expected if line not in out + proc.stderr]
     assert not missing, (missing, out[-4000:])
+    assert "promote support-bot@2 -> production" not in out  # v2 goes out as a canary only
     # The runs whose confirmation e-mail failed say so: each records a failed tool call.
     told = re.search(
         r"(\d+) v2 runs told the customer the confirmation e-mail failed; (\d+) of them", out
@@ -67,29 +74,52 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
         -4000:
     ]
     assert "runs --agent support-bot --version 2 --env production --has-errors" in out
+    # The steps are numbered in the order they are told.
+    steps = [int(n) for n in re.findall(r"─ (\d+)\. ", out)]
+    assert steps == list(range(1, 9)), steps
+    # The judge's rollback, where the fixed canary id puts it (the same every run).
+    rolled = re.search(r"after (\d+) conversations the canary rolled v2 back on its own", out)
+    assert rolled is not None and rolled.group(1) == "250", out[-4000:]
     assert (
         out.index("support-bot@1 -> dev")
-        < out.index("support-bot@2 -> production")
-        < out.index("rolled back")
+        < out.index("canary started")
+        < out.index("rolled v2 back on its own")
+        < out.index("$ agentdeck history")
     )
-    # The traffic is stamped over the simulated twelve hours before the demo (v1's, then v2's
-    # from a whole hour),
-    # so the monitors page's twelve hourly buckets each hold runs and the incident is a step.
-    assert re.search(
-        r"v2's runs are stamped (\d\d):00-\d\d:\d\d UTC; the incident starts at \1:00", out
-    )
+    # history: the promotion of v1, then the canary's start and its rollback by the judge,
+    # with the evidence, in the audit log's order
+    hist = out.split("$ agentdeck history support-bot --env production", 1)[1].split("$ ", 1)[0]
+    assert re.search(r"canary started \([0-9a-f]{12}\): canary of support-bot@2", hist), hist
+    assert re.search(r"canary rolled back \([0-9a-f]{12}\): guard rail breached", hist), hist
+    assert hist.index(" promote ") < hist.index("canary started") < hist.index("rolled back")
     store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    steps_audited = store.audit_entries("support-bot@production", "deployment.canary.")
+    assert [e.action for e in steps_audited] == [
+        "deployment.canary.start",
+        "deployment.canary.rollback",
+    ]
+    rollback = steps_audited[1]
+    assert rollback.actor == "agentdeck" and rollback.payload["share"] == 0
+    evidence = rollback.payload["judgement"]
+    assert evidence["decision"] == "rollback" and "tool_error" in evidence["reason"]
+    # production serves v1 afterwards: the head is v1's promotion, the runs after the
+    # rollback are v1's, and v2 took only its share before it
+    head = store.head("support-bot", "production")
+    assert head is not None and head.agent_version == 1
+    since = int(datetime.fromisoformat(rollback.at).timestamp() * 1e9)
+    later = store.find_runs(RunQuery(agent_name="support-bot", env="production", limit=1000))
+    assert {r.agent_version for r in later if r.start_ns > since} == {1}
+    v2 = [r for r in later if r.agent_version == 2]
+    assert 0 < len(v2) < len([r for r in later if r.start_ns > v2[0].start_ns - 10**9])
+    # The v1 traffic is stamped over the simulated twelve hours before the demo, the canary's
+    # live: the monitors page's twelve hourly buckets each hold runs, and drift only in the last.
     series = monitor_series(
         store, "support-bot", "production", datetime.now(UTC), timedelta(hours=12), 12
     )
     store.close()
     assert all(n > 0 for n in series.runs) and sum(series.runs) > 500, series.runs
-    # buckets 0-5 hold v1's runs only, 7-11 v2's only (v2 went out 5 to 6 hours before the end)
     drift = series.drift_score
-    assert max(d or 0 for d in drift[:6]) == 0 < min(d or 0 for d in drift[7:]), drift
-    share = series.tool_share["lookup_order"]
-    # (the last bucket also holds step 9's canary traffic, run live on the provider's old API)
-    assert all(v is not None for v in share) and min(share[7:-1]) > max(share[:6]) + 0.1, share
+    assert max(d or 0 for d in drift[:11]) == 0 < (drift[11] or 0), drift
     _the_closing_hints_run_as_printed(out, tmp_path)
 
 
@@ -103,6 +133,10 @@ def _the_closing_hints_run_as_printed(out: str, tmp_path: Path) -> None:
     ]
     assert hints[0].startswith("export AGENTDECK_DATABASE_URL=sqlite:///"), hints
     assert any(" serve" in h for h in hints) and any(" trace " in h for h in hints), hints
+    # the manual rollback, printed as the manual way, runs as printed too (with the others)
+    manual = [h for h in hints if " rollback support-bot --env production " in h]
+    assert len(manual) == 1 and manual[0].endswith("# the manual way"), hints
+    assert manual[0].split("   #")[0].split("agentdeck ", 1)[1] in out.split("Explore further")[0]
     shell = [h for h in hints if " serve" not in h]
     serve = [h for h in hints if " serve" in h]
     doc = tmp_path / "hints.md"

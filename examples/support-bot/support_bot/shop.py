@@ -5,8 +5,9 @@ customer (seeded by its number), so eval cases can name real orders. The shop is
 *tool provider*: ``lookup_order``'s response follows the API version it serves. The provider's
 sandbox serves every version it has (callers get the version they pin); its production serves
 only the versions it has rolled out there (``PROVIDER.production``), and callers pinning another
-version get the newest one production has. ``PROVIDER.roll_out("2")`` is the demo's mid-story
-API change: lookup_order 2.x renames ``email`` to ``customer_email``.
+version get the newest one production has. lookup_order 2.x renames ``email`` to
+``customer_email``; the demo's v2 pins it before the provider has rolled it out in production
+(``PROVIDER.roll_out("2")`` would), which is why its canary is rolled back.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
     from agentdeck.core.deploy.model import Deployment
+    from agentdeck.registry.canary import Canaries, CanaryEvent
     from agentdeck.registry.deployments import Deployments
     from agentdeck.store.protocol import Store
 
@@ -36,6 +37,12 @@ def _deployments(store: Store) -> Deployments:
     from agentdeck.composition import deployments_service
 
     return deployments_service(store)
+
+
+def _canaries(store: Store) -> Canaries:
+    from agentdeck.registry.canary import Canaries
+
+    return Canaries(store, _deployments(store))
 
 
 def _dep_json(d: Deployment) -> dict[str, Any]:
@@ -147,15 +154,18 @@ def rollback_cmd(
     )
 
 
-def _print_history(title: str, deps: list[Deployment]) -> None:
-    """One line per deployment (80 columns), the reason beneath it."""
+def _print_history(title: str, deps: list[Deployment], events: list[CanaryEvent]) -> None:
+    """One line per deployment and per audited canary step (80 columns), oldest first, the
+    reason beneath each. A canary's line has no position (it is not a deployment) and shows
+    the candidate's share of runs from then on where a deployment shows its health."""
     from agentdeck.cli.narrow import print_rows
     from agentdeck.core.deploy.model import Health
+    from agentdeck.registry.canary import PAST
 
     health_style = {Health.GOOD: "green", Health.BAD: "red", Health.UNKNOWN: "dim"}
-    print_rows(
-        ("#", "when (UTC)", "action", "version", "digest", "health", "actor"),
-        [
+    rows: list[tuple[Any, tuple[tuple[str, ...], str | None]]] = [
+        (
+            d.at,
             (
                 (
                     str(d.seq),
@@ -167,23 +177,43 @@ def _print_history(title: str, deps: list[Deployment]) -> None:
                     escape(d.actor),
                 ),
                 d.reason or None,
-            )
-            for d in deps
-        ],
+            ),
+        )
+        for d in deps
+    ]
+    for e in events:
+        kind = "shadow" if e.shadow else "canary"
+        note = f"{kind} {PAST.get(e.what, e.what)} ({e.canary_id[:12]}): {e.reason}"
+        cells = (
+            "",
+            fmt_time(e.at).removesuffix(" UTC"),
+            f"[yellow]{kind}[/]",
+            str(e.candidate_version),
+            short(e.candidate_digest, 8),
+            f"{e.share:g} %",
+            escape(e.actor),
+        )
+        rows.append((e.at, (cells, note)))
+    rows.sort(key=lambda r: r[0])  # stable: a deployment before a canary step of its instant
+    print_rows(
+        ("#", "when (UTC)", "action", "version", "digest", "health", "actor"),
+        [r for _, r in rows],
         title=title,
     )
 
 
 def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
-    svc = _deployments(get_store(db))
+    store = get_store(db)
+    svc = _deployments(store)
     deps = svc.history(name, env)
     if json:
         print_json([_dep_json(d) for d in deps])
         return
-    if not deps:
+    events = _canaries(store).events(name, env)
+    if not deps and not events:
         console.print(f"nothing of {name} has been deployed in {env}")
         return
-    _print_history(f"{name} in {env}", deps)
+    _print_history(f"{name} in {env}", deps, events)
 
 
 def at_cmd(
@@ -199,7 +229,8 @@ def at_cmd(
     json: JsonOpt = False,
 ) -> None:
     when = parse_time(time)
-    svc = _deployments(get_store(db))
+    store = get_store(db)
+    svc = _deployments(store)
     d = svc.at(name, env, when)
     if json:
         print_json(_dep_json(d) if d else None)
@@ -211,6 +242,23 @@ def at_cmd(
         f"at {fmt_time(when)}, [bold]{env}[/] ran [bold]{name}@{d.agent_version}[/] {d.agent_digest}\n"
         f"  deployed {fmt_time(d.at)} by {escape(d.actor)} ({d.action.value}: {escape(d.reason)}), deployment {d.id}"
     )
+    c = _canaries(store).at(name, env, when)
+    if c is not None:
+        from agentdeck.registry.canary import PAST
+
+        s = c.start
+        kind = "shadow" if c.shadow else "canary"
+        share = "no user's runs (it ran on copies)" if c.shadow else f"{c.share:g} % of runs"
+        ended = (
+            f"{PAST.get(c.end.what, c.end.what)} {fmt_time(c.end.at)} by {escape(c.end.actor)}: "
+            f"{escape(c.end.reason)}"
+            if c.end is not None
+            else "still in progress"
+        )
+        console.print(
+            f"  and a [yellow]{kind}[/] of [bold]{name}@{s.candidate_version}[/]: {share}, "
+            f"started {fmt_time(s.at)} by {escape(s.actor)}, {ended} ({kind} {s.canary_id[:12]})"
+        )
 
 
 def mark_cmd(

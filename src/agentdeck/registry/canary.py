@@ -40,9 +40,14 @@ from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import DEFAULT_ACTOR
 from agentdeck.store.protocol import Store
 
-__all__ = ["Canaries", "CanaryAction", "observations"]
+__all__ = ["Canaries", "CanaryAction", "CanaryAt", "CanaryEvent", "observations"]
 
 _BEHAVIOUR = ("tool_surprise", "transition_novelty")
+_ENDS = ("complete", "rollback", "abort")
+PAST = {
+    "start": "started", "advance": "advanced", "complete": "completed",
+    "rollback": "rolled back", "pause": "paused", "resume": "resumed", "abort": "aborted",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,33 @@ class CanaryAction:
     canary: Canary
     judgement: Judgement
     action: str | None
+
+
+@dataclass(frozen=True)
+class CanaryEvent:
+    """One audited step of a canary (its ``deployment.canary.<what>`` audit entry): ``share``
+    is the candidate's share of runs from then on."""
+
+    at: datetime
+    what: str  # start, advance, complete, rollback, pause, resume, abort
+    canary_id: str
+    candidate_version: int
+    candidate_digest: str
+    share: float
+    shadow: bool
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CanaryAt:
+    """The canary in progress at a moment: how it started, the candidate's share then (and
+    whether it was a shadow then), and how it ended (None: it is still in progress)."""
+
+    start: CanaryEvent
+    share: float
+    end: CanaryEvent | None
+    shadow: bool = False
 
 
 def observations(
@@ -200,6 +232,46 @@ class Canaries:
         why = reason or f"{what} by {actor}"
         self.store.update_canary(new, c.version, [self._audit(new, what, actor, why, {})])
         return new
+
+    # -- what happened when -------------------------------------------------------------
+
+    def events(self, name: str, env: str) -> list[CanaryEvent]:
+        """Every audited step of ``name``'s canaries in ``env``, oldest first."""
+        self.deployments.path().index(env)
+        entries = self.store.audit_entries(f"{name}@{env}", "deployment.canary.")
+        return [
+            CanaryEvent(
+                at=datetime.fromisoformat(e.at).astimezone(UTC),
+                what=e.action.removeprefix("deployment.canary."),
+                canary_id=str(e.payload.get("canary", "")),
+                candidate_version=int(e.payload.get("candidate_version", 0)),
+                candidate_digest=str(e.payload.get("candidate_digest", "")),
+                share=float(e.payload.get("share", 0.0)),
+                shadow=bool(e.payload.get("shadow", False)),
+                actor=e.actor,
+                reason=str(e.payload.get("reason", "")),
+            )
+            for e in entries
+        ]
+
+    def at(self, name: str, env: str, when: datetime) -> CanaryAt | None:
+        """The canary of ``name`` in progress in ``env`` at ``when``, if one was."""
+        events = self.events(name, env)
+        current: CanaryAt | None = None
+        for e in (e for e in events if e.at <= when):
+            if e.what == "start":
+                current = CanaryAt(e, e.share, None, e.shadow)
+            elif current is not None and e.canary_id == current.start.canary_id:
+                later = dataclasses.replace(current, share=e.share, shadow=e.shadow)
+                current = None if e.what in _ENDS else later
+        if current is None:
+            return None
+        end = next(
+            (e for e in events if e.at > when and e.what in _ENDS
+             and e.canary_id == current.start.canary_id),
+            None,
+        )  # fmt: skip
+        return dataclasses.replace(current, end=end)
 
     # -- judgement -----------------------------------------------------------------------
 

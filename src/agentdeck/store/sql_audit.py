@@ -52,10 +52,18 @@ class SqlAudit(SqlBase):
         with self._write() as conn:
             return append_audit_in(conn, event)
 
-    def audit_entries(self) -> list[AuditEntry]:
-        """Entries in stored physical order of their sequence numbers as they appear."""
+    def audit_entries(
+        self, subject: str | None = None, action_prefix: str | None = None
+    ) -> list[AuditEntry]:
+        """Entries in stored physical order of their sequence numbers as they appear; only
+        those about ``subject`` whose action starts with ``action_prefix``, when given."""
+        q = select(audit_log).order_by(audit_log.c.seq)
+        if subject is not None:
+            q = q.where(audit_log.c.subject == subject)
+        if action_prefix is not None:
+            q = q.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
         with self._read() as conn:
-            rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
+            rows = conn.execute(q).all()
         return [
             AuditEntry(
                 seq=int(r.seq),

@@ -97,9 +97,11 @@ def run_entrypoint(
     model: ModelClient | None = None,
     paths: Sequence[Path] = (),
     attributes: dict[str, Any] | None = None,
+    session_id: str | None = None,
 ) -> AgentRun:
-    """Run ``agent``'s entrypoint on ``input`` inside a recorded run; never raises the agent's
-    own exception (it is recorded on the run and returned)."""
+    """Run ``agent``'s entrypoint on ``input`` inside a recorded run (of the conversation
+    ``session_id``, which also picks a canary's arm); never raises the agent's own exception
+    (it is recorded on the run and returned)."""
     module, fn = load_module(agent.spec, paths)
     wrapped: Any
     if model is None and agent.canary is not None:
@@ -113,7 +115,7 @@ def run_entrypoint(
     error: BaseException | None = None
     trace_id = ""
     try:
-        with run(agent=agent, input=input, attributes=attributes) as handle:
+        with run(agent=agent, input=input, attributes=attributes, session_id=session_id) as handle:
             trace_id = handle.trace_id
             output = fn(input, model=wrapped)
             handle.set_output(output)
