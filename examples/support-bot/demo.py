@@ -18,11 +18,7 @@ import random
 import shlex
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console
@@ -37,6 +33,9 @@ URL = f"sqlite:///{DB}"
 console = Console(highlight=False)
 RUNS_PER_PHASE = int(os.environ.get("DEMO_RUNS", "300"))
 BATCH = 50  # canary conversations between two judgements
+# The canary's id salts the hash that puts each conversation on an arm: this one rolls v2 back
+# after 250 conversations (other ids: 350-450, docs/canary.md).
+CANARY_ID = "b8a1abcd1a6916c74da4f9fc3c6da5d7"
 MANUAL_ROLLBACK = "rollback support-bot --env production --to support-bot@1 --reason 'by hand'"
 
 
@@ -345,8 +344,11 @@ def canary_of_v2() -> tuple[dict[str, Any], str]:
         """--set 'canary.plan=[{"share": 25, "min_runs": 200}, {"share": 100}]' """
         """--set 'canary.guardrails={"feedback": false, "cost": false}'"""
     )
-    with _seeded_canary_id(4):
-        agentdeck("promote support-bot@2 --to production --canary 25")
+    console.print(
+        "[dim]A fixed --canary-id (by default random) sends the same conversations to v2 "
+        "each time the demo runs:[/]"
+    )
+    agentdeck(f"promote support-bot@2 --to production --canary 25 --canary-id {CANARY_ID}")
     console.print(f"[dim]Live traffic, judged after each batch of {BATCH}, as the server would:[/]")
     seen: dict[str, Any] = {"failed": [], "with_errors": set(), "denied": set()}
     moment = ""
@@ -388,20 +390,6 @@ def canary_of_v2() -> tuple[dict[str, Any], str]:
     shown = ", ".join(f"{n} on support-bot@{v}" for v, n in sorted(after["versions"].items()))
     console.print(f"after the rollback: {BATCH} conversations, {shown}\n")
     return seen, moment
-
-
-@contextmanager
-def _seeded_canary_id(seed: int) -> Iterator[None]:
-    """The canary's id from ``seed`` instead of at random. The id salts the hash that puts each
-    session on an arm, so a fixed one sends the same conversations to v2 every time the demo
-    runs (what ``Canaries.start(canary_id=...)`` does for the tests)."""
-    from unittest import mock
-
-    from agentdeck.registry import canary
-
-    fixed = uuid.UUID(int=random.Random(seed).getrandbits(128))
-    with mock.patch.object(canary, "uuid", SimpleNamespace(uuid4=lambda: fixed)):
-        yield
 
 
 if __name__ == "__main__":

@@ -57,6 +57,15 @@ def test_bad_canary_input_is_one_line_and_changes_nothing(cli: Cli, seeded: SqlS
     assert_user_error(
         cli("promote", "support-bot@1", "--to", "production", "--canary", "5"), "already"
     )
+    assert_user_error(
+        cli("promote", "support-bot@2", "--to", "production", "--canary", "5",
+            "--canary-id", "not-hex"),
+        "--canary-id: expected 32 lowercase hex digits",
+    )  # fmt: skip
+    assert_user_error(
+        cli("promote", "support-bot@2", "--to", "production", "--canary-id", "a" * 32),
+        "--canary-id: only with --canary",
+    )
     assert_user_error(cli("canary", "abort", "support-bot", "--env", "production"), "no canary")
     assert_user_error(cli("canary", "status", "support-bot", "--env", "nowhere"), "nowhere")
     assert_user_error(
@@ -103,3 +112,14 @@ def test_history_and_at_tell_the_canary_among_the_deployments(cli: Cli, seeded: 
     # --json stays the deployments (the API's shape)
     deps = json.loads(cli("history", "support-bot", "--env", "production", "--json").out)
     assert [d["action"] for d in deps] == ["promote"]
+
+
+def test_a_fixed_canary_id_is_the_canary_and_its_deployment_id(cli: Cli, seeded: SqlStore) -> None:
+    # The id salts each session's arm: fixing it makes the split reproducible (the demo does).
+    _deployed(cli)
+    fixed = "b8a1abcd1a6916c74da4f9fc3c6da5d7"
+    r = cli("promote", "support-bot@2", "--to", "production", "--canary", "25",
+            "--canary-id", fixed, "--json")  # fmt: skip
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["id"] == fixed
+    assert [c.id for c in seeded.active_canaries()] == [fixed]

@@ -39,11 +39,12 @@ def _service(store: Store) -> Canaries:
 
 def start(
     ref: str, env: str, share: float, *, shadow: bool, force: bool, reason: str,
-    db: str | None, actor: str | None, json: bool,
+    db: str | None, actor: str | None, json: bool, canary_id: str | None = None,
 ) -> None:  # fmt: skip
     """``promote --canary``: start the canary and show it."""
     svc = _service(get_store(db))
-    c = svc.start(ref, env, share, actor_name(actor), shadow=shadow, force=force, reason=reason)
+    c = svc.start(ref, env, share, actor_name(actor), shadow=shadow, force=force, reason=reason,
+                  canary_id=canary_id)  # fmt: skip
     if json:
         _print_json(c, None)
         return

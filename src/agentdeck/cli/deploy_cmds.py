@@ -92,13 +92,24 @@ def promote_cmd(
     shadow: Annotated[
         bool, typer.Option("--shadow", help="With --canary: a shadow (candidate never answers).")
     ] = False,
+    canary_id: Annotated[
+        str | None,
+        typer.Option(
+            "--canary-id",
+            help="With --canary: fix the canary's id (32 hex digits), and with it which "
+            "sessions go to REF (a reproducible split; default random).",
+        ),
+    ] = None,
 ) -> None:
     if canary is not None or shadow:
         from agentdeck.cli import canary_cmds
 
         canary_cmds.start(ref, to, canary if canary is not None else 10.0, shadow=shadow,
-                          force=force, reason=reason, db=db, actor=actor, json=json)  # fmt: skip
+                          force=force, reason=reason, db=db, actor=actor, json=json,
+                          canary_id=canary_id)  # fmt: skip
         return
+    if canary_id is not None:
+        raise InputError("--canary-id: only with --canary")
     svc = _deployments(get_store(db))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:

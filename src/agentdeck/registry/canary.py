@@ -16,6 +16,7 @@ row's compare-and-set; a judgement that changes nothing only updates the row.
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,8 @@ class Canaries:
         simulations; by default a random one."""
         if force and not reason.strip():
             raise InputError("--force needs --reason: say why the gates are overridden")
+        if canary_id is not None and not re.fullmatch(r"[0-9a-f]{32}", canary_id):
+            raise InputError(f"--canary-id: expected 32 lowercase hex digits, not {canary_id!r}")
         if not 0 < share < 100:
             raise InputError(
                 f"--canary: the share is a percent above 0 and below 100, not {share:g}"

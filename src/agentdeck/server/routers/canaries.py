@@ -23,6 +23,12 @@ class CanaryBody(BaseModel):
     shadow: bool = Field(False, description="A shadow: the candidate never answers a user.")
     force: bool = Field(False, description="Override failing gates (needs a reason).")
     reason: str = ""
+    canary_id: str | None = Field(
+        None,
+        pattern="^[0-9a-f]{32}$",
+        description="Fix the canary's id (32 hex digits), and with it which sessions go to the "
+        "candidate: a reproducible split. Default: random.",
+    )
 
 
 class ControlBody(BaseModel):
@@ -39,7 +45,7 @@ def start(body: CanaryBody, state: State, principal: DeployKey) -> dict[str, Any
     require_agent_ref(principal, body.ref)
     c = _service(state).start(
         body.ref, body.env, body.share, principal.actor,
-        shadow=body.shadow, force=body.force, reason=body.reason,
+        shadow=body.shadow, force=body.force, reason=body.reason, canary_id=body.canary_id,
     )  # fmt: skip
     return canary_json(c)
 
