@@ -1,0 +1,54 @@
+"""Which routes act within the request's project, and which are global (with the reason).
+
+Every authenticated route that is in neither table serves the default project only: a key of
+another project (or an all-projects key that chose one) is refused there with 403, so a route
+added without thinking about projects fails closed instead of reading across them.
+``tests/server/test_project_routes.py`` enumerates ``app.routes`` and checks each route
+against these tables.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GLOBAL", "SCOPED"]
+
+#: Routes that read and write only the principal's project: lists are filtered, a record of
+#: another project is not found (404), and writes land in the principal's project.
+SCOPED = frozenset({
+    # runs: list, one run (id or prefix), its graph, rca, search (q=), export, feedback
+    "GET /api/v1/runs",
+    "GET /api/v1/runs/{run_id}",
+    "GET /api/v1/runs/{run_id}/graph",
+    "GET /api/v1/runs/{run_id}/rca",
+    "GET /api/v1/runs/{run_id}/feedback",
+    "POST /api/v1/runs/{run_id}/feedback",
+    "GET /api/v1/export",
+    # ingest: a batch lands in the key's project; another project's run or agent is refused
+    "POST /api/v1/ingest",
+    # agents and policies: names owned by one project
+    "GET /api/v1/agents",
+    "POST /api/v1/agents",
+    "GET /api/v1/agents/{name}/versions",
+    "GET /api/v1/agents/{ref}",
+    "GET /api/v1/resolve",
+    "GET /api/v1/diff",
+    "POST /api/v1/policies",
+    "GET /api/v1/policies/{name}/versions",
+    "GET /api/v1/policies/{name}/{version}",
+    "GET /api/v1/policies/{ref}",
+    # keys: a project's admin sees and makes its project's keys
+    "GET /api/v1/keys",
+    "POST /api/v1/keys",
+    "DELETE /api/v1/keys/{id_or_name}",
+})  # fmt: skip
+
+#: Routes that touch no project's records, with the reason.
+GLOBAL = {
+    "GET /healthz": "liveness: no stored record",
+    "GET /ui/login.js": "the sign-in page's script: static",
+    "GET /api/openapi.json": "the API's schema: no stored record",
+    "POST /api/v1/lint": "lints the spec in the body: no stored record",
+    "POST /ui/session": "signs a key in: the session is the key's",
+    "POST /ui/logout": "signs the session out: the session is the key's",
+    "GET /api/v1/projects": "the projects themselves (an all-projects admin key lists all)",
+    "POST /api/v1/projects": "creates a project (an all-projects admin key only)",
+}
