@@ -41,6 +41,8 @@ WRITE_SCOPES = {
     ("DELETE", "/api/v1/runs"): "admin",  # erasure (docs/lifecycle.md)
     ("POST", "/api/v1/keys"): "admin",
     ("DELETE", "/api/v1/keys/{id_or_name}"): "admin",
+    ("GET", "/api/v1/projects"): "admin",
+    ("POST", "/api/v1/projects"): "admin",
     ("POST", "/api/v1/lint"): "read",
     ("POST", "/api/v1/policies/{ref}/eval"): "read",
     ("POST", "/api/v1/policies/simulate"): "read",

@@ -24,6 +24,7 @@ SCOPED = frozenset({
     "GET /api/v1/export",
     # ingest: a batch lands in the key's project; another project's run or agent is refused
     "POST /api/v1/ingest",
+    "POST /v1/traces",
     # agents and policies: names owned by one project
     "GET /api/v1/agents",
     "POST /api/v1/agents",
