@@ -167,7 +167,10 @@ def test_keys_and_projects_are_administered_per_project(
     assert [p["name"] for p in client.get("/api/v1/projects", headers=two.b["admin"]).json()] == [
         "team-b"
     ]
-    assert client.post("/api/v1/projects", json={"name": "c"}, headers=two.b["admin"]).status_code == 403
+    assert (
+        client.post("/api/v1/projects", json={"name": "c"}, headers=two.b["admin"]).status_code
+        == 403
+    )
     created = client.post("/api/v1/projects", json={"name": "team-c"}, headers=two.root)
     assert created.status_code == 201 and created.json()["name"] == "team-c"
     bad = client.post("/api/v1/projects", json={"name": "Team C"}, headers=two.root)
@@ -176,9 +179,7 @@ def test_keys_and_projects_are_administered_per_project(
     assert dup.status_code == 409
 
 
-def test_an_all_projects_key_chooses_its_project_per_request(
-    client: TestClient, two: Two
-) -> None:
+def test_an_all_projects_key_chooses_its_project_per_request(client: TestClient, two: Two) -> None:
     assert _ids(client, "/api/v1/runs", two.root) == [two.a_run]
     in_b = {**two.root, "X-Agentdeck-Project": "team-b"}
     assert _ids(client, "/api/v1/runs", in_b) == [two.b_run]

@@ -63,12 +63,9 @@ def test_existing_records_move_into_default_and_old_keys_keep_working(
             insert(_t("runs", "trace_id", "agent_name", "start_ns", "status")),
             [{"trace_id": "a" * 32, "agent_name": "bot", "start_ns": 1, "status": "ok"}],
         )
-        conn.execute(
-            insert(_t("api_keys", "id", "name", "secret_hash", "scopes", "created_at",
-                      "created_by")),  # fmt: skip
-            [{"id": "k1", "name": "old", "secret_hash": hash_secret("s3cret"),
-              "scopes": "read", "created_at": now, "created_by": "t"}],  # fmt: skip
-        )
+        key_cols = ("id", "name", "secret_hash", "scopes", "created_at", "created_by")
+        key = ("k1", "old", hash_secret("s3cret"), "read", now, "t")
+        conn.execute(insert(_t("api_keys", *key_cols)), [dict(zip(key_cols, key, strict=True))])
     store = SqlStore(bare_engine)  # migrates to every head
     assert migrate_mod.current_revisions(bare_engine) == migrate_mod.script_heads()
     assert [p.name for p in store.list_projects()] == ["default"]
