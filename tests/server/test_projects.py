@@ -203,3 +203,32 @@ def test_routes_not_yet_project_aware_serve_the_default_project_only(
     assert "serves the default project only" in refused.json()["error"]
     in_b = {**two.root, "X-Agentdeck-Project": "team-b"}
     assert client.get("/api/v1/alerts", headers=in_b).status_code == 403
+
+
+def test_deployments_envs_and_cost_are_the_projects_own(client: TestClient, two: Two) -> None:
+    a_deploy, b_deploy = two.a.header("deploy"), two.b["deploy"]
+    up = client.post("/api/v1/deployments/promote", json={"ref": "alpha@1", "env": "dev"},
+                     headers=a_deploy)  # fmt: skip
+    assert up.status_code == 200, up.text
+    refused = client.post("/api/v1/deployments/promote", json={"ref": "alpha@1", "env": "dev"},
+                          headers=b_deploy)  # fmt: skip
+    assert refused.status_code == 404
+    for body in ({"agent": "alpha", "env": "dev"},):
+        assert client.post("/api/v1/deployments/rollback", json=body,
+                           headers=b_deploy).status_code == 404  # fmt: skip
+        mark = {**body, "health": "bad"}
+        assert client.post("/api/v1/deployments/mark", json=mark,
+                           headers=b_deploy).status_code == 404  # fmt: skip
+    b = two.b["read"]
+    history = {"agent": "alpha", "env": "dev"}
+    assert client.get("/api/v1/deployments/history", params=history, headers=b).status_code == 404
+    at = {**history, "time": "2030-01-01T00:00:00Z"}
+    assert client.get("/api/v1/deployments/at", params=at, headers=b).status_code == 404
+    a_envs = client.get("/api/v1/envs", headers=two.a.header("read")).json()
+    b_envs = client.get("/api/v1/envs", headers=b).json()
+    assert "alpha" in a_envs[0]["deployed"] and b_envs[0]["deployed"] == {}
+    by_agent = {"group_by": "agent"}
+    a_cost = client.get("/api/v1/cost", params=by_agent, headers=two.a.header("read"))
+    b_cost = client.get("/api/v1/cost", params=by_agent, headers=b)
+    assert [g["agent"] for g in a_cost.json()] == ["alpha"]
+    assert [g["agent"] for g in b_cost.json()] == ["beta"]

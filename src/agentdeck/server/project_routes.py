@@ -36,6 +36,15 @@ SCOPED = frozenset({
     "GET /api/v1/policies/{name}/versions",
     "GET /api/v1/policies/{name}/{version}",
     "GET /api/v1/policies/{ref}",
+    # deployments: of the project's agents; the envs page shows the project's agents
+    "POST /api/v1/deployments/promote",
+    "POST /api/v1/deployments/rollback",
+    "POST /api/v1/deployments/mark",
+    "GET /api/v1/deployments/history",
+    "GET /api/v1/deployments/at",
+    "GET /api/v1/envs",
+    # cost: summed over the project's runs
+    "GET /api/v1/cost",
     # keys: a project's admin sees and makes its project's keys
     "GET /api/v1/keys",
     "POST /api/v1/keys",
@@ -48,6 +57,9 @@ GLOBAL = {
     "GET /ui/login.js": "the sign-in page's script: static",
     "GET /api/openapi.json": "the API's schema: no stored record",
     "POST /api/v1/lint": "lints the spec in the body: no stored record",
+    "GET /api/v1/envs/{env}/gates": "the promotion path's gates are server-wide (changing them "
+    "stays with the default project's admins)",
+    "GET /api/v1/cost/price/{model:path}": "the price table: no project's record",
     "POST /ui/session": "signs a key in: the session is the key's",
     "POST /ui/logout": "signs the session out: the session is the key's",
     "GET /api/v1/projects": "the projects themselves (an all-projects admin key lists all)",

@@ -400,6 +400,7 @@ class CostStore(Protocol):
         since_ns: int | None = None,
         until_ns: int | None = None,
         limit: int = 1000,
+        project: str | None = None,
     ) -> list[CostTotal]:
         """Tokens and cost summed over runs per group (:data:`agentdeck.core.cost.COST_GROUPS`)."""
         ...

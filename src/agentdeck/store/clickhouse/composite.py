@@ -102,7 +102,9 @@ class CompositeStore(SqlStore):
         since_ns: int | None = None,
         until_ns: int | None = None,
         limit: int = 1000,
+        project: str | None = None,
     ) -> list[CostTotal]:
+        _default_project_only(project)
         return self.traces.cost_totals(
             group_by,
             agent_name=agent_name,
