@@ -45,6 +45,9 @@ SCOPED = frozenset({
     "GET /api/v1/envs",
     # cost: summed over the project's runs
     "GET /api/v1/cost",
+    # the web UI: the runs list and a run's page
+    "GET /ui/runs",
+    "GET /ui/runs/{run_id}",
     # keys: a project's admin sees and makes its project's keys
     "GET /api/v1/keys",
     "POST /api/v1/keys",
@@ -62,6 +65,10 @@ GLOBAL = {
     "GET /api/v1/cost/price/{model:path}": "the price table: no project's record",
     "POST /ui/session": "signs a key in: the session is the key's",
     "POST /ui/logout": "signs the session out: the session is the key's",
+    "POST /ui/project": "the switcher: remembers an all-projects key's choice in a cookie",
+    "GET /": "redirects to the web UI",
+    "GET /ui": "redirects to the runs page",
+    "GET /static/{name}": "the UI's vendored scripts and styles",
     "GET /api/v1/projects": "the projects themselves (an all-projects admin key lists all)",
     "POST /api/v1/projects": "creates a project (an all-projects admin key only)",
 }
