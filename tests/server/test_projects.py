@@ -197,12 +197,12 @@ def test_an_all_projects_key_chooses_its_project_per_request(client: TestClient,
 def test_routes_not_yet_project_aware_serve_the_default_project_only(
     client: TestClient, two: Two
 ) -> None:
-    assert client.get("/api/v1/alerts", headers=two.a.header("read")).status_code == 200
-    refused = client.get("/api/v1/alerts", headers=two.b["read"])
+    assert client.get("/api/v1/queues", headers=two.a.header("read")).status_code == 200
+    refused = client.get("/api/v1/queues", headers=two.b["read"])
     assert refused.status_code == 403
     assert "serves the default project only" in refused.json()["error"]
     in_b = {**two.root, "X-Agentdeck-Project": "team-b"}
-    assert client.get("/api/v1/alerts", headers=in_b).status_code == 403
+    assert client.get("/api/v1/queues", headers=in_b).status_code == 403
 
 
 def test_deployments_envs_and_cost_are_the_projects_own(client: TestClient, two: Two) -> None:
@@ -232,3 +232,44 @@ def test_deployments_envs_and_cost_are_the_projects_own(client: TestClient, two:
     b_cost = client.get("/api/v1/cost", params=by_agent, headers=b)
     assert [g["agent"] for g in a_cost.json()] == ["alpha"]
     assert [g["agent"] for g in b_cost.json()] == ["beta"]
+
+
+def test_monitors_and_alerts_are_the_projects_own(
+    client: TestClient, two: Two, store: SqlStore
+) -> None:
+    from datetime import UTC, datetime
+
+    from agentdeck.core.behaviour.records import AlertRecord
+
+    now = datetime.now(UTC)
+    for aid, agent in (("al-a", "alpha"), ("al-b", "beta")):
+        store.put_alert(AlertRecord(aid, "errors", agent, agent, "production", "warning",
+                                    "open", "too many errors", 0.5, now, now, now))  # fmt: skip
+    a, b = two.a.header("read"), two.b["read"]
+    assert [x["id"] for x in client.get("/api/v1/alerts", headers=a).json()] == ["al-a"]
+    assert [x["id"] for x in client.get("/api/v1/alerts", headers=b).json()] == ["al-b"]
+    assert client.get("/api/v1/alerts/al-a", headers=b).status_code == 404
+    assert client.get("/api/v1/alerts/al-b", headers=b).status_code == 200
+    for action in ("ack", "resolve"):
+        r = client.post(f"/api/v1/alerts/al-a/{action}", headers=two.b["deploy"])
+        assert r.status_code == 404, action
+    assert client.post("/api/v1/alerts/al-b/ack", headers=two.b["deploy"]).status_code == 200
+    made = client.post("/api/v1/baselines", json={"name": "alpha-base", "agent": "alpha"},
+                       headers=two.a.header("deploy"))  # fmt: skip
+    assert made.status_code == 201, made.text
+    for url, params in (
+        ("/api/v1/monitors/window", {"agent": "alpha"}),
+        ("/api/v1/monitors/series", {"agent": "alpha"}),
+        ("/api/v1/findings", {"run": two.a_run}),
+    ):
+        assert client.get(url, params=params, headers=b).status_code == 404, url
+        assert client.get(url, params=params, headers=a).status_code == 200, url
+    assert (
+        client.post(f"/api/v1/runs/{two.a_run}/check", headers=two.b["deploy"]).status_code == 404
+    )
+    assert client.get("/api/v1/baselines", headers=b).json() == []
+    assert [x["name"] for x in client.get("/api/v1/baselines", headers=a).json()] == ["alpha-base"]
+    assert client.get("/api/v1/baselines/alpha-base", headers=b).status_code == 404
+    stolen = client.post("/api/v1/baselines", json={"name": "x", "agent": "alpha"},
+                         headers=two.b["deploy"])  # fmt: skip
+    assert stolen.status_code == 404

@@ -43,6 +43,18 @@ SCOPED = frozenset({
     "GET /api/v1/deployments/history",
     "GET /api/v1/deployments/at",
     "GET /api/v1/envs",
+    # monitors and alerts: of the project's agents (in default also of unregistered ones)
+    "GET /api/v1/baselines",
+    "GET /api/v1/baselines/{name}",
+    "POST /api/v1/baselines",
+    "GET /api/v1/monitors/window",
+    "GET /api/v1/monitors/series",
+    "GET /api/v1/findings",
+    "POST /api/v1/runs/{run_id}/check",
+    "GET /api/v1/alerts",
+    "GET /api/v1/alerts/{alert_id}",
+    "POST /api/v1/alerts/{alert_id}/ack",
+    "POST /api/v1/alerts/{alert_id}/resolve",
     # cost: summed over the project's runs
     "GET /api/v1/cost",
     # the web UI: the runs list and a run's page

@@ -7,9 +7,11 @@ that registers a name first owns it); a name nobody registered yet belongs to no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.core.trace.model import Run, Span
@@ -18,19 +20,41 @@ from agentdeck.store.protocol import ProjectStore, RegistryStore, TraceStore
 from agentdeck.tracing.analysis.queries import find_trace_id
 
 __all__ = [
+    "agent_visible",
     "in_project",
     "own_agent",
     "own_agent_ref",
     "own_policy",
     "own_policy_ref",
     "own_run",
+    "visible_agents",
 ]
 
 
+def agent_visible(store: RegistryStore, principal: Principal, name: str | None) -> bool:
+    """Whether the principal's project sees records of agent ``name``: an agent it owns, or
+    for the default project also a name no project registered (and records of no agent), as
+    before projects."""
+    owner = store.agent_project(name) if name else None
+    return owner == principal.project or (owner is None and principal.project == DEFAULT_PROJECT)
+
+
+def visible_agents(store: RegistryStore, principal: Principal) -> Callable[[str | None], bool]:
+    """:func:`agent_visible` for many records (each name asked once)."""
+    seen: dict[str | None, bool] = {}
+
+    def visible(name: str | None) -> bool:
+        if name not in seen:
+            seen[name] = agent_visible(store, principal, name)
+        return seen[name]
+
+    return visible
+
+
 def own_agent(store: RegistryStore, principal: Principal, name: str) -> None:
-    """Refuse (404) an agent name that another project owns."""
-    owner = store.agent_project(name)
-    if owner is not None and owner != principal.project:
+    """Refuse (404) an agent name that another project owns (and, outside the default
+    project, one that no project registered)."""
+    if not agent_visible(store, principal, name):
         raise UnresolvedReferenceError(name, "no agent of that name is registered")
 
 
@@ -56,7 +80,7 @@ def own_run(store: TraceStore, principal: Principal, run_id: str) -> str:
     tid = find_trace_id(store, run_id, principal.project)
     run = store.get_run(tid)
     if run is None or run.project != principal.project:
-        if run is None and principal.project == "default":
+        if run is None and principal.project == DEFAULT_PROJECT:
             return tid  # spans without a run (yet): the default project's, as before projects
         raise UnresolvedReferenceError(run_id, "no run with that id")
     return tid
