@@ -59,6 +59,7 @@ WRITE_SCOPES = {
     ("POST", "/ui/approvals/{approval_id}/reject"): "deploy",
     ("POST", "/ui/session"): "read",
     ("POST", "/ui/logout"): "read",
+    ("POST", "/ui/project"): "read",  # the project switcher (an all-projects key)
     # review and datasets (docs/datasets.md): reviewers hold read keys, as for feedback
     ("POST", "/api/v1/queues"): "read",
     ("POST", "/api/v1/queues/{queue}/labels"): "read",

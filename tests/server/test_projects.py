@@ -273,3 +273,34 @@ def test_monitors_and_alerts_are_the_projects_own(
     stolen = client.post("/api/v1/baselines", json={"name": "x", "agent": "alpha"},
                          headers=two.b["deploy"])  # fmt: skip
     assert stolen.status_code == 404
+
+
+def test_policy_tools_and_approvals_are_the_projects_own(
+    client: TestClient, two: Two, store: SqlStore
+) -> None:
+    assert client.post("/api/v1/policies", json={"policy": POLICY},
+                       headers=two.a.header("deploy")).status_code == 200  # fmt: skip
+    b = two.b["read"]
+    call = {"call": {"tool": "issue_refund", "args": {"amount": 10}}}
+    assert client.post("/api/v1/policies/refunds@1/eval", json=call, headers=b).status_code == 404
+    sim = {"policy": "refunds@1", "agent": "alpha"}
+    assert client.post("/api/v1/policies/simulate", json=sim, headers=b).status_code == 404
+    assert client.get("/api/v1/agents/alpha@1/policy-coverage", headers=b).status_code == 404
+    tests = client.get("/api/v1/policies/refunds@1/tests", params={"agent": "alpha@1"}, headers=b)
+    assert tests.status_code == 404
+    opened = client.post("/api/v1/approvals", headers=two.a.header("ingest"), json={
+        "tool": "issue_refund", "policy_name": "refunds", "policy_digest": "sha256:00",
+        "agent_name": "alpha"})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    aid = opened.json()["id"]
+    assert client.get("/api/v1/approvals", headers=b).json() == []
+    assert client.get(f"/api/v1/approvals/{aid}", headers=b).status_code == 404
+    assert client.post(f"/api/v1/approvals/{aid}/approve", json={},
+                       headers=two.b["deploy"]).status_code == 404  # fmt: skip
+    into_a = client.post("/api/v1/approvals", headers=two.b["ingest"], json={
+        "tool": "t", "policy_name": "refunds", "policy_digest": "sha256:00",
+        "agent_name": "alpha"})  # fmt: skip
+    assert into_a.status_code == 404
+    assert [
+        x["id"] for x in client.get("/api/v1/approvals", headers=two.a.header("read")).json()
+    ] == [aid]

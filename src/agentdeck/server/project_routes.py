@@ -60,6 +60,18 @@ SCOPED = frozenset({
     # the web UI: the runs list and a run's page
     "GET /ui/runs",
     "GET /ui/runs/{run_id}",
+    # policies' tools: of the project's policies and agents (simulate: its runs)
+    "POST /api/v1/policies/{ref}/eval",
+    "POST /api/v1/policies/simulate",
+    "GET /api/v1/policies/{ref}/tests",
+    "POST /api/v1/policies/{ref}/tests",
+    "GET /api/v1/agents/{ref}/policy-coverage",
+    # approvals: of the project's agents (in default also of unregistered ones)
+    "GET /api/v1/approvals",
+    "POST /api/v1/approvals",
+    "GET /api/v1/approvals/{approval_id}",
+    "POST /api/v1/approvals/{approval_id}/approve",
+    "POST /api/v1/approvals/{approval_id}/reject",
     # keys: a project's admin sees and makes its project's keys
     "GET /api/v1/keys",
     "POST /api/v1/keys",
