@@ -177,6 +177,8 @@ def test_keys_and_projects_are_administered_per_project(
     assert bad.status_code == 400 and bad.json()["error"].startswith("name: 'Team C'")
     dup = client.post("/api/v1/projects", json={"name": "team-c"}, headers=two.root)
     assert dup.status_code == 409
+    schema = client.get("/api/openapi.json", headers=two.a.header("read")).json()
+    assert {"get", "post"} <= set(schema["paths"]["/api/v1/projects"])
 
 
 def test_an_all_projects_key_chooses_its_project_per_request(client: TestClient, two: Two) -> None:
@@ -304,3 +306,15 @@ def test_policy_tools_and_approvals_are_the_projects_own(
     assert [
         x["id"] for x in client.get("/api/v1/approvals", headers=two.a.header("read")).json()
     ] == [aid]
+
+
+def test_ui_pages_show_the_projects_own(client: TestClient, two: Two) -> None:
+    a, b = two.a.header("read"), two.b["read"]
+    page = client.get("/ui/registry", headers=b)
+    assert page.status_code == 200 and "beta" in page.text and "alpha" not in page.text
+    assert "alpha" in client.get("/ui/registry", headers=a).text
+    assert client.get("/ui/registry/alpha", headers=b).status_code == 404
+    runs = client.get("/ui/runs", headers=b).text
+    assert two.b_run in runs and two.a_run not in runs
+    assert client.get(f"/ui/runs/{two.a_run}", headers=b).status_code == 404
+    assert 'id="project-name">team-b<' in runs

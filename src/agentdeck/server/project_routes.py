@@ -60,6 +60,9 @@ SCOPED = frozenset({
     # the web UI: the runs list and a run's page
     "GET /ui/runs",
     "GET /ui/runs/{run_id}",
+    "GET /ui/registry",
+    "GET /ui/registry/{name}",
+    "GET /ui/alerts",
     # policies' tools: of the project's policies and agents (simulate: its runs)
     "POST /api/v1/policies/{ref}/eval",
     "POST /api/v1/policies/simulate",

@@ -51,6 +51,8 @@ class CompositeStore(SqlStore):
     def write_batch(
         self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
     ) -> None:
+        for r in (*runs_, *provisional):
+            _default_project_only(r.project)
         ids = list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional)))
         stale = self.traces.provisional_among(ids) if ids else []
         self.traces.write_batch(runs_, spans_, provisional=provisional)
@@ -78,8 +80,9 @@ class CompositeStore(SqlStore):
         return self.traces.count_runs(query, cap)
 
     def run_projects(self, trace_ids: Sequence[str]) -> dict[str, str]:
-        """ClickHouse's runs carry no project yet: every run is the default project's."""
-        return {r.trace_id: DEFAULT_PROJECT for r, _ in self.traces.get_runs_with_spans(trace_ids)}
+        """ClickHouse's runs carry no project yet: every run is the default project's, and
+        :meth:`write_batch` refuses another project's (so no run of another is found here)."""
+        return {}
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
         return self.traces.get_runs_with_spans(trace_ids)
