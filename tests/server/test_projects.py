@@ -318,3 +318,19 @@ def test_ui_pages_show_the_projects_own(client: TestClient, two: Two) -> None:
     assert two.b_run in runs and two.a_run not in runs
     assert client.get(f"/ui/runs/{two.a_run}", headers=b).status_code == 404
     assert 'id="project-name">team-b<' in runs
+
+
+def test_canaries_are_the_projects_own(client: TestClient, two: Two) -> None:
+    b = two.b["deploy"]
+    start = {"ref": "alpha@1", "env": "production", "share": 10}
+    assert client.post("/api/v1/canaries", json=start, headers=b).status_code == 404
+    env = {"env": "production"}
+    assert (
+        client.get("/api/v1/canaries/alpha", params=env, headers=two.b["read"]).status_code == 404
+    )
+    assert client.post("/api/v1/canaries/alpha/pause", json=env, headers=b).status_code == 404
+    b_read, a_read = two.b["read"], two.a.header("read")
+    for url in ("/api/v1/evals", "/api/v1/scores"):
+        assert client.get(url, params={"agent": "alpha"}, headers=b_read).status_code == 404
+        assert client.get(url, params={"agent": "alpha"}, headers=a_read).status_code == 200
+    assert client.get("/api/v1/scores", params={"agent": "beta"}, headers=b_read).status_code == 200

@@ -55,6 +55,17 @@ SCOPED = frozenset({
     "GET /api/v1/alerts/{alert_id}",
     "POST /api/v1/alerts/{alert_id}/ack",
     "POST /api/v1/alerts/{alert_id}/resolve",
+    # canaries: of the project's agents
+    "POST /api/v1/canaries",
+    "GET /api/v1/canaries/{name}",
+    "POST /api/v1/canaries/{name}/{action}",
+    # replay reports and eval results: of the project's agents; scores: of its runs
+    "GET /api/v1/replays",
+    "GET /api/v1/replays/{report_id}",
+    "GET /api/v1/evals",
+    "GET /api/v1/evals/compare",
+    "GET /api/v1/evals/{result_id}",
+    "GET /api/v1/scores",
     # cost: summed over the project's runs
     "GET /api/v1/cost",
     # the web UI: the runs list and a run's page
