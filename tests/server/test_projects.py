@@ -199,12 +199,12 @@ def test_an_all_projects_key_chooses_its_project_per_request(client: TestClient,
 def test_routes_not_yet_project_aware_serve_the_default_project_only(
     client: TestClient, two: Two
 ) -> None:
-    assert client.get("/api/v1/queues", headers=two.a.header("read")).status_code == 200
-    refused = client.get("/api/v1/queues", headers=two.b["read"])
+    assert client.get("/api/v1/suites", headers=two.a.header("read")).status_code == 200
+    refused = client.get("/api/v1/suites", headers=two.b["read"])
     assert refused.status_code == 403
     assert "serves the default project only" in refused.json()["error"]
     in_b = {**two.root, "X-Agentdeck-Project": "team-b"}
-    assert client.get("/api/v1/queues", headers=in_b).status_code == 403
+    assert client.get("/api/v1/suites", headers=in_b).status_code == 403
 
 
 def test_deployments_envs_and_cost_are_the_projects_own(client: TestClient, two: Two) -> None:
@@ -334,3 +334,24 @@ def test_canaries_are_the_projects_own(client: TestClient, two: Two) -> None:
         assert client.get(url, params={"agent": "alpha"}, headers=b_read).status_code == 404
         assert client.get(url, params={"agent": "alpha"}, headers=a_read).status_code == 200
     assert client.get("/api/v1/scores", params={"agent": "beta"}, headers=b_read).status_code == 200
+
+
+def test_review_queues_are_the_projects_own(client: TestClient, two: Two) -> None:
+    schema = {"labels": [{"name": "good"}, {"name": "bad"}]}
+    made = {}
+    for who, header in (("a", two.a.header("read")), ("b", two.b["read"])):
+        r = client.post("/api/v1/queues", json={"name": f"q-{who}", "schema": schema},
+                        headers=header)  # fmt: skip
+        assert r.status_code == 201, r.text
+        made[who] = r.json()
+    b = two.b["read"]
+    assert [q["name"] for q in client.get("/api/v1/queues", headers=b).json()] == ["q-b"]
+    names = [q["name"] for q in client.get("/api/v1/queues", headers=two.a.header("read")).json()]
+    assert names == ["q-a"]
+    items = client.get("/api/v1/queues/q-b", headers=b).json()["items"]
+    assert [i["run_id"] for i in items] == [two.b_run]
+    for url in ("/api/v1/queues/q-a", "/api/v1/queues/q-a/next", "/ui/queues/q-a"):
+        assert client.get(url, headers=b).status_code == 404, url
+    label = {"run_id": two.a_run, "label": "good"}
+    assert client.post("/api/v1/queues/q-a/labels", json=label, headers=b).status_code == 404
+    assert "q-a" not in client.get("/ui/queues", headers=b).text

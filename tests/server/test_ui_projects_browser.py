@@ -91,6 +91,6 @@ def test_a_project_key_sees_its_project_only_and_no_switcher(site: Any, browser:
     refused = page.goto(f"{server.url}/ui/runs/{A_RUN}")
     assert refused is not None and refused.status == 404
     # a page not yet project-aware refuses other projects (fails closed)
-    closed = page.goto(f"{server.url}/ui/queues")
+    closed = page.goto(f"{server.url}/ui/evals")
     assert closed is not None and closed.status == 403
     assert page.js_errors == []

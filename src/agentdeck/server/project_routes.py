@@ -66,6 +66,18 @@ SCOPED = frozenset({
     "GET /api/v1/evals/compare",
     "GET /api/v1/evals/{result_id}",
     "GET /api/v1/scores",
+    # review queues: of the project's runs (a queue keeps its project in its filter)
+    "GET /api/v1/queues",
+    "POST /api/v1/queues",
+    "GET /api/v1/queues/{queue}",
+    "GET /api/v1/queues/{queue}/next",
+    "POST /api/v1/queues/{queue}/labels",
+    "POST /api/v1/queues/{queue}/skip",
+    "GET /ui/queues",
+    "GET /ui/queues/{queue}",
+    "GET /ui/queues/{queue}/items/{position}",
+    "POST /ui/queues/{queue}/label",
+    "POST /ui/queues/{queue}/skip",
     # cost: summed over the project's runs
     "GET /api/v1/cost",
     # the web UI: the runs list and a run's page
