@@ -55,4 +55,5 @@ def test_every_unclassified_route_refuses_another_project(
         else:
             assert closed, (key, r.status_code, r.text[:200])
             refused += 1
-    assert scoped == len(SCOPED) and refused > 40
+    assert scoped == len(SCOPED)
+    assert refused == len(routes) - len(SCOPED) - len({f"{m} {p}" for m, p in routes} & set(GLOBAL))
