@@ -355,3 +355,6 @@ def test_review_queues_are_the_projects_own(client: TestClient, two: Two) -> Non
     label = {"run_id": two.a_run, "label": "good"}
     assert client.post("/api/v1/queues/q-a/labels", json=label, headers=b).status_code == 404
     assert "q-a" not in client.get("/ui/queues", headers=b).text
+    thumbs = client.post(f"/ui/runs/{two.a_run}/feedback", data={"label": "thumbs_up"},
+                         headers={**b, "HX-Request": "true"})  # fmt: skip
+    assert thumbs.status_code == 404

@@ -83,6 +83,7 @@ SCOPED = frozenset({
     # the web UI: the runs list and a run's page
     "GET /ui/runs",
     "GET /ui/runs/{run_id}",
+    "POST /ui/runs/{run_id}/feedback",
     "GET /ui/registry",
     "GET /ui/registry/{name}",
     "GET /ui/alerts",
