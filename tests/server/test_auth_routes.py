@@ -41,6 +41,8 @@ WRITE_SCOPES = {
     ("DELETE", "/api/v1/runs"): "admin",  # erasure (docs/lifecycle.md)
     ("POST", "/api/v1/keys"): "admin",
     ("DELETE", "/api/v1/keys/{id_or_name}"): "admin",
+    ("GET", "/api/v1/projects"): "admin",
+    ("POST", "/api/v1/projects"): "admin",
     ("POST", "/api/v1/lint"): "read",
     ("POST", "/api/v1/policies/{ref}/eval"): "read",
     ("POST", "/api/v1/policies/simulate"): "read",
@@ -57,6 +59,7 @@ WRITE_SCOPES = {
     ("POST", "/ui/approvals/{approval_id}/reject"): "deploy",
     ("POST", "/ui/session"): "read",
     ("POST", "/ui/logout"): "read",
+    ("POST", "/ui/project"): "read",  # the project switcher (an all-projects key)
     # review and datasets (docs/datasets.md): reviewers hold read keys, as for feedback
     ("POST", "/api/v1/queues"): "read",
     ("POST", "/api/v1/queues/{queue}/labels"): "read",

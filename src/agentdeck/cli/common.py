@@ -24,6 +24,7 @@ __all__ = [
     "ActorOpt",
     "DbOpt",
     "JsonOpt",
+    "ProjectOpt",
     "actor_name",
     "console",
     "err_console",
@@ -33,6 +34,8 @@ __all__ = [
     "parse_time",
     "parse_time_ns",
     "print_json",
+    "project_in",
+    "project_name",
     "short",
 ]
 
@@ -94,6 +97,13 @@ ActorOpt = Annotated[
     str | None,
     typer.Option("--actor", help="Who is acting (default: AGENTDECK_ACTOR or the OS user)."),
 ]
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        help="The project to read and act in (default: AGENTDECK_PROJECT or default).",
+    ),
+]
 
 
 def get_store(db: str | None) -> SqlStore:
@@ -118,6 +128,24 @@ def actor_name(actor: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
         return "cli:unknown"
+
+
+def project_name(project: str | None) -> str:
+    """``--project``, else ``AGENTDECK_PROJECT``, else ``default`` (not checked: see
+    :func:`project_in`)."""
+    if project:
+        return project
+    from agentdeck.settings.env import CliEnv, read
+
+    return read(CliEnv).project or "default"
+
+
+def project_in(store: Any, project: str | None) -> str:
+    """The project to act in, checked against ``store``: an unknown one is a one-line error
+    naming ``--project`` (exit 2)."""
+    from agentdeck.registry.projects import require_project
+
+    return require_project(store, project_name(project), "--project")
 
 
 def print_json(value: Any) -> None:

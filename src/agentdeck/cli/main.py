@@ -60,6 +60,7 @@ UNITS = (
     "suite",
     "queue",
     "cost",
+    "projects",
 )
 
 # Which unit defines each top-level command, so that a command line loads (and Typer builds)
@@ -83,6 +84,7 @@ COMMAND_UNITS: dict[str, str] = {
     "suite": "suite",
     "queue": "queue",
     "cost": "cost",
+    "projects": "projects",
 }
 
 _SUB_APPS = {
@@ -101,6 +103,7 @@ _SUB_APPS = {
     ),
     "queue": ("queue_cmds", "app", "Annotation queues: review and label runs."),
     "cost": ("cost_cmds", "app", "Tokens and cost (USD) per agent version, session, env or day."),
+    "projects": ("project_cmds", "app", "Projects: the tenants that own agents, runs and keys."),
 }
 
 

@@ -14,6 +14,7 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     err_console,
@@ -22,6 +23,7 @@ from agentdeck.cli.common import (
     get_store,
     parse_time_ns,
     print_json,
+    project_in,
     short,
 )
 from agentdeck.cli.policy_render import coverage_json, print_coverage, print_simulation
@@ -40,15 +42,20 @@ FileArg = Annotated[Path, typer.Argument(help="Policy file (policy.yaml).", show
     help="Register a policy file as a new immutable version (every rule compiled first).",
 )
 def register_cmd(
-    file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
+    file: FileArg,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    project: ProjectOpt = None,
+    json: JsonOpt = False,
 ) -> None:
     from agentdeck.registry.specfile import load_policy_spec
 
     policy = load_policy_spec(file)  # a bad file is refused before the store is even imported
     from agentdeck.registry.service import Registry
 
-    pv, created = Registry(get_store(db)).register_policy(
-        policy, actor_name(actor), source=str(file)
+    store = get_store(db)
+    pv, created = Registry(store).register_policy(
+        policy, actor_name(actor), source=str(file), project=project_in(store, project)
     )
     if json:
         from agentdeck.records.serialize import policy_version_json

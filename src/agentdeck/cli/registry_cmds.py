@@ -11,12 +11,14 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     escape,
     fmt_time,
     get_store,
     print_json,
+    project_in,
     short,
 )
 
@@ -43,7 +45,11 @@ def register(app: typer.Typer) -> None:
 
 
 def register_cmd(
-    file: FileArg, db: DbOpt = None, actor: ActorOpt = None, json: JsonOpt = False
+    file: FileArg,
+    db: DbOpt = None,
+    actor: ActorOpt = None,
+    project: ProjectOpt = None,
+    json: JsonOpt = False,
 ) -> None:
     from agentdeck.registry.specfile import load_agent_spec
 
@@ -51,7 +57,9 @@ def register_cmd(
     from agentdeck.registry.service import Registry
 
     store = get_store(db)
-    av, created = Registry(store).register_agent(spec, actor_name(actor), source=str(file))
+    av, created = Registry(store).register_agent(
+        spec, actor_name(actor), source=str(file), project=project_in(store, project)
+    )
     if json:
         from agentdeck.records.serialize import agent_version_json
 

@@ -85,8 +85,9 @@ def try_runs_json(argv: list[str]) -> bool:
         return False
     from agentdeck.settings import is_set
 
-    if is_set("AGENTDECK_DATABASE_URL") or is_set("AGENTDECK_TRACES_URL"):
-        return False
+    if any(is_set(v) for v in ("AGENTDECK_DATABASE_URL", "AGENTDECK_TRACES_URL",
+                               "AGENTDECK_PROJECT")):  # fmt: skip
+        return False  # (another project: the full command checks that it exists)
     from agentdeck.core.errors import InputError
     from agentdeck.core.timeparse import parse_time_ns
     from agentdeck.core.trace.model import Outcome, SpanStatus
@@ -121,6 +122,7 @@ def try_runs_json(argv: list[str]) -> bool:
             user_id=opts.get("user"),
             limit=limit,
             after=RunCursor.decode(cursor, "--cursor") if cursor else None,
+            project="default",
         )
     except (ValueError, InputError):
         return False  # the full command says what is wrong, in its words

@@ -13,6 +13,7 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     err_console,
@@ -20,6 +21,7 @@ from agentdeck.cli.common import (
     fmt_time,
     get_store,
     print_json,
+    project_in,
 )
 
 if TYPE_CHECKING:  # uvicorn, the server (FastAPI) and the store load inside the commands
@@ -209,17 +211,34 @@ def keys_create_cmd(
             "it then acts only on matching agents.",
         ),
     ] = None,
+    project: ProjectOpt = None,
+    all_projects: Annotated[
+        bool,
+        typer.Option(
+            "--all-projects",
+            help="An admin key of the default project that may act in every project "
+            "(it names one per request: header X-Agentdeck-Project).",
+        ),
+    ] = False,
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.registry.keys import create_key
 
-    new = create_key(get_store(db), name, scope, actor_name(actor), agents or ())
+    store = get_store(db)
+    new = create_key(
+        store, name, scope, actor_name(actor), agents or (),
+        project=project_in(store, project), all_projects=all_projects,
+    )  # fmt: skip
     if json:
         print_json({**_key_json(new.record), "key": new.token})
         return
     bound = f", agents {', '.join(new.record.agents)}" if new.record.agents else ""
+    if new.record.project != "default":
+        bound += f", project {new.record.project}"
+    if new.record.all_projects:
+        bound += ", all projects"
     console.print(
         f"created key [bold]{escape(name)}[/] ({', '.join(new.record.scopes)}{escape(bound)}), "
         f"id {new.record.id}"
@@ -228,9 +247,11 @@ def keys_create_cmd(
     typer.echo(new.token)
 
 
-@keys_app.command("list", help="List API keys (never their secrets).")
-def keys_list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
-    keys = get_store(db).list_api_keys()
+@keys_app.command("list", help="List a project's API keys (never their secrets).")
+def keys_list_cmd(db: DbOpt = None, project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    store = get_store(db)
+    in_project = project_in(store, project)
+    keys = [k for k in store.list_api_keys() if k.project == in_project]
     if json:
         print_json([_key_json(k) for k in keys])
         return

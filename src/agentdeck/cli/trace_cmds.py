@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -10,12 +11,14 @@ import typer
 from agentdeck.cli.common import (
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     console,
     err_console,
     escape,
     get_store,
     parse_time_ns,
     print_json,
+    project_in,
 )
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
@@ -103,6 +106,7 @@ def runs_cmd(
         str | None,
         typer.Option("--cursor", help="Go on after a page: the cursor the previous page printed."),
     ] = None,
+    project: ProjectOpt = None,
     db: DbOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -139,7 +143,8 @@ def runs_cmd(
     q = search_query(q, query, "--query")
     if not 1 <= limit <= 10_000:
         raise InputError(f"--limit: expected 1..10000, got {limit}")
-    found = get_store(db).find_runs(q)
+    store = get_store(db)
+    found = store.find_runs(replace(q, project=project_in(store, project)))
     after = next_cursor(found, limit)
     if json:
         print_json([run_json(r) for r in found])

@@ -8,6 +8,7 @@
     │   ├── UnresolvedReferenceError        a reference that does not parse or resolves to nothing
     │   └── UnknownEnvironmentError      an environment outside the promotion path
     ├── ConflictError              a compare-and-set lost, or an immutable record differs (HTTP 409)
+    │   └── OwnedElsewhere         a name another project owns (exit code 2, HTTP 409)
     ├── GateBlocked                a promotion refused by a gate (exit code 1, HTTP 409)
     ├── AuditError                 the audit chain does not verify
     ├── PolicyDenied               a tool call denied by policy (raised into the agent's code)
@@ -76,6 +77,23 @@ class ConflictError(AgentDeckError):
     """A concurrent writer won a compare-and-set, or a write contradicts stored state."""
 
     http_status = 409
+
+
+class OwnedElsewhere(ConflictError):
+    """An agent or policy name that another project owns: names are unique on a server, and
+    the project that registered a name first owns it."""
+
+    exit_code = 2
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(
+            _one_line(
+                f"name: {kind} {name!r} belongs to another project (names are unique "
+                "on a server; choose another name)"
+            )
+        )
 
 
 class GateBlocked(AgentDeckError):

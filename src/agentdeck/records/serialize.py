@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from agentdeck.core.access.projects import ProjectRecord
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.annotations.records import Annotation, QueueItem, QueueRecord
 from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, FindingRecord
@@ -60,6 +61,10 @@ def policy_version_json(pv: PolicyVersion, *, policy: bool = False) -> dict[str,
     return out
 
 
+def project_json(p: ProjectRecord) -> dict[str, Any]:
+    return {"name": p.name, "created_at": iso(p.created_at), "created_by": p.created_by}
+
+
 def key_json(k: ApiKeyRecord) -> dict[str, Any]:
     return {
         "id": k.id,
@@ -69,6 +74,8 @@ def key_json(k: ApiKeyRecord) -> dict[str, Any]:
         "created_at": iso(k.created_at),
         "created_by": k.created_by,
         "revoked_at": iso(k.revoked_at),
+        "project": k.project,
+        "all_projects": k.all_projects,
     }
 
 

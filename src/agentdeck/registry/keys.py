@@ -16,6 +16,10 @@ A key may be bound to agent name patterns (``support-*``; ``*`` and ``?`` wildca
 comma-separated): it then acts only on agents whose name matches one of them (registering,
 deploying, the policies those agents pin, deciding their approvals), and its patterns are
 recorded with its name as the actor of every audited action (``ci [agents=support-*]``).
+
+A key belongs to one project (:mod:`agentdeck.core.access.projects`; ``default`` unless
+created with another) and acts only there. An admin key of ``default`` created with
+``all_projects`` may act in any project, chosen per request.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT, check_project_name
 from agentdeck.core.access.records import ApiKeyRecord
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.artifacts import AuditEvent
@@ -56,6 +61,8 @@ class Principal:
     name: str
     scopes: frozenset[Scope]
     agents: tuple[str, ...] = ()
+    project: str = DEFAULT_PROJECT
+    all_projects: bool = False
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
@@ -67,6 +74,11 @@ class Principal:
 
     def may_act_on(self, agent_name: str) -> bool:
         return not self.agents or any(fnmatch.fnmatchcase(agent_name, p) for p in self.agents)
+
+    def in_project(self, project: str) -> Principal:
+        """This principal acting in ``project`` (an all-projects key's choice; the caller
+        checks that it may)."""
+        return self if project == self.project else replace(self, project=project)
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,19 @@ def parse_agent_patterns(values: Iterable[str], source: str = "agents") -> tuple
 
 
 def create_key(
-    store: KeyStore, name: str, scopes: Iterable[str], actor: str, agents: Iterable[str] = ()
+    store: KeyStore,
+    name: str,
+    scopes: Iterable[str],
+    actor: str,
+    agents: Iterable[str] = (),
+    *,
+    project: str = DEFAULT_PROJECT,
+    all_projects: bool = False,
 ) -> NewKey:
     """Create and store a key (hashed); the returned token is the only copy of the secret.
-    ``agents``: name patterns that bind the key to those agents (none: every agent)."""
+    ``agents``: name patterns that bind the key to those agents (none: every agent);
+    ``project``: the project it belongs to (it must exist); ``all_projects``: an admin key of
+    ``default`` that may act in every project."""
     if not _NAME.match(name):
         raise InputError(
             f"name: {name!r} is not a key name (letters, digits, . _ : @ -; at most 100)"
@@ -132,6 +153,15 @@ def create_key(
     patterns = parse_agent_patterns(agents)
     if patterns and Scope.ADMIN.value in names:
         raise InputError("agents: an admin key acts on everything; it cannot be bound to agents")
+    check_project_name(project)
+    if store.get_project(project) is None:
+        raise InputError(
+            f"project: no project {project!r} (create it first: agentdeck projects create)"
+        )
+    if all_projects and (project != DEFAULT_PROJECT or Scope.ADMIN.value not in names):
+        raise InputError(
+            "all_projects: only an admin key of the default project may act in every project"
+        )
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     record = ApiKeyRecord(
@@ -142,10 +172,16 @@ def create_key(
         created_at=datetime.now(UTC),
         created_by=actor,
         agents=patterns,
+        project=project,
+        all_projects=all_projects,
     )
     payload: dict[str, object] = {"id": key_id, "scopes": list(names)}
     if patterns:
         payload["agents"] = list(patterns)
+    if project != DEFAULT_PROJECT:
+        payload["project"] = project
+    if all_projects:
+        payload["all_projects"] = True
     store.put_api_key(record, AuditEvent(actor, "key.create", name, payload))
     return NewKey(record, f"{KEY_PREFIX}_{key_id}_{secret}")
 
@@ -179,5 +215,10 @@ def authenticate(store: KeyStore, token: str) -> Principal | None:
 
 def principal_of(record: ApiKeyRecord) -> Principal:
     return Principal(
-        record.id, record.name, frozenset(Scope(s) for s in record.scopes), record.agents
+        record.id,
+        record.name,
+        frozenset(Scope(s) for s in record.scopes),
+        record.agents,
+        record.project,
+        record.all_projects,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import SpecError, UnresolvedReferenceError
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec, CanarySplit, ResolvedAgent
@@ -20,6 +21,11 @@ class RegistryServiceStore(RegistryStore, DeploymentStore, Protocol):
 DEFAULT_ACTOR = "cli"
 
 
+def _in_project(payload: dict[str, object], project: str) -> dict[str, object]:
+    """An audit payload, with the project when it is not the default one."""
+    return payload if project == DEFAULT_PROJECT else {**payload, "project": project}
+
+
 class Registry:
     """Registers versions and resolves references; every caller (SDK, CLI, API, UI) uses it."""
 
@@ -29,17 +35,27 @@ class Registry:
     # -- agents ------------------------------------------------------------------------------
 
     def register_agent(
-        self, spec: AgentSpec, actor: str = DEFAULT_ACTOR, source: str = "spec"
+        self,
+        spec: AgentSpec,
+        actor: str = DEFAULT_ACTOR,
+        source: str = "spec",
+        project: str = DEFAULT_PROJECT,
     ) -> tuple[AgentVersion, bool]:
-        """Register ``spec``; identical content returns the existing version and ``False``.
+        """Register ``spec`` in ``project``; identical content returns the existing version and
+        ``False``.
 
-        A spec that pins a policy version that is not registered is refused (nothing written).
+        A spec that pins a policy version that is not registered (in ``project``) is refused
+        (nothing written); so is a name another project owns (:class:`OwnedElsewhere`).
         """
         if spec.policy is not None:
             name, version = spec.policy_name, spec.policy_version
             assert name is not None and version is not None
-            if self.store.get_policy_version(name, version) is None:
-                known = [p.version for p in self.store.list_policy_versions(name)]
+            owner = self.store.policy_project(name)
+            if owner != project or self.store.get_policy_version(name, version) is None:
+                known = [
+                    p.version
+                    for p in (self.store.list_policy_versions(name) if owner == project else [])
+                ]
                 hint = (
                     f"registered versions: {', '.join(map(str, known))}"
                     if known
@@ -55,8 +71,9 @@ class Registry:
                 actor,
                 "agent.register",
                 spec.name,
-                {"prompt_digest": spec.prompt_digest, "policy": spec.policy},
+                _in_project({"prompt_digest": spec.prompt_digest, "policy": spec.policy}, project),
             ),
+            project,
         )
 
     def versions(self, name: str) -> list[AgentVersion]:
@@ -147,16 +164,27 @@ class Registry:
     # -- policies ----------------------------------------------------------------------------
 
     def register_policy(
-        self, policy: PolicySet, actor: str = DEFAULT_ACTOR, source: str = "policy"
+        self,
+        policy: PolicySet,
+        actor: str = DEFAULT_ACTOR,
+        source: str = "policy",
+        project: str = DEFAULT_PROJECT,
     ) -> tuple[PolicyVersion, bool]:
-        """Register a policy set after compiling every rule (errors name the rule and column)."""
+        """Register a policy set in ``project`` after compiling every rule (errors name the
+        rule and column); a name another project owns is refused (:class:`OwnedElsewhere`)."""
         from agentdeck.core.policy.evaluate import compile_policy
 
         compile_policy(policy, source)
         return self.store.put_policy_version(
             policy,
             actor,
-            AuditEvent(actor, "policy.register", policy.name, {"rules": len(policy.rules)}),
+            AuditEvent(
+                actor,
+                "policy.register",
+                policy.name,
+                _in_project({"rules": len(policy.rules)}, project),
+            ),
+            project,
         )
 
     def get_policy(self, ref: str) -> PolicyVersion:

@@ -7,6 +7,13 @@ SameSite=Strict cookie (set by ``POST /ui/session``; see :mod:`agentdeck.registr
 the cookie never holds the key. Missing credential or unknown/revoked key or dead session: 401
 (429 with ``Retry-After`` once an address has failed too often, see
 :mod:`agentdeck.server.ratelimit`); a key without the route's scope: 403.
+
+Projects: a request acts in its key's project. An all-projects key (an admin key of
+``default``) chooses another with the header ``X-Agentdeck-Project`` (the UI: the project
+cookie its switcher sets); any other key naming a project not its own is refused (403). A
+route acts on the principal's project only if :mod:`agentdeck.server.project_routes` lists it
+as scoped (or global); every other route refuses requests in a project other than ``default``
+(403): a route that has not been made project-aware fails closed.
 """
 
 from __future__ import annotations
@@ -16,16 +23,22 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from agentdeck.core.errors import AgentDeckError
+from agentdeck.core.access.projects import DEFAULT_PROJECT
+from agentdeck.core.errors import AgentDeckError, InputError
 from agentdeck.registry.keys import Principal, Scope, authenticate
 from agentdeck.registry.sessions import SessionPolicy, session_principal
 from agentdeck.server.ratelimit import FailureLimiter
 from agentdeck.store.protocol import KeyStore
 
 COOKIE_NAME = "agentdeck_session"
+#: The header an all-projects key names its project with, and the UI's cookie for the same.
+PROJECT_HEADER = "x-agentdeck-project"
+PROJECT_COOKIE = "agentdeck_project"
 
 __all__ = [
     "COOKIE_NAME",
+    "PROJECT_COOKIE",
+    "PROJECT_HEADER",
     "AuthContext",
     "AuthError",
     "Principal",
@@ -143,16 +156,55 @@ def require_any(
                 "a browser session must send the X-Agentdeck-UI header to change anything "
                 "(cross-site requests cannot); API clients send Authorization: Bearer <key>",
             )
-        principal = _principal(request, ctx_of(request))
+        ctx = ctx_of(request)
+        principal = _principal(request, ctx)
         if not any(principal.allows(s) for s in scopes):
             raise AuthError(
                 403, f"API key {principal.name!r} lacks the {wanted} scope for this route"
             )
+        principal = _in_project(request, ctx, principal)
         request.state.principal = principal
         return principal
 
     dependency.__name__ = "require_" + "_or_".join(s.value for s in scopes)
     return dependency
+
+
+def _route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', '?')}"
+
+
+def _in_project(request: Request, ctx: AuthContext, principal: Principal) -> Principal:
+    """The principal acting in the project the request names (header, else the UI's cookie
+    for a session), refused where the key may not act or the route is not project-aware."""
+    from agentdeck.server.project_routes import GLOBAL, SCOPED
+
+    wanted = request.headers.get(PROJECT_HEADER)
+    source = "header X-Agentdeck-Project"
+    if wanted is None and "authorization" not in request.headers:
+        wanted, source = request.cookies.get(PROJECT_COOKIE), "the project cookie"
+    if wanted and wanted != principal.project:
+        if not principal.all_projects:
+            if source == "the project cookie":
+                wanted = principal.project  # a stale switcher choice: the key's own project
+            else:
+                raise AuthError(
+                    403,
+                    f"{source}: API key {principal.name!r} belongs to project "
+                    f"{principal.project!r} and acts only there",
+                )
+        elif ctx.keys.get_project(wanted) is None:
+            raise InputError(f"{source}: no project {wanted!r}")
+        principal = principal.in_project(wanted)
+    key = _route_key(request)
+    if principal.project != DEFAULT_PROJECT and key not in SCOPED and key not in GLOBAL:
+        raise AuthError(
+            403,
+            f"{key} serves the default project only (it is not project-scoped yet); "
+            f"this request acts in project {principal.project!r}",
+        )
+    return principal
 
 
 def require_agent(principal: Principal, agent_name: str) -> None:

@@ -162,6 +162,10 @@ class CliEnv(BaseSettings):
         None,
         description="Who the CLI records as acting (`--actor` wins). Default: `cli:<OS user>`.",
     )
+    project: str | None = Field(
+        None,
+        description="The project the CLI reads and acts in (`--project` wins). Default: `default`.",
+    )
     audit_key: Path | None = Field(
         None,
         description="The Ed25519 private key file that signs audit checkpoints (`--key` wins); "

@@ -35,6 +35,7 @@ def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
         sql, where, args = "SELECT runs.* FROM runs", [], list[Any]()
         start, tid = "runs.start_ns", "runs.trace_id"
     equal = (
+        ("runs.project", query.project),
         ("runs.agent_name", query.agent_name),
         ("runs.agent_version", query.agent_version),
         ("runs.agent_digest", query.agent_digest),

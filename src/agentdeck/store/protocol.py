@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from agentdeck.core.access.projects import ProjectRecord
 from agentdeck.core.access.records import ApiKeyRecord, SessionRecord
 from agentdeck.core.annotations.records import (
     Annotation,
@@ -56,6 +57,7 @@ __all__ = [
     "MonitorStore",
     "PolicyStore",
     "PolicyTestRecord",
+    "ProjectStore",
     "RegistryStore",
     "ReplayReportRecord",
     "ReplayStore",
@@ -69,10 +71,11 @@ __all__ = [
 
 class RegistryStore(Protocol):
     def put_agent_version(
-        self, spec: AgentSpec, actor: str, audit: AuditEvent
+        self, spec: AgentSpec, actor: str, audit: AuditEvent, project: str = "default"
     ) -> tuple[AgentVersion, bool]:
-        """Store ``spec`` as the next version of its name; identical content returns the
-        existing version and ``False`` (nothing written, nothing audited)."""
+        """Store ``spec`` as the next version of its name in ``project``; identical content
+        returns the existing version and ``False`` (nothing written, nothing audited); a name
+        another project owns raises :class:`~agentdeck.core.errors.OwnedElsewhere`."""
         ...
 
     def get_agent_version(self, name: str, version: int) -> AgentVersion | None: ...
@@ -80,10 +83,12 @@ class RegistryStore(Protocol):
         self, digest_prefix: str, name: str | None = None
     ) -> list[AgentVersion]: ...
     def list_agent_versions(self, name: str) -> list[AgentVersion]: ...
-    def list_agent_names(self) -> list[str]: ...
+    def list_agent_names(self, project: str | None = None) -> list[str]: ...
+    def agent_project(self, name: str) -> str | None: ...
+    def policy_project(self, name: str) -> str | None: ...
 
     def put_policy_version(
-        self, policy: PolicySet, actor: str, audit: AuditEvent
+        self, policy: PolicySet, actor: str, audit: AuditEvent, project: str = "default"
     ) -> tuple[PolicyVersion, bool]: ...
     def get_policy_version(self, name: str, version: int) -> PolicyVersion | None: ...
     def get_policy_by_digest(self, digest: str) -> PolicyVersion | None: ...
@@ -156,7 +161,9 @@ class TraceStore(Protocol):
         ...
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]: ...
-    def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]: ...
+    def trace_ids_with_prefix(
+        self, prefix: str, limit: int = 3, project: str | None = None
+    ) -> list[str]: ...
 
 
 # -- monitoring: run summaries, baselines, findings, alerts (migration 0004_monitor) ----------
@@ -395,6 +402,7 @@ class CostStore(Protocol):
         since_ns: int | None = None,
         until_ns: int | None = None,
         limit: int = 1000,
+        project: str | None = None,
     ) -> list[CostTotal]:
         """Tokens and cost summed over runs per group (:data:`agentdeck.core.cost.COST_GROUPS`)."""
         ...
@@ -405,8 +413,21 @@ class CostStore(Protocol):
     def set_span_costs(self, costs: Sequence[tuple[str, str, float]]) -> int: ...
 
 
+class ProjectStore(Protocol):
+    def create_project(self, name: str, actor: str, audit: AuditEvent) -> ProjectRecord:
+        """Create a project (audited); an existing name raises ConflictError."""
+        ...
+
+    def get_project(self, name: str) -> ProjectRecord | None: ...
+    def list_projects(self) -> list[ProjectRecord]: ...
+    def run_projects(self, trace_ids: Sequence[str]) -> dict[str, str]:
+        """The project of each stored run among ``trace_ids``; unknown ids left out."""
+        ...
+
+
 class Store(
     RegistryStore,
+    ProjectStore,
     DeploymentStore,
     AuditStore,
     TraceStore,
@@ -435,6 +456,7 @@ class KeyStore(Protocol):
 
     def get_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
     def list_api_keys(self) -> list[ApiKeyRecord]: ...
+    def get_project(self, name: str) -> ProjectRecord | None: ...
     def revoke_api_key(self, id_or_name: str, at: datetime, audit: AuditEvent) -> ApiKeyRecord:
         """Mark a key revoked (idempotent), and every UI session of it; raise
         :class:`UnresolvedReferenceError` if there is none."""

@@ -45,6 +45,7 @@ def row_run(r: Any) -> Run:
         output_tokens=int(getattr(r, "output_tokens", 0) or 0),
         cost_usd=_cost(r),
         unpriced_calls=int(getattr(r, "unpriced_calls", 0) or 0),
+        project=getattr(r, "project", None) or "default",
     )
 
 

@@ -21,6 +21,7 @@ from agentdeck.store.sql_keys import SqlKeys
 from agentdeck.store.sql_lifecycle import SqlLifecycle
 from agentdeck.store.sql_monitor import SqlMonitor
 from agentdeck.store.sql_policy import SqlPolicy
+from agentdeck.store.sql_projects import SqlProjects
 from agentdeck.store.sql_registry import SqlRegistry
 from agentdeck.store.sql_replay import SqlReplay
 from agentdeck.store.sql_traces import SqlTraces
@@ -41,6 +42,7 @@ class SqlStore(
     SqlAnnotations,
     SqlLifecycle,
     SqlCost,
+    SqlProjects,
 ):
     """Implements :class:`agentdeck.store.protocol.Store`; migrations applied on first use."""
 

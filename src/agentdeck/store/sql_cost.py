@@ -128,6 +128,7 @@ class SqlCost(SqlBase):
         since_ns: int | None = None,
         until_ns: int | None = None,
         limit: int = 1000,
+        project: str | None = None,
     ) -> list[CostTotal]:
         """Tokens and cost summed over runs per ``group_by`` (one of :data:`COST_GROUPS`),
         optionally of one agent, env and time range (of the runs' start), costliest first
@@ -142,6 +143,7 @@ class SqlCost(SqlBase):
                 (f"env = {mark}", env),
                 (f"start_ns >= {mark}", since_ns),
                 (f"start_ns < {mark}", until_ns),
+                (f"project = {mark}", project),
             ):
                 if value is not None:
                     where.append(cond)

@@ -28,6 +28,8 @@ def _key(row: Row[Any]) -> ApiKeyRecord:
         created_by=row.created_by,
         revoked_at=as_utc(row.revoked_at) if row.revoked_at is not None else None,
         agents=tuple(a for a in (row.agents or "").split(",") if a),
+        project=row.project,
+        all_projects=bool(row.all_projects),
     )
 
 
@@ -56,6 +58,8 @@ class SqlKeys(SqlBase):
                         created_by=key.created_by,
                         revoked_at=key.revoked_at,
                         agents=",".join(key.agents) or None,
+                        project=key.project,
+                        all_projects=key.all_projects,
                     )
                 )
                 append_audit_in(conn, audit)

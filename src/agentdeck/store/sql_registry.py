@@ -9,6 +9,8 @@ import orjson
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
+from agentdeck.core.errors import OwnedElsewhere
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
@@ -57,12 +59,19 @@ class SqlRegistry(SqlBase):
         body: dict[str, Any],
         actor: str,
         audit: AuditEvent,
+        project: str,
         **extra: Any,
     ) -> tuple[Row[Any] | None, int, datetime]:
         """Insert the next version of ``name`` in ``table`` unless ``digest`` is there already
-        (then its row is returned and nothing is written), audited in the same transaction."""
+        (then its row is returned and nothing is written), audited in the same transaction.
+        A name another project registered first is refused (:class:`OwnedElsewhere`)."""
         with self._write() as conn:
             advisory_lock(conn, lock)
+            owner = conn.execute(
+                select(table.c.project).where(table.c.name == name).limit(1)
+            ).scalar()
+            if owner is not None and owner != project:
+                raise OwnedElsewhere("agent" if table is agent_versions else "policy", name)
             row = conn.execute(select(table).where(table.c.digest == digest)).first()
             if row is not None:
                 return row, int(row.version), as_utc(row.created_at)
@@ -76,6 +85,7 @@ class SqlRegistry(SqlBase):
                     spec=orjson.dumps(body).decode(),
                     created_at=now,
                     created_by=actor,
+                    project=project,
                     **extra,
                 )
             )
@@ -83,12 +93,12 @@ class SqlRegistry(SqlBase):
         return None, version, now
 
     def put_agent_version(
-        self, spec: AgentSpec, actor: str, audit: AuditEvent
+        self, spec: AgentSpec, actor: str, audit: AuditEvent, project: str = DEFAULT_PROJECT
     ) -> tuple[AgentVersion, bool]:
         digest = spec.digest
         existing, version, now = self._put_version(
             agent_versions, _AGENT_LOCK, spec.name, digest, spec.to_dict(), actor, audit,
-            prompt_digest=spec.prompt_digest, policy=spec.policy,
+            project, prompt_digest=spec.prompt_digest, policy=spec.policy,
         )  # fmt: skip
         if existing is not None:
             return _agent(existing), False
@@ -129,19 +139,43 @@ class SqlRegistry(SqlBase):
             ).all()
         return [_agent(r) for r in rows]
 
-    def list_agent_names(self) -> list[str]:
+    def list_agent_names(self, project: str | None = None) -> list[str]:
+        """Registered agent names, sorted; ``project``: only that project's."""
+        q = select(agent_versions.c.name).distinct().order_by(agent_versions.c.name)
+        if project is not None:
+            q = q.where(agent_versions.c.project == project)
         with self._read() as conn:
-            rows = conn.execute(
-                select(agent_versions.c.name).distinct().order_by(agent_versions.c.name)
-            ).all()
+            rows = conn.execute(q).all()
         return [r[0] for r in rows]
 
+    def agent_project(self, name: str) -> str | None:
+        """The project that owns agent ``name`` (None: not registered)."""
+        return self._owner(agent_versions, name)
+
+    def policy_project(self, name: str) -> str | None:
+        """The project that owns policy ``name`` (None: not registered)."""
+        return self._owner(policy_versions, name)
+
+    def _owner(self, table: Table, name: str) -> str | None:
+        with self._read() as conn:
+            found = conn.execute(
+                select(table.c.project).where(table.c.name == name).limit(1)
+            ).scalar()
+        return None if found is None else str(found)
+
     def put_policy_version(
-        self, policy: PolicySet, actor: str, audit: AuditEvent
+        self, policy: PolicySet, actor: str, audit: AuditEvent, project: str = DEFAULT_PROJECT
     ) -> tuple[PolicyVersion, bool]:
         digest = policy.digest
         existing, version, now = self._put_version(
-            policy_versions, _POLICY_LOCK, policy.name, digest, policy.to_dict(), actor, audit
+            policy_versions,
+            _POLICY_LOCK,
+            policy.name,
+            digest,
+            policy.to_dict(),
+            actor,
+            audit,
+            project,
         )
         if existing is not None:
             return _policy(existing), False

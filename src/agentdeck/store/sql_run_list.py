@@ -43,6 +43,8 @@ def run_list_sql(
     else:
         q = select(runs)
         order = (c.start_ns, c.trace_id)
+    if query.project is not None:
+        q = q.where(c.project == query.project)
     if query.agent_name is not None:
         q = q.where(c.agent_name == query.agent_name)
     if query.agent_version is not None:

@@ -193,6 +193,7 @@ def run_tuple(run: Run) -> tuple[Any, ...]:
         run.total_tokens,
         run.cost_usd,
         run.unpriced_calls,
+        run.project,  # set on insert only: an update never moves a run to another project
     )
 
 
@@ -207,7 +208,7 @@ _WHO = ("session_id", "user_id")
 _REPLACE = {
     c: f"COALESCE(excluded.{c}, runs.{c})" if c in _WHO else f"excluded.{c}"
     for c in _RUN_COLS
-    if c != "trace_id"
+    if c not in ("trace_id", "project")
 }
 
 # A provisional run widens a provisional one (see the module docstring).
@@ -427,13 +428,18 @@ class SqlTraces(SqlBase):
         found = {r.trace_id: row_run(r) for r in run_rows}
         return [(found[t], by_trace.get(t, [])) for t in ids if t in found]
 
-    def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+    def trace_ids_with_prefix(
+        self, prefix: str, limit: int = 3, project: str | None = None
+    ) -> list[str]:
         """Run ids starting with ``prefix``: a range of the primary key (``trace_id >= low AND
-        trace_id < high``), which both backends serve from the index, unlike ``LIKE``."""
+        trace_id < high``), which both backends serve from the index, unlike ``LIKE``;
+        ``project``: only that project's runs."""
         low, high = prefix_range(prefix)
         q = select(runs.c.trace_id).where(runs.c.trace_id >= low)
         if high is not None:
             q = q.where(runs.c.trace_id < high)
+        if project is not None:
+            q = q.where(runs.c.project == project)
         with self._read() as conn:
             rows = conn.execute(q.order_by(runs.c.trace_id).limit(limit)).all()
         return [r[0] for r in rows if r[0].startswith(prefix)]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -31,6 +32,8 @@ agent_versions = Table(
     Column("policy", String(120)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # the owning project (migration 0021_projects); existing rows: default
+    Column("project", String(60), nullable=False, server_default="default"),
     UniqueConstraint("name", "version", name="uq_agent_versions_name_version"),
 )
 
@@ -43,6 +46,8 @@ policy_versions = Table(
     Column("spec", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # the owning project (migration 0021_projects); existing rows: default
+    Column("project", String(60), nullable=False, server_default="default"),
     UniqueConstraint("name", "version", name="uq_policy_versions_name_version"),
 )
 
@@ -141,6 +146,8 @@ runs = Table(
     Column("total_tokens", BigInteger, nullable=False, server_default="0"),
     Column("cost_usd", Float, server_default="0"),
     Column("unpriced_calls", Integer, nullable=False, server_default="0"),
+    # the owning project (migration 0021_projects); existing rows: default
+    Column("project", String(60), nullable=False, server_default="default"),
 )
 # Every list of runs is an index range read newest first (migration 0012_run_indexes): one
 # index per filter, each ending in the list's order (start_ns, trace_id), the run id breaking
@@ -148,6 +155,8 @@ runs = Table(
 # that hold only those rows.
 _LIST_KEY = (runs.c.start_ns, runs.c.trace_id)
 Index("ix_runs_start", *_LIST_KEY)
+# one project's runs (migration 0021_projects)
+Index("ix_runs_project_start", runs.c.project, *_LIST_KEY)
 Index("ix_runs_agent_start", runs.c.agent_name, *_LIST_KEY)
 Index("ix_runs_agent_version_start", runs.c.agent_name, runs.c.agent_version, *_LIST_KEY)
 Index("ix_runs_digest_start", runs.c.agent_digest, *_LIST_KEY)
@@ -240,7 +249,25 @@ api_keys = Table(
     Column("created_by", String(200), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("agents", String(200)),  # agent name patterns, comma-separated (0011); NULL: all
+    # the owning project (migration 0021_projects); existing rows: default
+    Column("project", String(60), nullable=False, server_default="default"),
+    # an admin key of default that may act in every project (0021_projects)
+    Column("all_projects", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("name", name="uq_api_keys_name"),
+)
+
+Index("ix_api_keys_project", api_keys.c.project)
+Index("ix_agent_versions_project", agent_versions.c.project, agent_versions.c.name)
+Index("ix_policy_versions_project", policy_versions.c.project, policy_versions.c.name)
+
+# -- projects (migration 0021_projects): the tenants that own agents, policies, runs and keys
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
 )
 
 # -- server: UI sessions (migration 0011_sessions_scopes) ------------------------------------

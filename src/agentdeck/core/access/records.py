@@ -14,7 +14,9 @@ class ApiKeyRecord:
 
     ``scopes`` are scope names (``ingest``, ``read``, ``deploy``, ``admin``); a key whose
     ``revoked_at`` is set authenticates nothing. ``agents`` are the agent name patterns
-    (``support-*``) the key may act on; empty: every agent.
+    (``support-*``) the key may act on; empty: every agent. ``project`` is the project the key
+    belongs to (and acts in); ``all_projects``: an admin key of ``default`` that may act in any
+    project, chosen per request.
     """
 
     id: str
@@ -25,6 +27,8 @@ class ApiKeyRecord:
     created_by: str
     revoked_at: datetime | None = None
     agents: tuple[str, ...] = ()
+    project: str = "default"
+    all_projects: bool = False
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,9 @@ class Run:
     """Tokens and cost (USD) summed over the run's LLM calls by the store at ingest
     (:mod:`agentdeck.core.cost`); ``cost_usd`` is ``None`` when no call was priced and
     ``unpriced_calls`` counts calls whose model has no known price (their cost is left out)."""
+    project: str = "default"
+    """The project that owns the run (:mod:`agentdeck.registry.projects`): set by the store at
+    ingest from the ingesting key's project, never changed afterwards."""
 
     @property
     def total_tokens(self) -> int:

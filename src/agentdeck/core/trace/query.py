@@ -34,6 +34,7 @@ class RunQuery:
     offset: int = 0
     after: RunCursor | None = None  # keyset paging: only runs after this one in the order
     search: Node | None = None  # what a search query adds to the fields above (search_plan)
+    project: str | None = None  # only this project's runs (None: every project's)
 
 
 MAX_OFFSET = 10_000

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.annotations.records import (
     Annotation,
     ItemStatus,
@@ -107,8 +108,10 @@ def create_queue(
     limit: int = 500,
     where: str = "--",
     now: datetime | None = None,
+    project: str = DEFAULT_PROJECT,
 ) -> QueueRecord:
-    """Pick the runs and store the queue (audited); errors name ``where`` + the field."""
+    """Pick the runs of ``project`` and store the queue (audited); errors name ``where`` +
+    the field. A queue of another project than the default keeps it in its ``filter``."""
     if not name or len(name) > 100 or name != name.strip():
         raise InputError(f"{where}name: 1 to 100 characters, no surrounding spaces")
     if sample is not None and not 0 < sample <= 1:
@@ -117,7 +120,9 @@ def create_queue(
         raise InputError(f"{where}limit: expected 1..{MAX_QUEUE}, got {limit}")
     if not 0 <= seed < 2**62:
         raise InputError(f"{where}seed: expected 0..2^62, got {seed}")
-    query = run_query(filters, 1000, where if where == "--" else f"{where}filter.")
+    query = replace(
+        run_query(filters, 1000, where if where == "--" else f"{where}filter."), project=project
+    )
     picked: list[str] = []
     while len(picked) < limit:
         page = store.find_runs(query)
@@ -136,7 +141,10 @@ def create_queue(
         queue_id=uuid.uuid4().hex,
         name=name,
         schema=schema,
-        filter={k: str(v) for k, v in filters.items() if v not in (None, "")},
+        filter={
+            **{k: str(v) for k, v in filters.items() if v not in (None, "")},
+            **({} if project == DEFAULT_PROJECT else {"project": project}),
+        },
         sample=sample,
         seed=seed,
         created_by=by,
@@ -149,10 +157,18 @@ def create_queue(
     return queue
 
 
-def get_queue(store: AnnotationStore, ref: str) -> QueueRecord:
+def queue_project(queue: QueueRecord) -> str:
+    """The project whose runs the queue holds."""
+    return str(queue.filter.get("project", DEFAULT_PROJECT))
+
+
+def get_queue(store: AnnotationStore, ref: str, project: str | None = None) -> QueueRecord:
+    """The queue of name or id ``ref`` (``project``: only one of that project's)."""
     q = store.get_queue(ref)
-    if q is None:
-        names = [x.name for x in store.list_queues()]
+    if q is None or (project is not None and queue_project(q) != project):
+        names = [
+            x.name for x in store.list_queues() if project is None or queue_project(x) == project
+        ]
         raise UnresolvedReferenceError(ref, f"no such queue{nearest(ref, names)}")
     return q
 

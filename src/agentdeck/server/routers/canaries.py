@@ -12,6 +12,7 @@ from agentdeck.records.serialize import canary_json
 from agentdeck.registry.canary import Canaries
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.project_scope import own_agent, own_agent_ref
 
 router = APIRouter(prefix="/api/v1", tags=["deployments"])
 
@@ -43,6 +44,7 @@ def _service(state: Any) -> Canaries:
 @router.post("/canaries", summary="Start a canary: a share of an env's runs on a candidate")
 def start(body: CanaryBody, state: State, principal: DeployKey) -> dict[str, Any]:
     require_agent_ref(principal, body.ref)
+    own_agent_ref(state.store, principal, body.ref)
     c = _service(state).start(
         body.ref, body.env, body.share, principal.actor,
         shadow=body.shadow, force=body.force, reason=body.reason, canary_id=body.canary_id,
@@ -52,8 +54,9 @@ def start(body: CanaryBody, state: State, principal: DeployKey) -> dict[str, Any
 
 @router.get("/canaries/{name}", summary="The canary of an agent in an env, freshly judged")
 def status(
-    name: str, state: State, _: ReadKey, env: str = Query(description="The environment.")
+    name: str, state: State, principal: ReadKey, env: str = Query(description="The environment.")
 ) -> dict[str, Any]:
+    own_agent(state.store, principal, name)
     svc = _service(state)
     c = svc.get(name, env)
     return canary_json(c, svc.evidence(c, svc.evaluate(c)) if c.state.active else None)
@@ -68,6 +71,7 @@ def control(
     principal: DeployKey,
 ) -> dict[str, Any]:
     require_agent(principal, name)
+    own_agent(state.store, principal, name)
     svc = _service(state)
     c = getattr(svc, action)(name, body.env, principal.actor, body.reason)
     return canary_json(c)

@@ -24,7 +24,7 @@ class UnknownModel(InputError):
 @router.get("", summary="Tokens and cost (USD) per agent, version, session, env or day")
 def list_cost(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     group_by: str = Query("version", description=f"One of {', '.join(COST_GROUPS)}."),
     agent: str | None = Query(None, description="Only this agent's runs."),
     env: str | None = Query(None, description="Only runs in this env."),
@@ -46,6 +46,7 @@ def list_cost(
         since_ns=time_ns(since or None, "query.since"),
         until_ns=time_ns(until or None, "query.until"),
         limit=limit,
+        project=principal.project,
     )
     return [cost_total_json(t, group_by) for t in totals]
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from agentdeck.core.deploy.model import GateConfig, Health
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
+from agentdeck.server.project_scope import own_agent, own_agent_ref
 from agentdeck.server.serialize import deployment_json, parse_time
 from agentdeck.server.validation import JsonObject
 
@@ -52,6 +53,7 @@ class GatesBody(BaseModel):
 @router.post("/deployments/promote", summary="Promote an agent version into an environment")
 def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, Any]:
     require_agent_ref(principal, body.ref)
+    own_agent_ref(state.store, principal, body.ref)
     result = state.deployments.promote(
         body.ref, body.env, principal.actor, force=body.force, reason=body.reason
     )
@@ -64,8 +66,10 @@ def promote(body: PromoteBody, state: State, principal: DeployKey) -> dict[str, 
 @router.post("/deployments/rollback", summary="Roll an environment back")
 def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str, Any]:
     require_agent(principal, body.agent)
+    own_agent(state.store, principal, body.agent)
     if body.to:
         require_agent_ref(principal, body.to)
+        own_agent_ref(state.store, principal, body.to)
     d = state.deployments.rollback(
         body.agent, body.env, principal.actor, to_ref=body.to, reason=body.reason
     )
@@ -75,6 +79,7 @@ def rollback(body: RollbackBody, state: State, principal: DeployKey) -> dict[str
 @router.post("/deployments/mark", summary="Mark a deployment good or bad")
 def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
     require_agent(principal, body.agent)
+    own_agent(state.store, principal, body.agent)
     d = state.deployments.mark(
         body.agent, body.env, Health(body.health), principal.actor, body.deployment_id
     )
@@ -83,27 +88,29 @@ def mark(body: MarkBody, state: State, principal: DeployKey) -> dict[str, Any]:
 
 @router.get("/deployments/history", summary="The deployment history of an agent in an env")
 def history(
-    state: State, _: ReadKey, agent: str = Query(), env: str = Query()
+    state: State, principal: ReadKey, agent: str = Query(), env: str = Query()
 ) -> list[dict[str, Any]]:
+    own_agent(state.store, principal, agent)
     return [deployment_json(d) for d in state.deployments.history(agent, env)]
 
 
 @router.get("/deployments/at", summary="Which deployment was in force at a time (null if none)")
 def at(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     agent: str = Query(),
     env: str = Query(),
     time: str = Query(description="ISO 8601 (UTC if no offset) or nanoseconds since the epoch."),
 ) -> dict[str, Any] | None:
+    own_agent(state.store, principal, agent)
     d = state.deployments.at(agent, env, parse_time(time, "query.time"))
     return deployment_json(d) if d else None
 
 
 @router.get("/envs", summary="The promotion path with each env's deployments and gates")
-def envs(state: State, _: ReadKey) -> list[dict[str, Any]]:
+def envs(state: State, principal: ReadKey) -> list[dict[str, Any]]:
     store = state.store
-    names = store.list_agent_names()
+    names = store.list_agent_names(principal.project)
     out = []
     for env in state.deployments.path().envs:
         cfg = store.get_gate_config(env)

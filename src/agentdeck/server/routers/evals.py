@@ -11,7 +11,9 @@ from agentdeck.core.evals.result import EvalResult, compare_results, summarize
 from agentdeck.core.spec.refs import parse_ref
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.evals.online import score_summary
+from agentdeck.server.auth import Principal
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import agent_visible, own_agent, own_agent_ref, visible_agents
 from agentdeck.server.serialize import eval_summary_json, time_ns
 from agentdeck.server.validation import Version
 
@@ -24,9 +26,9 @@ def _limit(limit: int, top: int = 1000) -> int:
     return limit
 
 
-def _result(state: State, result_id: str, part: str) -> EvalResult:
+def _result(state: State, principal: Principal, result_id: str, part: str) -> EvalResult:
     found = state.store.get_eval_result(result_id)
-    if found is None:
+    if found is None or not agent_visible(state.store, principal, found.agent_name):
         raise UnresolvedReferenceError(result_id, f"{part}: no eval result with that id")
     return found
 
@@ -34,7 +36,7 @@ def _result(state: State, result_id: str, part: str) -> EvalResult:
 @router.get("/evals", summary="Eval results, newest first, by agent (name or exact version)")
 def list_results(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     agent: str | None = Query(
         None, description="Agent name (all versions) or a version (name@N, name@ENV, ...)."
     ),
@@ -43,6 +45,7 @@ def list_results(
 ) -> list[dict[str, Any]]:
     name = digest = None
     if agent:
+        own_agent_ref(state.store, principal, agent)
         r = parse_ref(agent)
         if r.version is None and r.digest is None and r.env is None:
             name = r.name
@@ -51,17 +54,19 @@ def list_results(
     found = state.store.eval_results(
         agent_digest=digest, agent_name=name, suite_name=suite or None, limit=_limit(limit, 500)
     )
-    return [eval_summary_json(r) for r in found]
+    visible = visible_agents(state.store, principal)
+    return [eval_summary_json(r) for r in found if visible(r.agent_name)]
 
 
 @router.get("/evals/compare", summary="Two results of a suite compared case by case")
 def compare(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     before: str = Query(description="The earlier result's id."),
     after: str = Query(description="The later result's id."),
 ) -> dict[str, Any]:
-    a, b = _result(state, before, "query.before"), _result(state, after, "query.after")
+    a = _result(state, principal, before, "query.before")
+    b = _result(state, principal, after, "query.after")
     if a.suite_name != b.suite_name:
         raise InputError(
             f"query.after: result of suite {b.suite_name!r}, not {a.suite_name!r} like query.before"
@@ -76,8 +81,8 @@ def compare(
 
 
 @router.get("/evals/{result_id}", summary="One eval result with its case verdicts")
-def get_result(result_id: str, state: State, _: ReadKey) -> dict[str, Any]:
-    return _result(state, result_id, "path.result_id").to_dict()
+def get_result(result_id: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    return _result(state, principal, result_id, "path.result_id").to_dict()
 
 
 @router.get(
@@ -85,14 +90,16 @@ def get_result(result_id: str, state: State, _: ReadKey) -> dict[str, Any]:
 )
 def scores(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     agent: str = Query(description="Agent name."),
     env: str | None = Query("production", description="Environment ('' for all)."),
     version: Version | None = Query(None, description="Only runs of this version."),
     since: str | None = Query(None, description="Runs started at or after (ISO 8601 or ns)."),
     limit: int = Query(1000, description="At most this many recent runs (1..100000)."),
 ) -> list[dict[str, Any]]:
+    own_agent(state.store, principal, agent)
     q = RunQuery(
+        project=principal.project,
         agent_name=agent,
         agent_version=version,
         env=env or None,

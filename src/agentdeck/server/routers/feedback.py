@@ -12,8 +12,8 @@ from agentdeck.core.trace.feedback import MAX_BY, MAX_COMMENT, MAX_LABEL, Feedba
 from agentdeck.server.agent_scope import require_agent
 from agentdeck.server.auth import Principal
 from agentdeck.server.deps import ReadKey, ReadOrIngestKey, State
+from agentdeck.server.project_scope import own_run
 from agentdeck.tracing.analysis.feedback import FeedbackReceipt, record_feedback
-from agentdeck.tracing.analysis.queries import find_trace_id
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 
@@ -58,10 +58,10 @@ def give_feedback(
 def post_feedback(
     run_id: str, body: FeedbackBody, state: State, principal: ReadOrIngestKey
 ) -> dict[str, Any]:
-    receipt = give_feedback(state, principal, run_id, body)
+    receipt = give_feedback(state, principal, own_run(state.store, principal, run_id), body)
     return {**receipt.feedback.to_dict(), "outcome_set": receipt.outcome_set}
 
 
 @router.get("/{run_id}/feedback", summary="A run's feedback, oldest first")
-def list_feedback(run_id: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in state.store.list_feedback(find_trace_id(state.store, run_id))]
+def list_feedback(run_id: str, state: State, principal: ReadKey) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in state.store.list_feedback(own_run(state.store, principal, run_id))]

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from agentdeck.core.errors import InputError
 from agentdeck.core.redaction.redact import Redactor
 from agentdeck.core.trace.model import Run, Span, is_span_id, is_trace_id
+from agentdeck.registry.keys import Principal
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
+from agentdeck.server.project_scope import IngestStore, in_project
 from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp.wire import OtlpDecodeError, inflate
 from agentdeck.tracing.sdk.wire import batch_from_bytes
@@ -22,9 +24,14 @@ router = APIRouter(tags=["ingest"])
 
 
 def prepare_batch(
-    body: bytes, encoding: str | None, limit: int, redactor: Redactor
+    body: bytes,
+    encoding: str | None,
+    limit: int,
+    redactor: Redactor,
+    scope: tuple[IngestStore, Principal] | None = None,
 ) -> tuple[list[Run], list[Span]]:
-    """Parse, check ids, and redact a wire batch (runs in a worker thread)."""
+    """Parse, check ids, and redact a wire batch (runs in a worker thread); with ``scope``,
+    stamp its runs with the principal's project (:func:`in_project`)."""
     try:
         data = inflate(body, encoding, limit)
     except OtlpDecodeError as exc:
@@ -44,6 +51,8 @@ def prepare_batch(
     if redactor.enabled:
         spans = [redactor.span(s) for s in spans]
         runs = [redactor.run(r) for r in runs]
+    if scope is not None:
+        runs = in_project(scope[0], scope[1], runs, spans)
     return runs, spans
 
 
@@ -52,11 +61,16 @@ def prepare_batch(
     status_code=202,
     summary="Ingest a batch of runs and spans from the agentdeck SDK (idempotent by span id)",
 )
-async def ingest(request: Request, state: State, _: IngestKey) -> dict[str, Any]:
+async def ingest(request: Request, state: State, principal: IngestKey) -> dict[str, Any]:
     limit = state.settings.max_body_bytes
     body = await read_body(request, limit)
     runs, spans = await run_in_threadpool(
-        prepare_batch, body, request.headers.get("content-encoding"), limit, state.redactor
+        prepare_batch,
+        body,
+        request.headers.get("content-encoding"),
+        limit,
+        state.redactor,
+        (state.store, principal),
     )
     await state.writer.write(runs, spans)
     return {"accepted_runs": len(runs), "accepted_spans": len(spans)}

@@ -45,8 +45,8 @@ def delete_matching_runs(
     summary="Runs (newest first) with their spans as JSONL, filtered by a search query",
     response_class=StreamingResponse,
 )
-def export_runs(state: State, _: ReadKey, q: str | None = _Q) -> StreamingResponse:
-    query = search_query(RunQuery(), q, "query.q")
+def export_runs(state: State, principal: ReadKey, q: str | None = _Q) -> StreamingResponse:
+    query = search_query(RunQuery(project=principal.project), q, "query.q")
     store = state.store
 
     def lines() -> Iterator[bytes]:

@@ -26,6 +26,7 @@ from agentdeck.core.redaction.redact import Redactor
 from agentdeck.server.body import PayloadTooLarge, read_body
 from agentdeck.server.deps import IngestKey, State
 from agentdeck.server.ingest_writer import IngestBusy
+from agentdeck.server.project_scope import in_project
 from agentdeck.server.validation import check_batch
 from agentdeck.tracing.otlp.decode import (
     DecodeResult,
@@ -80,7 +81,7 @@ def _error(
     summary="OTLP/HTTP trace receiver (application/x-protobuf or application/json; gzip)",
     response_class=Response,
 )
-async def receive(request: Request, state: State, _: IngestKey) -> Response:
+async def receive(request: Request, state: State, principal: IngestKey) -> Response:
     ctype = request.headers.get("content-type")
     encoding = request.headers.get("content-encoding")
     try:
@@ -91,7 +92,12 @@ async def receive(request: Request, state: State, _: IngestKey) -> Response:
     try:
         body = await read_body(request, limit)
         result = await run_in_threadpool(_decode, body, ctype, encoding, limit, state.redactor)
-        await state.writer.write(result.runs, result.spans, result.provisional_runs)
+        both = await run_in_threadpool(
+            in_project, state.store, principal,
+            [*result.runs, *result.provisional_runs], list(result.spans), "request body",
+        )  # fmt: skip
+        n = len(result.runs)
+        await state.writer.write(both[:n], result.spans, both[n:])
     except IngestBusy as exc:
         return _error(503, str(exc), protobuf, {"Retry-After": str(exc.retry_after)})
     except AgentDeckError as exc:

@@ -30,8 +30,15 @@ from agentdeck.policy.testing import (
     run_tests_for_agent,
 )
 from agentdeck.server.agent_scope import require_agent, require_approval, require_policy
-from agentdeck.server.auth import AuthError, Scope
+from agentdeck.server.auth import AuthError, Principal, Scope
 from agentdeck.server.deps import DeployKey, IngestKey, ReadKey, ReadOrIngestKey, State
+from agentdeck.server.project_scope import (
+    agent_visible,
+    own_agent,
+    own_agent_ref,
+    own_policy_ref,
+    visible_agents,
+)
 from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
 from agentdeck.server.validation import JsonObject, Version
 
@@ -119,10 +126,12 @@ class DecisionBody(BaseModel):
 
 
 @router.post("/policies/{ref}/eval", summary="Decide one tool call and explain it (policy eval)")
-def eval_call(ref: str, body: EvalBody, state: State, _: ReadKey) -> dict[str, Any]:
+def eval_call(ref: str, body: EvalBody, state: State, principal: ReadKey) -> dict[str, Any]:
+    own_policy_ref(state.store, principal, ref)
     pv = state.registry.get_policy(ref)
     data: dict[str, Any] = dict(body.call)
     if body.agent:
+        own_agent_ref(state.store, principal, body.agent)
         data = {**agent_defaults(state.registry.get(body.agent)), **data}
     ctx = ToolCallContext.from_dict(data, "body", "call.")
     return compile_policy(pv.policy, pv.ref).decide(ctx).to_dict()
@@ -132,10 +141,12 @@ def eval_call(ref: str, body: EvalBody, state: State, _: ReadKey) -> dict[str, A
     "/policies/simulate",
     summary="What a policy version would have decided on recorded runs (policy simulate)",
 )
-def simulate_policy(body: SimulateBody, state: State, _: ReadKey) -> dict[str, Any]:
+def simulate_policy(body: SimulateBody, state: State, principal: ReadKey) -> dict[str, Any]:
+    own_policy_ref(state.store, principal, body.policy)
+    own_agent(state.store, principal, body.agent)
     pv = state.registry.get_policy(body.policy)
     query = RunQuery(
-        agent_name=body.agent, agent_version=body.version, env=body.env or None,
+        project=principal.project, agent_name=body.agent, agent_version=body.version, env=body.env or None,
         since_ns=time_ns(body.since or None, "body.since"),
         until_ns=time_ns(body.until or None, "body.until"), limit=body.limit,
     )  # fmt: skip
@@ -153,9 +164,11 @@ def simulate_policy(body: SimulateBody, state: State, _: ReadKey) -> dict[str, A
 def get_tests(
     ref: str,
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     agent: str = Query(description="Agent version (name@N, name@ENV, ...)."),
 ) -> dict[str, Any]:
+    own_policy_ref(state.store, principal, ref)
+    own_agent_ref(state.store, principal, agent)
     pv = state.registry.get_policy(ref)
     av = state.registry.get(agent)
     rec = state.store.get_policy_test_result(pv.digest, av.digest)
@@ -169,6 +182,9 @@ def get_tests(
     summary="Run a policy's test cases (for an agent version: stored for the gate)",
 )
 def run_tests(ref: str, body: TestsBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    own_policy_ref(state.store, principal, ref)
+    if body.agent:
+        own_agent_ref(state.store, principal, body.agent)
     pv = state.registry.get_policy(ref)
     av = state.registry.get(body.agent) if body.agent else None
     if av is not None:  # only then is anything stored (for the agent's promotion gate)
@@ -187,10 +203,15 @@ def run_tests(ref: str, body: TestsBody, state: State, principal: DeployKey) -> 
 def coverage(
     ref: str,
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     policy: str | None = Query(None, description="Check this policy instead of the pinned one."),
     since: str | None = Query(None, description="An earlier version: also list what is new."),
 ) -> dict[str, Any]:
+    own_agent_ref(state.store, principal, ref)
+    if policy:
+        own_policy_ref(state.store, principal, policy)
+    if since:
+        own_agent_ref(state.store, principal, since)
     reg = state.registry
     av = reg.get(ref)
     if policy:
@@ -221,7 +242,7 @@ def coverage(
 @router.get("/approvals", summary="Tool calls waiting for (or given) approval")
 def list_approvals(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     status: str = Query("pending", description="pending, granted, denied, expired or all."),
     limit: int = Query(100, description="At most this many (1..1000)."),
 ) -> list[dict[str, Any]]:
@@ -229,7 +250,16 @@ def list_approvals(
         raise InputError(f"query.status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    return [approval_json(a) for a in approvals.list_current(state.store, status, limit)]
+    visible = visible_agents(state.store, principal)
+    found = approvals.list_current(state.store, status, limit)
+    return [approval_json(a) for a in found if visible(a.agent_name)]
+
+
+def _own_approval(state: Any, principal: Principal, approval_id: str) -> None:
+    """Refuse (404) an approval request of another project's agent."""
+    rec = state.store.get_approval(approval_id)
+    if rec is not None and not agent_visible(state.store, principal, rec.agent_name):
+        raise UnresolvedReferenceError(approval_id, "no approval request with that id")
 
 
 @router.post(
@@ -238,6 +268,10 @@ def list_approvals(
     summary="Open an approval request for a tool call; the SDK then polls it (ingest scope)",
 )
 def open_approval(body: ApprovalBody, state: State, principal: IngestKey) -> dict[str, Any]:
+    if not agent_visible(state.store, principal, body.agent_name):
+        raise UnresolvedReferenceError(
+            f"body.agent_name: {body.agent_name}", "no agent of that name is registered"
+        )
     rec = approvals.open_request(
         state.store, body.request(), body.timeout_s, requested_by=principal.key_id
     )
@@ -257,7 +291,7 @@ def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> 
             f"API key {principal.name!r} lacks the 'read' scope for this route "
             "(an ingest key reads only the approval requests it opened)",
         )
-    if rec is None:
+    if rec is None or not agent_visible(state.store, principal, rec.agent_name):
         raise UnresolvedReferenceError(approval_id, "no approval request with that id")
     return approval_json(approvals.expire_if_due(state.store, rec))
 
@@ -269,6 +303,7 @@ def get_approval(approval_id: str, state: State, principal: ReadOrIngestKey) -> 
 def approve(
     approval_id: str, body: DecisionBody, state: State, principal: DeployKey
 ) -> dict[str, Any]:
+    _own_approval(state, principal, approval_id)
     require_approval(principal, state.store, approval_id)
     return approval_json(approvals.grant(state.store, approval_id, principal.actor, body.reason))
 
@@ -280,5 +315,6 @@ def approve(
 def reject(
     approval_id: str, body: DecisionBody, state: State, principal: DeployKey
 ) -> dict[str, Any]:
+    _own_approval(state, principal, approval_id)
     require_approval(principal, state.store, approval_id)
     return approval_json(approvals.reject(state.store, approval_id, principal.actor, body.reason))

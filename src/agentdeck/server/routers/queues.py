@@ -14,6 +14,7 @@ from agentdeck.evals.review.queues import (
     get_queue,
     label_run,
     next_item,
+    queue_project,
     skip_run,
 )
 from agentdeck.records.serialize import (
@@ -62,7 +63,7 @@ class SkipBody(BaseModel):
 
 def label(state: Any, principal: Principal, queue: str, body: LabelBody) -> dict[str, Any]:
     """The write shared by the API and the UI."""
-    q = get_queue(state.store, queue)
+    q = get_queue(state.store, queue, principal.project)
     receipt = label_run(
         state.store, q, body.run_id, body.label, by=principal.actor, scores=body.scores,
         comment=body.comment or None, where="body.",
@@ -78,25 +79,28 @@ def post_queue(body: QueueBody, state: State, principal: ReadKey) -> dict[str, A
     q = create_queue(
         state.store, body.name, schema, filters=body.filter, by=principal.actor,
         sample=body.sample, seed=body.seed, limit=body.limit, where="body.",
+        project=principal.project,
     )  # fmt: skip
     return queue_json(q, schema=True)
 
 
 @router.get("", summary="Review queues, newest first, with their counts")
-def list_queues(state: State, _: ReadKey) -> list[dict[str, Any]]:
-    return [queue_json(q) for q in state.store.list_queues()]
+def list_queues(state: State, principal: ReadKey) -> list[dict[str, Any]]:
+    return [
+        queue_json(q) for q in state.store.list_queues() if queue_project(q) == principal.project
+    ]
 
 
 @router.get("/{queue}", summary="A queue (name or id): its schema and items")
-def get_one(queue: str, state: State, _: ReadKey) -> dict[str, Any]:
-    q = get_queue(state.store, queue)
+def get_one(queue: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    q = get_queue(state.store, queue, principal.project)
     items = state.store.queue_items(q.queue_id)
     return {**queue_json(q, schema=True), "items": [queue_item_json(i) for i in items]}
 
 
 @router.get("/{queue}/next", summary="The next run to review (null when none is left)")
-def get_next(queue: str, state: State, _: ReadKey, after: int = 0) -> dict[str, Any]:
-    q = get_queue(state.store, queue)
+def get_next(queue: str, state: State, principal: ReadKey, after: int = 0) -> dict[str, Any]:
+    q = get_queue(state.store, queue, principal.project)
     item = next_item(state.store, q, after)
     run = state.store.get_run(item.trace_id) if item else None
     return {
@@ -111,7 +115,7 @@ def post_label(queue: str, body: LabelBody, state: State, principal: ReadKey) ->
 
 
 @router.post("/{queue}/skip", summary="Skip a run of the queue")
-def post_skip(queue: str, body: SkipBody, state: State, _: ReadKey) -> dict[str, Any]:
-    q = get_queue(state.store, queue)
+def post_skip(queue: str, body: SkipBody, state: State, principal: ReadKey) -> dict[str, Any]:
+    q = get_queue(state.store, queue, principal.project)
     tid = skip_run(state.store, q, body.run_id)
     return {"queue": q.name, "run_id": tid, "status": "skipped"}

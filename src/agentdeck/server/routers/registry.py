@@ -15,6 +15,7 @@ from agentdeck.core.spec.arms import choose
 from agentdeck.records.serialize import cost_change_json
 from agentdeck.server.agent_scope import require_agent, require_policy
 from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.project_scope import own_agent, own_agent_ref, own_policy, own_policy_ref
 from agentdeck.server.serialize import agent_version_json, policy_version_json
 from agentdeck.server.validation import MAX_VERSION, JsonObject
 from agentdeck.tracing.analysis.cost import version_cost_change
@@ -33,9 +34,9 @@ class PolicyBody(BaseModel):
 
 
 @router.get("/agents", summary="Agent names with their latest version")
-def list_agents(state: State, _: ReadKey) -> list[dict[str, Any]]:
+def list_agents(state: State, principal: ReadKey) -> list[dict[str, Any]]:
     out = []
-    for name in state.store.list_agent_names():
+    for name in state.store.list_agent_names(principal.project):
         versions = state.store.list_agent_versions(name)
         if versions:
             out.append({**agent_version_json(versions[-1]), "versions": len(versions)})
@@ -46,24 +47,28 @@ def list_agents(state: State, _: ReadKey) -> list[dict[str, Any]]:
 def register_agent(body: SpecBody, state: State, principal: DeployKey) -> dict[str, Any]:
     spec = parse_agent_spec(body.spec, "body.spec")
     require_agent(principal, spec.name)
-    av, created = state.registry.register_agent(spec, principal.actor, source="body.spec")
+    av, created = state.registry.register_agent(
+        spec, principal.actor, source="body.spec", project=principal.project
+    )
     return {**agent_version_json(av), "created": created}
 
 
 @router.get("/agents/{name}/versions", summary="The registered versions of an agent")
-def versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
+def versions(name: str, state: State, principal: ReadKey) -> list[dict[str, Any]]:
+    own_agent(state.store, principal, name)
     return [agent_version_json(v) for v in state.registry.versions(name)]
 
 
 @router.get("/agents/{ref}", summary="One agent version (name, name@N, name@sha256:..., name@ENV)")
-def show_agent(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
+def show_agent(ref: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    own_agent_ref(state.store, principal, ref)
     return agent_version_json(state.registry.get(ref), spec=True)
 
 
 @router.get("/resolve", summary="Resolve a reference to the exact artifact (the SDK's resolver)")
 def resolve(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     ref: str = Query(description="An agent reference."),
     session_id: str | None = Query(None, max_length=200, description="Pick the canary arm."),
     user_id: str | None = Query(None, max_length=200, description="Pick the canary arm."),
@@ -71,6 +76,7 @@ def resolve(
 ) -> dict[str, Any]:
     """With a canary on the env, the answer carries ``canary`` (the split, the candidate's
     spec); given a session, user or run id it is that run's arm instead, ``arm`` saying which."""
+    own_agent_ref(state.store, principal, ref)
     r = state.registry.resolve(ref)
     if r.canary is not None and (session_id or user_id or run_id):
         choice = choose(r, session_id, user_id, run_id or uuid.uuid4().hex)
@@ -102,10 +108,12 @@ def _resolved_json(r: ResolvedAgent) -> dict[str, Any]:
 @router.get("/diff", summary="Semantic diff between two agent versions")
 def diff(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     a: str = Query(description="The older reference."),
     b: str = Query(description="The newer reference."),
 ) -> dict[str, Any]:
+    own_agent_ref(state.store, principal, a)
+    own_agent_ref(state.store, principal, b)
     d = state.registry.diff(a, b)
     return {**d.to_dict(), "cost": cost_change_json(version_cost_change(state.store, d))}
 
@@ -120,12 +128,15 @@ def lint(body: SpecBody, _: ReadKey) -> list[dict[str, str]]:
 def register_policy(body: PolicyBody, state: State, principal: DeployKey) -> dict[str, Any]:
     policy = parse_policy_spec(body.policy, "body.policy")
     require_policy(principal, state.store, policy.name)
-    pv, created = state.registry.register_policy(policy, principal.actor, source="body.policy")
+    pv, created = state.registry.register_policy(
+        policy, principal.actor, source="body.policy", project=principal.project
+    )
     return {**policy_version_json(pv), "created": created}
 
 
 @router.get("/policies/{name}/versions", summary="The registered versions of a policy set")
-def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]:
+def policy_versions(name: str, state: State, principal: ReadKey) -> list[dict[str, Any]]:
+    own_policy(state.store, principal, name)
     found = state.store.list_policy_versions(name)
     if not found:
         raise UnresolvedReferenceError(name, "no policy of that name is registered")
@@ -137,11 +148,16 @@ def policy_versions(name: str, state: State, _: ReadKey) -> list[dict[str, Any]]
     summary="One policy version by name and number (the SDK's HttpPolicySource reads this)",
 )
 def show_policy_version(
-    name: str, version: Annotated[int, Path(ge=1, le=MAX_VERSION)], state: State, _: ReadKey
+    name: str,
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    state: State,
+    principal: ReadKey,
 ) -> dict[str, Any]:
+    own_policy(state.store, principal, name)
     return policy_version_json(state.registry.get_policy(f"{name}@{version}"), policy=True)
 
 
 @router.get("/policies/{ref}", summary="One policy version with its rules")
-def show_policy(ref: str, state: State, _: ReadKey) -> dict[str, Any]:
+def show_policy(ref: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    own_policy_ref(state.store, principal, ref)
     return policy_version_json(state.registry.get_policy(ref), policy=True)

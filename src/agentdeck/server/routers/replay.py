@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.project_scope import agent_visible, visible_agents
 from agentdeck.server.serialize import replay_json
 from agentdeck.tracing.replay.engine import compare, reproduce
 
@@ -37,7 +38,7 @@ class ReplayBody(BaseModel):
 @router.get("", summary="Stored replay reports, newest first")
 def list_reports(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     run: str | None = Query(None, description="Only replays of this run (trace id)."),
     agent: str | None = Query(None, description="Agent name."),
     kind: str | None = Query(None, description="reproduce, with or agreement."),
@@ -50,13 +51,14 @@ def list_reports(
     found = state.store.list_replay_reports(
         source_trace_id=run or None, agent_name=agent or None, kind=kind or None, limit=limit
     )
-    return [replay_json(r) for r in found]
+    visible = visible_agents(state.store, principal)
+    return [replay_json(r) for r in found if visible(r.agent_name)]
 
 
 @router.get("/{report_id}", summary="One stored replay report with the full report")
-def get_report(report_id: str, state: State, _: ReadKey) -> dict[str, Any]:
+def get_report(report_id: str, state: State, principal: ReadKey) -> dict[str, Any]:
     rec = state.store.get_replay_report(report_id)
-    if rec is None:
+    if rec is None or not agent_visible(state.store, principal, rec.agent_name):
         raise UnresolvedReferenceError(report_id, "no replay report with that id")
     return replay_json(rec, report=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
@@ -11,6 +12,7 @@ from agentdeck.core.trace.model import Outcome, SpanStatus
 from agentdeck.core.trace.query import MAX_OFFSET, RunCursor, RunQuery, next_cursor
 from agentdeck.core.trace.search_plan import search_query
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import own_run
 from agentdeck.server.serialize import run_json, time_ns
 from agentdeck.server.validation import INT64_MAX, MAX_VERSION
 from agentdeck.tracing.analysis.queries import execution_graph, load_trace
@@ -111,7 +113,7 @@ def _flag(value: str | None, part: str) -> bool | None:
 )
 def list_runs(
     state: State,
-    _: ReadKey,
+    principal: ReadKey,
     agent: str | None = None,
     version: int | None = None,
     digest: str | None = None,
@@ -152,6 +154,7 @@ def list_runs(
         agent, version, digest, env, status, since, until, tool, limit, offset,
         has_errors, denied, outcome, session_id, user_id, cursor, search,
     )  # fmt: skip
+    q = replace(q, project=principal.project)
     with_count = _flag(count, "query.count")
     found = state.store.find_runs(q)
     after = next_cursor(found, q.limit)
@@ -164,8 +167,8 @@ def list_runs(
 
 
 @router.get("/{run_id}", summary="A run with its spans and execution graph (id or unique prefix)")
-def get_run(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
-    trace = load_trace(state.store, run_id)
+def get_run(run_id: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    trace = load_trace(state.store, run_id, principal.project)
     return {
         "run": run_json(trace.run) if trace.run else None,
         "spans": [span_to_dict(s) for s in trace.spans],
@@ -174,13 +177,13 @@ def get_run(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
 
 
 @router.get("/{run_id}/graph", summary="A run's execution graph: spans and parent/data-flow edges")
-def get_graph(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
-    return execution_graph(load_trace(state.store, run_id))
+def get_graph(run_id: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    return execution_graph(load_trace(state.store, run_id, principal.project))
 
 
 @router.get("/{run_id}/rca", summary="Root cause of a failed run")
-def rca(run_id: str, state: State, _: ReadKey) -> dict[str, Any]:
-    rc = root_cause(state.store, run_id)
+def rca(run_id: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    rc = root_cause(state.store, own_run(state.store, principal, run_id))
     if rc is None:
         raise InputError(f"{run_id}: the run has no spans to analyse")
     return rca_to_dict(rc)

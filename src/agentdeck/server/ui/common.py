@@ -95,9 +95,14 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render ``template`` inside the layout, with the nav and what the key may do."""
+    wide = principal is not None and principal.all_projects
     context.update(
         nav=nav_items(),
         principal=principal,
+        # an all-projects key switches project (ui/session.py's POST /ui/project)
+        projects=[p.name for p in request.app.state.agentdeck.store.list_projects()]
+        if wide
+        else [],
         can_deploy=principal is not None and principal.allows(Scope.DEPLOY),
         current_path=request.url.path,
     )

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse
 from agentdeck.core.errors import InputError
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import ReadOrIngestKey, State
+from agentdeck.server.project_scope import own_run
 from agentdeck.server.routers.feedback import FeedbackBody, give_feedback
 from agentdeck.server.ui.approvals import NotFromThePage
 from agentdeck.server.ui.common import templates
-from agentdeck.tracing.analysis.queries import find_trace_id
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 16 * 1024
@@ -48,13 +48,13 @@ def post_feedback(
     run_id: str, request: Request, state: State, principal: ReadOrIngestKey, form: Form
 ) -> HTMLResponse:
     label, comment = form
+    tid = own_run(state.store, principal, run_id)  # another project's run: 404
     error, outcome_set = None, False
     try:
         fb = FeedbackBody(score=None, label=label, comment=comment, by=None, source="human")
-        outcome_set = give_feedback(state, principal, run_id, fb).outcome_set
+        outcome_set = give_feedback(state, principal, tid, fb).outcome_set
     except (InputError, ValueError) as exc:  # e.g. a comment over the limit
         error = str(exc).splitlines()[0]
-    tid = find_trace_id(state.store, run_id)
     return templates.TemplateResponse(
         request,
         "run_feedback.html",

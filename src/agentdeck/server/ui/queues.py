@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from agentdeck.core.errors import AgentDeckError, InputError
 from agentdeck.evals.datasets.add_run import parse_expect
-from agentdeck.evals.review.queues import get_queue, label_run, skip_run
+from agentdeck.evals.review.queues import get_queue, label_run, queue_project, skip_run
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.routers.datasets import AddRunBody, add_run
@@ -42,12 +42,13 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.get("/ui/queues", response_class=HTMLResponse)
 def queues_page(request: Request, state: State, principal: ReadKey) -> HTMLResponse:
-    return render(request, "queues.html", principal, queues=state.store.list_queues())
+    queues = [q for q in state.store.list_queues() if queue_project(q) == principal.project]
+    return render(request, "queues.html", principal, queues=queues)
 
 
 @router.get("/ui/queues/{queue}", response_class=HTMLResponse)
 def queue_page(queue: str, request: Request, state: State, principal: ReadKey) -> HTMLResponse:
-    q = get_queue(state.store, queue)
+    q = get_queue(state.store, queue, principal.project)
     items = state.store.queue_items(q.queue_id)
     start = next((i.position for i in items if str(i.status) == "pending"), 1)
     return render(request, "queue.html", principal, queue=q, items=items, start=start)
@@ -55,9 +56,9 @@ def queue_page(queue: str, request: Request, state: State, principal: ReadKey) -
 
 @router.get("/ui/queues/{queue}/items/{position}", response_class=HTMLResponse)
 def item_fragment(
-    queue: str, position: int, request: Request, state: State, _: ReadKey
+    queue: str, position: int, request: Request, state: State, principal: ReadKey
 ) -> HTMLResponse:
-    q = get_queue(state.store, queue)
+    q = get_queue(state.store, queue, principal.project)
     item = next((i for i in state.store.queue_items(q.queue_id) if i.position == position), None)
     if item is None:
         raise InputError(f"path.position: queue {q.name!r} has no item {position}")
@@ -83,7 +84,7 @@ async def post_label(queue: str, request: Request, state: State, principal: Read
     form = await _form(request)
 
     def act() -> dict[str, Any]:
-        q = get_queue(state.store, queue)
+        q = get_queue(state.store, queue, principal.project)
         scores = {k[6:]: v for k, v in form.items() if k.startswith("score.") and v.strip()}
         receipt = label_run(
             state.store, q, form.get("run_id", ""), form.get("label", ""), by=principal.actor,
@@ -96,11 +97,12 @@ async def post_label(queue: str, request: Request, state: State, principal: Read
 
 
 @router.post("/ui/queues/{queue}/skip")
-async def post_skip(queue: str, request: Request, state: State, _: ReadKey) -> Any:
+async def post_skip(queue: str, request: Request, state: State, principal: ReadKey) -> Any:
     form = await _form(request)
 
     def act() -> dict[str, Any]:
-        skip_run(state.store, get_queue(state.store, queue), form.get("run_id", ""))
+        q = get_queue(state.store, queue, principal.project)
+        skip_run(state.store, q, form.get("run_id", ""))
         return {"status": "skipped"}
 
     return _answer(act)

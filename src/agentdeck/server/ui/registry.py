@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import own_agent
 from agentdeck.server.ui.common import render
 from agentdeck.server.ui.view import side_by_side
 
@@ -16,7 +17,7 @@ NAV = ("Registry", "/ui/registry", 20)
 @router.get("/ui/registry", response_class=HTMLResponse)
 def registry_page(request: Request, state: State, principal: ReadKey) -> HTMLResponse:
     agents = []
-    for name in state.store.list_agent_names():
+    for name in state.store.list_agent_names(principal.project):
         versions = state.store.list_agent_versions(name)
         if versions:
             agents.append((name, versions[-1], len(versions)))
@@ -32,6 +33,7 @@ def agent_page(
     a: int | None = None,
     b: int | None = None,
 ) -> HTMLResponse:
+    own_agent(state.store, principal, name)
     versions = state.registry.versions(name)
     diff = rows = None
     va = vb = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -100,6 +101,7 @@ def runs_page(
             cursor=cursor,
             q=search,
         )
+        q = replace(q, project=principal.project)
         runs = state.store.find_runs(q)
         total = state.store.count_runs(q)
         after = next_cursor(runs, q.limit)
@@ -107,8 +109,10 @@ def runs_page(
             next_href = "/ui/runs?" + urlencode({**keep, "cursor": after.encode()})
     except InputError as exc:
         error = str(exc)
-    agents = state.store.list_agent_names()
-    versions = [v.version for v in state.store.list_agent_versions(agent)] if agent else []
+    agents = state.store.list_agent_names(principal.project)
+    versions = (
+        [v.version for v in state.store.list_agent_versions(agent)] if agent in agents else []
+    )
     if versions and version.isdigit() and int(version) not in versions:
         versions.append(int(version))  # the filter in force stays visible
     return render(
@@ -132,7 +136,7 @@ def runs_page(
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: str, request: Request, state: State, principal: ReadKey) -> HTMLResponse:
-    trace = load_trace(state.store, run_id)
+    trace = load_trace(state.store, run_id, principal.project)
     counts: dict[str, int] = {}
     for s in trace.spans:
         counts[s.kind.value] = counts.get(s.kind.value, 0) + 1

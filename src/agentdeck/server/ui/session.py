@@ -3,11 +3,16 @@ key as well)."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
+from agentdeck.registry.projects import require_project
 from agentdeck.registry.sessions import close_session, open_session
-from agentdeck.server.auth import COOKIE_NAME, is_https
+from agentdeck.server.auth import COOKIE_NAME, PROJECT_COOKIE, AuthError, is_https
+from agentdeck.server.body import read_body
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.ui.common import STATIC_DIR
 
@@ -37,6 +42,33 @@ def sign_in(request: Request, state: State, principal: ReadKey) -> Response:
     return response
 
 
+@router.post("/ui/project")
+async def switch_project(request: Request, state: State, principal: ReadKey) -> Response:
+    """The project switcher of an all-projects key: remember the choice for this browser in
+    an HttpOnly, SameSite=Strict cookie (read by the auth of every UI request; the CSRF rule
+    of the session's changes applies: htmx sends its header) and reload the page."""
+    if not principal.all_projects:
+        raise AuthError(
+            403, f"API key {principal.name!r} acts in project {principal.project!r} only"
+        )
+    body = await read_body(request, 4096)
+    project = parse_qs(body.decode("utf-8", "replace")).get("project", [""])[0]
+    await run_in_threadpool(require_project, state.store, project, "form.project")
+    ctx = state.auth
+    assert ctx is not None
+    response = Response(status_code=204, headers={"HX-Refresh": "true"})
+    response.set_cookie(
+        PROJECT_COOKIE,
+        project,
+        max_age=int(ctx.sessions.lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=state.settings.cookie_secure or is_https(request, ctx.behind_proxy),
+        path="/",
+    )
+    return response
+
+
 @router.post("/ui/logout")
 def sign_out(request: Request, state: State, _: ReadKey) -> Response:
     """Revoke the session (the token is dead even if the cookie was copied) and drop the cookie."""
@@ -45,6 +77,7 @@ def sign_out(request: Request, state: State, _: ReadKey) -> Response:
         close_session(state.auth.keys, token)
     response = RedirectResponse("/ui/runs", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(PROJECT_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 

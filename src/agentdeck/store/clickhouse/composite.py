@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.cost import CostTotal
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span
@@ -25,6 +26,14 @@ from agentdeck.store.sql import SqlStore
 from agentdeck.store.tables_monitor import run_summaries
 
 __all__ = ["CompositeStore"]
+
+
+def _default_project_only(project: str | None) -> None:
+    """Fail closed: runs in ClickHouse are not kept per project yet, so only the default
+    project (or every project) may list them."""
+    if project not in (None, DEFAULT_PROJECT):
+        raise InputError("project: runs kept in ClickHouse belong to the default project only")
+
 
 _CHUNK = 1000
 _NO_BACKFILL = "cost backfill: the ClickHouse trace store prices spans at ingest only"
@@ -42,6 +51,8 @@ class CompositeStore(SqlStore):
     def write_batch(
         self, runs_: Sequence[Run], spans_: Sequence[Span], *, provisional: Sequence[Run] = ()
     ) -> None:
+        for r in (*runs_, *provisional):
+            _default_project_only(r.project)
         ids = list(dict.fromkeys(r.trace_id for r in (*runs_, *provisional)))
         stale = self.traces.provisional_among(ids) if ids else []
         self.traces.write_batch(runs_, spans_, provisional=provisional)
@@ -61,15 +72,25 @@ class CompositeStore(SqlStore):
         return self.traces.get_spans(trace_id)
 
     def find_runs(self, query: RunQuery) -> list[Run]:
+        _default_project_only(query.project)
         return self.traces.find_runs(query)
 
     def count_runs(self, query: RunQuery, cap: int = 1000) -> RunCount:
+        _default_project_only(query.project)
         return self.traces.count_runs(query, cap)
+
+    def run_projects(self, trace_ids: Sequence[str]) -> dict[str, str]:
+        """ClickHouse's runs carry no project yet: every run is the default project's, and
+        :meth:`write_batch` refuses another project's (so no run of another is found here)."""
+        return {}
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]:
         return self.traces.get_runs_with_spans(trace_ids)
 
-    def trace_ids_with_prefix(self, prefix: str, limit: int = 3) -> list[str]:
+    def trace_ids_with_prefix(
+        self, prefix: str, limit: int = 3, project: str | None = None
+    ) -> list[str]:
+        _default_project_only(project)
         return self.traces.trace_ids_with_prefix(prefix, limit)
 
     # -- cost ---------------------------------------------------------------------------------
@@ -84,7 +105,9 @@ class CompositeStore(SqlStore):
         since_ns: int | None = None,
         until_ns: int | None = None,
         limit: int = 1000,
+        project: str | None = None,
     ) -> list[CostTotal]:
+        _default_project_only(project)
         return self.traces.cost_totals(
             group_by,
             agent_name=agent_name,

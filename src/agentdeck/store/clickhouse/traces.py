@@ -90,7 +90,7 @@ def replace_provisional(stored: Run | None, new: Run) -> Run | None:
 
 
 def _run_row(run: Run, ver: int) -> dict[str, Any]:
-    row = dict(zip(_RUN_NAMES, run_tuple(run), strict=True))
+    row = dict(zip(_RUN_NAMES, run_tuple(run)[: len(_RUN_NAMES)], strict=True))
     row["tool_errors"], row["denied_calls"] = run.tool_errors, run.denied_calls
     row["ver"] = ver
     return row

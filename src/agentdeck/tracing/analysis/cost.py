@@ -38,6 +38,7 @@ def cost_totals(
     since_ns: int | None = None,
     until_ns: int | None = None,
     limit: int = 1000,
+    project: str | None = None,
 ) -> list[CostTotal]:
     """Tokens and cost per group of runs (the store checks ``group_by``)."""
     if not 1 <= limit <= 10_000:
@@ -50,6 +51,7 @@ def cost_totals(
         since_ns=since_ns,
         until_ns=until_ns,
         limit=limit,
+        project=project,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
 from agentdeck.store.protocol import TraceStore
@@ -40,13 +41,14 @@ def build_tree(spans: list[Span]) -> list[SpanNode]:
     return roots
 
 
-def find_trace_id(store: TraceStore, prefix: str) -> str:
-    """Accept a full trace id or a unique prefix (as printed by ``agentdeck runs``)."""
+def find_trace_id(store: TraceStore, prefix: str, project: str | None = None) -> str:
+    """Accept a full trace id or a unique prefix (as printed by ``agentdeck runs``);
+    ``project``: a prefix matches only that project's runs."""
     prefix = prefix.strip().lower()
     if len(prefix) == 32:
         return prefix
     if len(prefix) >= 4:
-        matches = store.trace_ids_with_prefix(prefix)
+        matches = store.trace_ids_with_prefix(prefix, project=project)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -54,9 +56,13 @@ def find_trace_id(store: TraceStore, prefix: str) -> str:
     raise UnresolvedReferenceError(prefix, "no run with that id")
 
 
-def load_trace(store: TraceStore, trace_id: str) -> RunTrace:
-    tid = find_trace_id(store, trace_id)
+def load_trace(store: TraceStore, trace_id: str, project: str | None = None) -> RunTrace:
+    """A run and its spans by id or unique prefix; ``project``: only a run of that project (a
+    trace of spans without a run belongs to the default project)."""
+    tid = find_trace_id(store, trace_id, project)
     run = store.get_run(tid)
+    if project is not None and (run.project if run else DEFAULT_PROJECT) != project:
+        raise UnresolvedReferenceError(trace_id, "no run with that id")
     spans = store.get_spans(tid)
     if run is None and not spans:
         raise UnresolvedReferenceError(trace_id, "no run with that id")
