@@ -1,36 +1,27 @@
 """The runs list on ClickHouse, flat in the store's size: read in the list's order from
-``runs_by_time`` (:mod:`.schema`), keep the current rows.
+``runs_by_time`` (:mod:`.schema`).
 
 ``runs`` is ordered by ``trace_id``: a list ordered by start time read from it merges and
-sorts the whole table. ``runs_by_time`` holds every version of every run ordered by
+sorts the whole table. ``runs_by_time`` holds each run where it is now, ordered by
 ``(start_ns, trace_id)``, with the list's filter columns and ``tools`` (the tool names of the
-run's spans): the list reads it newest first with the filters and the cursor and stops after a
-batch (``optimize_read_in_order``: the newest granules of each part). A row is current when its
-``ver`` is the newest of its run (``run_versions``, a primary-key lookup of the batch's ids in
-small granules); the rows of older versions are dropped, so a run rewritten with another start
-time is listed once, where it is now. The next batch (twice as large) starts where the last
-ended, until the page is full or the index ends: the runs are those, in the order, of the
-query on ``runs FINAL`` with the same filters.
-
-A batch that fills its limit may end inside the rows of one run at one start time (versions
-not yet folded by a merge): those rows are read again with the next batch.
+run's spans): ``ReplacingMergeTree(ver, deleted)``, so a run rewritten at the same start time
+replaces its row, and a run that moved (a provisional run widened, replaced by the real run)
+leaves a ``deleted`` row of the newer version where it was. Read with ``FINAL`` (the newest row
+of each key, deleted rows dropped, then the filters: ``optimize_move_to_prewhere_if_final=0``)
+in order (``optimize_read_in_order``), a list stops after the rows it needs: the newest blocks
+of each part (``max_block_size`` small), whatever the store's size. The runs, in the order, are
+those of the same query on ``runs FINAL``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.store.clickhouse.seam import ChConnection
 
-__all__ = ["count_runs", "current_versions", "list_rows", "run_filters"]
-
-FIRST_BATCH = 32
-"""Index rows read by the first batch beyond the rows the page needs (stale rows are few)."""
-MAX_BATCH = 65_536
-_CHUNK = 1000
+__all__ = ["count_runs", "index_filters", "list_rows", "run_filters"]
 
 
 def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
@@ -61,7 +52,7 @@ def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
 
 
 def index_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
-    """The WHERE conditions of ``query`` on ``runs_by_time`` (the cursor aside: the walk's)."""
+    """The WHERE conditions of ``query`` on ``runs_by_time``, the cursor aside."""
     where, params = run_filters(query)
     if query.tool is not None:
         where.append("has(tools, {tool:String})")
@@ -69,78 +60,44 @@ def index_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def current_versions(conn: ChConnection, table: str, trace_ids: Sequence[str]) -> dict[str, int]:
-    """The newest ``ver`` of each of ``trace_ids`` in ``run_versions`` (``table``)."""
-    ids = list(dict.fromkeys(trace_ids))
-    found: dict[str, int] = {}
-    for i in range(0, len(ids), _CHUNK):
-        rows = conn.rows(
-            f"SELECT trace_id, max(ver) AS v FROM {table}"
-            " WHERE trace_id IN {ids:Array(String)} GROUP BY trace_id",
-            {"ids": ids[i : i + _CHUNK]},
-        )
-        found.update((r["trace_id"], int(r["v"])) for r in rows)
-    return found
+_SETTINGS = (
+    " SETTINGS optimize_read_in_order = 1, optimize_move_to_prewhere_if_final = 0,"
+    " max_block_size = 1024"
+)
 
 
-def list_rows(
-    conn: ChConnection,
-    database: str,
-    query: RunQuery,
-    want: int,
-    columns: str = "*",
-) -> list[dict[str, Any]]:
-    """The first ``want`` current rows of ``runs_by_time`` matching ``query`` (and after its
-    cursor), newest first; ``columns`` as in a SELECT (with ``trace_id``, ``start_ns`` and
-    ``ver``)."""
-    if want <= 0:
-        return []
+def _select(database: str, query: RunQuery, columns: str) -> tuple[str, dict[str, Any]]:
+    """The list's SELECT on ``runs_by_time FINAL`` (no LIMIT) with the filters and the cursor."""
     where, params = index_filters(query)
-    pos: tuple[int, str, bool] | None = None  # (start_ns, trace_id, inclusive)
-    if query.after is not None:
-        pos = (query.after.start_ns, query.after.trace_id, False)
-    batch = min(want + FIRST_BATCH, MAX_BATCH)
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    while True:
-        conds = list(where)
-        if pos is not None:
-            conds.append("start_ns <= {p_start:Int64}")
-            conds.append(
-                "(start_ns, trace_id) " + ("<=" if pos[2] else "<") + " ({p_start:Int64}, {p_tid:String})"
-            )
-            params.update(p_start=pos[0], p_tid=pos[1])
-        params["lim"] = batch
-        rows = conn.rows(
-            f"SELECT {columns} FROM {database}.runs_by_time"
-            f"{' WHERE ' + ' AND '.join(conds) if conds else ''}"
-            " ORDER BY start_ns DESC, trace_id DESC LIMIT {lim:UInt64}"
-            " SETTINGS optimize_read_in_order = 1",
-            params,
-        )
-        full = len(rows) == batch
-        if full:  # the rows of the last (start, trace) may go on: read them with the next batch
-            last = (int(rows[-1]["start_ns"]), rows[-1]["trace_id"])
-            rows = [r for r in rows if (int(r["start_ns"]), r["trace_id"]) != last]
-        if rows:
-            newest = current_versions(conn, f"{database}.run_versions", [r["trace_id"] for r in rows])
-            for r in rows:
-                tid = r["trace_id"]
-                if tid not in seen and newest.get(tid) == int(r["ver"]):
-                    seen.add(tid)
-                    out.append(r)
-        if len(out) >= want or not full:
-            return out[:want]
-        pos = (*last, True)
-        batch = min(batch * 2, MAX_BATCH)
+    where.append("NOT deleted")
+    if query.after is not None:  # the cursor: runs after it in the list's order
+        where.append("start_ns <= {a_start:Int64}")
+        where.append("(start_ns, trace_id) < ({a_start:Int64}, {a_tid:String})")
+        params.update(a_start=query.after.start_ns, a_tid=query.after.trace_id)
+    return (
+        f"SELECT {columns} FROM {database}.runs_by_time FINAL WHERE {' AND '.join(where)}"
+        " ORDER BY start_ns DESC, trace_id DESC",
+        params,
+    )
+
+
+def list_rows(conn: ChConnection, database: str, query: RunQuery) -> list[dict[str, Any]]:
+    """The rows of ``runs_by_time`` of the page ``query`` asks for, newest first."""
+    sql, params = _select(database, query, "* EXCEPT (ver, deleted, tools)")
+    params.update(lim=query.limit, off=query.offset)
+    return conn.rows(sql + " LIMIT {lim:UInt64} OFFSET {off:UInt64}" + _SETTINGS, params)
 
 
 def count_runs(conn: ChConnection, database: str, query: RunQuery, cap: int) -> RunCount:
     """How many runs match ``query`` (limit, offset and cursor aside): counted up to ``cap``
-    by the list's walk; beyond, without filters an estimate (the rows of ``runs``, from the
-    parts' metadata: versions not yet merged count), with filters a lower bound."""
+    (the list's read of ``cap + 1`` rows); beyond, without filters an estimate (the rows of
+    ``runs`` from the parts' metadata: versions not yet merged count), with filters a lower
+    bound."""
     whole = replace(query, after=None, offset=0)
-    n = len(list_rows(conn, database, whole, cap + 1, "trace_id, start_ns, ver"))
+    sql, params = _select(database, whole, "1")
+    params["lim"] = cap + 1
+    rows = conn.rows(f"SELECT count() AS n FROM ({sql} LIMIT {{lim:UInt64}}){_SETTINGS}", params)
+    n = int(rows[0]["n"]) if rows else 0
     if n <= cap:
         return RunCount(n)
     where, _ = index_filters(whole)

@@ -7,12 +7,12 @@
   version (a provisional run widened, replaced by the real run, its counts updated) and reads
   with ``FINAL`` see the newest. Min-max and set skip indexes on ``start_ns``, ``agent_name``,
   ``status``, ``env`` and ``outcome`` prune parts for the list filters.
-- ``runs_by_time``: the runs list's index, every version of every run (its columns, ``ver``
-  and ``tools``, the tool names of its spans) ordered by ``(start_ns, trace_id)``, so a list
-  reads the newest rows in order and stops (:mod:`.run_list`); ``ReplacingMergeTree(ver)``
-  folds the versions of a run at one start time.
-- ``run_versions``: the newest ``ver`` (and ``start_ns``, ``tools``) of each run, ordered by
-  ``trace_id`` in small granules: which ``runs_by_time`` rows are current, read by id.
+- ``runs_by_time``: the runs list's index, each run (its columns, ``ver`` and ``tools``, the
+  tool names of its spans) ordered by ``(start_ns, trace_id)``, so a list reads the newest
+  rows in order and stops (:mod:`.run_list`); ``ReplacingMergeTree(ver, deleted)``: a newer
+  version at the same start replaces the row, a run that moved leaves a ``deleted`` row.
+- ``run_versions``: where each run is in ``runs_by_time`` (``start_ns``, ``ver``, ``tools``),
+  ordered by ``trace_id``: what a write reads to move a run or add to its tools.
 - Stores made before the two index tables get them filled from ``runs`` and ``spans`` on open
   (:func:`backfill_index`).
 - Retention: ``retention_days=N`` in the URL adds ``TTL`` on the start time to every table.
@@ -126,10 +126,12 @@ def create_schema(conn: ChConnection, url: TracesUrl) -> None:
         f"CREATE TABLE IF NOT EXISTS {db}.runs_by_time{on_cluster} (\n  {_cols(RUN_COLUMNS)},\n"
         "  ver UInt64,\n"
         "  tools Array(String),\n"
+        "  deleted UInt8 DEFAULT 0,\n"
         "  INDEX ix_tools tools TYPE bloom_filter GRANULARITY 1,\n"
         "  INDEX ix_session session_id TYPE bloom_filter GRANULARITY 4,\n"
         "  INDEX ix_user user_id TYPE bloom_filter GRANULARITY 4\n"
-        f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY (start_ns, trace_id){ttl}\n"
+        f") ENGINE = {replicated}ReplacingMergeTree(ver, deleted)\n"
+        f"ORDER BY (start_ns, trace_id){ttl}\n"
         "SETTINGS index_granularity = 1024"
     )
     conn.command(

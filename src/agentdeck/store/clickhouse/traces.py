@@ -208,9 +208,11 @@ class ClickHouseTraces:
                     current[run.trace_id] = replace(real, tool_errors=0, denied_calls=0)
             counts = self._counts(touched)
             sums = cost_sums(self.conn, self._spans, touched)
-            indexed = self._indexed_tools([t for t in touched if t in current])
+            indexed = self._indexed([t for t in touched if t in current])
             from_spans = self._span_tools([t for t in touched if t in current and t not in indexed])
-            out, index = [], []
+            out: list[dict[str, Any]] = []
+            index: list[dict[str, Any]] = []
+            versions: list[dict[str, Any]] = []
             for tid in touched:
                 run_or_none = current.get(tid)
                 if run_or_none is None:
@@ -226,37 +228,42 @@ class ClickHouseTraces:
                     cost_usd=usd,
                     unpriced_calls=unpriced,
                 )
-                known = indexed.get(tid)
+                known = indexed.get(tid)  # (start_ns, tools) in runs_by_time
                 tools = sorted(
-                    {*(from_spans.get(tid, []) if known is None else known), *tooled.get(tid, ())}
+                    {
+                        *(from_spans.get(tid, []) if known is None else known[1]),
+                        *tooled.get(tid, ()),
+                    }
                 )
                 changed = stored.get(tid) != run
-                if changed or tools != known:
-                    row = _run_row(run, self._next_ver())
+                if changed or known is None or tools != known[1]:
+                    ver = self._next_ver()
+                    row = _run_row(run, ver)
                     index.append({**row, "tools": tools})
+                    was = {known[0] if known else None, getattr(stored.get(tid), "start_ns", None)}
+                    for start in was - {None, run.start_ns}:  # moved: its old row deleted
+                        index.append({"trace_id": tid, "start_ns": start, "ver": ver, "deleted": 1})
+                    versions.append(
+                        {"trace_id": tid, "ver": ver, "start_ns": run.start_ns, "tools": tools}
+                    )
                     if changed:
                         out.append(row)
-            # the index first: a write cut short leaves rows no run version names (not listed)
+            # the index first, where the run is listed now (a write cut short after it: the
+            # list shows the new version, get_run the stored one, until the run's next write)
             self.conn.insert(self._by_time, index)
             self.conn.insert(self._runs, out)
-            self.conn.insert(
-                self._versions,
-                [
-                    {k: r[k] for k in ("trace_id", "ver", "start_ns", "tools")}
-                    for r in index
-                ],
-            )
+            self.conn.insert(self._versions, versions)
 
-    def _indexed_tools(self, trace_ids: Sequence[str]) -> dict[str, list[str]]:
-        """The tool names on the current index row of each of ``trace_ids`` that has one."""
-        found: dict[str, list[str]] = {}
+    def _indexed(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
+        """Where each of ``trace_ids`` is in ``runs_by_time`` (start, tool names), if it is."""
+        found: dict[str, tuple[int, list[str]]] = {}
         for part in _chunks(trace_ids):
             rows = self.conn.rows(
-                f"SELECT trace_id, argMax(tools, ver) AS tools FROM {self._versions}"
-                " WHERE trace_id IN {ids:Array(String)} GROUP BY trace_id",
+                f"SELECT trace_id, argMax(start_ns, ver) AS s, argMax(tools, ver) AS tools"
+                f" FROM {self._versions} WHERE trace_id IN {{ids:Array(String)}} GROUP BY trace_id",
                 {"ids": part},
             )
-            found.update((r["trace_id"], list(r["tools"])) for r in rows)
+            found.update((r["trace_id"], (int(r["s"]), list(r["tools"]))) for r in rows)
         return found
 
     def _span_tools(self, trace_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -323,8 +330,7 @@ class ClickHouseTraces:
         """The runs of ``query``, newest first, read in order from ``runs_by_time``
         (:mod:`.run_list`): the newest granules, whatever the store's size."""
         _check_search(query)
-        rows = run_list.list_rows(self.conn, self.database, query, query.offset + query.limit)
-        return [_to_run(r) for r in rows[query.offset :]]
+        return [_to_run(r) for r in run_list.list_rows(self.conn, self.database, query)]
 
     # -- what the monitors read of runs -------------------------------------------------------
 
