@@ -287,9 +287,10 @@ def test_the_index_tables_take_the_cluster_and_the_retention() -> None:
 # -- the rows a list reads, at two sizes ---------------------------------------------------
 
 
-def _fill_by_sql(t: ClickHouseTraces, n: int) -> None:
-    """``n`` runs (and a tool span each) inserted in bulk, then the index filled as for a
-    store made before it: one run every 1 000 ns; 10 % errors, 5 % denied."""
+def _fill_by_sql(t: ClickHouseTraces, n: int, parts: int = 20) -> None:
+    """``n`` runs (a tool span each) in bulk, to the index in ``parts`` inserts of older runs
+    each (parts left unmerged), as a store loaded over time: one run every 1 000 ns; 10 %
+    errors, 5 % denied, three tools in turn."""
     db = t.database
     t.conn.command(
         f"INSERT INTO {db}.runs (trace_id, agent_name, agent_version, env, start_ns, end_ns,"
@@ -302,11 +303,27 @@ def _fill_by_sql(t: ClickHouseTraces, n: int) -> None:
     t.conn.command(
         f"INSERT INTO {db}.spans (trace_id, span_id, seq, name, kind, tool_name, start_ns,"
         " end_ns, status) SELECT lower(hex(MD5(toString(number)))), 's', 1, 'tool', 'tool',"
-        f" ['search_kb', 'issue_refund', 'escalate'][number % 3 + 1], number * 1000 + 1,"
+        " ['search_kb', 'issue_refund', 'escalate'][number % 3 + 1], number * 1000 + 1,"
         f" number * 1000 + 2, 'ok' FROM numbers({n})"
     )
-    t.conn.command(f"OPTIMIZE TABLE {db}.runs FINAL")
-    assert backfill_index(t.conn, parse_url(f"chdb://?database={db}"))
+    t.conn.command(f"SYSTEM STOP MERGES {db}.runs_by_time")
+    for k in range(parts):
+        t.conn.command(
+            f"INSERT INTO {db}.runs_by_time (trace_id, agent_name, agent_version, env,"
+            " start_ns, end_ns, status, tool_errors, denied_calls, ver, tools)"
+            " SELECT lower(hex(MD5(toString(number)))),"
+            " ['support-bot', 'billing-bot', 'ops-bot'][number % 3 + 1], 1 + number % 2,"
+            " 'production', number * 1000, number * 1000 + 500,"
+            " if(number % 10 = 0, 'error', 'ok'), if(number % 10 = 0, 1, 0),"
+            " if(number % 20 = 0, 1, 0), 1,"
+            " [['search_kb', 'issue_refund', 'escalate'][number % 3 + 1]]"
+            f" FROM numbers({n - (k + 1) * n // parts}, {n // parts})"
+        )
+    got = t.conn.rows(
+        f"SELECT count() AS n FROM system.parts WHERE database = '{db}'"
+        " AND table = 'runs_by_time' AND active"
+    )
+    assert int(got[0]["n"]) == parts
 
 
 def _rows_read(
@@ -348,6 +365,8 @@ def test_a_list_reads_as_many_rows_at_400k_runs_as_at_20k(
         t = open_clickhouse_traces(f"chdb://?database=t_{uuid.uuid4().hex[:12]}")
         try:
             _fill_by_sql(t, n)
+            for name, q in SCALE_QUERIES.items():  # the list is the list on runs
+                assert t.find_runs(q) == reference_runs(t, q), name
             # the cursor as many runs from the newest at both sizes
             shift = (n - sizes[0]) * 1000
             read[n] = {

@@ -10,6 +10,11 @@ is merged with its first copy by the ``ReplacingMergeTree`` and never read twice
 processes writing the same trace concurrently may each write a version; the newest wins
 (the SQL store's compare-in-SQL does better there): run one ingesting writer per trace store,
 or accept that a provisional run's widening may lose a race until the real run arrives.
+
+Each run written is written to the runs list's index too (``runs_by_time``: where the run is
+now in the list's order, with the tool names of its spans; ``run_versions``: where that is,
+by id), and a run whose spans bring a tool name new to it is written there again (its
+``runs`` row unchanged): :mod:`.run_list` reads the list from it.
 """
 
 from __future__ import annotations
