@@ -103,7 +103,7 @@ def _windowed(
     read: Callable[[int | None], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """``read(low)``, the list's read with ``start_ns >= low``, in windows back from the
-    newest run the query can list, four times wider each time, until one holds ``need`` rows
+    newest run the query can list, wider each time, until one holds ``need`` rows
     (``len``) or reaches the oldest run (``read(None)``). The rows of a window are the list's
     first rows: every row before ``low`` comes after them. The window keeps the parts wholly
     older out of the read (the primary key), however many parts there are."""
@@ -128,7 +128,9 @@ def _windowed(
         got = read(low)
         if len(got) >= need:
             return got
-        window *= 4
+        # wide enough at the rate this window held (half again more), or eight times wider
+        found = len(got)
+        window = max(window * 2, -(-window * need * 3 // (2 * found))) if found else window * 8
 
 
 def list_rows(conn: ChConnection, database: str, query: RunQuery) -> list[dict[str, Any]]:
