@@ -176,15 +176,27 @@ def _queries(tids: list[str]) -> list[RunQuery]:
     return out
 
 
-def test_the_list_is_the_whole_table_query_for_every_filter(traces: ClickHouseTraces) -> None:
-    tids = _messy_store(traces)
+@pytest.fixture(scope="module")
+def messy() -> Iterator[tuple[ClickHouseTraces, list[str]]]:
+    """One store of :func:`_messy_store` for the tests that only read it."""
+    t = open_clickhouse_traces(f"chdb://?database=t_{uuid.uuid4().hex[:12]}")
+    yield t, _messy_store(t)
+    t.drop()
+
+
+def test_the_list_is_the_whole_table_query_for_every_filter(
+    messy: tuple[ClickHouseTraces, list[str]],
+) -> None:
+    traces, tids = messy
     for q in _queries(tids):
         assert traces.find_runs(q) == reference_runs(traces, q), q
         assert traces.count_runs(q, cap=10_000) == RunCount(reference_count(traces, q)), q
 
 
-def test_paging_by_cursor_lists_every_run_once_in_order(traces: ClickHouseTraces) -> None:
-    _messy_store(traces)
+def test_paging_by_cursor_lists_every_run_once_in_order(
+    messy: tuple[ClickHouseTraces, list[str]],
+) -> None:
+    traces, _ = messy
     for q in (
         RunQuery(limit=4),
         RunQuery(limit=3, status=SpanStatus.ERROR),
