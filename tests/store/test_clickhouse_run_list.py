@@ -1,8 +1,9 @@
 """The ClickHouse runs list read in order from its index (``runs_by_time``, ``run_versions``):
 the same runs, in the same order, as the query on the whole ``runs FINAL`` table it replaces
 (kept here as the reference), for every filter, offset and cursor, through provisional runs
-widened and replaced, re-sent batches and tool spans that come late; the index filled for a
-store made before it; and the rows a list reads bounded whatever the store's size."""
+widened and replaced, re-sent batches, tool spans that come late and writes cut short; the
+index filled for a store made before it; and the rows a list reads bounded whatever the
+store's size."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from agentdeck.core.errors import StoreError
 from agentdeck.core.trace.model import (
     PROVISIONAL,
     Outcome,
@@ -399,3 +401,26 @@ def test_a_list_reads_as_many_rows_at_400k_runs_as_at_20k(
         # the whole runs table read every run: 400k)
         for at_small, at_large in zip(small[name], large[name], strict=True):
             assert at_large <= 1.5 * at_small + 4096 and at_large < sizes[1] // 20, (name, read)
+
+
+@pytest.mark.parametrize("cut", ["runs_by_time", "runs"])
+def test_a_write_cut_short_leaves_the_run_listed_once_after_its_next_write(
+    traces: ClickHouseTraces, monkeypatch: pytest.MonkeyPatch, cut: str
+) -> None:
+    tid = uuid.uuid4().hex
+    real = Run(tid, "bot", 1, None, "production", None, 4_000, 4_500, SpanStatus.OK)
+    prov = replace(real, start_ns=9_000, attributes={PROVISIONAL: True})
+    traces.write_batch([], [], provisional=[prov])
+    insert = traces.conn.insert
+
+    def failing(table: str, rows: Any) -> None:
+        if table == f"{traces.database}.{cut}":
+            raise StoreError("cut short")
+        insert(table, rows)
+
+    monkeypatch.setattr(traces.conn, "insert", failing)
+    with pytest.raises(StoreError):  # widened to 7 000: cut short
+        traces.write_batch([], [], provisional=[replace(prov, start_ns=7_000)])
+    monkeypatch.setattr(traces.conn, "insert", insert)
+    traces.write_batch([real], [])
+    assert [(r.trace_id, r.start_ns) for r in traces.find_runs(RunQuery())] == [(tid, 4_000)]

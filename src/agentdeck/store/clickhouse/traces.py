@@ -253,11 +253,11 @@ class ClickHouseTraces:
                     )
                     if changed:
                         out.append(row)
-            # the index first, where the run is listed now (a write cut short after it: the
-            # list shows the new version, get_run the stored one, until the run's next write)
+            # where the runs go first: a write cut short after it still has the next write
+            # of the run delete both its old places (the one runs_by_time may still list)
+            self.conn.insert(self._versions, versions)
             self.conn.insert(self._by_time, index)
             self.conn.insert(self._runs, out)
-            self.conn.insert(self._versions, versions)
 
     def _indexed(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
         """Where each of ``trace_ids`` is in ``runs_by_time`` (start, tool names), if it is."""
