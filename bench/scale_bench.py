@@ -211,7 +211,8 @@ def clickhouse_backend() -> Iterator[Backend]:
     in SQLite: the store ``AGENTDECK_TRACES_URL=chdb://...`` opens."""
     from agentdeck.store.clickhouse import open_composite
 
-    with tempfile.TemporaryDirectory() as d:
+    # chdb merges parts in the background: a merge may still write while the folder goes
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as d:
         store = open_composite(
             create_store_engine(f"sqlite:///{d}/control.db"), f"chdb://{d}/chdb?database=scale"
         )

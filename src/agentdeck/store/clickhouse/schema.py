@@ -7,7 +7,15 @@
   version (a provisional run widened, replaced by the real run, its counts updated) and reads
   with ``FINAL`` see the newest. Min-max and set skip indexes on ``start_ns``, ``agent_name``,
   ``status``, ``env`` and ``outcome`` prune parts for the list filters.
-- Retention: ``retention_days=N`` in the URL adds ``TTL`` on the start time to both tables.
+- ``runs_by_time``: the runs list's index, each run (its columns, ``ver`` and ``tools``, the
+  tool names of its spans) ordered by ``(start_ns, trace_id)``, so a list reads the newest
+  rows in order and stops (:mod:`.run_list`); ``ReplacingMergeTree(ver, deleted)``: a newer
+  version at the same start replaces the row, a run that moved leaves a ``deleted`` row.
+- ``run_versions``: where each run is in ``runs_by_time`` (``start_ns``, ``ver``, ``tools``),
+  ordered by ``trace_id``: what a write reads to move a run or add to its tools.
+- Stores made before the two index tables get them filled from ``runs`` and ``spans`` on open
+  (:func:`backfill_index`).
+- Retention: ``retention_days=N`` in the URL adds ``TTL`` on the start time to every table.
 - A cluster: ``cluster=NAME`` adds ``ON CLUSTER NAME`` and uses the ``Replicated*`` engines.
 """
 
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
 
-__all__ = ["RUN_COLUMNS", "SPAN_COLUMNS", "create_schema"]
+__all__ = ["RUN_COLUMNS", "SPAN_COLUMNS", "backfill_index", "create_schema"]
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("trace_id", "String"),
@@ -114,5 +122,53 @@ def create_schema(conn: ChConnection, url: TracesUrl) -> None:
         "  INDEX ix_tool tool_name TYPE bloom_filter GRANULARITY 4\n"
         f") ENGINE = {replicated}ReplacingMergeTree\nORDER BY (trace_id, span_id){ttl}"
     )
-    for table, name, typ in ADDED_COLUMNS:
-        conn.command(f"ALTER TABLE {db}.{table}{on_cluster} ADD COLUMN IF NOT EXISTS {name} {typ}")
+    conn.command(
+        f"CREATE TABLE IF NOT EXISTS {db}.runs_by_time{on_cluster} (\n  {_cols(RUN_COLUMNS)},\n"
+        "  ver UInt64,\n"
+        "  tools Array(String),\n"
+        "  deleted UInt8 DEFAULT 0,\n"
+        "  INDEX ix_tools tools TYPE bloom_filter GRANULARITY 1,\n"
+        "  INDEX ix_session session_id TYPE bloom_filter GRANULARITY 4,\n"
+        "  INDEX ix_user user_id TYPE bloom_filter GRANULARITY 4\n"
+        f") ENGINE = {replicated}ReplacingMergeTree(ver, deleted)\n"
+        f"ORDER BY (start_ns, trace_id){ttl}\n"
+        "SETTINGS index_granularity = 1024"
+    )
+    conn.command(
+        f"CREATE TABLE IF NOT EXISTS {db}.run_versions{on_cluster} (\n"
+        "  trace_id String,\n  ver UInt64,\n  start_ns Int64,\n  tools Array(String)\n"
+        f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY trace_id{ttl}\n"
+        "SETTINGS index_granularity = 64"
+    )
+    for table, name, typ in ADDED_COLUMNS:  # a column of runs is a column of runs_by_time
+        for t in ("runs", "runs_by_time") if table == "runs" else (table,):
+            conn.command(f"ALTER TABLE {db}.{t}{on_cluster} ADD COLUMN IF NOT EXISTS {name} {typ}")
+    backfill_index(conn, url)
+
+
+def backfill_index(conn: ChConnection, url: TracesUrl) -> bool:
+    """Fill ``runs_by_time`` and ``run_versions`` from ``runs`` (the newest version of each
+    run) and ``spans`` (its tool names) when ``run_versions`` is empty and ``runs`` is not: a
+    store made before the index. Written last, ``run_versions`` empty means the index is not
+    filled (a fill cut short starts again). True when it filled them."""
+    db = url.database
+    on_cluster = f" ON CLUSTER {url.cluster}" if url.cluster else ""
+    if conn.rows(f"SELECT 1 AS x FROM {db}.run_versions LIMIT 1"):
+        return False
+    if not conn.rows(f"SELECT 1 AS x FROM {db}.runs LIMIT 1"):
+        return False
+    names = ", ".join(n for n, _ in RUN_COLUMNS)
+    conn.command(f"TRUNCATE TABLE IF EXISTS {db}.runs_by_time{on_cluster}")
+    conn.command(
+        f"INSERT INTO {db}.runs_by_time ({names}, ver, tools)"
+        f" SELECT {', '.join('r.' + n for n, _ in RUN_COLUMNS)}, r.ver, t.tools"
+        f" FROM (SELECT * FROM {db}.runs FINAL) AS r LEFT JOIN"
+        " (SELECT trace_id, arraySort(groupUniqArray(tool_name)) AS tools"
+        f" FROM {db}.spans WHERE tool_name IS NOT NULL GROUP BY trace_id) AS t"
+        " ON r.trace_id = t.trace_id SETTINGS join_use_nulls = 0"
+    )
+    conn.command(
+        f"INSERT INTO {db}.run_versions (trace_id, ver, start_ns, tools)"
+        f" SELECT trace_id, ver, start_ns, tools FROM {db}.runs_by_time"
+    )
+    return True

@@ -10,6 +10,11 @@ is merged with its first copy by the ``ReplacingMergeTree`` and never read twice
 processes writing the same trace concurrently may each write a version; the newest wins
 (the SQL store's compare-in-SQL does better there): run one ingesting writer per trace store,
 or accept that a provisional run's widening may lose a race until the real run arrives.
+
+Each run written is written to the runs list's index too (``runs_by_time``: where the run is
+now in the list's order, with the tool names of its spans; ``run_versions``: where that is,
+by id), and a run whose spans bring a tool name new to it is written there again (its
+``runs`` row unchanged): :mod:`.run_list` reads the list from it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.prices import default_prices
+from agentdeck.store.clickhouse import run_list
 from agentdeck.store.clickhouse.cost import NO_USAGE, cost_sums, cost_totals
 from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS, create_schema
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
@@ -104,6 +110,11 @@ def _to_span(row: Mapping[str, Any]) -> Span:
     return row_span(SimpleNamespace(**row))  # type: ignore[arg-type]
 
 
+def _check_search(query: RunQuery) -> None:
+    if query.search is not None:  # (search indexes: migration 0017_search, SQL stores)
+        raise InputError("search: needs the SQL trace store (SQLite or PostgreSQL), not ClickHouse")
+
+
 def _chunks(ids: Sequence[str]) -> list[list[str]]:
     return [list(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
 
@@ -118,6 +129,8 @@ class ClickHouseTraces:
         self.database = url.database
         self._runs = f"{url.database}.runs"
         self._spans = f"{url.database}.spans"
+        self._by_time = f"{url.database}.runs_by_time"
+        self._versions = f"{url.database}.run_versions"
         self._lock = threading.Lock()
         self._last_ver = 0
         create_schema(conn, url)
@@ -172,8 +185,19 @@ class ClickHouseTraces:
                 if s.kind is SpanKind.TOOL and s.status is SpanStatus.ERROR
             ]
             with_usage = [s.trace_id for s in spans_ if s.usage is not None]
+            tooled: dict[str, set[str]] = {}
+            for s in spans_:
+                if s.tool_name is not None:
+                    tooled.setdefault(s.trace_id, set()).add(s.tool_name)
             touched = list(
-                dict.fromkeys([*(r.trace_id for r in (*provisional, *runs_)), *failed, *with_usage])
+                dict.fromkeys(
+                    [
+                        *(r.trace_id for r in (*provisional, *runs_)),
+                        *failed,
+                        *with_usage,
+                        *tooled,
+                    ]
+                )
             )
             if not touched:
                 return
@@ -189,7 +213,11 @@ class ClickHouseTraces:
                     current[run.trace_id] = replace(real, tool_errors=0, denied_calls=0)
             counts = self._counts(touched)
             sums = cost_sums(self.conn, self._spans, touched)
-            out = []
+            indexed = self._indexed([t for t in touched if t in current])
+            from_spans = self._span_tools([t for t in touched if t in current and t not in indexed])
+            out: list[dict[str, Any]] = []
+            index: list[dict[str, Any]] = []
+            versions: list[dict[str, Any]] = []
             for tid in touched:
                 run_or_none = current.get(tid)
                 if run_or_none is None:
@@ -205,9 +233,56 @@ class ClickHouseTraces:
                     cost_usd=usd,
                     unpriced_calls=unpriced,
                 )
-                if stored.get(tid) != run:
-                    out.append(_run_row(run, self._next_ver()))
+                known = indexed.get(tid)  # (start_ns, tools) in runs_by_time
+                tools = sorted(
+                    {
+                        *(from_spans.get(tid, []) if known is None else known[1]),
+                        *tooled.get(tid, ()),
+                    }
+                )
+                changed = stored.get(tid) != run
+                if changed or known is None or tools != known[1]:
+                    ver = self._next_ver()
+                    row = _run_row(run, ver)
+                    index.append({**row, "tools": tools})
+                    was = {known[0] if known else None, getattr(stored.get(tid), "start_ns", None)}
+                    for start in was - {None, run.start_ns}:  # moved: its old row deleted
+                        index.append({"trace_id": tid, "start_ns": start, "ver": ver, "deleted": 1})
+                    versions.append(
+                        {"trace_id": tid, "ver": ver, "start_ns": run.start_ns, "tools": tools}
+                    )
+                    if changed:
+                        out.append(row)
+            # where the runs go first: a write cut short after it still has the next write
+            # of the run delete both its old places (the one runs_by_time may still list)
+            self.conn.insert(self._versions, versions)
+            self.conn.insert(self._by_time, index)
             self.conn.insert(self._runs, out)
+
+    def _indexed(self, trace_ids: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
+        """Where each of ``trace_ids`` is in ``runs_by_time`` (start, tool names), if it is."""
+        found: dict[str, tuple[int, list[str]]] = {}
+        for part in _chunks(trace_ids):
+            rows = self.conn.rows(
+                f"SELECT trace_id, argMax(start_ns, ver) AS s, argMax(tools, ver) AS tools"
+                f" FROM {self._versions} WHERE trace_id IN {{ids:Array(String)}} GROUP BY trace_id",
+                {"ids": part},
+            )
+            found.update((r["trace_id"], (int(r["s"]), list(r["tools"]))) for r in rows)
+        return found
+
+    def _span_tools(self, trace_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The tool names of the stored spans of each of ``trace_ids``."""
+        found: dict[str, list[str]] = {}
+        for part in _chunks(trace_ids):
+            rows = self.conn.rows(
+                f"SELECT trace_id, groupUniqArray(tool_name) AS tools FROM {self._spans}"
+                " WHERE trace_id IN {ids:Array(String)} AND tool_name IS NOT NULL"
+                " GROUP BY trace_id",
+                {"ids": part},
+            )
+            found.update((r["trace_id"], list(r["tools"])) for r in rows)
+        return found
 
     def provisional_among(self, trace_ids: Sequence[str]) -> list[str]:
         """Those of ``trace_ids`` whose stored run is provisional."""
@@ -250,40 +325,17 @@ class ClickHouseTraces:
         )
         return [r["trace_id"] for r in rows]
 
-    def _list_filters(self, query: RunQuery) -> tuple[list[str], dict[str, Any]]:
-        if query.search is not None:  # (search indexes: migration 0017_search, SQL stores)
-            raise InputError(
-                "search: needs the SQL trace store (SQLite or PostgreSQL), not ClickHouse"
-            )
-        where, params = run_filters(query)
-        if query.tool is not None:
-            where.append(
-                f"trace_id IN (SELECT trace_id FROM {self._spans} WHERE tool_name = {{tool:String}})"
-            )
-            params["tool"] = query.tool
-        return where, params
-
     def count_runs(self, query: RunQuery, cap: int = 1000) -> RunCount:
-        """How many runs match ``query`` (limit, offset and cursor aside): ClickHouse counts
-        the column scan exactly, so the count is always exact."""
-        where, params = self._list_filters(replace(query, after=None))
-        rows = self.conn.rows(
-            f"SELECT count() AS n FROM {self._runs} FINAL"
-            f"{' WHERE ' + ' AND '.join(where) if where else ''}",
-            params,
-        )
-        return RunCount(int(rows[0]["n"]) if rows else 0)
+        """How many runs match ``query`` (limit, offset and cursor aside): exact up to
+        ``cap``, beyond an estimate or a lower bound (:func:`.run_list.count_runs`)."""
+        _check_search(query)
+        return run_list.count_runs(self.conn, self.database, query, cap)
 
     def find_runs(self, query: RunQuery) -> list[Run]:
-        where, params = self._list_filters(query)
-        params.update(lim=query.limit, off=query.offset)
-        rows = self.conn.rows(
-            f"SELECT * EXCEPT ver FROM {self._runs} FINAL"
-            f"{' WHERE ' + ' AND '.join(where) if where else ''}"
-            " ORDER BY start_ns DESC, trace_id DESC LIMIT {lim:UInt64} OFFSET {off:UInt64}",
-            params,
-        )
-        return [_to_run(r) for r in rows]
+        """The runs of ``query``, newest first, read in order from ``runs_by_time``
+        (:mod:`.run_list`): the newest granules, whatever the store's size."""
+        _check_search(query)
+        return [_to_run(r) for r in run_list.list_rows(self.conn, self.database, query)]
 
     # -- what the monitors read of runs -------------------------------------------------------
 
@@ -361,32 +413,3 @@ class ClickHouseTraces:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def run_filters(query: RunQuery) -> tuple[list[str], dict[str, Any]]:
-    """The WHERE conditions (with their parameters) of a run query, except the tool."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    for cond, key, value in (
-        ("agent_name = {agent:String}", "agent", query.agent_name),
-        ("agent_version = {ver:Int64}", "ver", query.agent_version),
-        ("agent_digest = {digest:String}", "digest", query.agent_digest),
-        ("env = {env:String}", "env", query.env),
-        ("status = {status:String}", "status", query.status.value if query.status else None),
-        ("start_ns >= {since:Int64}", "since", query.since_ns),
-        ("start_ns < {until:Int64}", "until", query.until_ns),
-        ("outcome = {outcome:String}", "outcome", query.outcome.value if query.outcome else None),
-        ("session_id = {session:String}", "session", query.session_id),
-        ("user_id = {user:String}", "user", query.user_id),
-    ):
-        if value is not None:
-            where.append(cond)
-            params[key] = value
-    if query.after is not None:  # the cursor: runs after it in the list's order
-        where.append("(start_ns, trace_id) < ({a_start:Int64}, {a_tid:String})")
-        params.update(a_start=query.after.start_ns, a_tid=query.after.trace_id)
-    if query.has_errors is not None:
-        where.append("tool_errors > 0" if query.has_errors else "tool_errors = 0")
-    if query.denied is not None:
-        where.append("denied_calls > 0" if query.denied else "denied_calls = 0")
-    return where, params
