@@ -16,6 +16,7 @@ a same-site page on another port cannot post a decision with the operator's cook
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -25,13 +26,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from agentdeck.core.errors import AgentDeckError, ConflictError
+from agentdeck.core.errors import AgentDeckError, ConflictError, UnresolvedReferenceError
 from agentdeck.core.policy.records import ApprovalRecord
 from agentdeck.policy import approvals
 from agentdeck.server.agent_scope import require_approval
 from agentdeck.server.auth import Principal, Scope
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import DeployKey, ReadKey, ServerStore, State
+from agentdeck.server.project_scope import agent_visible, visible_agents
 from agentdeck.server.ui.common import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -94,23 +96,35 @@ def row_of(rec: ApprovalRecord, now: datetime, error: str | None = None) -> Appr
     return ApprovalRow(rec, short, full, waiting, expires, error)
 
 
-def queue(store: ServerStore, status: str, now: datetime) -> list[ApprovalRecord]:
-    """What the ``status`` tab lists: for ``all``, every pending request (overdue ones
-    expired first) before the decided ones, each part newest first."""
+#: Whether the principal's project sees an approval request of this agent
+#: (:func:`~agentdeck.server.project_scope.visible_agents`).
+Visible = Callable[[str | None], bool]
+
+
+def queue(store: ServerStore, status: str, now: datetime, visible: Visible) -> list[ApprovalRecord]:
+    """What the ``status`` tab lists of the project's requests: for ``all``, every pending
+    request (overdue ones expired first) before the decided ones, each part newest first."""
     if status != "all":
-        return approvals.list_current(store, status, LIMIT, now)
-    pending = approvals.list_current(store, "pending", LIMIT, now)
+        return [
+            r for r in approvals.list_current(store, status, LIMIT, now) if visible(r.agent_name)
+        ]
+    pending = [
+        r for r in approvals.list_current(store, "pending", LIMIT, now) if visible(r.agent_name)
+    ]
     seen = {r.id for r in pending}
     decided = [
-        r for r in store.list_approvals(None, LIMIT) if r.id not in seen and r.status != "pending"
+        r
+        for r in store.list_approvals(None, LIMIT)
+        if r.id not in seen and r.status != "pending" and visible(r.agent_name)
     ]
     return (pending + decided)[:LIMIT]
 
 
-def pending_count(store: ServerStore, now: datetime) -> int:
-    """Pending requests, counted up to :data:`LIMIT` (the page shows ``200+`` past it): the
-    store has no count query, and a listing bounded by the index is as cheap."""
-    return len(approvals.list_current(store, "pending", LIMIT, now))
+def pending_count(store: ServerStore, now: datetime, visible: Visible) -> int:
+    """The project's pending requests, counted among the first :data:`LIMIT` (the page shows
+    ``200+`` past it): the store has no count query, and a listing bounded by the index is as
+    cheap."""
+    return sum(visible(r.agent_name) for r in approvals.list_current(store, "pending", LIMIT, now))
 
 
 @router.get("/ui/approvals", response_class=HTMLResponse)
@@ -119,12 +133,13 @@ def approvals_page(
 ) -> HTMLResponse:
     status = status if status in TABS else "all"
     now = datetime.now(UTC)
-    found = queue(state.store, status, now)
+    visible = visible_agents(state.store, principal)
+    found = queue(state.store, status, now, visible)
     rows = [row_of(r, now) for r in found]
     if status in ("all", "pending"):  # the listing holds every pending request (up to LIMIT)
         pending = sum(r.status == "pending" for r in found)
     else:
-        pending = pending_count(state.store, now)
+        pending = pending_count(state.store, now, visible)
     return render(
         request, "approvals.html", principal,
         rows=rows, status=status, tabs=TABS, pending=pending, limit=LIMIT,
@@ -165,6 +180,10 @@ def _decide(
     request: Request, state: State, principal: Principal, approval_id: str, grant: bool, why: str
 ) -> HTMLResponse:
     decide = approvals.grant if grant else approvals.reject
+    found = state.store.get_approval(approval_id)
+    if found is not None and not agent_visible(state.store, principal, found.agent_name):
+        # another project's request: not found, as a missing one (the API's answer too)
+        raise UnresolvedReferenceError(approval_id, "no approval request with that id")
     require_approval(principal, state.store, approval_id)
     error = None
     try:
@@ -177,7 +196,11 @@ def _decide(
     now = datetime.now(UTC)
     row = row_of(rec, now, error)
     return _row_response(
-        request, principal, row, pending_count(state.store, now), 409 if error else 200
+        request,
+        principal,
+        row,
+        pending_count(state.store, now, visible_agents(state.store, principal)),
+        409 if error else 200,
     )
 
 

@@ -22,6 +22,7 @@ from agentdeck.server.agent_scope import require_agent
 from agentdeck.server.auth import Scope
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import DeployKey, ReadKey, State
+from agentdeck.server.project_scope import own_agent
 from agentdeck.server.ui.approvals import NotFromThePage
 from agentdeck.server.ui.common import templates
 
@@ -69,6 +70,7 @@ def _panel(
 def canary_panel(
     name: str, request: Request, state: State, principal: ReadKey, env: str = Query()
 ) -> HTMLResponse:
+    own_agent(state.store, principal, name)  # another project's agent: 404, as a missing one
     state.deployments.path().index(env)
     return _panel(request, state, name, env, principal.allows(Scope.DEPLOY))
 
@@ -80,6 +82,7 @@ def canary_action(
     if action not in ACTIONS:
         raise InputError(f"path: action must be one of {', '.join(ACTIONS)}, not {action!r}")
     require_agent(principal, name)
+    own_agent(state.store, principal, name)
     env = form.get("env", "")
     state.deployments.path().index(env)
     svc = Canaries(state.store, state.deployments)

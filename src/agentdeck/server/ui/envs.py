@@ -21,6 +21,7 @@ from agentdeck.core.deploy.model import Deployment, GateResult, Health
 from agentdeck.core.errors import InputError
 from agentdeck.core.spec.artifacts import AgentVersion
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import own_agent
 from agentdeck.server.ui.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -101,7 +102,7 @@ def envs_page(request: Request, state: State, principal: ReadKey) -> HTMLRespons
     store = state.store
     deployments = state.deployments
     path = deployments.path()
-    names = store.list_agent_names()
+    names = store.list_agent_names(principal.project)  # the project's agents only
     versions = {n: store.list_agent_versions(n) for n in names}
     envs = []
     for env in path.envs:
@@ -137,6 +138,7 @@ def plan_page(
     """What a promotion or rollback would do, before it is done (nothing is stored here)."""
     if action not in ACTIONS:
         raise InputError(f"query.action: expected promote or rollback, got {action!r}")
+    own_agent(state.store, principal, agent)  # another project's agent: 404, as a missing one
     deployments = state.deployments
     deployments.path().index(env)  # an unknown env: 404 naming it
     candidate = state.registry.get(f"{agent}@{version}")

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import own_agent, visible_agents
 from agentdeck.server.ui.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -17,10 +18,17 @@ NAV = ("Evals", "/ui/evals", 45)
 def evals_page(
     request: Request, state: State, principal: ReadKey, agent: str = "", suite: str = ""
 ) -> HTMLResponse:
-    agents = state.store.list_agent_names()
-    results = state.store.eval_results(
-        agent_name=agent or None, suite_name=suite or None, limit=200
-    )
+    agents = state.store.list_agent_names(principal.project)
+    if agent:
+        own_agent(state.store, principal, agent)  # another project's agent: 404
+    visible = visible_agents(state.store, principal)
+    results = [
+        r
+        for r in state.store.eval_results(
+            agent_name=agent or None, suite_name=suite or None, limit=200
+        )
+        if visible(r.agent_name)
+    ]
     by_version: dict[tuple[str, int], list[EvalResult]] = {}
     for r in results:
         by_version.setdefault((r.agent_name, r.agent_version), []).append(r)

@@ -12,6 +12,7 @@ from agentdeck.monitor.window import check_window, parse_duration
 from agentdeck.server.cost_view import cost_series
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.monitor_view import monitor_series
+from agentdeck.server.project_scope import own_agent
 from agentdeck.server.ui.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,9 @@ def monitors_page(
     drift_window: str = "",
 ) -> HTMLResponse:
     store = state.store
-    agents = store.list_agent_names()
+    agents = store.list_agent_names(principal.project)  # the picker: the project's agents
+    if agent:
+        own_agent(store, principal, agent)  # another project's agent: 404, as a missing one
     envs = state.deployments.path().envs
     agent = agent or (agents[0] if agents else "")
     env = env or ("production" if "production" in envs else (envs[-1] if envs else ""))
