@@ -154,3 +154,23 @@ def test_deployments_and_canaries_are_the_projects_own(cli: Cli, two: Two) -> No
     assert at.code == 0 and json.loads(at.out)["agent"] == "beta"
     assert len(json.loads(cli("history", "alpha", *dev, "--json").out)) == 1  # default: as before
     assert cli("mark", "alpha", *dev, "good").code == 0
+
+
+def test_review_queues_are_the_projects_own(cli: Cli, two: Two, tmp_path: Path) -> None:
+    schema = tmp_path / "labels.yaml"
+    schema.write_text("labels:\n  - {name: correct, pass: true}\n")
+    a = cli("queue", "create", "a-q", "--schema", schema, "--json")
+    assert a.code == 0 and json.loads(a.out)["total"] == 1
+    b = cli("queue", "create", "b-q", "--schema", schema, *B, "--json")
+    assert b.code == 0 and json.loads(b.out)["total"] == 1
+    assert _ids(cli, "queue", "list", key="name") == ["a-q"]
+    assert _ids(cli, "queue", "list", *B, key="name") == ["b-q"]
+    nxt = json.loads(cli("queue", "next", "b-q", *B, "--json").out)
+    assert nxt["run"]["trace_id"] == two.b_run
+    for args in (("next", "a-q"), ("label", "a-q", two.a_run, "correct"),
+                 ("skip", "a-q", two.a_run)):  # fmt: skip
+        assert_user_error(cli("queue", *args, *B), "no such queue")
+    assert_user_error(cli("queue", "next", "b-q"), "no such queue")
+    assert_user_error(cli("queue", "label", "b-q", two.a_run, "correct", *B), two.a_run[:8])
+    assert cli("queue", "label", "b-q", two.b_run, "correct", *B).code == 0
+    assert cli("queue", "skip", "a-q", two.a_run).code == 0  # default: as before
