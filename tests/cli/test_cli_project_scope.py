@@ -174,3 +174,25 @@ def test_review_queues_are_the_projects_own(cli: Cli, two: Two, tmp_path: Path) 
     assert_user_error(cli("queue", "label", "b-q", two.a_run, "correct", *B), two.a_run[:8])
     assert cli("queue", "label", "b-q", two.b_run, "correct", *B).code == 0
     assert cli("queue", "skip", "a-q", two.a_run).code == 0  # default: as before
+
+
+def test_runs_and_agents_are_the_projects_own(cli: Cli, two: Two) -> None:
+    for args in (("trace", two.a_run), ("trace", two.a_run[:8]), ("rca", two.a_run),
+                 ("rca", two.a_run[:8]), ("feedback", two.a_run, "--score", "1"),
+                 ("replay", two.a_run)):  # fmt: skip
+        assert_user_error(cli(*args, *B), "no run with that id")
+    t = cli("trace", two.b_run[:8], *B, "--json")
+    assert t.code == 0 and json.loads(t.out)["run"]["trace_id"] == two.b_run
+    assert cli("rca", two.b_run[:8], *B).code == 0
+    assert cli("feedback", two.b_run[:8], "--score", "1", *B).code == 0
+    for args in (("versions", "alpha"), ("show", "alpha@1"), ("diff", "alpha@1", "alpha@1"),
+                 ("diff", "beta@1", "alpha@1"), ("replay", two.b_run, "--with", "alpha@1")):  # fmt: skip
+        assert_user_error(cli(*args, *B), "alpha", "no agent of that name is registered")
+    assert [v["name"] for v in json.loads(cli("versions", "beta", *B, "--json").out)] == ["beta"]
+    assert cli("show", "beta@1", *B).code == 0 and cli("diff", "beta@1", "beta@1", *B).code == 0
+    cost = json.loads(cli("cost", "--by", "agent", *B, "--json").out)
+    assert [c["agent"] for c in cost] == ["beta"]
+    # default: as before
+    assert json.loads(cli("trace", two.a_run[:8], "--json").out)["run"]["agent_name"] == "alpha"
+    assert [c["agent"] for c in json.loads(cli("cost", "--by", "agent", "--json").out)] == ["alpha"]
+    assert cli("versions", "alpha").code == 0

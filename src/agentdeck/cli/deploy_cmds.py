@@ -18,7 +18,6 @@ from agentdeck.cli.common import (
     get_store,
     parse_time,
     print_json,
-    project_in,
     short,
 )
 from agentdeck.core.errors import InputError
@@ -35,17 +34,10 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_de
 env_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
-def own_store(db: str | None, project: str | None, *refs: str | None) -> Store:
-    """The store, after refusing (as a missing agent) a reference to an agent another
-    project owns."""
-    from agentdeck.cli.scope import own_agent_ref
+def own_store_for(db: str | None, project: str | None, *refs: str | None) -> Store:
+    from agentdeck.cli.scope import own_store
 
-    store = get_store(db)
-    in_project = project_in(store, project)
-    for ref in refs:
-        if ref is not None:
-            own_agent_ref(store, in_project, ref)
-    return store
+    return own_store(db, project, *refs)
 
 
 def _deployments(store: Store) -> Deployments:
@@ -126,7 +118,7 @@ def promote_cmd(
         return
     if canary_id is not None:
         raise InputError("--canary-id: only with --canary")
-    svc = _deployments(own_store(db, project, ref))
+    svc = _deployments(own_store_for(db, project, ref))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:
         print_json(
@@ -172,7 +164,7 @@ def rollback_cmd(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    svc = _deployments(own_store(db, project, name, to))
+    svc = _deployments(own_store_for(db, project, name, to))
     d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
     if json:
         print_json(_dep_json(d))
@@ -234,7 +226,7 @@ def history_cmd(
     name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:  # fmt: skip
-    store = own_store(db, project, name)
+    store = own_store_for(db, project, name)
     svc = _deployments(store)
     deps = svc.history(name, env)
     if json:
@@ -261,7 +253,7 @@ def at_cmd(
     project: ProjectOpt = None,
 ) -> None:
     when = parse_time(time)
-    store = own_store(db, project, name)
+    store = own_store_for(db, project, name)
     svc = _deployments(store)
     d = svc.at(name, env, when)
     if json:
@@ -309,7 +301,7 @@ def mark_cmd(
         raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
     from agentdeck.core.deploy.model import Health
 
-    svc = _deployments(own_store(db, project, name))
+    svc = _deployments(own_store_for(db, project, name))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
     if json:
         print_json(_dep_json(d))

@@ -9,9 +9,21 @@ registered (as before projects).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["agent_visible", "own_agent", "own_agent_ref", "own_run", "visible_agents"]
+from agentdeck.cli.common import get_store, project_in
+
+if TYPE_CHECKING:
+    from agentdeck.store import SqlStore
+
+__all__ = [
+    "agent_visible",
+    "own_agent",
+    "own_agent_ref",
+    "own_run",
+    "own_store",
+    "visible_agents",
+]
 
 
 def agent_visible(store: Any, project: str, name: str | None) -> bool:
@@ -64,3 +76,14 @@ def own_run(store: Any, project: str, run_id: str) -> str:
             return tid  # spans without a run (yet): the default project's, as before projects
         raise UnresolvedReferenceError(run_id, "no run with that id")
     return tid
+
+
+def own_store(db: str | None, project: str | None, *refs: str | None) -> SqlStore:
+    """The store, after checking ``project`` and refusing (as a missing agent) each of
+    ``refs`` that names an agent another project owns."""
+    store = get_store(db)
+    in_project = project_in(store, project)
+    for ref in refs:
+        if ref is not None:
+            own_agent_ref(store, in_project, ref)
+    return store
