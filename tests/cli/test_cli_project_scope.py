@@ -196,3 +196,30 @@ def test_runs_and_agents_are_the_projects_own(cli: Cli, two: Two) -> None:
     assert json.loads(cli("trace", two.a_run[:8], "--json").out)["run"]["agent_name"] == "alpha"
     assert [c["agent"] for c in json.loads(cli("cost", "--by", "agent", "--json").out)] == ["alpha"]
     assert cli("versions", "alpha").code == 0
+
+
+def test_approvals_scores_and_export_are_the_projects_own(
+    cli: Cli, two: Two, store: SqlStore
+) -> None:
+    from agentdeck.store.protocol import ApprovalRecord
+
+    now = datetime.now(UTC)
+    for x, agent in (("a", "alpha"), ("b", "beta")):
+        store.put_approval(ApprovalRecord(
+            f"apr_{x}", "pending", "refund", {"amount": 120}, agent, 1, "sha256:" + "b" * 64,
+            "dev", "refunds", 1, "sha256:" + "c" * 64, ("big",), "over 100", x * 32, "s" * 16,
+            now, now.replace(year=now.year + 1), None, None, None))  # fmt: skip
+    assert _ids(cli, "policy", "approvals") == ["apr_a"]
+    assert _ids(cli, "policy", "approvals", *B) == ["apr_b"]
+    for verb in ("approve", "reject"):
+        assert_user_error(cli("policy", verb, "apr_a", *B), "no approval request with that id")
+    assert cli("policy", "approve", "apr_b", *B).code == 0
+    assert cli("policy", "reject", "apr_a").code == 0  # default: as before
+    assert_user_error(cli("scores", "alpha", *B), "no agent of that name is registered")
+    assert json.loads(cli("scores", "beta", *B, "--json").out) == []
+    exported = cli("export", "-o", "-", *B)
+    assert exported.code == 0, exported.err
+    runs = [json.loads(x) for x in exported.out.splitlines()]
+    assert {r["trace_id"] for r in runs if r["record"] == "run"} == {two.b_run}
+    default = [json.loads(x) for x in cli("export", "-o", "-").out.splitlines()]
+    assert {r["trace_id"] for r in default if r["record"] == "run"} == {two.a_run}
