@@ -1,11 +1,12 @@
 """``--project`` on the commands that list or act on a project's records (monitoring, alerts,
 baselines, findings, checks; canaries and deployments): project B's view shows none of A's
 records, A's ids and names are refused as missing (one line, exit 2), and without
-``--project`` the commands act in ``default`` as before."""
+``--project`` the commands act in ``default`` as before. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,18 @@ from foundation import Cli, assert_user_error
 
 _SPEC = "name: {}\nmodel: {{provider: openai, id: gpt-4o-2024-08-06}}\n"
 B = ("--project", "team-b")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The CLI's database on each backend (PostgreSQL: a schema of this test's own)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cli.db'}"
+    schema = request.getfixturevalue("pg_schema")
+    pg_url = os.environ.get(
+        "AGENTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    return f"{pg_url}?options=-csearch_path%3D{schema}"
 
 
 @dataclass
@@ -185,9 +198,15 @@ def test_runs_and_agents_are_the_projects_own(cli: Cli, two: Two) -> None:
     assert t.code == 0 and json.loads(t.out)["run"]["trace_id"] == two.b_run
     assert cli("rca", two.b_run[:8], *B).code == 0
     assert cli("feedback", two.b_run[:8], "--score", "1", *B).code == 0
-    for args in (("versions", "alpha"), ("show", "alpha@1"), ("diff", "alpha@1", "alpha@1"),
-                 ("diff", "beta@1", "alpha@1"), ("replay", two.b_run, "--with", "alpha@1")):  # fmt: skip
-        assert_user_error(cli(*args, *B), "alpha", "no agent of that name is registered")
+    refused: list[tuple[str, ...]] = [
+        ("versions", "alpha"),
+        ("show", "alpha@1"),
+        ("diff", "alpha@1", "alpha@1"),
+        ("diff", "beta@1", "alpha@1"),
+        ("replay", two.b_run, "--with", "alpha@1"),
+    ]
+    for refused_args in refused:
+        assert_user_error(cli(*refused_args, *B), "alpha", "no agent of that name is registered")
     assert [v["name"] for v in json.loads(cli("versions", "beta", *B, "--json").out)] == ["beta"]
     assert cli("show", "beta@1", *B).code == 0 and cli("diff", "beta@1", "beta@1", *B).code == 0
     cost = json.loads(cli("cost", "--by", "agent", *B, "--json").out)
