@@ -135,9 +135,21 @@ def test_monitor_is_the_projects_own(cli: Cli, two: Two, tmp_path: Path) -> None
 
 
 def test_an_unknown_project_is_refused_naming_the_option(cli: Cli, two: Two) -> None:
-    for args in (("alerts",), ("findings",), ("baseline", "list"), ("check", two.a_run),
-                 ("canary", "status", "alpha", "--env", "production"),
-                 ("history", "alpha", "--env", "production")):  # fmt: skip
+    dev = ("--env", "dev")
+    every: list[tuple[str, ...]] = [
+        ("alerts",), ("alerts", "ack", "al-a"), ("alerts", "resolve", "al-a"), ("findings",),
+        ("baseline", "list"), ("baseline", "show", "alpha-base"),
+        ("baseline", "create", "x", "--agent", "alpha"), ("check", two.a_run),
+        ("monitor", "--agent", "alpha"), ("canary", "status", "alpha", *dev),
+        ("canary", "abort", "alpha", *dev), ("promote", "alpha@1", "--to", "dev"),
+        ("rollback", "alpha", *dev), ("mark", "alpha", *dev, "good"), ("history", "alpha", *dev),
+        ("at", "alpha", *dev, "--time", "now"), ("queue", "list"), ("queue", "next", "q"),
+        ("trace", two.a_run), ("rca", two.a_run), ("replay", two.a_run),
+        ("feedback", two.a_run, "--score", "1"), ("versions", "alpha"), ("show", "alpha@1"),
+        ("diff", "alpha@1", "alpha@1"), ("cost",), ("export", "-o", "-"), ("scores", "alpha"),
+        ("policy", "approvals"), ("policy", "approve", "apr_x"),
+    ]  # fmt: skip
+    for args in every:
         assert_user_error(cli(*args, "--project", "nope"), "--project: no project 'nope'")
 
 
