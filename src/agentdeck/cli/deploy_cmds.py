@@ -20,6 +20,7 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
+from agentdeck.cli.scope import own_store
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
@@ -32,12 +33,6 @@ NameArg = Annotated[str, typer.Argument(help="Agent name.", show_default=False)]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_default=False)]
 
 env_app = typer.Typer(no_args_is_help=True, add_completion=False)
-
-
-def own_store_for(db: str | None, project: str | None, *refs: str | None) -> Store:
-    from agentdeck.cli.scope import own_store
-
-    return own_store(db, project, *refs)
 
 
 def _deployments(store: Store) -> Deployments:
@@ -118,7 +113,7 @@ def promote_cmd(
         return
     if canary_id is not None:
         raise InputError("--canary-id: only with --canary")
-    svc = _deployments(own_store_for(db, project, ref))
+    svc = _deployments(own_store(db, project, ref))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:
         print_json(
@@ -164,7 +159,7 @@ def rollback_cmd(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    svc = _deployments(own_store_for(db, project, name, to))
+    svc = _deployments(own_store(db, project, name, to))
     d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
     if json:
         print_json(_dep_json(d))
@@ -226,7 +221,7 @@ def history_cmd(
     name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:  # fmt: skip
-    store = own_store_for(db, project, name)
+    store = own_store(db, project, name)
     svc = _deployments(store)
     deps = svc.history(name, env)
     if json:
@@ -253,7 +248,7 @@ def at_cmd(
     project: ProjectOpt = None,
 ) -> None:
     when = parse_time(time)
-    store = own_store_for(db, project, name)
+    store = own_store(db, project, name)
     svc = _deployments(store)
     d = svc.at(name, env, when)
     if json:
@@ -301,7 +296,7 @@ def mark_cmd(
         raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
     from agentdeck.core.deploy.model import Health
 
-    svc = _deployments(own_store_for(db, project, name))
+    svc = _deployments(own_store(db, project, name))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
     if json:
         print_json(_dep_json(d))
