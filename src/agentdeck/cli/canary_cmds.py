@@ -11,11 +11,13 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     escape,
     get_store,
     print_json,
+    project_in,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +32,15 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment.", show_de
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why; recorded in the audit log.")]
 
 
+def _own_store(db: str | None, project: str | None, name: str) -> Store:
+    """The store, after refusing (as a missing agent) an agent another project owns."""
+    from agentdeck.cli.scope import own_agent
+
+    store = get_store(db)
+    own_agent(store, project_in(store, project), name)
+    return store
+
+
 def _service(store: Store) -> Canaries:
     from agentdeck.composition import deployments_service
     from agentdeck.registry.canary import Canaries
@@ -40,9 +51,14 @@ def _service(store: Store) -> Canaries:
 def start(
     ref: str, env: str, share: float, *, shadow: bool, force: bool, reason: str,
     db: str | None, actor: str | None, json: bool, canary_id: str | None = None,
+    project: str | None = None,
 ) -> None:  # fmt: skip
     """``promote --canary``: start the canary and show it."""
-    svc = _service(get_store(db))
+    from agentdeck.cli.scope import own_agent_ref
+
+    store = get_store(db)
+    own_agent_ref(store, project_in(store, project), ref)
+    svc = _service(store)
     c = svc.start(ref, env, share, actor_name(actor), shadow=shadow, force=force, reason=reason,
                   canary_id=canary_id)  # fmt: skip
     if json:
@@ -64,8 +80,9 @@ def _print_json(c: Canary, judgement: dict[str, Any] | None) -> None:
 
 
 @app.command("status", help="A canary's arms side by side: runs, metrics, bounds, next step.")
-def status_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
-    svc = _service(get_store(db))
+def status_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False,
+               project: ProjectOpt = None) -> None:  # fmt: skip
+    svc = _service(_own_store(db, project, name))
     c = svc.get(name, env)
     fresh = svc.evidence(c, svc.evaluate(c)) if c.state.active else dict(c.judgement) or None
     if json:
@@ -117,8 +134,8 @@ def _num(x: float | None) -> str:
 
 
 def _control(what: str, name: str, env: str, reason: str, db: str | None,
-             actor: str | None, json: bool) -> None:  # fmt: skip
-    svc = _service(get_store(db))
+             actor: str | None, json: bool, project: str | None) -> None:  # fmt: skip
+    svc = _service(_own_store(db, project, name))
     c = getattr(svc, what)(name, env, actor_name(actor), reason)
     if json:
         _print_json(c, None)
@@ -129,17 +146,20 @@ def _control(what: str, name: str, env: str, reason: str, db: str | None,
 
 @app.command("pause", help="Hold a canary at its share (no advance; a breach still rolls back).")
 def pause_cmd(name: NameArg, env: EnvOpt, reason: ReasonOpt = "", db: DbOpt = None,
-              actor: ActorOpt = None, json: JsonOpt = False) -> None:  # fmt: skip
-    _control("pause", name, env, reason, db, actor, json)
+              actor: ActorOpt = None, json: JsonOpt = False,
+              project: ProjectOpt = None) -> None:  # fmt: skip
+    _control("pause", name, env, reason, db, actor, json, project)
 
 
 @app.command("resume", help="Let a paused canary advance again.")
 def resume_cmd(name: NameArg, env: EnvOpt, reason: ReasonOpt = "", db: DbOpt = None,
-               actor: ActorOpt = None, json: JsonOpt = False) -> None:  # fmt: skip
-    _control("resume", name, env, reason, db, actor, json)
+               actor: ActorOpt = None, json: JsonOpt = False,
+               project: ProjectOpt = None) -> None:  # fmt: skip
+    _control("resume", name, env, reason, db, actor, json, project)
 
 
 @app.command("abort", help="Stop a canary now: every run back on the stable version.")
 def abort_cmd(name: NameArg, env: EnvOpt, reason: ReasonOpt = "", db: DbOpt = None,
-              actor: ActorOpt = None, json: JsonOpt = False) -> None:  # fmt: skip
-    _control("abort", name, env, reason, db, actor, json)
+              actor: ActorOpt = None, json: JsonOpt = False,
+              project: ProjectOpt = None) -> None:  # fmt: skip
+    _control("abort", name, env, reason, db, actor, json, project)

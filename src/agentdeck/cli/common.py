@@ -135,6 +135,10 @@ def project_name(project: str | None) -> str:
     :func:`project_in`)."""
     if project:
         return project
+    from agentdeck.settings import is_set
+
+    if not is_set("AGENTDECK_PROJECT"):
+        return "default"  # (without loading the settings catalogue: fast JSON reads)
     from agentdeck.settings.env import CliEnv, read
 
     return read(CliEnv).project or "default"

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, get_store, print_json
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    get_store,
+    print_json,
+    project_in,
+)
 
 app = typer.Typer(
     help="Tokens and cost (USD) of runs, per agent version, session, env or day.",
@@ -31,6 +39,7 @@ def cost_cmd(
     limit: Annotated[int, typer.Option("--limit", help="At most this many groups.")] = 50,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     """Tokens and cost summed over runs, per group, costliest first (per day: newest first)."""
     if ctx.invoked_subcommand is not None:
@@ -45,14 +54,16 @@ def cost_cmd(
         raise InputError(f"--by: expected one of {', '.join(COST_GROUPS)}, got {by!r}")
     if not 1 <= limit <= 10_000:
         raise InputError(f"--limit: expected 1..10000, got {limit}")
+    store = get_store(db)
     totals = cost_totals(
-        get_store(db),
+        store,
         by,
         agent_name=agent,
         env=env,
         since_ns=parse_time_ns(since, "--since") if since else None,
         until_ns=parse_time_ns(until, "--until") if until else None,
         limit=limit,
+        project=project_in(store, project),
     )
     if json:
         print_json([cost_total_json(t, by) for t in totals])

@@ -10,6 +10,7 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     escape,
@@ -19,6 +20,7 @@ from agentdeck.cli.common import (
     print_json,
     short,
 )
+from agentdeck.cli.scope import own_store
 from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
@@ -100,17 +102,18 @@ def promote_cmd(
             "sessions go to REF (a reproducible split; default random).",
         ),
     ] = None,
+    project: ProjectOpt = None,
 ) -> None:
     if canary is not None or shadow:
         from agentdeck.cli import canary_cmds
 
         canary_cmds.start(ref, to, canary if canary is not None else 10.0, shadow=shadow,
                           force=force, reason=reason, db=db, actor=actor, json=json,
-                          canary_id=canary_id)  # fmt: skip
+                          canary_id=canary_id, project=project)  # fmt: skip
         return
     if canary_id is not None:
         raise InputError("--canary-id: only with --canary")
-    svc = _deployments(get_store(db))
+    svc = _deployments(own_store(db, project, ref))
     result = svc.promote(ref, to, actor_name(actor), force=force, reason=reason)
     if json:
         print_json(
@@ -154,8 +157,9 @@ def rollback_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
-    svc = _deployments(get_store(db))
+    svc = _deployments(own_store(db, project, name, to))
     d = svc.rollback(name, env, actor_name(actor), to_ref=to, reason=reason)
     if json:
         print_json(_dep_json(d))
@@ -213,8 +217,11 @@ def _print_history(title: str, deps: list[Deployment], events: list[CanaryEvent]
     )
 
 
-def history_cmd(name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False) -> None:
-    store = get_store(db)
+def history_cmd(
+    name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False,
+    project: ProjectOpt = None,
+) -> None:  # fmt: skip
+    store = own_store(db, project, name)
     svc = _deployments(store)
     deps = svc.history(name, env)
     if json:
@@ -238,9 +245,10 @@ def at_cmd(
     ],
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     when = parse_time(time)
-    store = get_store(db)
+    store = own_store(db, project, name)
     svc = _deployments(store)
     d = svc.at(name, env, when)
     if json:
@@ -282,12 +290,13 @@ def mark_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     if health not in ("good", "bad"):
         raise InputError(f"health: expected 'good' or 'bad', got {health!r}")
     from agentdeck.core.deploy.model import Health
 
-    svc = _deployments(get_store(db))
+    svc = _deployments(own_store(db, project, name))
     d = svc.mark(name, env, Health(health), actor_name(actor), deployment)
     if json:
         print_json(_dep_json(d))

@@ -12,6 +12,7 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     err_console,
@@ -19,6 +20,7 @@ from agentdeck.cli.common import (
     get_store,
     parse_time_ns,
     print_json,
+    project_in,
     short,
 )
 from agentdeck.core.errors import InputError
@@ -277,15 +279,26 @@ def scores_cmd(
     ] = 1000,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import own_agent
     from agentdeck.core.trace.query import RunQuery
     from agentdeck.evals.online import score_summary
 
     store = get_store(db)
+    in_project = project_in(store, project)
+    own_agent(store, in_project, name)
     since_ns = None if since is None else parse_time_ns(since, "--since")
     if limit < 1:
         raise InputError("--limit: must be at least 1")
-    q = RunQuery(agent_name=name, agent_version=version, env=env, since_ns=since_ns, limit=limit)
+    q = RunQuery(
+        project=in_project,
+        agent_name=name,
+        agent_version=version,
+        env=env,
+        since_ns=since_ns,
+        limit=limit,
+    )
     stats = score_summary(store, q)
     if json:
         print_json(

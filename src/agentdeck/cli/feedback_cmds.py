@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, actor_name, console, get_store, print_json
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    ProjectOpt,
+    actor_name,
+    console,
+    get_store,
+    print_json,
+    project_in,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -38,13 +47,16 @@ def feedback_cmd(
     ] = False,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import own_run
     from agentdeck.core.trace.feedback import FeedbackSource
     from agentdeck.tracing.analysis.feedback import record_feedback
 
+    store = get_store(db)
     receipt = record_feedback(
-        get_store(db),
-        run_id,
+        store,
+        own_run(store, project_in(store, project), run_id),
         score=score,
         label=label,
         comment=comment,

@@ -12,11 +12,13 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     err_console,
     get_store,
     print_json,
+    project_in,
 )
 from agentdeck.core.errors import InputError
 
@@ -139,6 +141,7 @@ def export_cmd(
     query: QueryOpt = None,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.core.trace.query import RunQuery
     from agentdeck.core.trace.search_plan import search_query
@@ -146,8 +149,8 @@ def export_cmd(
 
     if format_ not in FORMATS:
         raise InputError(f"--format: expected {' or '.join(FORMATS)}, got {format_!r}")
-    q = search_query(RunQuery(), query, "--query")
     store = get_store(db)
+    q = search_query(RunQuery(project=project_in(store, project)), query, "--query")
     to_stdout = str(output) == "-"
     with _progress("exporting", json or to_stdout) as bar:
         progress = _updater(bar, "runs")

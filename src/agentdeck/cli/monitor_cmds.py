@@ -14,6 +14,7 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     err_console,
@@ -21,8 +22,9 @@ from agentdeck.cli.common import (
     get_store,
     parse_time,
     print_json,
+    project_in,
 )
-from agentdeck.core.errors import InputError
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 
 if TYPE_CHECKING:  # monitoring (numpy, scipy, genson) and the store load inside the commands
     from agentdeck.core.behaviour.records import AlertRecord, FindingRecord
@@ -84,10 +86,13 @@ def baseline_create(
     actor: ActorOpt = None,
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import own_agent_ref
     from agentdeck.monitor.profiles import baseline_summary, create_baseline, select_runs
 
     store = get_store(db)
+    own_agent_ref(store, project_in(store, project), agent)
     sel = select_runs(
         store, agent, env,
         parse_time(since, "--from") if since else None,
@@ -109,8 +114,13 @@ def baseline_list(
     agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's.")] = None,
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
-    recs = get_store(db).list_baselines(agent)
+    from agentdeck.cli.scope import visible_agents
+
+    store = get_store(db)
+    visible = visible_agents(store, project_in(store, project))
+    recs = [r for r in store.list_baselines(agent) if visible(r.agent_name)]
     if json_:
         from agentdeck.records.serialize import baseline_json
 
@@ -133,10 +143,13 @@ def baseline_show(
     name: Annotated[str, typer.Argument(help="Baseline name.", show_default=False)],
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.monitor.profiles import baseline_summary, load_baseline
 
-    rec, profile = load_baseline(get_store(db), name)
+    store = get_store(db)
+    _own_baseline(store, project_in(store, project), name)
+    rec, profile = load_baseline(store, name)
     info = baseline_summary(rec, profile)
     if json_:
         print_json(info)
@@ -170,10 +183,13 @@ def check_cmd(
     ],
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import own_run
     from agentdeck.monitor.checks import check_trace, checked_json
 
-    checked = check_trace(get_store(db), run_id)
+    store = get_store(db)
+    checked = check_trace(store, own_run(store, project_in(store, project), run_id))
     doc = checked_json(checked)  # the API's answer (POST /api/v1/runs/{id}/check)
     rows = doc["findings"]
     provisional = checked.run.provisional
@@ -211,10 +227,21 @@ def findings_cmd(
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 100,
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
-    found = get_store(db).list_findings(
-        agent, check, run, parse_time(since, "--since") if since else None, limit
+    from agentdeck.cli.scope import own_run, visible_agents
+
+    store = get_store(db)
+    in_project = project_in(store, project)
+    visible = visible_agents(store, in_project)
+    found = store.list_findings(
+        agent,
+        check,
+        own_run(store, in_project, run) if run else None,
+        parse_time(since, "--since") if since else None,
+        limit,
     )
+    found = [f for f in found if visible(f.agent_name)]
     if json_:
         print_json([_finding_json(f) for f in found])
         return
@@ -267,6 +294,7 @@ def monitor_cmd(
     ] = None,
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     if follow and rules is None:
         raise InputError("--follow: needs --rules FILE (the alert rules to evaluate)")
@@ -274,6 +302,7 @@ def monitor_cmd(
         raise InputError("--agent: give the agent to compare (or --rules to evaluate alerts)")
     if interval <= 0:
         raise InputError("--interval: must be positive")
+    from agentdeck.cli.scope import own_agent_ref
     from agentdeck.core.timeparse import parse_duration
     from agentdeck.monitor.alert_rules import load_alert_config
     from agentdeck.monitor.alerts import evaluate_alert_rules
@@ -281,6 +310,13 @@ def monitor_cmd(
 
     config = load_alert_config(rules) if rules is not None else None
     store = get_store(db)
+    in_project = project_in(store, project)
+    if agent is not None:
+        own_agent_ref(store, in_project, agent)
+        if baseline is not None:
+            _own_baseline(store, in_project, baseline)
+    if config is not None:
+        _own_rules(store, in_project, config)
     if agent is not None and not follow:
         with _progress("window check") as advance:
             wc = check_window(store, agent, env, parse_duration(window), baseline, progress=advance)
@@ -308,6 +344,33 @@ def monitor_cmd(
             _wait(interval, done, len(fired), len(config.rules))
     except KeyboardInterrupt:
         err_console.print("stopped")
+
+
+def _own_baseline(store: Any, project: str, name: str) -> None:
+    from agentdeck.cli.scope import agent_visible
+
+    rec = store.get_baseline(name)
+    if rec is not None and not agent_visible(store, project, rec.agent_name):
+        raise UnresolvedReferenceError(
+            name, "no baseline with that name (see agentdeck baseline list)"
+        )
+
+
+def _own_rules(store: Any, project: str, config: Any) -> None:
+    """Refuse rules that watch another project's agent (as a missing agent)."""
+    from agentdeck.cli.scope import own_agent_ref
+    from agentdeck.core.access.projects import DEFAULT_PROJECT
+
+    for rule in config.rules:
+        if rule.agent:
+            own_agent_ref(store, project, rule.agent)
+            if rule.baseline:
+                _own_baseline(store, project, rule.baseline)
+        elif project != DEFAULT_PROJECT:
+            raise InputError(
+                f"--rules: rule {rule.name!r} watches every agent; in project {project!r} "
+                "give it an agent"
+            )
 
 
 def _wait(interval: float, done: int, fired: int, rules: int) -> None:
@@ -339,12 +402,16 @@ def alerts_list(
     all_: Annotated[bool, typer.Option("--all", help="Include resolved alerts.")] = False,
     json_: JsonOpt = False,
     db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
+    from agentdeck.cli.scope import visible_agents
     from agentdeck.monitor.alerts import ACTIVE
 
-    found = get_store(db).list_alerts(None if all_ else ACTIVE)
+    store = get_store(db)
+    visible = visible_agents(store, project_in(store, project))
+    found = [a for a in store.list_alerts(None if all_ else ACTIVE) if visible(a.agent_name)]
     if json_:
         print_json([_alert_json(a) for a in found])
         return
@@ -367,10 +434,20 @@ def alerts_list(
     )  # fmt: skip
 
 
-def _set_status(alert_id: str, status: str, actor: str | None, db: str | None, json_: bool) -> None:
+def _set_status(
+    alert_id: str, status: str, actor: str | None, db: str | None, json_: bool,
+    project: str | None,
+) -> None:  # fmt: skip
+    from agentdeck.cli.scope import agent_visible
     from agentdeck.monitor.alerts import set_alert_status
 
-    a = set_alert_status(get_store(db), alert_id, status, actor_name(actor))
+    store = get_store(db)
+    found = store.get_alert(alert_id)
+    if found is None or not agent_visible(store, project_in(store, project), found.agent_name):
+        raise UnresolvedReferenceError(
+            alert_id, "no alert with that id (or the prefix is ambiguous)"
+        )
+    a = set_alert_status(store, found.id, status, actor_name(actor))
     if json_:
         print_json(_alert_json(a))
     else:
@@ -386,17 +463,25 @@ AlertIdArg = Annotated[
     "ack", help="Acknowledge an alert (it stays open: it still blocks promotion if critical)."
 )
 def alerts_ack(
-    alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
+    alert_id: AlertIdArg,
+    actor: ActorOpt = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.monitor.alerts import ACKNOWLEDGED
 
-    _set_status(alert_id, ACKNOWLEDGED, actor, db, json_)
+    _set_status(alert_id, ACKNOWLEDGED, actor, db, json_, project)
 
 
 @alerts_app.command("resolve", help="Resolve an alert.")
 def alerts_resolve(
-    alert_id: AlertIdArg, actor: ActorOpt = None, json_: JsonOpt = False, db: DbOpt = None
+    alert_id: AlertIdArg,
+    actor: ActorOpt = None,
+    json_: JsonOpt = False,
+    db: DbOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.monitor.alerts import RESOLVED
 
-    _set_status(alert_id, RESOLVED, actor, db, json_)
+    _set_status(alert_id, RESOLVED, actor, db, json_, project)

@@ -27,7 +27,7 @@ from agentdeck.cli.common import (
     short,
 )
 from agentdeck.cli.policy_render import coverage_json, print_coverage, print_simulation
-from agentdeck.core.errors import InputError
+from agentdeck.core.errors import InputError, UnresolvedReferenceError
 
 if TYPE_CHECKING:  # the policy engine (CEL), the registry and the store load inside commands
     from agentdeck.core.policy.records import ApprovalRecord
@@ -398,13 +398,17 @@ def approvals_cmd(
     ] = "pending",
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import visible_agents
     from agentdeck.policy import approvals
 
     allowed = approvals.APPROVAL_STATUSES
     if status not in allowed:
         raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
-    found = approvals.list_current(get_store(db), status)
+    store = get_store(db)
+    visible = visible_agents(store, project_in(store, project))
+    found = [a for a in approvals.list_current(store, status) if visible(a.agent_name)]
     if json:
         print_json([_approval_json(a) for a in found])
         return
@@ -434,8 +438,16 @@ def _decide(
     db: str | None,
     actor: str | None,
     json: bool,
+    project: str | None,
 ) -> None:
-    rec = decide(get_store(db), approval_id, actor_name(actor), reason)
+    from agentdeck.cli.scope import agent_visible
+
+    store = get_store(db)
+    in_project = project_in(store, project)
+    found = store.get_approval(approval_id)
+    if found is not None and not agent_visible(store, in_project, found.agent_name):
+        raise UnresolvedReferenceError(approval_id, "no approval request with that id")
+    rec = decide(store, approval_id, actor_name(actor), reason)
     if json:
         print_json(_approval_json(rec))
         return
@@ -449,10 +461,11 @@ def approve_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.policy import approvals
 
-    _decide(approvals.grant, "[green]granted[/]", approval_id, reason, db, actor, json)
+    _decide(approvals.grant, "[green]granted[/]", approval_id, reason, db, actor, json, project)
 
 
 @app.command("reject", help="Reject a pending approval request: the waiting tool call is denied.")
@@ -462,7 +475,8 @@ def reject_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.policy import approvals
 
-    _decide(approvals.reject, "[red]rejected[/]", approval_id, reason, db, actor, json)
+    _decide(approvals.reject, "[red]rejected[/]", approval_id, reason, db, actor, json, project)

@@ -11,10 +11,12 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     get_store,
     print_json,
+    project_in,
 )
 from agentdeck.core.errors import InputError
 
@@ -47,6 +49,7 @@ def create_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.core.annotations.schema import parse_label_schema
     from agentdeck.evals.review.queues import create_queue
@@ -58,10 +61,11 @@ def create_cmd(
         "agent": agent, "version": str(version) if version else None, "env": env,
         "status": status, "outcome": outcome, "tool": tool, "since": since, "until": until,
     }  # fmt: skip
+    store = get_store(db)
     q = create_queue(
-        get_store(db), name, label_schema,
+        store, name, label_schema,
         filters={k: v for k, v in filters.items() if v}, by=actor_name(actor),
-        sample=sample, seed=seed, limit=limit,
+        sample=sample, seed=seed, limit=limit, project=project_in(store, project),
     )  # fmt: skip
     if json:
         print_json(queue_json(q, schema=True))
@@ -71,10 +75,13 @@ def create_cmd(
 
 
 @app.command("list", help="Review queues, newest first, with how many runs are left.")
-def list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
+def list_cmd(db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None) -> None:
+    from agentdeck.evals.review.queues import queue_project
     from agentdeck.records.serialize import queue_json
 
-    queues = get_store(db).list_queues()
+    store = get_store(db)
+    in_project = project_in(store, project)
+    queues = [q for q in store.list_queues() if queue_project(q) == in_project]
     if json:
         print_json([queue_json(q) for q in queues])
         return
@@ -93,12 +100,14 @@ def list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command("next", help="The next run to review in a queue, with the labels to choose from.")
-def next_cmd(queue: QueueArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+def next_cmd(
+    queue: QueueArg, db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None
+) -> None:
     from agentdeck.evals.review.queues import get_queue, next_item
     from agentdeck.records.serialize import queue_item_json, run_json
 
     store = get_store(db)
-    q = get_queue(store, queue)
+    q = get_queue(store, queue, project_in(store, project))
     item = next_item(store, q)
     run = store.get_run(item.trace_id) if item else None
     labels = [
@@ -149,12 +158,13 @@ def label_cmd(
     db: DbOpt = None,
     actor: ActorOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.evals.review.queues import get_queue, label_run
     from agentdeck.records.serialize import annotation_json
 
     store = get_store(db)
-    q = get_queue(store, queue)
+    q = get_queue(store, queue, project_in(store, project))
     receipt = label_run(
         store, q, run_id, label, by=actor_name(actor), scores=_scores(score or []),
         comment=comment,
@@ -174,11 +184,12 @@ def skip_cmd(
     run_id: Annotated[str, typer.Argument(help="Run id or unique prefix.", show_default=False)],
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     from agentdeck.evals.review.queues import get_queue, skip_run
 
     store = get_store(db)
-    q = get_queue(store, queue)
+    q = get_queue(store, queue, project_in(store, project))
     tid = skip_run(store, q, run_id)
     if json:
         print_json({"queue": q.name, "run_id": tid, "status": "skipped"})

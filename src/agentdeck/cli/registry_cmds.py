@@ -73,10 +73,12 @@ def versions_cmd(
     name: Annotated[str, typer.Argument(help="Agent name.")],
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
+    from agentdeck.cli.scope import own_store
     from agentdeck.registry.service import Registry
 
-    store = get_store(db)
+    store = own_store(db, project, name)
     versions = Registry(store).versions(name)
     if json:
         from agentdeck.records.serialize import agent_version_json
@@ -101,10 +103,13 @@ def versions_cmd(
     console.print(t)
 
 
-def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+def show_cmd(
+    ref: RefArg, db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None
+) -> None:
+    from agentdeck.cli.scope import own_store
     from agentdeck.registry.service import Registry
 
-    store = get_store(db)
+    store = own_store(db, project, ref)
     av = Registry(store).get(ref)
     if json:
         from agentdeck.records.serialize import agent_version_json
@@ -138,13 +143,16 @@ def show_cmd(ref: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
         console.print(Syntax(s.system_prompt, "markdown", word_wrap=True))
 
 
-def diff_cmd(a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+def diff_cmd(
+    a: RefArg, b: RefArg, db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None
+) -> None:
     from agentdeck.cli.render_diff import render_diff
+    from agentdeck.cli.scope import own_store
     from agentdeck.records.serialize import cost_change_json
     from agentdeck.registry.service import Registry
     from agentdeck.tracing.analysis.cost import version_cost_change
 
-    store = get_store(db)
+    store = own_store(db, project, a, b)
     d = Registry(store).diff(a, b)
     cost = version_cost_change(store, d)
     if json:

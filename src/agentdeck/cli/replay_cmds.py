@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, escape, get_store, print_json, short
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    escape,
+    get_store,
+    print_json,
+    project_in,
+    short,
+)
 from agentdeck.cli.trace_cmds import RunIdArg
 from agentdeck.core.errors import InputError
 
@@ -59,14 +69,20 @@ def replay_cmd(
     path: PathOpt = None,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
 ) -> None:
     """Exit 0 when reproduced (or, with --with, whenever the comparison ran); 1 on divergence."""
     if live_tools and with_ref is None:
         raise InputError("--live-tools applies only with --with (a plain replay runs no tool)")
+    from agentdeck.cli.scope import own_agent_ref, own_run
     from agentdeck.tracing.replay.engine import compare, reproduce
 
     paths = path or [Path.cwd()]
     store = get_store(db)
+    in_project = project_in(store, project)
+    run_id = own_run(store, in_project, run_id)
+    if with_ref is not None:
+        own_agent_ref(store, in_project, with_ref)
     if with_ref is not None:
         with nullcontext() if json else console.status("replaying…"):
             comparison = compare(store, run_id, with_ref, live_tools=live_tools, paths=paths)

@@ -330,13 +330,16 @@ def _add(tree: Tree, node: SpanNode) -> None:
         _add(branch, child)
 
 
-def trace_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+def trace_cmd(
+    run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None
+) -> None:
     from rich.tree import Tree
 
     from agentdeck.tracing.analysis.queries import execution_graph, load_trace, run_json
     from agentdeck.tracing.sdk.wire import span_to_dict
 
-    trace = load_trace(get_store(db), run_id)
+    store = get_store(db)
+    trace = load_trace(store, run_id, project_in(store, project))
     if json:
         print_json(
             {
@@ -390,10 +393,14 @@ def _why(s: Span) -> str:
     return s.status.value
 
 
-def rca_cmd(run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False) -> None:
+def rca_cmd(
+    run_id: RunIdArg, db: DbOpt = None, json: JsonOpt = False, project: ProjectOpt = None
+) -> None:
+    from agentdeck.cli.scope import own_run
     from agentdeck.tracing.analysis.rca import rca_to_dict, root_cause
 
-    rc = root_cause(get_store(db), run_id)
+    store = get_store(db)
+    rc = root_cause(store, own_run(store, project_in(store, project), run_id))
     if rc is None:
         raise InputError(f"{run_id}: the run has no spans to analyse")
     if json:
