@@ -103,6 +103,12 @@ SCOPED = frozenset({
     "GET /api/v1/keys",
     "POST /api/v1/keys",
     "DELETE /api/v1/keys/{id_or_name}",
+    # stored suites: of the project's runs (a name is owned by the project of its first case)
+    "GET /api/v1/suites",
+    "GET /api/v1/suites/{suite}",
+    "POST /api/v1/suites/{suite}/cases",
+    "GET /ui/runs/{run_id}/suite",
+    "POST /ui/runs/{run_id}/suite",
 })  # fmt: skip
 
 #: Routes that touch no project's records, with the reason.
