@@ -4,9 +4,16 @@ project's suite answers as a missing one, and a run added must be of the request
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 import test_projects
 from fastapi.testclient import TestClient
 from test_projects import Two
+
+from agentdeck.cli.main import main
+from agentdeck.store import SqlStore
 
 two = test_projects.two  # the fixture: projects default (A) and team-b (B)
 HX = {"HX-Request": "true"}
@@ -70,3 +77,48 @@ def test_the_add_to_suite_form_is_the_projects_own(client: TestClient, two: Two)
     assert client.get("/api/v1/suites", headers=b).json() == [{"suite": "b-prod", "cases": 1}]
     form = client.get(f"/ui/runs/{two.a_run}/suite", headers=a)
     assert 'value="prod"' in form.text and "b-prod" not in form.text
+
+
+def test_the_suite_commands_take_a_project(
+    client: TestClient,
+    two: Two,
+    store: SqlStore,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr("agentdeck.store.open_store", lambda *_: store)  # a PG test schema
+    monkeypatch.setenv("AGENTDECK_ACTOR", "tester")
+    monkeypatch.delenv("AGENTDECK_PROJECT", raising=False)
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        out = capsys.readouterr()
+        return int(info.value.code or 0), out.out, out.err
+
+    expect = ("--expect", FORM_EXPECT)
+    code, _, err = cli("suite", "add-run", two.b_run, "--suite", "b-prod", *expect)
+    assert code != 0 and "no run with that id" in err  # B's run, outside default
+    added = cli("suite", "add-run", two.a_run[:8], "--suite", "prod", *expect)
+    assert added[0] == 0, added
+    code, _, err = cli("suite", "add-run", two.b_run, "--suite", "prod", "--project", "team-b",
+                       *expect)  # fmt: skip
+    assert code == 1 and "suite 'prod' belongs to another project" in err, err
+    assert cli("suite", "add-run", two.b_run, "--suite", "b-prod", "--project", "team-b",
+               *expect)[0] == 0  # fmt: skip
+    code, _, err = cli("suite", "add-run", two.a_run, "--suite", str(tmp_path / "x.yaml"),
+                       "--project", "team-b", *expect)  # fmt: skip
+    assert code != 0 and "no run with that id" in err
+    listed = json.loads(cli("suite", "list", "--json")[1])
+    assert listed == [{"suite": "prod", "cases": 1}]
+    monkeypatch.setenv("AGENTDECK_PROJECT", "team-b")
+    assert json.loads(cli("suite", "list", "--json")[1]) == [{"suite": "b-prod", "cases": 1}]
+    assert json.loads(cli("suite", "export", "b-prod", "--json")[1])["name"] == "b-prod"
+    code, _, err = cli("suite", "export", "prod")
+    assert code != 0 and "no stored suite of that name" in err
+    code, _, err = cli("eval", "prod", "--agent", "beta@1")
+    assert code != 0 and "no stored suite of that name" in err
+    code, _, err = cli("suite", "list", "--project", "nope")
+    assert code == 2 and "--project" in err

@@ -194,12 +194,16 @@ def add_to_file(
     case_id: str | None = None,
     paths: Sequence[str] = (),
     where: str = "--",
+    project: str | None = None,
 ) -> AddedCase:
     """Append the run as a case of the suite file ``path`` (created when missing, with
-    ``paths`` to import the agent from, relative to the file)."""
+    ``paths`` to import the agent from, relative to the file); ``project``: only a run of
+    that project."""
     from agentdeck.registry.specfile import load_yaml
 
-    tid, case = build_case(store, run_id, expect=expect, case_id=case_id, where=where)
+    tid, case = build_case(
+        store, run_id, expect=expect, case_id=case_id, where=where, project=project
+    )
     if path.exists():
         doc = load_yaml(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
