@@ -109,6 +109,8 @@ SCOPED = frozenset({
     "POST /api/v1/suites/{suite}/cases",
     "GET /ui/runs/{run_id}/suite",
     "POST /ui/runs/{run_id}/suite",
+    # erasure: deletes only the project's runs; the audit entry names the project
+    "DELETE /api/v1/runs",
 })  # fmt: skip
 
 #: Routes that touch no project's records, with the reason.
