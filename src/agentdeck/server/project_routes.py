@@ -111,6 +111,8 @@ SCOPED = frozenset({
     "POST /ui/runs/{run_id}/suite",
     # erasure: deletes only the project's runs; the audit entry names the project
     "DELETE /api/v1/runs",
+    # running a replay: a run and an agent of the project; the replayed run lands in it
+    "POST /api/v1/replays",
 })  # fmt: skip
 
 #: Routes that touch no project's records, with the reason.
