@@ -123,6 +123,10 @@ GLOBAL = {
     "POST /api/v1/lint": "lints the spec in the body: no stored record",
     "GET /api/v1/envs/{env}/gates": "the promotion path's gates are server-wide (changing them "
     "stays with the default project's admins)",
+    "PUT /api/v1/envs/path": "the promotion path is server-wide: changed only by an admin key "
+    "of the default project or an all-projects key (others get 403 naming why)",
+    "PUT /api/v1/envs/{env}/gates": "gate settings are server-wide: changed only by an admin "
+    "key of the default project or an all-projects key (others get 403 naming why)",
     "GET /api/v1/cost/price/{model:path}": "the price table: no project's record",
     "POST /ui/session": "signs a key in: the session is the key's",
     "POST /ui/logout": "signs the session out: the session is the key's",
