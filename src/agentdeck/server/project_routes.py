@@ -123,6 +123,11 @@ GLOBAL = {
     "POST /api/v1/lint": "lints the spec in the body: no stored record",
     "GET /api/v1/envs/{env}/gates": "the promotion path's gates are server-wide (changing them "
     "stays with the default project's admins)",
+    "GET /api/v1/audit/verify": "verifies the one chain of every project: ok, the number of "
+    "entries and where it breaks; a problem's text (it can name a deployment) only for keys "
+    "of default or all-projects keys",
+    "GET /metrics": "the server's process-wide metrics (labelled by agent, every project): "
+    "read only with a key of default or an all-projects key (others 403 naming why)",
     "PUT /api/v1/envs/path": "the promotion path is server-wide: changed only by an admin key "
     "of the default project or an all-projects key (others get 403 naming why)",
     "PUT /api/v1/envs/{env}/gates": "gate settings are server-wide: changed only by an admin "
