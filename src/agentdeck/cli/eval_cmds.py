@@ -90,11 +90,12 @@ def _is_suite_name(text: str) -> bool:
     )
 
 
-def _stored_suite(store: SqlStore, name: str) -> Suite:
-    """A suite stored in the database (``agentdeck suite add-run --suite NAME``)."""
+def _stored_suite(store: SqlStore, name: str, project: str | None) -> Suite:
+    """A suite stored in the database (``agentdeck suite add-run --suite NAME``), of the
+    project ``--project`` names (another project's is not found)."""
     from agentdeck.evals.datasets.add_run import stored_suite
 
-    return stored_suite(store, name)
+    return stored_suite(store, name, project_in(store, project))
 
 
 def _print_result(result: EvalResult) -> None:
@@ -184,6 +185,7 @@ def eval_cmd(
     ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
+    project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.core.evals.result import check_thresholds, compare_results, summarize
@@ -194,7 +196,7 @@ def eval_cmd(
 
     named = not suite_file.exists() and _is_suite_name(str(suite_file))
     store = get_store(db) if named else None
-    suite = _stored_suite(store, str(suite_file)) if store else load_suite(suite_file)
+    suite = _stored_suite(store, str(suite_file), project) if store else load_suite(suite_file)
     store = store or get_store(db)
     who = actor_name(actor)
     paths = list(path) if path else [Path.cwd()]

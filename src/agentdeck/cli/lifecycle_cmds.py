@@ -84,13 +84,14 @@ def delete_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     db: DbOpt = None,
     actor: ActorOpt = None,
+    project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.tracing.lifecycle.erase import delete_runs, selection
 
     store = get_store(db)
     sel = selection(store, run_ids=run or (), session=session, user=user, query=query,
-                    source="--query")  # fmt: skip
+                    source="--query", project=project_in(store, project))  # fmt: skip
     if not dry_run and not yes and not json:
         with _progress("counting", False) as bar:
             n = delete_runs(store, sel, "", dry_run=True, progress=_updater(bar, "runs")).runs

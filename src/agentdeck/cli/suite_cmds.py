@@ -11,10 +11,12 @@ from agentdeck.cli.common import (
     ActorOpt,
     DbOpt,
     JsonOpt,
+    ProjectOpt,
     actor_name,
     console,
     get_store,
     print_json,
+    project_in,
 )
 from agentdeck.core.errors import InputError
 
@@ -59,6 +61,7 @@ def add_run_cmd(
     ] = None,
     db: DbOpt = None,
     actor: ActorOpt = None,
+    project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from agentdeck.evals.datasets.add_run import add_to_file, add_to_stored, parse_expect
@@ -66,14 +69,17 @@ def add_run_cmd(
 
     wanted = parse_expect(expect, "--")
     store = get_store(db)
+    in_project = project_in(store, project)
     if _is_file(suite):
         added = add_to_file(
-            store, run_id, Path(suite), expect=wanted, case_id=case_id, paths=path or ()
-        )
+            store, run_id, Path(suite), expect=wanted, case_id=case_id, paths=path or (),
+            project=in_project,
+        )  # fmt: skip
     else:
         added = add_to_stored(
-            store, run_id, suite, by=actor_name(actor), expect=wanted, case_id=case_id
-        )
+            store, run_id, suite, by=actor_name(actor), expect=wanted, case_id=case_id,
+            project=in_project,
+        )  # fmt: skip
     if json:
         print_json(dataset_case_json(added.suite, added.where, added.trace_id, added.case))
         return
@@ -87,8 +93,11 @@ def add_run_cmd(
 
 
 @app.command("list", help="Suites stored in the database, with their number of cases.")
-def list_cmd(db: DbOpt = None, json: JsonOpt = False) -> None:
-    names = get_store(db).dataset_names()
+def list_cmd(db: DbOpt = None, project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    from agentdeck.evals.datasets.add_run import suite_names
+
+    store = get_store(db)
+    names = suite_names(store, project_in(store, project))
     if json:
         print_json([{"suite": n, "cases": c} for n, c in names])
         return
@@ -104,13 +113,15 @@ def export_cmd(
     name: Annotated[str, typer.Argument(help="The stored suite's name.", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
     db: DbOpt = None,
+    project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     import yaml
 
     from agentdeck.evals.datasets.add_run import suite_document
 
-    doc = suite_document(get_store(db), name)
+    store = get_store(db)
+    doc = suite_document(store, name, project_in(store, project))
     if json:
         print_json(doc)
         return

@@ -112,6 +112,16 @@ SCOPED = frozenset({
     "GET /api/v1/keys",
     "POST /api/v1/keys",
     "DELETE /api/v1/keys/{id_or_name}",
+    # stored suites: of the project's runs (a name is owned by the project of its first case)
+    "GET /api/v1/suites",
+    "GET /api/v1/suites/{suite}",
+    "POST /api/v1/suites/{suite}/cases",
+    "GET /ui/runs/{run_id}/suite",
+    "POST /ui/runs/{run_id}/suite",
+    # erasure: deletes only the project's runs; the audit entry names the project
+    "DELETE /api/v1/runs",
+    # running a replay: a run and an agent of the project; the replayed run lands in it
+    "POST /api/v1/replays",
 })  # fmt: skip
 
 #: Routes that touch no project's records, with the reason.
@@ -122,6 +132,15 @@ GLOBAL = {
     "POST /api/v1/lint": "lints the spec in the body: no stored record",
     "GET /api/v1/envs/{env}/gates": "the promotion path's gates are server-wide (changing them "
     "stays with the default project's admins)",
+    "GET /api/v1/audit/verify": "verifies the one chain of every project: ok, the number of "
+    "entries and where it breaks; a problem's text (it can name a deployment) only for keys "
+    "of default or all-projects keys",
+    "GET /metrics": "the server's process-wide metrics (labelled by agent, every project): "
+    "read only with a key of default or an all-projects key (others 403 naming why)",
+    "PUT /api/v1/envs/path": "the promotion path is server-wide: changed only by an admin key "
+    "of the default project or an all-projects key (others get 403 naming why)",
+    "PUT /api/v1/envs/{env}/gates": "gate settings are server-wide: changed only by an admin "
+    "key of the default project or an all-projects key (others get 403 naming why)",
     "GET /api/v1/cost/price/{model:path}": "the price table: no project's record",
     "POST /ui/session": "signs a key in: the session is the key's",
     "POST /ui/logout": "signs the session out: the session is the key's",

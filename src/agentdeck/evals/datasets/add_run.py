@@ -6,6 +6,11 @@ part of its suite before anything is written. A suite file keeps its comments: t
 appended as text when the file ends with its ``cases`` list, else the file is rewritten. A
 stored suite (``dataset_cases``, migration 0019_annotations) is what the API and the UI add
 to; ``agentdeck eval NAME`` runs it, and :func:`suite_document` exports it as a file.
+
+A stored suite belongs to one project: the project of the runs its cases were made of (a run
+added must be of the request's project, so every case's run is). A suite name is unique on a
+server, owned by the project that added its first case; a suite whose runs were all erased is
+the default project's, as before projects.
 """
 
 from __future__ import annotations
@@ -20,20 +25,43 @@ from typing import Any, Protocol
 
 import yaml
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.annotations.records import DatasetCase
 from agentdeck.core.errors import ConflictError, InputError, SpecError
 from agentdeck.core.evals.dataset import case_from_run
 from agentdeck.core.evals.suite import Suite, parse_suite
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.yaml_bounded import parse_yaml_text
-from agentdeck.store.protocol import AnnotationStore, FeedbackStore, TraceStore
+from agentdeck.store.protocol import AnnotationStore, FeedbackStore, ProjectStore, TraceStore
 from agentdeck.tracing.analysis.queries import find_trace_id
 
 SUITE_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 
 
-class DatasetStore(TraceStore, FeedbackStore, AnnotationStore, Protocol):
+class DatasetStore(TraceStore, FeedbackStore, AnnotationStore, ProjectStore, Protocol):
     """Runs and their spans and feedback to read; stored suites to write."""
+
+
+class SuiteStore(AnnotationStore, ProjectStore, Protocol):
+    """Stored suites and the projects of their cases' runs."""
+
+
+def suite_project(store: SuiteStore, name: str) -> str | None:
+    """The project that owns the stored suite ``name`` (None: no such suite): that of its
+    oldest case whose run is still stored, else the default project."""
+    cases = store.dataset_cases(name)
+    if not cases:
+        return None
+    owners = store.run_projects([c.trace_id for c in cases])
+    return next((owners[c.trace_id] for c in cases if c.trace_id in owners), DEFAULT_PROJECT)
+
+
+def suite_names(store: SuiteStore, project: str | None = None) -> list[tuple[str, int]]:
+    """Each stored suite with its number of cases; ``project``: only that project's."""
+    names = store.dataset_names()
+    if project is None:
+        return names
+    return [(n, c) for n, c in names if suite_project(store, n) == project]
 
 
 @dataclass(frozen=True)
@@ -79,11 +107,13 @@ def build_case(
     expect: Mapping[str, Any] | None,
     case_id: str | None,
     where: str,
+    project: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The run's id and the case made of it, validated (errors name the option or field)."""
-    tid = find_trace_id(store, run_id)
+    """The run's id and the case made of it, validated (errors name the option or field);
+    ``project``: only a run of that project (another project's is not found)."""
+    tid = find_trace_id(store, run_id, project)
     run = store.get_run(tid)
-    if run is None:
+    if run is None or (project is not None and run.project != project):
         raise InputError(f"{run_id}: no run with that id")
     if store.sampled_out([tid]):
         raise InputError(f"{run_id}: its spans were dropped by ingest sampling; no fixtures")
@@ -110,23 +140,35 @@ def add_to_stored(
     case_id: str | None = None,
     where: str = "--",
     now: datetime | None = None,
+    project: str | None = None,
 ) -> AddedCase:
-    """Add the run as a case of the stored suite ``suite`` (audited)."""
+    """Add the run as a case of the stored suite ``suite`` (audited); ``project``: the run
+    must be of that project, and so must the suite when it exists (409 otherwise)."""
     if not SUITE_NAME.match(suite):
         raise InputError(
             f"{where}suite: a suite name is lowercase letters, digits, _ . - (got {suite!r})"
         )
-    tid, case = build_case(store, run_id, expect=expect, case_id=case_id, where=where)
+    if project is not None:
+        owner = suite_project(store, suite)
+        if owner is not None and owner != project:
+            raise ConflictError(f"{where}suite: suite {suite!r} belongs to another project")
+    tid, case = build_case(
+        store, run_id, expect=expect, case_id=case_id, where=where, project=project
+    )
     item = DatasetCase(suite, case["id"], case, tid, by, now or datetime.now(UTC))
-    audit = AuditEvent(by, "suite.add_run", suite, {"case_id": case["id"], "trace_id": tid})
+    detail = {"case_id": case["id"], "trace_id": tid}
+    if project is not None:
+        detail["project"] = project
+    audit = AuditEvent(by, "suite.add_run", suite, detail)
     store.put_dataset_case(item, audit)
     return AddedCase(suite, "stored", case, tid)
 
 
-def suite_document(store: AnnotationStore, name: str) -> dict[str, Any]:
-    """A stored suite as a suite file's content (``agentdeck eval`` reads it)."""
+def suite_document(store: SuiteStore, name: str, project: str | None = None) -> dict[str, Any]:
+    """A stored suite as a suite file's content (``agentdeck eval`` reads it); ``project``:
+    another project's suite is not found."""
     cases = store.dataset_cases(name)
-    if not cases:
+    if not cases or (project is not None and suite_project(store, name) != project):
         raise SpecError(name, None, "no such suite file, and no stored suite of that name")
     return {
         "name": name,
@@ -135,8 +177,8 @@ def suite_document(store: AnnotationStore, name: str) -> dict[str, Any]:
     }
 
 
-def stored_suite(store: AnnotationStore, name: str) -> Suite:
-    return parse_suite(suite_document(store, name), f"stored suite {name}")
+def stored_suite(store: SuiteStore, name: str, project: str | None = None) -> Suite:
+    return parse_suite(suite_document(store, name, project), f"stored suite {name}")
 
 
 def _dump(data: Any) -> str:
@@ -152,12 +194,16 @@ def add_to_file(
     case_id: str | None = None,
     paths: Sequence[str] = (),
     where: str = "--",
+    project: str | None = None,
 ) -> AddedCase:
     """Append the run as a case of the suite file ``path`` (created when missing, with
-    ``paths`` to import the agent from, relative to the file)."""
+    ``paths`` to import the agent from, relative to the file); ``project``: only a run of
+    that project."""
     from agentdeck.registry.specfile import load_yaml
 
-    tid, case = build_case(store, run_id, expect=expect, case_id=case_id, where=where)
+    tid, case = build_case(
+        store, run_id, expect=expect, case_id=case_id, where=where, project=project
+    )
     if path.exists():
         doc = load_yaml(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):

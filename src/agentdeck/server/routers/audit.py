@@ -1,4 +1,10 @@
-"""The hash-chained audit log: verify it, read it."""
+"""The hash-chained audit log: verify it, read it.
+
+Verifying is server-wide (one chain for every project): it answers whether the chain holds,
+the number of entries and where it breaks. A problem's text can name a deployment (agent and
+environment), so for a key of another project than the default (and not all-projects) each
+problem keeps its ``seq`` and says only that the chain breaks there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.registry.audit import verify_audit
 from agentdeck.server.deps import ReadKey, State
 from agentdeck.server.serialize import audit_entry_json
@@ -14,13 +21,19 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("/verify", summary="Verify the audit chain (every edit is detected)")
-def verify(state: State, _: ReadKey) -> dict[str, Any]:
+def verify(state: State, principal: ReadKey) -> dict[str, Any]:
     report = verify_audit(state.store)  # the deployments table too
+    told = principal.project == DEFAULT_PROJECT or principal.all_projects
     return {
         "ok": report.ok,
         "entries": report.entries,
-        "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems],
+        "problems": [
+            {"seq": p.seq, "problem": p.problem if told else REDACTED} for p in report.problems
+        ],
     }
+
+
+REDACTED = "the chain breaks here (the default project's admins see why: agentdeck audit verify)"
 
 
 @router.get("/log", summary="The newest audit entries, oldest first")

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentdeck.evals.datasets.add_run import add_to_stored, suite_document
+from agentdeck.evals.datasets.add_run import add_to_stored, suite_document, suite_names
 from agentdeck.records.serialize import dataset_case_json
 from agentdeck.server.agent_scope import require_agent
 from agentdeck.server.auth import Principal
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.tracing.analysis.queries import find_trace_id
+from agentdeck.server.project_scope import own_run
 
 router = APIRouter(prefix="/api/v1/suites", tags=["datasets"])
 
@@ -33,13 +33,14 @@ class AddRunBody(BaseModel):
 
 
 def add_run(state: Any, principal: Principal, suite: str, body: AddRunBody) -> dict[str, Any]:
-    """The write shared by the API and the UI."""
+    """The write shared by the API and the UI: a run of the principal's project, to a suite
+    of its project (or a new one)."""
     store = state.store
-    run = store.get_run(find_trace_id(store, body.run_id))
+    run = store.get_run(own_run(store, principal, body.run_id))
     require_agent(principal, (run.agent_name if run else None) or "")
     added = add_to_stored(
         store, body.run_id, suite, by=principal.actor, expect=body.expect,
-        case_id=body.case_id or None, where="body.",
+        case_id=body.case_id or None, where="body.", project=principal.project,
     )  # fmt: skip
     return dataset_case_json(added.suite, added.where, added.trace_id, added.case)
 
@@ -55,10 +56,10 @@ def post_case(suite: str, body: AddRunBody, state: State, principal: ReadKey) ->
 
 
 @router.get("", summary="Stored suites and their number of cases")
-def list_suites(state: State, _: ReadKey) -> list[dict[str, Any]]:
-    return [{"suite": n, "cases": c} for n, c in state.store.dataset_names()]
+def list_suites(state: State, principal: ReadKey) -> list[dict[str, Any]]:
+    return [{"suite": n, "cases": c} for n, c in suite_names(state.store, principal.project)]
 
 
 @router.get("/{suite}", summary="A stored suite as a suite file's content")
-def get_suite(suite: str, state: State, _: ReadKey) -> dict[str, Any]:
-    return suite_document(state.store, suite)
+def get_suite(suite: str, state: State, principal: ReadKey) -> dict[str, Any]:
+    return suite_document(state.store, suite, principal.project)

@@ -8,8 +8,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.deploy.model import GateConfig, Health
+from agentdeck.registry.keys import Principal
 from agentdeck.server.agent_scope import require_agent, require_agent_ref
+from agentdeck.server.auth import AuthError
 from agentdeck.server.deps import AdminKey, DeployKey, ReadKey, State
 from agentdeck.server.project_scope import own_agent, own_agent_ref
 from agentdeck.server.serialize import deployment_json, parse_time
@@ -126,8 +129,25 @@ def envs(state: State, principal: ReadKey) -> list[dict[str, Any]]:
     return out
 
 
-@router.put("/envs/path", summary="Set the promotion path")
+def _server_admin(principal: Principal, what: str) -> None:
+    """Environments and the promotion path are server-wide: only an admin key of the default
+    project, or an all-projects admin key, changes them (403 naming why otherwise)."""
+    if principal.project != DEFAULT_PROJECT and not principal.all_projects:
+        raise AuthError(
+            403,
+            f"{what} is server-wide: only an admin key of the default project or an "
+            f"all-projects admin key changes it (API key {principal.name!r} is of project "
+            f"{principal.project!r})",
+        )
+
+
+@router.put(
+    "/envs/path",
+    summary="Set the promotion path (server-wide: the default project's admins, or an "
+    "all-projects admin key)",
+)
 def set_path(body: PathBody, state: State, principal: AdminKey) -> dict[str, Any]:
+    _server_admin(principal, "the promotion path")
     return {"envs": list(state.deployments.set_path(body.envs, principal.actor).envs)}
 
 
@@ -137,8 +157,13 @@ def gates(env: str, state: State, _: ReadKey) -> dict[str, Any]:
     return {"env": env, "settings": dict(cfg.settings), "disabled": list(cfg.disabled)}
 
 
-@router.put("/envs/{env}/gates", summary="Replace an environment's gate settings")
+@router.put(
+    "/envs/{env}/gates",
+    summary="Replace an environment's gate settings (server-wide: the default project's "
+    "admins, or an all-projects admin key)",
+)
 def set_gates(env: str, body: GatesBody, state: State, principal: AdminKey) -> dict[str, Any]:
+    _server_admin(principal, f"env {env}'s gate settings")
     state.deployments.set_gate_config(
         GateConfig(env, body.settings, tuple(body.disabled)), principal.actor
     )

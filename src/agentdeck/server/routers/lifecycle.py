@@ -23,8 +23,8 @@ _Q = Query(None, max_length=2000, description="A search query (docs/search.md)."
 
 @router.delete(
     "/api/v1/runs",
-    summary="Delete runs by id, session, user or search query (all given must hold); audited "
-    "with counts and hashed ids, never the content",
+    summary="Delete the project's runs by id, session, user or search query (all given must "
+    "hold); audited with the project, counts and hashed ids, never the content",
 )
 def delete_matching_runs(
     state: State,
@@ -36,7 +36,7 @@ def delete_matching_runs(
     dry_run: bool = Query(False, description="true: count what would be deleted, change nothing."),
 ) -> dict[str, Any]:
     sel = selection(state.store, run_ids=run_id or (), session=session_id, user=user_id, query=q,
-                    source="query.q")  # fmt: skip
+                    source="query.q", project=principal.project)  # fmt: skip
     return delete_runs(state.store, sel, principal.actor, dry_run=dry_run).to_dict()
 
 

@@ -17,7 +17,13 @@ from pydantic import BaseModel, Field
 
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.server.deps import DeployKey, ReadKey, State
-from agentdeck.server.project_scope import agent_visible, visible_agents
+from agentdeck.server.project_scope import (
+    agent_visible,
+    own_agent,
+    own_agent_ref,
+    own_run,
+    visible_agents,
+)
 from agentdeck.server.serialize import replay_json
 from agentdeck.tracing.replay.engine import compare, reproduce
 
@@ -65,15 +71,21 @@ def get_report(report_id: str, state: State, principal: ReadKey) -> dict[str, An
 
 @router.post(
     "",
-    summary="Replay a recorded run (agentdeck replay [--with REF]); the report is stored",
+    summary="Replay a recorded run of the project (agentdeck replay [--with REF]) with an "
+    "agent of the project; the replayed run lands in the project, the report is stored",
 )
-def run_replay(body: ReplayBody, state: State, _: DeployKey) -> dict[str, Any]:
-    paths = [Path.cwd()]
+def run_replay(body: ReplayBody, state: State, principal: DeployKey) -> dict[str, Any]:
+    store, paths, project = state.store, [Path.cwd()], principal.project
+    tid = own_run(store, principal, body.run_id)
+    run = store.get_run(tid)
+    if run is not None and run.agent_name:
+        own_agent(store, principal, run.agent_name)
     with _one_at_a_time:
         if body.with_:
+            own_agent_ref(store, principal, body.with_)
             report: dict[str, Any] = compare(
-                state.store, body.run_id, body.with_, paths=paths
+                store, tid, body.with_, paths=paths, project=project
             ).to_dict()
         else:
-            report = reproduce(state.store, body.run_id, paths=paths).to_dict()
+            report = reproduce(store, tid, paths=paths, project=project).to_dict()
     return report

@@ -18,14 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from agentdeck.core.errors import AgentDeckError, InputError
-from agentdeck.evals.datasets.add_run import parse_expect
+from agentdeck.evals.datasets.add_run import parse_expect, suite_names
 from agentdeck.evals.review.queues import get_queue, label_run, queue_project, skip_run
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import ReadKey, State
+from agentdeck.server.project_scope import own_run
 from agentdeck.server.routers.datasets import AddRunBody, add_run
 from agentdeck.server.ui.approvals import NotFromThePage
 from agentdeck.server.ui.common import render, templates
-from agentdeck.tracing.analysis.queries import find_trace_id
 
 router = APIRouter(include_in_schema=False)
 NAV = ("Review", "/ui/queues", 47)
@@ -109,13 +109,18 @@ async def post_skip(queue: str, request: Request, state: State, principal: ReadK
 
 
 @router.get("/ui/runs/{run_id}/suite", response_class=HTMLResponse)
-def suite_form(run_id: str, request: Request, state: State, _: ReadKey) -> HTMLResponse:
-    tid = find_trace_id(state.store, run_id)
-    return _suite_fragment(request, state, tid, None, None)
+def suite_form(run_id: str, request: Request, state: State, principal: ReadKey) -> HTMLResponse:
+    tid = own_run(state.store, principal, run_id)
+    return _suite_fragment(request, state, principal.project, tid, None, None)
 
 
 def _suite_fragment(
-    request: Request, state: Any, tid: str, message: str | None, error: str | None
+    request: Request,
+    state: Any,
+    project: str,
+    tid: str,
+    message: str | None,
+    error: str | None,
 ) -> HTMLResponse:
     run = state.store.get_run(tid)
     return templates.TemplateResponse(
@@ -123,7 +128,7 @@ def _suite_fragment(
         "run_dataset_form.html",
         {
             "dataset_trace_id": tid,
-            "suites": [n for n, _ in state.store.dataset_names()],
+            "suites": [n for n, _ in suite_names(state.store, project)],
             "sampled_out": bool(state.store.sampled_out([tid])),
             "outcome": str(run.outcome) if run and run.outcome else None,
             "dataset_message": message,
@@ -135,7 +140,7 @@ def _suite_fragment(
 @router.post("/ui/runs/{run_id}/suite", response_class=HTMLResponse)
 async def post_suite(run_id: str, request: Request, state: State, principal: ReadKey) -> Any:
     form = await _form(request)
-    tid = find_trace_id(state.store, run_id)
+    tid = own_run(state.store, principal, run_id)
     message = error = None
     try:
         text = form.get("expect", "").strip()
@@ -146,4 +151,4 @@ async def post_suite(run_id: str, request: Request, state: State, principal: Rea
         message = f"added as case {added['case']['id']} of suite {added['suite']}"
     except (AgentDeckError, ValueError) as exc:
         error = str(exc).splitlines()[0].replace("body.", "form.")
-    return _suite_fragment(request, state, tid, message, error)
+    return _suite_fragment(request, state, principal.project, tid, message, error)

@@ -6,7 +6,9 @@ Each batch of at most :data:`BATCH` runs is deleted in one transaction with one 
 run ids given are hashed, a session or user id as given would be personal data, so it is
 hashed too; the query text is kept), how many runs and rows per table were deleted, and the
 SHA-256 of each deleted run id, never anything of the runs' content. A dry run counts the
-runs that would go and changes nothing.
+runs that would go and changes nothing. A selection made for a project (``project=``) matches
+only that project's runs (another project's run id is not found), and its audit entries name
+the project.
 """
 
 from __future__ import annotations
@@ -38,17 +40,21 @@ class Selection:
         self, query: RunQuery, described: dict[str, object], ids: Sequence[str] = ()
     ) -> None:
         self.query, self.described, self.ids = query, described, tuple(ids)
+        self.project = query.project
 
 
 def _sha(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def resolve_ids(store: TraceStore, refs: Sequence[str], part: str = "--run") -> list[str]:
-    """Run ids from ids or unique prefixes; an unknown or ambiguous one is an error naming it."""
+def resolve_ids(
+    store: TraceStore, refs: Sequence[str], part: str = "--run", project: str | None = None
+) -> list[str]:
+    """Run ids from ids or unique prefixes; an unknown or ambiguous one is an error naming it;
+    ``project``: only that project's runs."""
     out: list[str] = []
     for ref in refs:
-        found = store.trace_ids_with_prefix(ref, limit=2)
+        found = store.trace_ids_with_prefix(ref, limit=2, project=project)
         if not found:
             raise UnresolvedReferenceError(f"{part} {ref}", "no such run")
         if len(found) > 1 and ref not in found:
@@ -65,12 +71,14 @@ def selection(
     user: str | None = None,
     query: str | None = None,
     source: str = "-q",
+    project: str | None = None,
 ) -> Selection:
-    """The runs to delete, from the selectors given (all must hold); at least one is required."""
+    """The runs to delete, from the selectors given (all must hold); at least one is required;
+    ``project``: only that project's runs."""
     if not (run_ids or session or user or (query and query.strip())):
         raise InputError("nothing selected: give run ids, a session, a user or a query")
     described: dict[str, object] = {}
-    ids = resolve_ids(store, run_ids) if run_ids else []
+    ids = resolve_ids(store, run_ids, project=project) if run_ids else []
     if ids:
         described["run_ids_sha256"] = hashed_ids(ids)
     if session:
@@ -79,7 +87,8 @@ def selection(
         described["user_sha256"] = _sha(user)
     if query and query.strip():
         described["query"] = query
-    q = search_query(RunQuery(session_id=session or None, user_id=user or None), query, source)
+    base = RunQuery(session_id=session or None, user_id=user or None, project=project)
+    q = search_query(base, query, source)
     return Selection(q, described, ids)
 
 
@@ -87,7 +96,7 @@ def _pages(store: TraceStore, sel: Selection, *, moving: bool) -> list[str]:
     """The next batch of matching run ids (``moving``: the first page, as deletion moves it)."""
     if sel.ids:
         ids = list(sel.ids)
-        if sel.query != RunQuery():  # other selectors must hold too
+        if replace(sel.query, project=None) != RunQuery():  # other selectors must hold too
             keep = {r.trace_id for r in store.find_runs(replace(sel.query, limit=10_000))}
             ids = [t for t in ids if t in keep]
         return ids
@@ -130,9 +139,11 @@ def _delete(
         ids = _pages(store, sel, moving=True)
         if not ids:
             break
-        audit = AuditEvent(actor, action, subject,
-                           {"selection": sel.described, "runs": len(ids),
-                            "trace_ids_sha256": hashed_ids(ids)})  # fmt: skip
+        detail: dict[str, object] = {"selection": sel.described, "runs": len(ids),
+                                     "trace_ids_sha256": hashed_ids(ids)}  # fmt: skip
+        if sel.project is not None:
+            detail["project"] = sel.project
+        audit = AuditEvent(actor, action, subject, detail)
         for table, n in store.delete_runs(ids, audit).items():
             rows[table] = rows.get(table, 0) + n
         done += len(ids)

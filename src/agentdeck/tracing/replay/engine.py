@@ -97,22 +97,27 @@ def is_replay(run: Run) -> bool:
 
 
 class _StoreSink:
-    """The store as the replay session's sink, without handing the SDK its ``close``."""
+    """The store as the replay session's sink, without handing the SDK its ``close``;
+    ``project``: the replayed runs are stamped with it."""
 
-    def __init__(self, store: ReplayEngineStore) -> None:
-        self.store = store
+    def __init__(self, store: ReplayEngineStore, project: str | None = None) -> None:
+        self.store, self.project = store, project
 
     def write_batch(self, runs: Sequence[Run], spans: Sequence[Span]) -> None:
+        if self.project is not None:
+            runs = [dataclasses.replace(r, project=self.project) for r in runs]
         self.store.write_batch(runs, spans)
 
 
 @contextmanager
-def replay_session(store: ReplayEngineStore, *, record: bool = True) -> Iterator[None]:
+def replay_session(
+    store: ReplayEngineStore, *, record: bool = True, project: str | None = None
+) -> Iterator[None]:
     """Make sure the SDK records during the block (interception only works while recording).
 
     If the SDK is configured, it is used as is. Otherwise it is configured for the block to
     record into ``store`` (or, with ``record=False``, into memory, discarded), with no guard,
-    and shut down afterwards.
+    and shut down afterwards; ``project``: the runs recorded are that project's.
     """
     if rec.config is not None:
         try:
@@ -120,7 +125,7 @@ def replay_session(store: ReplayEngineStore, *, record: bool = True) -> Iterator
         finally:
             sdk.flush(10.0)
         return
-    sink = _StoreSink(store) if record else sdk.InMemorySink()
+    sink = _StoreSink(store, project) if record else sdk.InMemorySink()
     sdk.init(  # bulk work: wait for room rather than drop a replayed run's spans
         sink=sink, resolver=CachingResolver(Registry(store)), schedule_delay=0.05, on_full="block"
     )
@@ -164,13 +169,15 @@ def reproduce(
     paths: Sequence[Path] = (),
     save: bool = True,
     record: bool = True,
+    project: str | None = None,
 ) -> ReplayResult:
-    """Re-run ``run_id``'s recorded version with every call served from the recording."""
+    """Re-run ``run_id``'s recorded version with every call served from the recording;
+    ``project``: the replayed run is recorded in that project."""
     recording = load_recording(store, run_id)
     agent = recorded_agent(store, recording.run)
     replayer = StrictReplayer(recording.steps)
     outcome: AgentRun | None = None
-    with replay_session(store, record=record), intercepting(replayer):
+    with replay_session(store, record=record, project=project), intercepting(replayer):
         try:
             outcome = run_entrypoint(agent, recording.run.input, model=replayer,
                                      paths=(*paths, *recorded_code_paths(recording.run.attributes)),
@@ -237,13 +244,15 @@ def compare(
     model: ModelClient | None = None,
     save: bool = True,
     record: bool = True,
+    project: str | None = None,
 ) -> Comparison:
     """Run ``candidate`` on ``run_id``'s recorded input; set its actions beside the recording's.
 
-    ``model`` defaults to the candidate's own client (its module's ``model_client(spec)``).
+    ``model`` defaults to the candidate's own client (its module's ``model_client(spec)``);
+    ``project``: the candidate's run is recorded in that project.
     """
     agent = _candidate(store, candidate)
-    with replay_session(store, record=record):
+    with replay_session(store, record=record, project=project):
         result = _compare_one(load_recording(store, run_id), agent, live_tools, paths, model)
     if save:
         result = dataclasses.replace(result, report_id=_save(store, result, agent.name))
