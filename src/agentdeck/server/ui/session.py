@@ -29,10 +29,19 @@ def sign_in(request: Request, state: State, principal: ReadKey) -> Response:
     ctx = state.auth
     assert ctx is not None
     token = open_session(ctx.keys, principal, ctx.sessions)
-    response = Response(status_code=204)
+    return _with_cookie(Response(status_code=204), COOKIE_NAME, token, request, state)
+
+
+def _with_cookie(
+    response: Response, name: str, value: str, request: Request, state: State
+) -> Response:
+    """``response`` setting an HttpOnly, SameSite=Strict cookie that lives as long as a
+    session (``Secure`` whenever the request came over HTTPS)."""
+    ctx = state.auth
+    assert ctx is not None
     response.set_cookie(
-        COOKIE_NAME,
-        token,
+        name,
+        value,
         max_age=int(ctx.sessions.lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
@@ -54,19 +63,8 @@ async def switch_project(request: Request, state: State, principal: ReadKey) -> 
     body = await read_body(request, 4096)
     project = parse_qs(body.decode("utf-8", "replace")).get("project", [""])[0]
     await run_in_threadpool(require_project, state.store, project, "form.project")
-    ctx = state.auth
-    assert ctx is not None
     response = Response(status_code=204, headers={"HX-Refresh": "true"})
-    response.set_cookie(
-        PROJECT_COOKIE,
-        project,
-        max_age=int(ctx.sessions.lifetime.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.cookie_secure or is_https(request, ctx.behind_proxy),
-        path="/",
-    )
-    return response
+    return _with_cookie(response, PROJECT_COOKIE, project, request, state)
 
 
 @router.post("/ui/logout")
