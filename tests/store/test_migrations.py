@@ -5,12 +5,11 @@ and the SQLite default lives under ``.agentdeck/`` in WAL mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from migration_support import alembic
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import Engine
 
@@ -193,30 +192,6 @@ def test_each_postgres_test_has_its_own_schema(pg_store: SqlStore) -> None:
 _NEW = "0009_approval_owner"  # approvals.requested_by, on top of the policy branch
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database (no migrations run), once per backend."""
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        pg_url = root_conftest(request.config).PG_URL
-        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
-    yield engine
-    engine.dispose()
-
-
-def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
-    """Run an Alembic ``upgrade``/``downgrade`` on ``engine`` the way ``migrate.upgrade`` does."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", migrate_mod.script_location())
-    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        for rev in revisions:
-            step(cfg, rev)
-
-
 def _previous_heads() -> frozenset[str]:
     return (migrate_mod.script_heads() - {_NEW}) | {"0003_policy"}
 
@@ -238,7 +213,7 @@ def test_upgrading_from_the_previous_heads_keeps_existing_approvals(bare_engine:
     from agentdeck.policy import approvals as approvals_mod
     from agentdeck.store.tables_policy import approvals
 
-    _alembic(bare_engine, command.upgrade, *sorted(_previous_heads()))
+    alembic(bare_engine, command.upgrade, *sorted(_previous_heads()))
     assert migrate_mod.current_revisions(bare_engine) == _previous_heads()
     assert "requested_by" not in {c["name"] for c in inspect(bare_engine).get_columns("approvals")}
     at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -267,7 +242,7 @@ def test_upgrading_from_the_previous_heads_keeps_existing_approvals(bare_engine:
     new = approvals_mod.open_request(upgraded, request, 60, requested_by="k_0a1b2c3d4e5f")
     assert upgraded.get_approval(new.id).requested_by == "k_0a1b2c3d4e5f"  # type: ignore[union-attr]
 
-    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
+    alembic(bare_engine, command.downgrade, f"{_NEW}@-1")  # and back: the rows stay
     assert "requested_by" not in {c["name"] for c in inspect(bare_engine).get_columns("approvals")}
     with bare_engine.connect() as conn:
         ids = {r[0] for r in conn.execute(text("SELECT id FROM approvals"))}

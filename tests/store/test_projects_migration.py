@@ -4,12 +4,11 @@ it downgrades."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from migration_support import alembic
 from sqlalchemy import column, insert, inspect, table
 from sqlalchemy.engine import Engine
 
@@ -17,32 +16,8 @@ from agentdeck.core.trace.query import RunQuery
 from agentdeck.registry.keys import authenticate, hash_secret
 from agentdeck.store import SqlStore
 from agentdeck.store import migrate as migrate_mod
-from agentdeck.store.engine import create_store_engine
-from foundation import root_conftest
 
 _NEW = "0021_projects"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        pg_url = root_conftest(request.config).PG_URL
-        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
-    yield engine
-    engine.dispose()
-
-
-def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", migrate_mod.script_location())
-    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        for rev in revisions:
-            step(cfg, rev)
 
 
 def _t(name: str, *cols: str) -> Any:
@@ -55,7 +30,7 @@ def test_existing_records_move_into_default_and_old_keys_keep_working(
     from alembic import command
 
     before = (migrate_mod.script_heads() - {_NEW}) | {"0011_sessions_scopes"}
-    _alembic(bare_engine, command.upgrade, *sorted(before))
+    alembic(bare_engine, command.upgrade, *sorted(before))
     assert "projects" not in inspect(bare_engine).get_table_names()
     now = datetime.now(UTC)
     with bare_engine.begin() as conn:
@@ -79,7 +54,7 @@ def test_existing_records_move_into_default_and_old_keys_keep_working(
     key = store.get_api_key("k1")
     assert key is not None and key.project == "default"
 
-    _alembic(bare_engine, command.downgrade, "0011_sessions_scopes")
+    alembic(bare_engine, command.downgrade, "0011_sessions_scopes")
     insp = inspect(bare_engine)
     assert "projects" not in insp.get_table_names()
     for name in ("runs", "agent_versions", "policy_versions", "api_keys"):

@@ -3,11 +3,10 @@ marked unpriced until ``agentdeck cost backfill`` prices their spans, and it dow
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from migration_support import alembic
 from sqlalchemy import column, insert, inspect, table
 from sqlalchemy.engine import Engine
 
@@ -16,35 +15,11 @@ from agentdeck.core.trace.model import Span, SpanKind, TokenUsage
 from agentdeck.prices import StaticPrices
 from agentdeck.store import SqlStore
 from agentdeck.store import migrate as migrate_mod
-from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row
 from agentdeck.store.tables import spans as spans_table
 from agentdeck.tracing.analysis.cost import backfill_costs
-from foundation import root_conftest
 
 _NEW = "0016_run_cost"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        pg_url = root_conftest(request.config).PG_URL
-        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
-    yield engine
-    engine.dispose()
-
-
-def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", migrate_mod.script_location())
-    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        for rev in revisions:
-            step(cfg, rev)
 
 
 def _llm(tid: str, sid: str, model: str, usage: TokenUsage) -> dict[str, Any]:
@@ -60,7 +35,7 @@ def test_runs_stored_before_get_token_sums_and_stay_unpriced_until_the_backfill(
     from alembic import command
 
     before = (migrate_mod.script_heads() - {_NEW}) | {"0013_run_sessions"}
-    _alembic(bare_engine, command.upgrade, *sorted(before))
+    alembic(bare_engine, command.upgrade, *sorted(before))
     assert "cost_usd" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with_llm, without = "a" * 32, "b" * 32
     runs = table(
@@ -100,5 +75,5 @@ def test_runs_stored_before_get_token_sums_and_stay_unpriced_until_the_backfill(
     assert priced is not None and priced.unpriced_calls == 0
     assert priced.cost_usd == pytest.approx(1.0 + 10 * 2e-6 + 2.0)
 
-    _alembic(bare_engine, command.downgrade, f"{_NEW}@-1")
+    alembic(bare_engine, command.downgrade, f"{_NEW}@-1")
     assert "cost_usd" not in {c["name"] for c in inspect(bare_engine).get_columns("spans")}

@@ -4,11 +4,9 @@ the migration that adds the columns counting the runs already stored."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
+from migration_support import alembic
 from sqlalchemy import column, insert, inspect, table, text
 from sqlalchemy.engine import Engine
 
@@ -25,10 +23,8 @@ from agentdeck.core.trace.model import (
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store import SqlStore
 from agentdeck.store import migrate as migrate_mod
-from agentdeck.store.engine import create_store_engine
 from agentdeck.store.sql_traces import span_row
 from agentdeck.store.tables import spans as spans_table
-from foundation import root_conftest
 
 
 def _run(trace_id: str, start: int = 1_000, **kw: Any) -> Run:
@@ -187,28 +183,6 @@ _NEW = "0010_run_summary"
 _NEXT = "0012_run_indexes"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        pg_url = root_conftest(request.config).PG_URL
-        engine = create_store_engine(pg_url, schema=request.getfixturevalue("pg_schema"))
-    yield engine
-    engine.dispose()
-
-
-def _alembic(engine: Engine, step: Callable[[Any, str], None], *revisions: str) -> None:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", migrate_mod.script_location())
-    with engine.connect().execution_options(agentdeck_write=True) as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        for rev in revisions:
-            step(cfg, rev)
-
-
 def test_the_revision_chains_after_the_runs_table() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -257,7 +231,7 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     from alembic import command
 
     previous = _before_new(migrate_mod.script_heads())
-    _alembic(bare_engine, command.upgrade, *sorted(previous))
+    alembic(bare_engine, command.upgrade, *sorted(previous))
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     tid = new_trace_id()
     row = {
@@ -275,7 +249,7 @@ def test_upgrading_counts_the_runs_already_stored(bare_engine: Engine) -> None:
     got = upgraded.get_run(tid)
     assert got is not None and got.outcome is None
 
-    _alembic(bare_engine, command.downgrade, _below_new())  # and back: the rows stay
+    alembic(bare_engine, command.downgrade, _below_new())  # and back: the rows stay
     assert "tool_errors" not in {c["name"] for c in inspect(bare_engine).get_columns("runs")}
     with bare_engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT trace_id FROM runs"))] == [tid]
