@@ -40,7 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,75 @@ def grow(store: SqlStore, have: int, want: int) -> None:
         conn.commit()
 
 
+CH_BULK_RUNS = 20_000
+"""Runs per insert of the ClickHouse bulk load: one part per table each (merged in the
+background), as a store loaded over time has many."""
+
+
+def ch_bulk_grow(traces: Any, have: int, want: int) -> None:
+    """Runs ``have .. want-1`` straight into the ClickHouse tables (``ClickHouseTraces``),
+    ``CH_BULK_RUNS`` runs an insert: the rows ``write_batch`` writes for the same spans, then
+    their runs (``spans``; ``run_versions``, ``runs_by_time`` and ``runs``: one version of
+    each run, its failed and denied tool calls, tokens and cost summed from its spans, the
+    tool names of its spans), without the reads ``write_batch`` makes to merge a run with its
+    stored versions (none here: every run is new). ~20x faster than ``write_batch`` on chdb."""
+    from agentdeck.prices import default_prices
+    from agentdeck.store.clickhouse.schema import RUN_COLUMNS, SPAN_COLUMNS
+    from agentdeck.store.sql_cost import span_costs
+    from agentdeck.store.sql_traces import run_tuple, span_tuple
+
+    run_names = [n for n, _ in RUN_COLUMNS]
+    span_names = [n for n, _ in SPAN_COLUMNS]
+    prices = traces.prices or default_prices()
+    db = traces.database
+    t0 = time.perf_counter()
+    for lo in range(have, want, CH_BULK_RUNS):
+        span_rows: list[dict[str, Any]] = []
+        run_rows: list[dict[str, Any]] = []
+        index_rows: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        ver = time.time_ns()
+        for i in range(lo, min(want, lo + CH_BULK_RUNS)):
+            run, spans = make_run(i)
+            rows = [
+                dict(zip(span_names, span_tuple(s, c), strict=True))
+                for s, c in zip(spans, span_costs(spans, prices), strict=True)
+            ]
+            span_rows += rows
+            # as write_batch counts them from the stored spans (traces._counts, cost_sums)
+            failed = [r for r in rows if r["kind"] == "tool" and r["status"] == "error"]
+            used = [r for r in rows if r["input_tokens"] is not None]
+            priced = [r["cost_usd"] for r in used if r["cost_usd"] is not None]
+            run = replace(
+                run,
+                tool_errors=len(failed),
+                denied_calls=sum('"tool.denied":true' in (r["attributes"] or "") for r in failed),
+                input_tokens=sum(r["input_tokens"] for r in used),
+                output_tokens=sum(r["output_tokens"] or 0 for r in used),
+                cost_usd=(sum(priced) if priced else None) if used else 0.0,
+                unpriced_calls=len(used) - len(priced),
+            )
+            row = dict(zip(run_names, run_tuple(run)[: len(run_names)], strict=True))
+            row["tool_errors"], row["denied_calls"], row["ver"] = (
+                run.tool_errors,
+                run.denied_calls,
+                ver,
+            )
+            tools = sorted({s.tool_name for s in spans if s.tool_name is not None})
+            run_rows.append(row)
+            index_rows.append({**row, "tools": tools})
+            versions.append(
+                {"trace_id": run.trace_id, "ver": ver, "start_ns": run.start_ns, "tools": tools}
+            )
+        traces.conn.insert(f"{db}.spans", span_rows)
+        traces.conn.insert(f"{db}.run_versions", versions)
+        traces.conn.insert(f"{db}.runs_by_time", index_rows)
+        traces.conn.insert(f"{db}.runs", run_rows)
+        if (lo // CH_BULK_RUNS) % 10 == 9:
+            print(f"    {lo + CH_BULK_RUNS:,} / {want:,} runs, {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+
 def p50_ms(fn: Callable[[], object]) -> float:
     fn()
     fn()
@@ -158,6 +227,7 @@ class Backend:
     store: SqlStore
     size: Callable[[], int]
     cleanup: Callable[[], None]
+    load: Callable[[int, int], None] | None = None  # runs have..want-1 (default: grow)
 
 
 @contextmanager
@@ -206,9 +276,10 @@ def pg_backend() -> Iterator[Backend]:
 
 
 @contextmanager
-def clickhouse_backend() -> Iterator[Backend]:
+def clickhouse_backend(bulk: bool = True) -> Iterator[Backend]:
     """ClickHouse's own engine in-process (chdb) for runs and spans, the control plane (keys)
-    in SQLite: the store ``AGENTDECK_TRACES_URL=chdb://...`` opens."""
+    in SQLite: the store ``AGENTDECK_TRACES_URL=chdb://...`` opens. Loaded by
+    :func:`ch_bulk_grow` (``bulk``) or through ``write_batch``."""
     from agentdeck.store.clickhouse import open_composite
 
     # chdb merges parts in the background: a merge may still write while the folder goes
@@ -222,7 +293,8 @@ def clickhouse_backend() -> Iterator[Backend]:
             return sum(p.stat().st_size for p in (Path(d) / "chdb").rglob("*") if p.is_file())
 
         try:
-            yield Backend("clickhouse", store, size, store.close)
+            load = (lambda have, want: ch_bulk_grow(store.traces, have, want)) if bulk else None
+            yield Backend("clickhouse", store, size, store.close, load)
         finally:
             store.close()
 
@@ -289,7 +361,10 @@ def measure(
         for n_spans in sizes:
             want = n_spans // SPANS_PER_RUN
             t0 = time.perf_counter()
-            grow(store, have, want)
+            if backend.load is not None:
+                backend.load(have, want)
+            else:
+                grow(store, have, want)
             have = want
             load_s = time.perf_counter() - t0
             nbytes = backend.size()
@@ -326,6 +401,11 @@ def main() -> None:
     ap.add_argument("--10m", dest="ten_m", action="store_true", help="also 10M spans (long)")
     ap.add_argument("--sizes", help="comma-separated span counts (default 10k,100k,1M)")
     ap.add_argument("--backends", default="sqlite,postgres,clickhouse")
+    ap.add_argument(
+        "--ch-write-batch",
+        action="store_true",
+        help="load ClickHouse through write_batch, not the bulk loader (slow)",
+    )
     args = ap.parse_args()
     sizes = (
         [int(s) for s in args.sizes.split(",")]
@@ -337,7 +417,7 @@ def main() -> None:
         factory = {
             "sqlite": sqlite_backend,
             "postgres": pg_backend,
-            "clickhouse": clickhouse_backend,
+            "clickhouse": lambda: clickhouse_backend(bulk=not args.ch_write_batch),
         }[name]
         try:
             cm = factory()
