@@ -13,17 +13,35 @@
   version at the same start replaces the row, a run that moved leaves a ``deleted`` row.
 - ``run_versions``: where each run is in ``runs_by_time`` (``start_ns``, ``ver``, ``tools``),
   ordered by ``trace_id``: what a write reads to move a run or add to its tools.
+- ``runs`` and ``spans`` are read by ``trace_id`` (a run page, a prefix) in small granules
+  (:data:`GRANULARITY`, small compressed blocks): such a read takes a granule of each part,
+  a few hundred rows, whatever the store's size.
 - Stores made before the two index tables get them filled from ``runs`` and ``spans`` on open
-  (:func:`backfill_index`).
+  (:func:`backfill_index`); ``runs`` and ``spans`` made with ClickHouse's default granules
+  are rebuilt with the small ones on open (:func:`regranulate`).
 - Retention: ``retention_days=N`` in the URL adds ``TTL`` on the start time to every table.
 - A cluster: ``cluster=NAME`` adds ``ON CLUSTER NAME`` and uses the ``Replicated*`` engines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agentdeck.store.clickhouse.seam import ChConnection, TracesUrl
 
-__all__ = ["RUN_COLUMNS", "SPAN_COLUMNS", "backfill_index", "create_schema"]
+__all__ = [
+    "GRANULARITY",
+    "RUN_COLUMNS",
+    "SPAN_COLUMNS",
+    "backfill_index",
+    "create_schema",
+    "regranulate",
+]
+
+GRANULARITY = {"runs": 128, "spans": 256}
+"""Rows per granule of the tables ordered by ``trace_id``: a run read by id (or prefix) reads a
+granule of each part, so the granule is kept small (ClickHouse's default, 8,192 rows, made a
+run page read ~8k rows a part: slower as parts grow in number). 256 spans are ~28 runs'."""
 
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("trace_id", "String"),
@@ -94,34 +112,15 @@ def _cols(cols: tuple[tuple[str, str], ...]) -> str:
 
 def create_schema(conn: ChConnection, url: TracesUrl) -> None:
     db = url.database
-    on_cluster = f" ON CLUSTER {url.cluster}" if url.cluster else ""
-    replicated = "Replicated" if url.cluster else ""
-    ttl = (
-        f"\nTTL toDateTime(intDiv(start_ns, 1000000000)) + INTERVAL {int(url.retention_days)} DAY"
-        if url.retention_days
-        else ""
-    )
+    on_cluster, replicated, ttl = _clauses(url)
     conn.command(f"CREATE DATABASE IF NOT EXISTS {db}{on_cluster}")
-    conn.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.runs{on_cluster} (\n  {_cols(RUN_COLUMNS)},\n"
-        "  ver UInt64,\n"
-        "  INDEX ix_start start_ns TYPE minmax GRANULARITY 1,\n"
-        "  INDEX ix_agent agent_name TYPE set(1000) GRANULARITY 4,\n"
-        "  INDEX ix_status status TYPE set(10) GRANULARITY 4,\n"
-        "  INDEX ix_env env TYPE set(100) GRANULARITY 4,\n"
-        "  INDEX ix_outcome outcome TYPE set(10) GRANULARITY 4\n"
-        f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY trace_id{ttl}"
-    )
+    conn.command(_runs_ddl(url, "runs"))
     # tables made before the canary arm was a column
     conn.command(
         f"ALTER TABLE {db}.runs{on_cluster} ADD COLUMN IF NOT EXISTS canary_arm "
         "LowCardinality(Nullable(String))"
     )
-    conn.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.spans{on_cluster} (\n  {_cols(SPAN_COLUMNS)},\n"
-        "  INDEX ix_tool tool_name TYPE bloom_filter GRANULARITY 4\n"
-        f") ENGINE = {replicated}ReplacingMergeTree\nORDER BY (trace_id, span_id){ttl}"
-    )
+    conn.command(_spans_ddl(url, "spans"))
     conn.command(
         f"CREATE TABLE IF NOT EXISTS {db}.runs_by_time{on_cluster} (\n  {_cols(RUN_COLUMNS)},\n"
         "  ver UInt64,\n"
@@ -143,7 +142,88 @@ def create_schema(conn: ChConnection, url: TracesUrl) -> None:
     for table, name, typ in ADDED_COLUMNS:  # a column of runs is a column of runs_by_time
         for t in ("runs", "runs_by_time") if table == "runs" else (table,):
             conn.command(f"ALTER TABLE {db}.{t}{on_cluster} ADD COLUMN IF NOT EXISTS {name} {typ}")
+    regranulate(conn, url, "runs", _runs_ddl, [*(n for n, _ in RUN_COLUMNS), "ver"])
+    regranulate(conn, url, "spans", _spans_ddl, [n for n, _ in SPAN_COLUMNS])
     backfill_index(conn, url)
+
+
+def _clauses(url: TracesUrl) -> tuple[str, str, str]:
+    """(`` ON CLUSTER c`` or "", ``Replicated`` or "", the TTL clause or "")."""
+    on_cluster = f" ON CLUSTER {url.cluster}" if url.cluster else ""
+    replicated = "Replicated" if url.cluster else ""
+    ttl = (
+        f"\nTTL toDateTime(intDiv(start_ns, 1000000000)) + INTERVAL {int(url.retention_days)} DAY"
+        if url.retention_days
+        else ""
+    )
+    return on_cluster, replicated, ttl
+
+
+def _lookup_settings(table: str) -> str:
+    """Small granules (:data:`GRANULARITY`) in small compressed blocks: a run read by id
+    decompresses a block of each column of each part it reads, not ~1 MiB of it."""
+    return (
+        f"index_granularity = {GRANULARITY[table]},"
+        " min_compress_block_size = 8192, max_compress_block_size = 65536"
+    )
+
+
+def _runs_ddl(url: TracesUrl, name: str) -> str:
+    on_cluster, replicated, ttl = _clauses(url)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {url.database}.{name}{on_cluster} (\n"
+        f"  {_cols(RUN_COLUMNS)},\n"
+        "  ver UInt64,\n"
+        "  INDEX ix_start start_ns TYPE minmax GRANULARITY 1,\n"
+        "  INDEX ix_agent agent_name TYPE set(1000) GRANULARITY 4,\n"
+        "  INDEX ix_status status TYPE set(10) GRANULARITY 4,\n"
+        "  INDEX ix_env env TYPE set(100) GRANULARITY 4,\n"
+        "  INDEX ix_outcome outcome TYPE set(10) GRANULARITY 4\n"
+        f") ENGINE = {replicated}ReplacingMergeTree(ver)\nORDER BY trace_id{ttl}\n"
+        f"SETTINGS {_lookup_settings('runs')}"
+    )
+
+
+def _spans_ddl(url: TracesUrl, name: str) -> str:
+    on_cluster, replicated, ttl = _clauses(url)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {url.database}.{name}{on_cluster} (\n"
+        f"  {_cols(SPAN_COLUMNS)},\n"
+        "  INDEX ix_tool tool_name TYPE bloom_filter GRANULARITY 4\n"
+        f") ENGINE = {replicated}ReplacingMergeTree\nORDER BY (trace_id, span_id){ttl}\n"
+        f"SETTINGS {_lookup_settings('spans')}"
+    )
+
+
+def regranulate(
+    conn: ChConnection,
+    url: TracesUrl,
+    table: str,
+    ddl: Callable[[TracesUrl, str], str],
+    columns: list[str],
+) -> bool:
+    """Rebuild ``table`` at its :data:`GRANULARITY` when it was made with another (a store
+    made before the setting; ClickHouse cannot change it in place): a copy made beside it,
+    filled with every row, swapped in (``EXCHANGE TABLES``), the old one dropped. A copy left
+    by a rebuild cut short is dropped and made again. True when it rebuilt the table."""
+    db = url.database
+    on_cluster = _clauses(url)[0]
+    copy = f"{table}_regranulate"
+    got = conn.rows(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        {"db": db, "t": table},
+    )
+    if not got or f"index_granularity = {GRANULARITY[table]}" in got[0]["engine_full"]:
+        if got:
+            conn.command(f"DROP TABLE IF EXISTS {db}.{copy}{on_cluster}")
+        return False
+    names = ", ".join(columns)
+    conn.command(f"DROP TABLE IF EXISTS {db}.{copy}{on_cluster}")
+    conn.command(ddl(url, copy))
+    conn.command(f"INSERT INTO {db}.{copy} ({names}) SELECT {names} FROM {db}.{table}")
+    conn.command(f"EXCHANGE TABLES {db}.{table} AND {db}.{copy}{on_cluster}")
+    conn.command(f"DROP TABLE {db}.{copy}{on_cluster}")
+    return True
 
 
 def backfill_index(conn: ChConnection, url: TracesUrl) -> bool:
