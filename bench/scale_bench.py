@@ -3,11 +3,12 @@ ClickHouse (chdb in-process, the trace store of ``AGENTDECK_TRACES_URL``), side 
 run, the same queries through the same store API.
 
 Each backend's store grows through the bulk path (``write_batch`` of 10k-span batches, then
-``ANALYZE``, as after a bulk load): the 10k store is measured, grown to 100k and measured, and
-so on, so every size holds the same newest runs (older ones are added). A run has 9 spans (an
-agent span, 4 LLM calls, 4 tool calls; ``lookup_order`` in ~30 % of runs), one run every 7.2 s
-going back from a fixed now, so the monitor window (the last hour) holds the same 500 runs at
-every size. Timed, p50 wall time of ``BENCH_SCALE_REPEATS`` (default 15) after two warm-ups:
+``ANALYZE``, as after a bulk load; ClickHouse through :func:`ch_bulk_grow`, the same rows
+inserted straight into its tables in 20k-run inserts, ``--ch-write-batch`` for ``write_batch``):
+the 10k store is measured, grown to 100k and measured, and so on, so every size holds the same
+newest runs (older ones are added). A run has 9 spans (an agent span, 4 LLM calls, 4 tool
+calls; ``lookup_order`` in ~30 % of runs), one run every 7.2 s going back from a fixed now, so
+the monitor window (the last hour) holds the same 500 runs at every size. Timed, p50 wall time of ``BENCH_SCALE_REPEATS`` (default 15) after two warm-ups:
 
 - the default list (50 newest runs) and each filter: status, has errors, denied, outcome, agent,
   env, agent and version, tool;
@@ -21,9 +22,10 @@ Prints a table per backend (p50 ms per query per size, ratio largest/smallest) a
 size with bytes per span. Goal (issue 17): at the largest size every query within 2x of its
 time at 10k, and under 50 ms p50 on PostgreSQL.
 
-    python bench/scale_bench.py                 # 10k, 100k, 1M spans; SQLite and PostgreSQL
+    python bench/scale_bench.py                 # 10k, 100k, 1M spans; every backend
     python bench/scale_bench.py --10m           # and 10M (long; not in make bench)
     python bench/scale_bench.py --sizes 10000,100000 --backends sqlite
+    python bench/scale_bench.py --10m --backends clickhouse   # chdb in a temp dir, ~15 min
 
 PostgreSQL is ``AGENTDECK_TEST_PG_URL`` (default the local server, database ``test``), in a
 schema of its own dropped at the end; unreachable, it is skipped with the reason.
