@@ -195,6 +195,35 @@ def test_the_list_is_the_whole_table_query_for_every_filter(
         assert traces.count_runs(q, cap=10_000) == RunCount(reference_count(traces, q)), q
 
 
+def test_the_monitor_window_is_the_whole_table_query(
+    messy: tuple[ClickHouseTraces, list[str]],
+) -> None:
+    traces, tids = messy
+    for agent, env, since, until, digest, ids in (
+        ("support-bot", None, None, None, None, None),
+        ("support-bot", "production", 1_010_000, 1_030_000, None, None),
+        ("billing-bot", "staging", 1_000_000, None, "sha256:aa", None),
+        ("billing-bot", None, None, 1_020_000, None, tids[::2]),
+    ):
+        where = ["agent_name = {a:String}", "end_ns IS NOT NULL"]
+        for cond, value in (
+            ("env = {e:String}", env),
+            ("start_ns >= {s:Int64}", since),
+            ("start_ns < {u:Int64}", until),
+            ("agent_digest = {d:String}", digest),
+            ("trace_id IN {i:Array(String)}", ids),
+        ):
+            if value is not None:
+                where.append(cond)
+        rows = traces.conn.rows(
+            f"SELECT trace_id FROM {traces.database}.runs FINAL WHERE {' AND '.join(where)}"
+            " ORDER BY start_ns, trace_id",
+            {"a": agent, "e": env, "s": since, "u": until, "d": digest, "i": ids},
+        )
+        got = traces.window_trace_ids(agent, env, since, until, digest, ids)
+        assert got and got == [r["trace_id"] for r in rows], (agent, env, since, until)
+
+
 def test_paging_by_cursor_lists_every_run_once_in_order(
     messy: tuple[ClickHouseTraces, list[str]],
 ) -> None:

@@ -348,7 +348,9 @@ class ClickHouseTraces:
         agent_digest: str | None,
         trace_ids: Sequence[str] | None,
     ) -> list[str]:
-        """Trace ids of the finished runs of the agent in the window, oldest first."""
+        """Trace ids of the finished runs of the agent in the window, oldest first: read from
+        ``runs_by_time`` (the rows of ``runs FINAL``, ordered by start time), so a window
+        reads its time range, not every run."""
         where = ["agent_name = {agent:String}", "end_ns IS NOT NULL"]
         params: dict[str, Any] = {"agent": agent_name}
         for cond, key, value in (
@@ -366,8 +368,8 @@ class ClickHouseTraces:
                 where.append(cond)
                 params[key] = value
         rows = self.conn.rows(
-            f"SELECT trace_id FROM {self._runs} FINAL WHERE {' AND '.join(where)}"
-            " ORDER BY start_ns, trace_id",
+            f"SELECT trace_id FROM {self._by_time} FINAL WHERE {' AND '.join(where)}"
+            " ORDER BY start_ns, trace_id SETTINGS optimize_move_to_prewhere_if_final = 0",
             params,
         )
         return [r["trace_id"] for r in rows]
