@@ -205,7 +205,11 @@ def regranulate(
     """Rebuild ``table`` at its :data:`GRANULARITY` when it was made with another (a store
     made before the setting; ClickHouse cannot change it in place): a copy made beside it,
     filled with every row, swapped in (``EXCHANGE TABLES``), the old one dropped. A copy left
-    by a rebuild cut short is dropped and made again. True when it rebuilt the table."""
+    by a rebuild cut short is dropped and made again. True when it rebuilt the table.
+
+    The copy reads the table once: rows another process writes meanwhile are not in it (open
+    an older store once, with no other writer). ``EXCHANGE TABLES`` needs an ``Atomic``
+    database (ClickHouse's default since 20.10)."""
     db = url.database
     on_cluster = _clauses(url)[0]
     copy = f"{table}_regranulate"
