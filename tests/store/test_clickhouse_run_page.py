@@ -166,3 +166,50 @@ def test_a_store_made_with_the_default_granules_is_rebuilt_on_open() -> None:
         )
     finally:
         t.drop()
+
+
+def test_a_run_written_while_the_rebuild_copies_is_kept() -> None:
+    """Another process's write lands in the old table after the rebuild listed its parts
+    (simulated: the write runs just before the first copy's INSERT): the rebuilt table has it."""
+    from agentdeck.store.clickhouse import schema
+
+    db = f"t_{uuid.uuid4().hex[:12]}"
+    t = open_clickhouse_traces(f"chdb://?database={db}")
+    try:
+        first = _run(uuid.uuid4().hex, 1_000_000)
+        t.write_batch([first[0]], first[1])
+        t.conn.command(f"CREATE TABLE {db}.old AS {db}.runs ENGINE = ReplacingMergeTree(ver) "
+                       "ORDER BY trace_id")  # fmt: skip
+        t.conn.command(f"INSERT INTO {db}.old SELECT * FROM {db}.runs")
+        t.conn.command(f"EXCHANGE TABLES {db}.runs AND {db}.old")
+        t.conn.command(f"DROP TABLE {db}.old")
+        late = _run(uuid.uuid4().hex, 2_000_000)
+        conn = t.conn
+
+        class Concurrent:
+            """The connection, with another writer's insert just before the first copy."""
+
+            wrote = False
+
+            def command(self, sql: str, params: Any = None) -> None:
+                if sql.startswith(f"INSERT INTO {db}.runs_regranulate") and not self.wrote:
+                    self.wrote = True
+                    t.write_batch([late[0]], late[1])  # a new part the copy did not list
+                conn.command(sql, params)
+
+            def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+                return conn.rows(sql, params)
+
+        seam = Concurrent()
+        url = parse_url(f"chdb://?database={db}")
+        cols = [*(n for n, _ in schema.RUN_COLUMNS), "ver"]
+        assert schema.regranulate(seam, url, "runs", schema._runs_ddl, cols)  # type: ignore[arg-type]
+        assert seam.wrote
+        assert f"index_granularity = {GRANULARITY['runs']}," in _granularity(t, "runs")
+        for run, _ in (first, late):
+            got = t.get_run(run.trace_id)
+            assert got is not None and got.start_ns == run.start_ns
+        count = t.conn.rows(f"SELECT count() AS n FROM {db}.runs FINAL")
+        assert int(count[0]["n"]) == 2
+    finally:
+        t.drop()

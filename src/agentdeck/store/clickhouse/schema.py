@@ -207,9 +207,11 @@ def regranulate(
     filled with every row, swapped in (``EXCHANGE TABLES``), the old one dropped. A copy left
     by a rebuild cut short is dropped and made again. True when it rebuilt the table.
 
-    The copy reads the table once: rows another process writes meanwhile are not in it (open
-    an older store once, with no other writer). ``EXCHANGE TABLES`` needs an ``Atomic``
-    database (ClickHouse's default since 20.10)."""
+    Rows another process writes meanwhile are kept: after the swap, the rows of every part
+    the first read did not see (written, or merged, since) are copied again from the old
+    table into the rebuilt one, where the engine folds the duplicates (both tables are
+    ``ReplacingMergeTree``). ``EXCHANGE TABLES`` needs an ``Atomic`` database (ClickHouse's
+    default since 20.10)."""
     db = url.database
     on_cluster = _clauses(url)[0]
     copy = f"{table}_regranulate"
@@ -224,10 +226,26 @@ def regranulate(
     names = ", ".join(columns)
     conn.command(f"DROP TABLE IF EXISTS {db}.{copy}{on_cluster}")
     conn.command(ddl(url, copy))
-    conn.command(f"INSERT INTO {db}.{copy} ({names}) SELECT {names} FROM {db}.{table}")
+    seen = [r["name"] for r in conn.rows(_ACTIVE_PARTS, {"db": db, "t": table})]
+    conn.command(
+        f"INSERT INTO {db}.{copy} ({names}) SELECT {names} FROM {db}.{table}"
+        " WHERE _part IN {seen:Array(String)}",
+        {"seen": seen},
+    )
     conn.command(f"EXCHANGE TABLES {db}.{table} AND {db}.{copy}{on_cluster}")
+    # what was written (or merged) into the old table while the copy read it
+    conn.command(
+        f"INSERT INTO {db}.{table} ({names}) SELECT {names} FROM {db}.{copy}"
+        " WHERE _part NOT IN {seen:Array(String)}",
+        {"seen": seen},
+    )
     conn.command(f"DROP TABLE {db}.{copy}{on_cluster}")
     return True
+
+
+_ACTIVE_PARTS = (
+    "SELECT name FROM system.parts WHERE database = {db:String} AND table = {t:String} AND active"
+)
 
 
 def backfill_index(conn: ChConnection, url: TracesUrl) -> bool:
