@@ -11,18 +11,18 @@ scripts' heads (the full store would migrate it), or cannot be opened read-only.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.trace.model import Run
 from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.lite import LiteError, open_readonly
 from agentdeck.store.run_row import row_run
-from agentdeck.store.script_heads import script_heads
 
-__all__ = ["find_runs_readonly", "run_list_text"]
+if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
+
+__all__ = ["find_runs_in", "find_runs_readonly", "run_list_text"]
 
 
 def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
@@ -77,31 +77,20 @@ def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
     return sql, args
 
 
-def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> SimpleNamespace:
-    return SimpleNamespace(**{d[0]: v for d, v in zip(cursor.description, row, strict=True)})
-
-
 def find_runs_readonly(path: Path, query: RunQuery) -> list[Run] | None:
     """Runs matching ``query`` from the SQLite store at ``path``, or None when this path cannot
     answer (see the module doc)."""
-    if not path.is_file():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        conn.row_factory = _row
-        try:
-            stored = {
-                r.version_num for r in conn.execute("SELECT version_num FROM alembic_version")
-            }
-            if stored != script_heads():
-                return None
-            sql, args = run_list_text(query)
-            rows = conn.execute(sql, args).fetchall()
-        except sqlite3.Error:
+    with open_readonly(path) as conn:
+        if conn is None:
             return None
-        return [row_run(r) for r in rows]
-    finally:
-        conn.close()
+        return find_runs_in(conn, query)
+
+
+def find_runs_in(conn: sqlite3.Connection, query: RunQuery) -> list[Run] | None:
+    """Runs matching ``query`` on an open read-only store (None: the SQL failed)."""
+    sql, args = run_list_text(query)
+    try:
+        rows = conn.execute(sql, args).fetchall()
+    except LiteError:
+        return None
+    return [row_run(r) for r in rows]
