@@ -24,7 +24,6 @@ from agentdeck.cli.common import (
     parse_time_ns,
     print_json,
     project_in,
-    short,
 )
 from agentdeck.cli.policy_render import coverage_json, print_coverage, print_simulation
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
@@ -78,21 +77,9 @@ def versions_cmd(
 
         print_json([policy_version_json(p) for p in versions])
         return
-    from rich.table import Table
+    from agentdeck.cli.registry_render import print_policy_versions
 
-    t = Table(title=f"{name}: policy versions")
-    for col in ("version", "digest", "rules", "tests", "default", "created"):
-        t.add_column(col)
-    for p in versions:
-        t.add_row(
-            str(p.version),
-            short(p.digest),
-            str(len(p.policy.rules)),
-            str(len(p.policy.tests)),
-            p.policy.default_effect.value,
-            fmt_time(p.created_at),
-        )
-    console.print(t)
+    print_policy_versions(name, versions)
 
 
 @app.command("show", help="Show a policy version's rules.")
