@@ -65,6 +65,7 @@ __all__ = [
     "RunSummaryRow",
     "SessionRecord",
     "Store",
+    "TraceReads",
     "TraceStore",
 ]
 
@@ -137,7 +138,18 @@ class AuditStore(Protocol):
     def audit_head(self) -> tuple[int, str] | None: ...
 
 
-class TraceStore(Protocol):
+class TraceReads(Protocol):
+    """A run and its spans by id or id prefix: what loading one trace needs (the SQL store,
+    and the CLI's read-only SQLite path, :class:`~agentdeck.store.lite_traces.LiteTraces`)."""
+
+    def get_run(self, trace_id: str) -> Run | None: ...
+    def get_spans(self, trace_id: str) -> list[Span]: ...
+    def trace_ids_with_prefix(
+        self, prefix: str, limit: int = 3, project: str | None = None
+    ) -> list[str]: ...
+
+
+class TraceStore(TraceReads, Protocol):
     def write_batch(
         self, runs: Sequence[Run], spans: Sequence[Span], *, provisional: Sequence[Run] = ()
     ) -> None:
@@ -150,8 +162,6 @@ class TraceStore(Protocol):
         """
         ...
 
-    def get_run(self, trace_id: str) -> Run | None: ...
-    def get_spans(self, trace_id: str) -> list[Span]: ...
     def find_runs(self, query: RunQuery) -> list[Run]:
         """Newest first (ties by trace id, descending), after ``query.after`` when given."""
         ...
@@ -161,9 +171,6 @@ class TraceStore(Protocol):
         ...
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]: ...
-    def trace_ids_with_prefix(
-        self, prefix: str, limit: int = 3, project: str | None = None
-    ) -> list[str]: ...
 
 
 # -- monitoring: run summaries, baselines, findings, alerts (migration 0004_monitor) ----------
