@@ -57,7 +57,7 @@ def register_cmd(
         policy, actor_name(actor), source=str(file), project=project_in(store, project)
     )
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json({**policy_version_json(pv), "created": created})
         return
@@ -73,7 +73,7 @@ def versions_cmd(
 ) -> None:
     versions = get_store(db).list_policy_versions(name)
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json([policy_version_json(p) for p in versions])
         return
@@ -92,7 +92,7 @@ def show_cmd(
 
     pv = Registry(get_store(db)).get_policy(ref)
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json(policy_version_json(pv, policy=True))
         return

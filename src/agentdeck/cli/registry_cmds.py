@@ -59,7 +59,7 @@ def register_cmd(
         spec, actor_name(actor), source=str(file), project=project_in(store, project)
     )
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json({**agent_version_json(av), "created": created})
         return
@@ -79,7 +79,7 @@ def versions_cmd(
     store = own_store(db, project, name)
     versions = Registry(store).versions(name)
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json([agent_version_json(v) for v in versions])
         return
@@ -97,7 +97,7 @@ def show_cmd(
     store = own_store(db, project, ref)
     av = Registry(store).get(ref)
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json(agent_version_json(av, spec=True))
         return

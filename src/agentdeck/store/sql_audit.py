@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from agentdeck.core.deploy.audit_chain import GENESIS, AuditEntry, entry_hash
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase
+from agentdeck.store.deploy_row import audit_entry_row
 from agentdeck.store.engine import lock_row_clause
 from agentdeck.store.tables import audit_head, audit_log
 
@@ -64,19 +65,7 @@ class SqlAudit(SqlBase):
             q = q.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
         with self._read() as conn:
             rows = conn.execute(q).all()
-        return [
-            AuditEntry(
-                seq=int(r.seq),
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                subject=r.subject,
-                payload=orjson.loads(r.payload),
-                prev_hash=r.prev_hash,
-                hash=r.hash,
-            )
-            for r in rows
-        ]
+        return [audit_entry_row(r) for r in rows]
 
     def audit_head(self) -> tuple[int, str] | None:
         with self._read() as conn:
