@@ -15,7 +15,7 @@ import sys
 
 from agentdeck.cli.fast import DEFAULT_PATH, parse, store_path
 
-__all__ = ["DEFAULT_PATH", "try_runs", "try_runs_json"]
+__all__ = ["DEFAULT_PATH", "try_runs"]
 
 _VALUED = {
     **dict.fromkeys(("--agent", "-a"), "agent"),
@@ -37,11 +37,6 @@ def _int(text: str | None, default: int | None) -> int | None:
     if not _INT.fullmatch(text.strip()):
         raise ValueError(text)
     return int(text)
-
-
-def try_runs_json(argv: list[str]) -> bool:
-    """:func:`try_runs` for a command line with ``--json`` only."""
-    return "--json" in argv and try_runs(argv)
 
 
 def try_runs(argv: list[str]) -> bool:

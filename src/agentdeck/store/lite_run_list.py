@@ -1,12 +1,12 @@
-"""The runs list on SQLite without SQLAlchemy: stdlib ``sqlite3``, read-only (``mode=ro``), for
-the CLI's ``agentdeck runs --json`` (its start-up, issue 17: SQLAlchemy alone costs ~150 ms).
+"""The runs list on SQLite without SQLAlchemy: stdlib ``sqlite3`` on a store opened read-only by
+:mod:`.lite`, for the CLI's ``agentdeck runs`` (its start-up, issue 17: SQLAlchemy alone costs
+~150 ms).
 
 The SQL is :func:`~.sql_run_list.run_list_sql`'s, written out for ``sqlite3``: the same
 filters, the same index ranges (the partial indexes' ``> 0`` as a constant), the same order
 ``(start_ns, trace_id)`` newest first. tests/cli/test_runs_fast_path.py checks that both give
-byte-identical ``--json`` for generated filter combinations. :func:`find_runs_readonly`
-answers None (the caller opens the full store) when the file is missing, is not at the
-scripts' heads (the full store would migrate it), or cannot be opened read-only.
+byte-identical output for generated filter combinations. :func:`find_runs_readonly` answers
+None (the caller opens the full store) when :func:`~.lite.open_readonly` does.
 """
 
 from __future__ import annotations

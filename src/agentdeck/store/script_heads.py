@@ -1,6 +1,6 @@
 """The heads of the migration scripts, read from the files' ``revision``/``down_revision`` lines
 without importing Alembic or SQLAlchemy (:mod:`.migrate` compares them with a store's revisions;
-the CLI's SQLite read path, :mod:`.lite_run_list`, reads only a store at these heads)."""
+the CLI's SQLite read paths, :mod:`.lite`, read only a store at these heads)."""
 
 from __future__ import annotations
 
