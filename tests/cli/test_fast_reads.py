@@ -119,6 +119,7 @@ READS = [
     ["history", "support-bot", "-e", "dev"],
     ["history", "--env=staging", "support-bot"],
     ["history", "nobody", "--env", "dev"],
+    ["history", "support-bot@1", "--env", "dev"],
     ["trace", TID[:12]],
     ["trace", TID],
     ["trace", LONE],
@@ -188,7 +189,9 @@ def test_steps_aside_for_another_projects_agent(db: str, tmp_path: Path) -> None
         conn.execute("UPDATE agent_versions SET project = 'acme'")
     url = f"sqlite:///{path}"
     for argv in (["versions", "support-bot"], ["show", "support-bot@1"],
-                 ["history", "support-bot", "--env", "dev"]):  # fmt: skip
+                 ["history", "support-bot", "--env", "dev"],
+                 ["history", "support-bot@1", "--env", "dev"],
+                 ["versions", "support-bot@1"]):  # fmt: skip
         assert not fast.try_fast([*argv, "--db", url]), argv
 
 

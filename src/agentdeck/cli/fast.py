@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_PATH", "Parsed", "parse", "store_path", "try_fast"]
+__all__ = ["DEFAULT_PATH", "Parsed", "agent_named", "parse", "store_path", "try_fast"]
 
 # Must match agentdeck.store.engine.DEFAULT_DIR / DEFAULT_FILE (a test checks).
 DEFAULT_PATH = Path(".agentdeck") / "agentdeck.db"
@@ -91,6 +91,18 @@ def store_path(db: str | None) -> Path | None:
     if not db.startswith("sqlite:///") or "?" in db or db == "sqlite:///:memory:":
         return None
     return Path(db.removeprefix("sqlite:///"))
+
+
+def agent_named(ref: str) -> str | None:
+    """The agent a reference names, as the full commands' project check reads it
+    (:func:`agentdeck.cli.scope.own_agent_ref`), or None for text that is no reference."""
+    from agentdeck.core.errors import AgentDeckError
+    from agentdeck.core.spec.refs import parse_ref
+
+    try:
+        return parse_ref(ref).name
+    except AgentDeckError:
+        return None
 
 
 def try_fast(args: list[str]) -> bool:

@@ -7,7 +7,7 @@ test_fast_reads.py compares both paths."""
 
 from __future__ import annotations
 
-from agentdeck.cli.fast import parse, store_path
+from agentdeck.cli.fast import agent_named, parse, store_path
 
 __all__ = ["try_history"]
 
@@ -26,9 +26,12 @@ def try_history(argv: list[str]) -> bool:
     from agentdeck.store.lite_projects import in_default_project
 
     (name,), env = parsed.args, parsed.opts["env"]
+    owner_of = agent_named(name)
+    if owner_of is None:
+        return False
     with open_readonly(path) as conn:
         try:
-            if conn is None or not in_default_project(conn, name):
+            if conn is None or not in_default_project(conn, owner_of):
                 return False
             if env not in promotion_path(conn):
                 return False  # the full command names the environments

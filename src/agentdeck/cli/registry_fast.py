@@ -6,7 +6,7 @@ commands' renderer (:mod:`.registry_render`) and serializers
 
 from __future__ import annotations
 
-from agentdeck.cli.fast import parse, store_path
+from agentdeck.cli.fast import agent_named, parse, store_path
 
 __all__ = ["try_policy_versions", "try_show", "try_versions"]
 
@@ -25,9 +25,12 @@ def try_versions(argv: list[str]) -> bool:
     from agentdeck.store.lite_registry import list_agent_versions
 
     (name,) = parsed.args
+    owner_of = agent_named(name)
+    if owner_of is None:
+        return False
     with open_readonly(path) as conn:
         try:
-            if conn is None or not in_default_project(conn, name):
+            if conn is None or not in_default_project(conn, owner_of):
                 return False
             versions = list_agent_versions(conn, name)
         except LiteError:

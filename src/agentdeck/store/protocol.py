@@ -40,6 +40,7 @@ from agentdeck.core.trace.feedback import Feedback
 from agentdeck.core.trace.model import Outcome, Run, Span
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.core.trace.records import ReplayReportRecord
+from agentdeck.store.trace_reads import TraceReads
 
 # The records are values of the core (their home); re-exported here for compatibility.
 __all__ = [
@@ -136,17 +137,6 @@ class AuditStore(Protocol):
         self, subject: str | None = None, action_prefix: str | None = None
     ) -> list[AuditEntry]: ...
     def audit_head(self) -> tuple[int, str] | None: ...
-
-
-class TraceReads(Protocol):
-    """A run and its spans by id or id prefix: what loading one trace needs (the SQL store,
-    and the CLI's read-only SQLite path, :class:`~agentdeck.store.lite_traces.LiteTraces`)."""
-
-    def get_run(self, trace_id: str) -> Run | None: ...
-    def get_spans(self, trace_id: str) -> list[Span]: ...
-    def trace_ids_with_prefix(
-        self, prefix: str, limit: int = 3, project: str | None = None
-    ) -> list[str]: ...
 
 
 class TraceStore(TraceReads, Protocol):

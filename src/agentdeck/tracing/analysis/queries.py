@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
+from agentdeck.store.trace_reads import TraceReads
 from agentdeck.tracing.analysis.graph_edges import derived_edges
 from agentdeck.tracing.run_json import run_json as run_json  # the API's and the CLI's
-
-if TYPE_CHECKING:  # (the store protocol imports every record type: not at start-up)
-    from agentdeck.store.protocol import TraceReads
 
 
 @dataclass
