@@ -207,7 +207,7 @@ def test_steps_aside_for_a_store_not_at_the_scripts_heads(db: str, tmp_path: Pat
 
 
 def test_default_store_path_is_the_full_commands() -> None:
-    assert Path(DEFAULT_DIR) / DEFAULT_FILE == fast.DEFAULT_PATH
+    assert os.path.join(DEFAULT_DIR, DEFAULT_FILE) == fast.DEFAULT_PATH
 
 
 @pytest.mark.parametrize(
@@ -247,3 +247,20 @@ def test_loads_no_heavy_library_through_the_entry_point(
     assert b"HEAVY=[]" in fast_.stderr, fast_.stderr
     assert b"sqlalchemy" in full.stderr  # the comparison ran the full command
     assert fast_.stdout == full.stdout
+
+
+def test_reads_a_default_store_under_a_directory_with_uri_characters(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only URI escapes ``%``, ``?`` and ``#`` of the working directory's path."""
+    where = tmp_path / "a %41?b#c"
+    (where / DEFAULT_DIR).mkdir(parents=True)
+    with (
+        sqlite3.connect(db.removeprefix("sqlite:///")) as a,
+        sqlite3.connect(where / DEFAULT_DIR / DEFAULT_FILE) as b,
+    ):
+        a.backup(b)
+    expected = _fast(["versions", "support-bot"], db, capsys)
+    monkeypatch.chdir(where)
+    assert fast.try_fast(["versions", "support-bot"])
+    assert capsys.readouterr() == expected

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.cli import runs_fast
+from agentdeck.cli import fast, runs_fast
 from agentdeck.cli.console import console, err_console
 from agentdeck.cli.main import main
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
@@ -201,7 +201,7 @@ def test_steps_aside_for_a_store_not_at_the_scripts_heads(tmp_path: Path) -> Non
 
 
 def test_default_store_path_is_the_full_commands() -> None:
-    assert Path(DEFAULT_DIR) / DEFAULT_FILE == runs_fast.DEFAULT_PATH
+    assert os.path.join(DEFAULT_DIR, DEFAULT_FILE) == fast.DEFAULT_PATH
 
 
 def test_runs_json_loads_no_heavy_library_and_matches_the_full_command(

@@ -19,14 +19,15 @@ tests/cli/test_fast_reads.py and test_runs_fast_path.py compare both paths' outp
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 __all__ = ["DEFAULT_PATH", "Parsed", "agent_named", "parse", "store_path", "try_fast"]
 
-# Must match agentdeck.store.engine.DEFAULT_DIR / DEFAULT_FILE (a test checks).
-DEFAULT_PATH = Path(".agentdeck") / "agentdeck.db"
+# Must match agentdeck.store.engine.DEFAULT_DIR / DEFAULT_FILE (a test checks). Paths are
+# strings here: pathlib (with urllib.parse) is start-up time no renderer needs.
+DEFAULT_PATH = os.path.join(".agentdeck", "agentdeck.db")
 
 # The command line's first words -> the module and function that try it.
 _FAST: dict[tuple[str, ...], tuple[str, str]] = {
@@ -78,7 +79,7 @@ def parse(
     return Parsed(opts, tuple(args)) if len(args) == positionals else None
 
 
-def store_path(db: str | None) -> Path | None:
+def store_path(db: str | None) -> str | None:
     """The SQLite file the full command would open, or None when this path cannot tell (the
     environment names a store or a project, ``--db`` is not a plain ``sqlite:///PATH``)."""
     from agentdeck.settings import is_set
@@ -87,10 +88,10 @@ def store_path(db: str | None) -> Path | None:
                                "AGENTDECK_PROJECT")):  # fmt: skip
         return None  # (another project: the full command checks that it exists)
     if not db:
-        return Path.cwd() / DEFAULT_PATH
+        return os.path.join(os.getcwd(), DEFAULT_PATH)
     if not db.startswith("sqlite:///") or "?" in db or db == "sqlite:///:memory:":
         return None
-    return Path(db.removeprefix("sqlite:///"))
+    return db.removeprefix("sqlite:///")
 
 
 def agent_named(ref: str) -> str | None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import sys
 
-from agentdeck.cli.fast import DEFAULT_PATH, parse, store_path
+from agentdeck.cli.fast import parse, store_path
 
-__all__ = ["DEFAULT_PATH", "try_runs"]
+__all__ = ["try_runs"]
 
 _VALUED = {
     **dict.fromkeys(("--agent", "-a"), "agent"),

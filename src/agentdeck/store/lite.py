@@ -9,13 +9,12 @@ are attributes, as SQLAlchemy's ``Row`` has them, so the store's row conversions
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
 
 from agentdeck.store.script_heads import script_heads
 
@@ -29,14 +28,20 @@ def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> SimpleNamespace:
     return SimpleNamespace(**{d[0]: v for d, v in zip(cursor.description, row, strict=True)})
 
 
+def _uri(path: str) -> str:
+    """``path`` as a read-only SQLite URI: the characters a URI gives a meaning escaped."""
+    escaped = "".join(f"%{ord(c):02X}" if c in "%?#" else c for c in os.path.realpath(path))
+    return f"file:{escaped}?mode=ro"
+
+
 @contextmanager
-def open_readonly(path: Path) -> Iterator[sqlite3.Connection | None]:
+def open_readonly(path: str) -> Iterator[sqlite3.Connection | None]:
     """The store at ``path``, read-only, or None (see the module doc); closed on exit."""
-    if not path.is_file():
+    if not os.path.isfile(path):
         yield None
         return
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        conn = sqlite3.connect(_uri(path), uri=True)
     except sqlite3.Error:
         yield None
         return

@@ -5,8 +5,7 @@
 The SQL is :func:`~.sql_run_list.run_list_sql`'s, written out for ``sqlite3``: the same
 filters, the same index ranges (the partial indexes' ``> 0`` as a constant), the same order
 ``(start_ns, trace_id)`` newest first. tests/cli/test_runs_fast_path.py checks that both give
-byte-identical output for generated filter combinations. :func:`find_runs_readonly` answers
-None (the caller opens the full store) when :func:`~.lite.open_readonly` does.
+byte-identical output for generated filter combinations.
 """
 
 from __future__ import annotations
@@ -15,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.trace.model import Run
 from agentdeck.core.trace.query import RunQuery
-from agentdeck.store.lite import LiteError, open_readonly
+from agentdeck.store.lite import LiteError
 from agentdeck.store.run_row import row_run
 
 if TYPE_CHECKING:
     import sqlite3
-    from pathlib import Path
 
-__all__ = ["find_runs_in", "find_runs_readonly", "run_list_text"]
+__all__ = ["find_runs_in", "run_list_text"]
 
 
 def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
@@ -75,15 +73,6 @@ def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
         sql += " OFFSET ?"
         args.append(query.offset)
     return sql, args
-
-
-def find_runs_readonly(path: Path, query: RunQuery) -> list[Run] | None:
-    """Runs matching ``query`` from the SQLite store at ``path``, or None when this path cannot
-    answer (see the module doc)."""
-    with open_readonly(path) as conn:
-        if conn is None:
-            return None
-        return find_runs_in(conn, query)
 
 
 def find_runs_in(conn: sqlite3.Connection, query: RunQuery) -> list[Run] | None:
