@@ -11,8 +11,6 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -72,6 +70,8 @@ def escape(text: str) -> str:
 
 def json_text(value: Any) -> str:
     """``value`` as the indented JSON every ``--json`` prints."""
+    import orjson  # (with uuid and platform: not for text output)
+
     return orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default
     ).decode()

@@ -1,12 +1,12 @@
 """Stored ``deployments`` and ``audit_log`` rows as records: one conversion each for the SQL
 store (:mod:`.sql_deploy`, :mod:`.sql_audit`) and the CLI's read-only SQLite path
-(:mod:`.lite_deploy`); no SQLAlchemy."""
+(:mod:`.lite_deploy`); no SQLAlchemy. The stored JSON is read with the standard library's ``json`` (orjson, with
+the ``uuid`` and ``platform`` it imports, is start-up time a text command does not need)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
-
-import orjson
 
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.model import Action, Deployment, Health
@@ -42,7 +42,7 @@ def audit_entry_row(r: Any) -> AuditEntry:
         actor=r.actor,
         action=r.action,
         subject=r.subject,
-        payload=orjson.loads(r.payload),
+        payload=json.loads(r.payload),
         prev_hash=r.prev_hash,
         hash=r.hash,
     )

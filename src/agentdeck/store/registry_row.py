@@ -1,12 +1,12 @@
 """Stored ``agent_versions`` and ``policy_versions`` rows as records: one conversion each for the
 SQL store (:mod:`.sql_registry`) and the CLI's read-only SQLite path (:mod:`.lite_registry`);
-no SQLAlchemy."""
+no SQLAlchemy. The stored JSON is read with the standard library's ``json`` (orjson, with
+the ``uuid`` and ``platform`` it imports, is start-up time a text command does not need)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
-
-import orjson
 
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
@@ -22,7 +22,7 @@ def agent_row(row: Any) -> AgentVersion:
         name=row.name,
         version=int(row.version),
         digest=row.digest,
-        spec=AgentSpec.from_dict(orjson.loads(row.spec)),
+        spec=AgentSpec.from_dict(json.loads(row.spec)),
         created_at=as_utc(row.created_at),
         created_by=row.created_by,
     )
@@ -33,7 +33,7 @@ def policy_row(row: Any) -> PolicyVersion:
         name=row.name,
         version=int(row.version),
         digest=row.digest,
-        policy=PolicySet.from_dict(orjson.loads(row.spec)),
+        policy=PolicySet.from_dict(json.loads(row.spec)),
         created_at=as_utc(row.created_at),
         created_by=row.created_by,
     )
