@@ -208,6 +208,8 @@ def test_steps_aside_for_a_store_not_at_the_scripts_heads(db: str, tmp_path: Pat
 
 def test_default_store_path_is_the_full_commands() -> None:
     assert os.path.join(DEFAULT_DIR, DEFAULT_FILE) == fast.DEFAULT_PATH
+    assert fast.store_path(None) == os.path.join(os.getcwd(), DEFAULT_DIR, DEFAULT_FILE)
+    assert fast.store_path("") is None  # (``--db=``: the full command says what it makes of it)
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def store_path(db: str | None) -> str | None:
     if any(is_set(v) for v in ("AGENTDECK_DATABASE_URL", "AGENTDECK_TRACES_URL",
                                "AGENTDECK_PROJECT")):  # fmt: skip
         return None  # (another project: the full command checks that it exists)
-    if not db:
+    if db is None:
         return os.path.join(os.getcwd(), DEFAULT_PATH)
     if not db.startswith("sqlite:///") or "?" in db or db == "sqlite:///:memory:":
         return None
