@@ -134,6 +134,10 @@ class AuditStore(Protocol):
     def audit_entries(
         self, subject: str | None = None, action_prefix: str | None = None
     ) -> list[AuditEntry]: ...
+    def audit_log(self, project: str, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` entries of ``project`` and the server-wide ones, oldest first."""
+        ...
+
     def audit_head(self) -> tuple[int, str] | None: ...
 
 

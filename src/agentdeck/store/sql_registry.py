@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +47,7 @@ def _policy(row: Row[Any]) -> PolicyVersion:
 
 
 def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
-    return AuditEvent(event.actor, event.action, event.subject, {**event.payload, **extra})
+    return replace(event, payload={**event.payload, **extra})
 
 
 class SqlRegistry(SqlBase):
