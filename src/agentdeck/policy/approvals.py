@@ -238,15 +238,20 @@ def expire_due(store: PolicyStore, now: datetime | None = None) -> int:
 
 
 def list_current(
-    store: PolicyStore, status: str = "pending", limit: int = 100, now: datetime | None = None
+    store: PolicyStore,
+    status: str = "pending",
+    limit: int = 100,
+    now: datetime | None = None,
+    project: str | None = None,
 ) -> list[ApprovalRecord]:
     """Requests with ``status`` (one of :data:`APPROVAL_STATUSES`), newest first, as they
-    stand at ``now``: those past their deadline are expired before listing."""
+    stand at ``now``: those past their deadline are expired before listing; ``project``: of
+    the agents that project sees."""
     if status not in APPROVAL_STATUSES:
         raise InputError(f"status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if status in ("pending", "expired", "all"):  # what is past its deadline shows as expired
         expire_due(store, now)
-    return store.list_approvals(None if status == "all" else status, limit)
+    return store.list_approvals(None if status == "all" else status, limit, project=project)
 
 
 class StoreApprover:
