@@ -9,7 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from test_projects import Two, two  # noqa: F401 - the two-project fixture
+import test_projects
+from test_projects import Two
 
 from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.core.policy.records import ApprovalRecord
@@ -17,6 +18,7 @@ from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store import SqlStore
 from agentdeck.store.protocol import AlertRecord, FindingRecord
 
+two = test_projects.two  # the fixture: projects default (A) and team-b (B)
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 # beta (team-b): 3 older records of each kind; alpha (default) and a name nobody registered
 # ("ghost", which default sees): 10 newer ones
