@@ -8,8 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi.testclient import TestClient
 import test_projects
+from fastapi.testclient import TestClient
 from test_projects import Two
 
 from agentdeck.core.evals.result import CaseResult, EvalResult
