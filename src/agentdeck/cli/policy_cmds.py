@@ -387,15 +387,13 @@ def approvals_cmd(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    from agentdeck.cli.scope import visible_agents
     from agentdeck.policy import approvals
 
     allowed = approvals.APPROVAL_STATUSES
     if status not in allowed:
         raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
     store = get_store(db)
-    visible = visible_agents(store, project_in(store, project))
-    found = [a for a in approvals.list_current(store, status) if visible(a.agent_name)]
+    found = approvals.list_current(store, status, project=project_in(store, project))
     if json:
         print_json([_approval_json(a) for a in found])
         return

@@ -171,6 +171,7 @@ def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
         "action": e.action,
         "subject": e.subject,
         "payload": dict(e.payload),
+        "project": e.project,  # "*": server-wide (every project's log shows it)
         "hash": e.hash,
     }
 

@@ -351,11 +351,12 @@ class Canaries:
         self.store.update_canary(base, canary.version, [])
         return CanaryAction(base, j, None)
 
-    @staticmethod
-    def _audit(c: Canary, what: str, actor: str, reason: str, extra: dict[str, Any]) -> AuditEvent:
+    def _audit(
+        self, c: Canary, what: str, actor: str, reason: str, extra: dict[str, Any]
+    ) -> AuditEvent:
         return AuditEvent(actor, f"deployment.canary.{what}", f"{c.agent_name}@{c.env}", {
             "canary": c.id, "candidate_version": c.candidate_version,
             "candidate_digest": c.candidate_digest, "stable": c.stable_deployment_id,
             "step": c.step, "share": c.share, "state": c.state.value, "shadow": c.shadow,
             "reason": reason, **extra,
-        })  # fmt: skip
+        }, self.deployments.project_of(c.agent_name))  # fmt: skip

@@ -45,4 +45,5 @@ def audit_entry_row(r: Any) -> AuditEntry:
         payload=json.loads(r.payload),
         prev_hash=r.prev_hash,
         hash=r.hash,
+        project=r.project,
     )

@@ -136,6 +136,10 @@ class AuditStore(Protocol):
     def audit_entries(
         self, subject: str | None = None, action_prefix: str | None = None
     ) -> list[AuditEntry]: ...
+    def audit_log(self, project: str, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` entries of ``project`` and the server-wide ones, oldest first."""
+        ...
+
     def audit_head(self) -> tuple[int, str] | None: ...
 
 
@@ -221,7 +225,11 @@ class MonitorStore(Protocol):
         trace_id: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
-    ) -> list[FindingRecord]: ...
+        project: str | None = None,
+    ) -> list[FindingRecord]:
+        """Newest first; ``project``: only of the agents that project sees (its own; for
+        the default project also names no project registered, and no agent)."""
+        ...
 
     def count_findings(
         self, check: str, since: datetime, until: datetime, severities: Sequence[str]
@@ -241,8 +249,9 @@ class MonitorStore(Protocol):
         rule: str | None = None,
         subject: str | None = None,
         limit: int = 200,
+        project: str | None = None,
     ) -> list[AlertRecord]:
-        """Newest first."""
+        """Newest first; ``project``: as :meth:`list_findings`."""
         ...
 
 
@@ -253,9 +262,14 @@ class PolicyStore(Protocol):
     def put_approval(self, request: ApprovalRecord) -> None: ...
     def get_approval(self, approval_id: str) -> ApprovalRecord | None: ...
     def list_approvals(
-        self, status: str | None = None, limit: int = 100, due_by: datetime | None = None
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        due_by: datetime | None = None,
+        project: str | None = None,
     ) -> list[ApprovalRecord]:
-        """Newest first; with ``due_by``, only those whose ``expires_at`` is at or before it."""
+        """Newest first; with ``due_by``, only those whose ``expires_at`` is at or before it;
+        ``project``: only of the agents that project sees."""
         ...
 
     def decide_approval(
@@ -293,8 +307,10 @@ class ReplayStore(Protocol):
         agent_name: str | None = None,
         kind: str | None = None,
         limit: int = 50,
+        project: str | None = None,
     ) -> list[ReplayReportRecord]:
-        """Newest first, filtered by the replayed run, the agent name and the kind."""
+        """Newest first, filtered by the replayed run, the agent name, the kind and the
+        project (of the agents it sees)."""
         ...
 
 
@@ -311,8 +327,10 @@ class EvalStore(Protocol):
         agent_name: str | None = None,
         suite_name: str | None = None,
         limit: int = 20,
+        project: str | None = None,
     ) -> list[EvalResult]:
-        """Newest first, filtered by the exact agent digest, the agent name and the suite."""
+        """Newest first, filtered by the exact agent digest, the agent name, the suite and the
+        project (of the agents it sees)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ _POLICY_LOCK = 0x72656702
 
 
 def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
-    return AuditEvent(event.actor, event.action, event.subject, {**event.payload, **extra})
+    return replace(event, payload={**event.payload, **extra})
 
 
 class SqlRegistry(SqlBase):
