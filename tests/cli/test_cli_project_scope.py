@@ -254,3 +254,27 @@ def test_approvals_scores_and_export_are_the_projects_own(
     assert {r["trace_id"] for r in runs if r["record"] == "run"} == {two.b_run}
     default = [json.loads(x) for x in cli("export", "-o", "-").out.splitlines()]
     assert {r["trace_id"] for r in default if r["record"] == "run"} == {two.a_run}
+
+
+def test_the_audit_log_is_the_projects_own(cli: Cli, two: Two) -> None:
+    def log(*args: str) -> list[dict[str, object]]:
+        r = cli("audit", "log", "-n", "1000", *args, "--json")
+        assert r.code == 0, r.err
+        return list(json.loads(r.out))
+
+    b = log(*B)
+    assert {(e["action"], e["subject"]) for e in b} >= {
+        ("project.create", "team-b"),
+        ("agent.register", "beta"),
+    }
+    assert {e["project"] for e in b} <= {"team-b", "*"}
+    assert not [e for e in b if "alpha" in str(e)]
+    a = log()
+    assert ("agent.register", "alpha") in {(e["action"], e["subject"]) for e in a}
+    assert not [e for e in a if "beta" in str(e) or e["project"] == "team-b"]
+    every = log("--all-projects")
+    assert sorted(e["seq"] for e in every) == sorted({e["seq"] for e in a} | {e["seq"] for e in b})
+    table = cli("audit", "log", *B)
+    assert table.code == 0 and "team-b" in table.out and "beta" in table.out
+    assert_user_error(cli("audit", "log", "--all-projects", *B), "--all-projects")
+    assert_user_error(cli("audit", "log", "--project", "nope"), "--project", "no project 'nope'")

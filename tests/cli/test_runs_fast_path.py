@@ -1,8 +1,9 @@
-"""``agentdeck runs --json`` answers from a SQLite store without Typer, Rich, pydantic or
-SQLAlchemy (:mod:`agentdeck.cli.runs_fast`), with output byte-identical to the full command's
-on the same store for generated filter combinations and option spellings; it steps aside
-(the full command runs) for a store not at the scripts' heads, a non-SQLite URL, a value the
-full command rejects, and an unknown option."""
+"""``agentdeck runs`` (the table and ``--json``) answers from a SQLite store without Typer,
+pydantic or SQLAlchemy (:mod:`agentdeck.cli.runs_fast`; ``--json`` without Rich either), with
+output byte-identical to the full command's on the same store for generated filter
+combinations and option spellings, the table at 80 and 120 columns; it steps aside (the full
+command runs) for a store not at the scripts' heads, a non-SQLite URL, a value the full
+command rejects, and an unknown option."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdeck.cli import runs_fast
+from agentdeck.cli import fast, runs_fast
+from agentdeck.cli.console import console, err_console
 from agentdeck.cli.main import main
 from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.query import RunCursor
@@ -81,7 +83,7 @@ def _full(argv: list[str], url: str, capsys: pytest.CaptureFixture[str]) -> tupl
 
 
 def _fast(argv: list[str], url: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
-    assert runs_fast.try_runs_json([*argv, "--db", url]), "the fast path stepped aside"
+    assert runs_fast.try_runs([*argv, "--db", url]), "the fast path stepped aside"
     out = capsys.readouterr()
     return out.out, out.err
 
@@ -121,25 +123,47 @@ ARGS = st.tuples(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(parts=ARGS, json_at=st.integers(0, 20))
+@given(
+    parts=ARGS,
+    json_at=st.one_of(st.none(), st.integers(0, 20)),
+    width=st.sampled_from([80, 120]),
+)
 def test_fast_path_prints_what_the_full_command_prints(
-    db: str, capsys: pytest.CaptureFixture[str], parts: list[list[str]], json_at: int
+    db: str,
+    capsys: pytest.CaptureFixture[str],
+    parts: list[list[str]],
+    json_at: int | None,
+    width: int,
 ) -> None:
+    """``--json`` somewhere on the line, or the table (None) at ``width`` columns."""
     parts = list(parts)
-    parts.insert(min(json_at, len(parts)), ["--json"])
+    if json_at is not None:
+        parts.insert(min(json_at, len(parts)), ["--json"])
     argv = [a for p in parts for a in p]
-    full = _full([*argv, "--db", db], db, capsys)
-    assert _fast(argv, db, capsys) == full
+    widths = console.width, err_console.width
+    console.width = err_console.width = width
+    try:
+        full = _full([*argv, "--db", db], db, capsys)
+        assert _fast(argv, db, capsys) == full
+    finally:
+        console.width, err_console.width = widths
 
 
 def test_pages_through_every_run_alike(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """A page, the ``next page`` line on stderr, and the page after its cursor."""
+    """A page, the ``next page`` line on stderr, and the page after its cursor; the table's
+    pages, their ``next page`` line on stdout, and the end of the list."""
     fast_out, fast_err = _fast(["--json", "-n", "40"], db, capsys)
     assert (fast_out, fast_err) == _full(["--json", "-n", "40", "--db", db], db, capsys)
     assert fast_out.count('"trace_id"') == 40
     cursor = fast_err.split("--cursor ")[1].strip()
     argv = ["--json", "-n", "40", "--cursor", cursor]
     assert _fast(argv, db, capsys) == _full([*argv, "--db", db], db, capsys)
+    table, _ = _fast(["-n", "150"], db, capsys)
+    assert (table, "") == _full(["-n", "150", "--db", db], db, capsys)
+    cursor = table.split("--cursor ")[1].strip()
+    argv = ["-n", "5", "--cursor", cursor]
+    assert _fast(argv, db, capsys) == _full([*argv, "--db", db], db, capsys)
+    assert _fast(argv, db, capsys)[0].strip() == "no more runs"
 
 
 @pytest.mark.parametrize(
@@ -154,11 +178,14 @@ def test_pages_through_every_run_alike(db: str, capsys: pytest.CaptureFixture[st
         ["--json", "--agent"],
         ["--json", "-n5"],
         ["--json", "--unknown", "x"],
-        ["--agent", "support-bot"],
+        ["--query", "refund"],
+        ["-q", "refund", "--json"],
+        ["--project", "default"],
+        ["delete", "--older-than", "1d"],
     ],
 )
 def test_steps_aside_for_what_the_full_command_must_answer(db: str, argv: list[str]) -> None:
-    assert not runs_fast.try_runs_json([*argv, "--db", db])
+    assert not runs_fast.try_runs([*argv, "--db", db])
 
 
 def test_steps_aside_for_a_store_not_at_the_scripts_heads(tmp_path: Path) -> None:
@@ -167,13 +194,14 @@ def test_steps_aside_for_a_store_not_at_the_scripts_heads(tmp_path: Path) -> Non
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0001_registry'"
                      " WHERE version_num = (SELECT MIN(version_num) FROM alembic_version)")  # fmt: skip
-    assert not runs_fast.try_runs_json(["--json", "--db", url])
-    assert not runs_fast.try_runs_json(["--json", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
-    assert not runs_fast.try_runs_json(["--json", "--db", "postgresql://127.0.0.1/x"])
+    assert not runs_fast.try_runs(["--json", "--db", url])
+    assert not runs_fast.try_runs(["--db", url])
+    assert not runs_fast.try_runs(["--json", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert not runs_fast.try_runs(["--json", "--db", "postgresql://127.0.0.1/x"])
 
 
 def test_default_store_path_is_the_full_commands() -> None:
-    assert Path(DEFAULT_DIR) / DEFAULT_FILE == runs_fast.DEFAULT_PATH
+    assert os.path.join(DEFAULT_DIR, DEFAULT_FILE) == fast.DEFAULT_PATH
 
 
 def test_runs_json_loads_no_heavy_library_and_matches_the_full_command(

@@ -18,6 +18,7 @@ from agentdeck.store import SqlStore
 from agentdeck.store import migrate as migrate_mod
 
 _NEW = "0021_projects"
+_AFTER = ("0022_audit_project",)  # the migrations that build on it
 
 
 def _t(name: str, *cols: str) -> Any:
@@ -29,7 +30,7 @@ def test_existing_records_move_into_default_and_old_keys_keep_working(
 ) -> None:
     from alembic import command
 
-    before = (migrate_mod.script_heads() - {_NEW}) | {"0011_sessions_scopes"}
+    before = (migrate_mod.script_heads() - {_NEW, *_AFTER}) | {"0011_sessions_scopes"}
     alembic(bare_engine, command.upgrade, *sorted(before))
     assert "projects" not in inspect(bare_engine).get_table_names()
     now = datetime.now(UTC)

@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from agentdeck.cli.common import DbOpt, JsonOpt, console, err_console, escape, get_store, print_json
+from agentdeck.cli.common import (
+    DbOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    err_console,
+    escape,
+    get_store,
+    print_json,
+    project_in,
+)
+from agentdeck.core.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -160,15 +171,29 @@ def checkpoint_cmd(
         typer.echo(orjson.dumps(cp.to_dict()).decode())
 
 
-@app.command("log", help="Show the audit log, newest last.")
+@app.command(
+    "log",
+    help="Show a project's audit log (with the server-wide entries), newest last; "
+    "--all-projects: every entry of the chain.",
+)
 def log_cmd(
     limit: Annotated[
-        int, typer.Option("--limit", "-n", help="How many of the newest entries.")
+        int, typer.Option("--limit", "-n", min=1, help="How many of the newest entries.")
     ] = 50,
     db: DbOpt = None,
     json: JsonOpt = False,
+    project: ProjectOpt = None,
+    all_projects: Annotated[
+        bool, typer.Option("--all-projects", help="Every project's entries.")
+    ] = False,
 ) -> None:
-    entries = get_store(db).audit_entries()[-limit:]
+    store = get_store(db)
+    if all_projects:
+        if project:
+            raise InputError("--all-projects: give either it or --project, not both")
+        entries = store.audit_entries()[-limit:]
+    else:
+        entries = store.audit_log(project_in(store, project), limit)
     if json:
         from agentdeck.records.serialize import audit_entry_json
 
@@ -177,8 +202,11 @@ def log_cmd(
     from rich.table import Table
 
     t = Table()
-    for col in ("seq", "at", "actor", "action", "subject", "hash"):
+    for col in ("seq", "at", "project", "actor", "action", "subject", "hash"):
         t.add_column(col)
     for e in entries:
-        t.add_row(str(e.seq), e.at[:19], escape(e.actor), e.action, escape(e.subject), e.hash[:12])
+        t.add_row(
+            str(e.seq), e.at[:19], e.project, escape(e.actor), e.action, escape(e.subject),
+            e.hash[:12],
+        )  # fmt: skip
     console.print(t)

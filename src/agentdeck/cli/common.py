@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: the console, option bundles, store opening, JSON output.
+"""Shared CLI plumbing: option bundles, store opening, and (from :mod:`.console`) the console and
+JSON output.
 
 Every command module imports this at start-up (``agentdeck --help`` included), so it imports
 nothing heavy: the store (SQLAlchemy, and numpy through the core models it persists) loads
@@ -7,23 +8,29 @@ only when a command opens it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 
+from agentdeck.cli.console import (
+    LazyConsole,
+    console,
+    err_console,
+    escape,
+    fmt_time,
+    print_json,
+    short,
+)
 from agentdeck.core.timeparse import parse_time, parse_time_ns
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from agentdeck.store import SqlStore
 
 __all__ = [
     "ActorOpt",
     "DbOpt",
     "JsonOpt",
+    "LazyConsole",
     "ProjectOpt",
     "actor_name",
     "console",
@@ -38,48 +45,6 @@ __all__ = [
     "project_name",
     "short",
 ]
-
-
-class LazyConsole:
-    """A Rich console made on first use, so that commands which print only JSON (and
-    ``--help``) never import Rich. Attribute access goes to the real console; pass
-    :meth:`rich` where Rich wants a ``Console`` object itself (a ``Progress``)."""
-
-    def __init__(self, *, stderr: bool = False) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def rich(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=self._stderr, highlight=False)
-        return self._console
-
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        self.rich().print(*objects, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.rich(), name)
-
-    @property
-    def width(self) -> int:
-        return self.rich().width
-
-    @width.setter
-    def width(self, value: int) -> None:
-        self.rich().width = value
-
-
-console = LazyConsole()
-err_console = LazyConsole(stderr=True)
-
-
-def escape(text: str) -> str:
-    """Rich's markup escape, imported when a command renders (it is Rich start-up time)."""
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
 
 
 JsonOpt = Annotated[
@@ -150,28 +115,3 @@ def project_in(store: Any, project: str | None) -> str:
     from agentdeck.registry.projects import require_project
 
     return require_project(store, project_name(project), "--project")
-
-
-def print_json(value: Any) -> None:
-    """Write JSON to stdout (no Rich markup, no wrapping)."""
-    typer.echo(
-        orjson.dumps(
-            value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default
-        ).decode()
-    )
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    raise TypeError(type(value).__name__)
-
-
-def fmt_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def short(digest: str, n: int = 12) -> str:
-    return digest[: len("sha256:") + n] if digest.startswith("sha256:") else digest[:n]

@@ -25,7 +25,7 @@ from agentdeck.core.errors import InputError
 
 if TYPE_CHECKING:  # the services (and the store under them) load inside each command
     from agentdeck.core.deploy.model import Deployment
-    from agentdeck.registry.canary import Canaries, CanaryEvent
+    from agentdeck.registry.canary import Canaries
     from agentdeck.registry.deployments import Deployments
     from agentdeck.store.protocol import Store
 
@@ -48,7 +48,7 @@ def _canaries(store: Store) -> Canaries:
 
 
 def _dep_json(d: Deployment) -> dict[str, Any]:
-    from agentdeck.records.serialize import deployment_json
+    from agentdeck.records.versions_json import deployment_json
 
     return deployment_json(d)
 
@@ -169,54 +169,6 @@ def rollback_cmd(
     )
 
 
-def _print_history(title: str, deps: list[Deployment], events: list[CanaryEvent]) -> None:
-    """One line per deployment and per audited canary step (80 columns), oldest first, the
-    reason beneath each. A canary's line has no position (it is not a deployment) and shows
-    the candidate's share of runs from then on where a deployment shows its health."""
-    from agentdeck.cli.narrow import print_rows
-    from agentdeck.core.deploy.model import Health
-    from agentdeck.registry.canary import PAST
-
-    health_style = {Health.GOOD: "green", Health.BAD: "red", Health.UNKNOWN: "dim"}
-    rows: list[tuple[Any, tuple[tuple[str, ...], str | None]]] = [
-        (
-            d.at,
-            (
-                (
-                    str(d.seq),
-                    fmt_time(d.at).removesuffix(" UTC"),
-                    d.action.value + (" (forced)" if d.forced else ""),
-                    str(d.agent_version),
-                    short(d.agent_digest, 8),
-                    f"[{health_style[d.health]}]{d.health.value}[/]",
-                    escape(d.actor),
-                ),
-                d.reason or None,
-            ),
-        )
-        for d in deps
-    ]
-    for e in events:
-        kind = "shadow" if e.shadow else "canary"
-        note = f"{kind} {PAST.get(e.what, e.what)} ({e.canary_id[:12]}): {e.reason}"
-        cells = (
-            "",
-            fmt_time(e.at).removesuffix(" UTC"),
-            f"[yellow]{kind}[/]",
-            str(e.candidate_version),
-            short(e.candidate_digest, 8),
-            f"{e.share:g} %",
-            escape(e.actor),
-        )
-        rows.append((e.at, (cells, note)))
-    rows.sort(key=lambda r: r[0])  # stable: a deployment before a canary step of its instant
-    print_rows(
-        ("#", "when (UTC)", "action", "version", "digest", "health", "actor"),
-        [r for _, r in rows],
-        title=title,
-    )
-
-
 def history_cmd(
     name: NameArg, env: EnvOpt, db: DbOpt = None, json: JsonOpt = False,
     project: ProjectOpt = None,
@@ -231,7 +183,9 @@ def history_cmd(
     if not deps and not events:
         console.print(f"nothing of {name} has been deployed in {env}")
         return
-    _print_history(f"{name} in {env}", deps, events)
+    from agentdeck.cli.deploy_render import print_history
+
+    print_history(f"{name} in {env}", deps, events)
 
 
 def at_cmd(

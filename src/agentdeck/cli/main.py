@@ -8,9 +8,10 @@ only the module of the command a command line names (:data:`COMMAND_UNITS`), so 
 ``--help`` and usage errors build them all and cost little more than Typer itself.
 tests/cli/test_cli_startup.py holds that line; bench/cli_startup_bench.py measures it.
 
-``agentdeck runs --json`` on a SQLite store does not build the app at all
-(:mod:`.runs_fast`: stdlib ``sqlite3``, no Typer, Rich, pydantic or SQLAlchemy), so this module
-imports Typer only inside the functions that use it.
+The read commands (``runs``, ``trace``, ``versions``, ``show``, ``history``, ``policy
+versions``) on a SQLite store do not build the app at all (:mod:`.fast`: stdlib ``sqlite3``, no
+Typer, pydantic or SQLAlchemy), so this module imports Typer only inside the functions that
+use it.
 """
 
 from __future__ import annotations
@@ -187,11 +188,10 @@ def __getattr__(name: str) -> Any:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; an agentdeck error becomes one line on stderr and its exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["runs"] and "--json" in args:
-        from agentdeck.cli.runs_fast import try_runs_json
+    from agentdeck.cli.fast import try_fast
 
-        if try_runs_json(args[1:]):
-            sys.exit(0)
+    if try_fast(args):
+        sys.exit(0)
     import typer
 
     from agentdeck.cli.common import err_console

@@ -229,19 +229,18 @@ def findings_cmd(
     db: DbOpt = None,
     project: ProjectOpt = None,
 ) -> None:
-    from agentdeck.cli.scope import own_run, visible_agents
+    from agentdeck.cli.scope import own_run
 
     store = get_store(db)
     in_project = project_in(store, project)
-    visible = visible_agents(store, in_project)
     found = store.list_findings(
         agent,
         check,
         own_run(store, in_project, run) if run else None,
         parse_time(since, "--since") if since else None,
         limit,
+        project=in_project,
     )
-    found = [f for f in found if visible(f.agent_name)]
     if json_:
         print_json([_finding_json(f) for f in found])
         return
@@ -406,12 +405,10 @@ def alerts_list(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from agentdeck.cli.scope import visible_agents
     from agentdeck.monitor.alerts import ACTIVE
 
     store = get_store(db)
-    visible = visible_agents(store, project_in(store, project))
-    found = [a for a in store.list_alerts(None if all_ else ACTIVE) if visible(a.agent_name)]
+    found = store.list_alerts(None if all_ else ACTIVE, project=project_in(store, project))
     if json_:
         print_json([_alert_json(a) for a in found])
         return

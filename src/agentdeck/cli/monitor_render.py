@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from agentdeck.cli.common import console, fmt_time
+from agentdeck.cli.console import console, fmt_time
 from agentdeck.cli.narrow import print_note, print_rows, print_trimmed
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from agentdeck.cli.common import console
+from agentdeck.cli.console import console
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -24,7 +24,6 @@ from agentdeck.cli.common import (
     parse_time_ns,
     print_json,
     project_in,
-    short,
 )
 from agentdeck.cli.policy_render import coverage_json, print_coverage, print_simulation
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
@@ -58,7 +57,7 @@ def register_cmd(
         policy, actor_name(actor), source=str(file), project=project_in(store, project)
     )
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json({**policy_version_json(pv), "created": created})
         return
@@ -74,25 +73,13 @@ def versions_cmd(
 ) -> None:
     versions = get_store(db).list_policy_versions(name)
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json([policy_version_json(p) for p in versions])
         return
-    from rich.table import Table
+    from agentdeck.cli.registry_render import print_policy_versions
 
-    t = Table(title=f"{name}: policy versions")
-    for col in ("version", "digest", "rules", "tests", "default", "created"):
-        t.add_column(col)
-    for p in versions:
-        t.add_row(
-            str(p.version),
-            short(p.digest),
-            str(len(p.policy.rules)),
-            str(len(p.policy.tests)),
-            p.policy.default_effect.value,
-            fmt_time(p.created_at),
-        )
-    console.print(t)
+    print_policy_versions(name, versions)
 
 
 @app.command("show", help="Show a policy version's rules.")
@@ -105,7 +92,7 @@ def show_cmd(
 
     pv = Registry(get_store(db)).get_policy(ref)
     if json:
-        from agentdeck.records.serialize import policy_version_json
+        from agentdeck.records.versions_json import policy_version_json
 
         print_json(policy_version_json(pv, policy=True))
         return
@@ -400,15 +387,13 @@ def approvals_cmd(
     json: JsonOpt = False,
     project: ProjectOpt = None,
 ) -> None:
-    from agentdeck.cli.scope import visible_agents
     from agentdeck.policy import approvals
 
     allowed = approvals.APPROVAL_STATUSES
     if status not in allowed:
         raise InputError(f"--status: {status!r} is not one of {', '.join(allowed)}")
     store = get_store(db)
-    visible = visible_agents(store, project_in(store, project))
-    found = [a for a in approvals.list_current(store, status) if visible(a.agent_name)]
+    found = approvals.list_current(store, status, project=project_in(store, project))
     if json:
         print_json([_approval_json(a) for a in found])
         return

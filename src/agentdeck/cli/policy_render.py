@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentdeck.cli.common import console, escape, short
+from agentdeck.cli.console import console, escape, short
 from agentdeck.core.types import JSON
 
 if TYPE_CHECKING:

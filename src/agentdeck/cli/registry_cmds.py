@@ -15,11 +15,9 @@ from agentdeck.cli.common import (
     actor_name,
     console,
     escape,
-    fmt_time,
     get_store,
     print_json,
     project_in,
-    short,
 )
 
 FileArg = Annotated[Path, typer.Argument(help="Agent spec file (agent.yaml).", show_default=False)]
@@ -61,7 +59,7 @@ def register_cmd(
         spec, actor_name(actor), source=str(file), project=project_in(store, project)
     )
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json({**agent_version_json(av), "created": created})
         return
@@ -81,26 +79,13 @@ def versions_cmd(
     store = own_store(db, project, name)
     versions = Registry(store).versions(name)
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json([agent_version_json(v) for v in versions])
         return
-    from rich.table import Table
+    from agentdeck.cli.registry_render import print_agent_versions
 
-    t = Table(title=f"{name}: versions")
-    for col in ("version", "digest", "model", "tools", "policy", "created", "by"):
-        t.add_column(col)
-    for v in versions:
-        t.add_row(
-            str(v.version),
-            short(v.digest),
-            v.spec.model.id,
-            str(len(v.spec.tools)),
-            v.spec.policy or "-",
-            fmt_time(v.created_at),
-            v.created_by,
-        )
-    console.print(t)
+    print_agent_versions(name, versions)
 
 
 def show_cmd(
@@ -112,35 +97,13 @@ def show_cmd(
     store = own_store(db, project, ref)
     av = Registry(store).get(ref)
     if json:
-        from agentdeck.records.serialize import agent_version_json
+        from agentdeck.records.versions_json import agent_version_json
 
         print_json(agent_version_json(av, spec=True))
         return
-    from rich.syntax import Syntax
-    from rich.table import Table
+    from agentdeck.cli.registry_render import print_agent_version
 
-    s = av.spec
-    console.print(f"[bold]{av.ref}[/]  {av.digest}")
-    console.print(f"  created {fmt_time(av.created_at)} by {escape(av.created_by)}")
-    console.print(f"  model    {s.model.provider}/{s.model.id} {dict(s.model.params) or ''}")
-    console.print(f"  policy   {s.policy or '-'}")
-    console.print(f"  entry    {s.entrypoint or '-'}")
-    console.print(f"  prompt   {short(s.prompt_digest)} ({len(s.system_prompt)} chars)")
-    t = Table(title="tools")
-    for col in ("name", "version", "input fields", "output schema", "digest"):
-        t.add_column(col)
-    for tool in s.tools:
-        fields = ", ".join(sorted((tool.input_schema or {}).get("properties", {})))
-        t.add_row(
-            tool.name,
-            tool.version or "-",
-            fields or "-",
-            "yes" if tool.output_schema else "no",
-            short(tool.digest),
-        )
-    console.print(t)
-    if s.system_prompt:
-        console.print(Syntax(s.system_prompt, "markdown", word_wrap=True))
+    print_agent_version(av)
 
 
 def diff_cmd(

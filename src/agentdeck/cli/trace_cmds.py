@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
-import orjson
 import typer
 
 from agentdeck.cli.common import (
@@ -20,16 +19,12 @@ from agentdeck.cli.common import (
     print_json,
     project_in,
 )
+from agentdeck.cli.runs_render import PROVISIONAL_NOTE, clip, runs_table
+from agentdeck.cli.trace_render import add_span, trace_title
 from agentdeck.core.errors import InputError
-from agentdeck.core.trace.model import Outcome, Run, Span, SpanKind, SpanStatus
+from agentdeck.core.trace.model import Outcome, Span, SpanKind, SpanStatus
 
-if TYPE_CHECKING:  # the store and the tracing services load inside the commands
-    from rich.tree import Tree
-
-    from agentdeck.tracing.analysis.queries import SpanNode
-
-PROVISIONAL_NOTE = "derived from child spans; the root span has not arrived"
-"""Why a run is provisional, shown next to the marker (the UI says the same)."""
+__all__ = ["PROVISIONAL_NOTE", "RunIdArg", "register"]
 
 RunIdArg = Annotated[
     str, typer.Argument(help="Run (trace) id, or a unique prefix of it.", show_default=False)
@@ -53,14 +48,6 @@ def register(app: typer.Typer) -> None:
     app.command("rca", help="Root cause of a failed run: the earliest bad span and how it spread.")(
         rca_cmd
     )
-
-
-def _outcome_text(r: Run) -> str:
-    if r.outcome is None:
-        return "-"
-    style = "green" if r.outcome is Outcome.SUCCESS else "red"
-    score = f" {r.outcome_score:g}" if r.outcome_score is not None else ""
-    return f"[{style}]{r.outcome.value}{score}[/]"
 
 
 def runs_cmd(
@@ -154,180 +141,9 @@ def runs_cmd(
     if not found:
         console.print("no runs match" if cursor is None else "no more runs", markup=False)
         return
-    console.print(_runs_table(found))
+    console.print(runs_table(found))
     if after is not None:
         console.print(f"next page: --cursor {after.encode()}", markup=False, soft_wrap=True)
-
-
-def _runs_table(found: list[Run]) -> Any:
-    """The runs as a table that fits 80 columns: a column every row shares (one agent
-    version, one env) goes to the title, the input takes what width is left, one line each."""
-    from datetime import UTC, datetime
-
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    agents = {f"{r.agent_name or '-'}@{r.agent_version or '?'}" for r in found}
-    envs = {r.env or "-" for r in found}
-    title = f"runs ({len(found)})"
-    if len(agents) == 1 and found:
-        title += f" of {next(iter(agents))}"
-    if len(envs) == 1 and found:
-        title += f" in {next(iter(envs))}"
-    t = Table(
-        title=escape(title), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-        collapse_padding=True, title_justify="left",
-    )  # fmt: skip
-    if any(r.provisional for r in found):
-        t.caption = f"provisional: {PROVISIONAL_NOTE}"
-    days = {datetime.fromtimestamp(r.start_ns / 1e9, UTC).date() for r in found}
-    started = "%H:%M" if len(days) == 1 else "%m-%d %H:%M"
-    if len(days) == 1:
-        t.title = f"{t.title}, {next(iter(days)).isoformat()} (UTC)"
-    from rich.markup import render
-
-    def cells_of(r: Run) -> dict[str, str]:
-        ms = f"{(r.end_ns - r.start_ns) / 1e6:.0f}" if r.end_ns else "-"
-        style = {"error": "red", "ok": "green"}.get(r.status.value, "dim")
-        return {
-            "run": r.trace_id[:12],
-            "agent": escape(f"{r.agent_name or '-'}@{r.agent_version or '?'}"),
-            "env": escape(r.env or "-"),
-            "status": f"[{style}]{r.status.value}[/]"
-            + (" [yellow]provisional[/]" if r.provisional else ""),
-            "err": f"[red]{r.tool_errors}[/]" if r.tool_errors else "0",
-            "deny": f"[yellow]{r.denied_calls}[/]" if r.denied_calls else "0",
-            "outcome": _outcome_text(r),
-            "started": datetime.fromtimestamp(r.start_ns / 1e9, UTC).strftime(started),
-            "ms": ms,
-            "cost": _cost(r),
-        }
-
-    rows = [cells_of(r) for r in found]
-    # Columns by priority: one that every row leaves empty is left out, and the others are
-    # added while the input keeps at least INPUT_MIN columns of the console's width.
-    wanted = [("run", True), ("status", True), ("started", True),
-              ("agent", len(agents) > 1), ("err", True), ("env", len(envs) > 1),
-              ("outcome", any(r.outcome is not None for r in found)),
-              ("deny", any(r.denied_calls for r in found)),
-              ("cost", any(r.cost_usd or r.unpriced_calls for r in found)), ("ms", True)]  # fmt: skip
-    room = max(console.width, 40) - INPUT_MIN
-    chosen: set[str] = set()
-    for name, keep in wanted:
-        width = max([len(name), *(len(render(row[name]).plain) for row in rows)]) + 2
-        if keep and width <= room:
-            chosen.add(name)
-            room -= width
-    order = ("run", "agent", "env", "status", "err", "deny", "outcome", "started", "ms", "cost")
-    shown = [name for name in order if name in chosen]
-    for name in shown:
-        t.add_column(
-            name,
-            no_wrap=True,
-            justify="right" if name in ("err", "deny", "ms", "cost") else "left",
-        )
-    # the one column that gives way, its text kept to one line
-    t.add_column("input", min_width=10)
-    for r, cells in zip(found, rows, strict=True):
-        # names and inputs come from producers: escaped; the input on one line
-        text = Text(" ".join(_clip(r.input, 400).split()), no_wrap=True, overflow="ellipsis")
-        t.add_row(*(cells[name] for name in shown), text)
-    return t
-
-
-INPUT_MIN = 16  # the columns the runs table keeps for the input
-
-
-def _cost(r: Run) -> str:
-    from agentdeck.core.cost.format import cost_text  # (not at start-up: core.cost reads YAML)
-
-    return cost_text(r.cost_usd, r.unpriced_calls)
-
-
-def _clip(value: Any, n: int = 80) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-_KIND_STYLE = {
-    SpanKind.AGENT: "bold magenta",
-    SpanKind.LLM: "cyan",
-    SpanKind.TOOL: "yellow",
-    SpanKind.POLICY: "blue",
-    SpanKind.HANDOFF: "magenta",
-}
-
-
-def _label(s: Span) -> str:
-    ms = s.duration_ns / 1e6
-    style = _KIND_STYLE.get(s.kind, "white")
-    if s.status is SpanStatus.ERROR:
-        status = "[red]✗ denied[/]" if s.denied else "[red]✗ error[/]"
-    else:
-        status = "[red]✗ failed[/]" if s.failed else "[green]✓[/]"
-    head = f"[{style}]{s.kind.value}[/] [bold]{escape(s.name)}[/] {status} [dim]{ms:.1f} ms[/]"
-    if s.attributes.get("tool.intercepted"):
-        head += " [dim](served by replay)[/]"
-    lines = [head]
-    if s.kind is SpanKind.TOOL:
-        args = s.inputs.get("args") if isinstance(s.inputs, dict) else s.inputs
-        lines.append(f"  args: {escape(_clip(args, 120))}")
-        if s.attributes.get("tool.args_valid") is False:
-            lines.append(
-                f"  [red]invalid args: {escape(_clip(s.attributes.get('tool.args_errors'), 120))}[/]"
-            )
-        if s.status is not SpanStatus.ERROR:
-            result = s.outputs.get("result") if isinstance(s.outputs, dict) else s.outputs
-            lines.append(f"  result: {escape(_clip(result, 120))}")
-    elif s.kind is SpanKind.LLM:
-        msgs = s.inputs.get("messages", []) if isinstance(s.inputs, dict) else []
-        model = s.attributes.get("llm.response_model") or s.attributes.get("llm.model")
-        lines.append(f"  model: {escape(str(model or '-'))}, {len(msgs)} messages in context")
-        msg = s.outputs.get("message") if isinstance(s.outputs, dict) else None
-        if isinstance(msg, dict):
-            calls = msg.get("tool_calls") or []
-            if calls:
-                lines.append(
-                    "  calls: "
-                    + escape(
-                        ", ".join(
-                            f"{c.get('name')}({_clip(c.get('arguments'), 60)})" for c in calls
-                        )
-                    )
-                )
-            if msg.get("content"):
-                lines.append(f"  says: {escape(_clip(msg.get('content'), 120))}")
-        if s.usage:
-            lines.append(f"  tokens: {s.usage.input_tokens} in / {s.usage.output_tokens} out")
-    elif s.kind is SpanKind.POLICY and isinstance(s.outputs, dict):
-        lines.append(
-            f"  effect: {s.outputs.get('effect')} rules: {escape(_clip(s.outputs.get('rules'), 80))}"
-        )
-    elif s.kind is SpanKind.EVAL:
-        a = s.attributes
-        passed = a.get("eval.passed")
-        verdict = "passed" if passed is True else "failed" if passed is False else "-"
-        lines.append(f"  score: {escape(str(a.get('eval.score', '-')))} {verdict}")
-        reason = s.outputs.get("reason") if isinstance(s.outputs, dict) else None
-        if reason:
-            lines.append(f"  reason: {escape(_clip(reason, 120))}")
-    elif s.kind is SpanKind.AGENT:
-        a = s.attributes
-        if a.get("agent.name"):
-            version = a.get("agent.version")
-            lines.append(f"  {escape(str(a.get('agent.name')))}@{escape(str(version or '?'))}")
-    if s.error:
-        lines.append(f"  [red]error: {escape(_clip(s.error, 160))}[/]")
-    return "\n".join(lines)
-
-
-def _add(tree: Tree, node: SpanNode) -> None:
-    branch = tree.add(_label(node.span))
-    for child in node.children:
-        _add(branch, child)
 
 
 def trace_cmd(
@@ -349,38 +165,10 @@ def trace_cmd(
             }
         )
         return
-    tree = Tree(_trace_title(trace.trace_id, trace.run))
+    tree = Tree(trace_title(trace.trace_id, trace.run))
     for root in trace.roots:
-        _add(tree, root)
+        add_span(tree, root)
     console.print(tree)
-
-
-def _trace_title(trace_id: str, r: Run | None) -> str:
-    """The tree's head: the run's agent, env and status, and what kind of run it is (a replay,
-    or provisional: its fields are guesses from child spans until the root arrives)."""
-    title = f"run {trace_id}"
-    if r is None:
-        return title
-    agent = f"{escape(r.agent_name or '-')}@{r.agent_version or '?'}"
-    title += f"  {agent} in {escape(r.env or '-')}  \\[{r.status.value}]"
-    title += f"  tool errors: {r.tool_errors}  denied: {r.denied_calls}"
-    if r.total_tokens or r.unpriced_calls:
-        title += f"  tokens: {r.total_tokens}  cost: {_cost(r)}"
-    if r.outcome is not None:
-        title += f"  outcome: {_outcome_text(r)}"
-        if r.outcome_reason:
-            title += f" ({escape(_clip(r.outcome_reason, 80))})"
-    if r.session_id:
-        title += f"  session: {escape(r.session_id)}"
-    if r.user_id:
-        title += f"  user: {escape(r.user_id)}"
-    replay_of = r.attributes.get("replay.of")
-    if replay_of:
-        mode = r.attributes.get("replay.mode") or "replay"
-        title += f"  ({escape(str(mode))} replay of {escape(str(replay_of))})"
-    if r.provisional:
-        title += f"  [yellow]provisional[/] [dim]({PROVISIONAL_NOTE})[/]"
-    return title
 
 
 def _why(s: Span) -> str:
@@ -389,7 +177,7 @@ def _why(s: Span) -> str:
         return s.error
     if s.kind is SpanKind.EVAL and s.failed:
         reason = s.outputs.get("reason") if isinstance(s.outputs, dict) else None
-        return "did not pass" + (f": {_clip(reason, 160)}" if reason else "")
+        return "did not pass" + (f": {clip(reason, 160)}" if reason else "")
     return s.status.value
 
 

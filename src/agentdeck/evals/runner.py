@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import InputError
 from agentdeck.core.evals.match import CallPattern, ObservedCall, observed_calls, python_matcher
 from agentdeck.core.evals.result import CaseResult, EvalResult
@@ -297,6 +298,7 @@ class EvalService:
                     "total": result.total,
                     "result_id": result.id,
                 },
+                self.store.agent_project(version.name) or DEFAULT_PROJECT,
             ),
         )
         return result, runs

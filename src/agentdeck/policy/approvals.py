@@ -32,12 +32,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import ConflictError, InputError
 from agentdeck.core.spec.artifacts import AuditEvent
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by what uses it
     from agentdeck.core.policy.records import ApprovalRecord
-    from agentdeck.store.protocol import PolicyStore
+    from agentdeck.store.protocol import PolicyStore, RegistryStore
+
+    class ApprovalDecisionStore(PolicyStore, RegistryStore, Protocol):
+        """Requests, and the agents' projects (a decision is in its agent's project's log)."""
+
 
 __all__ = [
     "APPROVAL_STATUSES",
@@ -233,15 +238,20 @@ def expire_due(store: PolicyStore, now: datetime | None = None) -> int:
 
 
 def list_current(
-    store: PolicyStore, status: str = "pending", limit: int = 100, now: datetime | None = None
+    store: PolicyStore,
+    status: str = "pending",
+    limit: int = 100,
+    now: datetime | None = None,
+    project: str | None = None,
 ) -> list[ApprovalRecord]:
     """Requests with ``status`` (one of :data:`APPROVAL_STATUSES`), newest first, as they
-    stand at ``now``: those past their deadline are expired before listing."""
+    stand at ``now``: those past their deadline are expired before listing; ``project``: of
+    the agents that project sees."""
     if status not in APPROVAL_STATUSES:
         raise InputError(f"status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if status in ("pending", "expired", "all"):  # what is past its deadline shows as expired
         expire_due(store, now)
-    return store.list_approvals(None if status == "all" else status, limit)
+    return store.list_approvals(None if status == "all" else status, limit, project=project)
 
 
 class StoreApprover:
@@ -316,26 +326,32 @@ def outcome_for(
 
 
 def _decide(
-    store: PolicyStore, approval_id: str, status: str, actor: str, reason: str
+    store: ApprovalDecisionStore, approval_id: str, status: str, actor: str, reason: str
 ) -> ApprovalRecord:
     action = "policy.approve" if status == "granted" else "policy.reject"
     now = datetime.now(UTC)
     current = store.get_approval(approval_id)
     if current is not None:
         expire_if_due(store, current, now)  # past its deadline: the decision below conflicts
+    owner = store.agent_project(current.agent_name) if current and current.agent_name else None
+    project = owner or DEFAULT_PROJECT
     return store.decide_approval(
         approval_id, status, actor, reason, now,
-        AuditEvent(actor, action, approval_id, {"reason": reason}),
+        AuditEvent(actor, action, approval_id, {"reason": reason}, project),
     )  # fmt: skip
 
 
-def grant(store: PolicyStore, approval_id: str, actor: str, reason: str = "") -> ApprovalRecord:
+def grant(
+    store: ApprovalDecisionStore, approval_id: str, actor: str, reason: str = ""
+) -> ApprovalRecord:
     """Grant a pending request (``agentdeck policy approve``); audited. Raises
     ``UnresolvedReferenceError`` for an unknown id and ``ConflictError`` if it is already decided or
     past its deadline (it is then expired, not granted)."""
     return _decide(store, approval_id, "granted", actor, reason)
 
 
-def reject(store: PolicyStore, approval_id: str, actor: str, reason: str = "") -> ApprovalRecord:
+def reject(
+    store: ApprovalDecisionStore, approval_id: str, actor: str, reason: str = ""
+) -> ApprovalRecord:
     """Reject a pending request (``agentdeck policy reject``); audited."""
     return _decide(store, approval_id, "denied", actor, reason)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.deploy.model import GateResult
 from agentdeck.core.policy.evaluate import PolicyTestResult, run_policy_tests
 from agentdeck.core.policy.records import PolicyTestRecord
@@ -21,7 +22,7 @@ from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.registry.gates import GateContext
 from agentdeck.registry.service import Registry
-from agentdeck.store.protocol import PolicyStore
+from agentdeck.store.protocol import PolicyStore, RegistryStore
 
 __all__ = [
     "AgentPolicyTests",
@@ -88,8 +89,12 @@ def run_tests_for_agent(
     return AgentPolicyTests(policy.name, policy.digest, agent, tuple(results))
 
 
+class PolicyTestStore(PolicyStore, RegistryStore, Protocol):
+    """Where results go, and the agents' projects (an entry is in its agent's project's log)."""
+
+
 def record_policy_tests(
-    store: PolicyStore, policy_ref: str, tests: AgentPolicyTests, actor: str
+    store: PolicyTestStore, policy_ref: str, tests: AgentPolicyTests, actor: str
 ) -> AgentPolicyTests:
     """Store the results under (policy digest, agent digest); audited as ``policy.test``."""
     record = _record(policy_ref, tests, actor)
@@ -107,6 +112,7 @@ def record_policy_tests(
                 "total": record.total,
                 "failed": record.failed,
             },
+            store.agent_project(agent.name) or DEFAULT_PROJECT,
         ),
     )
     return AgentPolicyTests(tests.policy_name, tests.policy_digest, agent, tests.results, record)

@@ -7,7 +7,6 @@ points at one version). :mod:`agentdeck.server.serialize` re-exports these for t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from agentdeck.core.access.projects import ProjectRecord
@@ -17,48 +16,22 @@ from agentdeck.core.behaviour.records import AlertRecord, BaselineRecord, Findin
 from agentdeck.core.cost import CostChange, CostTotal, ModelPrice, Rate, RunsCost
 from agentdeck.core.deploy.audit_chain import AuditEntry
 from agentdeck.core.deploy.canary import Canary
-from agentdeck.core.deploy.model import Deployment
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
-from agentdeck.core.spec.artifacts import AgentVersion, PolicyVersion
 from agentdeck.core.trace.records import ReplayReportRecord
+from agentdeck.records.versions_json import (
+    agent_version_json as agent_version_json,
+)
+from agentdeck.records.versions_json import (
+    deployment_json as deployment_json,
+)
+from agentdeck.records.versions_json import (
+    iso as iso,
+)
+from agentdeck.records.versions_json import (
+    policy_version_json as policy_version_json,
+)
 from agentdeck.tracing.analysis.queries import run_json as run_json  # one run shape
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def agent_version_json(av: AgentVersion, *, spec: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": av.name,
-        "version": av.version,
-        "ref": av.ref,
-        "digest": av.digest,
-        "model": av.spec.model.id,
-        "tools": [t.name for t in av.spec.tools],
-        "policy": av.spec.policy,
-        "created_at": iso(av.created_at),
-        "created_by": av.created_by,
-    }
-    if spec:
-        out["spec"] = av.spec.to_dict()
-    return out
-
-
-def policy_version_json(pv: PolicyVersion, *, policy: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": pv.name,
-        "version": pv.version,
-        "ref": pv.ref,
-        "digest": pv.digest,
-        "rules": len(pv.policy.rules),
-        "created_at": iso(pv.created_at),
-        "created_by": pv.created_by,
-    }
-    if policy:
-        out["policy"] = pv.policy.to_dict()
-    return out
 
 
 def project_json(p: ProjectRecord) -> dict[str, Any]:
@@ -190,25 +163,6 @@ def replay_json(r: ReplayReportRecord, *, report: bool = False) -> dict[str, Any
     return out
 
 
-def deployment_json(d: Deployment) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "agent": d.agent_name,
-        "env": d.env,
-        "seq": d.seq,
-        "version": d.agent_version,
-        "digest": d.agent_digest,
-        "policy_digest": d.policy_digest,
-        "action": d.action.value,
-        "actor": d.actor,
-        "reason": d.reason,
-        "at": iso(d.at),
-        "previous_id": d.previous_id,
-        "health": d.health.value,
-        "forced": d.forced,
-    }
-
-
 def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
     return {
         "seq": e.seq,
@@ -217,6 +171,7 @@ def audit_entry_json(e: AuditEntry) -> dict[str, Any]:
         "action": e.action,
         "subject": e.subject,
         "payload": dict(e.payload),
+        "project": e.project,  # "*": server-wide (every project's log shows it)
         "hash": e.hash,
     }
 

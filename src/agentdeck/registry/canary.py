@@ -37,18 +37,15 @@ from agentdeck.core.deploy.model import Action
 from agentdeck.core.errors import ConflictError, GateBlocked, InputError, UnresolvedReferenceError
 from agentdeck.core.spec.arms import CANDIDATE, SHADOW, STABLE
 from agentdeck.core.spec.artifacts import AuditEvent
+from agentdeck.registry.canary_events import PAST, CanaryEvent, canary_entries_of, canary_events
 from agentdeck.registry.deployments import Deployments
 from agentdeck.registry.service import DEFAULT_ACTOR
 from agentdeck.store.protocol import Store
 
-__all__ = ["Canaries", "CanaryAction", "CanaryAt", "CanaryEvent", "observations"]
+__all__ = ["PAST", "Canaries", "CanaryAction", "CanaryAt", "CanaryEvent", "observations"]
 
 _BEHAVIOUR = ("tool_surprise", "transition_novelty")
 _ENDS = ("complete", "rollback", "abort")
-PAST = {
-    "start": "started", "advance": "advanced", "complete": "completed",
-    "rollback": "rolled back", "pause": "paused", "resume": "resumed", "abort": "aborted",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,22 +55,6 @@ class CanaryAction:
     canary: Canary
     judgement: Judgement
     action: str | None
-
-
-@dataclass(frozen=True)
-class CanaryEvent:
-    """One audited step of a canary (its ``deployment.canary.<what>`` audit entry): ``share``
-    is the candidate's share of runs from then on."""
-
-    at: datetime
-    what: str  # start, advance, complete, rollback, pause, resume, abort
-    canary_id: str
-    candidate_version: int
-    candidate_digest: str
-    share: float
-    shadow: bool
-    actor: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -241,21 +222,7 @@ class Canaries:
     def events(self, name: str, env: str) -> list[CanaryEvent]:
         """Every audited step of ``name``'s canaries in ``env``, oldest first."""
         self.deployments.path().index(env)
-        entries = self.store.audit_entries(f"{name}@{env}", "deployment.canary.")
-        return [
-            CanaryEvent(
-                at=datetime.fromisoformat(e.at).astimezone(UTC),
-                what=e.action.removeprefix("deployment.canary."),
-                canary_id=str(e.payload.get("canary", "")),
-                candidate_version=int(e.payload.get("candidate_version", 0)),
-                candidate_digest=str(e.payload.get("candidate_digest", "")),
-                share=float(e.payload.get("share", 0.0)),
-                shadow=bool(e.payload.get("shadow", False)),
-                actor=e.actor,
-                reason=str(e.payload.get("reason", "")),
-            )
-            for e in entries
-        ]
+        return canary_events(self.store.audit_entries(*canary_entries_of(name, env)))
 
     def at(self, name: str, env: str, when: datetime) -> CanaryAt | None:
         """The canary of ``name`` in progress in ``env`` at ``when``, if one was."""
@@ -384,11 +351,12 @@ class Canaries:
         self.store.update_canary(base, canary.version, [])
         return CanaryAction(base, j, None)
 
-    @staticmethod
-    def _audit(c: Canary, what: str, actor: str, reason: str, extra: dict[str, Any]) -> AuditEvent:
+    def _audit(
+        self, c: Canary, what: str, actor: str, reason: str, extra: dict[str, Any]
+    ) -> AuditEvent:
         return AuditEvent(actor, f"deployment.canary.{what}", f"{c.agent_name}@{c.env}", {
             "canary": c.id, "candidate_version": c.candidate_version,
             "candidate_digest": c.candidate_digest, "stable": c.stable_deployment_id,
             "step": c.step, "share": c.share, "state": c.state.value, "shadow": c.shadow,
             "reason": reason, **extra,
-        })  # fmt: skip
+        }, self.deployments.project_of(c.agent_name))  # fmt: skip

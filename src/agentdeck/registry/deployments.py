@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT, SERVER_WIDE
 from agentdeck.core.deploy.canary import canary_config
 from agentdeck.core.deploy.model import (
     Action,
@@ -57,6 +58,11 @@ class Deployments:
         self.registry = registry or Registry(store)
         self.gates: list[Gate] = list(gates) if gates is not None else default_gates()
 
+    def project_of(self, name: str) -> str:
+        """The project whose audit log shows ``name``'s deployments: the agent's owner (the
+        default project for a name no project registered)."""
+        return self.store.agent_project(name) or DEFAULT_PROJECT
+
     # -- environments ------------------------------------------------------------------------
 
     def path(self) -> PromotionPath:
@@ -75,7 +81,8 @@ class Deployments:
                     e, "environment names are lowercase letters, digits, - and _"
                 )
         self.store.set_promotion_path(
-            list(envs), AuditEvent(actor, "env.path", "environments", {"path": list(envs)})
+            list(envs),
+            AuditEvent(actor, "env.path", "environments", {"path": list(envs)}, SERVER_WIDE),
         )
         return PromotionPath(tuple(envs))
 
@@ -97,6 +104,7 @@ class Deployments:
                 "env.gates",
                 config.env,
                 {"settings": dict(config.settings), "disabled": list(config.disabled)},
+                SERVER_WIDE,
             ),
         )
 
@@ -168,6 +176,7 @@ class Deployments:
                         "deployment.mark",
                         f"{name}@{env}",
                         {"deployment": head.id, "health": "bad", "by": "rollback"},
+                        self.project_of(name),
                     ),
                 )
             try:
@@ -265,6 +274,7 @@ class Deployments:
                 "policy_digest": dep.policy_digest,
                 "seq": dep.seq,
             },
+            self.project_of(candidate.name),
         )
         self.store.append_deployment(dep, head.seq if head else 0, audit, retire)
         return dep
@@ -301,6 +311,7 @@ class Deployments:
                 "deployment.mark",
                 f"{name}@{env}",
                 {"deployment": dep.id, "health": health.value},
+                self.project_of(name),
             ),
         )
         updated = self.store.deployment(dep.id)

@@ -178,11 +178,9 @@ def create_key(
     payload: dict[str, object] = {"id": key_id, "scopes": list(names)}
     if patterns:
         payload["agents"] = list(patterns)
-    if project != DEFAULT_PROJECT:
-        payload["project"] = project
     if all_projects:
         payload["all_projects"] = True
-    store.put_api_key(record, AuditEvent(actor, "key.create", name, payload))
+    store.put_api_key(record, AuditEvent(actor, "key.create", name, payload, project))
     return NewKey(record, f"{KEY_PREFIX}_{key_id}_{secret}")
 
 

@@ -14,7 +14,7 @@ __all__ = ["DEFAULT_PROJECT", "create_project", "require_project"]
 def create_project(store: ProjectStore, name: str, actor: str) -> ProjectRecord:
     """Create project ``name`` (audited ``project.create``); a taken name is a conflict."""
     check_project_name(name, "name")
-    return store.create_project(name, actor, AuditEvent(actor, "project.create", name, {}))
+    return store.create_project(name, actor, AuditEvent(actor, "project.create", name, {}, name))
 
 
 def require_project(store: ProjectStore, name: str, source: str = "--project") -> str:

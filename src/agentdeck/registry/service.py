@@ -21,11 +21,6 @@ class RegistryServiceStore(RegistryStore, DeploymentStore, Protocol):
 DEFAULT_ACTOR = "cli"
 
 
-def _in_project(payload: dict[str, object], project: str) -> dict[str, object]:
-    """An audit payload, with the project when it is not the default one."""
-    return payload if project == DEFAULT_PROJECT else {**payload, "project": project}
-
-
 class Registry:
     """Registers versions and resolves references; every caller (SDK, CLI, API, UI) uses it."""
 
@@ -71,7 +66,8 @@ class Registry:
                 actor,
                 "agent.register",
                 spec.name,
-                _in_project({"prompt_digest": spec.prompt_digest, "policy": spec.policy}, project),
+                {"prompt_digest": spec.prompt_digest, "policy": spec.policy},
+                project,
             ),
             project,
         )
@@ -182,7 +178,8 @@ class Registry:
                 actor,
                 "policy.register",
                 policy.name,
-                _in_project({"rules": len(policy.rules)}, project),
+                {"rules": len(policy.rules)},
+                project,
             ),
             project,
         )

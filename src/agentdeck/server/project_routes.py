@@ -120,6 +120,8 @@ SCOPED = frozenset({
     "POST /ui/runs/{run_id}/suite",
     # erasure: deletes only the project's runs; the audit entry names the project
     "DELETE /api/v1/runs",
+    # the audit log: the project's entries and the server-wide ones (verify: GLOBAL)
+    "GET /api/v1/audit/log",
     # running a replay: a run and an agent of the project; the replayed run lands in it
     "POST /api/v1/replays",
 })  # fmt: skip

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from agentdeck.store.utc import as_utc
+
+__all__ = ["SqlBase", "as_utc", "utcnow"]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything agentdeck stores is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SqlBase:

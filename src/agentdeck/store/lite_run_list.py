@@ -1,28 +1,26 @@
-"""The runs list on SQLite without SQLAlchemy: stdlib ``sqlite3``, read-only (``mode=ro``), for
-the CLI's ``agentdeck runs --json`` (its start-up, issue 17: SQLAlchemy alone costs ~150 ms).
+"""The runs list on SQLite without SQLAlchemy: stdlib ``sqlite3`` on a store opened read-only by
+:mod:`.lite`, for the CLI's ``agentdeck runs`` (its start-up, issue 17: SQLAlchemy alone costs
+~150 ms).
 
 The SQL is :func:`~.sql_run_list.run_list_sql`'s, written out for ``sqlite3``: the same
 filters, the same index ranges (the partial indexes' ``> 0`` as a constant), the same order
 ``(start_ns, trace_id)`` newest first. tests/cli/test_runs_fast_path.py checks that both give
-byte-identical ``--json`` for generated filter combinations. :func:`find_runs_readonly`
-answers None (the caller opens the full store) when the file is missing, is not at the
-scripts' heads (the full store would migrate it), or cannot be opened read-only.
+byte-identical output for generated filter combinations.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.trace.model import Run
 from agentdeck.core.trace.query import RunQuery
+from agentdeck.store.lite import LiteError
 from agentdeck.store.run_row import row_run
-from agentdeck.store.script_heads import script_heads
 
-__all__ = ["find_runs_readonly", "run_list_text"]
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["find_runs_in", "run_list_text"]
 
 
 def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
@@ -77,31 +75,11 @@ def run_list_text(query: RunQuery) -> tuple[str, list[Any]]:
     return sql, args
 
 
-def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> SimpleNamespace:
-    return SimpleNamespace(**{d[0]: v for d, v in zip(cursor.description, row, strict=True)})
-
-
-def find_runs_readonly(path: Path, query: RunQuery) -> list[Run] | None:
-    """Runs matching ``query`` from the SQLite store at ``path``, or None when this path cannot
-    answer (see the module doc)."""
-    if not path.is_file():
-        return None
+def find_runs_in(conn: sqlite3.Connection, query: RunQuery) -> list[Run] | None:
+    """Runs matching ``query`` on an open read-only store (None: the SQL failed)."""
+    sql, args = run_list_text(query)
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    except sqlite3.Error:
+        rows = conn.execute(sql, args).fetchall()
+    except LiteError:
         return None
-    try:
-        conn.row_factory = _row
-        try:
-            stored = {
-                r.version_num for r in conn.execute("SELECT version_num FROM alembic_version")
-            }
-            if stored != script_heads():
-                return None
-            sql, args = run_list_text(query)
-            rows = conn.execute(sql, args).fetchall()
-        except sqlite3.Error:
-            return None
-        return [row_run(r) for r in rows]
-    finally:
-        conn.close()
+    return [row_run(r) for r in rows]

@@ -40,6 +40,7 @@ from agentdeck.core.trace.feedback import Feedback
 from agentdeck.core.trace.model import Outcome, Run, Span
 from agentdeck.core.trace.query import RunCount, RunQuery
 from agentdeck.core.trace.records import ReplayReportRecord
+from agentdeck.store.trace_reads import TraceReads
 
 # The records are values of the core (their home); re-exported here for compatibility.
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "RunSummaryRow",
     "SessionRecord",
     "Store",
+    "TraceReads",
     "TraceStore",
 ]
 
@@ -134,10 +136,14 @@ class AuditStore(Protocol):
     def audit_entries(
         self, subject: str | None = None, action_prefix: str | None = None
     ) -> list[AuditEntry]: ...
+    def audit_log(self, project: str, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` entries of ``project`` and the server-wide ones, oldest first."""
+        ...
+
     def audit_head(self) -> tuple[int, str] | None: ...
 
 
-class TraceStore(Protocol):
+class TraceStore(TraceReads, Protocol):
     def write_batch(
         self, runs: Sequence[Run], spans: Sequence[Span], *, provisional: Sequence[Run] = ()
     ) -> None:
@@ -150,8 +156,6 @@ class TraceStore(Protocol):
         """
         ...
 
-    def get_run(self, trace_id: str) -> Run | None: ...
-    def get_spans(self, trace_id: str) -> list[Span]: ...
     def find_runs(self, query: RunQuery) -> list[Run]:
         """Newest first (ties by trace id, descending), after ``query.after`` when given."""
         ...
@@ -161,9 +165,6 @@ class TraceStore(Protocol):
         ...
 
     def get_runs_with_spans(self, trace_ids: Sequence[str]) -> list[tuple[Run, list[Span]]]: ...
-    def trace_ids_with_prefix(
-        self, prefix: str, limit: int = 3, project: str | None = None
-    ) -> list[str]: ...
 
 
 # -- monitoring: run summaries, baselines, findings, alerts (migration 0004_monitor) ----------
@@ -224,7 +225,11 @@ class MonitorStore(Protocol):
         trace_id: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
-    ) -> list[FindingRecord]: ...
+        project: str | None = None,
+    ) -> list[FindingRecord]:
+        """Newest first; ``project``: only of the agents that project sees (its own; for
+        the default project also names no project registered, and no agent)."""
+        ...
 
     def count_findings(
         self, check: str, since: datetime, until: datetime, severities: Sequence[str]
@@ -244,8 +249,9 @@ class MonitorStore(Protocol):
         rule: str | None = None,
         subject: str | None = None,
         limit: int = 200,
+        project: str | None = None,
     ) -> list[AlertRecord]:
-        """Newest first."""
+        """Newest first; ``project``: as :meth:`list_findings`."""
         ...
 
 
@@ -256,9 +262,14 @@ class PolicyStore(Protocol):
     def put_approval(self, request: ApprovalRecord) -> None: ...
     def get_approval(self, approval_id: str) -> ApprovalRecord | None: ...
     def list_approvals(
-        self, status: str | None = None, limit: int = 100, due_by: datetime | None = None
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        due_by: datetime | None = None,
+        project: str | None = None,
     ) -> list[ApprovalRecord]:
-        """Newest first; with ``due_by``, only those whose ``expires_at`` is at or before it."""
+        """Newest first; with ``due_by``, only those whose ``expires_at`` is at or before it;
+        ``project``: only of the agents that project sees."""
         ...
 
     def decide_approval(
@@ -296,8 +307,10 @@ class ReplayStore(Protocol):
         agent_name: str | None = None,
         kind: str | None = None,
         limit: int = 50,
+        project: str | None = None,
     ) -> list[ReplayReportRecord]:
-        """Newest first, filtered by the replayed run, the agent name and the kind."""
+        """Newest first, filtered by the replayed run, the agent name, the kind and the
+        project (of the agents it sees)."""
         ...
 
 
@@ -314,8 +327,10 @@ class EvalStore(Protocol):
         agent_name: str | None = None,
         suite_name: str | None = None,
         limit: int = 20,
+        project: str | None = None,
     ) -> list[EvalResult]:
-        """Newest first, filtered by the exact agent digest, the agent name and the suite."""
+        """Newest first, filtered by the exact agent digest, the agent name, the suite and the
+        project (of the agents it sees)."""
         ...
 
 

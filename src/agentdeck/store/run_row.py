@@ -1,5 +1,6 @@
 """A stored ``runs`` row as a :class:`Run`: one conversion for the SQL store, the ClickHouse
-store and the CLI's SQLite read path (:mod:`.lite_run_list`); no SQLAlchemy."""
+store and the CLI's SQLite read paths (:mod:`.lite_run_list`, :mod:`.lite_traces`); no
+SQLAlchemy."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """The heads of the migration scripts, read from the files' ``revision``/``down_revision`` lines
 without importing Alembic or SQLAlchemy (:mod:`.migrate` compares them with a store's revisions;
-the CLI's SQLite read path, :mod:`.lite_run_list`, reads only a store at these heads)."""
+the CLI's SQLite read paths, :mod:`.lite`, read only a store at these heads)."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
-from importlib import resources
 
 __all__ = ["script_heads", "script_location"]
 
@@ -15,7 +15,9 @@ _DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
 
 
 def script_location() -> str:
-    return str(resources.files("agentdeck.store").joinpath("migrations"))
+    """The migration scripts' directory (a plain directory of the installed package: Alembic
+    reads it from the file system too)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
 @functools.cache
@@ -23,11 +25,12 @@ def script_heads() -> frozenset[str]:
     """Revisions that no other migration revises."""
     revisions: set[str] = set()
     revised: set[str] = set()
-    versions = resources.files("agentdeck.store").joinpath("migrations", "versions")
-    for entry in versions.iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("__"):
+    versions = os.path.join(script_location(), "versions")
+    for name in os.listdir(versions):
+        if not name.endswith(".py") or name.startswith("__"):
             continue
-        body = entry.read_text("utf-8")
+        with open(os.path.join(versions, name), encoding="utf-8") as f:
+            body = f.read()
         rev = _REV.search(body)
         down = _DOWN.search(body)
         if rev is None:

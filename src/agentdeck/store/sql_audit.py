@@ -8,9 +8,11 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT, SERVER_WIDE
 from agentdeck.core.deploy.audit_chain import GENESIS, AuditEntry, entry_hash
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase
+from agentdeck.store.deploy_row import audit_entry_row
 from agentdeck.store.engine import lock_row_clause
 from agentdeck.store.tables import audit_head, audit_log
 
@@ -27,6 +29,14 @@ def append_audit_in(conn: Connection, event: AuditEvent) -> AuditEntry:
         seq, prev = int(row.seq) + 1, str(row.hash)
     at = datetime.now(UTC).isoformat(timespec="microseconds")
     payload = dict(event.payload)
+    if payload.get("project", event.project) != event.project:
+        raise ValueError(
+            f"audit payload names project {payload['project']!r}, not {event.project!r}"
+        )
+    if event.project != DEFAULT_PROJECT:
+        payload["project"] = event.project
+    else:
+        payload.pop("project", None)
     h = entry_hash(seq, at, event.actor, event.action, event.subject, payload, prev)
     conn.execute(
         insert(audit_log).values(
@@ -38,13 +48,16 @@ def append_audit_in(conn: Connection, event: AuditEvent) -> AuditEntry:
             payload=orjson.dumps(payload).decode(),
             prev_hash=prev,
             hash=h,
+            project=event.project,
         )
     )
     if row is None:
         conn.execute(insert(audit_head).values(id=1, seq=seq, hash=h))
     else:
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
-    return AuditEntry(seq, at, event.actor, event.action, event.subject, payload, prev, h)
+    return AuditEntry(
+        seq, at, event.actor, event.action, event.subject, payload, prev, h, event.project
+    )
 
 
 class SqlAudit(SqlBase):
@@ -64,19 +77,20 @@ class SqlAudit(SqlBase):
             q = q.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
         with self._read() as conn:
             rows = conn.execute(q).all()
-        return [
-            AuditEntry(
-                seq=int(r.seq),
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                subject=r.subject,
-                payload=orjson.loads(r.payload),
-                prev_hash=r.prev_hash,
-                hash=r.hash,
-            )
-            for r in rows
-        ]
+        return [audit_entry_row(r) for r in rows]
+
+    def audit_log(self, project: str, limit: int) -> list[AuditEntry]:
+        """The newest ``limit`` entries of ``project`` and the server-wide ones, oldest first
+        (an index range on ``(project, seq)``)."""
+        q = (
+            select(audit_log)
+            .where(audit_log.c.project.in_((project, SERVER_WIDE)))
+            .order_by(audit_log.c.seq.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+        return [audit_entry_row(r) for r in reversed(rows)]
 
     def audit_head(self) -> tuple[int, str] | None:
         with self._read() as conn:

@@ -9,38 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import orjson
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from agentdeck.core.deploy.model import DEFAULT_PATH, Action, Deployment, GateConfig, Health
+from agentdeck.core.deploy.model import DEFAULT_PATH, Deployment, GateConfig, Health
 from agentdeck.core.errors import ConflictError
 from agentdeck.core.spec.artifacts import AuditEvent
-from agentdeck.store.base import SqlBase, as_utc
+from agentdeck.store.base import SqlBase
+from agentdeck.store.deploy_row import deployment_row
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables import deployments, env_heads, environments
-
-
-def _deployment(row: Row[Any]) -> Deployment:
-    return Deployment(
-        id=row.id,
-        agent_name=row.agent_name,
-        env=row.env,
-        seq=int(row.seq),
-        agent_digest=row.agent_digest,
-        agent_version=int(row.agent_version),
-        policy_digest=row.policy_digest,
-        action=Action(row.action),
-        actor=row.actor,
-        reason=row.reason,
-        at=as_utc(row.at),
-        previous_id=row.previous_id,
-        health=Health(row.health),
-        forced=bool(row.forced),
-    )
 
 
 class SqlDeployments(SqlBase):
@@ -102,7 +82,7 @@ class SqlDeployments(SqlBase):
                 .join(env_heads, env_heads.c.deployment_id == deployments.c.id)
                 .where(env_heads.c.agent_name == agent_name, env_heads.c.env == env)
             ).first()
-        return _deployment(row) if row else None
+        return deployment_row(row) if row else None
 
     def append_deployment(
         self,
@@ -173,7 +153,7 @@ class SqlDeployments(SqlBase):
                     deployments.c.agent_name, deployments.c.env, deployments.c.seq
                 )
             ).all()
-        return [_deployment(r) for r in rows]
+        return [deployment_row(r) for r in rows]
 
     def env_head_ids(self) -> list[tuple[str, str, str]]:
         with self._read() as conn:
@@ -189,12 +169,12 @@ class SqlDeployments(SqlBase):
                 .where(deployments.c.agent_name == agent_name, deployments.c.env == env)
                 .order_by(deployments.c.seq)
             ).all()
-        return [_deployment(r) for r in rows]
+        return [deployment_row(r) for r in rows]
 
     def deployment(self, deployment_id: str) -> Deployment | None:
         with self._read() as conn:
             row = conn.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
-        return _deployment(row) if row else None
+        return deployment_row(row) if row else None
 
     def deployments_of_digest(self, agent_digest: str) -> list[Deployment]:
         with self._read() as conn:
@@ -203,7 +183,7 @@ class SqlDeployments(SqlBase):
                 .where(deployments.c.agent_digest == agent_digest)
                 .order_by(deployments.c.at)
             ).all()
-        return [_deployment(r) for r in rows]
+        return [deployment_row(r) for r in rows]
 
     def deployment_at(self, agent_name: str, env: str, at: datetime) -> Deployment | None:
         with self._read() as conn:
@@ -217,7 +197,7 @@ class SqlDeployments(SqlBase):
                 .order_by(deployments.c.seq.desc())
                 .limit(1)
             ).first()
-        return _deployment(row) if row else None
+        return deployment_row(row) if row else None
 
     def set_health(self, deployment_id: str, health: Health, audit: AuditEvent) -> None:
         with self._write() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Row
 from agentdeck.core.evals.result import CaseResult, EvalResult
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
+from agentdeck.store.project_clause import agent_of_project
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables_evals import eval_case_results, eval_results
 
@@ -106,9 +107,12 @@ class SqlEvals(SqlBase):
         agent_name: str | None = None,
         suite_name: str | None = None,
         limit: int = 20,
+        project: str | None = None,
     ) -> list[EvalResult]:
         q = select(eval_results)
         c = eval_results.c
+        if project is not None:
+            q = q.where(agent_of_project(c.agent_name, project))
         if agent_digest is not None:
             q = q.where(c.agent_digest == agent_digest)
         if agent_name is not None:

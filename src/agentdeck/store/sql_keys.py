@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +85,7 @@ class SqlKeys(SqlBase):
                 raise UnresolvedReferenceError(id_or_name, "no API key with that id or name")
             if row.revoked_at is None:
                 conn.execute(update(api_keys).where(api_keys.c.id == row.id).values(revoked_at=at))
-                append_audit_in(conn, audit)
+                append_audit_in(conn, replace(audit, project=row.project))  # the key's project
             conn.execute(
                 update(ui_sessions)
                 .where(ui_sessions.c.key_id == row.id, ui_sessions.c.revoked_at.is_(None))

@@ -12,6 +12,7 @@ per table given by the service plus those found here, never the content.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, or_
@@ -61,5 +62,5 @@ class SqlLifecycle(SqlBase):
                 counts["runs"] = counts.get("runs", 0) + max(n, 0)
             if audit is not None:
                 payload = {**audit.payload, "deleted": dict(counts)}
-                append_audit_in(conn, AuditEvent(audit.actor, audit.action, audit.subject, payload))
+                append_audit_in(conn, replace(audit, payload=payload))
         return counts

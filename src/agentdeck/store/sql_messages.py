@@ -28,9 +28,8 @@ from sqlalchemy.engine import Connection
 
 from agentdeck.core.trace.model import Span, SpanKind
 from agentdeck.store.engine import insert_ignore_sql
+from agentdeck.store.messages_chain import REFS_KEY, put_back
 from agentdeck.store.tables_messages import messages
-
-REFS_KEY = "$agentdeck.messages"
 
 MessageRows = dict[tuple[str, str], tuple[str | None, str]]
 """(trace id, sha256) -> (parent sha256, message JSON)."""
@@ -73,51 +72,11 @@ def write_messages(conn: Connection, rows: MessageRows) -> None:
         )
 
 
-def _ref(s: Span) -> tuple[str, int] | None:
-    inputs = s.inputs
-    if s.kind is not SpanKind.LLM or not isinstance(inputs, dict):
-        return None
-    ref = inputs.get("messages")
-    if isinstance(ref, dict) and len(ref) == 1:
-        v = ref.get(REFS_KEY)
-        if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], int):
-            return v[0], v[1]
-    return None
-
-
-def _window(rows: dict[str, tuple[str | None, str]], tail: str, count: int) -> list[Any]:
-    texts: list[str] = []
-    node: str | None = tail
-    while node is not None and len(texts) < count:
-        row = rows.get(node)
-        if row is None:  # never expected: a row is written in the span's transaction
-            texts.append(orjson.dumps({"missing_message": node}).decode())
-            break
-        texts.append(row[1])
-        node = row[0]
-    return [orjson.loads(t) for t in reversed(texts)]
-
-
 def join(conn: Connection, spans: Iterable[Span]) -> list[Span]:
     """The spans with their context windows put back (one query per 500 traces)."""
-    items = list(spans)
-    traces = sorted({s.trace_id for s in items if _ref(s) is not None})
-    if not traces:
-        return items
-    by_trace: dict[str, dict[str, tuple[str | None, str]]] = {}
-    for i in range(0, len(traces), 500):
+
+    def read(traces: Sequence[str]) -> Any:
         q = select(messages.c.trace_id, messages.c.sha256, messages.c.parent, messages.c.content)
-        for t, h, p, c in conn.execute(q.where(messages.c.trace_id.in_(traces[i : i + 500]))):
-            by_trace.setdefault(t, {})[h] = (p, c)
-    out: list[Span] = []
-    for s in items:
-        ref = _ref(s)
-        if ref is None:
-            out.append(s)
-            continue
-        assert isinstance(s.inputs, dict)
-        msgs = _window(by_trace.get(s.trace_id, {}), *ref)
-        out.append(
-            replace(s, inputs={k: (msgs if k == "messages" else v) for k, v in s.inputs.items()})
-        )
-    return out
+        return conn.execute(q.where(messages.c.trace_id.in_(traces)))
+
+    return put_back(spans, read)

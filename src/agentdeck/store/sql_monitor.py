@@ -21,6 +21,7 @@ from agentdeck.core.behaviour.records import (
 from agentdeck.core.errors import ConflictError
 from agentdeck.store.base import SqlBase, as_utc
 from agentdeck.store.engine import insert_ignore_sql
+from agentdeck.store.project_clause import agent_of_project
 from agentdeck.store.tables import runs
 from agentdeck.store.tables_monitor import alerts, baselines, findings, run_summaries
 
@@ -304,9 +305,12 @@ class SqlMonitor(SqlBase):
         trace_id: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
+        project: str | None = None,
     ) -> list[FindingRecord]:
         c = findings.c
         q = select(findings)
+        if project is not None:
+            q = q.where(agent_of_project(c.agent_name, project))
         if agent_name is not None:
             q = q.where(c.agent_name == agent_name)
         if check is not None:
@@ -358,9 +362,12 @@ class SqlMonitor(SqlBase):
         rule: str | None = None,
         subject: str | None = None,
         limit: int = 200,
+        project: str | None = None,
     ) -> list[AlertRecord]:
         c = alerts.c
         q = select(alerts)
+        if project is not None:
+            q = q.where(agent_of_project(c.agent_name, project))
         if statuses is not None:
             q = q.where(c.status.in_(statuses))
         if rule is not None:

@@ -19,6 +19,7 @@ from agentdeck.core.errors import ConflictError, UnresolvedReferenceError
 from agentdeck.core.policy.records import ApprovalRecord, PolicyTestRecord
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.store.base import SqlBase, as_utc
+from agentdeck.store.project_clause import agent_of_project
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables_policy import approvals, policy_test_results
 
@@ -98,9 +99,15 @@ class SqlPolicy(SqlBase):
         return _approval(row) if row else None
 
     def list_approvals(
-        self, status: str | None = None, limit: int = 100, due_by: datetime | None = None
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        due_by: datetime | None = None,
+        project: str | None = None,
     ) -> list[ApprovalRecord]:
         q = select(approvals).order_by(approvals.c.requested_at.desc()).limit(limit)
+        if project is not None:
+            q = q.where(agent_of_project(approvals.c.agent_name, project))
         if status is not None:
             q = q.where(approvals.c.status == status)
         if due_by is not None:  # in UTC: SQLite compares the stored (UTC) text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from agentdeck.core.spec.agent import AgentSpec
 from agentdeck.core.spec.artifacts import AgentVersion, AuditEvent, PolicyVersion
 from agentdeck.store.base import SqlBase, as_utc, utcnow
 from agentdeck.store.engine import advisory_lock
+from agentdeck.store.registry_row import agent_row, policy_row
 from agentdeck.store.sql_audit import append_audit_in
 from agentdeck.store.tables import agent_versions, policy_versions
 
@@ -23,30 +25,8 @@ _AGENT_LOCK = 0x72656701
 _POLICY_LOCK = 0x72656702
 
 
-def _agent(row: Row[Any]) -> AgentVersion:
-    return AgentVersion(
-        name=row.name,
-        version=int(row.version),
-        digest=row.digest,
-        spec=AgentSpec.from_dict(orjson.loads(row.spec)),
-        created_at=as_utc(row.created_at),
-        created_by=row.created_by,
-    )
-
-
-def _policy(row: Row[Any]) -> PolicyVersion:
-    return PolicyVersion(
-        name=row.name,
-        version=int(row.version),
-        digest=row.digest,
-        policy=PolicySet.from_dict(orjson.loads(row.spec)),
-        created_at=as_utc(row.created_at),
-        created_by=row.created_by,
-    )
-
-
 def _with_audit(event: AuditEvent, **extra: Any) -> AuditEvent:
-    return AuditEvent(event.actor, event.action, event.subject, {**event.payload, **extra})
+    return replace(event, payload={**event.payload, **extra})
 
 
 class SqlRegistry(SqlBase):
@@ -101,7 +81,7 @@ class SqlRegistry(SqlBase):
             project, prompt_digest=spec.prompt_digest, policy=spec.policy,
         )  # fmt: skip
         if existing is not None:
-            return _agent(existing), False
+            return agent_row(existing), False
         return AgentVersion(spec.name, version, digest, spec, now, actor), True
 
     @staticmethod
@@ -116,7 +96,7 @@ class SqlRegistry(SqlBase):
                     agent_versions.c.name == name, agent_versions.c.version == version
                 )
             ).first()
-        return _agent(row) if row else None
+        return agent_row(row) if row else None
 
     def get_agent_by_digest(
         self, digest_prefix: str, name: str | None = None
@@ -128,7 +108,7 @@ class SqlRegistry(SqlBase):
             q = q.where(agent_versions.c.name == name)
         with self._read() as conn:
             rows = conn.execute(q.limit(5)).all()
-        return [_agent(r) for r in rows]
+        return [agent_row(r) for r in rows]
 
     def list_agent_versions(self, name: str) -> list[AgentVersion]:
         with self._read() as conn:
@@ -137,7 +117,7 @@ class SqlRegistry(SqlBase):
                 .where(agent_versions.c.name == name)
                 .order_by(agent_versions.c.version)
             ).all()
-        return [_agent(r) for r in rows]
+        return [agent_row(r) for r in rows]
 
     def list_agent_names(self, project: str | None = None) -> list[str]:
         """Registered agent names, sorted; ``project``: only that project's."""
@@ -178,7 +158,7 @@ class SqlRegistry(SqlBase):
             project,
         )
         if existing is not None:
-            return _policy(existing), False
+            return policy_row(existing), False
         return PolicyVersion(policy.name, version, digest, policy, now, actor), True
 
     def get_policy_version(self, name: str, version: int) -> PolicyVersion | None:
@@ -188,14 +168,14 @@ class SqlRegistry(SqlBase):
                     policy_versions.c.name == name, policy_versions.c.version == version
                 )
             ).first()
-        return _policy(row) if row else None
+        return policy_row(row) if row else None
 
     def get_policy_by_digest(self, digest: str) -> PolicyVersion | None:
         with self._read() as conn:
             row = conn.execute(
                 select(policy_versions).where(policy_versions.c.digest == digest)
             ).first()
-        return _policy(row) if row else None
+        return policy_row(row) if row else None
 
     def list_policy_versions(self, name: str) -> list[PolicyVersion]:
         with self._read() as conn:
@@ -204,4 +184,4 @@ class SqlRegistry(SqlBase):
                 .where(policy_versions.c.name == name)
                 .order_by(policy_versions.c.version)
             ).all()
-        return [_policy(r) for r in rows]
+        return [policy_row(r) for r in rows]

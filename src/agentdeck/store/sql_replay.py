@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from agentdeck.core.errors import ConflictError
 from agentdeck.core.trace.records import ReplayReportRecord
 from agentdeck.store.base import SqlBase, as_utc
+from agentdeck.store.project_clause import agent_of_project
 from agentdeck.store.tables_replay import replay_reports
 
 
@@ -65,9 +66,12 @@ class SqlReplay(SqlBase):
         agent_name: str | None = None,
         kind: str | None = None,
         limit: int = 50,
+        project: str | None = None,
     ) -> list[ReplayReportRecord]:
         c = replay_reports.c
         q = select(replay_reports)
+        if project is not None:
+            q = q.where(agent_of_project(c.agent_name, project))
         if source_trace_id is not None:
             q = q.where(c.source_trace_id == source_trace_id)
         if agent_name is not None:

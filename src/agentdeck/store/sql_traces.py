@@ -58,18 +58,15 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from agentdeck.core.cost import PriceSource
 from agentdeck.core.trace.model import (
     PROVISIONAL,
-    LinkKind,
     Run,
     Span,
     SpanKind,
-    SpanLink,
     SpanStatus,
-    TokenUsage,
 )
 from agentdeck.core.trace.query import RunCount, RunQuery, prefix_range
 from agentdeck.prices import default_prices
@@ -78,6 +75,7 @@ from agentdeck.store.base import SqlBase
 from agentdeck.store.engine import insert_ignore_sql, is_sqlite, param_mark, upsert_sql
 from agentdeck.store.run_agent import settle_agents
 from agentdeck.store.run_row import row_run as row_run  # (the ClickHouse store)
+from agentdeck.store.span_row import row_span as row_span  # (ClickHouse, sql_cost)
 from agentdeck.store.sql_run_list import run_list_sql as run_list_sql  # (the EXPLAIN tests)
 from agentdeck.store.tables import run_tools, runs, spans
 from agentdeck.store.tables_monitor import run_summaries
@@ -127,28 +125,6 @@ def span_tuple(s: Span, cost_usd: float | None = None) -> tuple[Any, ...]:
         if u
         else None,
         s.cost_usd if cost_usd is None else cost_usd,
-    )
-
-
-def row_span(r: Row[Any]) -> Span:
-    usage = _l(r.usage)
-    return Span(
-        trace_id=r.trace_id,
-        span_id=r.span_id,
-        parent_id=r.parent_id,
-        name=r.name,
-        kind=SpanKind(r.kind),
-        start_ns=int(r.start_ns),
-        end_ns=int(r.end_ns),
-        seq=int(r.seq),
-        status=SpanStatus(r.status),
-        error=r.error,
-        inputs=_l(r.inputs),
-        outputs=_l(r.outputs),
-        attributes=_l(r.attributes) or {},
-        links=tuple(SpanLink(t, sid, LinkKind(k)) for t, sid, k in (_l(r.links) or [])),
-        usage=TokenUsage(*usage) if usage else None,
-        cost_usd=None if r.cost_usd is None else float(r.cost_usd),
     )
 
 

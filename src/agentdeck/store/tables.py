@@ -100,6 +100,8 @@ audit_log = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("project", String(60), nullable=False, server_default="default"),
+    Index("ix_audit_log_project", "project", "seq"),
 )
 
 audit_head = Table(

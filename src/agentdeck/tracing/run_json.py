@@ -1,5 +1,5 @@
 """A run as the API and ``agentdeck runs --json`` show it: one function for the server, the
-CLI and the CLI's SQLite read path (:mod:`agentdeck.cli.runs_fast`), so it imports only the
+CLI and the CLI's SQLite read paths (:mod:`agentdeck.cli.fast`), so it imports only the
 run model and the wire shape."""
 
 from __future__ import annotations

@@ -13,9 +13,12 @@ from datetime import datetime
 
 from agentdeck.core.errors import InputError
 
-__all__ = ["DEFAULT_PROJECT", "ProjectRecord", "check_project_name"]
+__all__ = ["DEFAULT_PROJECT", "SERVER_WIDE", "ProjectRecord", "check_project_name"]
 
 DEFAULT_PROJECT = "default"
+#: The project of an audit entry about no project's records (the promotion path, gate
+#: settings): every project's audit log shows it. Not a project name (:func:`check_project_name`).
+SERVER_WIDE = "*"
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 
 

@@ -5,6 +5,11 @@
 checks each ``prev`` against the hash before it and ``seq`` for gaps, so an entry modified,
 deleted or reordered in the database is found; the chain head (last seq and hash, kept apart)
 catches a truncated tail.
+
+An entry's project (what the audit log of a project lists it by) is hashed as part of its
+payload: ``payload["project"]``, absent for the default project. The store keeps it also in an
+indexed column; verification checks that column against the payload, so an entry moved
+between projects' logs is found too.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.spec.canonical import canonical_json
 
 GENESIS = "0" * 64
@@ -29,6 +35,13 @@ class AuditEntry:
     payload: Mapping[str, Any]
     prev_hash: str
     hash: str
+    project: str = DEFAULT_PROJECT
+
+
+def payload_project(payload: Mapping[str, Any]) -> str:
+    """The project an entry's hashed payload names (the default project when it names none)."""
+    project = payload.get("project", DEFAULT_PROJECT)
+    return project if isinstance(project, str) else DEFAULT_PROJECT
 
 
 def entry_hash(
@@ -77,6 +90,14 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) ->
         recomputed = entry_hash(e.seq, e.at, e.actor, e.action, e.subject, e.payload, e.prev_hash)
         if recomputed != e.hash:
             problems.append(AuditProblem(e.seq, "content does not match its hash (entry modified)"))
+        if e.project != payload_project(e.payload):
+            problems.append(
+                AuditProblem(
+                    e.seq,
+                    f"listed in project {e.project!r} but its hashed payload names "
+                    f"{payload_project(e.payload)!r} (entry moved between projects)",
+                )
+            )
         prev = e.hash
         expected_seq = e.seq + 1
         last = (e.seq, e.hash)

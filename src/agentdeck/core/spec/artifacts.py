@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.policy.spec import PolicySet
 from agentdeck.core.spec.agent import AgentSpec
 
@@ -41,9 +42,15 @@ class PolicyVersion:
 
 @dataclass(frozen=True)
 class AuditEvent:
-    """What a service asks the store to append to the audit chain, in the same transaction."""
+    """What a service asks the store to append to the audit chain, in the same transaction.
+
+    ``project``: the project whose records the entry is about (the agent's for a deployment,
+    the run's for feedback), or :data:`~agentdeck.core.access.projects.SERVER_WIDE`. The store
+    writes it into the hashed payload (``payload["project"]``, left out for the default
+    project, as before projects) and into the indexed column the audit log is read by."""
 
     actor: str
     action: str
     subject: str
     payload: Mapping[str, Any] = field(default_factory=dict)
+    project: str = DEFAULT_PROJECT

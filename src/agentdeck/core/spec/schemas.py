@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from agentdeck.core.errors import SpecError
@@ -17,6 +16,8 @@ if TYPE_CHECKING:  # imported when a file is validated: it costs ~50 ms at start
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The schema ``<name>.schema.json`` shipped in ``agentdeck/schemas``."""
+    from importlib import resources  # (with tempfile and shutil: not at start-up)
+
     text = resources.files("agentdeck.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

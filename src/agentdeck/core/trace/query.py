@@ -6,11 +6,13 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentdeck.core.errors import InputError
 from agentdeck.core.trace.model import Outcome, SpanStatus
-from agentdeck.core.trace.search import Node
+
+if TYPE_CHECKING:  # (the search grammar loads when a query is parsed)
+    from agentdeck.core.trace.search import Node
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,7 @@ def add_to_stored(
     )
     item = DatasetCase(suite, case["id"], case, tid, by, now or datetime.now(UTC))
     detail = {"case_id": case["id"], "trace_id": tid}
-    if project is not None:
-        detail["project"] = project
-    audit = AuditEvent(by, "suite.add_run", suite, detail)
+    audit = AuditEvent(by, "suite.add_run", suite, detail, project or DEFAULT_PROJECT)
     store.put_dataset_case(item, audit)
     return AddedCase(suite, "stored", case, tid)
 

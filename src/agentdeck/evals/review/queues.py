@@ -152,7 +152,8 @@ def create_queue(
         counts={str(ItemStatus.PENDING): len(picked)} if picked else {},
     )
     audit = AuditEvent(by, "queue.create", name,
-                       {"queue_id": queue.queue_id, "runs": len(picked), "sample": sample})  # fmt: skip
+                       {"queue_id": queue.queue_id, "runs": len(picked), "sample": sample},
+                       project)  # fmt: skip
     store.put_queue(queue, picked, audit)
     return queue
 
@@ -226,7 +227,8 @@ def label_run(
     fb = Feedback(uuid.uuid4().hex, tid, score, label, comment, by, FeedbackSource.HUMAN, at)
     outcome = None if passed is None else (Outcome.SUCCESS if passed else Outcome.FAILURE)
     audit = AuditEvent(by, "run.label", tid,
-                       {"queue": queue.name, "label": label, "passed": passed, "scores": checked})  # fmt: skip
+                       {"queue": queue.name, "label": label, "passed": passed, "scores": checked},
+                       run.project if run else queue_project(queue))  # fmt: skip
     changed = store.put_annotation(item, fb, outcome, audit)
     return LabelReceipt(item, changed)
 

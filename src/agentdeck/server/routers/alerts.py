@@ -11,7 +11,7 @@ from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.monitor.alerts import ACKNOWLEDGED, ACTIVE, OPEN, RESOLVED, set_alert_status
 from agentdeck.server.auth import Principal
 from agentdeck.server.deps import DeployKey, ReadKey, State
-from agentdeck.server.project_scope import agent_visible, visible_agents
+from agentdeck.server.project_scope import agent_visible
 from agentdeck.server.serialize import alert_json
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -46,9 +46,10 @@ def list_alerts(
 ) -> list[dict[str, Any]]:
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    visible = visible_agents(state.store, principal)
-    found = state.store.list_alerts(statuses(status), rule or None, limit=limit)
-    return [alert_json(a) for a in found if visible(a.agent_name)]
+    found = state.store.list_alerts(
+        statuses(status), rule or None, limit=limit, project=principal.project
+    )
+    return [alert_json(a) for a in found]
 
 
 def _own_alert(state: Any, principal: Principal, alert_id: str) -> AlertRecord:

@@ -36,7 +36,13 @@ def verify(state: State, principal: ReadKey) -> dict[str, Any]:
 REDACTED = "the chain breaks here (the default project's admins see why: agentdeck audit verify)"
 
 
-@router.get("/log", summary="The newest audit entries, oldest first")
-def log(state: State, _: ReadKey, limit: int = Query(50, ge=1, le=10000)) -> list[dict[str, Any]]:
-    entries = state.store.audit_entries()[-limit:]
+@router.get(
+    "/log",
+    summary="The newest audit entries of the request's project and the server-wide ones "
+    "(project *), oldest first",
+)
+def log(
+    state: State, principal: ReadKey, limit: int = Query(50, ge=1, le=10000)
+) -> list[dict[str, Any]]:
+    entries = state.store.audit_log(principal.project, limit)
     return [audit_entry_json(e) for e in entries]

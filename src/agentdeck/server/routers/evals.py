@@ -13,7 +13,7 @@ from agentdeck.core.trace.query import RunQuery
 from agentdeck.evals.online import score_summary
 from agentdeck.server.auth import Principal
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.server.project_scope import agent_visible, own_agent, own_agent_ref, visible_agents
+from agentdeck.server.project_scope import agent_visible, own_agent, own_agent_ref
 from agentdeck.server.serialize import eval_summary_json, time_ns
 from agentdeck.server.validation import Version
 
@@ -52,10 +52,10 @@ def list_results(
         else:
             digest = state.registry.get(agent).digest
     found = state.store.eval_results(
-        agent_digest=digest, agent_name=name, suite_name=suite or None, limit=_limit(limit, 500)
-    )
-    visible = visible_agents(state.store, principal)
-    return [eval_summary_json(r) for r in found if visible(r.agent_name)]
+        agent_digest=digest, agent_name=name, suite_name=suite or None, limit=_limit(limit, 500),
+        project=principal.project,
+    )  # fmt: skip
+    return [eval_summary_json(r) for r in found]
 
 
 @router.get("/evals/compare", summary="Two results of a suite compared case by case")

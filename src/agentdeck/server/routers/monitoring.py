@@ -115,15 +115,15 @@ def list_findings(
 ) -> list[dict[str, Any]]:
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    visible = visible_agents(state.store, principal)
     found = state.store.list_findings(
         agent or None,
         check or None,
         own_run(state.store, principal, run) if run else None,
         parse_time(since, "query.since") if since else None,
         limit,
+        project=principal.project,
     )
-    return [finding_json(f) for f in found if visible(f.agent_name)]
+    return [finding_json(f) for f in found]
 
 
 @router.post(

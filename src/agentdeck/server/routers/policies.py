@@ -37,7 +37,6 @@ from agentdeck.server.project_scope import (
     own_agent,
     own_agent_ref,
     own_policy_ref,
-    visible_agents,
 )
 from agentdeck.server.serialize import approval_json, policy_tests_json, time_ns
 from agentdeck.server.validation import JsonObject, Version
@@ -250,9 +249,8 @@ def list_approvals(
         raise InputError(f"query.status: {status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
     if not 1 <= limit <= 1000:
         raise InputError(f"query.limit: expected 1..1000, got {limit}")
-    visible = visible_agents(state.store, principal)
-    found = approvals.list_current(state.store, status, limit)
-    return [approval_json(a) for a in found if visible(a.agent_name)]
+    found = approvals.list_current(state.store, status, limit, project=principal.project)
+    return [approval_json(a) for a in found]
 
 
 def _own_approval(state: Any, principal: Principal, approval_id: str) -> None:

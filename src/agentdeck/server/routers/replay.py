@@ -22,7 +22,6 @@ from agentdeck.server.project_scope import (
     own_agent,
     own_agent_ref,
     own_run,
-    visible_agents,
 )
 from agentdeck.server.serialize import replay_json
 from agentdeck.tracing.replay.engine import compare, reproduce
@@ -55,10 +54,10 @@ def list_reports(
     if not 1 <= limit <= 500:
         raise InputError(f"query.limit: expected 1..500, got {limit}")
     found = state.store.list_replay_reports(
-        source_trace_id=run or None, agent_name=agent or None, kind=kind or None, limit=limit
-    )
-    visible = visible_agents(state.store, principal)
-    return [replay_json(r) for r in found if visible(r.agent_name)]
+        source_trace_id=run or None, agent_name=agent or None, kind=kind or None, limit=limit,
+        project=principal.project,
+    )  # fmt: skip
+    return [replay_json(r) for r in found]
 
 
 @router.get("/{report_id}", summary="One stored replay report with the full report")

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.server.project_scope import visible_agents
 from agentdeck.server.routers.alerts import statuses
 from agentdeck.server.ui.common import render
 
@@ -20,12 +19,10 @@ def alerts_page(
     request: Request, state: State, principal: ReadKey, status: str = "active"
 ) -> HTMLResponse:
     status = status if status in TABS else "active"
-    visible = visible_agents(state.store, principal)
-    found = [
-        a for a in state.store.list_alerts(statuses(status), limit=500) if visible(a.agent_name)
-    ]
+    project = principal.project
+    found = state.store.list_alerts(statuses(status), limit=500, project=project)
     counts = {
-        s: sum(1 for a in state.store.list_alerts((s,), limit=1000) if visible(a.agent_name))
+        s: len(state.store.list_alerts((s,), limit=1000, project=project))
         for s in ("open", "acknowledged", "resolved")
     }
     return render(

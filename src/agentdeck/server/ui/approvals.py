@@ -16,7 +16,6 @@ a same-site page on another port cannot post a decision with the operator's cook
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -33,7 +32,7 @@ from agentdeck.server.agent_scope import require_approval
 from agentdeck.server.auth import Principal, Scope
 from agentdeck.server.body import read_body
 from agentdeck.server.deps import DeployKey, ReadKey, ServerStore, State
-from agentdeck.server.project_scope import agent_visible, visible_agents
+from agentdeck.server.project_scope import agent_visible
 from agentdeck.server.ui.common import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -96,35 +95,26 @@ def row_of(rec: ApprovalRecord, now: datetime, error: str | None = None) -> Appr
     return ApprovalRow(rec, short, full, waiting, expires, error)
 
 
-#: Whether the principal's project sees an approval request of this agent
-#: (:func:`~agentdeck.server.project_scope.visible_agents`).
-Visible = Callable[[str | None], bool]
-
-
-def queue(store: ServerStore, status: str, now: datetime, visible: Visible) -> list[ApprovalRecord]:
-    """What the ``status`` tab lists of the project's requests: for ``all``, every pending
+def queue(store: ServerStore, status: str, now: datetime, project: str) -> list[ApprovalRecord]:
+    """What the ``status`` tab lists of ``project``'s requests: for ``all``, every pending
     request (overdue ones expired first) before the decided ones, each part newest first."""
     if status != "all":
-        return [
-            r for r in approvals.list_current(store, status, LIMIT, now) if visible(r.agent_name)
-        ]
-    pending = [
-        r for r in approvals.list_current(store, "pending", LIMIT, now) if visible(r.agent_name)
-    ]
+        return approvals.list_current(store, status, LIMIT, now, project)
+    pending = approvals.list_current(store, "pending", LIMIT, now, project)
     seen = {r.id for r in pending}
     decided = [
         r
-        for r in store.list_approvals(None, LIMIT)
-        if r.id not in seen and r.status != "pending" and visible(r.agent_name)
+        for r in store.list_approvals(None, LIMIT, project=project)
+        if r.id not in seen and r.status != "pending"
     ]
     return (pending + decided)[:LIMIT]
 
 
-def pending_count(store: ServerStore, now: datetime, visible: Visible) -> int:
-    """The project's pending requests, counted among the first :data:`LIMIT` (the page shows
+def pending_count(store: ServerStore, now: datetime, project: str) -> int:
+    """``project``'s pending requests, counted among the first :data:`LIMIT` (the page shows
     ``200+`` past it): the store has no count query, and a listing bounded by the index is as
     cheap."""
-    return sum(visible(r.agent_name) for r in approvals.list_current(store, "pending", LIMIT, now))
+    return len(approvals.list_current(store, "pending", LIMIT, now, project))
 
 
 @router.get("/ui/approvals", response_class=HTMLResponse)
@@ -133,13 +123,12 @@ def approvals_page(
 ) -> HTMLResponse:
     status = status if status in TABS else "all"
     now = datetime.now(UTC)
-    visible = visible_agents(state.store, principal)
-    found = queue(state.store, status, now, visible)
+    found = queue(state.store, status, now, principal.project)
     rows = [row_of(r, now) for r in found]
     if status in ("all", "pending"):  # the listing holds every pending request (up to LIMIT)
         pending = sum(r.status == "pending" for r in found)
     else:
-        pending = pending_count(state.store, now, visible)
+        pending = pending_count(state.store, now, principal.project)
     return render(
         request, "approvals.html", principal,
         rows=rows, status=status, tabs=TABS, pending=pending, limit=LIMIT,
@@ -199,7 +188,7 @@ def _decide(
         request,
         principal,
         row,
-        pending_count(state.store, now, visible_agents(state.store, principal)),
+        pending_count(state.store, now, principal.project),
         409 if error else 200,
     )
 

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from agentdeck.core.evals.result import EvalResult
 from agentdeck.server.deps import ReadKey, State
-from agentdeck.server.project_scope import own_agent, visible_agents
+from agentdeck.server.project_scope import own_agent
 from agentdeck.server.ui.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,14 +21,9 @@ def evals_page(
     agents = state.store.list_agent_names(principal.project)
     if agent:
         own_agent(state.store, principal, agent)  # another project's agent: 404
-    visible = visible_agents(state.store, principal)
-    results = [
-        r
-        for r in state.store.eval_results(
-            agent_name=agent or None, suite_name=suite or None, limit=200
-        )
-        if visible(r.agent_name)
-    ]
+    results = state.store.eval_results(
+        agent_name=agent or None, suite_name=suite or None, limit=200, project=principal.project
+    )
     by_version: dict[tuple[str, int], list[EvalResult]] = {}
     for r in results:
         by_version.setdefault((r.agent_name, r.agent_version), []).append(r)

@@ -107,7 +107,7 @@ def _to_run(row: Mapping[str, Any]) -> Run:
 
 
 def _to_span(row: Mapping[str, Any]) -> Span:
-    return row_span(SimpleNamespace(**row))  # type: ignore[arg-type]
+    return row_span(SimpleNamespace(**row))
 
 
 def _check_search(query: RunQuery) -> None:

@@ -72,6 +72,7 @@ def record_feedback(
         tid,
         {"feedback_id": item.feedback_id, "score": score, "label": item.label,
          "source": str(source), "by": by},
+        project=run.project,
     )  # fmt: skip
     changed = store.put_feedback(item, audit)
     return FeedbackReceipt(item, changed)

@@ -9,7 +9,7 @@ from typing import Any
 from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import UnresolvedReferenceError
 from agentdeck.core.trace.model import Run, Span
-from agentdeck.store.protocol import TraceStore
+from agentdeck.store.trace_reads import TraceReads
 from agentdeck.tracing.analysis.graph_edges import derived_edges
 from agentdeck.tracing.run_json import run_json as run_json  # the API's and the CLI's
 
@@ -41,7 +41,7 @@ def build_tree(spans: list[Span]) -> list[SpanNode]:
     return roots
 
 
-def find_trace_id(store: TraceStore, prefix: str, project: str | None = None) -> str:
+def find_trace_id(store: TraceReads, prefix: str, project: str | None = None) -> str:
     """Accept a full trace id or a unique prefix (as printed by ``agentdeck runs``);
     ``project``: a prefix matches only that project's runs."""
     prefix = prefix.strip().lower()
@@ -56,7 +56,7 @@ def find_trace_id(store: TraceStore, prefix: str, project: str | None = None) ->
     raise UnresolvedReferenceError(prefix, "no run with that id")
 
 
-def load_trace(store: TraceStore, trace_id: str, project: str | None = None) -> RunTrace:
+def load_trace(store: TraceReads, trace_id: str, project: str | None = None) -> RunTrace:
     """A run and its spans by id or unique prefix; ``project``: only a run of that project (a
     trace of spans without a run belongs to the default project)."""
     tid = find_trace_id(store, trace_id, project)

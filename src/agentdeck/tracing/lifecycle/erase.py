@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from agentdeck.core.access.projects import DEFAULT_PROJECT
 from agentdeck.core.errors import InputError, UnresolvedReferenceError
 from agentdeck.core.spec.artifacts import AuditEvent
 from agentdeck.core.timeparse import format_time_ns
@@ -141,9 +142,7 @@ def _delete(
             break
         detail: dict[str, object] = {"selection": sel.described, "runs": len(ids),
                                      "trace_ids_sha256": hashed_ids(ids)}  # fmt: skip
-        if sel.project is not None:
-            detail["project"] = sel.project
-        audit = AuditEvent(actor, action, subject, detail)
+        audit = AuditEvent(actor, action, subject, detail, sel.project or DEFAULT_PROJECT)
         for table, n in store.delete_runs(ids, audit).items():
             rows[table] = rows.get(table, 0) + n
         done += len(ids)
