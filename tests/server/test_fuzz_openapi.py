@@ -67,6 +67,10 @@ def test_no_generated_request_answers_5xx_and_the_server_stays_up(store: SqlStor
             # the key must stay valid: the fuzzer could otherwise revoke its own key
             if case.method == "DELETE" and case.path.startswith("/api/v1/keys"):
                 return
+            # erasure is fuzzed as a count only: a generated query (`q=0`) can match every
+            # seeded run, and the check after the fuzzing reads them
+            if case.method == "DELETE" and case.path == "/api/v1/runs":
+                case.query = {**(case.query or {}), "dry_run": "true"}
             answer = case.call(base_url=base, session=session, headers=auth, timeout=60)
             ran.append(f"{case.method} {case.path}")
             if answer.status_code >= 500:
