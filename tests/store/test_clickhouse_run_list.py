@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from clickhouse_support import rows_read
 
 from agentdeck.core.errors import StoreError
 from agentdeck.core.trace.model import (
@@ -29,7 +30,7 @@ from agentdeck.core.trace.query import RunCount, RunCursor, RunQuery, next_curso
 from agentdeck.store.clickhouse import ClickHouseTraces, open_clickhouse_traces
 from agentdeck.store.clickhouse.run_list import run_filters
 from agentdeck.store.clickhouse.schema import backfill_index, create_schema
-from agentdeck.store.clickhouse.seam import ChdbConnection, parse_url
+from agentdeck.store.clickhouse.seam import parse_url
 from agentdeck.store.clickhouse.traces import _to_run
 
 pytest.importorskip("chdb", reason="chdb-core is not installed (pip install -e '.[dev]')")
@@ -373,20 +374,10 @@ def _rows_read(
     t: ClickHouseTraces, monkeypatch: pytest.MonkeyPatch, q: RunQuery
 ) -> tuple[int, int]:
     """(rows read by ``find_runs(q)``, by ``count_runs(q)``) as ClickHouse counts them."""
-    read = [0]
-    real = ChdbConnection._query
-
-    def counting(self: ChdbConnection, sql: str, fmt: str, params: Any) -> Any:
-        res = real(self, sql, fmt, params)
-        read[0] += int(res.storage_rows_read())
-        return res
-
-    with monkeypatch.context() as m:
-        m.setattr(ChdbConnection, "_query", counting)
-        t.find_runs(q)
-        listed = read[0]
-        t.count_runs(q, cap=100)
-    return listed, read[0] - listed
+    return (
+        rows_read(monkeypatch, lambda: t.find_runs(q)),
+        rows_read(monkeypatch, lambda: t.count_runs(q, cap=100)),
+    )
 
 
 SCALE_QUERIES = {

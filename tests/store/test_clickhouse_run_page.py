@@ -6,16 +6,16 @@ a granule of each part. A store made with ClickHouse's default granules is rebui
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from clickhouse_support import rows_read
 
 from agentdeck.core.trace.model import Run, Span, SpanKind, SpanStatus
 from agentdeck.core.trace.query import RunQuery
 from agentdeck.store.clickhouse import ClickHouseTraces, open_clickhouse_traces
 from agentdeck.store.clickhouse.schema import GRANULARITY, regranulate
-from agentdeck.store.clickhouse.seam import ChdbConnection, parse_url
+from agentdeck.store.clickhouse.seam import parse_url
 
 pytest.importorskip("chdb", reason="chdb-core is not installed (pip install -e '.[dev]')")
 
@@ -53,26 +53,11 @@ def _fill(t: ClickHouseTraces, n: int) -> None:
         assert int(got[0]["n"]) == PARTS
 
 
-def _rows_read(monkeypatch: pytest.MonkeyPatch, fn: Callable[[], object]) -> int:
-    read = [0]
-    real = ChdbConnection._query
-
-    def counting(self: ChdbConnection, sql: str, fmt: str, params: Any) -> Any:
-        res = real(self, sql, fmt, params)
-        read[0] += int(res.storage_rows_read())
-        return res
-
-    with monkeypatch.context() as m:
-        m.setattr(ChdbConnection, "_query", counting)
-        fn()
-    return read[0]
-
-
 def _lookups_read(t: ClickHouseTraces, tid: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return {
-        "by prefix": _rows_read(monkeypatch, lambda: t.trace_ids_with_prefix(tid[:12])),
-        "run": _rows_read(monkeypatch, lambda: t.get_run(tid)),
-        "spans": _rows_read(monkeypatch, lambda: t.get_spans(tid)),
+        "by prefix": rows_read(monkeypatch, lambda: t.trace_ids_with_prefix(tid[:12])),
+        "run": rows_read(monkeypatch, lambda: t.get_run(tid)),
+        "spans": rows_read(monkeypatch, lambda: t.get_spans(tid)),
     }
 
 
