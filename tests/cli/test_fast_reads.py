@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from entry_probe import fast_and_full
 
 from agentdeck.cli import fast
 from agentdeck.cli.console import console, err_console
@@ -227,25 +226,9 @@ def test_loads_no_heavy_library_through_the_entry_point(
 ) -> None:
     """In a fresh interpreter, on the default store of the working directory: the full
     command's bytes, and none of Typer, pydantic or SQLAlchemy imported."""
-    (tmp_path / DEFAULT_DIR).mkdir()
-    src = Path(db.removeprefix("sqlite:///"))
-    with sqlite3.connect(src) as a, sqlite3.connect(tmp_path / DEFAULT_DIR / DEFAULT_FILE) as b:
-        a.backup(b)
-    probe = (
-        "import sys\nfrom agentdeck.cli.main import main\ntry:\n    main(sys.argv[1:])\n"
-        "finally:\n    heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'typer', 'click', 'pydantic', 'pydantic_settings', 'sqlalchemy', 'alembic', 'yaml',"
-        " 'jsonschema', 'httpx', 'numpy'})\n"
-        "    sys.stderr.write(f'HEAVY={heavy}\\n')\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTDECK_")}
-    env["COLUMNS"] = "80"
-    fast_ = subprocess.run([sys.executable, "-c", probe, *argv], cwd=tmp_path, env=env,
-                           capture_output=True, check=True)  # fmt: skip
-    url = f"sqlite:///{tmp_path / DEFAULT_DIR / DEFAULT_FILE}"
-    full = subprocess.run([sys.executable, "-c", probe, *argv], cwd=tmp_path,
-                          env={**env, "AGENTDECK_DATABASE_URL": url},
-                          capture_output=True, check=True)  # fmt: skip
+    heavy = ("typer", "click", "pydantic", "pydantic_settings", "sqlalchemy", "alembic", "yaml",
+             "jsonschema", "httpx", "numpy")  # fmt: skip
+    fast_, full = fast_and_full(db, tmp_path, argv, heavy, columns=80)
     assert b"HEAVY=[]" in fast_.stderr, fast_.stderr
     assert b"sqlalchemy" in full.stderr  # the comparison ran the full command
     assert fast_.stdout == full.stdout

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from entry_probe import fast_and_full
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,24 +209,9 @@ def test_runs_json_loads_no_heavy_library_and_matches_the_full_command(
     """Through the real entry point in a fresh interpreter, on the default store of the
     working directory: the same bytes as the full command, and none of Typer, Rich, pydantic
     or SQLAlchemy imported."""
-    (tmp_path / DEFAULT_DIR).mkdir()
-    src = Path(db.removeprefix("sqlite:///"))
-    with sqlite3.connect(src) as a, sqlite3.connect(tmp_path / DEFAULT_DIR / DEFAULT_FILE) as b:
-        a.backup(b)
-    probe = (
-        "import sys\nfrom agentdeck.cli.main import main\ntry:\n    main(sys.argv[1:])\n"
-        "finally:\n    heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'typer', 'click', 'rich', 'pydantic', 'pydantic_settings', 'sqlalchemy', 'alembic'})\n"
-        "    sys.stderr.write(f'HEAVY={heavy}\\n')\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTDECK_")}
+    heavy = ("typer", "click", "rich", "pydantic", "pydantic_settings", "sqlalchemy", "alembic")
     argv = ["runs", "--json", "--tool", "escalate", "-n", "5"]
-    fast = subprocess.run([sys.executable, "-c", probe, *argv], cwd=tmp_path, env=env,
-                          capture_output=True, check=True)  # fmt: skip
-    url = f"sqlite:///{tmp_path / DEFAULT_DIR / DEFAULT_FILE}"
-    full = subprocess.run([sys.executable, "-c", probe, *argv], cwd=tmp_path,
-                          env={**env, "AGENTDECK_DATABASE_URL": url},
-                          capture_output=True, check=True)  # fmt: skip
+    fast, full = fast_and_full(db, tmp_path, argv, heavy)
     assert b"HEAVY=[]" in fast.stderr, fast.stderr
     assert b"sqlalchemy" in full.stderr  # the comparison ran the full command
     assert fast.stdout == full.stdout
