@@ -5,6 +5,7 @@ per request; a route not placed in project_routes refuses other projects (it fai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import orjson
@@ -66,6 +67,32 @@ def two(client: TestClient, keys: Keys, store: SqlStore) -> Two:
     status, b_run = _ingest(client, b["ingest"], "beta")
     assert status == 202
     return Two(keys, b, root, a_run, b_run)
+
+
+#: The CLI's ``main`` on the test's store: (exit code, stdout, stderr).
+StoreCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def store_cli(
+    store: SqlStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> StoreCli:
+    """The CLI in this process on the server's store (a PostgreSQL test schema too), as
+    actor ``tester``, with no ``AGENTDECK_PROJECT``."""
+    from agentdeck.cli.main import main
+
+    monkeypatch.setattr("agentdeck.store.open_store", lambda *_: store)
+    monkeypatch.setenv("AGENTDECK_ACTOR", "tester")
+    monkeypatch.delenv("AGENTDECK_PROJECT", raising=False)
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        out = capsys.readouterr()
+        return int(info.value.code or 0), out.out, out.err
+
+    return cli
 
 
 def _ids(client: TestClient, url: str, header: dict[str, str], **params: str) -> list[str]:

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 import test_projects
 from demo_data import demo_run
 from fastapi.testclient import TestClient
-from test_projects import Two
+from test_projects import StoreCli, Two
 
-from agentdeck.cli.main import main
 from agentdeck.store import SqlStore
 from agentdeck.tracing.sdk.wire import batch_to_bytes
 
 two = test_projects.two  # the fixture: projects default (A) and team-b (B)
+store_cli = test_projects.store_cli
 
 
 def _ingest_for(client: TestClient, header: dict[str, str], agent: str) -> str:
@@ -62,20 +61,9 @@ def test_runs_delete_takes_a_project(
     client: TestClient,
     two: Two,
     store: SqlStore,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    store_cli: StoreCli,
 ) -> None:
-    monkeypatch.setattr("agentdeck.store.open_store", lambda *_: store)  # a PG test schema
-    monkeypatch.setenv("AGENTDECK_ACTOR", "tester")
-    monkeypatch.delenv("AGENTDECK_PROJECT", raising=False)
-
-    def cli(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out = capsys.readouterr()
-        return int(info.value.code or 0), out.out, out.err
-
+    cli = store_cli
     code, _, err = cli("runs", "delete", "--run", two.b_run[:8], "--yes")
     assert code != 0 and "no such run" in err
     code, out, _ = cli("runs", "delete", "-q", "refund", "--dry-run", "--json")

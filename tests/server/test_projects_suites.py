@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import test_projects
 from fastapi.testclient import TestClient
-from test_projects import Two
+from test_projects import StoreCli, Two
 
-from agentdeck.cli.main import main
 from agentdeck.store import SqlStore
 
 two = test_projects.two  # the fixture: projects default (A) and team-b (B)
+store_cli = test_projects.store_cli
 HX = {"HX-Request": "true"}
 EXPECT = {"not_called": ["issue_refund"]}
 FORM_EXPECT = "{not_called: [issue_refund]}"
@@ -83,21 +83,11 @@ def test_the_suite_commands_take_a_project(
     client: TestClient,
     two: Two,
     store: SqlStore,
-    capsys: pytest.CaptureFixture[str],
+    store_cli: StoreCli,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr("agentdeck.store.open_store", lambda *_: store)  # a PG test schema
-    monkeypatch.setenv("AGENTDECK_ACTOR", "tester")
-    monkeypatch.delenv("AGENTDECK_PROJECT", raising=False)
-
-    def cli(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out = capsys.readouterr()
-        return int(info.value.code or 0), out.out, out.err
-
+    cli = store_cli
     expect = ("--expect", FORM_EXPECT)
     code, _, err = cli("suite", "add-run", two.b_run, "--suite", "b-prod", *expect)
     assert code != 0 and "no run with that id" in err  # B's run, outside default
