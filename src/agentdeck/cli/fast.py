@@ -20,10 +20,25 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-__all__ = ["DEFAULT_PATH", "Parsed", "agent_named", "parse", "store_path", "try_fast"]
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = [
+    "DEFAULT_PATH",
+    "Parsed",
+    "agent_named",
+    "command_line",
+    "parse",
+    "read_store",
+    "store_path",
+    "try_fast",
+]
+
+T = TypeVar("T")
 
 # Must match agentdeck.store.engine.DEFAULT_DIR / DEFAULT_FILE (a test checks). Paths are
 # strings here: pathlib (with urllib.parse) is start-up time no renderer needs.
@@ -92,6 +107,36 @@ def store_path(db: str | None) -> str | None:
     if not db.startswith("sqlite:///") or "?" in db or db == "sqlite:///:memory:":
         return None
     return db.removeprefix("sqlite:///")
+
+
+def command_line(
+    argv: list[str], valued: dict[str, str], flags: dict[str, str], positionals: int
+) -> tuple[Parsed, str] | None:
+    """``argv`` read as :func:`parse` reads it, with the SQLite file its ``--db`` names
+    (:func:`store_path`); None when either cannot tell."""
+    parsed = parse(argv, valued, flags, positionals)
+    path = None if parsed is None else store_path(parsed.opts.get("db"))
+    return None if parsed is None or path is None else (parsed, path)
+
+
+def read_store(
+    path: str,
+    read: Callable[[sqlite3.Connection], T | None],
+    also: tuple[type[Exception], ...] = (),
+) -> T | None:
+    """``read`` on the store at ``path`` opened read-only; None (step aside) when the store
+    cannot be read so (:func:`agentdeck.store.lite.open_readonly`), when a query fails
+    (:class:`~agentdeck.store.lite.LiteError`, or one of ``also``), or when ``read`` says so."""
+    from agentdeck.store.lite import LiteError, open_readonly
+
+    failed: tuple[type[Exception], ...] = (LiteError, *also)
+    with open_readonly(path) as conn:
+        if conn is None:
+            return None
+        try:
+            return read(conn)
+        except failed:
+            return None
 
 
 def agent_named(ref: str) -> str | None:

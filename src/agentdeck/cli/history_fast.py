@@ -7,7 +7,15 @@ test_fast_reads.py compares both paths."""
 
 from __future__ import annotations
 
-from agentdeck.cli.fast import agent_named, parse, store_path
+from typing import TYPE_CHECKING
+
+from agentdeck.cli.fast import agent_named, command_line, read_store
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from agentdeck.core.deploy.audit_chain import AuditEntry
+    from agentdeck.core.deploy.model import Deployment
 
 __all__ = ["try_history"]
 
@@ -16,12 +24,11 @@ _VALUED = {"--db": "db", "--env": "env", "-e": "env"}
 
 def try_history(argv: list[str]) -> bool:
     """``agentdeck history ARGV`` (True: printed; False: nothing printed)."""
-    parsed = parse(argv, _VALUED, {"--json": "json"}, 1)
-    path = None if parsed is None else store_path(parsed.opts.get("db"))
-    if parsed is None or path is None or parsed.opts.get("env") is None:
+    line = command_line(argv, _VALUED, {"--json": "json"}, 1)
+    if line is None or line[0].opts.get("env") is None:
         return False
+    parsed, path = line
     from agentdeck.registry.canary_events import canary_entries_of, canary_events
-    from agentdeck.store.lite import LiteError, open_readonly
     from agentdeck.store.lite_deploy import audit_entries, history, promotion_path
     from agentdeck.store.lite_projects import in_default_project
 
@@ -29,20 +36,20 @@ def try_history(argv: list[str]) -> bool:
     owner_of = agent_named(name)
     if owner_of is None:
         return False
-    with open_readonly(path) as conn:
-        try:
-            if conn is None or not in_default_project(conn, owner_of):
-                return False
-            if env not in promotion_path(conn):
-                return False  # the full command names the environments
-            deps = history(conn, name, env)
-            events = (
-                []
-                if parsed.opts.get("json")
-                else audit_entries(conn, *canary_entries_of(name, env))
-            )
-        except LiteError:
-            return False
+
+    def read(conn: sqlite3.Connection) -> tuple[list[Deployment], list[AuditEntry]] | None:
+        if not in_default_project(conn, owner_of):
+            return None
+        if env not in promotion_path(conn):
+            return None  # the full command names the environments
+        if parsed.opts.get("json"):
+            return history(conn, name, env), []
+        return history(conn, name, env), audit_entries(conn, *canary_entries_of(name, env))
+
+    got = read_store(path, read)
+    if got is None:
+        return False
+    deps, events = got
     if parsed.opts.get("json"):
         from agentdeck.cli.console import print_json
         from agentdeck.records.versions_json import deployment_json

@@ -6,7 +6,14 @@ commands' renderer (:mod:`.registry_render`) and serializers
 
 from __future__ import annotations
 
-from agentdeck.cli.fast import agent_named, parse, store_path
+from typing import TYPE_CHECKING
+
+from agentdeck.cli.fast import agent_named, command_line, read_store
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from agentdeck.core.spec.artifacts import AgentVersion
 
 __all__ = ["try_policy_versions", "try_show", "try_versions"]
 
@@ -16,11 +23,10 @@ _FLAGS = {"--json": "json"}
 
 def try_versions(argv: list[str]) -> bool:
     """``agentdeck versions ARGV`` (True: printed; False: nothing printed)."""
-    parsed = parse(argv, _VALUED, _FLAGS, 1)
-    path = None if parsed is None else store_path(parsed.opts.get("db"))
-    if parsed is None or path is None:
+    line = command_line(argv, _VALUED, _FLAGS, 1)
+    if line is None:
         return False
-    from agentdeck.store.lite import LiteError, open_readonly
+    parsed, path = line
     from agentdeck.store.lite_projects import in_default_project
     from agentdeck.store.lite_registry import list_agent_versions
 
@@ -28,13 +34,11 @@ def try_versions(argv: list[str]) -> bool:
     owner_of = agent_named(name)
     if owner_of is None:
         return False
-    with open_readonly(path) as conn:
-        try:
-            if conn is None or not in_default_project(conn, owner_of):
-                return False
-            versions = list_agent_versions(conn, name)
-        except LiteError:
-            return False
+
+    def read(conn: sqlite3.Connection) -> list[AgentVersion] | None:
+        return list_agent_versions(conn, name) if in_default_project(conn, owner_of) else None
+
+    versions = read_store(path, read)
     if not versions:
         return False  # the full command says there is no such agent
     if parsed.opts.get("json"):
@@ -51,10 +55,10 @@ def try_versions(argv: list[str]) -> bool:
 
 def try_show(argv: list[str]) -> bool:
     """``agentdeck show ARGV`` for a reference ``name`` or ``name@N``."""
-    parsed = parse(argv, _VALUED, _FLAGS, 1)
-    path = None if parsed is None else store_path(parsed.opts.get("db"))
-    if parsed is None or path is None:
+    line = command_line(argv, _VALUED, _FLAGS, 1)
+    if line is None:
         return False
+    parsed, path = line
     from agentdeck.core.errors import AgentDeckError
     from agentdeck.core.spec.refs import parse_ref
 
@@ -64,20 +68,17 @@ def try_show(argv: list[str]) -> bool:
         return False
     if ref.digest is not None or ref.env is not None:
         return False
-    from agentdeck.store.lite import LiteError, open_readonly
     from agentdeck.store.lite_projects import in_default_project
     from agentdeck.store.lite_registry import get_agent_version, list_agent_versions
 
-    with open_readonly(path) as conn:
-        try:
-            if conn is None or not in_default_project(conn, ref.name):
-                return False
-            if ref.version is not None:
-                av = get_agent_version(conn, ref.name, ref.version)
-            else:
-                av = next(reversed(list_agent_versions(conn, ref.name)), None)
-        except LiteError:
-            return False
+    def read(conn: sqlite3.Connection) -> AgentVersion | None:
+        if not in_default_project(conn, ref.name):
+            return None
+        if ref.version is not None:
+            return get_agent_version(conn, ref.name, ref.version)
+        return next(reversed(list_agent_versions(conn, ref.name)), None)
+
+    av = read_store(path, read)
     if av is None:
         return False  # the full command says what is missing
     if parsed.opts.get("json"):
@@ -94,21 +95,17 @@ def try_show(argv: list[str]) -> bool:
 
 def try_policy_versions(argv: list[str]) -> bool:
     """``agentdeck policy versions ARGV``."""
-    parsed = parse(argv, _VALUED, _FLAGS, 1)
-    path = None if parsed is None else store_path(parsed.opts.get("db"))
-    if parsed is None or path is None:
+    line = command_line(argv, _VALUED, _FLAGS, 1)
+    if line is None:
         return False
-    from agentdeck.store.lite import LiteError, open_readonly
+    parsed, path = line
     from agentdeck.store.lite_registry import list_policy_versions
 
     (name,) = parsed.args
-    with open_readonly(path) as conn:
-        try:
-            if conn is None:  # (the full command reads policies of every project)
-                return False
-            versions = list_policy_versions(conn, name)
-        except LiteError:
-            return False
+    # (the full command reads policies of every project)
+    versions = read_store(path, lambda conn: list_policy_versions(conn, name))
+    if versions is None:
+        return False
     if parsed.opts.get("json"):
         from agentdeck.cli.console import print_json
         from agentdeck.records.versions_json import policy_version_json

@@ -6,30 +6,35 @@ renderer (:mod:`.trace_render`) and serializers. tests/cli/test_fast_reads.py co
 
 from __future__ import annotations
 
-from agentdeck.cli.fast import parse, store_path
+from typing import TYPE_CHECKING
+
+from agentdeck.cli.fast import command_line, read_store
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["try_trace"]
 
 
 def try_trace(argv: list[str]) -> bool:
     """``agentdeck trace ARGV`` (True: printed; False: nothing printed)."""
-    parsed = parse(argv, {"--db": "db"}, {"--json": "json"}, 1)
-    path = None if parsed is None else store_path(parsed.opts.get("db"))
-    if parsed is None or path is None:
+    line = command_line(argv, {"--db": "db"}, {"--json": "json"}, 1)
+    if line is None:
         return False
+    parsed, path = line
     from agentdeck.core.errors import AgentDeckError
-    from agentdeck.store.lite import LiteError, open_readonly
     from agentdeck.store.lite_projects import project_exists
     from agentdeck.store.lite_traces import LiteTraces
-    from agentdeck.tracing.analysis.queries import load_trace
+    from agentdeck.tracing.analysis.queries import RunTrace, load_trace
 
-    with open_readonly(path) as conn:
-        try:
-            if conn is None or not project_exists(conn, "default"):
-                return False
-            trace = load_trace(LiteTraces(conn), parsed.args[0], "default")
-        except (LiteError, AgentDeckError):
-            return False  # the full command says what is wrong
+    def read(conn: sqlite3.Connection) -> RunTrace | None:
+        if not project_exists(conn, "default"):
+            return None
+        return load_trace(LiteTraces(conn), parsed.args[0], "default")
+
+    trace = read_store(path, read, (AgentDeckError,))  # errors: the full command says them
+    if trace is None:
+        return False
     if parsed.opts.get("json"):
         from agentdeck.cli.console import print_json
         from agentdeck.tracing.analysis.queries import execution_graph, run_json
